@@ -1,0 +1,42 @@
+"""The ``mbs`` command line: one module per command, registered here and nowhere else."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import typer
+
+app = typer.Typer(
+    name="mbs",
+    help="Write, check, test and run conversational phone-call robots.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+
+@app.callback()
+def _root() -> None:
+    """Write, check, test and run conversational phone-call robots."""
+
+
+# Each module defines ``register(app: typer.Typer) -> None``. Order = order in --help.
+COMMAND_MODULES = [
+    "mbs.cli.compile_cmd",
+]
+
+
+def _register_all() -> None:
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(app)
+
+
+def main() -> None:
+    _register_all()
+    try:
+        app()
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)

@@ -1,0 +1,37 @@
+"""All command output goes through here: data to stdout, messages to stderr."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, NoReturn
+
+import typer
+from rich.console import Console
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+EXIT_OK = 0
+EXIT_DIAGNOSTICS = 1
+EXIT_USAGE = 2
+EXIT_RUNTIME = 3
+
+
+def emit_json(obj: Any) -> None:
+    """One compact JSON object per line on stdout (for scripts and editors)."""
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n")
+    sys.stdout.flush()
+
+
+def error(message: str) -> None:
+    err.print(f"[bold red]error:[/] {message}", markup=True)
+
+
+def warning(message: str) -> None:
+    err.print(f"[bold yellow]warning:[/] {message}", markup=True)
+
+
+def abort(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    error(message)
+    raise typer.Exit(code)

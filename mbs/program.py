@@ -1,0 +1,385 @@
+"""The compiled program ("bytecode"): the contract between the compiler and the runtime.
+
+The compiler writes a :class:`Program`; the runtime reads one and never looks at the
+AST. A program is plain data (pydantic), serialised as JSON (``.mbsc``), versioned by
+:data:`FORMAT_VERSION` and content-hashed. Jump targets are integer addresses into
+``Program.code``.
+
+Instruction semantics (the VM is the reference implementation, ``docs/program.md`` the
+prose):
+
+``enter``            a step begins: record it, reset that step's counters.
+``say``              speak ``consts[text]`` (a jinja2 template).
+``play``             play an audio file.
+``listen``           wait for the prospect: an utterance, silence after ``timeout_ms``,
+                     a DTMF digit, or a call event. Counts one turn against ``max_turns``.
+``capture``          store (part of) the last utterance in a variable.
+``set``              store a rendered template in a variable.
+``freestyle``        ask the LLM for a short answer to the last utterance and speak it.
+``dispatch``         route the last input to an address (see :class:`Dispatch`).
+``count``            bump a per-visit counter: go to ``below`` while it is <= ``limit``,
+                     else to ``exhausted`` (retries, freestyle turn limits).
+``jump``             go to ``target``.
+``answer_objection`` speak the response of the objection matched by the last dispatch,
+                     then go to ``then``.
+``transfer``         bridge the call to a human; ends the robot's part (TRANSFERRED).
+``opt_out``          record that the prospect must never be called again.
+``end``              hang up with a result code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+FORMAT_VERSION = 1
+
+
+class ProgramError(Exception):
+    """A program file that cannot be loaded (bad JSON, wrong shape, newer format)."""
+
+
+class Result(StrEnum):
+    """How a conversation ended: the ``end RESULT`` codes of the language."""
+
+    APPOINTMENT_SCHEDULED = "APPOINTMENT_SCHEDULED"
+    QUALIFIED = "QUALIFIED"
+    NOT_QUALIFIED = "NOT_QUALIFIED"
+    NOT_INTERESTED = "NOT_INTERESTED"
+    CALLBACK_REQUESTED = "CALLBACK_REQUESTED"
+    TRANSFERRED = "TRANSFERRED"
+    ANSWERING_MACHINE = "ANSWERING_MACHINE"
+    HUNG_UP = "HUNG_UP"
+    TECHNICAL_ERROR = "TECHNICAL_ERROR"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class SourceLocation(_Model):
+    """Where an instruction came from: 1-based line and column, inclusive start."""
+
+    file: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+
+# --------------------------------------------------------------------------- content
+
+
+class Intent(_Model):
+    name: str
+    examples: tuple[str, ...]
+    keywords: tuple[str, ...] = ()
+    module: str = ""  # where it was declared: "intents.common", or the scenario file
+
+
+class Objection(_Model):
+    text: str  # the objection exactly as written in its pack
+    variants: tuple[str, ...] = ()  # other phrasings of the same objection
+    response: str | None = None  # spoken response (a template), or
+    audio: str | None = None  # a recorded response
+
+
+class ObjectionPack(_Model):
+    name: str  # "objections.finance", or a pack declared in the scenario
+    objections: tuple[Objection, ...]
+
+
+class Personality(_Model):
+    """A personality with ``extends`` already resolved."""
+
+    name: str
+    tone: str = ""
+    style: str = ""
+    example: str = ""
+
+
+class Objective(_Model):
+    name: str  # appointment | lead | transfer
+    guidance: str  # what a freestyle prompt is told to aim for
+    results: tuple[Result, ...]  # results a scenario of this objective must be able to reach
+
+
+class Agent(_Model):
+    name: str
+    company: str
+
+
+class AmdPhrases(_Model):
+    machine: tuple[str, ...] = ()
+    human: tuple[str, ...] = ()
+
+
+class Thresholds(_Model):
+    """NLU acceptance thresholds in [0, 1]; ``None`` means the builtin's default."""
+
+    intent: float | None = None
+    objection: float | None = None
+
+
+class Scenario(_Model):
+    name: str
+    title: str
+    language: str = "fr-FR"
+    objective: str | None = None
+    theme: str | None = None
+    personality: str | None = None
+    agent: Agent | None = None
+    voice: str | None = None
+    max_turns: int = 30
+    record: bool = True
+    barge_in: bool = True
+    listen_timeout_ms: int = 6000
+    thresholds: Thresholds = Thresholds()
+
+
+# ---------------------------------------------------------------------- instructions
+
+
+class Enter(_Model):
+    op: Literal["enter"] = "enter"
+    step: str
+
+
+class Say(_Model):
+    op: Literal["say"] = "say"
+    text: int  # index into Program.consts
+    barge_in: bool = True
+
+
+class Play(_Model):
+    op: Literal["play"] = "play"
+    path: str
+    barge_in: bool = True
+
+
+class Listen(_Model):
+    op: Literal["listen"] = "listen"
+    timeout_ms: int
+
+
+class Capture(_Model):
+    op: Literal["capture"] = "capture"
+    var: str
+    choices: tuple[str, ...] | None = None  # None: the whole utterance
+
+
+class Set(_Model):
+    op: Literal["set"] = "set"
+    var: str
+    value: int  # index into Program.consts
+
+
+class Freestyle(_Model):
+    op: Literal["freestyle"] = "freestyle"
+    context: int | None = None  # consts index
+    goal: int | None = None  # consts index
+    fallback: int  # consts index: said when the LLM is slow, down or off-topic
+
+
+class Dispatch(_Model):
+    """Route the last input.
+
+    The compiler has already merged the ``always`` handlers into every dispatch (a
+    step's own handler for the same case wins). At run time: silence goes to
+    ``silence``, else ``otherwise``; a DTMF digit to ``dtmf[digit]``, else it is treated
+    as an utterance; an utterance is classified over every intent of the program and
+    matched against the objections in scope: a recognised intent with an entry in
+    ``intents`` goes there, a matched objection goes to ``objection`` (when both
+    match, the higher score wins, ties to the intent), anything else to ``unclear``,
+    else ``otherwise``. With no target at all, the VM listens again (a turn, bounded
+    by ``max_turns``).
+    """
+
+    op: Literal["dispatch"] = "dispatch"
+    intents: dict[str, int] = {}
+    dtmf: dict[str, int] = {}
+    objection: int | None = None
+    silence: int | None = None
+    unclear: int | None = None
+    otherwise: int | None = None
+
+
+class Count(_Model):
+    op: Literal["count"] = "count"
+    counter: str  # unique per program, e.g. "intro/silence"
+    limit: int
+    below: int
+    exhausted: int
+
+
+class Jump(_Model):
+    op: Literal["jump"] = "jump"
+    target: int
+
+
+class AnswerObjection(_Model):
+    op: Literal["answer_objection"] = "answer_objection"
+    then: int
+
+
+class Transfer(_Model):
+    op: Literal["transfer"] = "transfer"
+    destination: int  # consts index (a template: may use contact or captured fields)
+
+
+class OptOut(_Model):
+    op: Literal["opt_out"] = "opt_out"
+
+
+class End(_Model):
+    op: Literal["end"] = "end"
+    result: Result
+
+
+Instruction = Annotated[
+    Enter
+    | Say
+    | Play
+    | Listen
+    | Capture
+    | Set
+    | Freestyle
+    | Dispatch
+    | Count
+    | Jump
+    | AnswerObjection
+    | Transfer
+    | OptOut
+    | End,
+    Field(discriminator="op"),
+]
+
+
+class Handlers(_Model):
+    """Call-level events, from ``always``: the address to run, or None for the default.
+
+    Defaults: ``machine`` ends with ANSWERING_MACHINE, ``hangup`` with HUNG_UP,
+    ``max_turns`` with NOT_QUALIFIED.
+    """
+
+    machine: int | None = None
+    hangup: int | None = None
+    max_turns: int | None = None
+
+
+# --------------------------------------------------------------------------- program
+
+
+class Program(_Model):
+    format_version: int = FORMAT_VERSION
+    compiler_version: str
+    source_hash: str  # sha256 of the entry file and everything it imports
+    scenario: Scenario
+    consts: tuple[str, ...]  # jinja2 template sources, referenced by index
+    intents: tuple[Intent, ...]
+    objection_packs: tuple[ObjectionPack, ...]
+    personalities: tuple[Personality, ...]
+    objective: Objective | None = None
+    amd: AmdPhrases = AmdPhrases()
+    code: tuple[Instruction, ...]
+    steps: dict[str, int]  # step name -> address of its ``enter``
+    entry: int  # address of the start step
+    handlers: Handlers = Handlers()
+    debug: dict[int, SourceLocation] = {}  # address -> source
+
+    # ------------------------------------------------------------------ helpers
+
+    @property
+    def program_hash(self) -> str:
+        """Hash of the program's own content, stable across serialisations."""
+        return hashlib.sha256(self.to_json(indent=None).encode()).hexdigest()
+
+    def personality(self) -> Personality | None:
+        wanted = self.scenario.personality
+        return next((p for p in self.personalities if p.name == wanted), None)
+
+    def step_at(self, address: int) -> str | None:
+        """The step an address belongs to (the closest ``enter`` at or before it)."""
+        best: tuple[int, str] | None = None
+        for name, start in self.steps.items():
+            if start <= address and (best is None or start > best[0]):
+                best = (start, name)
+        return best[1] if best else None
+
+    def to_json(self, indent: int | None = 1) -> str:
+        return self.model_dump_json(indent=indent)
+
+    # ------------------------------------------------------------------ loading
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Program:
+        try:
+            raw = json.loads(text)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ProgramError(f"not a compiled mbs program (invalid JSON: {exc})") from None
+        if not isinstance(raw, dict):
+            raise ProgramError("not a compiled mbs program (expected a JSON object)")
+        version = raw.get("format_version")
+        if not isinstance(version, int):
+            raise ProgramError("not a compiled mbs program (no format_version)")
+        if version > FORMAT_VERSION:
+            raise ProgramError(
+                f"this program uses format version {version}, but this mbs reads up to "
+                f"version {FORMAT_VERSION}: upgrade mbs or recompile the scenario"
+            )
+        try:
+            program = cls.model_validate(raw)
+        except ValidationError as exc:
+            raise ProgramError(f"invalid compiled program: {exc}") from None
+        program.check_addresses()
+        return program
+
+    @classmethod
+    def load(cls, path: str | Path) -> Program:
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            raise ProgramError(f"cannot read {path}: {exc.strerror}") from None
+        return cls.from_json(data)
+
+    def check_addresses(self) -> None:
+        """Refuse a program whose jumps or constants point outside it."""
+        n, nconst = len(self.code), len(self.consts)
+
+        def addr(a: int | None) -> None:
+            if a is not None and not 0 <= a < n:
+                raise ProgramError(f"invalid compiled program: address {a} out of range")
+
+        def const(c: int | None) -> None:
+            if c is not None and not 0 <= c < nconst:
+                raise ProgramError(f"invalid compiled program: constant {c} out of range")
+
+        addr(self.entry)
+        for a in self.steps.values():
+            addr(a)
+        addr(self.handlers.machine)
+        addr(self.handlers.hangup)
+        addr(self.handlers.max_turns)
+        for ins in self.code:
+            match ins:
+                case Say(text=c) | Set(value=c) | Transfer(destination=c):
+                    const(c)
+                case Freestyle():
+                    const(ins.context)
+                    const(ins.goal)
+                    const(ins.fallback)
+                case Dispatch():
+                    for a in (*ins.intents.values(), *ins.dtmf.values()):
+                        addr(a)
+                    for a in (ins.objection, ins.silence, ins.unclear, ins.otherwise):
+                        addr(a)
+                case Count():
+                    addr(ins.below)
+                    addr(ins.exhausted)
+                case Jump(target=a) | AnswerObjection(then=a):
+                    addr(a)

@@ -1,0 +1,1 @@
+"""The runtime: executes compiled programs. Never imports ``mbs.dsl`` or ``mbs.compiler``."""

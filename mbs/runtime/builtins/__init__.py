@@ -1,0 +1,1 @@
+"""Pluggable builtins (stt, nlu, llm, tts, amd): interfaces in ``base``, registry in ``registry``."""

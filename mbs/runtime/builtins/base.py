@@ -1,0 +1,103 @@
+"""The builtin interfaces. An implementation is any class that fits the Protocol.
+
+Implementations are found by name through the entry-point group ``mbs.builtins``
+(entry-point names are ``KIND.NAME``, e.g. ``nlu.fuzzy``); see ``registry``.
+Every factory is called as ``Factory(program, config)`` where ``config`` is the
+mapping of settings given on the command line or in the campaign file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from mbs.program import Program
+
+
+class BuiltinError(Exception):
+    """A builtin failed; the VM ends that call with TECHNICAL_ERROR."""
+
+
+# ------------------------------------------------------------------------ results
+
+
+@dataclass(frozen=True, slots=True)
+class IntentResult:
+    intent: str | None  # None when nothing passes the threshold
+    score: float
+    runner_up: str | None = None
+    runner_up_score: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectionResult:
+    objection: str | None  # the objection text exactly as written in its pack
+    response: str | None = None
+    audio: str | None = None
+    pack: str | None = None
+    score: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    speaker: str  # "robot" | "prospect"
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class FreestyleRequest:
+    utterance: str
+    context: str
+    goal: str
+    history: Sequence[Turn]  # the last turns, oldest first (the VM passes 5)
+    variables: dict[str, object]  # contact, agent and captured variables
+
+
+@dataclass(frozen=True, slots=True)
+class FreestyleAnswer:
+    text: str
+    fallback: bool  # True when the scripted fallback line was used
+    prompt: str = ""  # what the model was sent (for the event log)
+    reason: str = ""  # why the fallback was used: timeout, down, garbage, ...
+
+
+@dataclass(frozen=True, slots=True)
+class AmdVerdict:
+    machine: bool
+    reason: str
+    score: float = 1.0
+
+
+# --------------------------------------------------------------------- interfaces
+
+
+class Stt(Protocol):
+    """Speech to text: turns caller audio into an utterance."""
+
+    async def transcribe(self, pcm: bytes, sample_rate: int) -> str: ...
+
+
+class Nlu(Protocol):
+    async def classify(self, utterance: str) -> IntentResult: ...
+
+    async def match_objection(self, utterance: str) -> ObjectionResult: ...
+
+
+class Llm(Protocol):
+    async def freestyle(self, request: FreestyleRequest, fallback: str) -> FreestyleAnswer: ...
+
+
+class Tts(Protocol):
+    async def synthesize(self, text: str) -> Path | None:
+        """The audio file for ``text`` (cached), or None when this TTS makes no audio."""
+        ...
+
+
+class Amd(Protocol):
+    def classify(self, greeting: str, greeting_ms: int, switch_result: str | None) -> AmdVerdict: ...
+
+
+class Factory(Protocol):
+    def __call__(self, program: Program, config: dict[str, object]) -> object: ...

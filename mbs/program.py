@@ -290,6 +290,9 @@ class Program(_Model):
     steps: dict[str, int]  # step name -> address of its ``enter``
     entry: int  # address of the start step
     handlers: Handlers = Handlers()
+    # The ``always`` handlers as written (already merged into every dispatch); kept so
+    # tools such as ``mbs graph`` can show them once instead of on every step.
+    always: Dispatch | None = None
     debug: dict[int, SourceLocation] = {}  # address -> source
 
     # ------------------------------------------------------------------ helpers

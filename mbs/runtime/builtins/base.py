@@ -8,7 +8,7 @@ mapping of settings given on the command line or in the campaign file.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -18,6 +18,22 @@ from mbs.program import Program
 
 class BuiltinError(Exception):
     """A builtin failed; the VM ends that call with TECHNICAL_ERROR."""
+
+
+class UnknownBuiltin(BuiltinError):
+    """No implementation is registered under that name (the message lists those that are)."""
+
+
+class MissingDependency(BuiltinError):
+    """The implementation needs an optional dependency or a data file that is absent.
+
+    ``extra`` names the package extra that brings it (``pip install 'mbs[vosk]'``), when
+    there is one.
+    """
+
+    def __init__(self, message: str, extra: str | None = None) -> None:
+        super().__init__(message)
+        self.extra = extra
 
 
 # ------------------------------------------------------------------------ results
@@ -96,8 +112,16 @@ class Tts(Protocol):
 
 
 class Amd(Protocol):
-    def classify(self, greeting: str, greeting_ms: int, switch_result: str | None) -> AmdVerdict: ...
+    def classify(
+        self, greeting: str, greeting_ms: int, switch_result: str | None
+    ) -> AmdVerdict: ...
 
 
 class Factory(Protocol):
-    def __call__(self, program: Program, config: dict[str, object]) -> object: ...
+    """What an entry point loads: usually the implementation class itself.
+
+    It should raise :class:`BuiltinError` (or :class:`MissingDependency`) for a bad
+    setting or a missing dependency; the registry wraps anything else.
+    """
+
+    def __call__(self, program: Program, config: Mapping[str, object]) -> object: ...

@@ -1,0 +1,91 @@
+"""Find builtin implementations by name through Python entry points.
+
+Any installed distribution can add one: an entry point in the group ``mbs.builtins``
+named ``KIND.NAME`` (``nlu.mine``) whose object is a factory called as
+``Factory(program, config)``. mbs registers its own the same way (pyproject.toml), so
+third-party builtins are first-class. An entry point may name the package extra it
+needs (``"mbs.runtime.builtins.vosk_stt:VoskStt [vosk]"``): when its import fails the
+error tells which ``pip install`` brings it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from importlib.metadata import EntryPoint, entry_points
+
+from mbs.program import Program
+from mbs.runtime.builtins.base import BuiltinError, MissingDependency, UnknownBuiltin
+
+GROUP = "mbs.builtins"
+KINDS: tuple[str, ...] = ("stt", "nlu", "llm", "tts", "amd")
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in KINDS:
+        raise UnknownBuiltin(f"unknown builtin kind {kind!r} (kinds: {', '.join(KINDS)})")
+
+
+def _entry_points(kind: str) -> dict[str, EntryPoint]:
+    """NAME -> entry point for one kind; the first distribution found wins a clash."""
+    found: dict[str, EntryPoint] = {}
+    prefix = kind + "."
+    for ep in entry_points(group=GROUP):
+        if ep.name.startswith(prefix):
+            found.setdefault(ep.name[len(prefix) :], ep)
+    return found
+
+
+def available(kind: str) -> list[str]:
+    """The implementation names registered for ``kind``, sorted."""
+    _check_kind(kind)
+    return sorted(_entry_points(kind))
+
+
+def _install_hint(ep: EntryPoint) -> tuple[str, str | None]:
+    extras = list(ep.extras)
+    if not extras:
+        return "", None
+    dist = ep.dist.name if ep.dist is not None else "mbs"
+    return f"pip install '{dist}[{','.join(extras)}]'", extras[0]
+
+
+def create(
+    kind: str, name: str, program: Program, config: Mapping[str, object] | None = None
+) -> object:
+    """Build the implementation ``kind.name`` for ``program`` with its ``config``.
+
+    Raises :class:`UnknownBuiltin` for a name nobody registered, and
+    :class:`MissingDependency` when the implementation's optional dependency is absent.
+    Any other failure of the factory becomes a :class:`BuiltinError` naming the builtin.
+    """
+    _check_kind(kind)
+    eps = _entry_points(kind)
+    ep = eps.get(name)
+    label = f"{kind}.{name}"
+    if ep is None:
+        names = ", ".join(sorted(eps)) or "none"
+        raise UnknownBuiltin(f"no {kind} builtin named {name!r} (available: {names})")
+    try:
+        factory = ep.load()
+    except ImportError as exc:
+        hint, extra = _install_hint(ep)
+        if hint:
+            raise MissingDependency(
+                f"the {name} {kind.upper()} needs `{hint}` ({exc})", extra=extra
+            ) from exc
+        raise BuiltinError(f"cannot load the {label} builtin ({ep.value}): {exc}") from exc
+    except AttributeError as exc:
+        raise BuiltinError(f"cannot load the {label} builtin ({ep.value}): {exc}") from exc
+    try:
+        return factory(program, dict(config or {}))
+    except BuiltinError:
+        raise
+    except ImportError as exc:
+        hint, extra = _install_hint(ep)
+        if hint:
+            raise MissingDependency(
+                f"the {name} {kind.upper()} needs `{hint}` ({exc})", extra=extra
+            ) from exc
+        raise BuiltinError(f"the {label} builtin failed to start: {exc}") from exc
+    except Exception as exc:  # a third-party factory may raise anything
+        raise BuiltinError(f"the {label} builtin failed to start: {exc}") from exc

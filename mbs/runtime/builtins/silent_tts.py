@@ -1,0 +1,17 @@
+"""``tts.none``: no synthesis. The channel gets the text alone (chat, text tests, or a
+switch that speaks with its own engine)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from mbs.program import Program
+
+
+class SilentTts:
+    def __init__(self, program: Program, config: Mapping[str, object]) -> None:
+        self.program = program
+
+    async def synthesize(self, text: str) -> Path | None:
+        return None

@@ -1,0 +1,184 @@
+"""Intent classification and objection matching without an LLM.
+
+Both are built once per program (all phrases normalised and indexed at construction) and
+then answer in well under a millisecond. See ``mbs.nlu.scoring`` for the score and
+``docs/nlu.md`` for how the thresholds were chosen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from mbs.nlu.normalize import normalize
+from mbs.nlu.scoring import DEFAULT_WEIGHTS, PhraseIndex, Weights
+from mbs.program import Intent, Objection, ObjectionPack
+
+# Chosen on tests/nlu/eval_set.jsonl (see docs/nlu.md): the lowest values that keep
+# ordinary answers from matching while the paraphrases still pass.
+DEFAULT_INTENT_THRESHOLD = 0.6
+DEFAULT_OBJECTION_THRESHOLD = 0.7
+
+# An intent keyword found in the utterance scores at least this much, plus a share of
+# the rest for how much of the utterance the keyword explains.
+KEYWORD_BASE = 0.7
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One ranked candidate, for ``top()``: the CLI and debugging."""
+
+    name: str  # intent name, or objection text as written
+    score: float
+    phrase: str  # the example, keyword, objection or variant that scored best
+    pack: str | None = None  # objections only
+
+
+@dataclass(frozen=True, slots=True)
+class IntentMatch:
+    """``intent`` is None when the best score is below the threshold; ``runner_up`` is
+    then the best candidate that was not accepted (with its score), else the second best."""
+
+    intent: str | None
+    score: float
+    runner_up: str | None = None
+    runner_up_score: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectionMatch:
+    """``objection`` is the text exactly as written in its pack, or None (no match)."""
+
+    objection: str | None
+    score: float
+    response: str | None = None
+    audio: str | None = None
+    pack: str | None = None
+    runner_up: str | None = None
+    runner_up_score: float = 0.0
+
+
+def _check_threshold(value: float) -> float:
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"threshold must be between 0 and 1, got {value}")
+    return value
+
+
+def _rank(scores: dict[int, tuple[float, str]]) -> list[tuple[int, float, str]]:
+    # ties: declaration order (lower label first)
+    return sorted(
+        ((label, s, phrase) for label, (s, phrase) in scores.items()),
+        key=lambda x: (-x[1], x[0]),
+    )
+
+
+class IntentClassifier:
+    """Classify an utterance over a set of intents (examples + keywords)."""
+
+    def __init__(
+        self,
+        intents: Sequence[Intent],
+        threshold: float = DEFAULT_INTENT_THRESHOLD,
+        weights: Weights = DEFAULT_WEIGHTS,
+    ) -> None:
+        self.threshold = _check_threshold(threshold)
+        self.names: list[str] = []
+        by_name: dict[str, int] = {}
+        phrases: list[tuple[int, str]] = []
+        keywords: list[tuple[int, str, frozenset[str]]] = []
+        for intent in intents:
+            label = by_name.setdefault(intent.name, len(self.names))
+            if label == len(self.names):
+                self.names.append(intent.name)
+            phrases.extend((label, ex) for ex in intent.examples)
+            for kw in intent.keywords:
+                tokens = frozenset(normalize(kw).key_tokens)
+                if tokens:
+                    keywords.append((label, kw, tokens))
+        self._index = PhraseIndex(phrases, weights)
+        self._keywords = keywords
+        self._negation_penalty = weights.negation_penalty
+
+    def _scores(self, text: str) -> dict[int, tuple[float, str]]:
+        scores = self._index.best_per_label(text)
+        if self._keywords:
+            q = self._index.query(text)
+            for label, kw, tokens in self._keywords:
+                if not tokens <= q.tokens:
+                    continue
+                explained = sum(self._index.weight(t) for t in tokens) / q.weight
+                s = KEYWORD_BASE + (1.0 - KEYWORD_BASE) * min(1.0, explained)
+                if q.negated and not normalize(kw).negated:
+                    s *= self._negation_penalty
+                if s > scores.get(label, (0.0, ""))[0]:
+                    scores[label] = (s, kw)
+        return scores
+
+    def top(self, text: str, n: int = 3) -> list[Candidate]:
+        return [
+            Candidate(self.names[label], round(s, 4), phrase)
+            for label, s, phrase in _rank(self._scores(text))[:n]
+        ]
+
+    def classify(self, text: str) -> IntentMatch:
+        ranked = _rank(self._scores(text))
+        if not ranked:
+            return IntentMatch(None, 0.0)
+        (label, score, _), rest = ranked[0], ranked[1:]
+        name, score = self.names[label], round(score, 4)
+        if score < self.threshold:
+            return IntentMatch(None, score, name, score)
+        if rest:
+            return IntentMatch(name, score, self.names[rest[0][0]], round(rest[0][1], 4))
+        return IntentMatch(name, score)
+
+
+class ObjectionMatcher:
+    """Match an utterance against every objection of the packs in scope."""
+
+    def __init__(
+        self,
+        packs: Sequence[ObjectionPack],
+        threshold: float = DEFAULT_OBJECTION_THRESHOLD,
+        weights: Weights = DEFAULT_WEIGHTS,
+    ) -> None:
+        self.threshold = _check_threshold(threshold)
+        self.entries: list[tuple[str, Objection]] = []
+        phrases: list[tuple[int, str]] = []
+        for pack in packs:
+            for objection in pack.objections:
+                label = len(self.entries)
+                self.entries.append((pack.name, objection))
+                phrases.append((label, objection.text))
+                phrases.extend((label, v) for v in objection.variants)
+        self._index = PhraseIndex(phrases, weights)
+
+    def top(self, text: str, n: int = 3) -> list[Candidate]:
+        out: list[Candidate] = []
+        for label, s, phrase in _rank(self._index.best_per_label(text))[:n]:
+            pack, objection = self.entries[label]
+            out.append(Candidate(objection.text, round(s, 4), phrase, pack))
+        return out
+
+    def match(self, text: str) -> ObjectionMatch:
+        ranked = _rank(self._index.best_per_label(text))
+        if not ranked:
+            return ObjectionMatch(None, 0.0)
+        label, score, _ = ranked[0]
+        score = round(score, 4)
+        pack, objection = self.entries[label]
+        if score < self.threshold:
+            return ObjectionMatch(None, score, runner_up=objection.text, runner_up_score=score)
+        runner_up, runner_up_score = None, 0.0
+        if len(ranked) > 1:
+            runner_up = self.entries[ranked[1][0]][1].text
+            runner_up_score = round(ranked[1][1], 4)
+        return ObjectionMatch(
+            objection.text,
+            score,
+            response=objection.response,
+            audio=objection.audio,
+            pack=pack,
+            runner_up=runner_up,
+            runner_up_score=runner_up_score,
+        )

@@ -1,0 +1,108 @@
+"""French word lists used by the normaliser: stop words, negations, speech-to-text variants.
+
+Every entry is written in *folded* form (lower case, no accents), because the normaliser
+folds accents before it looks words up. The lists are deliberately conservative: a word
+that can change what the prospect means (``pas``, ``non``, ``oui``, ``plus``, ``jamais``,
+``rien``, ``deja``, ``trop``, ``tout``, ``si``, ``merci``...) is never a stop word.
+"""
+
+from __future__ import annotations
+
+# Words that carry no meaning for intent or objection matching. They stay in the
+# "full" token list (used when a phrase has nothing else, e.g. "c'est ça"), and are
+# dropped from the "content" tokens that drive the scores.
+STOP_WORDS: frozenset[str] = frozenset(
+    """
+    le la les un une des du de au aux a
+    et ou mais donc car or
+    je tu il elle on nous vous ils elles me te se moi toi lui leur eux
+    ce cet cette ces ca cela ceci ci
+    mon ma mes ton ta tes son sa ses notre nos votre vos leurs
+    y en que qui quoi dont
+    ne
+    suis es est sommes etes sont etait etais ete etre
+    ai as avons avez ont avais avait
+    pour par avec dans sur sous chez vers entre
+    tres bien
+    euh heu hum hmm bah ben beh bon alors enfin voila hein genre bref ah oh eh he
+    franchement vraiment honnetement ecoutez ecoute bon disons
+    madame monsieur mademoiselle
+    """.split()
+)
+
+# Markers of a negative sentence. "ne" is often dropped in speech ("j'ai pas le
+# temps"), so the particle alone is enough but not required. "plus" is a negation only
+# next to "ne" ("je n'en veux plus"); alone it usually means "more".
+NEGATIONS: frozenset[str] = frozenset(
+    {"ne", "pas", "jamais", "rien", "aucun", "aucune", "non", "ni"}
+)
+
+# Spoken and speech-to-text spellings, rewritten before elisions are expanded. Keys are
+# regular expressions over folded text, matched on word boundaries; order matters
+# (longest first).
+SPEECH_VARIANTS: tuple[tuple[str, str], ...] = (
+    # être / savoir / vouloir contractions
+    (r"j'suis|j suis|jsuis|chuis|chui", "je suis"),
+    (
+        r"j'sais pas|j sais pas|jsais pas|chais pas|chaispas|che pas|chepas|(?<!je )sais pas",
+        "je sais pas",
+    ),
+    (r"j'veux|jveux", "je veux"),
+    (r"j'peux|jpeux", "je peux"),
+    (r"jai", "j'ai"),
+    (r"t'es", "tu es"),
+    (r"(?<!il )(?:y'a|y a|ya)", "il y a"),
+    (r"p'tet|ptet|p'tetre|ptetre", "peut etre"),
+    # yes / agreement
+    (r"ouaip|ouep|ouai|ouais|ouaii+s?|wai", "ouais"),
+    (r"okay|okey|oke|o\.k\.?|ok+", "ok"),
+    (r"d'acc|dac|d'ac|dacc|d accord|daccord", "d'accord"),
+    # idioms that look negative but are not
+    (r"pas de (?:probleme|problemes|souci|soucis)", "sans probleme"),
+    (r"pas mal", "beaucoup"),
+    (r"n'importe|n importe", "nimporte"),
+    # abbreviations and spellings
+    (r"bcp", "beaucoup"),
+    (r"svp|stp", "s'il vous plait"),
+    (r"rendez-vous|rendez vous|rdv", "rendezvous"),
+    (r"e-mail|e mail|email|courriel|mail", "mail"),
+    (r"aujourd'hui|aujourd hui|aujourdhui", "aujourdhui"),
+)
+
+# Elided articles and pronouns, expanded so that "l'argent" and "le argent" agree.
+ELISIONS: dict[str, str] = {
+    "j": "je",
+    "l": "le",
+    "qu": "que",
+    "c": "ce",
+    "d": "de",
+    "n": "ne",
+    "s": "se",
+    "m": "me",
+    "t": "te",
+    "jusqu": "jusque",
+    "lorsqu": "lorsque",
+    "puisqu": "puisque",
+    "quoiqu": "quoique",
+}
+
+# Small numbers spoken or transcribed as digits; rewritten as words so that "2 minutes"
+# and "deux minutes" agree. Larger numbers stay digits (dates, amounts, times).
+NUMBER_WORDS: dict[str, str] = {
+    "0": "zero",
+    "1": "un",
+    "2": "deux",
+    "3": "trois",
+    "4": "quatre",
+    "5": "cinq",
+    "6": "six",
+    "7": "sept",
+    "8": "huit",
+    "9": "neuf",
+    "10": "dix",
+    "11": "onze",
+    "12": "douze",
+    "15": "quinze",
+    "20": "vingt",
+    "30": "trente",
+}

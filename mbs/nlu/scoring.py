@@ -1,0 +1,183 @@
+"""The scoring core shared by intents and objections: one utterance against many phrases.
+
+Each phrase (an intent example, an objection or one of its variants) is normalised once,
+at construction, into a set of weighted tokens (content stems), its bigrams and a joined
+string. An utterance is normalised the same way; its tokens that are not in the
+vocabulary are mapped to the closest vocabulary token when they are close enough (speech
+to text misspells: "interesé", "rapeler"). Only phrases that share a token with the
+utterance are scored (an inverted index), so a match costs a few hundred microseconds
+over a few hundred phrases.
+
+The score of an utterance *u* against a phrase *p* (all in [0, 1]):
+
+- ``T``: a recall-leaning F-measure over idf-weighted tokens. Recall = how much of *p*
+  the utterance says; precision = how much of the utterance *p* explains. Rare words
+  weigh more than "pas" or "oui"; words unknown to every phrase weigh the median idf, so
+  an ordinary answer full of unrelated words ("oui j'habite à Lyon") gets low precision.
+- ``B``: bigram recall: the words of *p* said in the same order, next to each other.
+  It separates "j'ai pas le temps" from "depuis le temps, je n'ai pas d'avis".
+- ``C``: character similarity (rapidfuzz ``ratio``) of the joined token strings: tolerant
+  to spelling, strict on length.
+
+``score = wT*T + wB*B + wC*C``, multiplied by ``negation_penalty`` when exactly one of
+*u* and *p* is negative ("je suis intéressé" vs "je ne suis pas intéressé").
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+
+from mbs.nlu.normalize import normalize
+
+
+@dataclass(frozen=True, slots=True)
+class Weights:
+    """Tuning knobs of the score; the defaults were chosen on tests/nlu/eval_set.jsonl."""
+
+    token: float = 0.55
+    bigram: float = 0.2
+    chars: float = 0.25
+    beta: float = 1.5  # F-beta: > 1 leans to recall (what the phrase says is present)
+    negation_penalty: float = 0.55
+    fuzzy_token_cutoff: float = 84.0  # rapidfuzz ratio to map an unknown token
+    fuzzy_token_min_len: int = 4
+
+
+DEFAULT_WEIGHTS = Weights()
+
+
+@dataclass(frozen=True, slots=True)
+class _Phrase:
+    label: int
+    text: str
+    tokens: frozenset[str]
+    bigrams: frozenset[tuple[str, str]]
+    joined: str
+    weight: float
+    negated: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Query:
+    tokens: frozenset[str]
+    bigrams: frozenset[tuple[str, str]]
+    joined: str
+    weight: float
+    negated: bool
+
+
+def _bigrams(tokens: Sequence[str]) -> frozenset[tuple[str, str]]:
+    return frozenset(zip(tokens, tokens[1:], strict=False))
+
+
+class PhraseIndex:
+    """Phrases labelled with an integer (the intent or objection they belong to)."""
+
+    def __init__(
+        self, phrases: Sequence[tuple[int, str]], weights: Weights = DEFAULT_WEIGHTS
+    ) -> None:
+        self.weights = weights
+        normalised = [(label, text, normalize(text)) for label, text in phrases]
+        # document frequency per label, not per phrase: many variants of one objection
+        # must not make its words look common.
+        labels_with: dict[str, set[int]] = {}
+        for label, _, n in normalised:
+            for t in n.key_tokens:
+                labels_with.setdefault(t, set()).add(label)
+        n_labels = max(1, len({label for label, _, _ in normalised}))
+        self._idf: dict[str, float] = {
+            t: 1.0 + math.log((n_labels + 1) / (len(ls) + 0.5)) for t, ls in labels_with.items()
+        }
+        self._unknown = statistics.median(self._idf.values()) if self._idf else 1.0
+        self._vocab = list(self._idf)
+        self._mapped: dict[str, str] = {}
+        self._phrases: list[_Phrase] = []
+        self._postings: dict[str, list[int]] = {}
+        for label, text, n in normalised:
+            tokens = n.key_tokens
+            if not tokens:
+                continue
+            index = len(self._phrases)
+            tokset = frozenset(tokens)
+            self._phrases.append(
+                _Phrase(
+                    label=label,
+                    text=text,
+                    tokens=tokset,
+                    bigrams=_bigrams(tokens),
+                    joined=" ".join(tokens),
+                    weight=sum(self._idf[t] for t in tokset),
+                    negated=n.negated,
+                )
+            )
+            for t in tokset:
+                self._postings.setdefault(t, []).append(index)
+
+    # ----------------------------------------------------------------- utterances
+
+    def weight(self, token: str) -> float:
+        return self._idf.get(token, self._unknown)
+
+    def _map(self, token: str) -> str:
+        """The vocabulary token an utterance token stands for (itself when unknown)."""
+        if token in self._idf or len(token) < self.weights.fuzzy_token_min_len:
+            return token
+        cached = self._mapped.get(token)
+        if cached is not None:
+            return cached
+        best = process.extractOne(
+            token, self._vocab, scorer=fuzz.ratio, score_cutoff=self.weights.fuzzy_token_cutoff
+        )
+        mapped = best[0] if best is not None else token
+        if len(self._mapped) < 100_000:
+            self._mapped[token] = mapped
+        return mapped
+
+    def query(self, text: str) -> _Query:
+        n = normalize(text)
+        tokens = tuple(self._map(t) for t in n.key_tokens)
+        tokset = frozenset(tokens)
+        return _Query(
+            tokens=tokset,
+            bigrams=_bigrams(tokens),
+            joined=" ".join(tokens),
+            weight=sum(self.weight(t) for t in tokset),
+            negated=n.negated,
+        )
+
+    # -------------------------------------------------------------------- scoring
+
+    def _score(self, q: _Query, p: _Phrase) -> float:
+        w = self.weights
+        matched = sum(self._idf[t] for t in q.tokens & p.tokens)
+        if matched <= 0.0:
+            return 0.0
+        recall = matched / p.weight
+        precision = matched / q.weight
+        b2 = w.beta * w.beta
+        token = (1 + b2) * recall * precision / (b2 * precision + recall)
+        bigram = len(q.bigrams & p.bigrams) / len(p.bigrams) if p.bigrams else recall
+        chars = fuzz.ratio(q.joined, p.joined) / 100.0
+        score = w.token * token + w.bigram * bigram + w.chars * chars
+        if q.negated != p.negated:
+            score *= w.negation_penalty
+        return min(1.0, score)
+
+    def best_per_label(self, text: str) -> dict[int, tuple[float, str]]:
+        """For each label with a phrase sharing a token with ``text``: (best score, phrase)."""
+        q = self.query(text)
+        candidates: set[int] = set()
+        for t in q.tokens:
+            candidates.update(self._postings.get(t, ()))
+        best: dict[int, tuple[float, str]] = {}
+        for i in candidates:
+            p = self._phrases[i]
+            s = self._score(q, p)
+            if s > best.get(p.label, (0.0, ""))[0]:
+                best[p.label] = (s, p.text)
+        return best

@@ -1,0 +1,172 @@
+"""``tts.espeak``: espeak-ng behind a content-addressed audio cache.
+
+A robot says the same fixed lines thousands of times, so every file is named by the
+sha256 of what determines its sound (engine, voice, rate, speed, text) and made once:
+later calls, other workers sharing the directory and ``mbs tts prebuild`` all hit the
+same file. Files are written to a temporary name and renamed into place, so a reader
+never sees half a WAV; concurrent requests for one line in a process share one
+synthesis.
+
+espeak-ng writes 22050 Hz; the file is resampled to ``rate`` (8000 or 16000 Hz) with
+sox when it is installed (``resampler = "auto"``), else with the pure-Python filter of
+:mod:`mbs.runtime.builtins.audio`.
+
+Settings: ``voice`` (default: the scenario's ``voice``, else ``fr``), ``rate`` (8000 |
+16000, default 8000), ``speed`` (words per minute, default 165), ``cache_dir``
+(default ``var/tts-cache``), ``resampler`` (auto | sox | python), ``timeout`` (s, 20).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+from mbs.program import Program
+from mbs.runtime.builtins.audio import read_wav, resample, write_wav
+from mbs.runtime.builtins.base import BuiltinError, MissingDependency
+from mbs.runtime.builtins.settings import get_float, get_int, get_str
+
+_OWNER = "tts.espeak"
+ENGINE = "espeak-ng"
+RATES = (8000, 16000)
+
+
+def cache_key(engine: str, voice: str, rate: int, speed: int, text: str) -> str:
+    """The content address of one synthesised line."""
+    material = "\x1f".join((engine, voice, str(rate), str(speed), text))
+    return hashlib.sha256(material.encode("utf-8")).hexdigest()
+
+
+class EspeakTts:
+    def __init__(self, program: Program, config: Mapping[str, object]) -> None:
+        self.voice = get_str(config, "voice", program.scenario.voice or "fr", owner=_OWNER)
+        self.rate = get_int(config, "rate", 8000, owner=_OWNER, choices=RATES)
+        self.speed = get_int(config, "speed", 165, owner=_OWNER)
+        self.cache_dir = Path(get_str(config, "cache_dir", "var/tts-cache", owner=_OWNER))
+        self.timeout = get_float(config, "timeout", 20.0, owner=_OWNER, minimum=0.1)
+        resampler = get_str(config, "resampler", "auto", owner=_OWNER)
+        if resampler not in ("auto", "sox", "python"):
+            raise BuiltinError(
+                f"{_OWNER}: resampler must be auto, sox or python, not {resampler!r}"
+            )
+        self.espeak = shutil.which("espeak-ng")
+        if self.espeak is None:
+            raise MissingDependency(
+                f"{_OWNER}: espeak-ng is not installed (e.g. `apt-get install espeak-ng`)"
+            )
+        sox = shutil.which("sox")
+        if resampler == "sox" and sox is None:
+            raise MissingDependency(
+                f"{_OWNER}: resampler 'sox' asked for, but sox is not installed"
+            )
+        self.sox = sox if resampler != "python" else None
+        self.hits = 0  # lines served from the cache
+        self.syntheses = 0  # espeak-ng runs
+        self._pending: dict[str, asyncio.Future[Path]] = {}
+
+    # ------------------------------------------------------------------ public
+
+    def path_for(self, text: str) -> Path:
+        """Where the audio for ``text`` lives (whether or not it exists yet)."""
+        key = cache_key(ENGINE, self.voice, self.rate, self.speed, text)
+        return self.cache_dir / key[:2] / f"{key}.wav"
+
+    async def synthesize(self, text: str) -> Path | None:
+        text = " ".join(text.split())
+        if not text:
+            return None
+        path = self.path_for(text)
+        if path.exists():
+            self.hits += 1
+            return path
+        pending = self._pending.get(path.name)
+        if pending is not None:  # the same line is being made right now
+            self.hits += 1
+            return await asyncio.shield(pending)
+        future: asyncio.Future[Path] = asyncio.get_running_loop().create_future()
+        self._pending[path.name] = future
+        try:
+            await self._make(text, path)
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # mark retrieved: waiters re-raise it, nobody else must
+            raise
+        else:
+            future.set_result(path)
+        finally:
+            del self._pending[path.name]
+        return path
+
+    # ----------------------------------------------------------------- private
+
+    async def _make(self, text: str, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, raw_name = tempfile.mkstemp(prefix=".espeak-", suffix=".wav", dir=path.parent)
+        os.close(fd)
+        raw = Path(raw_name)
+        final = raw.with_name(raw.name.replace(".espeak-", ".rate-"))
+        try:
+            await self._run(
+                [
+                    self.espeak or ENGINE,
+                    "-v",
+                    self.voice,
+                    "-s",
+                    str(self.speed),
+                    "--stdin",
+                    "-w",
+                    str(raw),
+                ],
+                stdin=text.encode("utf-8"),
+                what="espeak-ng",
+            )
+            self.syntheses += 1
+            if self.sox is not None:
+                await self._run(
+                    [
+                        self.sox,
+                        "-q",
+                        str(raw),
+                        "-r",
+                        str(self.rate),
+                        "-b",
+                        "16",
+                        "-c",
+                        "1",
+                        str(final),
+                    ],
+                    stdin=None,
+                    what="sox",
+                )
+            else:
+                samples, rate_in = await asyncio.to_thread(read_wav, raw)
+                converted = await asyncio.to_thread(resample, samples, rate_in, self.rate)
+                await asyncio.to_thread(write_wav, final, converted, self.rate)
+            os.replace(final, path)
+        finally:
+            for leftover in (raw, final):
+                with contextlib.suppress(FileNotFoundError):
+                    leftover.unlink()
+
+    async def _run(self, argv: list[str], *, stdin: bytes | None, what: str) -> None:
+        proc = await asyncio.create_subprocess_exec(
+            *argv,
+            stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            _, err = await asyncio.wait_for(proc.communicate(stdin), self.timeout)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+            raise BuiltinError(f"{_OWNER}: {what} took longer than {self.timeout:g} s") from None
+        if proc.returncode != 0:
+            detail = err.decode("utf-8", "replace").strip() or f"exit code {proc.returncode}"
+            raise BuiltinError(f"{_OWNER}: {what} failed (voice {self.voice!r}): {detail}")

@@ -27,7 +27,7 @@ STOP_WORDS: frozenset[str] = frozenset(
     euh heu hum hmm bah ben beh bon alors enfin voila hein genre bref ah oh eh he
     franchement vraiment honnetement ecoutez ecoute bon disons
     madame monsieur mademoiselle
-    """.split()
+    """.split()  # noqa: SIM905  (a word list reads better as text)
 )
 
 # Markers of a negative sentence. "ne" is often dropped in speech ("j'ai pas le

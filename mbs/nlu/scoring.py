@@ -25,6 +25,7 @@ The score of an utterance *u* against a phrase *p* (all in [0, 1]):
 
 from __future__ import annotations
 
+import itertools
 import math
 import statistics
 from collections.abc import Sequence
@@ -72,7 +73,7 @@ class _Query:
 
 
 def _bigrams(tokens: Sequence[str]) -> frozenset[tuple[str, str]]:
-    return frozenset(zip(tokens, tokens[1:], strict=False))
+    return frozenset(itertools.pairwise(tokens))
 
 
 class PhraseIndex:

@@ -6,7 +6,7 @@ Implementations: the text channel (chat, conversation tests), and the ESL backen
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -91,5 +91,16 @@ class Telephony(Protocol):
     async def stop(self) -> None: ...
 
     async def dial(
-        self, number: str, *, call_id: str, variables: Mapping[str, str]
-    ) -> DialResult: ...
+        self,
+        number: str,
+        *,
+        call_id: str,
+        variables: Mapping[str, str],
+        on_status: Callable[[CallStatus], None] | None = None,
+    ) -> DialResult:
+        """Dial and wait until the call is answered or has failed.
+
+        ``on_status`` is told of progress before the result: CALLING once the switch
+        accepted the originate, RINGING when the far end rings (early media or 180).
+        """
+        ...

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import pytest
+from fake_ollama import FakeOllama
 
 from mbs.program import (
     Agent,
@@ -86,3 +89,13 @@ def make_program(**changes: object) -> Program:
 @pytest.fixture
 def program() -> Program:
     return make_program()
+
+
+@pytest.fixture
+async def ollama_server() -> AsyncIterator[FakeOllama]:
+    server = FakeOllama()
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()

@@ -1,0 +1,132 @@
+"""``llm.ollama``: freestyle answers from a local model, always with a way out.
+
+The prompt (``prompts/freestyle.j2``, in French) gives the model who it is (agent,
+company, personality), why it calls (the objective's guidance), where the step stands
+(context, goal) and the last turns. The answer must be speakable: at most
+``max_words`` words (150) cut at a sentence end, no role markers or chat tokens, not a
+stub. When the model is slow (``timeout``, 2.5 s), down, in error, or its answer is not
+speakable, the scripted fallback line is said instead and the reason recorded.
+
+Settings: ``host`` (http://127.0.0.1:11434), ``model`` (mistral:7b), ``timeout`` (s,
+2.5), ``max_words`` (150), ``min_words`` (3), ``temperature`` (0.4).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+import jinja2
+
+from mbs.program import Program
+from mbs.runtime.builtins.base import FreestyleAnswer, FreestyleRequest
+from mbs.runtime.builtins.ollama_chat import OllamaChat, OllamaFailure
+from mbs.runtime.builtins.settings import get_float, get_int
+
+_OWNER = "llm.ollama"
+PROMPTS = Path(__file__).parent / "prompts"
+
+_ENV = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(PROMPTS),
+    undefined=jinja2.ChainableUndefined,
+    autoescape=False,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+# A speaker label at the start of a line, or the control tokens of chat templates: the
+# model is writing a dialogue or leaking its prompt instead of answering.
+_ROLE_MARKERS = re.compile(
+    r"(?im)^\s*(system|user|assistant|prospect|robot|toi|vous|ton interlocuteur|"
+    r"interlocuteur|agent|conseill[eè]re?|ta r[ée]plique)\s*:"
+    r"|<\|[a-z_]+\|>|\[/?INST\]|<</?SYS>>|</?s>|^\s*#{2,}\s"
+)
+_SENTENCE_END = re.compile(r"[.!?…](?:[»\"”')\]]*)(?=\s|$)")
+_QUOTES = "«»\"“”'"
+
+
+class UnspeakableAnswer(Exception):
+    """The model's text cannot be said as it is; the message is the reason."""
+
+
+def shape_answer(text: str, *, max_words: int, min_words: int) -> str:
+    """The model's reply as it will be spoken, or :class:`UnspeakableAnswer`."""
+    text = text.strip()
+    if not text:
+        raise UnspeakableAnswer("empty answer")
+    if _ROLE_MARKERS.search(text):
+        raise UnspeakableAnswer("role markers in the answer")
+    text = " ".join(text.split())
+    if len(text) > 1 and text[0] in _QUOTES and text[-1] in _QUOTES:
+        text = text[1:-1].strip()
+    words = text.split()
+    truncated = len(words) > max_words
+    if truncated:
+        text = " ".join(words[:max_words])
+    ends = list(_SENTENCE_END.finditer(text))
+    if ends and ends[-1].end() < len(text):
+        text = text[: ends[-1].end()]  # drop the unfinished last sentence
+    elif not ends and truncated:
+        raise UnspeakableAnswer(f"over {max_words} words with no sentence end")
+    if len(text.split()) < min_words:
+        raise UnspeakableAnswer("answer too short")
+    return text
+
+
+class OllamaLlm:
+    def __init__(self, program: Program, config: Mapping[str, object]) -> None:
+        self.program = program
+        self.chat = OllamaChat(config, owner=_OWNER, default_timeout=2.5)
+        self.max_words = get_int(config, "max_words", 150, owner=_OWNER)
+        self.min_words = get_int(config, "min_words", 3, owner=_OWNER)
+        self.temperature = get_float(config, "temperature", 0.4, owner=_OWNER, minimum=0.0)
+        self.template = _ENV.get_template("freestyle.j2")
+
+    async def check(self) -> str | None:
+        """A warning when the server or the model is missing (answers would fall back)."""
+        return await self.chat.check()
+
+    def render(self, request: FreestyleRequest) -> tuple[str, str]:
+        """The system and user messages for ``request``."""
+        program = self.program
+        agent = program.scenario.agent
+        given_agent = request.variables.get("agent")
+        agent_vars: dict[str, object] = (
+            dict(given_agent) if isinstance(given_agent, Mapping) else {}
+        )
+        if agent is not None:
+            agent_vars = {"name": agent.name, "company": agent.company, **agent_vars}
+        contact = request.variables.get("contact")
+        values = {
+            "agent": agent_vars,
+            "personality": program.personality(),
+            "guidance": program.objective.guidance if program.objective else "",
+            "context": request.context,
+            "goal": request.goal,
+            "contact": dict(contact) if isinstance(contact, Mapping) else {},
+            "history": list(request.history)[-5:],
+            "utterance": request.utterance,
+            "max_words": self.max_words,
+        }
+        context = self.template.new_context(values)
+        system = "".join(self.template.blocks["system"](context)).strip()
+        user = "".join(self.template.blocks["user"](context)).strip()
+        return system, user
+
+    async def freestyle(self, request: FreestyleRequest, fallback: str) -> FreestyleAnswer:
+        system, user = self.render(request)
+        prompt = f"{system}\n\n{user}"
+        try:
+            reply = await self.chat.ask(
+                [{"role": "system", "content": system}, {"role": "user", "content": user}],
+                options={"temperature": self.temperature, "num_predict": self.max_words * 3},
+            )
+            text = shape_answer(reply, max_words=self.max_words, min_words=self.min_words)
+        except OllamaFailure as exc:
+            return FreestyleAnswer(text=fallback, fallback=True, prompt=prompt, reason=str(exc))
+        except UnspeakableAnswer as exc:
+            return FreestyleAnswer(
+                text=fallback, fallback=True, prompt=prompt, reason=f"garbage: {exc}"
+            )
+        return FreestyleAnswer(text=text, fallback=False, prompt=prompt)

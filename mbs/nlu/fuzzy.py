@@ -19,9 +19,10 @@ from mbs.program import Intent, Objection, ObjectionPack
 DEFAULT_INTENT_THRESHOLD = 0.6
 DEFAULT_OBJECTION_THRESHOLD = 0.7
 
-# An intent keyword found in the utterance scores at least this much, plus a share of
-# the rest for how much of the utterance the keyword explains.
-KEYWORD_BASE = 0.7
+# An intent whose keywords are in the utterance scores at least this much, plus a share
+# of the rest for how much of the utterance those keywords explain: "mardi" alone is
+# sure, "on part en vacances" (keyword "part") is not.
+KEYWORD_BASE = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,33 +86,40 @@ class IntentClassifier:
         self.names: list[str] = []
         by_name: dict[str, int] = {}
         phrases: list[tuple[int, str]] = []
-        keywords: list[tuple[int, str, frozenset[str]]] = []
+        keywords: list[tuple[int, str, frozenset[str], bool]] = []
         for intent in intents:
             label = by_name.setdefault(intent.name, len(self.names))
             if label == len(self.names):
                 self.names.append(intent.name)
             phrases.extend((label, ex) for ex in intent.examples)
             for kw in intent.keywords:
-                tokens = frozenset(normalize(kw).key_tokens)
-                if tokens:
-                    keywords.append((label, kw, tokens))
+                n = normalize(kw)
+                if n.key_tokens:
+                    keywords.append((label, kw, frozenset(n.key_tokens), n.negated))
         self._index = PhraseIndex(phrases, weights)
         self._keywords = keywords
         self._negation_penalty = weights.negation_penalty
 
     def _scores(self, text: str) -> dict[int, tuple[float, str]]:
         scores = self._index.best_per_label(text)
-        if self._keywords:
-            q = self._index.query(text)
-            for label, kw, tokens in self._keywords:
-                if not tokens <= q.tokens:
-                    continue
-                explained = sum(self._index.weight(t) for t in tokens) / q.weight
-                s = KEYWORD_BASE + (1.0 - KEYWORD_BASE) * min(1.0, explained)
-                if q.negated and not normalize(kw).negated:
-                    s *= self._negation_penalty
-                if s > scores.get(label, (0.0, ""))[0]:
-                    scores[label] = (s, kw)
+        if not self._keywords:
+            return scores
+        q = self._index.query(text)
+        found: dict[int, tuple[set[str], list[str], bool]] = {}
+        for label, kw, tokens, negated in self._keywords:
+            if tokens <= q.tokens:
+                entry = found.setdefault(label, (set(), [], False))
+                entry[0].update(tokens)
+                entry[1].append(kw)
+                found[label] = (entry[0], entry[1], entry[2] or negated)
+        for label, (present, kws, negated) in found.items():
+            # all the intent's keywords present, and how much of the utterance they cover
+            explained = sum(self._index.weight(t) for t in present) / q.weight
+            s = KEYWORD_BASE + (1.0 - KEYWORD_BASE) * min(1.0, explained)
+            if q.negated and not negated:
+                s *= self._negation_penalty
+            if s > scores.get(label, (0.0, ""))[0]:
+                scores[label] = (s, " + ".join(kws))
         return scores
 
     def top(self, text: str, n: int = 3) -> list[Candidate]:
@@ -152,6 +160,11 @@ class ObjectionMatcher:
                 phrases.append((label, objection.text))
                 phrases.extend((label, v) for v in objection.variants)
         self._index = PhraseIndex(phrases, weights)
+
+    def scores(self, text: str) -> dict[int, float]:
+        """Score of every objection that shares a word with ``text``, by index in
+        ``entries`` (the others score 0)."""
+        return {label: s for label, (s, _) in self._index.best_per_label(text).items()}
 
     def top(self, text: str, n: int = 3) -> list[Candidate]:
         out: list[Candidate] = []

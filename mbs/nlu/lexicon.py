@@ -18,7 +18,7 @@ STOP_WORDS: frozenset[str] = frozenset(
     je tu il elle on nous vous ils elles me te se moi toi lui leur eux
     ce cet cette ces ca cela ceci ci
     mon ma mes ton ta tes son sa ses notre nos votre vos leurs
-    y en que qui quoi dont
+    y en que dont
     ne
     suis es est sommes etes sont etait etais ete etre
     ai as avons avez ont avais avait
@@ -27,6 +27,7 @@ STOP_WORDS: frozenset[str] = frozenset(
     euh heu hum hmm bah ben beh bon alors enfin voila hein genre bref ah oh eh he
     franchement vraiment honnetement ecoutez ecoute bon disons
     madame monsieur mademoiselle
+    truc machin
     """.split()  # noqa: SIM905  (a word list reads better as text)
 )
 
@@ -106,3 +107,38 @@ NUMBER_WORDS: dict[str, str] = {
     "20": "vingt",
     "30": "trente",
 }
+
+# Words that mean the same thing in a sales call, mapped to one canonical word before
+# stemming: "j'en parle à ma femme" and "je dois voir avec mon conjoint" share a token.
+# Kept small and unambiguous in this setting; keys are folded.
+_SYNONYM_GROUPS: dict[str, tuple[str, ...]] = {
+    "conjoint": ("conjointe", "mari", "femme", "epouse", "epoux", "compagnon", "compagne"),
+    "documentation": (
+        "doc",
+        "docs",
+        "brochure",
+        "brochures",
+        "plaquette",
+        "depliant",
+        "prospectus",
+        "catalogue",
+    ),
+    "argent": ("sous", "fric", "moyens", "thune", "budget", "finances"),
+    "societe": ("entreprise", "boite", "compagnie", "firme", "agence"),
+    "arnaque": (
+        "arnaques",
+        "escroquerie",
+        "escroqueries",
+        "arnaqueur",
+        "arnaqueurs",
+        "escroc",
+        "escrocs",
+        "arnaquer",
+    ),
+    "age": ("agee", "ages", "vieux", "vieille"),
+    "faut": ("dois", "doit", "devoir", "devrais", "falloir"),
+    "long": ("longtemps", "longue"),
+    "telephone": ("tel", "phone", "telephonique"),
+    "internet": ("web", "net", "google"),
+}
+SYNONYMS: dict[str, str] = {w: canon for canon, words in _SYNONYM_GROUPS.items() for w in words}

@@ -11,7 +11,8 @@ through the same steps so that they meet in the middle:
 4. Elisions expanded (``j'`` -> ``je``, ``qu'`` -> ``que``...), remaining punctuation
    removed, digits split from letters, small numbers written as words.
 5. Tokens split into *words* (everything) and *content* (stop words removed; negations
-   and meaning words kept), content words stemmed (Snowball French).
+   and meaning words kept; a few sales-call synonyms mapped to one word: ``mari``,
+   ``femme`` -> ``conjoint``), content words stemmed (Snowball French).
 
 The result is cached per input string: the same utterance is normalised once per process.
 """
@@ -25,7 +26,14 @@ from functools import lru_cache
 
 import snowballstemmer
 
-from mbs.nlu.lexicon import ELISIONS, NEGATIONS, NUMBER_WORDS, SPEECH_VARIANTS, STOP_WORDS
+from mbs.nlu.lexicon import (
+    ELISIONS,
+    NEGATIONS,
+    NUMBER_WORDS,
+    SPEECH_VARIANTS,
+    STOP_WORDS,
+    SYNONYMS,
+)
 
 _APOSTROPHES = str.maketrans({c: "'" for c in "’‘`´ʼʹ′＇"})
 _DASHES = str.maketrans({c: "-" for c in "‐‑‒–—―−"})
@@ -60,8 +68,8 @@ class Normalized:
 
 
 def fold(text: str) -> str:
-    """Lower case, plain apostrophes and dashes, no accents."""
-    text = unicodedata.normalize("NFKC", text).lower()
+    """Lower case, plain apostrophes and dashes, no accents ("où" stays apart from "ou")."""
+    text = unicodedata.normalize("NFKC", text).lower().replace("où", "ouu")
     text = text.translate(_APOSTROPHES).translate(_DASHES).translate(_LIGATURES)
     decomposed = unicodedata.normalize("NFD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c))
@@ -87,6 +95,7 @@ def normalize(text: str) -> Normalized:
     for w in words:
         if w in STOP_WORDS:
             continue
+        w = SYNONYMS.get(w, w)
         if content and content[-1] == w:  # "non non non", "oui oui"
             continue
         content.append(w)

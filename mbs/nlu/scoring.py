@@ -10,7 +10,7 @@ over a few hundred phrases.
 
 The score of an utterance *u* against a phrase *p* (all in [0, 1]):
 
-- ``T``: a recall-leaning F-measure over idf-weighted tokens. Recall = how much of *p*
+- ``T``: an F-measure over idf-weighted tokens. Recall = how much of *p*
   the utterance says; precision = how much of the utterance *p* explains. Rare words
   weigh more than "pas" or "oui"; words unknown to every phrase weigh the median idf, so
   an ordinary answer full of unrelated words ("oui j'habite à Lyon") gets low precision.
@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -40,13 +39,14 @@ from mbs.nlu.normalize import normalize
 class Weights:
     """Tuning knobs of the score; the defaults were chosen on tests/nlu/eval_set.jsonl."""
 
-    token: float = 0.55
-    bigram: float = 0.2
+    token: float = 0.6
+    bigram: float = 0.15
     chars: float = 0.25
-    beta: float = 1.5  # F-beta: > 1 leans to recall (what the phrase says is present)
+    beta: float = 1.0  # F-beta: > 1 would lean to recall; precision matters as much
     negation_penalty: float = 0.55
     fuzzy_token_cutoff: float = 84.0  # rapidfuzz ratio to map an unknown token
     fuzzy_token_min_len: int = 4
+    unknown_quantile: float = 0.5  # weight of a word no phrase has: this idf quantile
 
 
 DEFAULT_WEIGHTS = Weights()
@@ -73,7 +73,8 @@ class _Query:
 
 
 def _bigrams(tokens: Sequence[str]) -> frozenset[tuple[str, str]]:
-    return frozenset(itertools.pairwise(tokens))
+    """Ordered pairs of neighbours, allowing one word in between ("pas [du tout] besoin")."""
+    return frozenset(itertools.pairwise(tokens)) | frozenset(zip(tokens, tokens[2:], strict=False))
 
 
 class PhraseIndex:
@@ -94,7 +95,8 @@ class PhraseIndex:
         self._idf: dict[str, float] = {
             t: 1.0 + math.log((n_labels + 1) / (len(ls) + 0.5)) for t, ls in labels_with.items()
         }
-        self._unknown = statistics.median(self._idf.values()) if self._idf else 1.0
+        idfs = sorted(self._idf.values()) or [1.0]
+        self._unknown = idfs[min(len(idfs) - 1, int(weights.unknown_quantile * len(idfs)))]
         self._vocab = list(self._idf)
         self._mapped: dict[str, str] = {}
         self._phrases: list[_Phrase] = []
@@ -162,7 +164,7 @@ class PhraseIndex:
         precision = matched / q.weight
         b2 = w.beta * w.beta
         token = (1 + b2) * recall * precision / (b2 * precision + recall)
-        bigram = len(q.bigrams & p.bigrams) / len(p.bigrams) if p.bigrams else recall
+        bigram = len(q.bigrams & p.bigrams) / len(p.bigrams) if p.bigrams else token
         chars = fuzz.ratio(q.joined, p.joined) / 100.0
         score = w.token * token + w.bigram * bigram + w.chars * chars
         if q.negated != p.negated:

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from mbs.program import Intent, Objection, ObjectionPack
+from mbs.program import (
+    End,
+    Enter,
+    Intent,
+    Objection,
+    ObjectionPack,
+    Program,
+    Result,
+    Scenario,
+    Thresholds,
+)
 
 INTENTS = (
     Intent(
@@ -105,3 +115,28 @@ PACKS = (
         ),
     ),
 )
+
+
+def make_program(
+    intents: tuple[Intent, ...] = INTENTS,
+    packs: tuple[ObjectionPack, ...] = PACKS,
+    intent_threshold: float | None = None,
+    objection_threshold: float | None = None,
+) -> Program:
+    """A minimal valid program (one step that ends) carrying intents and objections."""
+    return Program(
+        compiler_version="test",
+        source_hash="0" * 64,
+        scenario=Scenario(
+            name="t",
+            title="test",
+            thresholds=Thresholds(intent=intent_threshold, objection=objection_threshold),
+        ),
+        consts=(),
+        intents=intents,
+        objection_packs=packs,
+        personalities=(),
+        code=(Enter(step="s"), End(result=Result.NOT_INTERESTED)),
+        steps={"s": 0},
+        entry=0,
+    )

@@ -156,15 +156,23 @@ class LoadedProgram:
             return f"{self.program.scenario.name}@{address}"
         return f"{loc.file}:{loc.line}:{loc.column}"
 
-    def describe(self, address: int | None) -> str | None:
-        """A readable name for a jump target: a step, ``end RESULT``, or the step@address."""
+    def describe(self, address: int | None, _depth: int = 0) -> str | None:
+        """A readable name for a jump target: a step, ``end RESULT``, ``retry N then X``,
+        ``answer objection then X``, or ``step@address``."""
         if address is None:
             return None
         ins = self.code[address]
-        if isinstance(ins, Enter):
-            return ins.step
-        if isinstance(ins, End):
-            return f"end {ins.result.value}"
+        if _depth < 4:
+            if isinstance(ins, Enter):
+                return ins.step
+            if isinstance(ins, End):
+                return f"end {ins.result.value}"
+            if isinstance(ins, Jump):
+                return self.describe(ins.target, _depth + 1)
+            if isinstance(ins, Count):
+                return f"retry {ins.limit} then {self.describe(ins.exhausted, _depth + 1)}"
+            if isinstance(ins, AnswerObjection):
+                return f"answer objection then {self.describe(ins.then, _depth + 1)}"
         step = self.program.step_at(address)
         return f"{step}@{address}" if step else f"@{address}"
 

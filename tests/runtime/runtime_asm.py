@@ -45,7 +45,12 @@ def assemble(
     *,
     handlers: Mapping[str, str] | None = None,
     objections: Mapping[str, str] | None = None,
-    intents: Sequence[str] = ("yes", "no", "question", "stop_calling"),
+    intents: Sequence[str] | Mapping[str, Sequence[str]] = (
+        "yes",
+        "no",
+        "question",
+        "stop_calling",
+    ),
     file: str = "test.mbs",
     **scenario: Any,
 ) -> Program:
@@ -130,7 +135,10 @@ def assemble(
         source_hash="0" * 64,
         scenario=Scenario(**scen),
         consts=tuple(consts),
-        intents=tuple(Intent(name=n, examples=(n,)) for n in intents),
+        intents=tuple(
+            Intent(name=n, examples=tuple(intents[n]) if isinstance(intents, Mapping) else (n,))
+            for n in intents
+        ),
         objection_packs=(pack,),
         personalities=(),
         code=tuple(code),

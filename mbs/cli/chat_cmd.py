@@ -1,0 +1,199 @@
+"""``mbs chat``: talk to a scenario as the prospect, in the terminal.
+
+The robot's lines come with what the VM decided (step, intent and score, objection,
+freestyle marks), so an author sees why the conversation went where it did. With a
+pipe on stdin (one turn per line) it prints a plain transcript, no prompt, no colours.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+
+from mbs.cli.output import EXIT_RUNTIME, EXIT_USAGE, abort, emit_json, error, out
+from mbs.cli.programs import load_program
+from mbs.program import Program, Result
+from mbs.runtime.builtins.base import BuiltinError, UnknownBuiltin
+from mbs.runtime.events import CallbackSink, Event, EventSink, JsonlSink, TeeSink
+from mbs.runtime.textcall import TextCall, TurnSyntaxError, parse_turn
+from mbs.runtime.vm import Vm
+
+
+def parse_contact(pairs: list[str]) -> dict[str, str]:
+    contact: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            abort(f"--contact expects key=value, got {pair!r}", EXIT_USAGE)
+        contact[key.strip()] = value
+    return contact
+
+
+def make_builtins(
+    program: Program, nlu: str, llm: str, llm_model: str | None
+) -> tuple[object, object | None]:
+    """The NLU and LLM by registry name; a bad name or a missing model is a clear error."""
+    from mbs.runtime.builtins import registry
+
+    try:
+        nlu_obj = registry.create("nlu", nlu, program, {})
+        llm_obj = None
+        if llm != "none":
+            config: dict[str, object] = {"model": llm_model} if llm_model else {}
+            llm_obj = registry.create("llm", llm, program, config)
+    except UnknownBuiltin as exc:
+        abort(str(exc), EXIT_USAGE)
+    except BuiltinError as exc:
+        abort(str(exc), EXIT_RUNTIME)
+    return nlu_obj, llm_obj
+
+
+class Transcript:
+    """Prints a call's events as a readable conversation (rich markup on a terminal)."""
+
+    def __init__(self, fancy: bool) -> None:
+        self.fancy = fancy
+
+    def _line(self, markup: str, plain: str) -> None:
+        if self.fancy:
+            out.print(markup, markup=True)
+        else:
+            out.print(plain, markup=False)
+
+    def __call__(self, e: Event) -> None:
+        kind = e["event"]
+        step = e.get("step") or "-"
+        if kind == "said":
+            mark = {"objection": " (objection)", "freestyle": " (freestyle)"}.get(e["kind"], "")
+            if e["outcome"] == "interrupted":
+                mark += " (interrupted)"
+            if e["outcome"] == "hangup":
+                mark += " (not heard: hung up)"
+            self._line(
+                f"[bold cyan]robot[/] [dim]\\[{escape(step)}][/]{escape(mark)}: {escape(e['text'])}",
+                f"robot [{step}]{mark}: {e['text']}",
+            )
+        elif kind == "played":
+            self._line(
+                f"[bold cyan]robot[/] [dim]\\[{escape(step)}][/] plays {escape(e['path'])}",
+                f"robot [{step}] plays {e['path']}",
+            )
+        elif kind == "heard" and not self.fancy:
+            what = {"utterance": e["text"], "dtmf": f"/dtmf {e['digit']}"}.get(
+                e["kind"], f"/{e['kind']}"
+            )
+            out.print(f"prospect: {what}", markup=False)
+        elif kind == "heard" and e["kind"] in ("silence", "hangup", "machine"):
+            self._line(f"  [dim]({escape(e['kind'])})[/]", "")
+        elif kind == "intent":
+            text = f"intent {e['intent'] or '(none)'} {e['score']:.2f}"
+            if e.get("runner_up"):
+                text += f" (runner-up {e['runner_up']} {e['runner_up_score']:.2f})"
+            self._line(f"  [magenta]{escape(text)}[/]", f"  {text}")
+        elif kind == "objection" and e["objection"]:
+            text = f"objection {e['objection']!r} {e['score']:.2f}"
+            self._line(f"  [yellow]{escape(text)}[/]", f"  {text}")
+        elif kind == "freestyle" and e["fallback"]:
+            text = f"freestyle fallback ({e['reason'] or 'no answer'})"
+            self._line(f"  [dim]{escape(text)}[/]", f"  {text}")
+        elif kind == "routed":
+            text = f"-> {e['case']}: {e['target'] or 'listen again'}"
+            self._line(f"  [dim]{escape(text)}[/]", f"  {text}")
+        elif kind in ("captured", "set"):
+            text = f"{kind} {e['var']} = {e['value']!r}"
+            self._line(f"  [green]{escape(text)}[/]", f"  {text}")
+        elif kind == "call_event":
+            text = f"{e['which']} -> {e['target'] or 'default result'}"
+            self._line(f"  [yellow]{escape(text)}[/]", f"  {text}")
+        elif kind == "transfer":
+            text = f"transfer to {e['destination']} ({'ok' if e['ok'] else 'failed'})"
+            self._line(f"  [green]{escape(text)}[/]", f"  {text}")
+        elif kind == "opt_out":
+            self._line("  [red]opt-out recorded[/]", "  opt-out recorded")
+        elif kind == "error":
+            error(e["message"])
+        elif kind == "result":
+            opt = ", opt-out" if e["opt_out"] else ""
+            turns = e["turns"]
+            text = f"== result: {e['result']}{opt} ({turns} turn{'' if turns == 1 else 's'})"
+            self._line(f"[bold]{escape(text)}[/]", text)
+
+
+def _stdin_reader(interactive: bool) -> Any:
+    async def read() -> str | None:
+        while True:
+            if interactive:
+                try:
+                    line = await asyncio.to_thread(input, "vous> ")
+                except EOFError:
+                    return None
+            else:
+                raw = await asyncio.to_thread(sys.stdin.readline)
+                if raw == "":
+                    return None
+                line = raw.rstrip("\n")
+            try:
+                parse_turn(line)
+            except TurnSyntaxError as exc:
+                error(str(exc))
+                if not interactive:
+                    return None
+                continue
+            return line
+
+    return read
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("chat")
+    def chat(
+        scenario: Annotated[Path, typer.Argument(help="A scenario (.mbs) or program (.mbsc).")],
+        contact: Annotated[
+            list[str] | None,
+            typer.Option("--contact", "-c", help="A contact field, key=value (repeatable)."),
+        ] = None,
+        nlu: Annotated[str, typer.Option(help="NLU builtin (e.g. fuzzy, ollama).")] = "fuzzy",
+        llm: Annotated[
+            str, typer.Option(help="LLM builtin for freestyle: none (fallback lines) or ollama.")
+        ] = "none",
+        llm_model: Annotated[str | None, typer.Option(help="Model name for the LLM.")] = None,
+        log: Annotated[
+            Path | None, typer.Option(help="Append the call's events (JSON lines) to FILE.")
+        ] = None,
+        json_out: Annotated[
+            bool, typer.Option("--json", help="Print every event as one JSON object per line.")
+        ] = False,
+    ) -> None:
+        """Chat with a scenario: you type the prospect's lines.
+
+        Markers: an empty line or /silence, /hangup, /machine [greeting], /dtmf 5,
+        /barge TEXT (spoken over the robot). End of input hangs up.
+        """
+        program = load_program(scenario)
+        fields = parse_contact(contact or [])
+        nlu_obj, llm_obj = make_builtins(program, nlu, llm, llm_model)
+        interactive = sys.stdin.isatty() and not json_out
+        display: EventSink = (
+            CallbackSink(emit_json) if json_out else CallbackSink(Transcript(interactive))
+        )
+        log_sink: JsonlSink | None = None
+        if log is not None:
+            try:
+                log_sink = JsonlSink(log)
+            except OSError as exc:
+                abort(f"cannot write {log}: {exc.strerror}", EXIT_USAGE)
+        vm = Vm(program, nlu=nlu_obj, llm=llm_obj, source=str(scenario.resolve()))  # type: ignore[arg-type]
+        call = TextCall(call_id="chat", reader=_stdin_reader(interactive))
+        sink = TeeSink(display, *([log_sink] if log_sink else []))
+        try:
+            state = asyncio.run(vm.run_call(call, contact=fields, sink=sink))
+        finally:
+            if log_sink is not None:
+                log_sink.close()
+        if state.result is Result.TECHNICAL_ERROR:
+            raise typer.Exit(EXIT_RUNTIME)

@@ -25,6 +25,7 @@ def _root() -> None:
 # Each module defines ``register(app: typer.Typer) -> None``. Order = order in --help.
 COMMAND_MODULES = [
     "mbs.cli.compile_cmd",
+    "mbs.cli.lint_cmd",
     "mbs.cli.nlu_cmd",
     "mbs.cli.objections_cmd",
     "mbs.cli.chat_cmd",

@@ -1,0 +1,77 @@
+"""NLU lints: objections too close to tell apart, examples shared between intents,
+objections that read like an intent's example. The similarity measures belong to
+the NLU (``mbs.nlu.lints``); this pass only turns their findings into diagnostics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mbs.compiler.scope import Context
+from mbs.dsl import ast
+from mbs.program import Intent, Objection, ObjectionPack
+
+
+def _lints() -> Any:
+    try:
+        from mbs.nlu import lints
+    except ImportError:  # the NLU lints are optional: without them these checks are off
+        return None
+    return lints
+
+
+def check_nlu(ctx: Context) -> None:
+    lints = _lints()
+    if lints is None:
+        return
+
+    scope = ctx.scope
+    user_files = {m.file for m in scope.modules if not m.stdlib}
+    entries: dict[str, ast.ObjectionEntry] = {}
+    packs = []
+    for name, declared in scope.packs.items():
+        objs = []
+        for e in declared.decl.entries:
+            entries.setdefault(e.text.value, e)
+            objs.append(
+                Objection(
+                    text=e.text.value,
+                    variants=tuple(v.value for v in e.variants),
+                    response=e.response.value if e.response else None,
+                    audio=e.audio.value if e.audio else None,
+                )
+            )
+        packs.append(ObjectionPack(name=name, objections=tuple(objs)))
+    intents = [
+        Intent(
+            name=name,
+            examples=tuple(s.value for s in d.decl.examples),
+            keywords=tuple(s.value for s in d.decl.keywords),
+            module=d.module.name,
+        )
+        for name, d in scope.intents.items()
+    ]
+    for a, b, score in lints.close_objections(packs):
+        found = [e for e in (entries.get(a), entries.get(b)) if e is not None]
+        entry = max(found, key=lambda e: (e.span.line, e.span.col), default=None)
+        if entry is not None and entry.span.file in user_files:
+            ctx.report("CloseObjections", entry.text.span, a=a, b=b, score=float(score))
+    for example, intent_a, intent_b in lints.shared_examples(intents):
+        s = (
+            _example_of(scope.intents[intent_b].decl, example)
+            if intent_b in scope.intents
+            else None
+        )
+        if s is not None and s.span.file in user_files:
+            ctx.report("SharedExample", s.span, example=example, a=intent_a, b=intent_b)
+    for objection, intent in lints.objection_equals_example(packs, intents):
+        entry = entries.get(objection)
+        if entry is not None and entry.span.file in user_files:
+            ctx.report("ObjectionLikeExample", entry.text.span, objection=objection, intent=intent)
+
+
+def _example_of(decl: ast.IntentDecl, example: str) -> ast.Str | None:
+    """The example of ``decl`` that reads as ``example`` once normalised."""
+    from mbs.nlu.normalize import normal_form
+
+    wanted = normal_form(example)
+    return next((s for s in decl.examples if normal_form(s.value) == wanted), None)

@@ -1,0 +1,141 @@
+"""Texts: each is a jinja2 template over known variables; spoken lines stay short; the
+first line announces the recording."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterator
+
+import jinja2
+from jinja2 import meta, nodes
+
+from mbs.compiler.scope import Context
+from mbs.dsl import ast
+
+CONTACT_FIELDS = ("first_name", "last_name", "phone", "email", "company", "tags")
+AGENT_FIELDS = ("name", "company")
+MAX_WORDS = 40
+
+_env = jinja2.Environment(autoescape=False)
+
+
+def spoken_texts(ctx: Context) -> Iterator[tuple[ast.Str, bool]]:
+    """Every template of the scenario, with whether it is spoken aloud."""
+    scope = ctx.scope
+    for step in scope.steps.values():
+        for action in step.actions:
+            if isinstance(action, ast.Say | ast.Ask):
+                yield action.text, True
+            elif isinstance(action, ast.SetVar):
+                yield action.value, False
+            elif isinstance(action, ast.TransferTo):
+                yield action.destination, False
+            elif isinstance(action, ast.Freestyle):
+                for s in (action.context, action.goal):
+                    if s is not None:
+                        yield s, False
+                if action.fallback is not None:
+                    yield action.fallback, True
+        for t in step.transitions:
+            if isinstance(t.target, ast.Retry) and t.target.line is not None:
+                yield t.target.line, True
+    for t in scope.always_transitions:
+        if isinstance(t.target, ast.Retry) and t.target.line is not None:
+            yield t.target.line, True
+    for declared in scope.packs.values():
+        for entry in declared.decl.entries:
+            if entry.response is not None:
+                yield entry.response, True
+
+
+def variables(ctx: Context) -> set[str]:
+    out: set[str] = set()
+    for step in ctx.scope.steps.values():
+        for action in step.actions:
+            if isinstance(action, ast.Capture | ast.SetVar):
+                out.add(action.var.name)
+    return out
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+def _subspan(s: ast.Str, needle: str) -> ast.Span:
+    index = s.raw.find(needle)
+    if index < 0 or s.span.line != s.span.end_line:
+        return s.span
+    col = s.span.col + 1 + index
+    return ast.Span(s.span.file, s.span.line, col, s.span.line, col + len(needle))
+
+
+def check_template(ctx: Context, s: ast.Str, known: set[str], fields: tuple[str, ...]) -> None:
+    if "{" not in s.value:
+        return
+    try:
+        tree = _env.parse(s.value)
+    except jinja2.TemplateSyntaxError as exc:
+        ctx.report("TemplateSyntax", s.span, error=exc.message or "invalid template")
+        return
+    contact_ok = (*CONTACT_FIELDS, *fields)
+    for node in tree.find_all(nodes.Getattr):
+        base = node.node
+        if not isinstance(base, nodes.Name):
+            continue
+        allowed = (
+            contact_ok if base.name == "contact" else AGENT_FIELDS if base.name == "agent" else None
+        )
+        if allowed is not None and node.attr not in allowed:
+            path = f"{base.name}.{node.attr}"
+            helpful = ", ".join(f"{base.name}.{f}" for f in allowed)
+            extra = (
+                " (declare extra contact fields with `fields` in the header)"
+                if base.name == "contact"
+                else ""
+            )
+            ctx.report(
+                "UnknownVariable",
+                _subspan(s, path),
+                var=path,
+                help=f"available: {helpful}{extra}",
+            )
+    for name in sorted(meta.find_undeclared_variables(tree)):
+        if name in ("contact", "agent") or name in known:
+            continue
+        shown = ", ".join(sorted(known)) or "none yet"
+        ctx.report(
+            "UnknownVariable",
+            _subspan(s, name),
+            var=name,
+            help=f"capture or set it in a step first (variables: {shown}), or use contact.{name}",
+        )
+
+
+def check_templates(ctx: Context) -> None:
+    known = variables(ctx)
+    fields = ctx.settings.fields if ctx.settings is not None else ()
+    user_files = {m.file for m in ctx.scope.modules if not m.stdlib}
+    for s, spoken in spoken_texts(ctx):
+        check_template(ctx, s, known, fields)
+        if spoken and s.span.file in user_files and len(s.value.split()) > MAX_WORDS:
+            ctx.report("LineTooLong", s.span, words=len(s.value.split()))
+    _check_recording(ctx)
+
+
+def _check_recording(ctx: Context) -> None:
+    from mbs.compiler.check_flow import start_step
+
+    settings = ctx.settings
+    if settings is None or not settings.record or ctx.scope.scenario is None:
+        return
+    step = start_step(ctx)
+    if step is None:
+        return
+    first = next((a for a in step.actions if isinstance(a, ast.Say | ast.Ask | ast.Play)), None)
+    if isinstance(first, ast.Play):
+        return  # a recording may announce it; we cannot hear it
+    if first is None:
+        ctx.report("RecordingNotAnnounced", step.name.span)
+    elif "enregistr" not in _fold(first.text.value):
+        ctx.report("RecordingNotAnnounced", first.text.span)

@@ -1,0 +1,572 @@
+"""Every diagnostic the compiler can report, in one table.
+
+A :class:`DiagnosticDescriptor` holds a code's name, severity, message and hint
+templates (``str.format`` over named values), an explanation, and a failing example
+with the line and column where the diagnostic must point. The tests compile every
+example; ``docs/diagnostics.md`` is generated from this table::
+
+    python -m mbs.compiler.diagnostics --markdown > docs/diagnostics.md
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from mbs.dsl.ast import Span
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True, slots=True)
+class DiagnosticDescriptor:
+    code: str
+    name: str
+    severity: Severity
+    title: str
+    message: str  # template over the diagnostic's values
+    hint: str  # template too; "did you mean" replaces it when a suggestion is known
+    explanation: str
+    example: str  # a source that triggers it
+    line: int  # where the example's diagnostic points
+    col: int
+    files: dict[str, str] = field(default_factory=dict)  # other files the example imports
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    code: str
+    name: str
+    severity: Severity
+    message: str
+    span: Span
+    hint: str | None = None
+    source_line: str | None = None  # the line the span starts on, for rendering
+
+    @property
+    def file(self) -> str:
+        return self.span.file
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "message": self.message,
+            "file": self.span.file,
+            "line": self.span.line,
+            "column": self.span.col,
+            "end_line": self.span.end_line,
+            "end_column": self.span.end_col,
+            "hint": self.hint,
+        }
+
+
+_HEAD = 'scenario s "Test" {\n    record no\n}\n'
+
+DESCRIPTORS: tuple[DiagnosticDescriptor, ...] = (
+    # ------------------------------------------------------------------ syntax
+    DiagnosticDescriptor(
+        "E001",
+        "SyntaxError",
+        "error",
+        "Syntax error",
+        "unexpected {found}, expected {expected}",
+        "compare the line with the forms in docs/language.md",
+        "The parser met something the grammar does not allow at this place. The message "
+        "lists what could have come instead.",
+        _HEAD + 'step a {\n    say "Bonjour"\n    on yes pitch\n}\n',
+        6,
+        12,
+    ),
+    DiagnosticDescriptor(
+        "E002",
+        "UnterminatedString",
+        "error",
+        "Unterminated string",
+        "unterminated string",
+        'close the string with `"` on the same line (a string cannot span lines; use \\n)',
+        "A string starts with a double quote and must end with one on the same line.",
+        _HEAD + 'step a {\n    say "Bonjour\n    end NOT_INTERESTED\n}\n',
+        5,
+        9,
+    ),
+    DiagnosticDescriptor(
+        "E003",
+        "InvalidEscape",
+        "error",
+        "Unknown string escape",
+        "unknown escape `{escape}` in a string",
+        'the escapes are \\", \\\\, \\n, \\t and \\u00e9 (four hex digits)',
+        "Inside a string, a backslash starts an escape; only a few are defined.",
+        _HEAD + 'step a {\n    say "C:\\dossier"\n    end NOT_INTERESTED\n}\n',
+        5,
+        11,
+    ),
+    DiagnosticDescriptor(
+        "E004",
+        "UnreadableSource",
+        "error",
+        "Not a text file",
+        "this file is not UTF-8 text",
+        "save the scenario as UTF-8 text",
+        "Scenario files are UTF-8 text; this one contains bytes that are not (or NUL bytes).",
+        "scenario \x00\x01\x02",
+        1,
+        1,
+    ),
+    # ------------------------------------------------------------------ modules
+    DiagnosticDescriptor(
+        "E005",
+        "ImportNotFound",
+        "error",
+        "Module or file not found",
+        "cannot find `{module}` (looked for {looked})",
+        "check the module name against mbs/stdlib, or the path against the importing file",
+        "`use a.b` loads mbs/stdlib/a/b.mbs (or a/b.mbs next to the file); "
+        '`import "x.mbs"` loads a file relative to the importing one.',
+        _HEAD + "use intents.nowhere\n",
+        4,
+        5,
+    ),
+    DiagnosticDescriptor(
+        "E006",
+        "MissingScenario",
+        "error",
+        "No scenario block",
+        "this file declares steps but no `scenario` block",
+        'add `scenario NAME "Title" {{ ... }}` at the top (modules hold declarations only)',
+        "An entry file, and any file with steps, holds exactly one scenario block.",
+        "step a {\n    end NOT_INTERESTED\n}\n",
+        1,
+        1,
+    ),
+    DiagnosticDescriptor(
+        "E007",
+        "ScenarioNotAllowed",
+        "error",
+        "Misplaced scenario, step or always block",
+        "{problem}",
+        "keep one scenario per entry file; modules hold intents, objections, personalities",
+        "A file has one scenario block at most, and steps and `always` belong to the "
+        "scenario file, not to the modules it imports.",
+        _HEAD + 'scenario t "Other" {\n}\nstep a { end NOT_INTERESTED }\n',
+        4,
+        1,
+    ),
+    # ------------------------------------------------------------------ names
+    DiagnosticDescriptor(
+        "E008",
+        "DuplicateName",
+        "error",
+        "Name declared twice",
+        "{kind} `{name}` is declared twice",
+        "the first declaration is at {first}; rename or remove one",
+        "Steps, intents, objection packs, personalities and objectives each live in one "
+        "namespace across the scenario and everything it imports.",
+        _HEAD + "step a { end NOT_INTERESTED }\nstep a { end QUALIFIED }\n",
+        5,
+        6,
+    ),
+    DiagnosticDescriptor(
+        "E009",
+        "UnknownStep",
+        "error",
+        "Unknown step",
+        "no step named `{name}`",
+        "declare `step {name} {{ ... }}` or fix the name",
+        "A transition, `start` or a `then` names a step that does not exist.",
+        _HEAD + "step a {\n    otherwise -> b\n}\n",
+        5,
+        18,
+    ),
+    DiagnosticDescriptor(
+        "E010",
+        "UnknownIntent",
+        "error",
+        "Unknown intent",
+        "no intent named `{name}` in scope",
+        "declare `intent {name} {{ ... }}` or `use` the module that defines it (e.g. "
+        "`use intents.common`)",
+        "`on NAME` reacts to an intent; intents come from the scenario file and the "
+        "modules it uses.",
+        _HEAD + 'intent oui { "oui" }\nstep a {\n    ask "Ça va ?"\n    on ouii -> a\n'
+        "    otherwise -> a\n}\n",
+        7,
+        8,
+    ),
+    DiagnosticDescriptor(
+        "E011",
+        "UnknownPersonality",
+        "error",
+        "Unknown personality",
+        "no personality named `{name}`",
+        "declare `personality {name} {{ ... }}` or pick one of the stdlib personalities",
+        "The header's `personality` and `extends` name a personality of the stdlib or "
+        "of the scenario's files.",
+        'scenario s "Test" {\n    record no\n    personality nobody_here\n}\n'
+        "step a { end NOT_INTERESTED }\n",
+        3,
+        17,
+    ),
+    DiagnosticDescriptor(
+        "E012",
+        "UnknownObjective",
+        "error",
+        "Unknown objective",
+        "no objective named `{name}`",
+        "the objectives are {known}",
+        "The header's `objective` names an objective declared in the stdlib "
+        "(appointment, lead, transfer) or in the scenario's files.",
+        'scenario s "Test" {\n    record no\n    objective sell_everything\n}\n'
+        "step a { end NOT_INTERESTED }\n",
+        3,
+        15,
+    ),
+    DiagnosticDescriptor(
+        "E013",
+        "UnknownTheme",
+        "error",
+        "Unknown theme",
+        "no objection pack for theme `{theme}`",
+        "the themes are: {themes}",
+        "`theme T` pulls the stdlib pack mbs/stdlib/objections/T.mbs, which must exist.",
+        'scenario s "Test" {\n    record no\n    theme zzz_no_such_theme\n}\n'
+        "step a { end NOT_INTERESTED }\n",
+        3,
+        11,
+    ),
+    DiagnosticDescriptor(
+        "E014",
+        "UnknownResult",
+        "error",
+        "Unknown result code",
+        "`{name}` is not a result code",
+        "the result codes are {known}",
+        "`end` and `reach` take one of the store's result codes, in upper case.",
+        _HEAD + "step a {\n    end RDV_OK\n}\n",
+        5,
+        9,
+    ),
+    DiagnosticDescriptor(
+        "E015",
+        "InvalidSetting",
+        "error",
+        "Invalid header or action value",
+        "{problem}",
+        "{help}",
+        "A header setting or an action has a value outside what it accepts.",
+        'scenario s "Test" {\n    record maybe\n}\nstep a { end NOT_INTERESTED }\n',
+        2,
+        12,
+    ),
+    DiagnosticDescriptor(
+        "E016",
+        "DuplicateSetting",
+        "error",
+        "Header setting given twice",
+        "`{key}` is set twice in the scenario header",
+        "keep one; the first is at {first}",
+        "Each header setting appears at most once (`threshold` once per kind).",
+        'scenario s "Test" {\n    record no\n    max_turns 10\n    max_turns 12\n}\n'
+        "step a { end NOT_INTERESTED }\n",
+        4,
+        5,
+    ),
+    # ------------------------------------------------------------------ flow
+    DiagnosticDescriptor(
+        "E017",
+        "NoWayOut",
+        "error",
+        "Step with no way out",
+        "step `{step}` has no way out",
+        "end it with `end RESULT` or `transfer`, or add a transition such as `otherwise -> STEP`",
+        "Every step must end the call, transfer it, or lead somewhere.",
+        _HEAD + 'step a {\n    say "Bonjour"\n}\n',
+        4,
+        6,
+    ),
+    DiagnosticDescriptor(
+        "E018",
+        "NoSilencePath",
+        "error",
+        "Listening step without a silence path",
+        "step `{step}` listens but nothing handles silence",
+        "add `on silence -> ...` or `otherwise -> ...` to the step, or `on silence` to `always`",
+        "When the prospect says nothing, a listening step needs somewhere to go: its own "
+        "`on silence`, `always`'s, or `otherwise`.",
+        _HEAD + 'intent oui { "oui" }\nstep a {\n    ask "Ça va ?"\n    on oui -> b\n}\n'
+        "step b { end QUALIFIED }\n",
+        5,
+        6,
+    ),
+    DiagnosticDescriptor(
+        "E019",
+        "UnboundedCycle",
+        "error",
+        "Loop that never listens",
+        "steps {cycle} loop forever without listening",
+        "listen in one of them (`ask`, `listen`) so `max_turns` bounds the loop, or go "
+        "through a `retry` counter",
+        "A cycle of steps that never waits for the prospect would spin without end; "
+        "`max_turns` only counts listening turns.",
+        _HEAD + 'step a {\n    say "Un"\n    otherwise -> b\n}\nstep b {\n    say "Deux"\n'
+        "    otherwise -> a\n}\n",
+        4,
+        6,
+    ),
+    DiagnosticDescriptor(
+        "E020",
+        "UnknownVariable",
+        "error",
+        "Unknown template variable",
+        "template variable `{var}` is not defined",
+        "{help}",
+        "Texts are jinja2 templates over contact fields (first_name, last_name, phone, "
+        "email, company, tags, plus the header's `fields`), agent.name, agent.company "
+        "and the variables the scenario captures or sets.",
+        _HEAD + 'step a {\n    say "Bonjour {{ contact.prenom }}"\n    end NOT_INTERESTED\n}\n',
+        5,
+        20,
+    ),
+    DiagnosticDescriptor(
+        "E021",
+        "TemplateSyntax",
+        "error",
+        "Template syntax error",
+        "template error: {error}",
+        "texts use jinja2 syntax: {{{{ variable }}}}, {{% if ... %}}...{{% endif %}}",
+        "A text could not be parsed as a jinja2 template.",
+        _HEAD + 'step a {\n    say "Bonjour {{ contact.first_name "\n    end NOT_INTERESTED\n}\n',
+        5,
+        9,
+    ),
+    DiagnosticDescriptor(
+        "E022",
+        "ExtendsCycle",
+        "error",
+        "Personality extends itself",
+        "personality `{name}` extends itself ({cycle})",
+        "break the chain of `extends`",
+        "`extends` chains must end at a personality that extends nothing.",
+        _HEAD + 'personality a extends b { tone "x" }\npersonality b extends a { tone "y" }\n'
+        "step s { end NOT_INTERESTED }\n",
+        4,
+        23,
+    ),
+    DiagnosticDescriptor(
+        "E023",
+        "InvalidTransition",
+        "error",
+        "Invalid transition",
+        "{problem}",
+        "{help}",
+        "A transition whose case and target do not fit together: `answer objection` "
+        "outside `on objection`, `retry 0`, a call event inside a step, a retry on a "
+        "call event.",
+        _HEAD + 'step a {\n    ask "Oui ?"\n    on silence -> answer objection then a\n'
+        "    otherwise -> a\n}\n",
+        6,
+        19,
+    ),
+    DiagnosticDescriptor(
+        "E024",
+        "DuplicateTransition",
+        "error",
+        "Case handled twice",
+        "`{case}` is handled twice in {where}",
+        "the first handler is at {first}; remove one",
+        "A step (or `always`) handles each case once.",
+        _HEAD + 'step a {\n    ask "Oui ?"\n    on silence -> a\n    on silence -> b\n}\n'
+        "step b { end NOT_INTERESTED }\n",
+        7,
+        8,
+    ),
+    DiagnosticDescriptor(
+        "E025",
+        "DtmfDigit",
+        "error",
+        "Invalid DTMF key",
+        '`"{digit}"` is not a telephone key',
+        "a DTMF case is one of 0-9, *, #, A-D",
+        '`on dtmf "d"` takes a single telephone key.',
+        _HEAD + 'step a {\n    ask "Tapez 1"\n    on dtmf "12" -> a\n    otherwise -> a\n}\n',
+        6,
+        13,
+    ),
+    # ------------------------------------------------------------------ warnings
+    DiagnosticDescriptor(
+        "W001",
+        "UnreachableStep",
+        "warning",
+        "Unreachable step",
+        "step `{step}` is never reached",
+        "no transition leads here from the start step or from `always`",
+        "Nothing leads to this step; it is dead text (or a transition has a typo).",
+        _HEAD + "step a { end NOT_INTERESTED }\nstep b { end QUALIFIED }\n",
+        5,
+        6,
+    ),
+    DiagnosticDescriptor(
+        "W002",
+        "RecordingNotAnnounced",
+        "warning",
+        "Recording not announced",
+        "the call is recorded but the first line does not announce it",
+        'announce it first ("... cet appel est enregistré."), or set `record no`',
+        "With `record yes` (the default), the first line spoken in the start step must "
+        'tell the prospect the call is recorded (it must contain "enregistr").',
+        'scenario s "Test" {\n}\nstep a {\n    say "Bonjour !"\n    end NOT_INTERESTED\n}\n',
+        4,
+        9,
+    ),
+    DiagnosticDescriptor(
+        "W003",
+        "LineTooLong",
+        "warning",
+        "Line too long to speak",
+        "this line has {words} words (more than 40)",
+        "split it into several `say`s or shorten it",
+        "Over about 40 words, a spoken line loses the listener and delays barge-in.",
+        _HEAD + 'step a {\n    say "' + " ".join(["mot"] * 41) + '"\n    end NOT_INTERESTED\n}\n',
+        5,
+        9,
+    ),
+    DiagnosticDescriptor(
+        "W004",
+        "FreestyleWithoutMax",
+        "warning",
+        "Freestyle without max",
+        "`freestyle` without `max`: the LLM may answer until max_turns",
+        "bound it: `freestyle max 3 {{ ... }}`",
+        "An unbounded freestyle keeps answering as long as the prospect talks.",
+        _HEAD + "step a {\n    freestyle\n    otherwise -> b\n}\nstep b { end QUALIFIED }\n",
+        5,
+        5,
+    ),
+    DiagnosticDescriptor(
+        "W005",
+        "ObjectiveResultUnreachable",
+        "warning",
+        "Objective result never produced",
+        "objective `{objective}` expects {result}, but no path ends with it",
+        "add a path that ends with `end {result}`",
+        "An objective lists the results a scenario of its kind must be able to reach "
+        "(an appointment scenario that can never end with APPOINTMENT_SCHEDULED is "
+        "certainly wrong).",
+        'scenario s "Test" {\n    record no\n    objective rdv\n}\nobjective rdv {\n'
+        '    guidance "Obtenir un rendez-vous."\n    reach APPOINTMENT_SCHEDULED\n}\n'
+        "step a { end NOT_INTERESTED }\n",
+        3,
+        15,
+    ),
+    DiagnosticDescriptor(
+        "W006",
+        "CloseObjections",
+        "warning",
+        "Objections too similar",
+        'objections "{a}" and "{b}" are so similar ({score:.0%}) that one may never win',
+        "merge them (one text with `|` variants) or make them distinct",
+        "When two objections in scope are near duplicates, the matcher picks one "
+        "arbitrarily and the other's response is never spoken.",
+        _HEAD + 'objections p {\n    "Je n\'ai pas le temps" => "Deux minutes."\n'
+        '    "Je n\'ai pas le temps." => "Très rapide."\n}\nstep a { end NOT_INTERESTED }\n',
+        6,
+        5,
+    ),
+    DiagnosticDescriptor(
+        "W007",
+        "SharedExample",
+        "warning",
+        "Example shared by two intents",
+        'example "{example}" belongs to both `{a}` and `{b}`',
+        "keep it in one intent",
+        "An utterance given as an example of two intents cannot tell them apart.",
+        _HEAD + 'intent oui { "d\'accord" }\nintent ok { "d\'accord" }\n'
+        "step a { end NOT_INTERESTED }\n",
+        5,
+        14,
+    ),
+    DiagnosticDescriptor(
+        "W008",
+        "ObjectionLikeExample",
+        "warning",
+        "Objection equal to an intent example",
+        'objection "{objection}" is also an example of intent `{intent}`',
+        "remove one: the intent and the objection compete for the same words",
+        "An objection that reads exactly like an intent's example makes the dispatch "
+        "depend on score ties.",
+        _HEAD + 'intent non { "pas intéressé" }\nobjections p {\n'
+        '    "pas intéressé" => "Je comprends."\n}\nstep a { end NOT_INTERESTED }\n',
+        6,
+        5,
+    ),
+)
+
+BY_NAME = {d.name: d for d in DESCRIPTORS}
+BY_CODE = {d.code: d for d in DESCRIPTORS}
+
+
+def make(name: str, span: Span, /, **values: Any) -> Diagnostic:
+    """Build the diagnostic ``name`` (a descriptor name) from its template values."""
+    desc = BY_NAME[name]
+    message = desc.message.format(**values)
+    suggestion = values.get("suggestion")
+    hint = f"did you mean `{suggestion}`?" if suggestion else desc.hint.format(**values)
+    return Diagnostic(desc.code, desc.name, desc.severity, message, span, hint or None)
+
+
+# ------------------------------------------------------------------ documentation
+
+
+def markdown() -> str:
+    """docs/diagnostics.md, generated from :data:`DESCRIPTORS`."""
+    out = [
+        "# Diagnostics",
+        "",
+        "Generated from `mbs/compiler/diagnostics.py` by "
+        "`python -m mbs.compiler.diagnostics --markdown > docs/diagnostics.md`; do not edit.",
+        "",
+        "Errors (`E…`) stop compilation; warnings (`W…`) are reported by `mbs compile` and "
+        "`mbs lint` and fail only under `--strict`.",
+        "",
+        "| code | name | severity | title |",
+        "|---|---|---|---|",
+    ]
+    out += [
+        f"| [{d.code}](#{d.code.lower()}) | {d.name} | {d.severity} | {d.title} |"
+        for d in DESCRIPTORS
+    ]
+    for d in DESCRIPTORS:
+        out += [
+            "",
+            f"## {d.code}",
+            "",
+            f"**{d.name}** ({d.severity}): {d.title}.",
+            "",
+            d.explanation,
+            "",
+            f"Message: `{d.message}`",
+            "",
+            f"Example (reported at line {d.line}, column {d.col}):",
+            "",
+            "```mbs",
+            d.example.rstrip("\n")
+            .replace("\x00", "\\x00")
+            .replace("\x01", "\\x01")
+            .replace("\x02", "\\x02"),
+            "```",
+        ]
+    return "\n".join(out) + "\n"
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--markdown"]:
+        sys.stdout.write(markdown())
+    else:
+        print("usage: python -m mbs.compiler.diagnostics --markdown", file=sys.stderr)
+        sys.exit(2)

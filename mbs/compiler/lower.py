@@ -1,0 +1,471 @@
+"""Checked scope to :class:`mbs.program.Program`: flat code with resolved addresses.
+
+Layout of a step (see docs/program.md)::
+
+    enter STEP
+    actions in order        ask = say + listen; freestyle = [count] freestyle listen
+    [listen]                when the step reacts to input but has no ask/listen/freestyle
+    captures                right after the step's last listen (retries come back here)
+    dispatch                the step's transitions merged over ``always``'s
+    target blocks           retry counters, inline ``end``s, objection answers
+
+A step that does not listen ends with a ``jump`` (its ``otherwise``) or a terminal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from mbs import __version__
+from mbs.compiler.check_flow import is_terminal, start_step
+from mbs.compiler.check_header import Settings
+from mbs.compiler.check_names import CALL_EVENTS, case_key
+from mbs.compiler.scope import Context, Declared
+from mbs.dsl import ast
+from mbs.program import (
+    Agent,
+    AmdPhrases,
+    AnswerObjection,
+    Capture,
+    Count,
+    Dispatch,
+    End,
+    Enter,
+    Freestyle,
+    Handlers,
+    Intent,
+    Jump,
+    Listen,
+    Objection,
+    ObjectionPack,
+    Objective,
+    OptOut,
+    Personality,
+    Play,
+    Program,
+    Result,
+    Say,
+    Scenario,
+    Set,
+    SourceLocation,
+    Thresholds,
+    Transfer,
+)
+
+FREESTYLE_FALLBACK = "Je comprends. Un conseiller pourra vous répondre plus précisément."
+
+
+class Label:
+    """An address inside the code, known once its instruction is emitted."""
+
+    __slots__ = ("address",)
+
+    def __init__(self) -> None:
+        self.address: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StepRef:
+    name: str
+
+
+class _Lowerer:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.settings: Settings = ctx.settings
+        self.code: list[tuple[type, dict[str, Any]]] = []
+        self.debug: dict[int, SourceLocation] = {}
+        self.consts: dict[str, int] = {}
+        self.steps: dict[str, int] = {}
+
+    # ------------------------------------------------------------------ emission
+
+    def const(self, text: str) -> int:
+        if text not in self.consts:
+            self.consts[text] = len(self.consts)
+        return self.consts[text]
+
+    def emit(self, cls: type, span: ast.Span, **fields: Any) -> int:
+        address = len(self.code)
+        self.code.append((cls, fields))
+        self.debug[address] = SourceLocation(
+            file=span.file,
+            line=span.line,
+            column=span.col,
+            end_line=span.end_line,
+            end_column=span.end_col,
+        )
+        return address
+
+    def here(self, label: Label) -> None:
+        label.address = len(self.code)
+
+    def barge_in(self, uninterruptible: bool) -> bool:
+        return self.settings.barge_in and not uninterruptible
+
+    def timeout(self, d: ast.Duration | None) -> int:
+        return self.settings.timeout_ms if d is None else max(1, d.ms)
+
+    # ------------------------------------------------------------------ steps
+
+    def step(self, step: ast.StepDecl) -> None:
+        name = step.name.name
+        self.steps[name] = self.emit(Enter, step.name.span, step=name)
+        listens = step.listens
+        listening = [i for i, a in enumerate(step.actions) if isinstance(a, ast.LISTENING_ACTIONS)]
+        last_listen = listening[-1] if listening else None
+        captures = [a for a in step.actions if isinstance(a, ast.Capture)] if listens else []
+        asks = [a for a in step.actions if isinstance(a, ast.Ask)]
+        prompt = asks[-1] if asks else None
+        listen_action = step.actions[last_listen] if last_listen is not None else None
+        listen_timeout = self.timeout(getattr(listen_action, "timeout", None))
+        post_listen = Label()
+        freestyle_loop: Label | None = None
+        freestyle_exhausted: Label | None = None
+
+        def after_listen() -> None:
+            self.here(post_listen)
+            for c in captures:
+                self.capture(c)
+
+        for i, action in enumerate(step.actions):
+            if isinstance(action, ast.Capture) and listens:
+                continue
+            if isinstance(action, ast.Freestyle):
+                freestyle_loop = Label()
+                self.here(freestyle_loop)
+                after = Label()
+                if action.max is not None:
+                    freestyle_exhausted = Label()
+                    self.emit(
+                        Count,
+                        action.span,
+                        counter=f"{name}/freestyle" + (f"{i}" if len(listening) > 1 else ""),
+                        limit=max(1, int(action.max.value)),
+                        below=after,
+                        exhausted=freestyle_exhausted,
+                    )
+                self.here(after)
+                self.emit(
+                    Freestyle,
+                    action.span,
+                    context=self.const(action.context.value) if action.context else None,
+                    goal=self.const(action.goal.value) if action.goal else None,
+                    fallback=self.const(
+                        action.fallback.value if action.fallback else FREESTYLE_FALLBACK
+                    ),
+                )
+                self.emit(
+                    Listen,
+                    action.span,
+                    timeout_ms=listen_timeout if i == last_listen else self.settings.timeout_ms,
+                )
+            elif isinstance(action, ast.Ask):
+                self.emit(
+                    Say,
+                    action.text.span,
+                    text=self.const(action.text.value),
+                    barge_in=self.barge_in(action.uninterruptible),
+                )
+                self.emit(Listen, action.span, timeout_ms=self.timeout(action.timeout))
+            elif isinstance(action, ast.Listen):
+                self.emit(Listen, action.span, timeout_ms=self.timeout(action.timeout))
+            else:
+                self.simple(action)
+                if isinstance(action, ast.EndCall | ast.TransferTo):
+                    break
+            if i == last_listen:
+                after_listen()
+        if is_terminal(step):
+            return
+        if not listens:
+            for t in step.transitions:  # only `otherwise` (anything else listens)
+                self.jump_to(t.target, name, t, None, None, listen_timeout)
+            return
+        if last_listen is None:
+            self.emit(Listen, step.span, timeout_ms=listen_timeout)
+            after_listen()
+        self.dispatch(
+            step, post_listen, prompt, listen_timeout, freestyle_loop, freestyle_exhausted
+        )
+
+    def capture(self, c: ast.Capture) -> None:
+        choices = tuple(s.value for s in c.choices) if c.choices is not None else None
+        self.emit(Capture, c.span, var=c.var.name, choices=choices)
+
+    def simple(self, action: ast.Action) -> None:
+        if isinstance(action, ast.Say):
+            self.emit(
+                Say,
+                action.span,
+                text=self.const(action.text.value),
+                barge_in=self.barge_in(action.uninterruptible),
+            )
+        elif isinstance(action, ast.Play):
+            self.emit(
+                Play,
+                action.span,
+                path=action.path.value,
+                barge_in=self.barge_in(action.uninterruptible),
+            )
+        elif isinstance(action, ast.Capture):
+            self.capture(action)
+        elif isinstance(action, ast.SetVar):
+            self.emit(Set, action.span, var=action.var.name, value=self.const(action.value.value))
+        elif isinstance(action, ast.TransferTo):
+            self.emit(Transfer, action.span, destination=self.const(action.destination.value))
+        elif isinstance(action, ast.OptOut):
+            self.emit(OptOut, action.span)
+        elif isinstance(action, ast.EndCall):
+            self.emit(End, action.span, result=Result(action.result.name))
+
+    def jump_to(
+        self,
+        target: ast.Target,
+        step: str,
+        t: ast.Transition,
+        post_listen: Label | None,
+        prompt: ast.Ask | None,
+        listen_timeout: int,
+    ) -> None:
+        """Emit the code of a target reached by falling through (no dispatch)."""
+        address = self.target(target, step, t, post_listen, prompt, listen_timeout)
+        if isinstance(address, StepRef):
+            self.emit(Jump, t.span, target=address)
+
+    def target(
+        self,
+        target: ast.Target,
+        step: str,
+        t: ast.Transition,
+        post_listen: Label | None,
+        prompt: ast.Ask | None,
+        listen_timeout: int,
+    ) -> int | StepRef | Label:
+        """The address a transition goes to, emitting its block if it needs one."""
+        if isinstance(target, ast.Goto):
+            return StepRef(target.step.name)
+        if isinstance(target, ast.EndTarget):
+            return self.emit(End, target.span, result=Result(target.result.name))
+        if isinstance(target, ast.Answer):
+            return self.emit(AnswerObjection, target.span, then=StepRef(target.then.name))
+        # retry: count, say the line (or the question again), listen, back to the dispatch
+        below = Label()
+        start = self.emit(
+            Count,
+            target.span,
+            counter=f"{step}/{case_key(t.case).replace('intent:', '')}",
+            limit=max(1, int(target.count.value)),
+            below=below,
+            exhausted=StepRef(target.then.name),
+        )
+        self.here(below)
+        if target.line is not None:
+            self.emit(
+                Say,
+                target.line.span,
+                text=self.const(target.line.value),
+                barge_in=self.settings.barge_in,
+            )
+        elif prompt is not None:
+            self.emit(
+                Say,
+                prompt.text.span,
+                text=self.const(prompt.text.value),
+                barge_in=self.barge_in(prompt.uninterruptible),
+            )
+        self.emit(Listen, target.span, timeout_ms=listen_timeout)
+        if post_listen is not None:
+            self.emit(Jump, target.span, target=post_listen)
+        return start
+
+    def dispatch(
+        self,
+        step: ast.StepDecl,
+        post_listen: Label,
+        prompt: ast.Ask | None,
+        listen_timeout: int,
+        freestyle_loop: Label | None,
+        freestyle_exhausted: Label | None,
+    ) -> None:
+        name = step.name.name
+        merged: dict[str, ast.Transition] = {}
+        for t in self.ctx.scope.always_transitions:
+            if case_key(t.case) not in CALL_EVENTS:
+                merged[case_key(t.case)] = t
+        own = {case_key(t.case) for t in step.transitions}
+        for t in step.transitions:
+            merged[case_key(t.case)] = t
+        fields: dict[str, Any] = {"intents": {}, "dtmf": {}}
+        dispatch_at = self.emit(Dispatch, step.span)
+        for key, t in merged.items():
+            address = self.target(t.target, name, t, post_listen, prompt, listen_timeout)
+            if key.startswith("intent:"):
+                fields["intents"][key[7:]] = address
+            elif key.startswith("dtmf:"):
+                fields["dtmf"][key[5:]] = address
+            else:
+                fields[key] = address
+        if freestyle_loop is not None and "unclear" not in own:
+            fields["unclear"] = freestyle_loop  # answer again with the LLM, up to max
+            if freestyle_exhausted is not None:
+                self.here(freestyle_exhausted)
+                if "otherwise" in merged:
+                    self.emit(Jump, step.span, target=fields["otherwise"])
+                else:  # no way on: keep listening, bounded by max_turns
+                    self.emit(Listen, step.span, timeout_ms=listen_timeout)
+                    self.emit(Jump, step.span, target=post_listen)
+        self.code[dispatch_at] = (Dispatch, fields)
+
+    # ------------------------------------------------------------------ globals
+
+    def always(self) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+        """``always`` once more, for tools, plus the call-event handlers."""
+        transitions = self.ctx.scope.always_transitions
+        if not transitions:
+            return None, {}
+        fields: dict[str, Any] = {"intents": {}, "dtmf": {}}
+        handlers: dict[str, Any] = {}
+        for t in transitions:
+            key = case_key(t.case)
+            target = t.target
+            if isinstance(target, ast.Retry):
+                address: Any = StepRef(target.then.name)  # per-step counters live in the steps
+            else:
+                address = self.target(target, "always", t, None, None, self.settings.timeout_ms)
+            if key in CALL_EVENTS:
+                handlers[key] = address
+            elif key.startswith("intent:"):
+                fields["intents"][key[7:]] = address
+            elif key.startswith("dtmf:"):
+                fields["dtmf"][key[5:]] = address
+            else:
+                fields[key] = address
+        return fields, handlers
+
+    # ------------------------------------------------------------------ resolution
+
+    def resolve(self, value: Any) -> Any:
+        if isinstance(value, Label):
+            assert value.address is not None
+            return value.address
+        if isinstance(value, StepRef):
+            return self.steps[value.name]
+        if isinstance(value, dict):
+            return {k: self.resolve(v) for k, v in value.items()}
+        return value
+
+
+def _personalities(ctx: Context) -> tuple[Personality, ...]:
+    table = ctx.scope.personalities
+    out = []
+    for name in table:
+        traits: dict[str, str] = {}
+        chain: list[str] = []
+        current: str | None = name
+        while current is not None and current in table and current not in chain:
+            chain.append(current)
+            decl: ast.PersonalityDecl = table[current].decl
+            for trait in decl.traits:
+                traits.setdefault(trait.key, trait.value.value)
+            current = decl.extends.name if decl.extends else None
+        out.append(Personality(name=name, **traits))
+    return tuple(out)
+
+
+def _module_name(declared: Declared) -> str:
+    return declared.module.name
+
+
+def source_hash(sources: list[tuple[str, str]]) -> str:
+    h = hashlib.sha256()
+    for name, text in sources:
+        h.update(name.encode())
+        h.update(b"\0")
+        h.update(text.encode())
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def lower(ctx: Context) -> Program:
+    """The program of a scope that passed every check (errors make this undefined)."""
+    scope = ctx.scope
+    settings: Settings = ctx.settings
+    low = _Lowerer(ctx)
+    # Global handler blocks first: addresses before the first ``enter`` belong to no step.
+    always_fields, handlers = low.always()
+    for step in scope.steps.values():
+        low.step(step)
+    code = [cls(**low.resolve(fields)) for cls, fields in low.code]
+    start = start_step(ctx)
+    assert start is not None
+    objective = None
+    if settings.objective is not None and settings.objective.name in scope.objectives:
+        decl: ast.ObjectiveDecl = scope.objectives[settings.objective.name].decl
+        objective = Objective(
+            name=decl.name.name,
+            guidance=" ".join(g.value for g in decl.guidance),
+            results=tuple(Result(r.name) for r in decl.reach),
+        )
+    return Program(
+        compiler_version=__version__,
+        source_hash=source_hash([(m.file, m.text) for m in scope.modules]),
+        scenario=Scenario(
+            name=settings.name,
+            title=settings.title,
+            language=settings.language,
+            objective=settings.objective.name if settings.objective else None,
+            theme=settings.theme,
+            personality=settings.personality,
+            agent=Agent(name=settings.agent[0], company=settings.agent[1])
+            if settings.agent
+            else None,
+            voice=settings.voice,
+            max_turns=settings.max_turns,
+            record=settings.record,
+            barge_in=settings.barge_in,
+            listen_timeout_ms=settings.timeout_ms,
+            thresholds=Thresholds(
+                intent=settings.threshold_intent, objection=settings.threshold_objection
+            ),
+        ),
+        consts=tuple(low.consts),
+        intents=tuple(
+            Intent(
+                name=name,
+                examples=tuple(s.value for s in d.decl.examples),
+                keywords=tuple(s.value for s in d.decl.keywords),
+                module=_module_name(d),
+            )
+            for name, d in scope.intents.items()
+        ),
+        objection_packs=tuple(
+            ObjectionPack(
+                name=name,
+                objections=tuple(
+                    Objection(
+                        text=e.text.value,
+                        variants=tuple(v.value for v in e.variants),
+                        response=e.response.value if e.response else None,
+                        audio=e.audio.value if e.audio else None,
+                    )
+                    for e in d.decl.entries
+                ),
+            )
+            for name, d in scope.packs.items()
+        ),
+        personalities=_personalities(ctx),
+        objective=objective,
+        amd=AmdPhrases(
+            machine=tuple(s.value for a in scope.amd for s in a.machine),
+            human=tuple(s.value for a in scope.amd for s in a.human),
+        ),
+        code=tuple(code),
+        steps=dict(low.steps),
+        entry=low.steps[start.name.name],
+        handlers=Handlers(**low.resolve(handlers)),
+        always=Dispatch(**low.resolve(always_fields)) if always_fields is not None else None,
+        debug=low.debug,
+    )

@@ -1,0 +1,1 @@
+"""The .mbs front end: grammar, syntax tree, parser and module loader."""

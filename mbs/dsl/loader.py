@@ -1,0 +1,252 @@
+"""Find and parse every module a scenario needs: its ``use``s, ``import``s and the
+implicit stdlib modules.
+
+``use a.b`` names ``mbs/stdlib/a/b.mbs`` (or, when the stdlib has no such module,
+``a/b.mbs`` next to the importing file); ``import "x.mbs"`` is a path relative to the
+importing file. A module loaded twice (or in a cycle) is parsed once. Implicit modules
+that the stdlib does not ship are skipped silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from mbs.dsl import ast
+from mbs.dsl.parse import Problem, parse
+
+IMPLICIT = ("personalities", "objectives", "amd")
+STDLIB_PREFIX = "<stdlib>/"
+
+
+@dataclass
+class LoadedModule:
+    name: str  # dotted name for the stdlib and `use`, the display path otherwise
+    file: str  # display path, as used in spans
+    text: str
+    module: ast.Module | None
+    path: Path | None = None
+    stdlib: bool = False
+    implicit: bool = False
+    entry: bool = False
+
+
+@dataclass
+class LoadResult:
+    modules: list[LoadedModule] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def entry(self) -> LoadedModule:
+        return self.modules[0]
+
+    @property
+    def sources(self) -> dict[str, str]:
+        return {m.file: m.text for m in self.modules}
+
+
+def stdlib_root() -> Path:
+    return Path(str(resources.files("mbs"))) / "stdlib"
+
+
+def stdlib_modules() -> list[str]:
+    """Dotted names of every module the stdlib ships."""
+    root = stdlib_root()
+    if not root.is_dir():
+        return []
+    return sorted(".".join(p.relative_to(root).with_suffix("").parts) for p in root.rglob("*.mbs"))
+
+
+def stdlib_path(dotted: str) -> Path | None:
+    path = stdlib_root().joinpath(*dotted.split(".")).with_suffix(".mbs")
+    return path if path.is_file() else None
+
+
+def decode(data: bytes) -> str | None:
+    """The text of a source file, or None when it is not UTF-8 text."""
+    if b"\x00" in data:
+        return None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def _scenario_theme(module: ast.Module | None) -> ast.Ident | None:
+    if module is None:
+        return None
+    for decl in module.decls:
+        if isinstance(decl, ast.ScenarioDecl):
+            for item in decl.items:
+                if item.key == "theme" and item.values and isinstance(item.values[0], ast.Ident):
+                    return item.values[0]
+    return None
+
+
+class _Loader:
+    def __init__(self) -> None:
+        self.result = LoadResult()
+        self.seen: dict[str, LoadedModule] = {}  # resolved path -> module
+
+    def add(self, mod: LoadedModule, key: str) -> LoadedModule:
+        self.seen[key] = mod
+        self.result.modules.append(mod)
+        return mod
+
+    def parse_into(self, name: str, file: str, data: bytes | str, **kw: object) -> LoadedModule:
+        text = data if isinstance(data, str) else decode(data)
+        if text is None:
+            self.result.problems.append(Problem("UnreadableSource", ast.Span.point(file)))
+            return LoadedModule(name, file, "", None, **kw)  # type: ignore[arg-type]
+        parsed = parse(text, file)
+        self.result.problems.extend(parsed.problems)
+        return LoadedModule(name, file, text, parsed.module, **kw)  # type: ignore[arg-type]
+
+    def load_stdlib(self, dotted: str, implicit: bool) -> LoadedModule | None:
+        path = stdlib_path(dotted)
+        if path is None:
+            return None
+        key = str(path.resolve())
+        if key in self.seen:
+            return self.seen[key]
+        data = _read(path)
+        if data is None:
+            return None
+        file = STDLIB_PREFIX + "/".join(dotted.split(".")) + ".mbs"
+        mod = self.parse_into(dotted, file, data, path=path, stdlib=True, implicit=implicit)
+        self.add(mod, key)
+        self.follow(mod)
+        return mod
+
+    def load_file(self, path: Path, file: str, span: ast.Span, name: str | None = None) -> None:
+        key = str(path.resolve())
+        if key in self.seen:
+            return
+        data = _read(path) if path.is_file() else None
+        if data is None:
+            self.result.problems.append(
+                Problem(
+                    "ImportNotFound",
+                    span,
+                    {"module": name or file, "looked": str(path), "suggestion": ""},
+                )
+            )
+            return
+        mod = self.parse_into(name or file, file, data, path=path)
+        self.add(mod, key)
+        self.follow(mod)
+
+    def follow(self, mod: LoadedModule) -> None:
+        if mod.module is None:
+            return
+        base = mod.path.parent if mod.path is not None else Path.cwd()
+        for decl in mod.module.decls:
+            if isinstance(decl, ast.Use):
+                dotted = decl.module.name
+                if self.load_stdlib(dotted, implicit=False) is not None:
+                    continue
+                local = base.joinpath(*dotted.split(".")).with_suffix(".mbs")
+                if local.is_file() and not mod.stdlib:
+                    self.load_file(local, _display(local), decl.span, dotted)
+                    continue
+                self.result.problems.append(
+                    Problem(
+                        "ImportNotFound",
+                        decl.module.span,
+                        {
+                            "module": dotted,
+                            "looked": f"mbs/stdlib/{'/'.join(dotted.split('.'))}.mbs",
+                            "suggestion": _suggest(dotted, stdlib_modules()),
+                        },
+                    )
+                )
+            elif isinstance(decl, ast.Import):
+                rel = decl.path.value
+                target = Path(rel) if Path(rel).is_absolute() else base / rel
+                self.load_file(target, _display(target), decl.path.span)
+
+    def implicit(self, entry: LoadedModule) -> None:
+        for name in IMPLICIT:
+            self.load_stdlib(name, implicit=True)
+        theme = _scenario_theme(entry.module)
+        if theme is None:
+            return
+        self.load_stdlib("objections.standard", implicit=True)
+        if self.load_stdlib(f"objections.{theme.name}", implicit=True) is None:
+            themes = [m.split(".", 1)[1] for m in stdlib_modules() if m.startswith("objections.")]
+            themes = [t for t in themes if t != "standard"]
+            if themes:  # the stdlib ships themes, and this is not one of them
+                self.result.problems.append(
+                    Problem(
+                        "UnknownTheme",
+                        theme.span,
+                        {
+                            "theme": theme.name,
+                            "suggestion": _suggest(theme.name, themes),
+                            "themes": ", ".join(themes),
+                        },
+                    )
+                )
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _suggest(name: str, candidates: list[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
+    return close[0] if close else ""
+
+
+def load_source(text: str | bytes, file: str, path: Path | None = None) -> LoadResult:
+    """Load an entry file given as text (``path`` anchors its relative imports)."""
+    loader = _Loader()
+    entry = loader.parse_into(file, file, text, path=path, entry=True)
+    loader.add(entry, str(path.resolve()) if path is not None else f"<entry>{file}")
+    loader.follow(entry)
+    loader.implicit(entry)
+    return loader.result
+
+
+def load_path(path: Path, implicit: bool = True) -> LoadResult:
+    """Load the entry file at ``path`` and everything it needs."""
+    loader = _Loader()
+    data = _read(path)
+    file = str(path)
+    if data is None:
+        loader.result.problems.append(
+            Problem(
+                "ImportNotFound",
+                ast.Span.point(file),
+                {"module": file, "looked": file, "suggestion": ""},
+            )
+        )
+        loader.add(LoadedModule(file, file, "", None, path=path, entry=True), file)
+        return loader.result
+    entry = loader.parse_into(file, file, data, path=path, entry=True)
+    loader.add(entry, str(path.resolve()))
+    loader.follow(entry)
+    if implicit:
+        loader.implicit(entry)
+    return loader.result
+
+
+def iter_decls(modules: list[LoadedModule]) -> Iterator[tuple[LoadedModule, ast.Decl]]:
+    for mod in modules:
+        if mod.module is not None:
+            for decl in mod.module.decls:
+                yield mod, decl

@@ -1,0 +1,413 @@
+"""The executor's side of the store: claim due contacts, follow calls, finish, recover.
+
+The life of one attempt::
+
+    claim_due()          -> call row PENDING, contact marked in flight (active_call_id)
+    update_call_status() -> CALLING (commit BEFORE dialling), RINGING, IN_PROGRESS
+    record_event()       -> the call's event log, numbered 1, 2, 3...
+    finish_call()        -> final status/result; the contact is done, or due again later
+
+Claiming is atomic: on PostgreSQL the due rows (and their contacts) are locked with
+``SELECT ... FOR UPDATE SKIP LOCKED``, so workers sharing a campaign never take the same
+contact and never wait for each other; on SQLite the claim runs in a ``BEGIN
+IMMEDIATE`` transaction (one writer at a time, others queue on the busy timeout).
+The law is applied at claim time, with the contact's history across all campaigns.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from mbs.runtime.law import CallingLaw, CallingPolicy, ContactHistory, Reason
+from mbs.runtime.store.base import StoreBase
+from mbs.runtime.store.contacts_repo import contact_info
+from mbs.runtime.store.engine import StoreError
+from mbs.runtime.store.models import BlocklistEntry, Call, CallEvent, CampaignContact, Contact
+from mbs.runtime.store.records import (
+    CallOutcome,
+    Claim,
+    ClaimBatch,
+    Deferred,
+    Finished,
+    Recovery,
+)
+from mbs.runtime.store.retry import RetryPolicy, retry_kind
+from mbs.runtime.telephony import CallStatus
+
+CRASH_RECOVERED = "CRASH_RECOVERED"
+LIVE = (CallStatus.CALLING, CallStatus.RINGING, CallStatus.IN_PROGRESS)
+FINAL = frozenset(
+    {
+        CallStatus.COMPLETED,
+        CallStatus.FAILED,
+        CallStatus.NO_ANSWER,
+        CallStatus.BUSY,
+        CallStatus.ANSWERING_MACHINE,
+        CallStatus.CANCELLED,
+    }
+)
+
+
+class CallNotFound(StoreError):
+    pass
+
+
+class CallAlreadyFinished(StoreError):
+    """A late update for a call that is over (finished, or closed by crash recovery)."""
+
+
+def _law(policy: CallingLaw | CallingPolicy | None) -> CallingLaw:
+    if isinstance(policy, CallingLaw):
+        return policy
+    return CallingLaw(policy)
+
+
+def counted(q_status: Any, q_dialled: Any) -> Any:
+    """SQL condition: the call counts as a solicitation (not released before dialling)."""
+    return or_(q_status != CallStatus.CANCELLED, q_dialled.is_not(None))
+
+
+class CallsMixin(StoreBase):
+    # ------------------------------------------------------------------ history
+
+    def histories(
+        self, s: Session, contacts: Iterable[Contact], law: CallingLaw, now: datetime
+    ) -> dict[int, ContactHistory]:
+        """The law's view of each contact: attempts and refusals across all campaigns."""
+        by_id = {c.id: c for c in contacts}
+        if not by_id:
+            return {}
+        policy = law.policy
+        horizon = now - timedelta(
+            days=max(policy.attempts_period_days, policy.refusal_cooloff_days)
+        )
+        attempts: dict[int, list[datetime]] = defaultdict(list)
+        refusals: dict[int, list[datetime]] = defaultdict(list)
+        refusal_results = set(policy.refusal_results)
+        rows = s.execute(
+            select(Call.contact_id, Call.created_at, Call.result, Call.ended_at).where(
+                Call.contact_id.in_(list(by_id)),
+                Call.created_at >= horizon,
+                counted(Call.status, Call.dialled_at),
+            )
+        )
+        for contact_id, created_at, result, ended_at in rows:
+            attempts[contact_id].append(created_at)
+            if result is not None and str(result) in refusal_results:
+                refusals[contact_id].append(ended_at or created_at)
+        phones = [c.phone for c in by_id.values()]
+        blocked = set(
+            s.scalars(select(BlocklistEntry.phone).where(BlocklistEntry.phone.in_(phones)))
+        )
+        return {
+            cid: ContactHistory(
+                attempts=attempts[cid],
+                refusals=refusals[cid],
+                opted_out=c.opted_out,
+                blocklisted=c.phone in blocked,
+                consent=c.consent,
+            )
+            for cid, c in by_id.items()
+        }
+
+    def contact_history(
+        self, phone: str, *, now: datetime, policy: CallingLaw | CallingPolicy | None = None
+    ) -> ContactHistory:
+        law = _law(policy)
+        with self.session() as s:
+            found = s.scalars(select(Contact).where(Contact.phone == phone)).one_or_none()
+            if found is None:
+                raise StoreError(f"no contact {phone} in the store")
+            return self.histories(s, [found], law, now)[found.id]
+
+    # ------------------------------------------------------------------ claiming
+
+    def claim_due(
+        self,
+        campaign: str | int,
+        now: datetime,
+        limit: int,
+        worker_id: str,
+        policy: CallingLaw | CallingPolicy | None = None,
+    ) -> ClaimBatch:
+        """Take up to ``limit`` contacts due at ``now`` that the law lets us call now.
+
+        For each, a call row is created PENDING (owned by ``worker_id``) and the contact
+        is marked in flight. Due contacts the law refuses are deferred to the law's next
+        allowed time, or closed for good (opted out, blocklisted, invalid number).
+        """
+        law = _law(policy)
+        described = law.policy.describe()
+        claims: list[Claim] = []
+        deferred: list[Deferred] = []
+        with self.writer() as s:
+            camp = self._find_campaign(s, campaign)
+            if camp.started_at is None:
+                camp.started_at = now
+            while len(claims) < limit:
+                q = (
+                    select(CampaignContact, Contact)
+                    .join(Contact, Contact.id == CampaignContact.contact_id)
+                    .where(
+                        CampaignContact.campaign_id == camp.id,
+                        CampaignContact.done.is_(False),
+                        CampaignContact.active_call_id.is_(None),
+                        or_(
+                            CampaignContact.next_attempt_at.is_(None),
+                            CampaignContact.next_attempt_at <= now,
+                        ),
+                    )
+                    .order_by(CampaignContact.next_attempt_at.nulls_first(), CampaignContact.id)
+                    .limit(limit - len(claims))
+                )
+                if self.dialect == "postgresql":
+                    q = q.with_for_update(
+                        skip_locked=True, of=[CampaignContact.__table__, Contact.__table__]
+                    )
+                rows = s.execute(q).all()
+                if not rows:
+                    break
+                histories = self.histories(s, [c for _, c in rows], law, now)
+                for member, contact in rows:
+                    decision = law.decide(histories[contact.id], contact.phone, now)
+                    if not decision.allowed:
+                        member.waiting_reason = decision.reason
+                        if decision.next_allowed_at is None:
+                            member.done, member.outcome = True, decision.reason
+                        else:
+                            member.next_attempt_at = decision.next_allowed_at
+                        deferred.append(
+                            Deferred(contact.phone, decision.reason, decision.next_allowed_at)
+                        )
+                        continue
+                    call = Call(
+                        id=str(uuid.uuid4()),
+                        campaign_id=camp.id,
+                        contact_id=contact.id,
+                        phone=contact.phone,
+                        attempt=member.attempts + 1,
+                        status=CallStatus.PENDING,
+                        created_at=now,
+                        retry_count=member.attempts,
+                        freestyle_turns=0,
+                        objections=[],
+                        program_hash=camp.program_hash,
+                        policy={**described, "decision": decision.reason},
+                        worker_id=worker_id,
+                    )
+                    s.add(call)
+                    member.attempts += 1
+                    member.active_call_id = call.id
+                    member.waiting_reason = None
+                    claims.append(
+                        Claim(
+                            call_id=call.id,
+                            campaign_id=camp.id,
+                            campaign=camp.name,
+                            contact=contact_info(contact),
+                            attempt=call.attempt,
+                            worker_id=worker_id,
+                            policy=call.policy,
+                        )
+                    )
+                s.flush()
+        return ClaimBatch(claims, deferred)
+
+    # ------------------------------------------------------------------ progress
+
+    def _live_call(self, s: Session, call_id: str) -> Call:
+        call = s.get(Call, call_id)
+        if call is None:
+            raise CallNotFound(f"no call {call_id} in the store")
+        if call.ended_at is not None or call.status in FINAL:
+            raise CallAlreadyFinished(
+                f"call {call_id} is already over ({call.status}"
+                + (f", {call.hangup_cause})" if call.hangup_cause else ")")
+            )
+        return call
+
+    def update_call_status(
+        self, call_id: str, status: CallStatus, *, at: datetime, hangup_cause: str | None = None
+    ) -> None:
+        """Move a live call to CALLING / RINGING / IN_PROGRESS (use finish_call to end it).
+
+        CALLING must be committed before the dial command goes out: a call still PENDING
+        after a crash is known never to have rung.
+        """
+        if status not in LIVE:
+            raise ValueError(f"update_call_status takes {', '.join(LIVE)}; use finish_call")
+        with self.session() as s:
+            call = self._live_call(s, call_id)
+            call.status = status
+            if call.dialled_at is None:
+                call.dialled_at = at
+            if status == CallStatus.IN_PROGRESS and call.answered_at is None:
+                call.answered_at = at
+            if hangup_cause:
+                call.hangup_cause = hangup_cause
+
+    def record_event(
+        self, call_id: str, kind: str, data: dict[str, Any] | None = None, *, at: datetime
+    ) -> int:
+        """Append to a call's event log; returns the event's sequence number (1, 2, ...)."""
+        with self.session() as s:
+            if s.get(Call, call_id) is None:
+                raise CallNotFound(f"no call {call_id} in the store")
+            last = s.scalar(select(func.max(CallEvent.seq)).where(CallEvent.call_id == call_id))
+            seq = int(last or 0) + 1
+            s.add(CallEvent(call_id=call_id, seq=seq, at=at, kind=kind, data=data or {}))
+            return seq
+
+    def events(self, call_id: str) -> list[tuple[int, datetime, str, dict[str, Any]]]:
+        with self.session() as s:
+            rows = s.execute(
+                select(CallEvent.seq, CallEvent.at, CallEvent.kind, CallEvent.data)
+                .where(CallEvent.call_id == call_id)
+                .order_by(CallEvent.seq)
+            )
+            return [(seq, at, kind, dict(data or {})) for seq, at, kind, data in rows]
+
+    # ------------------------------------------------------------------ finishing
+
+    def finish_call(
+        self, call_id: str, outcome: CallOutcome, *, retry: RetryPolicy | None = None
+    ) -> Finished:
+        """Close a call and settle its contact: done, or due again per ``retry``.
+
+        NO_ANSWER, BUSY, FAILED (or TECHNICAL_ERROR) and answering machines are retried
+        after their delay while that kind has retries left (``retry=None``: never). A
+        CANCELLED call leaves the contact due again without using a retry. An opt-out
+        closes the contact in every campaign.
+        """
+        if outcome.status not in FINAL:
+            raise ValueError(f"{outcome.status} is not a final status")
+        with self.session() as s:
+            call = self._live_call(s, call_id)
+            return self._close(s, call, outcome, retry)
+
+    def _close(
+        self, s: Session, call: Call, outcome: CallOutcome, retry: RetryPolicy | None
+    ) -> Finished:
+        call.status = outcome.status
+        call.result = outcome.result
+        call.ended_at = outcome.ended_at
+        call.hangup_cause = outcome.hangup_cause or call.hangup_cause
+        call.freestyle_turns = outcome.freestyle_turns
+        call.objections = list(outcome.objections)
+        call.recording_path = outcome.recording_path
+        call.transcript_path = outcome.transcript_path
+        if call.answered_at is not None:
+            call.duration_s = max(0.0, (outcome.ended_at - call.answered_at).total_seconds())
+        member = s.scalars(
+            select(CampaignContact).where(
+                CampaignContact.campaign_id == call.campaign_id,
+                CampaignContact.contact_id == call.contact_id,
+            )
+        ).one()
+        if member.active_call_id == call.id:
+            member.active_call_id = None
+        member.outcome = str(outcome.result or outcome.status)
+        if outcome.opted_out:
+            contact = s.get(Contact, call.contact_id)
+            assert contact is not None
+            if not contact.opted_out:
+                contact.opted_out = True
+                contact.opted_out_at = outcome.ended_at
+                contact.updated_at = outcome.ended_at
+            member.done, member.outcome = True, Reason.OPTED_OUT
+            return Finished(True, None, None)
+        if outcome.status == CallStatus.CANCELLED:
+            if call.dialled_at is None:
+                member.attempts = max(0, member.attempts - 1)
+            return Finished(False, member.next_attempt_at, None)
+        kind = retry_kind(outcome.status, outcome.result)
+        if kind is None or retry is None or kind not in retry.retry_on:
+            member.done = True
+            return Finished(True, None, kind)
+        used = dict(member.retries or {})
+        if used.get(kind, 0) >= retry.max_retries:
+            member.done = True
+            return Finished(True, None, kind)
+        used[kind] = used.get(kind, 0) + 1
+        member.retries = used
+        member.next_attempt_at = outcome.ended_at + retry.delay(kind)
+        return Finished(False, member.next_attempt_at, kind)
+
+    def schedule_retry(
+        self, campaign: str | int, phone: str, at: datetime, *, reopen: bool = True
+    ) -> None:
+        """Make a contact due again at ``at`` (the law still decides at claim time).
+
+        For callbacks and manual re-queues; ``reopen`` also undoes ``done``.
+        """
+        with self.session() as s:
+            camp = self._find_campaign(s, campaign)
+            member = s.scalars(
+                select(CampaignContact)
+                .join(Contact, Contact.id == CampaignContact.contact_id)
+                .where(CampaignContact.campaign_id == camp.id, Contact.phone == phone)
+            ).one_or_none()
+            if member is None:
+                raise StoreError(f"{phone} is not in campaign {camp.name!r}")
+            if member.active_call_id is not None:
+                raise StoreError(f"{phone} has a call in progress in {camp.name!r}")
+            member.next_attempt_at = at
+            if reopen:
+                member.done = False
+
+    # ------------------------------------------------------------------ recovery
+
+    def recover_interrupted(
+        self,
+        *,
+        now: datetime,
+        campaign: str | int | None = None,
+        worker_id: str | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> Recovery:
+        """Close the calls a crashed worker left open, without dialling them again.
+
+        Calls that had started dialling (CALLING, RINGING, IN_PROGRESS) become FAILED
+        with hangup cause CRASH_RECOVERED; their contact is due again only through the
+        ``retry`` policy's ``failed`` kind (and the law, at the next claim). Calls still
+        PENDING never rang: they become CANCELLED and their contact is due again.
+        Give ``worker_id`` to recover one worker's calls while others keep running;
+        ``campaign`` alone recovers every worker's calls in it (only when none is alive).
+        """
+        if campaign is None and worker_id is None:
+            raise ValueError("recover_interrupted needs a campaign, a worker id, or both")
+        interrupted: list[str] = []
+        released: list[str] = []
+        with self.writer() as s:
+            conds: list[ColumnElement[bool]] = [
+                Call.status.in_([CallStatus.PENDING, *LIVE]),
+                Call.ended_at.is_(None),
+            ]
+            if campaign is not None:
+                conds.append(Call.campaign_id == self._find_campaign(s, campaign).id)
+            if worker_id is not None:
+                conds.append(Call.worker_id == worker_id)
+            q = select(Call).where(and_(*conds)).order_by(Call.created_at)
+            if self.dialect == "postgresql":
+                q = q.with_for_update(skip_locked=True)
+            for call in s.scalars(q).all():
+                if call.status == CallStatus.PENDING:
+                    outcome = CallOutcome(
+                        CallStatus.CANCELLED, ended_at=now, hangup_cause=CRASH_RECOVERED
+                    )
+                    self._close(s, call, outcome, None)
+                    released.append(call.id)
+                else:
+                    outcome = CallOutcome(
+                        CallStatus.FAILED, ended_at=now, hangup_cause=CRASH_RECOVERED
+                    )
+                    self._close(s, call, outcome, retry)
+                    interrupted.append(call.id)
+        return Recovery(interrupted, released)

@@ -1,0 +1,161 @@
+"""Read-side: campaign summaries and exports."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select
+
+from mbs.runtime.store.base import StoreBase
+from mbs.runtime.store.calls_repo import counted
+from mbs.runtime.store.models import Call, Campaign, CampaignContact, Contact
+from mbs.runtime.store.records import CampaignStats
+
+EXPORT_COLUMNS = (
+    "call_id",
+    "campaign",
+    "phone",
+    "first_name",
+    "last_name",
+    "company",
+    "email",
+    "attempt",
+    "status",
+    "result",
+    "created_at",
+    "dialled_at",
+    "answered_at",
+    "ended_at",
+    "duration_s",
+    "hangup_cause",
+    "freestyle_turns",
+    "objections",
+    "recording_path",
+    "transcript_path",
+    "program_hash",
+    "policy",
+    "worker_id",
+)
+
+
+class StatsMixin(StoreBase):
+    def stats(self, campaign: str | int, *, now: datetime) -> CampaignStats:
+        with self.session() as s:
+            camp = self._find_campaign(s, campaign)
+            members = select(CampaignContact).where(CampaignContact.campaign_id == camp.id)
+            cc = members.subquery()
+            contacts = int(s.scalar(select(func.count()).select_from(cc)) or 0)
+            done = int(s.scalar(select(func.count()).select_from(cc).where(cc.c.done)) or 0)
+            in_flight = int(
+                s.scalar(
+                    select(func.count()).select_from(cc).where(cc.c.active_call_id.is_not(None))
+                )
+                or 0
+            )
+            open_ = [cc.c.done.is_(False), cc.c.active_call_id.is_(None)]
+            waiting = int(s.scalar(select(func.count()).select_from(cc).where(*open_)) or 0)
+            due_now = int(
+                s.scalar(
+                    select(func.count())
+                    .select_from(cc)
+                    .where(*open_, or_(cc.c.next_attempt_at.is_(None), cc.c.next_attempt_at <= now))
+                )
+                or 0
+            )
+            next_due = s.scalar(select(func.min(cc.c.next_attempt_at)).where(*open_))
+            if due_now:
+                next_due = now
+            outcomes = {
+                str(o): int(n)
+                for o, n in s.execute(
+                    select(cc.c.outcome, func.count())
+                    .where(cc.c.outcome.is_not(None))
+                    .group_by(cc.c.outcome)
+                )
+            }
+            reasons = {
+                str(r): int(n)
+                for r, n in s.execute(
+                    select(cc.c.waiting_reason, func.count())
+                    .where(*open_, cc.c.waiting_reason.is_not(None))
+                    .group_by(cc.c.waiting_reason)
+                )
+            }
+            mine = [Call.campaign_id == camp.id, counted(Call.status, Call.dialled_at)]
+            by_status = {
+                str(st): int(n)
+                for st, n in s.execute(
+                    select(Call.status, func.count()).where(*mine).group_by(Call.status)
+                )
+            }
+            by_result = {
+                str(r): int(n)
+                for r, n in s.execute(
+                    select(Call.result, func.count())
+                    .where(*mine, Call.result.is_not(None))
+                    .group_by(Call.result)
+                )
+            }
+            dialled = int(
+                s.scalar(select(func.count()).where(*mine, Call.dialled_at.is_not(None))) or 0
+            )
+            answered = int(
+                s.scalar(select(func.count()).where(*mine, Call.answered_at.is_not(None))) or 0
+            )
+            return CampaignStats(
+                campaign=camp.name,
+                contacts=contacts,
+                done=done,
+                in_flight=in_flight,
+                waiting=waiting,
+                due_now=due_now,
+                calls=sum(by_status.values()),
+                dialled=dialled,
+                answered=answered,
+                by_status=by_status,
+                by_result=by_result,
+                outcomes=outcomes,
+                waiting_reasons=reasons,
+                next_due_at=next_due,
+            )
+
+    def export_calls(self, campaign: str | int) -> Iterator[dict[str, Any]]:
+        """Every attempt of a campaign with its contact, oldest first (EXPORT_COLUMNS)."""
+        with self.session() as s:
+            camp = self._find_campaign(s, campaign)
+            q = (
+                select(Call, Contact, Campaign.name)
+                .join(Contact, Contact.id == Call.contact_id)
+                .join(Campaign, Campaign.id == Call.campaign_id)
+                .where(Call.campaign_id == camp.id)
+                .order_by(Call.created_at, Call.id)
+            )
+            rows = s.execute(q).all()
+        for call, contact, name in rows:
+            yield {
+                "call_id": call.id,
+                "campaign": name,
+                "phone": call.phone,
+                "first_name": contact.first_name or "",
+                "last_name": contact.last_name or "",
+                "company": contact.company or "",
+                "email": contact.email or "",
+                "attempt": call.attempt,
+                "status": str(call.status),
+                "result": str(call.result) if call.result else "",
+                "created_at": call.created_at,
+                "dialled_at": call.dialled_at,
+                "answered_at": call.answered_at,
+                "ended_at": call.ended_at,
+                "duration_s": call.duration_s,
+                "hangup_cause": call.hangup_cause or "",
+                "freestyle_turns": call.freestyle_turns,
+                "objections": list(call.objections or []),
+                "recording_path": call.recording_path or "",
+                "transcript_path": call.transcript_path or "",
+                "program_hash": call.program_hash or "",
+                "policy": (call.policy or {}).get("name", ""),
+                "worker_id": call.worker_id or "",
+            }

@@ -1,0 +1,549 @@
+"""One simulated call over time: the persona against the apps the robot runs.
+
+``SimCall.run`` walks the channel (channel.py) through originate, ringing, answer or
+failure, then serves the robot's apps (sendmsg ``execute``, ``uuid_broadcast``) until
+someone hangs up. The persona reacts to prompts: it speaks after each one (or over it),
+presses keys, hangs up mid-prompt, or stays silent. Every wait goes through the sim
+clock, so the time scale shrinks a whole call to milliseconds.
+
+How speech reaches the robot (one documented mechanism each, as on a real switch):
+
+- ``detect_speech`` running and the ``fire_asr_events`` channel variable set when it
+  started: DETECTED_SPEECH ``begin-speaking`` when the caller starts, then
+  ``detected-speech`` with the text as body when they stop (mod_vosk's plain result);
+- else a ``uuid_audio_fork`` running: CUSTOM ``mod_audio_fork::transcription`` with a
+  JSON body ``{"text": ..., "final": true, "confidence": ...}``;
+- else nobody is listening and the words are lost, as they would be.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import random
+import uuid as uuidlib
+import wave
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mbs.freeswitch.sim.channel import SimChannel
+from mbs.freeswitch.sim.clock import SimClock
+from mbs.freeswitch.sim.faults import Faults
+from mbs.freeswitch.sim.fsevents import FsEvent, Header
+from mbs.freeswitch.sim.personas import Persona, PersonaKind, Turn
+
+Emit = Callable[[FsEvent], None]
+
+KNOWN_APPS = frozenset(
+    {
+        "playback",
+        "detect_speech",
+        "amd",
+        "park",
+        "hangup",
+        "sleep",
+        "set",
+        "answer",
+        "pre_answer",
+        "record_session",
+        "stop_record_session",
+        "transfer",
+    }
+)
+
+
+@dataclass
+class AppRequest:
+    """An application to run on the channel (sendmsg execute or uuid_broadcast)."""
+
+    app: str
+    data: str = ""
+    app_uuid: str = field(default_factory=lambda: str(uuidlib.uuid4()))
+    event_lock: bool = False
+    loops: int = 1
+
+
+def split_params(data: str) -> tuple[list[Header], str]:
+    """``{k=v,k2=v2}path`` -> ([("k", "v"), ("k2", "v2")], "path")."""
+    if data.startswith("{") and "}" in data:
+        inner, _, rest = data[1:].partition("}")
+        params = []
+        for part in filter(None, inner.split(",")):
+            k, _, v = part.partition("=")
+            params.append((k.strip(), v.strip()))
+        return params, rest
+    return [], data
+
+
+def wav_seconds(path: str) -> float | None:
+    """Length of a WAV file, or None when it is missing or not a WAV."""
+    try:
+        with wave.open(str(Path(path)), "rb") as w:
+            rate = w.getframerate()
+            return w.getnframes() / rate if rate else None
+    except (OSError, EOFError, wave.Error):
+        return None
+
+
+def estimate_seconds(text: str) -> float:
+    """Speaking time of a French text by a TTS voice: about 2.5 words a second."""
+    return max(0.6, len(text.split()) / 2.5)
+
+
+class _Playback:
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.stopped = asyncio.Event()
+        self.reason = "done"
+
+    def stop(self, reason: str = "break") -> None:
+        if not self.stopped.is_set():
+            self.reason = reason
+            self.stopped.set()
+
+
+class SimCall:
+    """Plays ``persona`` on ``channel``; the server calls the control methods."""
+
+    def __init__(
+        self,
+        channel: SimChannel,
+        persona: Persona,
+        clock: SimClock,
+        emit: Emit,
+        finish_job: Callable[[str], None],
+        *,
+        faults: Faults | None = None,
+        rng: random.Random | None = None,
+        strict_files: bool = False,
+    ) -> None:
+        self.channel = channel
+        self.persona = persona
+        self.clock = clock
+        self.emit_event = emit
+        self.finish_job = finish_job
+        self.faults = faults or Faults()
+        self.rng = rng or random.Random(0)
+        self.strict_files = strict_files
+        self.done = asyncio.Event()
+        self.answered = False
+        self.asr_active = False
+        self.asr_fires = False
+        self.fork_active = False
+        self.prompts = 0
+        self.turn = 0
+        self.digits_heard: list[str] = []
+        self.recordings: list[str] = []
+        self._hangup: asyncio.Future[tuple[str, bool]] = asyncio.get_running_loop().create_future()
+        self._queue: asyncio.Queue[AppRequest] = asyncio.Queue()
+        self._play: _Playback | None = None
+        self._running_apps: set[asyncio.Task[None]] = set()
+        self._persona_tasks: set[asyncio.Task[None]] = set()
+        self._speaking = False
+        self._silence: asyncio.Task[None] | None = None
+        self._hangup_fired = asyncio.Event()
+
+    # ------------------------------------------------------------------ plumbing
+
+    @property
+    def uuid(self) -> str:
+        return self.channel.uuid
+
+    @property
+    def up(self) -> bool:
+        return not self.channel.down and not self._hangup.done()
+
+    def emit(self, events: FsEvent | list[FsEvent]) -> None:
+        for e in events if isinstance(events, list) else [events]:
+            self.emit_event(e)
+
+    def _now(self) -> int:
+        return self.clock.now_us()
+
+    async def _wait(self, sim_seconds: float) -> bool:
+        """Sleep in simulated time; False if the call went down meanwhile."""
+        if self._hangup.done():
+            return False
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(asyncio.shield(self._hangup), self.clock.wall(sim_seconds))
+            return False
+        return True
+
+    def _spawn(
+        self, coro: Coroutine[Any, Any, None], bucket: set[asyncio.Task[None]]
+    ) -> asyncio.Task[None]:
+        task = asyncio.ensure_future(coro)
+        bucket.add(task)
+        task.add_done_callback(bucket.discard)
+        return task
+
+    # ------------------------------------------------------------------ control API
+
+    def request_hangup(self, cause: str = "NORMAL_CLEARING", *, switch_side: bool = True) -> None:
+        """Hang up: ``switch_side`` (uuid_kill, hangup app) fires HANGUP before the
+        interrupted app completes; the caller hanging up stops the app first."""
+        if not self._hangup.done():
+            self._hangup.set_result((cause or "NORMAL_CLEARING", switch_side))
+
+    def execute(self, request: AppRequest) -> None:
+        """Queue an app; without event-lock, non-media apps run at once (nested)."""
+        if not self.up:
+            return
+        if request.app in ("playback",) or request.event_lock:
+            self._queue.put_nowait(request)
+        else:
+            self._spawn(self._run_app(request), self._running_apps)
+
+    def break_media(self, flush: bool = False) -> None:
+        """uuid_break: stop the current playback; ``all`` also drops queued ones."""
+        if flush:
+            while not self._queue.empty():
+                self._queue.get_nowait()
+        if self._play is not None:
+            self._play.stop("break")
+
+    def set_var(self, name: str, value: str) -> None:
+        self.channel.set_var(name, value)
+
+    def start_recording(self, path: str) -> None:
+        self.recordings.append(path)
+        self.emit(self.channel.record(path, start=True))
+
+    def stop_recording(self, path: str) -> bool:
+        if path in self.recordings or path == "all":
+            paths = list(self.recordings) if path == "all" else [path]
+            for p in paths:
+                self.recordings.remove(p)
+                self.emit(self.channel.record(p, start=False))
+            return True
+        return False
+
+    def audio_fork(self, start: bool) -> None:
+        self.fork_active = start
+        self.emit(
+            self.channel.custom(
+                "mod_audio_fork::connect" if start else "mod_audio_fork::disconnect"
+            )
+        )
+
+    # ------------------------------------------------------------------ life
+
+    async def run(self) -> None:
+        try:
+            await self._originate()
+        finally:
+            for task in (*self._running_apps, *self._persona_tasks):
+                task.cancel()
+            self.done.set()
+
+    async def _originate(self) -> None:
+        ch, p = self.channel, self.persona
+        self.emit(ch.originate_start(self._now()))
+        timeout = _seconds(ch.variables.get("originate_timeout"), 60.0)
+        if p.kind in (PersonaKind.BUSY, PersonaKind.REJECTED):
+            if await self._wait(min(p.failure_after_s, timeout)):
+                cause = "USER_BUSY" if p.kind is PersonaKind.BUSY else "CALL_REJECTED"
+                self.request_hangup(cause)
+            return await self._fail()
+        if not await self._wait(0.05):
+            return await self._fail()
+        self.emit(ch.ring(self._now()))
+        if not await self._wait(0.15):
+            return await self._fail()
+        self.emit(ch.early_media(self._now()))
+        early_ok = ch.variables.get("ignore_early_media", "").lower() not in ("true", "1", "yes")
+        if early_ok:  # originate returns on 183: the classic early-media trap
+            self.finish_job(f"+OK {ch.uuid}\n")
+            self.emit(ch.park(str(uuidlib.uuid4())))
+        ring_time = p.rings * p.ring_s if p.answers else float("inf")
+        if ring_time >= timeout:
+            if await self._wait(timeout):
+                self.request_hangup("NO_ANSWER")
+            if early_ok:
+                return await self._in_call_end()
+            return await self._fail()
+        if not await self._wait(ring_time):
+            return await (self._in_call_end() if early_ok else self._fail())
+        self.emit(ch.answer(self._now()))
+        self.answered = True
+        if not early_ok:
+            self.finish_job(f"+OK {ch.uuid}\n")
+            self.emit(ch.park(str(uuidlib.uuid4())))
+        await self._in_call()
+
+    async def _fail(self) -> None:
+        """Originate failed: hang-up events and BACKGROUND_JOB ``-ERR CAUSE``."""
+        cause, _ = await self._hangup
+        ch = self.channel
+        where = self.faults.bgjob_position(self.rng)
+        job = f"-ERR {cause}\n"
+        if where == "before_hangup":
+            self.finish_job(job)
+        self.emit(ch.hangup(cause, self._now()))
+        if where == "after_hangup":
+            self.finish_job(job)
+        self.emit(ch.teardown())
+        if where == "after_destroy":
+            self.finish_job(job)
+
+    async def _in_call(self) -> None:
+        runner = asyncio.ensure_future(self._app_loop())
+        self._spawn(self._persona_start(), self._persona_tasks)
+        try:
+            await self._in_call_end()
+        finally:
+            runner.cancel()
+
+    async def _in_call_end(self) -> None:
+        cause, switch_side = await self._hangup
+        for task in list(self._persona_tasks):
+            task.cancel()
+        ch = self.channel
+        if switch_side:
+            self.emit(ch.hangup(cause, self._now()))
+            self._hangup_fired.set()
+        if self._play is not None:
+            self._play.stop("break")
+        if self._running_apps:
+            await asyncio.gather(*self._running_apps, return_exceptions=True)
+        if not switch_side:
+            self.emit(ch.hangup(cause, self._now()))
+            self._hangup_fired.set()
+        if self.asr_active and self.asr_fires:
+            self.emit(ch.speech("closed"))
+        for path in list(self.recordings):
+            self.stop_recording(path)
+        self.emit(ch.teardown())
+
+    # ------------------------------------------------------------------ apps
+
+    async def _app_loop(self) -> None:
+        while True:
+            request = await self._queue.get()
+            task = self._spawn(self._run_app(request), self._running_apps)
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.shield(task)
+
+    async def _run_app(self, req: AppRequest) -> None:
+        if not self.up:
+            return
+        if req.app not in KNOWN_APPS:
+            # switch_core_session_execute_application: "Invalid Application"
+            self.request_hangup("DESTINATION_OUT_OF_ORDER")
+            return
+        for _ in range(max(1, req.loops)):
+            if not self.up:
+                return
+            await getattr(self, f"_app_{req.app}")(req)
+
+    def _complete(self, req: AppRequest, response: str = "") -> None:
+        self.emit(self.channel.execute_complete(req.app, req.data, req.app_uuid, response))
+
+    async def _app_playback(self, req: AppRequest) -> None:
+        ch = self.channel
+        params, path = split_params(req.data)
+        self.emit(ch.execute("playback", req.data, req.app_uuid))
+        seconds = wav_seconds(path)
+        if seconds is None:
+            if self.strict_files:
+                self._complete(req, "FILE NOT FOUND")
+                return
+            text = dict(params).get("sim_text") or Path(path).stem.replace("_", " ")
+            seconds = estimate_seconds(text)
+        play = _Playback(path)
+        self._play = play
+        self.emit(ch.playback(path, params, stop=None))
+        self.prompts += 1
+        self._on_prompt_start(play)
+        try:
+            waiter = asyncio.ensure_future(play.stopped.wait())
+            await asyncio.wait({waiter}, timeout=self.clock.wall(seconds))
+            waiter.cancel()
+        finally:
+            self._play = None
+        played_ms = int(seconds * 1000)
+        ch.set_var("playback_ms", str(played_ms))
+        ch.set_var("playback_samples", str(played_ms * 8))
+        self.emit(ch.playback(path, params, stop=play.reason if play.stopped.is_set() else "done"))
+        self._complete(req, "FILE PLAYED")
+        if self.up:
+            self._on_prompt_end()
+
+    async def _app_detect_speech(self, req: AppRequest) -> None:
+        self.emit(self.channel.execute("detect_speech", req.data, req.app_uuid))
+        word = req.data.split(" ", 1)[0].lower()
+        if word in ("stop", "pause"):
+            self.asr_active = False
+        elif word == "resume":
+            self.asr_active = True
+        elif word not in (
+            "grammar",
+            "grammaron",
+            "grammaroff",
+            "grammarsalloff",
+            "nogrammar",
+            "param",
+            "start_input_timers",
+            "init",
+        ):
+            self.asr_active = True
+            self.asr_fires = "fire_asr_events" in self.channel.variables
+        self._complete(req)
+
+    async def _app_amd(self, req: AppRequest) -> None:
+        self.emit(self.channel.execute("amd", req.data, req.app_uuid))
+        if await self._wait(self.persona.amd_decision_s):
+            self.channel.set_var("amd_result", self.persona.amd_result)
+            self.channel.set_var("amd_cause", self.persona.amd_cause)
+        self._complete(req)
+
+    async def _app_park(self, req: AppRequest) -> None:
+        self.emit(self.channel.execute("park", req.data, req.app_uuid))
+        self.emit(self.channel._event("CHANNEL_PARK"))
+
+    async def _app_hangup(self, req: AppRequest) -> None:
+        self.emit(self.channel.execute("hangup", req.data, req.app_uuid))
+        if not self._hangup.done():
+            self.request_hangup(req.data.strip() or "NORMAL_CLEARING")
+            await self._hangup_fired.wait()  # HANGUP goes out before EXECUTE_COMPLETE
+        self._complete(req)
+
+    async def _app_sleep(self, req: AppRequest) -> None:
+        self.emit(self.channel.execute("sleep", req.data, req.app_uuid))
+        await self._wait(_seconds(req.data, 0.0) / 1000)
+        self._complete(req)
+
+    async def _app_set(self, req: AppRequest) -> None:
+        self.emit(self.channel.execute("set", req.data, req.app_uuid))
+        name, _, value = req.data.partition("=")
+        if name:
+            self.channel.set_var(name.strip(), value)
+        self._complete(req)
+
+    async def _app_answer(self, req: AppRequest) -> None:
+        self.emit(self.channel.execute(req.app, req.data, req.app_uuid))
+        self._complete(req)
+
+    _app_pre_answer = _app_answer
+
+    async def _app_record_session(self, req: AppRequest) -> None:
+        self.emit(self.channel.execute(req.app, req.data, req.app_uuid))
+        self.start_recording(req.data.strip())
+        self._complete(req)
+
+    async def _app_stop_record_session(self, req: AppRequest) -> None:
+        self.emit(self.channel.execute(req.app, req.data, req.app_uuid))
+        self.stop_recording(req.data.strip() or "all")
+        self._complete(req)
+
+    async def _app_transfer(self, req: AppRequest) -> None:
+        self.emit(self.channel.execute(req.app, req.data, req.app_uuid))
+        self.channel.set_var("transfer_destination", req.data.strip())
+        self._complete(req)
+        self.request_hangup("NORMAL_CLEARING")
+
+    # ------------------------------------------------------------------ persona
+
+    async def _persona_start(self) -> None:
+        if self.persona.opener:  # "Allô ?", or the voicemail greeting, right at answer
+            await self._say(Turn(text=self.persona.opener, pause_s=0.3))
+        else:
+            self._arm_silence()
+
+    def _on_prompt_start(self, play: _Playback) -> None:
+        p = self.persona
+        if self._silence is not None:
+            self._silence.cancel()
+            self._silence = None
+        if p.hangup_on_prompt == self.prompts:
+            self._spawn(self._hangup_during(play), self._persona_tasks)
+            return
+        if self.turn < len(p.turns):
+            turn = p.turns[self.turn]
+            if turn.barge_in_s is not None and not self._speaking:
+                self.turn += 1
+                self._spawn(self._say(turn, delay=turn.barge_in_s), self._persona_tasks)
+
+    def _on_prompt_end(self) -> None:
+        if self._speaking or self._play is not None or not self._queue.empty():
+            return
+        p = self.persona
+        if p.kind in (PersonaKind.SILENT, PersonaKind.MACHINE):
+            self._arm_silence()
+            return
+        if self.turn < len(p.turns):
+            turn = p.turns[self.turn]
+            self.turn += 1
+            self._spawn(self._say(turn, delay=turn.pause_s, after_prompt=True), self._persona_tasks)
+        else:
+            self._arm_silence()
+
+    def _arm_silence(self) -> None:
+        limit = self.persona.hangup_after_silence_s
+        if limit is None:
+            return
+        if self._silence is not None:
+            self._silence.cancel()
+        self._silence = self._spawn(self._give_up(limit), self._persona_tasks)
+
+    async def _give_up(self, after: float) -> None:
+        if await self._wait(after):
+            self.request_hangup("NORMAL_CLEARING", switch_side=False)
+
+    async def _hangup_during(self, play: _Playback) -> None:
+        if await self._wait(self.persona.hangup_into_prompt_s) and not play.stopped.is_set():
+            self.request_hangup("NORMAL_CLEARING", switch_side=False)
+
+    async def _say(
+        self, turn: Turn, delay: float | None = None, after_prompt: bool = False
+    ) -> None:
+        if not await self._wait(turn.pause_s if delay is None else delay):
+            return
+        if after_prompt and self._play is not None:  # the robot spoke again first: wait
+            self.turn -= 1
+            return
+        self._speaking = True
+        try:
+            if turn.digits:
+                await self._press(turn.digits)
+            else:
+                await self._speak(turn)
+        finally:
+            self._speaking = False
+        if self.up and self._play is None:
+            self._arm_silence()
+
+    async def _press(self, digits: str) -> None:
+        terminators = self.channel.variables.get("playback_terminators", "*")
+        for digit in digits:
+            self.digits_heard.append(digit)
+            self.emit(self.channel.dtmf(digit))
+            if self._play is not None and terminators != "none" and digit in terminators:
+                self._play.stop("break")
+            if not await self._wait(0.25):
+                return
+
+    async def _speak(self, turn: Turn) -> None:
+        ch = self.channel
+        if self.asr_active and self.asr_fires:
+            self.emit(ch.speech("begin-speaking"))
+        if not await self._wait(turn.speech_s):
+            return
+        if self.asr_active and self.asr_fires:
+            self.emit(ch.speech("detected-speech", turn.text))
+        elif self.fork_active:
+            body = json.dumps(
+                {"text": turn.text, "final": True, "confidence": turn.confidence},
+                ensure_ascii=False,
+            )
+            self.emit(ch.custom("mod_audio_fork::transcription", body))
+
+
+def _seconds(text: str | None, default: float) -> float:
+    try:
+        return float(text) if text not in (None, "") else default
+    except ValueError:
+        return default

@@ -31,6 +31,7 @@ COMMAND_MODULES = [
     "mbs.cli.chat_cmd",
     "mbs.cli.test_cmd",
     "mbs.cli.replay_cmd",
+    "mbs.cli.tts_cmd",
 ]
 
 

@@ -139,12 +139,15 @@ def register(app: typer.Typer) -> None:
                         "taken": taken,
                         "percent": round(cov.percent, 1),
                         "missing": [str(e) for e in cov.missing],
+                        "unreachable": [str(e) for e in sorted(cov.unreachable)],
                     }
                 )
                 continue
             say(f"coverage {scenario}: {taken}/{total} transitions ({cov.percent:.1f}%)")
             for edge in cov.missing:
                 say(f"  not taken: {edge}")
+            for edge in sorted(cov.unreachable):
+                say(f"  unreachable (not counted): {edge}")
         if as_json:
             emit_json({"passed": passed, "failed": failed})
         else:

@@ -172,7 +172,10 @@ def check(test: ConversationTest, events: Sequence[Event], unused: int) -> list[
         lines = [str(e["text"]) for e in of("said")]
         missing = _in_order(exp["said"], lines)
         if missing is not None:
-            said = "\n".join(f"    {line}" for line in lines) or "    (nothing)"
+            shown = lines[-12:]
+            said = "\n".join(f"    {line}" for line in shown) or "    (nothing)"
+            if len(lines) > len(shown):
+                said = f"    ... ({len(lines) - len(shown)} earlier lines)\n" + said
             failures.append(f"not said (in this order): {missing!r}; the robot said:\n{said}")
     if "intents" in exp:
         intents = [e["intent"] or "-" for e in of("intent")]
@@ -222,6 +225,8 @@ class Edge:
     target: str
 
     def __str__(self) -> str:
+        if self.case == "otherwise":
+            return f"{self.step}: otherwise -> {self.target}"
         case = f'dtmf "{self.case[5:]}"' if self.case.startswith("dtmf:") else self.case
         return f"{self.step}: on {case} -> {self.target}"
 
@@ -240,7 +245,9 @@ class Coverage:
     """Which transitions of a program the tests took.
 
     Each case of each dispatch is one transition, except the ``always`` handlers the
-    compiler merged into every dispatch: those count once, as ``always: on CASE``.
+    compiler merged into every dispatch: those count once, as ``always: on CASE``. An
+    ``otherwise`` next to both ``unclear`` and ``silence`` can never be routed to (every
+    input has a case of its own): it is reported as unreachable, not counted.
     """
 
     def __init__(self, program: Program | LoadedProgram) -> None:
@@ -248,15 +255,21 @@ class Coverage:
         prog = self.loaded.program
         always = set(_cases(prog.always)) if prog.always is not None else set()
         self._edges: dict[tuple[int, str], Edge] = {}
+        self.unreachable: set[Edge] = set()
         for address, ins in enumerate(prog.code):
             if not isinstance(ins, Dispatch):
                 continue
             step = prog.step_at(address) or "?"
             for case, target in _cases(ins):
                 owner = "always" if (case, target) in always else step
-                self._edges[(address, case)] = Edge(
-                    owner, case, self.loaded.describe(target) or "?"
-                )
+                edge = Edge(owner, case, self.loaded.describe(target) or "?")
+                if case == "otherwise" and ins.unclear is not None and ins.silence is not None:
+                    # every utterance goes to unclear and silence has its own case:
+                    # no input can take this edge (it may still be jumped to directly)
+                    self.unreachable.add(edge)
+                else:
+                    self._edges[(address, case)] = edge
+        self.unreachable -= set(self._edges.values())
         self.taken: set[Edge] = set()
 
     @property
@@ -287,6 +300,7 @@ def summary(coverage: Mapping[str, Coverage]) -> dict[str, dict[str, object]]:
             "taken": len(c.taken),
             "percent": round(c.percent, 1),
             "missing": [str(e) for e in c.missing],
+            "unreachable": [str(e) for e in sorted(c.unreachable)],
         }
         for name, c in coverage.items()
     }

@@ -170,7 +170,10 @@ class LoadedProgram:
             if isinstance(ins, Jump):
                 return self.describe(ins.target, _depth + 1)
             if isinstance(ins, Count):
-                return f"retry {ins.limit} then {self.describe(ins.exhausted, _depth + 1)}"
+                then = self.describe(ins.exhausted, _depth + 1)
+                if isinstance(self.code[ins.below], Freestyle):
+                    return f"freestyle (max {ins.limit}) then {then}"
+                return f"retry {ins.limit} then {then}"
             if isinstance(ins, AnswerObjection):
                 return f"answer objection then {self.describe(ins.then, _depth + 1)}"
         step = self.program.step_at(address)

@@ -113,11 +113,11 @@ class SimChannel:
         v = self.variables
         v["direction"] = "outbound"
         v["uuid"] = self.uuid
+        v["call_uuid"] = self.uuid
         v["session_id"] = str(self.session_id)
         v["sip_gateway_name"] = self.gateway
         v["channel_name"] = self.name
         v.update(self.originate_vars)
-        v["call_uuid"] = self.uuid
 
     # ------------------------------------------------------------------ header block
 

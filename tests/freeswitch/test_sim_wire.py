@@ -1,0 +1,432 @@
+"""The simulator's bytes: replies, api output and event structure, against the facts
+in ESL.md and the example messages in ESL-examples.txt."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+
+import pytest
+from sim_wire import WireClient, examples, frame_of, header_names, is_event
+
+from mbs.freeswitch.esl import (
+    Api,
+    ApiResponse,
+    Auth,
+    AuthRequest,
+    BgApi,
+    CommandReply,
+    DisconnectNotice,
+    Exit,
+    JsonEvent,
+    PlainEvent,
+    Subscribe,
+    SwitchEvent,
+)
+from mbs.freeswitch.sim import PersonaKind, Simulator
+from mbs.freeswitch.sim.fsevents import FsEvent
+from mbs.freeswitch.sim.listener import Subscription
+
+GOODBYE = b"Content-Type: text/disconnect-notice\nContent-Length: 67\n\nDisconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n"
+ORIGINATE = (
+    "originate {origination_uuid=%s,ignore_early_media=true,originate_timeout=30,"
+    "campaign_id=c-42}sofia/gateway/gw1/%s &park()"
+)
+
+
+async def authed(sim: Simulator) -> WireClient:
+    c = await WireClient.connect(sim.port)
+    assert isinstance(await c.next(), AuthRequest)
+    await c.send(Auth("ClueCon"))
+    reply = await c.next()
+    assert isinstance(reply, CommandReply) and reply.reply_text == "+OK accepted"
+    return c
+
+
+async def test_auth_request_and_accept_bytes():
+    async with Simulator() as sim:
+        c = await WireClient.connect(sim.port)
+        await c.next()
+        await c.send_raw(b"auth ClueCon\n\n")
+        await c.next()
+        assert bytes(c.raw) == (
+            b"Content-Type: auth/request\n\n"
+            b"Content-Type: command/reply\nReply-Text: +OK accepted\n\n"
+        )
+        await c.close()
+
+
+async def test_bad_password_gets_invalid_then_notice_then_close():
+    async with Simulator(password="secret") as sim:
+        c = await WireClient.connect(sim.port)
+        await c.next()
+        await c.send(Auth("ClueCon"))
+        reply = await c.next()
+        assert isinstance(reply, CommandReply) and reply.reply_text == "-ERR invalid"
+        notice = await c.next()
+        assert isinstance(notice, DisconnectNotice)
+        assert await c.next() is None
+        assert bytes(c.raw).endswith(b"Reply-Text: -ERR invalid\n\n" + GOODBYE)
+
+
+async def test_commands_before_auth_are_not_found_and_exit_says_bye():
+    async with Simulator() as sim:
+        c = await WireClient.connect(sim.port)
+        await c.next()
+        await c.send_raw(b"api status\n\n")
+        reply = await c.next()
+        assert isinstance(reply, CommandReply) and reply.reply_text == "-ERR command not found"
+        await c.send(Exit())
+        reply = await c.next()
+        assert isinstance(reply, CommandReply) and reply.reply_text == "+OK bye"
+        assert isinstance(await c.next(), DisconnectNotice)
+        assert await c.next() is None
+        assert bytes(c.raw).endswith(b"Reply-Text: +OK bye\n\n" + GOODBYE)
+
+
+async def test_auth_window_closes_silent_connections():
+    # 25 simulated seconds at x1000 is 25 ms of wall time
+    async with Simulator(time_scale=1000) as sim:
+        c = await WireClient.connect(sim.port)
+        assert isinstance(await c.next(), AuthRequest)
+        assert isinstance(await c.next(), DisconnectNotice)
+        assert await c.next() is None
+
+
+@pytest.mark.parametrize(
+    ("line", "reply"),
+    [
+        ("event plain CHANNEL_ANSWER", "+OK event listener enabled plain"),
+        ("event json ALL", "+OK event listener enabled json"),
+        ("event xml HEARTBEAT", "+OK event listener enabled xml"),
+        ("event plain", "-ERR no keywords supplied"),
+        ("event NOT_AN_EVENT", "-ERR no keywords supplied"),
+        ("nixevent HEARTBEAT", "+OK events nixed"),
+        ("noevents", "-ERR not listening for events"),
+        ("filter Unique-ID abc", "+OK filter added. [Unique-ID]=[abc]"),
+        ("filter delete Unique-ID abc", "+OK filter deleted. [Unique-ID][abc]"),
+        ("filter delete Unique-ID", "+OK filter deleted. [Unique-ID][]"),
+        ("filter Unique-ID", "-ERR invalid syntax"),
+        ("myevents 4a1b2c3d-no-such-call", "+OK Events Enabled"),
+        ("myevents 4a1b2c3d-no-such-call json", "-ERR invalid uuid"),
+        ("linger 10", "-ERR not controlling a session"),
+        ("nolinger", "-ERR not controlling a session"),
+        ("log 7", "+OK log level 7 [7]"),
+        ("log nonsense", "-ERR invalid log level"),
+        ("sendmsg 4a1b2c3d-no-such-call", "-ERR invalid session id [4a1b2c3d-no-such-call]"),
+        ("divert_events on", "-ERR not controlling a session."),
+        ("frobnicate", "-ERR command not found"),
+        ("api", "-ERR command not found"),
+    ],
+)
+async def test_command_reply_texts(line: str, reply: str):
+    async with Simulator() as sim:
+        c = await authed(sim)
+        before = len(c.raw)
+        await c.send_raw(line.encode() + b"\n\n")
+        msg = await c.next()
+        assert isinstance(msg, CommandReply)
+        assert (
+            bytes(c.raw[before:])
+            == f"Content-Type: command/reply\nReply-Text: {reply}\n\n".encode()
+        )
+        await c.close()
+
+
+async def test_sendevent_answers_its_event_uuid():
+    async with Simulator() as sim:
+        c = await authed(sim)
+        await c.send_raw(b"event plain CUSTOM sim::test\n\n")
+        await c.next()
+        await c.send_raw(b"sendevent CUSTOM\nEvent-Subclass: sim::test\nWho: me\n\n")
+        reply = await c.next()
+        assert isinstance(reply, CommandReply)
+        assert re.fullmatch(r"\+OK [0-9a-f-]{36}", reply.reply_text)
+        event = await c.until(is_event("CUSTOM"))
+        assert isinstance(event, SwitchEvent)
+        assert event.headers["Who"] == "me"
+        assert event.headers["Event-UUID"] == reply.reply_text[4:]
+        await c.close()
+
+
+async def test_status_has_freeswitch_layout():
+    async with Simulator() as sim:
+        c = await authed(sim)
+        before = len(c.raw)
+        await c.send(Api("status"))
+        msg = await c.next()
+        assert isinstance(msg, ApiResponse)
+        raw = bytes(c.raw[before:])
+        assert raw.startswith(
+            f"Content-Type: api/response\nContent-Length: {len(msg.body)}\n\n".encode()
+        )
+        lines = msg.body.split("\n")
+        ex_lines = examples()["status"].decode().split("\n\n", 1)[1].split("\n")
+        assert len(lines) == len(ex_lines)
+        pattern = [re.sub(r"\d+(\.\d+)?", "N", line) for line in ex_lines]
+        assert [re.sub(r"\d+(\.\d+)?", "N", line) for line in lines] == pattern
+        await c.close()
+
+
+async def test_unknown_api_and_version_and_hostname():
+    async with Simulator() as sim:
+        c = await authed(sim)
+        await c.send(Api("nosuchcmd foo"))
+        msg = await c.next()
+        assert isinstance(msg, ApiResponse) and msg.body == "-ERR nosuchcmd Command not found!\n"
+        await c.send(Api("version"))
+        msg = await c.next()
+        assert isinstance(msg, ApiResponse)
+        assert msg.body == "FreeSWITCH Version 1.10.12-release~64bit (-release 64bit)\n"
+        await c.send(Api("hostname"))
+        msg = await c.next()
+        assert isinstance(msg, ApiResponse) and msg.body == sim.identity.hostname
+        await c.send(Api("show channels"))
+        msg = await c.next()
+        assert isinstance(msg, ApiResponse) and msg.body == "\n0 total.\n"
+        await c.close()
+
+
+async def test_bgapi_reuses_job_uuid_and_fires_background_job():
+    async with Simulator(time_scale=100, personas="human=1") as sim:
+        c = await authed(sim)
+        await c.send(Subscribe(("BACKGROUND_JOB",), "plain"))
+        await c.next()
+        before = len(c.raw)
+        job = "5d2f8b9e-2222-4c1a-8e7b-3f4d5c6b7a01"
+        await c.send(
+            BgApi(ORIGINATE % ("a1b2c3d4-0000-4000-8000-000000000001", "15551230000"), job)
+        )
+        reply = await c.next()
+        assert bytes(c.raw[before:]) == (
+            f"Content-Type: command/reply\nReply-Text: +OK Job-UUID: {job}\nJob-UUID: {job}\n\n".encode()
+        )
+        assert isinstance(reply, CommandReply)
+        start = len(c.raw)
+        bg = await c.until(is_event("BACKGROUND_JOB"))
+        assert isinstance(bg, PlainEvent)
+        assert bg.body == "+OK a1b2c3d4-0000-4000-8000-000000000001\n"
+        assert "Unique-ID" not in bg.headers and "Job-Owner-UUID" not in bg.headers
+        ours = header_names(bytes(c.raw[start:]))
+        assert ours == header_names(examples()["bgjob"])
+        await c.close()
+
+
+async def test_bgapi_of_unknown_command_reports_in_the_job():
+    async with Simulator() as sim:
+        c = await authed(sim)
+        await c.send(Subscribe(("BACKGROUND_JOB",), "plain"))
+        await c.next()
+        await c.send(BgApi("nosuch thing", "job-9"))
+        await c.next()
+        bg = await c.until(is_event("BACKGROUND_JOB"))
+        assert isinstance(bg, PlainEvent)
+        assert bg.body == "-ERR nosuch Command not found!\n"
+        assert bg.headers["Job-Command"] == "nosuch" and bg.headers["Job-Command-Arg"] == "thing"
+        await c.close()
+
+
+def _subsequence(small: list[str], big: list[str]) -> bool:
+    it = iter(big)
+    return all(name in it for name in small)
+
+
+async def test_channel_events_keep_freeswitch_header_order():
+    """Each example's header names appear in the simulator's event in the same order
+    (the simulator carries more channel and variable headers, as a real switch does)."""
+    async with Simulator(time_scale=50, personas="human=1") as sim:
+        c = await authed(sim)
+        await c.send(Subscribe(("ALL",), "plain"))
+        await c.next()
+        uuid = "a1b2c3d4-0000-4000-8000-000000000001"
+        await c.send(BgApi(ORIGINATE % (uuid, "15551230000"), "job-1"))
+        await c.until(is_event("CHANNEL_PARK"))
+        await c.send_raw(
+            f"sendmsg {uuid}\ncall-command: execute\nexecute-app-name: playback\n"
+            "execute-app-arg: /var/lib/robot/prompts/greeting.wav\nEvent-UUID: e7c1\n\n".encode()
+        )
+        await c.until(is_event("PLAYBACK_START"))
+        await c.send(Api(f"uuid_break {uuid}"))
+        await c.until(is_event("CHANNEL_EXECUTE_COMPLETE"))
+        await c.send(Api(f"uuid_kill {uuid}"))
+        await c.until(is_event("CHANNEL_HANGUP_COMPLETE"))
+        raw, ex = bytes(c.raw), examples()
+        for name, theirs in (
+            ("CHANNEL_ANSWER", "answer"),
+            ("PLAYBACK_STOP", "pbstop"),
+            ("CHANNEL_EXECUTE_COMPLETE", "exec_c"),
+            ("CHANNEL_HANGUP_COMPLETE", "hupc"),
+        ):
+            mine = frame_of(raw, name)
+            envelope, _, payload = mine.partition(b"\n\n")
+            assert envelope == b"Content-Length: %d\nContent-Type: text/event-plain" % len(payload)
+            names = header_names(mine)
+            assert _subsequence(header_names(ex[theirs]), names), (theirs, names)
+        pb = frame_of(raw, "PLAYBACK_STOP").decode()
+        assert (
+            "Playback-File-Path: /var/lib/robot/prompts/greeting.wav\nPlayback-Status: break\n\n"
+            in pb
+        )
+        ec = frame_of(raw, "CHANNEL_EXECUTE_COMPLETE").decode()
+        assert ec.endswith(
+            "Application: playback\nApplication-Data: /var/lib/robot/prompts/greeting.wav\nApplication-Response: FILE%20PLAYED\nApplication-UUID: e7c1\n\n"
+        )
+        await c.close()
+
+
+async def test_hangup_complete_carries_hangup_cause_twice_and_answer_has_variables():
+    async with Simulator(time_scale=50, personas="human=1") as sim:
+        c = await authed(sim)
+        await c.send(
+            Subscribe(
+                ("CHANNEL_ANSWER", "CHANNEL_HANGUP_COMPLETE", "CHANNEL_STATE", "DTMF"), "plain"
+            )
+        )
+        await c.next()
+        uuid = "0b2c3d4e-0000-4000-8000-000000000002"
+        await c.send(BgApi(ORIGINATE % (uuid, "0611223344"), ""))
+        await c.next()
+        answer = await c.until(is_event("CHANNEL_ANSWER"))
+        assert isinstance(answer, PlainEvent)
+        assert answer.headers["Answer-State"] == "answered"
+        assert answer.headers["variable_campaign_id"] == "c-42"
+        assert answer.headers["Channel-Read-Codec-Name"] == "PCMU"
+        await c.send(Api(f"uuid_kill {uuid} USER_BUSY"))
+        states: list[SwitchEvent] = []
+        hupc = await c.until(is_event("CHANNEL_HANGUP_COMPLETE"), events=states)
+        assert isinstance(hupc, PlainEvent)
+        assert hupc.headers.get_all("Hangup-Cause") == ["USER_BUSY", "USER_BUSY"]
+        names = list(n for n, _ in hupc.headers.pairs)
+        assert names.index("Hangup-Cause") < names.index("Channel-State")
+        assert hupc.headers["variable_hangup_cause_q850"] == "17"
+        assert hupc.headers["variable_sip_term_status"] == "486"
+        assert hupc.headers["Answer-State"] == "hangup"
+        for e in states:
+            if e.name == "CHANNEL_STATE":
+                assert not any(n.startswith("variable_") for n, _ in e.headers.pairs)
+        await c.close()
+
+
+async def test_json_format_keeps_duplicates_and_body():
+    async with Simulator(time_scale=50, personas="busy=1") as sim:
+        c = await authed(sim)
+        await c.send(Subscribe(("BACKGROUND_JOB", "CHANNEL_HANGUP_COMPLETE"), "json"))
+        await c.next()
+        start = len(c.raw)
+        await c.send(
+            BgApi(ORIGINATE % ("1b2c3d4e-0000-4000-8000-000000000003", "0600000000"), "j-1")
+        )
+        await c.next()
+        seen: list[SwitchEvent] = []
+        await c.until(is_event("CHANNEL_HANGUP_COMPLETE"), events=seen)
+        await c.until(is_event("BACKGROUND_JOB"), events=seen) if not any(
+            e.name == "BACKGROUND_JOB" for e in seen
+        ) else None
+        bg = next(e for e in seen if e.name == "BACKGROUND_JOB")
+        assert isinstance(bg, JsonEvent)
+        assert bg.body == "-ERR USER_BUSY\n"
+        raw = bytes(c.raw[start:]).decode()
+        assert raw.count('"Hangup-Cause":"USER_BUSY"') == 2
+        m = re.search(r'\{"Event-Name":"BACKGROUND_JOB".*?\}(?=Content-Length|$)', raw, re.S)
+        assert m is not None
+        assert json.loads(m.group(0))["_body"] == "-ERR USER_BUSY\n"
+        assert '"Content-Length":"15","_body":"-ERR USER_BUSY\\n"}' in raw
+        await c.close()
+
+
+async def test_api_blocks_events_on_its_connection():
+    """While `api originate` waits, no event is written on that socket; after the reply,
+    the held events arrive."""
+    async with Simulator(time_scale=20, personas="human=1") as sim:
+        c = await authed(sim)
+        await c.send(Subscribe(("CHANNEL_CREATE", "CHANNEL_ANSWER", "HEARTBEAT"), "plain"))
+        await c.next()
+        await c.send(Api(ORIGINATE % ("2b2c3d4e-0000-4000-8000-000000000004", "0611111111")))
+        first = await c.next()
+        assert isinstance(first, ApiResponse)
+        assert first.body == "+OK 2b2c3d4e-0000-4000-8000-000000000004\n"
+        names = []
+        for _ in range(2):
+            msg = await c.next()
+            assert isinstance(msg, SwitchEvent)
+            names.append(msg.name)
+        assert names == ["CHANNEL_CREATE", "CHANNEL_ANSWER"]
+        await c.close()
+
+
+def fs_event(*pairs: tuple[str, str]) -> FsEvent:
+    return FsEvent(tuple(pairs))
+
+
+def test_filter_semantics():
+    sub = Subscription()
+    sub.event(["ALL"])
+    chan = fs_event(("Event-Name", "CHANNEL_ANSWER"), ("Unique-ID", "ABC-1"))
+    job = fs_event(("Event-Name", "BACKGROUND_JOB"), ("Job-UUID", "j1"))
+    assert sub.wants(chan) and sub.wants(job)
+    sub.filter("Unique-ID abc-1")  # case-insensitive
+    assert sub.wants(chan)
+    assert not sub.wants(job)  # no Unique-ID: dropped
+    sub.filter("Job-UUID j1")  # any filter header present and matching
+    assert sub.wants(job)
+    sub.filter("Unique-ID -ABC-1")  # exclusion wins
+    assert not sub.wants(chan)
+    sub.filter("delete Unique-ID -ABC-1")
+    assert sub.wants(chan)
+    sub.filter("delete all")
+    sub.filter("Event-Name /^CHANNEL_(ANSWER|HANGUP)$/")
+    assert sub.wants(chan) and not sub.wants(job)
+
+
+def test_custom_needs_its_subclass_and_nixevent_all():
+    sub = Subscription()
+    custom = fs_event(("Event-Name", "CUSTOM"), ("Event-Subclass", "mod_audio_fork::transcription"))
+    sub.event(["CUSTOM"])
+    assert not sub.wants(custom)
+    sub.event(["CUSTOM", "mod_audio_fork::transcription"])
+    assert sub.wants(custom)
+    sub.nixevent(["CUSTOM", "mod_audio_fork::transcription"])
+    assert not sub.wants(custom)
+    sub.event(["ALL"])
+    assert sub.wants(custom)
+    sub.nixevent(["HEARTBEAT"])
+    assert not sub.wants(fs_event(("Event-Name", "HEARTBEAT")))
+    assert sub.wants(fs_event(("Event-Name", "DTMF")))
+
+
+def test_myevents_selects_one_call_and_its_jobs():
+    sub = Subscription()
+    sub.subscribe_myevents("u1", "myevents u1")
+    assert sub.wants(fs_event(("Event-Name", "CHANNEL_ANSWER"), ("Unique-ID", "u1")))
+    assert not sub.wants(fs_event(("Event-Name", "CHANNEL_ANSWER"), ("Unique-ID", "u2")))
+    assert not sub.wants(fs_event(("Event-Name", "HEARTBEAT")))
+    job = fs_event(("Event-Name", "BACKGROUND_JOB"), ("Job-Owner-UUID", "u1"))
+    assert not sub.wants(job)  # myevents alone does not subscribe BACKGROUND_JOB
+    sub.event(["BACKGROUND_JOB"])
+    assert sub.wants(job)  # once subscribed, the call's own jobs pass the uuid check
+
+
+async def test_heartbeat_every_twenty_simulated_seconds():
+    async with Simulator(time_scale=200) as sim:  # 20 s = 0.1 s of wall time
+        c = await authed(sim)
+        await c.send(Subscribe(("HEARTBEAT",), "plain"))
+        await c.next()
+        hb = await c.until(is_event("HEARTBEAT"))
+        assert isinstance(hb, PlainEvent)
+        assert hb.headers["Event-Info"] == "System Ready"
+        assert hb.headers["Event-Calling-Function"] == "send_heartbeat"
+        assert re.fullmatch(
+            r"\d+ years?, \d+ days?, \d+ hours?, \d+ minutes?, \d+ seconds?, \d+ milliseconds?, \d+ microseconds?",
+            hb.headers["Up-Time"],
+        )
+        await c.close()
+
+
+def test_persona_mix_parsing_errors():
+    from mbs.freeswitch.sim import parse_mix
+
+    assert parse_mix("human=3, busy=1") == {PersonaKind.HUMAN: 3.0, PersonaKind.BUSY: 1.0}
+    for bad in ("robot=1", "human=x", "human=0", "busy=-1"):
+        with pytest.raises(ValueError):
+            parse_mix(bad)

@@ -7,6 +7,7 @@ Messages are framed by the core in CLIENT role (the same parser the real client 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 from pathlib import Path
 
@@ -78,10 +79,8 @@ class WireClient:
 
     async def close(self) -> None:
         self.writer.close()
-        try:
+        with contextlib.suppress(ConnectionError, OSError):
             await self.writer.wait_closed()
-        except (ConnectionError, OSError):
-            pass
 
 
 def is_event(name: str, uuid: str | None = None):

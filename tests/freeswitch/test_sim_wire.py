@@ -3,7 +3,6 @@ in ESL.md and the example messages in ESL-examples.txt."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 

@@ -128,5 +128,6 @@ def _too_deep(file: str) -> CompilationResult:
         ast.Span.point(file),
         found="input nested too deeply",
         expected="a shallower structure",
+        help="split the file or reduce its nesting",
     )
     return CompilationResult(None, [d], [])

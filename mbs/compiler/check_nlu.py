@@ -27,11 +27,14 @@ def check_nlu(ctx: Context) -> None:
     scope = ctx.scope
     user_files = {m.file for m in scope.modules if not m.stdlib}
     entries: dict[str, ast.ObjectionEntry] = {}
+    homes: dict[str, list[str]] = {}  # objection text -> packs holding it
     packs = []
     for name, declared in scope.packs.items():
         objs = []
         for e in declared.decl.entries:
-            entries.setdefault(e.text.value, e)
+            if e.span.file in user_files or e.text.value not in entries:
+                entries[e.text.value] = e
+            homes.setdefault(e.text.value, []).append(name)
             objs.append(
                 Objection(
                     text=e.text.value,
@@ -54,7 +57,17 @@ def check_nlu(ctx: Context) -> None:
         found = [e for e in (entries.get(a), entries.get(b)) if e is not None]
         entry = max(found, key=lambda e: (e.span.line, e.span.col), default=None)
         if entry is not None and entry.span.file in user_files:
-            ctx.report("CloseObjections", entry.text.span, a=a, b=b, score=float(score))
+            pack_a = homes.get(a, ["?"])[0]
+            pack_b = homes.get(b, ["?"])[-1]
+            ctx.report(
+                "CloseObjections",
+                entry.text.span,
+                a=a,
+                b=b,
+                pack_a=pack_a,
+                pack_b=pack_b,
+                score=float(score),
+            )
     for example, intent_a, intent_b in lints.shared_examples(intents):
         s = (
             _example_of(scope.intents[intent_b].decl, example)

@@ -76,7 +76,7 @@ DESCRIPTORS: tuple[DiagnosticDescriptor, ...] = (
         "error",
         "Syntax error",
         "unexpected {found}, expected {expected}",
-        "compare the line with the forms in docs/language.md",
+        "{help}",
         "The parser met something the grammar does not allow at this place. The message "
         "lists what could have come instead.",
         _HEAD + 'step a {\n    say "Bonjour"\n    on yes pitch\n}\n',
@@ -105,7 +105,7 @@ DESCRIPTORS: tuple[DiagnosticDescriptor, ...] = (
         "Inside a string, a backslash starts an escape; only a few are defined.",
         _HEAD + 'step a {\n    say "C:\\dossier"\n    end NOT_INTERESTED\n}\n',
         5,
-        11,
+        12,
     ),
     DiagnosticDescriptor(
         "E004",
@@ -138,7 +138,7 @@ DESCRIPTORS: tuple[DiagnosticDescriptor, ...] = (
         "MissingScenario",
         "error",
         "No scenario block",
-        "this file declares steps but no `scenario` block",
+        "this file has no `scenario` block",
         'add `scenario NAME "Title" {{ ... }}` at the top (modules hold declarations only)',
         "An entry file, and any file with steps, holds exactly one scenario block.",
         "step a {\n    end NOT_INTERESTED\n}\n",
@@ -331,7 +331,7 @@ DESCRIPTORS: tuple[DiagnosticDescriptor, ...] = (
         "and the variables the scenario captures or sets.",
         _HEAD + 'step a {\n    say "Bonjour {{ contact.prenom }}"\n    end NOT_INTERESTED\n}\n',
         5,
-        20,
+        21,
     ),
     DiagnosticDescriptor(
         "E021",
@@ -469,7 +469,8 @@ DESCRIPTORS: tuple[DiagnosticDescriptor, ...] = (
         "CloseObjections",
         "warning",
         "Objections too similar",
-        'objections "{a}" and "{b}" are so similar ({score:.0%}) that one may never win',
+        'objections "{a}" ({pack_a}) and "{b}" ({pack_b}) are so similar ({score:.0%}) that one '
+        "may never win",
         "merge them (one text with `|` variants) or make them distinct",
         "When two objections in scope are near duplicates, the matcher picks one "
         "arbitrarily and the other's response is never spoken.",
@@ -489,7 +490,7 @@ DESCRIPTORS: tuple[DiagnosticDescriptor, ...] = (
         _HEAD + 'intent oui { "d\'accord" }\nintent ok { "d\'accord" }\n'
         "step a { end NOT_INTERESTED }\n",
         5,
-        14,
+        13,
     ),
     DiagnosticDescriptor(
         "W008",

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterable, Mapping
 
 from mbs.compiler.diagnostics import Diagnostic
+
+_WIDTH = 120
 
 
 def _source_line(d: Diagnostic, sources: Mapping[str, str] | None) -> str | None:
@@ -23,7 +26,16 @@ def render_one(d: Diagnostic, sources: Mapping[str, str] | None = None) -> str:
     out = [f"{span.file}:{span.line}:{span.col}: {d.severity}[{d.code}]: {d.message}"]
     line = _source_line(d, sources)
     if line is not None:
-        shown = line.replace("\t", " ")
+        line = line.replace("\t", " ")
+        col = span.col
+        if len(line) > _WIDTH:  # show a window of a long line around the span
+            start = max(0, min(col - 1 - _WIDTH // 3, len(line) - _WIDTH))
+            line = ("…" if start else "") + line[start : start + _WIDTH]
+            col = col - start + (1 if start else 0)
+            span = dataclasses.replace(
+                span, col=col, end_col=span.end_col - start + (1 if start else 0)
+            )
+        shown = line
         number = str(span.line)
         pad = " " * len(number)
         width = (

@@ -15,9 +15,13 @@ from importlib import resources
 from pathlib import Path
 
 from mbs.dsl import ast
-from mbs.dsl.parse import Problem, parse
+from mbs.dsl.parse import ParseResult, Problem, parse
 
 IMPLICIT = ("personalities", "objectives", "amd")
+
+# Parsed stdlib files, keyed by (path, mtime, size): the stdlib is read-only at run time
+# and parsing it again for every compilation would dominate small compiles.
+_STDLIB_CACHE: dict[tuple[str, int, int], tuple[str | None, ParseResult | None]] = {}
 STDLIB_PREFIX = "<stdlib>/"
 
 
@@ -64,8 +68,10 @@ def stdlib_path(dotted: str) -> Path | None:
     return path if path.is_file() else None
 
 
-def decode(data: bytes) -> str | None:
-    """The text of a source file, or None when it is not UTF-8 text."""
+def decode(data: bytes | str) -> str | None:
+    """The text of a source file, or None when it is not UTF-8 text (or has NULs)."""
+    if isinstance(data, str):
+        return None if "\x00" in data else data
     if b"\x00" in data:
         return None
     try:
@@ -103,7 +109,7 @@ class _Loader:
         return mod
 
     def parse_into(self, name: str, file: str, data: bytes | str, **kw: object) -> LoadedModule:
-        text = data if isinstance(data, str) else decode(data)
+        text = decode(data) if isinstance(data, bytes) or "\x00" in data else data
         if text is None:
             self.result.problems.append(Problem("UnreadableSource", ast.Span.point(file)))
             return LoadedModule(name, file, "", None, **kw)  # type: ignore[arg-type]
@@ -118,11 +124,30 @@ class _Loader:
         key = str(path.resolve())
         if key in self.seen:
             return self.seen[key]
-        data = _read(path)
-        if data is None:
-            return None
         file = STDLIB_PREFIX + "/".join(dotted.split(".")) + ".mbs"
-        mod = self.parse_into(dotted, file, data, path=path, stdlib=True, implicit=implicit)
+        try:
+            stat = path.stat()
+        except OSError:
+            return None
+        stamp = (key, stat.st_mtime_ns, stat.st_size)
+        cached = _STDLIB_CACHE.get(stamp)
+        if cached is None:
+            data = _read(path)
+            if data is None:
+                return None
+            text = decode(data)
+            parsed = parse(text, file) if text is not None else None
+            cached = (text, parsed)
+            _STDLIB_CACHE[stamp] = cached
+        text, parsed = cached
+        if text is None or parsed is None:
+            self.result.problems.append(Problem("UnreadableSource", ast.Span.point(file)))
+            mod = LoadedModule(dotted, file, "", None, path=path, stdlib=True, implicit=implicit)
+        else:
+            self.result.problems.extend(parsed.problems)
+            mod = LoadedModule(
+                dotted, file, text, parsed.module, path=path, stdlib=True, implicit=implicit
+            )
         self.add(mod, key)
         self.follow(mod)
         return mod

@@ -9,6 +9,7 @@ compiler.
 
 from __future__ import annotations
 
+import difflib
 import re
 import threading
 from dataclasses import dataclass, field
@@ -349,6 +350,7 @@ def _parser() -> tuple[Lark, _Builder]:
 
 # ------------------------------------------------------------------ syntax errors
 
+_GENERIC_HELP = "compare the line with the forms in docs/language.md"
 _TERMINAL_WORDS = {
     "NAME": "a name",
     "STRING": "a string",
@@ -357,6 +359,13 @@ _TERMINAL_WORDS = {
     "WORD": "a word",
     "$END": "the end of the file",
 }
+
+
+def _pattern(lark: Lark, terminal: str) -> Any:
+    try:
+        return lark.get_terminal(terminal).pattern
+    except KeyError:
+        return None
 
 
 def _describe(lark: Lark, terminal: str) -> str:
@@ -375,8 +384,8 @@ def _expected(lark: Lark, names: set[str] | frozenset[str]) -> str:
     words = sorted({_describe(lark, n) for n in names}, key=lambda w: (not w.startswith("a"), w))
     if not words:
         return "something else"
-    if len(words) > 12:
-        words = [*words[:12], "..."]
+    if len(words) > 20:
+        words = [*words[:20], "..."]
     if len(words) == 1:
         return words[0]
     return ", ".join(words[:-1]) + " or " + words[-1]
@@ -384,7 +393,7 @@ def _expected(lark: Lark, names: set[str] | frozenset[str]) -> str:
 
 def _found(tok: Token) -> str:
     if tok.type == "$END":
-        return "the end of the file"
+        return "end of file"
     text = str(tok)
     if tok.type == "STRING":
         return f"the string {text[:30]}{'...' if len(text) > 30 else ''}"
@@ -409,6 +418,7 @@ def _syntax_problem(lark: Lark, text: str, file: str, exc: UnexpectedInput) -> P
             {
                 "found": f"`{char}`" if char.strip() else repr(char),
                 "expected": _expected(lark, exc.allowed),
+                "help": _GENERIC_HELP,
             },
         )
     if isinstance(exc, UnexpectedToken):
@@ -421,19 +431,39 @@ def _syntax_problem(lark: Lark, text: str, file: str, exc: UnexpectedInput) -> P
         else:
             width = max(1, (tok.end_column or col + 1) - col) if tok.end_line == line else 1
             span = ast.Span(file, line, col, line, col + width)
-        return Problem(
-            "SyntaxError", span, {"found": _found(tok), "expected": _expected(lark, exc.expected)}
-        )
+        args = {
+            "found": _found(tok),
+            "expected": _expected(lark, exc.expected),
+            "help": _GENERIC_HELP,
+        }
+        if tok.type == "$END" and "RBRACE" in exc.expected:
+            args["help"] = "a block opened with `{` is not closed: add the missing `}`"
+        if tok.type in ("NAME", "WORD"):  # a misspelt keyword?
+            keywords = [
+                str(p.value)
+                for n in exc.expected
+                if (p := _pattern(lark, n)) is not None and p.type == "str"
+            ]
+            close = difflib.get_close_matches(str(tok), keywords, n=1, cutoff=0.6)
+            if close:
+                args["suggestion"] = close[0]
+        return Problem("SyntaxError", span, args)
     if isinstance(exc, UnexpectedEOF):
         lines = text.split("\n")
         span = ast.Span(file, len(lines), len(lines[-1]) + 1, len(lines), len(lines[-1]) + 2)
         return Problem(
             "SyntaxError",
             span,
-            {"found": "the end of the file", "expected": _expected(lark, set(exc.expected))},
+            {
+                "found": "end of file",
+                "expected": _expected(lark, set(exc.expected)),
+                "help": _GENERIC_HELP,
+            },
         )
     return Problem(
-        "SyntaxError", ast.Span(file, line, col, line, col + 1), {"found": "?", "expected": "?"}
+        "SyntaxError",
+        ast.Span(file, line, col, line, col + 1),
+        {"found": "input", "expected": "something else", "help": _GENERIC_HELP},
     )
 
 
@@ -448,7 +478,12 @@ def parse(text: str, file: str = "<string>") -> ParseResult:
         except UnexpectedInput as exc:
             return ParseResult(None, (_syntax_problem(lark, text, file, exc),))
         except RecursionError:
-            return ParseResult(None, (Problem("TooDeep", ast.Span.point(file), {}),))
+            deep = {
+                "found": "input nested too deeply",
+                "expected": "a shallower structure",
+                "help": "split the file or reduce its nesting",
+            }
+            return ParseResult(None, (Problem("SyntaxError", ast.Span.point(file), deep),))
         problems = tuple(builder.problems)
     if not isinstance(module, ast.Module):  # an empty file parses to an empty module
         module = ast.Module(ast.Span.point(file), ())

@@ -1,0 +1,106 @@
+"""Mutated scenarios produce diagnostics, never exceptions.
+
+Valid scenarios are damaged at random (byte flips, token deletions and duplications,
+truncation); whatever comes out, the compiler must return a result whose diagnostics
+point inside the file, and any program it still produces must survive a JSON round trip.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mbs.compiler import compile_source
+from mbs.compiler.render import render_json, render_text
+from mbs.program import Program
+
+DATA = Path(__file__).parent / "data"
+SEEDS = [
+    (DATA / "or_rdv.mbs").read_text(encoding="utf-8"),
+    (DATA / "errors.mbs").read_text(encoding="utf-8"),
+    'scenario s "T" {\n    record no\n}\nintent oui { "oui" keywords ouais }\n'
+    'always { on silence -> retry 1 "Allô ?" then b ; on hangup -> end HUNG_UP }\n'
+    'step a {\n    freestyle max 2 { context "c" goal "g" }\n    capture x from ["a", "b"]\n'
+    '    set y = "{{ x }}"\n    on oui -> b\n    on dtmf "1" -> end QUALIFIED\n    otherwise -> b\n}\n'
+    'step b {\n    say "Fin \\u00e9 {{ y }}"\n    transfer "+33100"\n}\n',
+]
+TOKEN = re.compile(r'"(?:\\.|[^"\\\n])*"|[A-Za-z_][A-Za-z0-9_]*|\d+(?:\.\d+)?[a-z]*|\S')
+
+
+@st.composite
+def mutated(draw: st.DrawFn) -> bytes:
+    text = draw(st.sampled_from(SEEDS))
+    data = text.encode("utf-8")
+    for _ in range(draw(st.integers(1, 4))):
+        kind = draw(st.sampled_from(["flip", "delete", "duplicate", "truncate", "swap"]))
+        if kind == "flip" and data:
+            i = draw(st.integers(0, len(data) - 1))
+            data = data[:i] + bytes([draw(st.integers(0, 255))]) + data[i + 1 :]
+        elif kind == "truncate" and data:
+            data = data[: draw(st.integers(0, len(data)))]
+        else:
+            decoded = data.decode("utf-8", errors="replace")
+            spans = [m.span() for m in TOKEN.finditer(decoded)]
+            if not spans:
+                continue
+            a, b = spans[draw(st.integers(0, len(spans) - 1))]
+            piece = decoded[a:b]
+            if kind == "delete":
+                decoded = decoded[:a] + decoded[b:]
+            elif kind == "duplicate":
+                decoded = decoded[:b] + " " + piece + decoded[b:]
+            else:
+                c, d = spans[draw(st.integers(0, len(spans) - 1))]
+                decoded = decoded[:a] + decoded[c:d] + decoded[b:]
+            data = decoded.encode("utf-8")
+    return data
+
+
+def _check(data: bytes) -> None:
+    result = compile_source(data, "fuzz.mbs")
+    lines = data.count(b"\n") + 1
+    for d in result.diagnostics:
+        assert d.code and d.message
+        if d.file == "fuzz.mbs":
+            assert 1 <= d.span.line <= lines + 1, d
+            assert d.span.col >= 1
+    render_text(result.diagnostics, result.sources)
+    render_json(result.diagnostics)
+    if result.ok:
+        assert result.program is not None
+        assert Program.from_json(result.program.to_json()) == result.program
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mutated())
+def test_mutations_only_produce_diagnostics(data: bytes) -> None:
+    _check(data)
+
+
+@pytest.mark.slow
+@settings(max_examples=10_000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mutated())
+def test_mutations_only_produce_diagnostics_long_run(data: bytes) -> None:
+    _check(data)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        bytes(range(256)) * 4,
+        b'scenario s "T" {\n    record no\n}\nstep a { say "never closed }\n',
+        b"{" * 5000,
+        b'scenario s "T" {' + b"step a { " * 5000,
+        b"\xef\xbb\xbf" + b"step a { end QUALIFIED }",
+        ("é" * 10000).encode(),
+    ],
+    ids=["empty", "binary", "unterminated", "braces", "deep", "bom", "accents"],
+)
+def test_hostile_inputs(data: bytes) -> None:
+    _check(data)
+    assert compile_source(data, "fuzz.mbs").diagnostics

@@ -26,7 +26,11 @@ REQUEST = FreestyleRequest(
         Turn("robot", "Puis-je vous poser une question ?"),
         Turn("prospect", "Allez-y."),
     ],
-    variables={"contact": {"first_name": "Marc", "last_name": "Durand"}},
+    variables={
+        "contact": {"first_name": "Marc", "last_name": "Durand"},
+        "agent": {"name": "Julie", "company": "Aurum Conseil"},
+        "creneau": "mardi matin",
+    },
 )
 
 
@@ -62,6 +66,7 @@ async def test_answer_and_what_the_model_was_told(
         REQUEST.context,
         REQUEST.goal,
         "Marc Durand",
+        "- creneau : mardi matin",
     ):
         assert part in system["content"], part
     # the last five turns, oldest first, then the utterance
@@ -71,6 +76,23 @@ async def test_answer_and_what_the_model_was_told(
     assert positions == sorted(positions)
     assert user["content"].index(REQUEST.utterance) > positions[-1]
     assert answer.prompt == system["content"] + "\n\n" + user["content"]
+
+
+async def test_utterance_already_in_the_history_is_not_repeated(
+    program: Program, ollama_server: FakeOllama
+) -> None:
+    ollama_server.reply = "Je vous comprends tout à fait."
+    logged = FreestyleRequest(
+        utterance="Et les frais ?",
+        context="",
+        goal="",
+        history=[Turn("robot", "Puis-je vous aider ?"), Turn("prospect", "Et les frais ?")],
+        variables={},
+    )
+    await make(program, ollama_server.host).freestyle(logged, FALLBACK)
+    user = ollama_server.requests[0]["messages"][1]["content"]
+    assert user.count("Et les frais ?") == 1
+    assert "Puis-je vous aider ?" in user
 
 
 async def test_model_and_options_from_config(program: Program, ollama_server: FakeOllama) -> None:

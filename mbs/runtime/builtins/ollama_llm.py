@@ -98,6 +98,16 @@ class OllamaLlm:
         if agent is not None:
             agent_vars = {"name": agent.name, "company": agent.company, **agent_vars}
         contact = request.variables.get("contact")
+        known = {
+            name: value
+            for name, value in request.variables.items()
+            if name not in ("contact", "agent")
+            and isinstance(value, str | int | float)
+            and value != ""
+        }
+        history = list(request.history)
+        if history and history[-1].speaker == "prospect" and history[-1].text == request.utterance:
+            history.pop()  # the VM may have logged the utterance already; it is quoted below
         values = {
             "agent": agent_vars,
             "personality": program.personality(),
@@ -105,7 +115,8 @@ class OllamaLlm:
             "context": request.context,
             "goal": request.goal,
             "contact": dict(contact) if isinstance(contact, Mapping) else {},
-            "history": list(request.history)[-5:],
+            "known": known,
+            "history": history[-5:],
             "utterance": request.utterance,
             "max_words": self.max_words,
         }

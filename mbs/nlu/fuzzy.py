@@ -16,13 +16,13 @@ from mbs.program import Intent, Objection, ObjectionPack
 
 # Chosen on tests/nlu/eval_set.jsonl (see docs/nlu.md): the lowest values that keep
 # ordinary answers from matching while the paraphrases still pass.
-DEFAULT_INTENT_THRESHOLD = 0.6
-DEFAULT_OBJECTION_THRESHOLD = 0.7
+DEFAULT_INTENT_THRESHOLD = 0.55
+DEFAULT_OBJECTION_THRESHOLD = 0.55
 
 # An intent whose keywords are in the utterance scores at least this much, plus a share
 # of the rest for how much of the utterance those keywords explain: "mardi" alone is
 # sure, "on part en vacances" (keyword "part") is not.
-KEYWORD_BASE = 0.5
+KEYWORD_BASE = 0.3
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from __future__ import annotations
 STOP_WORDS: frozenset[str] = frozenset(
     """
     le la les un une des du de au aux a
-    et ou mais donc car or
+    et ou mais donc car
     je tu il elle on nous vous ils elles me te se moi toi lui leur eux
     ce cet cette ces ca cela ceci ci
     mon ma mes ton ta tes son sa ses notre nos votre vos leurs
@@ -27,7 +27,8 @@ STOP_WORDS: frozenset[str] = frozenset(
     euh heu hum hmm bah ben beh bon alors enfin voila hein genre bref ah oh eh he
     franchement vraiment honnetement ecoutez ecoute bon disons
     madame monsieur mademoiselle
-    truc machin
+    truc machin chose quelque quelques quelqu juste
+    beaucoup tellement hyper attendez
     """.split()  # noqa: SIM905  (a word list reads better as text)
 )
 
@@ -64,7 +65,8 @@ SPEECH_VARIANTS: tuple[tuple[str, str], ...] = (
     (r"n'importe|n importe", "nimporte"),
     # abbreviations and spellings
     (r"bcp", "beaucoup"),
-    (r"svp|stp", "s'il vous plait"),
+    (r"svp|stp|s'il vous plait|s'il te plait", ""),  # politeness, no meaning here
+    (r"si jamais", "si"),  # "if ever", not a negation
     (r"rendez-vous|rendez vous|rdv", "rendezvous"),
     (r"e-mail|e mail|email|courriel|mail", "mail"),
     (r"aujourd'hui|aujourd hui|aujourdhui", "aujourdhui"),
@@ -140,5 +142,22 @@ _SYNONYM_GROUPS: dict[str, tuple[str, ...]] = {
     "long": ("longtemps", "longue"),
     "telephone": ("tel", "phone", "telephonique"),
     "internet": ("web", "net", "google"),
+    "chantier": ("travaux", "chantiers"),
+    "difficile": ("dur", "dure", "complique", "compliquee", "galere"),
+    "habite": ("vis", "vit", "vivons", "vivez", "habitons", "habitez", "habitent", "loge"),
+    # negative words: "je n'y connais rien" and "je m'y connais pas" say the same
+    "pas": ("rien", "aucun", "aucune", "jamais"),
 }
 SYNONYMS: dict[str, str] = {w: canon for canon, words in _SYNONYM_GROUPS.items() for w in words}
+
+# Light words: meaningful, but too common to tell one objection from another ("deux",
+# "ans", "faire", "va"). They count for less in the token score (``Weights.light``).
+LIGHT_WORDS: frozenset[str] = frozenset(
+    """
+    zero un deux trois quatre cinq six sept huit neuf dix onze douze quinze vingt trente
+    cent cents mille an ans annee annees jour jours mois semaine fois heure heures
+    faire fait fais font va vais vas allez aller vont peut peux pouvez veux veut voulez
+    voir vois dire dit mettre met prendre prends avoir eu tout tous toute toutes
+    ici comme deja encore toujours moment peu
+    """.split()  # noqa: SIM905
+)

@@ -12,7 +12,8 @@ through the same steps so that they meet in the middle:
    removed, digits split from letters, small numbers written as words.
 5. Tokens split into *words* (everything) and *content* (stop words removed; negations
    and meaning words kept; a few sales-call synonyms mapped to one word: ``mari``,
-   ``femme`` -> ``conjoint``), content words stemmed (Snowball French).
+   ``femme`` -> ``conjoint``), content words lemmatised (simplemma) then stemmed
+   (Snowball French): "vends", "vendre" and "vendons" agree.
 
 The result is cached per input string: the same utterance is normalised once per process.
 """
@@ -24,6 +25,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+import simplemma
 import snowballstemmer
 
 from mbs.nlu.lexicon import (
@@ -39,13 +41,26 @@ _APOSTROPHES = str.maketrans({c: "'" for c in "’‘`´ʼʹ′＇"})
 _DASHES = str.maketrans({c: "-" for c in "‐‑‒–—―−"})
 _LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "ß": "ss"})
 
+_ACCENTED = {"a": "[aàâä]", "e": "[eéèêë]", "i": "[iîï]", "o": "[oôö]", "u": "[uùûü]", "c": "[cç]"}
+
+
+def _accent_tolerant(pattern: str) -> str:
+    """A regex over folded text made to match the same words written with accents."""
+    out: list[str] = []
+    escaped = False
+    for ch in pattern:
+        out.append(ch if escaped else _ACCENTED.get(ch, ch))
+        escaped = ch == "\\" and not escaped
+    return "".join(out)
+
+
 _VARIANTS = tuple(
-    (re.compile(rf"(?<![\w'])(?:{pattern})(?![\w'])"), replacement)
+    (re.compile(rf"(?<![\w'])(?:{_accent_tolerant(pattern)})(?![\w'])"), replacement)
     for pattern, replacement in SPEECH_VARIANTS
 )
 _ELISION = re.compile(r"\b(" + "|".join(sorted(ELISIONS, key=len, reverse=True)) + r")'")
-_DIGIT_LETTER = re.compile(r"(?<=\d)(?=[a-z])|(?<=[a-z])(?=\d)")
-_NON_WORD = re.compile(r"[^a-z0-9]+")
+_DIGIT_LETTER = re.compile(r"(?<=\d)(?=[^\W\d_])|(?<=[^\W\d_])(?=\d)")
+_NON_WORD = re.compile(r"[\W_]+")
 
 _stemmer = snowballstemmer.stemmer("french")
 
@@ -67,12 +82,20 @@ class Normalized:
         return self.stems if self.stems else self.words
 
 
-def fold(text: str) -> str:
-    """Lower case, plain apostrophes and dashes, no accents ("où" stays apart from "ou")."""
+def _plain(text: str) -> str:
+    """Lower case, plain apostrophes and dashes, ligatures spelled out; accents kept."""
     text = unicodedata.normalize("NFKC", text).lower().replace("où", "ouu")
-    text = text.translate(_APOSTROPHES).translate(_DASHES).translate(_LIGATURES)
+    return text.translate(_APOSTROPHES).translate(_DASHES).translate(_LIGATURES)
+
+
+def _strip_accents(text: str) -> str:
     decomposed = unicodedata.normalize("NFD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def fold(text: str) -> str:
+    """Lower case, plain apostrophes and dashes, no accents ("où" stays apart from "ou")."""
+    return _strip_accents(_plain(text))
 
 
 @lru_cache(maxsize=65536)
@@ -82,30 +105,42 @@ def stem(word: str) -> str:
 
 
 @lru_cache(maxsize=65536)
+def lemma_stem(word: str) -> str:
+    """The matching token of a word (accents kept): its lemma (simplemma: "vends",
+    "vendre" -> "vendre"; "connais" -> "connaître"), folded, then stemmed (Snowball:
+    "intéressé", "intéressant" -> "interess")."""
+    return stem(_strip_accents(simplemma.lemmatize(word, lang="fr")))
+
+
+@lru_cache(maxsize=65536)
 def normalize(text: str) -> Normalized:
     """Normalise one utterance or phrase (cached per string)."""
-    s = fold(text)
+    s = _plain(text)
     for pattern, replacement in _VARIANTS:
         s = pattern.sub(replacement, s)
     s = _ELISION.sub(lambda m: ELISIONS[m.group(1)] + " ", s)
     s = _NON_WORD.sub(" ", s)
     s = _DIGIT_LETTER.sub(" ", s)
-    words = tuple(NUMBER_WORDS.get(w, w) for w in s.split())
+    accented = [NUMBER_WORDS.get(w, w) for w in s.split()]
+    words = tuple(_strip_accents(w) for w in accented)
     content: list[str] = []
-    for w in words:
+    stems: list[str] = []
+    for w, a in zip(words, accented, strict=True):
         if w in STOP_WORDS:
             continue
-        w = SYNONYMS.get(w, w)
-        if content and content[-1] == w:  # "non non non", "oui oui"
+        canonical = SYNONYMS.get(w)
+        token = stem(canonical) if canonical else lemma_stem(a)
+        if stems and stems[-1] == token:  # "non non non", "oui oui"
             continue
-        content.append(w)
+        content.append(canonical or w)
+        stems.append(token)
     wordset = set(words)
     negated = bool(wordset & NEGATIONS) or ("plus" in wordset and "ne" in wordset)
     return Normalized(
         text=" ".join(words),
         words=words,
         content=tuple(content),
-        stems=tuple(stem(w) for w in content),
+        stems=tuple(stems),
         negated=negated,
     )
 

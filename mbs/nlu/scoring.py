@@ -27,26 +27,33 @@ from __future__ import annotations
 
 import itertools
 import math
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
-from mbs.nlu.normalize import normalize
+from mbs.nlu.lexicon import LIGHT_WORDS
+from mbs.nlu.normalize import lemma_stem, normalize
+
+_LIGHT = frozenset(lemma_stem(w) for w in LIGHT_WORDS)
 
 
 @dataclass(frozen=True, slots=True)
 class Weights:
     """Tuning knobs of the score; the defaults were chosen on tests/nlu/eval_set.jsonl."""
 
-    token: float = 0.6
-    bigram: float = 0.15
-    chars: float = 0.25
-    beta: float = 1.0  # F-beta: > 1 would lean to recall; precision matters as much
+    token: float = 0.7
+    bigram: float = 0.1
+    chars: float = 0.2
+    beta: float = 0.8  # F-beta: < 1 leans to precision (what the utterance says is explained)
     negation_penalty: float = 0.55
     fuzzy_token_cutoff: float = 84.0  # rapidfuzz ratio to map an unknown token
     fuzzy_token_min_len: int = 4
-    unknown_quantile: float = 0.5  # weight of a word no phrase has: this idf quantile
+    unknown: float = 1.4  # weight of a word no phrase has, times the median idf
+    light: float = 0.5  # weight factor of LIGHT_WORDS
+    full: float = 0.0  # character similarity of the whole normalised texts
+    pooled: float = 1.0  # share of precision computed over all phrasings of the label
 
 
 DEFAULT_WEIGHTS = Weights()
@@ -56,6 +63,7 @@ DEFAULT_WEIGHTS = Weights()
 class _Phrase:
     label: int
     text: str
+    normal: str
     tokens: frozenset[str]
     bigrams: frozenset[tuple[str, str]]
     joined: str
@@ -65,6 +73,7 @@ class _Phrase:
 
 @dataclass(frozen=True, slots=True)
 class _Query:
+    normal: str
     tokens: frozenset[str]
     bigrams: frozenset[tuple[str, str]]
     joined: str
@@ -95,12 +104,16 @@ class PhraseIndex:
         self._idf: dict[str, float] = {
             t: 1.0 + math.log((n_labels + 1) / (len(ls) + 0.5)) for t, ls in labels_with.items()
         }
-        idfs = sorted(self._idf.values()) or [1.0]
-        self._unknown = idfs[min(len(idfs) - 1, int(weights.unknown_quantile * len(idfs)))]
+        self._unknown = (
+            statistics.median(self._idf.values()) * weights.unknown if self._idf else 1.0
+        )
+        for t in self._idf.keys() & _LIGHT:
+            self._idf[t] *= weights.light
         self._vocab = list(self._idf)
         self._mapped: dict[str, str] = {}
         self._phrases: list[_Phrase] = []
         self._postings: dict[str, list[int]] = {}
+        self._label_tokens: dict[int, set[str]] = {}
         for label, text, n in normalised:
             tokens = n.key_tokens
             if not tokens:
@@ -111,6 +124,7 @@ class PhraseIndex:
                 _Phrase(
                     label=label,
                     text=text,
+                    normal=n.text,
                     tokens=tokset,
                     bigrams=_bigrams(tokens),
                     joined=" ".join(tokens),
@@ -120,11 +134,15 @@ class PhraseIndex:
             )
             for t in tokset:
                 self._postings.setdefault(t, []).append(index)
+            self._label_tokens.setdefault(label, set()).update(tokset)
 
     # ----------------------------------------------------------------- utterances
 
     def weight(self, token: str) -> float:
-        return self._idf.get(token, self._unknown)
+        w = self._idf.get(token)
+        if w is not None:
+            return w
+        return self._unknown * self.weights.light if token in _LIGHT else self._unknown
 
     def _map(self, token: str) -> str:
         """The vocabulary token an utterance token stands for (itself when unknown)."""
@@ -146,6 +164,7 @@ class PhraseIndex:
         tokens = tuple(self._map(t) for t in n.key_tokens)
         tokset = frozenset(tokens)
         return _Query(
+            normal=n.text,
             tokens=tokset,
             bigrams=_bigrams(tokens),
             joined=" ".join(tokens),
@@ -162,11 +181,16 @@ class PhraseIndex:
             return 0.0
         recall = matched / p.weight
         precision = matched / q.weight
+        if w.pooled:
+            pooled = sum(self._idf[t] for t in q.tokens & self._label_tokens[p.label])
+            precision = (1 - w.pooled) * precision + w.pooled * pooled / q.weight
         b2 = w.beta * w.beta
         token = (1 + b2) * recall * precision / (b2 * precision + recall)
         bigram = len(q.bigrams & p.bigrams) / len(p.bigrams) if p.bigrams else token
         chars = fuzz.ratio(q.joined, p.joined) / 100.0
         score = w.token * token + w.bigram * bigram + w.chars * chars
+        if w.full:
+            score += w.full * fuzz.ratio(q.normal, p.normal) / 100.0
         if q.negated != p.negated:
             score *= w.negation_penalty
         return min(1.0, score)

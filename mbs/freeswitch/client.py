@@ -244,9 +244,16 @@ class EslClient:
         raise CommandFailed(f"unexpected reply to api: {type(reply).__name__}")
 
     async def bgapi(
-        self, command: str, timeout_s: float | None = None, job_uuid: str | None = None
+        self,
+        command: str,
+        timeout_s: float | None = None,
+        job_uuid: str | None = None,
+        on_accepted: Callable[[str], None] | None = None,
     ) -> BackgroundJob:
-        """``bgapi`` with our own Job-UUID; awaits its BACKGROUND_JOB (``timeout_s`` caps it)."""
+        """``bgapi`` with our own Job-UUID; awaits its BACKGROUND_JOB (``timeout_s`` caps it).
+
+        ``on_accepted(job_uuid)`` runs when the switch has accepted the job (its reply).
+        """
         job_uuid = job_uuid or str(uuidlib.uuid4())
         session = await self._ready_session()
         waiter: asyncio.Future[BackgroundJob] = asyncio.get_running_loop().create_future()
@@ -255,6 +262,8 @@ class EslClient:
             reply = await self._request(session, BgApi(command, job_uuid))
             if isinstance(reply, CommandReply) and not reply.ok:
                 raise CommandFailed(f"bgapi {command!r}: {reply.reply_text}")
+            if on_accepted is not None:
+                on_accepted(job_uuid)
             if timeout_s is None:
                 return await waiter
             return await asyncio.wait_for(waiter, timeout_s)

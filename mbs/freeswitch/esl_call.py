@@ -1,0 +1,374 @@
+"""One call of the ``esl`` backend: the channel's events turned into say/listen/hangup.
+
+A pump task reads the call's queue (events routed by Unique-ID in the client) and keeps
+the state the robot's operations wait on: answered, hung up (and why), the playbacks in
+flight (correlated by the ``{mbs_play_id=..}`` variable FreeSWITCH copies into
+PLAYBACK_* headers and Application-Data), applications run through ``sendmsg`` (by
+Event-UUID = Application-UUID), and what the prospect did (DETECTED_SPEECH from the
+switch's recogniser, DTMF) queued for ``listen()``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import re
+import uuid as uuidlib
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mbs.freeswitch.client import ChannelQueue, EslClient
+from mbs.freeswitch.esl import CommandReply, EslError, Headers, SendMsg, SwitchEvent
+from mbs.runtime.telephony import Heard, HeardKind, PlayOutcome
+
+if TYPE_CHECKING:
+    from mbs.freeswitch.backend import EslBackendConfig
+
+log = logging.getLogger(__name__)
+
+_PLAY_ID = re.compile(r"mbs_play_id=([^,}\s]+)")
+_PLAY_FAILURES = ("FILE NOT FOUND", "PLAYBACK ERROR")
+
+
+class PlaybackFailed(EslError):
+    """The switch could not play a prompt (missing file, bad format)."""
+
+
+def event_time_us(event: SwitchEvent) -> int:
+    value = event.headers.get("Event-Date-Timestamp", "")
+    return int(value) if value.isdigit() else 0
+
+
+def speech_result(body: str) -> tuple[str, float]:
+    """Text and confidence of a DETECTED_SPEECH body: plain text, or JSON (``return-json``)."""
+    text = body.strip()
+    if text.startswith("{"):
+        with contextlib.suppress(ValueError):
+            data = json.loads(text)
+            if isinstance(data, dict):
+                conf = data.get("confidence", 1.0)
+                return str(data.get("text", "")).strip(), float(conf) if isinstance(
+                    conf, int | float
+                ) else 1.0
+    return text, 1.0
+
+
+@dataclass
+class _Play:
+    play_id: str
+    done: asyncio.Future[str]  # the Playback-Status (done|break), or an exception
+
+
+class EslCall:
+    """Implements ``mbs.runtime.telephony.Call`` over one FreeSWITCH channel."""
+
+    def __init__(
+        self,
+        client: EslClient,
+        uuid: str,
+        call_id: str,
+        config: EslBackendConfig,
+        on_event: Callable[[SwitchEvent], None] | None = None,
+    ) -> None:
+        self.client = client
+        self.uuid = uuid
+        self._call_id = call_id
+        self.config = config
+        self.queue: ChannelQueue = client.open_channel(uuid)
+        loop = asyncio.get_running_loop()
+        self.answered: asyncio.Future[SwitchEvent] = loop.create_future()
+        self.hung_up: asyncio.Future[str] = loop.create_future()  # the hangup cause
+        self.progress = asyncio.Event()  # ringing or early media
+        self.variables: dict[str, str] = {}
+        self._on_event = on_event
+        self._plays: dict[str, _Play] = {}
+        self._apps: dict[str, asyncio.Future[SwitchEvent]] = {}
+        self._heard: deque[Heard] = deque()
+        self._heard_signal = asyncio.Event()
+        self._speech_started = asyncio.Event()  # barge-in trigger
+        self._speaking_since_us = 0  # begin-speaking time of the utterance in progress
+        self._pump = asyncio.create_task(self._run_pump(), name=f"esl-call-{uuid}")
+        self.transferred_to: str | None = None
+        self._background: set[asyncio.Future[None]] = set()
+
+    @property
+    def call_id(self) -> str:
+        return self._call_id
+
+    @property
+    def is_up(self) -> bool:
+        return not self.hung_up.done()
+
+    # ------------------------------------------------------------------ the pump
+
+    async def _run_pump(self) -> None:
+        while True:
+            event = await self.queue.get()
+            try:
+                self._handle(event)
+            except Exception:
+                log.exception("call %s: bad event %s", self.uuid, event.name)
+            if self._on_event is not None:
+                self._on_event(event)
+
+    def _handle(self, event: SwitchEvent) -> None:
+        name = event.name
+        h = event.headers
+        for key, value in h.pairs:
+            if key.startswith("variable_"):
+                self.variables[key[9:]] = value
+        if name == "CHANNEL_ANSWER":
+            if not self.answered.done():
+                self.answered.set_result(event)
+        elif name in ("CHANNEL_PROGRESS", "CHANNEL_PROGRESS_MEDIA"):
+            self.progress.set()
+        elif name in ("CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE"):
+            self.mark_hung_up(h.get("Hangup-Cause") or "NORMAL_CLEARING")
+        elif name == "PLAYBACK_STOP":
+            play = self._plays.get(h.get("mbs_play_id", ""))
+            if play is not None and not play.done.done():
+                play.done.set_result(h.get("Playback-Status", "done"))
+        elif name == "CHANNEL_EXECUTE_COMPLETE":
+            self._execute_complete(event)
+        elif name == "DETECTED_SPEECH":
+            self._speech(event)
+        elif name == "DTMF":
+            digit = h.get("DTMF-Digit", "")
+            if digit:
+                self._push(Heard(HeardKind.DTMF, digit=digit))
+                self._speech_started.set()
+
+    def _execute_complete(self, event: SwitchEvent) -> None:
+        h = event.headers
+        waiter = self._apps.get(h.get("Application-UUID", ""))
+        if waiter is not None and not waiter.done():
+            waiter.set_result(event)
+        if h.get("Application") == "playback":
+            found = _PLAY_ID.search(h.get("Application-Data", ""))
+            play = self._plays.get(found.group(1)) if found else None
+            if play is None or play.done.done():
+                return
+            response = h.get("Application-Response", "")
+            if response in _PLAY_FAILURES:
+                play.done.set_exception(PlaybackFailed(f"{response}: {h.get('Application-Data')}"))
+            else:  # completed without a PLAYBACK_STOP we saw
+                play.done.set_result("done")
+
+    def _speech(self, event: SwitchEvent) -> None:
+        kind = event.headers.get("Speech-Type", "")
+        if kind == "begin-speaking":
+            self._speaking_since_us = event_time_us(event)
+            self._speech_started.set()
+        elif kind == "detected-partial-speech":
+            text, _ = speech_result(event.body)
+            if len(text) >= self.config.barge_in_min_chars:
+                if not self._speaking_since_us:
+                    self._speaking_since_us = event_time_us(event)
+                self._speech_started.set()
+        elif kind == "detected-speech":
+            text, confidence = speech_result(event.body)
+            began, ended = self._speaking_since_us, event_time_us(event)
+            self._speaking_since_us = 0
+            duration = (ended - began) // 1000 if began and ended > began else 0
+            if text:
+                self._push(
+                    Heard(HeardKind.UTTERANCE, text, confidence=confidence, duration_ms=duration)
+                )
+            if self.config.asr_resume:
+                task = asyncio.ensure_future(
+                    self._quietly(self.execute("detect_speech", "resume", wait=False))
+                )
+                self._background.add(task)
+                task.add_done_callback(self._background.discard)
+
+    def _push(self, heard: Heard) -> None:
+        self._heard.append(heard)
+        self._heard_signal.set()
+
+    def mark_hung_up(self, cause: str) -> None:
+        if self.hung_up.done():
+            return
+        self.hung_up.set_result(cause)
+        for play in self._plays.values():
+            if not play.done.done():
+                play.done.set_result("hangup")
+        for waiter in self._apps.values():
+            if not waiter.done():
+                waiter.cancel()
+        self._heard_signal.set()
+
+    async def close(self) -> None:
+        """Stop following the channel (after its hangup)."""
+        self.client.close_channel(self.uuid)
+        self._pump.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._pump
+
+    @staticmethod
+    async def _quietly(coro: object) -> None:
+        with contextlib.suppress(EslError, asyncio.CancelledError):
+            await coro  # type: ignore[misc]
+
+    # ------------------------------------------------------------------ commands
+
+    async def execute(
+        self, app: str, arg: str = "", *, wait: bool = True, timeout_s: float | None = None
+    ) -> SwitchEvent | None:
+        """Run a dialplan application on the channel (``sendmsg`` execute, Event-UUID)."""
+        app_uuid = str(uuidlib.uuid4())
+        waiter: asyncio.Future[SwitchEvent] = asyncio.get_running_loop().create_future()
+        if wait:
+            self._apps[app_uuid] = waiter
+        headers = [
+            ("call-command", "execute"),
+            ("execute-app-name", app),
+            ("execute-app-arg", arg),
+            ("Event-UUID", app_uuid),
+        ]
+        try:
+            reply = await self.client.command(SendMsg(self.uuid, Headers(headers)))
+            if isinstance(reply, CommandReply) and not reply.ok:
+                raise EslError(f"sendmsg {app}: {reply.reply_text}")
+            if not wait:
+                return None
+            hangup: asyncio.Future[Any] = asyncio.ensure_future(asyncio.shield(self.hung_up))
+            try:
+                done, _ = await asyncio.wait(
+                    {waiter, hangup}, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED
+                )
+            finally:
+                hangup.cancel()
+            return waiter.result() if waiter in done and not waiter.cancelled() else None
+        finally:
+            self._apps.pop(app_uuid, None)
+
+    async def exists(self) -> bool:
+        """Ask the switch whether the channel is still there (marks it hung up if not)."""
+        if (await self.client.api(f"uuid_exists {self.uuid}")).strip() == "true":
+            return True
+        self.mark_hung_up(self.config.lost_cause)
+        return False
+
+    async def api_ok(self, command: str) -> bool:
+        body = await self.client.api(command)
+        if not body.startswith("+OK"):
+            log.info("call %s: %s -> %s", self.uuid, command.split(" ")[0], body.strip())
+            return False
+        return True
+
+    # ------------------------------------------------------------------ Call
+
+    async def say(self, text: str, audio: Path | None, *, barge_in: bool) -> PlayOutcome:
+        if audio is not None:
+            return await self.play(str(audio), barge_in=barge_in)
+        # no audio for this text (a TTS that makes none): hold the line for its length
+        ms = max(600, int(len(text.split()) / 2.5 * 1000))
+        return await self.play(f"silence_stream://{ms}", barge_in=barge_in)
+
+    async def play(self, path: str, *, barge_in: bool) -> PlayOutcome:
+        if not self.is_up:
+            return PlayOutcome.HANGUP
+        play_id = uuidlib.uuid4().hex[:16]
+        play = _Play(play_id, asyncio.get_running_loop().create_future())
+        self._plays[play_id] = play
+        if barge_in:
+            self._speech_started.clear()
+        try:
+            target = f"{{mbs_play_id={play_id}}}{path}"
+            if not await self.api_ok(f"uuid_broadcast {self.uuid} {target} aleg"):
+                if not self.is_up or not await self.exists():
+                    return PlayOutcome.HANGUP
+                raise PlaybackFailed(f"the switch refused to play {path}")
+            waits: set[asyncio.Future[Any]] = {play.done}
+            speech: asyncio.Task[bool] | None = None
+            if barge_in:
+                speech = asyncio.ensure_future(self._speech_started.wait())
+                waits.add(speech)
+            try:
+                await asyncio.wait(
+                    waits, timeout=self.config.play_timeout_s, return_when=asyncio.FIRST_COMPLETED
+                )
+            finally:
+                if speech is not None:
+                    speech.cancel()
+            if play.done.done():
+                status = play.done.result()  # raises PlaybackFailed
+                if status == "hangup" or not self.is_up:
+                    return PlayOutcome.HANGUP
+                if status == "break" and self._heard:  # a DTMF terminator stopped it
+                    return PlayOutcome.INTERRUPTED
+                return PlayOutcome.DONE
+            if barge_in and self._speech_started.is_set():
+                await self._break(play)
+                return PlayOutcome.HANGUP if not self.is_up else PlayOutcome.INTERRUPTED
+            log.warning("call %s: playback of %s did not end in time", self.uuid, path)
+            await self._break(play)
+            return PlayOutcome.DONE if self.is_up else PlayOutcome.HANGUP
+        finally:
+            self._plays.pop(play_id, None)
+
+    async def _break(self, play: _Play) -> None:
+        """Barge-in: stop the prompt (and anything queued after it) at once."""
+        await self.client.bgapi(
+            f"uuid_break {self.uuid} all", timeout_s=self.config.command_timeout_s
+        )
+        with contextlib.suppress(TimeoutError, PlaybackFailed):
+            await asyncio.wait_for(asyncio.shield(play.done), self.config.break_timeout_s)
+
+    async def listen(self, timeout_s: float) -> Heard:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        extended = False
+        while True:
+            if self._heard:
+                return self._heard.popleft()
+            if not self.is_up:
+                return Heard(HeardKind.HANGUP)
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                if extended or not self._speaking_since_us:
+                    return Heard(HeardKind.SILENCE)
+                # the prospect is mid-sentence: give the recogniser time to finish
+                deadline = loop.time() + self.config.utterance_grace_s
+                extended = True
+                continue
+            self._heard_signal.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._heard_signal.wait(), remaining)
+
+    def take_heard(self) -> list[Heard]:
+        """Everything heard so far, removed from the queue (the AMD greeting)."""
+        items = list(self._heard)
+        self._heard.clear()
+        return items
+
+    def push_front(self, heard: Heard) -> None:
+        self._heard.appendleft(heard)
+        self._heard_signal.set()
+
+    @property
+    def speaking(self) -> bool:
+        return bool(self._speaking_since_us)
+
+    async def transfer(self, destination: str) -> bool:
+        if not self.is_up:
+            return False
+        ok = await self.api_ok(f"uuid_transfer {self.uuid} {destination}")
+        if ok:
+            self.transferred_to = destination
+        return ok
+
+    async def hangup(self) -> None:
+        if not self.is_up:
+            return
+        with contextlib.suppress(EslError):
+            await self.client.bgapi(
+                f"uuid_kill {self.uuid}", timeout_s=self.config.command_timeout_s
+            )
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(self.hung_up), self.config.hangup_timeout_s)

@@ -66,6 +66,24 @@ async def test_concurrent_requests_for_one_line_synthesise_once(
     assert (tts.syntheses, tts.hits) == (1, 3)
 
 
+async def test_a_caller_giving_up_does_not_cancel_the_synthesis(
+    program: Program, tmp_path: Path
+) -> None:
+    tts = make(program, tmp_path)
+    text = "Je vous laisse, bonne fin de journée."
+    leaving = asyncio.create_task(tts.synthesize(text))
+    staying = asyncio.create_task(tts.synthesize(text))
+    while not tts._pending:  # both are waiting on the one synthesis
+        await asyncio.sleep(0)
+    leaving.cancel()  # barge-in or hang-up on that call
+    path = await staying
+    with pytest.raises(asyncio.CancelledError):
+        await leaving
+    assert path is not None and path.exists()
+    assert tts.syntheses == 1
+    assert await tts.synthesize(text) == path and tts.syntheses == 1
+
+
 async def test_key_depends_on_voice_rate_speed_and_text(program: Program, tmp_path: Path) -> None:
     base = make(program, tmp_path)
     others = [

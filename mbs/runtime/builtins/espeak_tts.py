@@ -68,7 +68,7 @@ class EspeakTts:
         self.sox = sox if resampler != "python" else None
         self.hits = 0  # lines served from the cache
         self.syntheses = 0  # espeak-ng runs
-        self._pending: dict[str, asyncio.Future[Path]] = {}
+        self._pending: dict[str, asyncio.Future[None]] = {}
 
     # ------------------------------------------------------------------ public
 
@@ -85,23 +85,22 @@ class EspeakTts:
         if path.exists():
             self.hits += 1
             return path
-        pending = self._pending.get(path.name)
-        if pending is not None:  # the same line is being made right now
+        task = self._pending.get(path.name)
+        if task is not None:  # the same line is being made right now
             self.hits += 1
-            return await asyncio.shield(pending)
-        future: asyncio.Future[Path] = asyncio.get_running_loop().create_future()
-        self._pending[path.name] = future
-        try:
-            await self._make(text, path)
-        except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # mark retrieved: waiters re-raise it, nobody else must
-            raise
         else:
-            future.set_result(path)
-        finally:
-            del self._pending[path.name]
+            # a task of its own: a caller that gives up (barge-in, hang-up) does not
+            # cancel the synthesis the others wait for, and the line still gets cached
+            task = asyncio.ensure_future(self._make(text, path))
+            self._pending[path.name] = task
+            task.add_done_callback(lambda done: self._finished(path.name, done))
+        await asyncio.shield(task)
         return path
+
+    def _finished(self, name: str, task: asyncio.Future[None]) -> None:
+        self._pending.pop(name, None)
+        if not task.cancelled():
+            task.exception()  # retrieved here; the callers re-raise it themselves
 
     # ----------------------------------------------------------------- private
 

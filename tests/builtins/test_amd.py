@@ -98,3 +98,47 @@ def test_bad_config_is_a_builtin_error(program: Program) -> None:
         registry.create("amd", "default", program, {"long_greeting_ms": "long"})
     tuned = registry.create("amd", "default", program, {"long_greeting_ms": "6000"})
     assert not tuned.classify("bonjour et bienvenue chez garage durand", 5200, None).machine  # type: ignore[attr-defined]
+
+
+STDLIB_CASES = [
+    # (greeting as a recogniser returns it, ms of speech, switch verdict, machine?)
+    (
+        "Bonjour, vous êtes bien sur la messagerie vocale du 06 12 34 56 78. "
+        "Laissez votre message après le bip sonore.",
+        6500,
+        "NOTSURE",
+        True,
+    ),
+    (
+        "Votre correspondant n'est pas disponible pour le moment, merci de rappeler ultérieurement.",
+        4800,
+        "HUMAN",
+        True,
+    ),
+    (
+        "salut c'est julien je peux pas vous répondre pour l'instant laissez moi un message",
+        4100,
+        "HUMAN",
+        True,
+    ),
+    ("bonjour vous etes bien chez sophie et marc laissez nous un message", 4300, None, True),
+    ("allô ?", 500, "NOTSURE", False),
+    ("oui allô bonjour", 1100, "NOTSURE", False),
+    ("ouais j'écoute", 800, None, False),
+    ("allô oui bonjour qui est à l'appareil", 2100, "NOTSURE", False),
+    ("je vous rappelle plus tard je suis au volant", 2300, "NOTSURE", False),
+]
+
+
+@pytest.mark.parametrize(("greeting", "ms", "switch", "machine"), STDLIB_CASES)
+def test_with_the_stdlib_phrases(greeting: str, ms: int, switch: str | None, machine: bool) -> None:
+    from mbs.compiler import compile_source
+
+    result = compile_source(
+        'scenario t "t" { agent "Julie" from "Aurum" }\nstep a { say "Bonjour." ; end NOT_INTERESTED }'
+    )
+    assert result.program is not None, result.diagnostics
+    assert result.program.amd.machine  # the implicit stdlib `amd` block
+    amd = registry.create("amd", "default", result.program, {})
+    verdict = amd.classify(greeting, ms, switch)  # type: ignore[attr-defined]
+    assert verdict.machine is machine, verdict

@@ -16,7 +16,6 @@ app = typer.Typer(
 )
 
 
-
 @app.callback()
 def _root() -> None:
     """Write, check, test and run conversational phone-call robots."""
@@ -32,6 +31,9 @@ COMMAND_MODULES = [
     "mbs.cli.test_cmd",
     "mbs.cli.replay_cmd",
     "mbs.cli.tts_cmd",
+    "mbs.cli.contacts_cmd",
+    "mbs.cli.blocklist_cmd",
+    "mbs.cli.campaign_cmd",
 ]
 
 

@@ -1,0 +1,120 @@
+"""``mbs blocklist``: numbers that are never dialled, whatever the campaign."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mbs.cli.campaign_cmd import OutputFormat, open_store
+from mbs.cli.output import EXIT_DIAGNOSTICS, EXIT_USAGE, abort, emit_json, out, warning
+from mbs.runtime.contacts import ContactFileError, parse_phone, read_numbers
+
+
+def register(app: typer.Typer) -> None:
+    blocklist = typer.Typer(help="Numbers never to dial.", no_args_is_help=True)
+
+    @blocklist.command("import")
+    def import_(
+        file: Annotated[
+            Path,
+            typer.Argument(help="One number per line, or a CSV/XLSX/JSON with a phone column."),
+        ],
+        region: Annotated[
+            str, typer.Option("--region", help="Region of numbers written without +country.")
+        ] = "FR",
+        source: Annotated[
+            str | None, typer.Option("--source", help="Where the list comes from (kept).")
+        ] = None,
+        fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.text,
+    ) -> None:
+        """Add every number of FILE to the blocklist (bad lines reported)."""
+        try:
+            numbers, rejected, notes = read_numbers(file, region=region)
+        except ContactFileError as exc:
+            abort(f"{file}: {exc}", EXIT_USAGE)
+        for note in notes:
+            warning(f"{file}: {note}")
+        added = 0
+        if numbers:
+            store = open_store()
+            try:
+                added = store.add_to_blocklist(
+                    numbers, now=datetime.now(UTC), source=source or file.name
+                )
+            finally:
+                store.close()
+        if fmt == OutputFormat.json:
+            emit_json(
+                {
+                    "file": str(file),
+                    "numbers": len(numbers),
+                    "added": added,
+                    "rejected": [{"row": r.row, "reason": r.reason} for r in rejected],
+                }
+            )
+        else:
+            out.print(
+                f"{file}: {len(numbers)} numbers, {added} new on the blocklist, "
+                f"{len(rejected)} rejected"
+            )
+            for r in rejected:
+                out.print(f"  line {r.row}: rejected: {r.reason}")
+        if not numbers:
+            raise typer.Exit(EXIT_DIAGNOSTICS)
+
+    @blocklist.command("add")
+    def add(
+        numbers: Annotated[list[str], typer.Argument(help="Numbers to blocklist.")],
+        region: Annotated[str, typer.Option("--region")] = "FR",
+    ) -> None:
+        """Blocklist numbers given on the command line."""
+        parsed = []
+        for raw in numbers:
+            try:
+                parsed.append(parse_phone(raw, region))
+            except ValueError as exc:
+                abort(f"{raw}: {exc}", EXIT_DIAGNOSTICS)
+        store = open_store()
+        try:
+            added = store.add_to_blocklist(parsed, now=datetime.now(UTC), source="cli")
+        finally:
+            store.close()
+        out.print(f"{added} new on the blocklist")
+
+    @blocklist.command("remove")
+    def remove(
+        numbers: Annotated[list[str], typer.Argument(help="Numbers to take off the list.")],
+        region: Annotated[str, typer.Option("--region")] = "FR",
+    ) -> None:
+        """Take numbers off the blocklist."""
+        parsed = []
+        for raw in numbers:
+            try:
+                parsed.append(parse_phone(raw, region))
+            except ValueError as exc:
+                abort(f"{raw}: {exc}", EXIT_DIAGNOSTICS)
+        store = open_store()
+        try:
+            removed = store.remove_from_blocklist(parsed)
+        finally:
+            store.close()
+        out.print(f"{removed} removed from the blocklist")
+
+    @blocklist.command("list")
+    def list_(fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.text) -> None:
+        """Print the blocklist."""
+        store = open_store()
+        try:
+            entries = store.blocklist()
+        finally:
+            store.close()
+        for phone, source, added_at in entries:
+            if fmt == OutputFormat.json:
+                emit_json({"phone": phone, "source": source, "added_at": added_at.isoformat()})
+            else:
+                out.print(f"{phone}\t{source or ''}\t{added_at:%Y-%m-%d %H:%M}")
+
+    app.add_typer(blocklist, name="blocklist")

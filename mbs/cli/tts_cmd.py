@@ -14,7 +14,9 @@ from mbs.runtime.builtins.base import BuiltinError, MissingDependency
 
 
 def register(app: typer.Typer) -> None:
-    tts = typer.Typer(help="Text-to-speech: build the audio cache ahead of a campaign.")
+    tts = typer.Typer(
+        help="Text-to-speech: build the audio cache ahead of a campaign.", no_args_is_help=True
+    )
 
     @tts.command("prebuild")
     def prebuild(
@@ -39,8 +41,11 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("--json", help="One JSON object per line, then a summary.")
         ] = False,
     ) -> None:
-        """Synthesise every fixed line of SCENARIO (say, retry, fallback, objection
-        responses); lines with per-call variables are listed as skipped."""
+        """Synthesise every fixed line of SCENARIO into the TTS cache.
+
+        Fixed lines: say, ask and retry lines, freestyle fallbacks, objection responses.
+        Lines with per-call variables are listed as skipped.
+        """
         from mbs.runtime.builtins import prebuild as pb
         from mbs.runtime.builtins import registry
 

@@ -58,6 +58,7 @@ SPEECH_VARIANTS: tuple[tuple[str, str], ...] = (
     # yes / agreement
     (r"ouaip|ouep|ouai|ouais|ouaii+s?|wai", "ouais"),
     (r"okay|okey|oke|o\.k\.?|ok+", "ok"),
+    (r"nan+|nope", "non"),
     (r"d'acc|dac|d'ac|dacc|d accord|daccord", "d'accord"),
     # idioms that look negative but are not
     (r"pas de (?:probleme|problemes|souci|soucis)", "sans probleme"),

@@ -124,7 +124,13 @@ def test_match_sees_every_pack_in_scope(app: typer.Typer) -> None:
 
 
 def test_threshold_option_overrides(app: typer.Typer, scenario: Path) -> None:
-    args = ["objections", "match", str(scenario), "les chats ça me fait éternuer", "--json"]
+    args = [
+        "objections",
+        "match",
+        str(scenario),
+        "les chats me font vraiment éternuer tout le temps",
+        "--json",
+    ]
     loose = lines(runner.invoke(app, args).stdout)[0]
     assert loose["objection"] and loose["score"] < 1.0
     strict = runner.invoke(app, [*args, "--threshold", "1"])

@@ -77,8 +77,8 @@ def test_accuracy_floors(eval_items: list[Item], stdlib_program: Program) -> Non
 def test_load_items_rejects_bad_lines(tmp_path) -> None:  # type: ignore[no-untyped-def]
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"kind": "intent", "text": "oui"}\n', encoding="utf-8")
-    with pytest.raises(ValueError, match="bad.jsonl:1"):
+    with pytest.raises(ValueError, match=r"bad\.jsonl:1"):
         load_items(bad)
     bad.write_text("not json\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="bad.jsonl:1"):
+    with pytest.raises(ValueError, match=r"bad\.jsonl:1"):
         load_items(bad)

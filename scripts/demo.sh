@@ -12,4 +12,15 @@ for f in scenarios/*.mbs; do
     $BIN/mbs compile "$f" -o "var/demo/$(basename "${f%.mbs}").mbsc"
     $BIN/mbs graph "$f" -o "var/demo/$(basename "${f%.mbs}").svg"
 done
+# -- runtime: a scripted chat with a shipped scenario (piped stdin: one prospect turn
+#    per line), its event log replayed, then every scenario's conversation tests.
+echo "== mbs chat scenarios/or_rdv.mbs (scripted prospect)"
+rm -f var/demo/chat.jsonl
+printf '%s\n' "oui allez-y" "je n'ai pas le temps" "c'est trop cher" "oui bien sûr" \
+    "plutôt l'après-midi" "jeudi" |
+    $BIN/mbs chat scenarios/or_rdv.mbs --contact first_name=Marie --log var/demo/chat.jsonl
+echo "== mbs replay var/demo/chat.jsonl"
+$BIN/mbs replay var/demo/chat.jsonl
+echo "== mbs test"
+$BIN/mbs test scenarios
 echo "demo artefacts in var/demo/"

@@ -420,9 +420,9 @@ class Machine:
         self.emit(
             "intent",
             intent=intent.intent,
-            score=round(intent.score, 4),
+            score=intent.score,
             runner_up=intent.runner_up,
-            runner_up_score=round(intent.runner_up_score, 4),
+            runner_up_score=intent.runner_up_score,
         )
         objection: ObjectionResult | None = None
         if ins.objection is not None:
@@ -431,7 +431,7 @@ class Machine:
                 "objection",
                 objection=objection.objection,
                 pack=objection.pack,
-                score=round(objection.score, 4),
+                score=objection.score,
                 response=objection.response,
                 audio=objection.audio,
             )

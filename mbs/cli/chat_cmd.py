@@ -125,24 +125,26 @@ class Transcript:
 
 
 def _stdin_reader(interactive: bool) -> Any:
+    """Reads the prospect's next line. It blocks the event loop on purpose: a chat runs
+    one call and nothing else, and a blocking ``input()`` lets Ctrl-C stop it at once
+    (a reader thread would keep the process alive until Enter)."""
+
     async def read() -> str | None:
         while True:
             if interactive:
                 try:
-                    line = await asyncio.to_thread(input, "vous> ")
+                    line = input("vous> ")
                 except EOFError:
                     return None
             else:
-                raw = await asyncio.to_thread(sys.stdin.readline)
+                raw = sys.stdin.readline()
                 if raw == "":
                     return None
                 line = raw.rstrip("\n")
             try:
                 parse_turn(line)
             except TurnSyntaxError as exc:
-                error(str(exc))
-                if not interactive:
-                    return None
+                error(f"{exc} (line ignored)")
                 continue
             return line
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mbs.freeswitch.client import ChannelQueue, EslClient
+from mbs.freeswitch.client import ChannelQueue, ConnectionLost, EslClient
 from mbs.freeswitch.esl import CommandReply, EslError, Headers, SendMsg, SwitchEvent
 from mbs.runtime.telephony import Heard, HeardKind, PlayOutcome
 
@@ -249,13 +249,25 @@ class EslCall:
 
     async def exists(self) -> bool:
         """Ask the switch whether the channel is still there (marks it hung up if not)."""
-        if (await self.client.api(f"uuid_exists {self.uuid}")).strip() == "true":
+        if (await self.api(f"uuid_exists {self.uuid}")).strip() == "true":
             return True
         self.mark_hung_up(self.config.lost_cause)
         return False
 
+    async def api(self, command: str) -> str:
+        """``api`` once more after a reconnect when the link broke under it.
+
+        The first attempt may or may not have run: every command used here is harmless
+        twice (a prompt replayed at worst), which beats failing the call.
+        """
+        try:
+            return await self.client.api(command)
+        except ConnectionLost:
+            log.warning("call %s: link lost during %s, retrying", self.uuid, command.split()[0])
+            return await self.client.api(command)
+
     async def api_ok(self, command: str) -> bool:
-        body = await self.client.api(command)
+        body = await self.api(command)
         if not body.startswith("+OK"):
             log.info("call %s: %s -> %s", self.uuid, command.split(" ")[0], body.strip())
             return False
@@ -300,8 +312,16 @@ class EslCall:
                 status = play.done.result()  # raises PlaybackFailed
                 if status == "hangup" or not self.is_up:
                     return PlayOutcome.HANGUP
-                if status == "break" and self._heard:  # a DTMF terminator stopped it
-                    return PlayOutcome.INTERRUPTED
+                if status == "break":
+                    if self._heard:  # a DTMF terminator stopped it
+                        return PlayOutcome.INTERRUPTED
+                    # not us: the caller hanging up stops the prompt before HANGUP comes
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(
+                            asyncio.shield(self.hung_up), self.config.break_timeout_s
+                        )
+                    if not self.is_up:
+                        return PlayOutcome.HANGUP
                 return PlayOutcome.DONE
             if barge_in and self._speech_started.is_set():
                 await self._break(play)

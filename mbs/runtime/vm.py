@@ -19,7 +19,6 @@ import contextlib
 import time
 import uuid
 from collections.abc import Callable, Generator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from mbs.program import (
@@ -52,71 +51,20 @@ from mbs.runtime.builtins.base import (
     Turn,
 )
 from mbs.runtime.events import Event, EventSink
+from mbs.runtime.ops import (
+    ClassifyOp,
+    FreestyleOp,
+    ListenOp,
+    MatchObjectionOp,
+    Op,
+    PlayOp,
+    RuntimeFailure,
+    SpeakOp,
+    TransferOp,
+)
 from mbs.runtime.state import CallState, ExecutionState
 from mbs.runtime.telephony import Call, Heard, HeardKind, PlayOutcome
 from mbs.runtime.templates import TemplateFailure, Templates, first_choice
-
-# ------------------------------------------------------------------ operations
-
-
-@dataclass(frozen=True, slots=True)
-class SpeakOp:
-    """Say ``text``; answered with a PlayOutcome."""
-
-    text: str
-    barge_in: bool
-
-
-@dataclass(frozen=True, slots=True)
-class PlayOp:
-    """Play a recording; answered with a PlayOutcome."""
-
-    path: str
-    barge_in: bool
-
-
-@dataclass(frozen=True, slots=True)
-class ListenOp:
-    """Wait for the prospect; answered with a Heard."""
-
-    timeout_s: float
-
-
-@dataclass(frozen=True, slots=True)
-class ClassifyOp:
-    """Classify an utterance; answered with an IntentResult."""
-
-    utterance: str
-
-
-@dataclass(frozen=True, slots=True)
-class MatchObjectionOp:
-    """Match an utterance against the objections; answered with an ObjectionResult."""
-
-    utterance: str
-
-
-@dataclass(frozen=True, slots=True)
-class FreestyleOp:
-    """Ask the LLM; answered with a FreestyleAnswer."""
-
-    request: FreestyleRequest
-    fallback: str
-
-
-@dataclass(frozen=True, slots=True)
-class TransferOp:
-    """Bridge to a human; answered with a bool (bridged or not)."""
-
-    destination: str
-
-
-Op = SpeakOp | PlayOp | ListenOp | ClassifyOp | MatchObjectionOp | FreestyleOp | TransferOp
-
-
-class RuntimeFailure(Exception):
-    """Something outside the machine failed (a builtin, the call); ends that call."""
-
 
 _DEFAULTS = {
     "machine": Result.ANSWERING_MACHINE,

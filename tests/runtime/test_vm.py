@@ -18,10 +18,11 @@ from mbs.runtime.builtins.base import (
     ObjectionResult,
 )
 from mbs.runtime.events import MemorySink
+from mbs.runtime.ops import ClassifyOp, ListenOp, SpeakOp
 from mbs.runtime.state import CallState, ExecutionState
 from mbs.runtime.telephony import Heard, HeardKind, PlayOutcome
 from mbs.runtime.textcall import TextCall
-from mbs.runtime.vm import ClassifyOp, ListenOp, LoadedProgram, Machine, SpeakOp, Vm
+from mbs.runtime.vm import LoadedProgram, Machine, Vm
 
 ASK = [
     ("enter", "intro"),

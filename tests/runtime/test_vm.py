@@ -476,3 +476,22 @@ async def test_call_state_round_trips_through_a_dict() -> None:
     again = CallState.from_dict(state.to_dict())
     assert again.to_dict() == state.to_dict()
     assert again.objection == state.objection and again.result is Result.QUALIFIED
+
+
+async def test_play_plays_the_file_and_a_hangup_during_it_runs_the_handler() -> None:
+    src = [
+        ("enter", "a"),
+        ("play", "audio/intro.wav"),
+        ("say", "Suite."),
+        ("end", "QUALIFIED"),
+        ("enter", "gone"),
+        ("end", "HUNG_UP"),
+    ]
+    state, events, call = await run(assemble(src), [])
+    assert call.played == ["audio/intro.wav"] and call.said == ["Suite."]
+    assert of(events, "played")[0]["outcome"] == "done"
+    call = TextCall([])
+    call.prospect_gone = True
+    state, events, _ = await run(assemble(src, handlers={"hangup": "gone"}), [], call=call)
+    assert path(events) == ["a", "gone"] and state.result is Result.HUNG_UP
+    assert of(events, "said") == []

@@ -157,6 +157,9 @@ def map_columns(headers: list[str]) -> dict[str, str]:
         if not norm:
             continue
         target = _FIELD_OF.get(norm, norm)
+        if target in ALIASES:  # a known field may come from several columns
+            mapping[header] = target
+            continue
         base, n = target, 2
         while target in used:
             target = f"{base}_{n}"
@@ -270,6 +273,8 @@ def _cell(value: Any) -> Any:
         return "true" if value else "false"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if isinstance(value, datetime) and value.time() == time(0):
+        return value.date().isoformat()  # a date cell: spreadsheets store it as midnight
     if isinstance(value, datetime | date | time):
         return value.isoformat()
     if isinstance(value, list):
@@ -425,11 +430,11 @@ def read_contacts(
             f"no phone column: found {', '.join(headers) or 'none'}; expected one of {expected}"
         )
         return result
-    phone_header = phone_headers[0]
     seen: dict[str, tuple[int, ContactData]] = {}
     for number, values in rows:
+        raw = next((str(values[h]) for h in phone_headers if values.get(h)), "")
         try:
-            phone = parse_phone(str(values.get(phone_header, "") or ""), region)
+            phone = parse_phone(raw, region)
         except ValueError as exc:
             result.rejected.append(Rejected(number, str(exc)))
             continue

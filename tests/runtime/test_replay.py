@@ -105,3 +105,15 @@ def test_first_divergence_of_different_lengths() -> None:
     assert first_divergence(a, [{"event": "x", "at": 2.0}, {"event": "y"}]) is None
     d = first_divergence(a, a[:1])
     assert d is not None and (d.index, d.got) == (1, None)
+
+
+async def test_moved_addresses_alone_are_not_a_divergence(tmp_path: Path) -> None:
+    log = await record(tmp_path, ["oui", "et le prix ?"])
+    events = dict(calls_in(read_log(log)))["c0"]
+    # an unrelated step added before the others shifts every address
+    moved = [("enter", "unused"), ("end", "NOT_QUALIFIED"), *SRC]
+    program = assemble(moved)
+    program = program.model_copy(update={"entry": 2})
+    report = await replay_call(program, events)
+    assert report.identical, report.divergence
+    assert report.program_changed

@@ -265,6 +265,26 @@ class CallsMixin(StoreBase):
             s.add(CallEvent(call_id=call_id, seq=seq, at=at, kind=kind, data=data or {}))
             return seq
 
+    def record_events(
+        self, call_id: str, events: Iterable[tuple[datetime, str, dict[str, Any]]]
+    ) -> int:
+        """Append many events to a call's log in one transaction; returns how many.
+
+        The executor keeps a call's events in memory and writes them here when the call
+        ends: one commit per call instead of one per event.
+        """
+        with self.session() as s:
+            if s.get(Call, call_id) is None:
+                raise CallNotFound(f"no call {call_id} in the store")
+            last = s.scalar(select(func.max(CallEvent.seq)).where(CallEvent.call_id == call_id))
+            seq = int(last or 0)
+            rows = []
+            for at, kind, data in events:
+                seq += 1
+                rows.append(CallEvent(call_id=call_id, seq=seq, at=at, kind=kind, data=data))
+            s.add_all(rows)
+            return len(rows)
+
     def events(self, call_id: str) -> list[tuple[int, datetime, str, dict[str, Any]]]:
         with self.session() as s:
             rows = s.execute(

@@ -25,6 +25,8 @@ def _root() -> None:
 COMMAND_MODULES = [
     "mbs.cli.compile_cmd",
     "mbs.cli.lint_cmd",
+    "mbs.cli.inspect_cmd",
+    "mbs.cli.graph_cmd",
     "mbs.cli.nlu_cmd",
     "mbs.cli.objections_cmd",
     "mbs.cli.chat_cmd",
@@ -34,6 +36,8 @@ COMMAND_MODULES = [
     "mbs.cli.contacts_cmd",
     "mbs.cli.blocklist_cmd",
     "mbs.cli.campaign_cmd",
+    "mbs.cli.sim_cmd",
+    "mbs.cli.freeswitch_cmd",
 ]
 
 

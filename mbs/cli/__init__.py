@@ -36,6 +36,7 @@ COMMAND_MODULES = [
     "mbs.cli.contacts_cmd",
     "mbs.cli.blocklist_cmd",
     "mbs.cli.campaign_cmd",
+    "mbs.cli.run_cmd",
     "mbs.cli.sim_cmd",
     "mbs.cli.freeswitch_cmd",
 ]

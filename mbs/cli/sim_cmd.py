@@ -1,0 +1,118 @@
+"""``mbs sim``: serve the FreeSWITCH ESL simulator on loopback until interrupted."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+
+from mbs.cli.output import EXIT_RUNTIME, EXIT_USAGE, abort, emit_json, err
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("sim")
+    def sim(
+        port: Annotated[int, typer.Option("--port", help="TCP port on 127.0.0.1 (0: any).")] = 8021,
+        password: Annotated[str, typer.Option("--password", help="ESL password.")] = "ClueCon",
+        seed: Annotated[int, typer.Option("--seed", help="Seed for personas and faults.")] = 0,
+        time_scale: Annotated[
+            float,
+            typer.Option(
+                "--time-scale",
+                help="Simulated seconds per wall second (50: a 20 s ring takes 0.4 s).",
+            ),
+        ] = 1.0,
+        personas: Annotated[
+            str | None,
+            typer.Option("--personas", help="Persona mix, e.g. human=60,busy=10,machine=30."),
+        ] = None,
+        drop_at_byte: Annotated[
+            int | None,
+            typer.Option("--drop-at-byte", help="Fault: cut each connection after N bytes."),
+        ] = None,
+        chunk_size: Annotated[
+            int | None,
+            typer.Option(
+                "--chunk-size", help="Fault: write in pieces of N bytes (1 = byte by byte)."
+            ),
+        ] = None,
+        event_delay: Annotated[
+            float,
+            typer.Option("--event-delay", help="Fault: hold each event this many wall seconds."),
+        ] = 0.0,
+        bgjob_order: Annotated[
+            str,
+            typer.Option(
+                "--bgjob-order",
+                help="Failed originate: after_hangup|before_hangup|after_destroy|random.",
+            ),
+        ] = "after_hangup",
+        strict_files: Annotated[
+            bool,
+            typer.Option("--strict-files", help="Missing playback files answer FILE NOT FOUND."),
+        ] = False,
+        as_json: Annotated[
+            bool,
+            typer.Option(
+                "--json", help="Print the listening address and the final summary as JSON."
+            ),
+        ] = False,
+    ) -> None:
+        """Serve a simulated FreeSWITCH 1.10 Event Socket on 127.0.0.1 with scripted callers.
+
+        Point an ESL client (or `mbs run --telephony esl`) at it; stop with Ctrl-C.
+        """
+        from mbs.freeswitch.sim import Faults, Simulator, parse_mix
+
+        if not 0 <= port <= 65535:
+            abort(f"--port must be between 0 and 65535, not {port}", EXIT_USAGE)
+        if time_scale <= 0:
+            abort("--time-scale must be positive", EXIT_USAGE)
+        try:
+            mix = parse_mix(personas) if personas else None
+            faults = Faults(
+                drop_at_byte=drop_at_byte,
+                chunk_size=chunk_size,
+                event_delay_s=event_delay,
+                bgjob_order=bgjob_order,  # type: ignore[arg-type]
+                seed=seed,
+            )
+        except ValueError as exc:
+            abort(str(exc), EXIT_USAGE)
+
+        simulator = Simulator(
+            port=port,
+            password=password,
+            seed=seed,
+            time_scale=time_scale,
+            personas=mix,
+            faults=faults,
+            strict_files=strict_files,
+        )
+
+        async def serve() -> None:
+            await simulator.start()
+            if as_json:
+                emit_json({"listening": f"127.0.0.1:{simulator.port}", "password": password})
+            else:
+                err.print(
+                    f"FreeSWITCH ESL simulator on 127.0.0.1:{simulator.port} "
+                    f"(password {password}, seed {seed}, time x{time_scale:g}); Ctrl-C stops it"
+                )
+            try:
+                await simulator.serve_forever()
+            finally:
+                await simulator.stop()
+
+        try:
+            asyncio.run(serve())
+        except OSError as exc:
+            abort(f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}", EXIT_RUNTIME)
+        except KeyboardInterrupt:
+            pass
+        summary = simulator.summary()
+        if as_json:
+            emit_json({"summary": summary})
+        else:
+            err.print(f"{summary['calls']} call(s) finished, {summary['live']} still up")

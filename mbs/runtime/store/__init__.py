@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from mbs.runtime.store.base import CampaignNotFound
 from mbs.runtime.store.calls_repo import (
@@ -56,7 +56,7 @@ class Store(ContactsMixin, CallsMixin, StatsMixin):
 
             try:
                 upgrade(engine)
-            except OperationalError as exc:
+            except DBAPIError as exc:
                 engine.dispose()
                 raise StoreError(f"cannot open the database: {exc.orig}") from None
         return cls(engine)

@@ -189,7 +189,9 @@ def register(app: typer.Typer) -> None:
                 log_sink = JsonlSink(log)
             except OSError as exc:
                 abort(f"cannot write {log}: {exc.strerror}", EXIT_USAGE)
-        vm = Vm(program, nlu=nlu_obj, llm=llm_obj, source=str(scenario.resolve()))  # type: ignore[arg-type]
+        # the path as given: compiled from another spelling of the path, the same
+        # scenario gets other debug locations, hence another program hash
+        vm = Vm(program, nlu=nlu_obj, llm=llm_obj, source=str(scenario))  # type: ignore[arg-type]
         call = TextCall(call_id="chat", reader=_stdin_reader(interactive))
         sink = TeeSink(display, *([log_sink] if log_sink else []))
         try:

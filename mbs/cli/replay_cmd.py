@@ -70,7 +70,10 @@ def register(app: typer.Typer) -> None:
             except ReplayError as exc:
                 abort(f"{log}: call {call_id!r}: {exc}", EXIT_USAGE)
             if report.program_changed and fmt == "text":
-                warning(f"call {call_id}: the program changed since the recording")
+                warning(
+                    f"call {call_id}: the program differs from the recorded one "
+                    "(edited, or compiled from another path)"
+                )
             d = report.divergence
             if d is not None:
                 diverged += 1

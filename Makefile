@@ -17,6 +17,7 @@ $(VENV)/bin/python:
 
 $(STAMP): pyproject.toml $(VENV)/bin/python
 	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet swig==3.0.12 wheel setuptools && PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pip install --quiet --no-build-isolation python-ESL || echo "peers: python-ESL (libesl) did not build; tests/freeswitch/test_peers_python_esl.py will skip"
 	@touch $@
 
 # Debian packages, installed only when a command they provide is missing.

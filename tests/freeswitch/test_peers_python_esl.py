@@ -1,0 +1,159 @@
+"""FreeSWITCH's own client library (libesl via python-ESL) against the simulator.
+
+libesl is the C client shipped with FreeSWITCH; if it parses our bytes, auths, reads api
+replies, tracks bgapi jobs and decodes events, the wire format is right where it matters.
+Its calls block, so they run in a worker thread while the simulator serves on the loop.
+Installed by `make setup` (swig 3.0.12 + python-ESL); without it these tests skip.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import pytest
+
+from mbs.freeswitch.sim import Persona, PersonaKind, Simulator, Turn
+
+ESL: Any = pytest.importorskip("ESL", reason="python-ESL (libesl) not installed: make setup")
+
+ORIG = "{origination_uuid=%s,ignore_early_media=true,originate_timeout=30,campaign_id=c-42}sofia/gateway/gw1/%s &park()"
+
+
+def connect(port: int, password: str = "ClueCon") -> Any:
+    return ESL.ESLconnection("127.0.0.1", str(port), password)
+
+
+def wait_for(con: Any, name: str, uuid: str | None = None, timeout_s: float = 10.0) -> Any:
+    end = time.monotonic() + timeout_s
+    while time.monotonic() < end:
+        e = con.recvEventTimed(200)
+        if e is None:
+            continue
+        if e.getHeader("Event-Name") == name and (uuid is None or e.getHeader("Unique-ID") == uuid):
+            return e
+    raise AssertionError(f"no {name} within {timeout_s}s")
+
+
+async def test_auth_and_api_status():
+    async with Simulator() as sim:
+
+        def run() -> tuple[int, str, int]:
+            con = connect(sim.port)
+            ok = con.connected()
+            status = con.api("status").getBody()
+            bad = connect(sim.port, "wrong").connected()
+            con.disconnect()
+            return ok, status, bad
+
+        ok, status, bad = await asyncio.to_thread(run)
+    assert ok == 1
+    assert status.startswith("UP 0 years, 0 days, ")
+    assert "FreeSWITCH (Version 1.10.12-release 64bit) is ready\n" in status
+    assert status.endswith("Current Stack Size/Max 240K/8192K\n")
+    assert bad == 0
+
+
+async def test_unknown_api_command_text():
+    async with Simulator() as sim:
+
+        def run() -> str:
+            con = connect(sim.port)
+            body = con.api("no_such_thing", "x").getBody()
+            con.disconnect()
+            return body
+
+        assert await asyncio.to_thread(run) == "-ERR no_such_thing Command not found!\n"
+
+
+async def test_bgapi_originate_and_channel_events():
+    caller = Persona(PersonaKind.HUMAN, rings=1, turns=(Turn("Oui."),))
+    async with Simulator(time_scale=20, pinned={"0612345678": caller}) as sim:
+        uuid = "a1b2c3d4-0000-4000-8000-00000000e5e1"
+
+        def run() -> dict[str, Any]:
+            con = connect(sim.port)
+            con.events("plain", "BACKGROUND_JOB CHANNEL_ANSWER CHANNEL_HANGUP_COMPLETE")
+            reply = con.bgapi(
+                "originate", ORIG % (uuid, "0612345678"), "5d2f8b9e-2222-4c1a-8e7b-3f4d5c6b7a01"
+            )
+            out: dict[str, Any] = {
+                "reply": reply.getHeader("Reply-Text"),
+                "job": reply.getHeader("Job-UUID"),
+            }
+            answer = wait_for(con, "CHANNEL_ANSWER", uuid)
+            out["answer_state"] = answer.getHeader("Answer-State")
+            out["campaign"] = answer.getHeader("variable_campaign_id")
+            job = wait_for(con, "BACKGROUND_JOB")
+            out["job_body"] = job.getBody()
+            out["job_uuid"] = job.getHeader("Job-UUID")
+            out["kill"] = con.api("uuid_kill", f"{uuid} CALL_REJECTED").getBody()
+            hupc = wait_for(con, "CHANNEL_HANGUP_COMPLETE", uuid)
+            out["cause"] = hupc.getHeader("Hangup-Cause")
+            out["q850"] = hupc.getHeader("variable_hangup_cause_q850")
+            out["state"] = hupc.getHeader("Channel-State")
+            out["serialized"] = hupc.serialize("plain")
+            con.disconnect()
+            return out
+
+        out = await asyncio.to_thread(run)
+    assert out["reply"] == "+OK Job-UUID: 5d2f8b9e-2222-4c1a-8e7b-3f4d5c6b7a01"
+    assert out["job"] == "5d2f8b9e-2222-4c1a-8e7b-3f4d5c6b7a01"
+    assert out["answer_state"] == "answered"
+    assert out["campaign"] == "c-42"
+    assert out["job_body"] == f"+OK {uuid}\n"
+    assert out["job_uuid"] == "5d2f8b9e-2222-4c1a-8e7b-3f4d5c6b7a01"
+    assert out["kill"] == "+OK\n"
+    assert out["cause"] == "CALL_REJECTED"
+    assert out["q850"] == "21"
+    assert out["state"] == "CS_REPORTING"
+    assert out["serialized"].count("Hangup-Cause: CALL_REJECTED") == 2
+
+
+async def test_json_events_and_failed_originate():
+    async with Simulator(time_scale=100, personas="busy=1") as sim:
+        uuid = "b1b2c3d4-0000-4000-8000-00000000e5e2"
+
+        def run() -> tuple[str, str, str]:
+            con = connect(sim.port)
+            con.events("json", "BACKGROUND_JOB CHANNEL_HANGUP")
+            con.bgapi("originate", ORIG % (uuid, "0700000000"))
+            hup = wait_for(con, "CHANNEL_HANGUP", uuid)
+            job = wait_for(con, "BACKGROUND_JOB")
+            result = (
+                hup.getHeader("Hangup-Cause"),
+                hup.getHeader("variable_sip_term_status"),
+                job.getBody(),
+            )
+            con.disconnect()
+            return result
+
+        cause, sip, body = await asyncio.to_thread(run)
+    assert (cause, sip, body) == ("USER_BUSY", "486", "-ERR USER_BUSY\n")
+
+
+async def test_one_byte_writes_and_filters():
+    from mbs.freeswitch.sim import Faults
+
+    async with Simulator(time_scale=50, personas="human=1", faults=Faults(chunk_size=1)) as sim:
+        uuid = "c1b2c3d4-0000-4000-8000-00000000e5e3"
+
+        def run() -> list[str]:
+            con = connect(sim.port)
+            con.events("plain", "ALL")
+            con.filter("Unique-ID", uuid)
+            con.bgapi("originate", ORIG % (uuid, "0611112222"))
+            names = []
+            end = time.monotonic() + 15
+            while time.monotonic() < end and "CHANNEL_PARK" not in names:
+                e = con.recvEventTimed(200)
+                if e is not None:
+                    assert e.getHeader("Unique-ID") == uuid  # the filter drops BACKGROUND_JOB
+                    names.append(e.getHeader("Event-Name"))
+            con.disconnect()
+            return names
+
+        names = await asyncio.to_thread(run)
+    assert names[:3] == ["CHANNEL_STATE", "CHANNEL_CREATE", "CHANNEL_ORIGINATE"]
+    assert "CHANNEL_ANSWER" in names and "BACKGROUND_JOB" not in names

@@ -37,6 +37,16 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 DEFAULT_POLICY_NAME = "fr-D223-9"
 _DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_FRENCH_DAYS = ("lun", "mar", "mer", "jeu", "ven", "sam", "dim")
+
+
+def _day(name: str) -> str:
+    """``"Monday"``, ``"mon"``, ``"lundi"`` -> ``"mon"`` (unknown names pass through)."""
+    short = name.strip().lower()[:3]
+    if short in _FRENCH_DAYS:
+        return _DAY_NAMES[_FRENCH_DAYS.index(short)]
+    return short
+
 
 # Overseas territories that share French law: phonenumbers region -> (time zone,
 # subdivision code of holidays.France). The zone table settles numbers whose prefix
@@ -126,7 +136,7 @@ class CallingPolicy(BaseModel):
     @classmethod
     def _days(cls, value: Any) -> Any:
         if isinstance(value, list | tuple):
-            days = tuple(str(d).strip().lower()[:3] for d in value)
+            days = tuple(_day(str(d)) for d in value)
             bad = [d for d in days if d not in _DAY_NAMES]
             if bad:
                 raise ValueError(f"unknown day {bad[0]!r} (use mon, tue, wed, thu, fri, sat, sun)")

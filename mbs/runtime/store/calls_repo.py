@@ -42,6 +42,7 @@ from mbs.runtime.store.retry import RetryPolicy, retry_kind
 from mbs.runtime.telephony import CallStatus
 
 CRASH_RECOVERED = "CRASH_RECOVERED"
+MAX_EXAMINED = 2000  # due rows one claim_due call looks at, at most
 LIVE = (CallStatus.CALLING, CallStatus.RINGING, CallStatus.IN_PROGRESS)
 FINAL = frozenset(
     {
@@ -147,11 +148,14 @@ class CallsMixin(StoreBase):
         described = law.policy.describe()
         claims: list[Claim] = []
         deferred: list[Deferred] = []
+        examined = 0
         with self.writer() as s:
             camp = self._find_campaign(s, campaign)
             if camp.started_at is None:
                 camp.started_at = now
-            while len(claims) < limit:
+            # Bounded, so one claim never holds the lock for a whole campaign's worth of
+            # deferrals; the rest are looked at by the next call.
+            while len(claims) < limit and examined < MAX_EXAMINED:
                 q = (
                     select(CampaignContact, Contact)
                     .join(Contact, Contact.id == CampaignContact.contact_id)
@@ -165,7 +169,7 @@ class CallsMixin(StoreBase):
                         ),
                     )
                     .order_by(CampaignContact.next_attempt_at.nulls_first(), CampaignContact.id)
-                    .limit(limit - len(claims))
+                    .limit(max(limit - len(claims), 20))
                 )
                 if self.dialect == "postgresql":
                     q = q.with_for_update(
@@ -174,8 +178,11 @@ class CallsMixin(StoreBase):
                 rows = s.execute(q).all()
                 if not rows:
                     break
+                examined += len(rows)
                 histories = self.histories(s, [c for _, c in rows], law, now)
                 for member, contact in rows:
+                    if len(claims) >= limit:
+                        break
                     decision = law.decide(histories[contact.id], contact.phone, now)
                     if not decision.allowed:
                         member.waiting_reason = decision.reason

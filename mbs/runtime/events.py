@@ -4,7 +4,8 @@ An event is ``{"event": TYPE, "call_id": ..., "step": ..., ...fields, "at": seco
 ``at`` (seconds since the call started) is the only field that depends on the clock;
 replay compares everything else. Types, in the order a call emits them:
 
-``call_started``  program_hash, source, scenario, contact, agent (the log's header)
+``call_started``  program_hash, source, scenario, contact, agent, machine_at_answer
+                  (the log's header)
 ``step_entered``  the step name
 ``said``          text, kind (say|objection|freestyle|retry), outcome (done|interrupted|hangup)
 ``played``        path, outcome

@@ -219,7 +219,12 @@ async def replay_call(program: Program | LoadedProgram, events: Sequence[Event])
     rec = Recording(events)
     vm = Vm(loaded, nlu=_ReplayNlu(rec), llm=_ReplayLlm(rec))
     sink = MemorySink()
-    await vm.run_call(_ReplayCall(call_id, rec), contact=header.get("contact", {}), sink=sink)
+    await vm.run_call(
+        _ReplayCall(call_id, rec),
+        contact=header.get("contact", {}),
+        sink=sink,
+        machine_at_answer=bool(header.get("machine_at_answer", False)),
+    )
     replayed = sink.events
     return ReplayReport(
         call_id=call_id,

@@ -186,7 +186,12 @@ class Machine:
 
     # ------------------------------------------------------------ the loop
 
-    def run(self) -> Generator[Op, Any, CallState]:
+    def run(self, *, machine_at_answer: bool = False) -> Generator[Op, Any, CallState]:
+        """Execute from ``state.address`` to the end of the call.
+
+        ``machine_at_answer``: the switch's AMD already said an answering machine picked
+        up; the ``machine`` handler (or its default) runs before anything is said.
+        """
         st = self.state
         st.execution = ExecutionState.RUNNING
         self.emit(
@@ -196,8 +201,11 @@ class Machine:
             scenario=self.program.scenario.name,
             contact=dict(st.contact),
             agent=dict(st.agent),
+            machine_at_answer=machine_at_answer,
         )
         code = self.loaded.code
+        if machine_at_answer:
+            self.call_event("machine")
         try:
             while st.result is None:
                 ins = code[st.address]
@@ -486,6 +494,7 @@ class Vm:
         contact: Mapping[str, object] | None = None,
         sink: EventSink | None = None,
         call_id: str | None = None,
+        machine_at_answer: bool = False,
     ) -> CallState:
         """Run one call to its end; never raises for a runtime error (TECHNICAL_ERROR)."""
         state = self.new_state(call_id or call.call_id or uuid.uuid4().hex, contact)
@@ -497,7 +506,7 @@ class Vm:
                 sink.emit(event)
 
         machine = Machine(self.loaded, state, emit)
-        gen = machine.run()
+        gen = machine.run(machine_at_answer=machine_at_answer)
         value: Any = None
         failure: RuntimeFailure | None = None
         while True:

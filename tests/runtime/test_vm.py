@@ -19,6 +19,7 @@ from mbs.runtime.builtins.base import (
 )
 from mbs.runtime.events import MemorySink
 from mbs.runtime.ops import ClassifyOp, ListenOp, SpeakOp
+from mbs.runtime.replay import replay_call
 from mbs.runtime.state import CallState, ExecutionState
 from mbs.runtime.telephony import Heard, HeardKind, PlayOutcome
 from mbs.runtime.textcall import TextCall
@@ -495,3 +496,21 @@ async def test_play_plays_the_file_and_a_hangup_during_it_runs_the_handler() -> 
     state, events, _ = await run(assemble(src, handlers={"hangup": "gone"}), [], call=call)
     assert path(events) == ["a", "gone"] and state.result is Result.HUNG_UP
     assert of(events, "said") == []
+
+
+async def test_machine_detected_at_answer_runs_the_machine_handler_first() -> None:
+    program = assemble(HANDLED, handlers={"machine": "voicemail"})
+    sink = MemorySink()
+    call = TextCall([])
+    state = await Vm(program, nlu=KeywordNlu()).run_call(
+        call, contact={"first_name": "A"}, sink=sink, machine_at_answer=True
+    )
+    assert call.said == ["Je rappellerai."]
+    assert state.result is Result.ANSWERING_MACHINE and state.turns == 0
+    assert sink.events[0]["machine_at_answer"] is True
+    report = await replay_call(program, sink.events)
+    assert report.identical, report.divergence
+    # without a handler: the default result, nothing said
+    call = TextCall([])
+    state = await Vm(assemble(ASK)).run_call(call, machine_at_answer=True)
+    assert state.result is Result.ANSWERING_MACHINE and call.said == []

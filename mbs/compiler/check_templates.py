@@ -3,6 +3,7 @@ first line announces the recording."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterator
 
@@ -70,28 +71,53 @@ def _subspan(s: ast.Str, needle: str) -> ast.Span:
     return ast.Span(s.span.file, s.span.line, col, s.span.line, col + len(needle))
 
 
+# Texts made only of plain words and ``{{ name }}`` / ``{{ name.attr }}`` are the common
+# case; their variables are read without building a jinja2 tree. Anything else (blocks,
+# filters, stray braces, comments) goes through jinja2's parser.
+_SIMPLE = re.compile(r"(?:[^{}]|\{\{\s*[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)?\s*\}\})*")
+_SIMPLE_VAR = re.compile(r"\{\{\s*([A-Za-z_]\w*)(?:\.([A-Za-z_]\w*))?\s*\}\}")
+
+
+def _references(text: str) -> tuple[list[tuple[str, str]], set[str]] | str:
+    """(base.attr pairs, free names) of a template, or its syntax error message."""
+    if _SIMPLE.fullmatch(text):
+        pairs, names = [], set()
+        for m in _SIMPLE_VAR.finditer(text):
+            names.add(m.group(1))
+            if m.group(2):
+                pairs.append((m.group(1), m.group(2)))
+        return pairs, names
+    try:
+        tree = _env.parse(text)
+    except jinja2.TemplateSyntaxError as exc:
+        return exc.message or "invalid template"
+    pairs = [
+        (node.node.name, node.attr)
+        for node in tree.find_all(nodes.Getattr)
+        if isinstance(node.node, nodes.Name)
+    ]
+    return pairs, set(meta.find_undeclared_variables(tree))
+
+
 def check_template(ctx: Context, s: ast.Str, known: set[str], fields: tuple[str, ...]) -> None:
     if "{" not in s.value:
         return
-    try:
-        tree = _env.parse(s.value)
-    except jinja2.TemplateSyntaxError as exc:
-        ctx.report("TemplateSyntax", s.span, error=exc.message or "invalid template")
+    refs = _references(s.value)
+    if isinstance(refs, str):
+        ctx.report("TemplateSyntax", s.span, error=refs)
         return
+    pairs, free = refs
     contact_ok = (*CONTACT_FIELDS, *fields)
-    for node in tree.find_all(nodes.Getattr):
-        base = node.node
-        if not isinstance(base, nodes.Name):
-            continue
+    for base_name, attr in pairs:
         allowed = (
-            contact_ok if base.name == "contact" else AGENT_FIELDS if base.name == "agent" else None
+            contact_ok if base_name == "contact" else AGENT_FIELDS if base_name == "agent" else None
         )
-        if allowed is not None and node.attr not in allowed:
-            path = f"{base.name}.{node.attr}"
-            helpful = ", ".join(f"{base.name}.{f}" for f in allowed)
+        if allowed is not None and attr not in allowed:
+            path = f"{base_name}.{attr}"
+            helpful = ", ".join(f"{base_name}.{f}" for f in allowed)
             extra = (
                 " (declare extra contact fields with `fields` in the header)"
-                if base.name == "contact"
+                if base_name == "contact"
                 else ""
             )
             ctx.report(
@@ -100,7 +126,7 @@ def check_template(ctx: Context, s: ast.Str, known: set[str], fields: tuple[str,
                 var=path,
                 help=f"available: {helpful}{extra}",
             )
-    for name in sorted(meta.find_undeclared_variables(tree)):
+    for name in sorted(free):
         if name in ("contact", "agent") or name in known:
             continue
         shown = ", ".join(sorted(known)) or "none yet"

@@ -49,7 +49,6 @@ from mbs.program import (
     Say,
     Scenario,
     Set,
-    SourceLocation,
     Thresholds,
     Transfer,
 )
@@ -76,7 +75,7 @@ class _Lowerer:
         self.ctx = ctx
         self.settings: Settings = ctx.settings
         self.code: list[tuple[type, dict[str, Any]]] = []
-        self.debug: dict[int, SourceLocation] = {}
+        self.debug: dict[int, dict[str, Any]] = {}  # SourceLocation fields
         self.consts: dict[str, int] = {}
         self.steps: dict[str, int] = {}
 
@@ -90,13 +89,13 @@ class _Lowerer:
     def emit(self, cls: type, span: ast.Span, **fields: Any) -> int:
         address = len(self.code)
         self.code.append((cls, fields))
-        self.debug[address] = SourceLocation(
-            file=span.file,
-            line=span.line,
-            column=span.col,
-            end_line=span.end_line,
-            end_column=span.end_col,
-        )
+        self.debug[address] = {
+            "file": span.file,
+            "line": span.line,
+            "column": span.col,
+            "end_line": span.end_line,
+            "end_column": span.end_col,
+        }
         return address
 
     def here(self, label: Label) -> None:
@@ -358,6 +357,17 @@ class _Lowerer:
         return value
 
 
+def _instructions(low: _Lowerer) -> list[dict[str, Any]]:
+    """The instructions as plain dicts: one validation of the whole Program (in
+    pydantic-core) is much faster than building thousands of models one by one."""
+    resolve = low.resolve
+    return [{"op": _op(cls), **resolve(fields)} for cls, fields in low.code]
+
+
+def _op(cls: type) -> str:
+    return cls.model_fields["op"].default  # type: ignore[attr-defined]
+
+
 def _personalities(ctx: Context) -> tuple[Personality, ...]:
     table = ctx.scope.personalities
     out = []
@@ -398,7 +408,9 @@ def lower(ctx: Context) -> Program:
     always_fields, handlers = low.always()
     for step in scope.steps.values():
         low.step(step)
-    code = [cls(**low.resolve(fields)) for cls, fields in low.code]
+    # Instructions go in as plain dicts: one validation of the whole Program (in
+    # pydantic-core) is much faster than building thousands of models one by one.
+    code = _instructions(low)
     start = start_step(ctx)
     assert start is not None
     objective = None
@@ -409,63 +421,65 @@ def lower(ctx: Context) -> Program:
             guidance=" ".join(g.value for g in decl.guidance),
             results=tuple(Result(r.name) for r in decl.reach),
         )
-    return Program(
-        compiler_version=__version__,
-        source_hash=source_hash([(m.file, m.text) for m in scope.modules]),
-        scenario=Scenario(
-            name=settings.name,
-            title=settings.title,
-            language=settings.language,
-            objective=settings.objective.name if settings.objective else None,
-            theme=settings.theme,
-            personality=settings.personality,
-            agent=Agent(name=settings.agent[0], company=settings.agent[1])
-            if settings.agent
-            else None,
-            voice=settings.voice,
-            max_turns=settings.max_turns,
-            record=settings.record,
-            barge_in=settings.barge_in,
-            listen_timeout_ms=settings.timeout_ms,
-            thresholds=Thresholds(
-                intent=settings.threshold_intent, objection=settings.threshold_objection
-            ),
-        ),
-        consts=tuple(low.consts),
-        intents=tuple(
-            Intent(
-                name=name,
-                examples=tuple(s.value for s in d.decl.examples),
-                keywords=tuple(s.value for s in d.decl.keywords),
-                module=_module_name(d),
-            )
-            for name, d in scope.intents.items()
-        ),
-        objection_packs=tuple(
-            ObjectionPack(
-                name=name,
-                objections=tuple(
-                    Objection(
-                        text=e.text.value,
-                        variants=tuple(v.value for v in e.variants),
-                        response=e.response.value if e.response else None,
-                        audio=e.audio.value if e.audio else None,
-                    )
-                    for e in d.decl.entries
+    return Program.model_validate(
+        dict(
+            compiler_version=__version__,
+            source_hash=source_hash([(m.file, m.text) for m in scope.modules]),
+            scenario=Scenario(
+                name=settings.name,
+                title=settings.title,
+                language=settings.language,
+                objective=settings.objective.name if settings.objective else None,
+                theme=settings.theme,
+                personality=settings.personality,
+                agent=Agent(name=settings.agent[0], company=settings.agent[1])
+                if settings.agent
+                else None,
+                voice=settings.voice,
+                max_turns=settings.max_turns,
+                record=settings.record,
+                barge_in=settings.barge_in,
+                listen_timeout_ms=settings.timeout_ms,
+                thresholds=Thresholds(
+                    intent=settings.threshold_intent, objection=settings.threshold_objection
                 ),
-            )
-            for name, d in scope.packs.items()
-        ),
-        personalities=_personalities(ctx),
-        objective=objective,
-        amd=AmdPhrases(
-            machine=tuple(s.value for a in scope.amd for s in a.machine),
-            human=tuple(s.value for a in scope.amd for s in a.human),
-        ),
-        code=tuple(code),
-        steps=dict(low.steps),
-        entry=low.steps[start.name.name],
-        handlers=Handlers(**low.resolve(handlers)),
-        always=Dispatch(**low.resolve(always_fields)) if always_fields is not None else None,
-        debug=low.debug,
+            ),
+            consts=tuple(low.consts),
+            intents=tuple(
+                Intent(
+                    name=name,
+                    examples=tuple(s.value for s in d.decl.examples),
+                    keywords=tuple(s.value for s in d.decl.keywords),
+                    module=_module_name(d),
+                )
+                for name, d in scope.intents.items()
+            ),
+            objection_packs=tuple(
+                ObjectionPack(
+                    name=name,
+                    objections=tuple(
+                        Objection(
+                            text=e.text.value,
+                            variants=tuple(v.value for v in e.variants),
+                            response=e.response.value if e.response else None,
+                            audio=e.audio.value if e.audio else None,
+                        )
+                        for e in d.decl.entries
+                    ),
+                )
+                for name, d in scope.packs.items()
+            ),
+            personalities=_personalities(ctx),
+            objective=objective,
+            amd=AmdPhrases(
+                machine=tuple(s.value for a in scope.amd for s in a.machine),
+                human=tuple(s.value for a in scope.amd for s in a.human),
+            ),
+            code=tuple(code),
+            steps=dict(low.steps),
+            entry=low.steps[start.name.name],
+            handlers=Handlers(**low.resolve(handlers)),
+            always=Dispatch(**low.resolve(always_fields)) if always_fields is not None else None,
+            debug=low.debug,
+        )
     )

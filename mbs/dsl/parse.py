@@ -17,7 +17,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from mbs.dsl import ast
@@ -44,35 +44,102 @@ _DURATION_RE = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|min|s)")
 _UNIT_MS = {"ms": 1, "s": 1000, "min": 60_000}
 
 
+@dataclass(frozen=True, slots=True)
+class _Part:
+    """A piece of a rule (a freestyle body, a choice list) and the token closing it."""
+
+    values: Any
+    end: Token
+
+
+def _pos(item: Any, last: bool) -> tuple[int, int] | None:
+    """The start (or end) position of a child: a token, a node, or a tuple of them."""
+    if isinstance(item, _Part):
+        return _pos(item.end, last) if last else _pos(item.values, last)
+    if isinstance(item, dict):
+        return _pos(list(item.values()), last)
+    if isinstance(item, Token):
+        if last:
+            return (item.end_line or item.line or 1, item.end_column or (item.column or 1) + 1)
+        return (item.line or 1, item.column or 1)
+    if isinstance(item, ast.Node):
+        sp = item.span
+        return (sp.end_line, sp.end_col) if last else (sp.line, sp.col)
+    if isinstance(item, tuple | list):
+        seq = reversed(item) if last else iter(item)
+        for sub in seq:
+            found = _pos(sub, last)
+            if found is not None:
+                return found
+    return None
+
+
 class _Builder(Transformer[Token, Any]):
-    """Builds AST nodes; ``file`` and ``problems`` are set for each parse."""
+    """Builds AST nodes while the parser reduces (an inline transformer).
+
+    Keywords and closing brackets are named terminals, so each rule sees its first and
+    last tokens and its span comes from them; value tokens (names, strings, numbers)
+    become nodes here. ``file`` and ``problems`` are set for each parse.
+    """
 
     def __init__(self) -> None:
-        super().__init__(visit_tokens=True)
+        super().__init__(visit_tokens=False)
         self.file = "<string>"
         self.problems: list[Problem] = []
 
     # ------------------------------------------------------------------ helpers
 
-    def _span(self, meta: Any) -> ast.Span:
-        if getattr(meta, "empty", True):
+    def _span(self, children: list[Any]) -> ast.Span:
+        if not children:
             return ast.Span.point(self.file)
-        return ast.Span(self.file, meta.line, meta.column, meta.end_line, meta.end_column)
+        first, last = children[0], children[-1]
+        # Fast paths: most rules start with a keyword token and end with a token or a node.
+        start: Any
+        end: Any
+        start = (first.line, first.column) if type(first) is Token else _pos(children, False)
+        if type(last) is Token:
+            end = (last.end_line, last.end_column)
+        elif isinstance(last, ast.Node):
+            end = (last.span.end_line, last.span.end_col)
+        else:
+            end = _pos(children, True)
+        if start is None or end is None:
+            return ast.Span.point(self.file)
+        return ast.Span(self.file, start[0], start[1], end[0], end[1])
 
     def _tspan(self, tok: Token) -> ast.Span:
-        line = tok.line or 1
-        col = tok.column or 1
-        return ast.Span(self.file, line, col, tok.end_line or line, tok.end_column or col + 1)
+        return ast.Span(self.file, tok.line, tok.column, tok.end_line, tok.end_column)  # type: ignore[arg-type]
 
-    # ------------------------------------------------------------------ terminals
+    def _v(self, item: Any) -> Any:
+        """A value token as a node (keywords and brackets stay tokens)."""
+        if not isinstance(item, Token):
+            return item
+        kind = item.type
+        if kind == "NAME":
+            return ast.Ident(self._tspan(item), str(item))
+        if kind == "STRING":
+            return self._string(item)
+        if kind == "WORD":
+            return ast.Str(self._tspan(item), str(item), str(item))
+        if kind == "NUMBER":
+            return ast.Number(self._tspan(item), float(item), str(item))
+        if kind == "DURATION":
+            m = _DURATION_RE.fullmatch(str(item))
+            assert m is not None  # the grammar's regex guarantees the shape
+            ms = round(float(m.group(1)) * _UNIT_MS[m.group(2)])
+            return ast.Duration(self._tspan(item), ms, str(item))
+        return item
 
-    def NAME(self, tok: Token) -> ast.Ident:
-        return ast.Ident(self._tspan(tok), str(tok))
+    def _values(self, children: list[Any]) -> list[Any]:
+        """The children that carry meaning: nodes and values, without keywords."""
+        out = []
+        for c in children:
+            v = self._v(c)
+            if not isinstance(v, Token):
+                out.append(v)
+        return out
 
-    def WORD(self, tok: Token) -> ast.Str:
-        return ast.Str(self._tspan(tok), str(tok), str(tok))
-
-    def STRING(self, tok: Token) -> ast.Str:
+    def _string(self, tok: Token) -> ast.Str:
         raw = str(tok)[1:-1]
         span = self._tspan(tok)
 
@@ -95,239 +162,241 @@ class _Builder(Transformer[Token, Any]):
         value = _ESCAPE_RE.sub(decode, raw) if "\\" in raw else raw
         return ast.Str(span, value, raw)
 
-    def NUMBER(self, tok: Token) -> ast.Number:
-        return ast.Number(self._tspan(tok), float(tok), str(tok))
-
-    def DURATION(self, tok: Token) -> ast.Duration:
-        m = _DURATION_RE.fullmatch(str(tok))
-        assert m is not None  # the grammar's regex guarantees the shape
-        ms = round(float(m.group(1)) * _UNIT_MS[m.group(2)])
-        return ast.Duration(self._tspan(tok), ms, str(tok))
-
     # ------------------------------------------------------------------ module
 
-    @v_args(meta=True)
-    def start(self, meta: Any, children: list[Any]) -> ast.Module:
-        span = ast.Span.point(self.file)
-        if children:
-            first, last = children[0].span, children[-1].span
-            span = ast.Span(self.file, first.line, first.col, last.end_line, last.end_col)
-        return ast.Module(span, tuple(children))
+    def start(self, c: list[Any]) -> ast.Module:
+        return ast.Module(self._span(c), tuple(c))
 
-    @v_args(meta=True)
-    def dotted(self, meta: Any, children: list[ast.Ident]) -> ast.Ident:
-        return ast.Ident(self._span(meta), ".".join(c.name for c in children))
+    def dotted(self, c: list[Any]) -> ast.Ident:
+        return ast.Ident(self._span(c), ".".join(str(t) for t in c))
 
-    @v_args(meta=True)
-    def use(self, meta: Any, c: list[Any]) -> ast.Use:
-        return ast.Use(self._span(meta), c[0])
+    def use(self, c: list[Any]) -> ast.Use:
+        return ast.Use(self._span(c), c[1])
 
-    @v_args(meta=True)
-    def import_(self, meta: Any, c: list[Any]) -> ast.Import:
-        return ast.Import(self._span(meta), c[0])
+    def import_(self, c: list[Any]) -> ast.Import:
+        return ast.Import(self._span(c), self._v(c[1]))
 
     # ------------------------------------------------------------------ header
 
-    @v_args(meta=True)
-    def scenario(self, meta: Any, c: list[Any]) -> ast.ScenarioDecl:
-        name = c[0]
-        title = c[1] if len(c) > 1 and isinstance(c[1], ast.Str) else None
-        items = tuple(x for x in c[1:] if isinstance(x, ast.HeaderItem))
-        return ast.ScenarioDecl(self._span(meta), name, title, items)
+    def scenario(self, c: list[Any]) -> ast.ScenarioDecl:
+        v = self._values(c)
+        title = v[1] if len(v) > 1 and isinstance(v[1], ast.Str) else None
+        items = tuple(x for x in v[1:] if isinstance(x, ast.HeaderItem))
+        return ast.ScenarioDecl(self._span(c), v[0], title, items)
 
-    def __default__(self, data: Any, children: Any, meta: Any) -> Any:
-        name = str(data)
-        if name.startswith("h_"):
-            return ast.HeaderItem(self._span(meta), name[2:], tuple(children))
-        raise NotImplementedError(name)  # a grammar rule without a builder: a bug
+    def _make_header(self, key: str, c: list[Any]) -> ast.HeaderItem:
+        return ast.HeaderItem(self._span(c), key, tuple(self._values(c)))
+
+    def h_language(self, c: list[Any]) -> ast.HeaderItem:
+        return self._make_header("language", c)
+
+    def h_objective(self, c: list[Any]) -> ast.HeaderItem:
+        return self._make_header("objective", c)
+
+    def h_theme(self, c: list[Any]) -> ast.HeaderItem:
+        return self._make_header("theme", c)
+
+    def h_personality(self, c: list[Any]) -> ast.HeaderItem:
+        return self._make_header("personality", c)
+
+    def h_agent(self, c: list[Any]) -> ast.HeaderItem:
+        return self._make_header("agent", c)
+
+    def h_voice(self, c: list[Any]) -> ast.HeaderItem:
+        return self._make_header("voice", c)
+
+    def h_max_turns(self, c: list[Any]) -> ast.HeaderItem:
+        return self._make_header("max_turns", c)
+
+    def h_record(self, c: list[Any]) -> ast.HeaderItem:
+        return self._make_header("record", c)
+
+    def h_barge_in(self, c: list[Any]) -> ast.HeaderItem:
+        return self._make_header("barge_in", c)
+
+    def h_timeout(self, c: list[Any]) -> ast.HeaderItem:
+        return self._make_header("timeout", c)
+
+    def h_threshold(self, c: list[Any]) -> ast.HeaderItem:
+        return self._make_header("threshold", c)
+
+    def h_fields(self, c: list[Any]) -> ast.HeaderItem:
+        return self._make_header("fields", c)
+
+    def h_start(self, c: list[Any]) -> ast.HeaderItem:
+        return self._make_header("start", c)
 
     # ------------------------------------------------------------------ declarations
 
-    @v_args(meta=True)
-    def intent(self, meta: Any, c: list[Any]) -> ast.IntentDecl:
-        examples = tuple(x for x in c[1:] if isinstance(x, ast.Str))
-        keywords: tuple[ast.Str, ...] = next((x for x in c[1:] if isinstance(x, tuple)), ())
-        return ast.IntentDecl(self._span(meta), c[0], examples, keywords)
+    def intent(self, c: list[Any]) -> ast.IntentDecl:
+        v = self._values(c)
+        examples = tuple(x for x in v[1:] if isinstance(x, ast.Str))
+        keywords: tuple[ast.Str, ...] = next((x for x in v[1:] if isinstance(x, tuple)), ())
+        return ast.IntentDecl(self._span(c), v[0], examples, keywords)
 
-    def keywords(self, c: list[ast.Str]) -> tuple[ast.Str, ...]:
-        return tuple(c)
+    def keywords(self, c: list[Any]) -> tuple[ast.Str, ...]:
+        return tuple(self._values(c))
 
-    @v_args(meta=True)
-    def objections(self, meta: Any, c: list[Any]) -> ast.ObjectionsDecl:
-        return ast.ObjectionsDecl(self._span(meta), c[0], tuple(c[1:]))
+    def objections(self, c: list[Any]) -> ast.ObjectionsDecl:
+        v = self._values(c)
+        return ast.ObjectionsDecl(self._span(c), v[0], tuple(v[1:]))
 
-    @v_args(meta=True)
-    def objection(self, meta: Any, c: list[Any]) -> ast.ObjectionEntry:
-        *texts, answer = c
+    def objection(self, c: list[Any]) -> ast.ObjectionEntry:
+        *texts, answer = self._values(c)
+        span = self._span(c)
         if isinstance(answer, tuple):  # ("audio", Str)
-            return ast.ObjectionEntry(self._span(meta), texts[0], tuple(texts[1:]), None, answer[1])
-        return ast.ObjectionEntry(self._span(meta), texts[0], tuple(texts[1:]), answer, None)
+            return ast.ObjectionEntry(span, texts[0], tuple(texts[1:]), None, answer[1])
+        return ast.ObjectionEntry(span, texts[0], tuple(texts[1:]), answer, None)
 
-    def audio(self, c: list[ast.Str]) -> tuple[str, ast.Str]:
-        return ("audio", c[0])
+    def audio(self, c: list[Any]) -> tuple[str, ast.Str]:
+        return ("audio", self._v(c[1]))
 
-    @v_args(meta=True)
-    def personality(self, meta: Any, c: list[Any]) -> ast.PersonalityDecl:
-        extends = next((x for x in c[1:] if isinstance(x, ast.Ident)), None)
-        traits = tuple(x for x in c[1:] if isinstance(x, ast.Trait))
-        return ast.PersonalityDecl(self._span(meta), c[0], extends, traits)
+    def personality(self, c: list[Any]) -> ast.PersonalityDecl:
+        v = self._values(c)
+        extends = next((x for x in v[1:] if isinstance(x, ast.Ident)), None)
+        traits = tuple(x for x in v[1:] if isinstance(x, ast.Trait))
+        return ast.PersonalityDecl(self._span(c), v[0], extends, traits)
 
-    def extends(self, c: list[ast.Ident]) -> ast.Ident:
-        return c[0]
+    def extends(self, c: list[Any]) -> ast.Ident:
+        return self._v(c[1])
 
-    @v_args(meta=True)
-    def tone(self, meta: Any, c: list[Any]) -> ast.Trait:
-        return ast.Trait(self._span(meta), "tone", c[0])
+    def _make_trait(self, key: str, c: list[Any]) -> ast.Trait:
+        return ast.Trait(self._span(c), key, self._v(c[1]))
 
-    @v_args(meta=True)
-    def style(self, meta: Any, c: list[Any]) -> ast.Trait:
-        return ast.Trait(self._span(meta), "style", c[0])
+    def tone(self, c: list[Any]) -> ast.Trait:
+        return self._make_trait("tone", c)
 
-    @v_args(meta=True)
-    def example(self, meta: Any, c: list[Any]) -> ast.Trait:
-        return ast.Trait(self._span(meta), "example", c[0])
+    def style(self, c: list[Any]) -> ast.Trait:
+        return self._make_trait("style", c)
 
-    @v_args(meta=True)
-    def objective(self, meta: Any, c: list[Any]) -> ast.ObjectiveDecl:
-        guidance = tuple(s for kind, vals in c[1:] if kind == "guidance" for s in vals)
-        reach = tuple(r for kind, vals in c[1:] if kind == "reach" for r in vals)
-        return ast.ObjectiveDecl(self._span(meta), c[0], guidance, reach)
+    def example(self, c: list[Any]) -> ast.Trait:
+        return self._make_trait("example", c)
 
-    def guidance(self, c: list[ast.Str]) -> tuple[str, list[ast.Str]]:
-        return ("guidance", c)
+    def objective(self, c: list[Any]) -> ast.ObjectiveDecl:
+        v = self._values(c)
+        guidance = tuple(s for kind, vals in v[1:] if kind == "guidance" for s in vals)
+        reach = tuple(r for kind, vals in v[1:] if kind == "reach" for r in vals)
+        return ast.ObjectiveDecl(self._span(c), v[0], guidance, reach)
 
-    def reach(self, c: list[ast.Ident]) -> tuple[str, list[ast.Ident]]:
-        return ("reach", c)
+    def guidance(self, c: list[Any]) -> tuple[str, list[Any]]:
+        return ("guidance", self._values(c))
 
-    @v_args(meta=True)
-    def amd(self, meta: Any, c: list[Any]) -> ast.AmdDecl:
-        machine = tuple(s for kind, vals in c if kind == "machine" for s in vals)
-        human = tuple(s for kind, vals in c if kind == "human" for s in vals)
-        return ast.AmdDecl(self._span(meta), machine, human)
+    def reach(self, c: list[Any]) -> tuple[str, list[Any]]:
+        return ("reach", self._values(c))
 
-    def machine(self, c: list[ast.Str]) -> tuple[str, list[ast.Str]]:
-        return ("machine", c)
+    def amd(self, c: list[Any]) -> ast.AmdDecl:
+        v = self._values(c)
+        machine = tuple(s for kind, vals in v if kind == "machine" for s in vals)
+        human = tuple(s for kind, vals in v if kind == "human" for s in vals)
+        return ast.AmdDecl(self._span(c), machine, human)
 
-    def human(self, c: list[ast.Str]) -> tuple[str, list[ast.Str]]:
-        return ("human", c)
+    def machine(self, c: list[Any]) -> tuple[str, list[Any]]:
+        return ("machine", self._values(c))
 
-    @v_args(meta=True)
-    def always(self, meta: Any, c: list[Any]) -> ast.AlwaysDecl:
-        return ast.AlwaysDecl(self._span(meta), tuple(c))
+    def human(self, c: list[Any]) -> tuple[str, list[Any]]:
+        return ("human", self._values(c))
+
+    def always(self, c: list[Any]) -> ast.AlwaysDecl:
+        return ast.AlwaysDecl(self._span(c), tuple(self._values(c)))
 
     # ------------------------------------------------------------------ steps
 
-    @v_args(meta=True)
-    def step(self, meta: Any, c: list[Any]) -> ast.StepDecl:
-        actions = tuple(x for x in c[1:] if not isinstance(x, ast.Transition))
-        transitions = tuple(x for x in c[1:] if isinstance(x, ast.Transition))
-        return ast.StepDecl(self._span(meta), c[0], actions, transitions)
+    def step(self, c: list[Any]) -> ast.StepDecl:
+        v = self._values(c)
+        actions = tuple(x for x in v[1:] if not isinstance(x, ast.Transition))
+        transitions = tuple(x for x in v[1:] if isinstance(x, ast.Transition))
+        return ast.StepDecl(self._span(c), v[0], actions, transitions)
 
-    @v_args(meta=True)
-    def say(self, meta: Any, c: list[Any]) -> ast.Say:
-        return ast.Say(self._span(meta), c[0], len(c) > 1)
+    def say(self, c: list[Any]) -> ast.Say:
+        return ast.Say(self._span(c), self._v(c[1]), len(c) > 2)
 
-    @v_args(meta=True)
-    def play(self, meta: Any, c: list[Any]) -> ast.Play:
-        return ast.Play(self._span(meta), c[0], len(c) > 1)
+    def play(self, c: list[Any]) -> ast.Play:
+        return ast.Play(self._span(c), self._v(c[1]), len(c) > 2)
 
-    @v_args(meta=True)
-    def ask(self, meta: Any, c: list[Any]) -> ast.Ask:
-        timeout = next((x for x in c[1:] if isinstance(x, ast.Duration)), None)
-        return ast.Ask(self._span(meta), c[0], timeout, "uninterruptible" in c[1:])
+    def ask(self, c: list[Any]) -> ast.Ask:
+        timeout = next((x for x in c[2:] if isinstance(x, ast.Duration)), None)
+        return ast.Ask(self._span(c), self._v(c[1]), timeout, "uninterruptible" in c[2:])
 
-    @v_args(meta=True)
-    def listen(self, meta: Any, c: list[Any]) -> ast.Listen:
-        return ast.Listen(self._span(meta), c[0] if c else None)
+    def listen(self, c: list[Any]) -> ast.Listen:
+        return ast.Listen(self._span(c), c[1] if len(c) > 1 else None)
 
-    def timeout(self, c: list[ast.Duration]) -> ast.Duration:
-        return c[0]
+    def timeout(self, c: list[Any]) -> ast.Duration:
+        return self._v(c[1])
 
     def uninterruptible(self, c: list[Any]) -> str:
         return "uninterruptible"
 
-    @v_args(meta=True)
-    def freestyle(self, meta: Any, c: list[Any]) -> ast.Freestyle:
+    def freestyle(self, c: list[Any]) -> ast.Freestyle:
         limit = next((x for x in c if isinstance(x, ast.Number)), None)
-        body: dict[str, ast.Str] = next((x for x in c if isinstance(x, dict)), {})
+        body: dict[str, ast.Str] = c[-1].values if isinstance(c[-1], _Part) else {}
         return ast.Freestyle(
-            self._span(meta), limit, body.get("context"), body.get("goal"), body.get("fallback")
+            self._span(c), limit, body.get("context"), body.get("goal"), body.get("fallback")
         )
 
-    def max(self, c: list[ast.Number]) -> ast.Number:
-        return c[0]
+    def max(self, c: list[Any]) -> ast.Number:
+        return self._v(c[1])
 
-    def freestyle_body(self, c: list[tuple[str, ast.Str]]) -> dict[str, ast.Str]:
-        return dict(c)
+    def freestyle_body(self, c: list[Any]) -> _Part:
+        return _Part(dict(x for x in c if isinstance(x, tuple)), c[-1])
 
-    def context(self, c: list[ast.Str]) -> tuple[str, ast.Str]:
-        return ("context", c[0])
+    def context(self, c: list[Any]) -> tuple[str, ast.Str]:
+        return ("context", self._v(c[1]))
 
-    def goal(self, c: list[ast.Str]) -> tuple[str, ast.Str]:
-        return ("goal", c[0])
+    def goal(self, c: list[Any]) -> tuple[str, ast.Str]:
+        return ("goal", self._v(c[1]))
 
-    def fallback(self, c: list[ast.Str]) -> tuple[str, ast.Str]:
-        return ("fallback", c[0])
+    def fallback(self, c: list[Any]) -> tuple[str, ast.Str]:
+        return ("fallback", self._v(c[1]))
 
-    @v_args(meta=True)
-    def capture(self, meta: Any, c: list[Any]) -> ast.Capture:
-        return ast.Capture(self._span(meta), c[0], c[1] if len(c) > 1 else None)
+    def capture(self, c: list[Any]) -> ast.Capture:
+        choices = c[2].values if len(c) > 2 else None
+        return ast.Capture(self._span(c), self._v(c[1]), choices)
 
-    def choices(self, c: list[Any]) -> tuple[ast.Str, ...]:
-        return tuple(x for x in c if x is not None)
+    def choices(self, c: list[Any]) -> _Part:
+        return _Part(tuple(x for x in self._values(c) if x is not None), c[-1])
 
-    @v_args(meta=True)
-    def set_(self, meta: Any, c: list[Any]) -> ast.SetVar:
-        return ast.SetVar(self._span(meta), c[0], c[1])
+    def set_(self, c: list[Any]) -> ast.SetVar:
+        return ast.SetVar(self._span(c), self._v(c[1]), self._v(c[2]))
 
-    @v_args(meta=True)
-    def transfer(self, meta: Any, c: list[Any]) -> ast.TransferTo:
-        return ast.TransferTo(self._span(meta), c[0])
+    def transfer(self, c: list[Any]) -> ast.TransferTo:
+        return ast.TransferTo(self._span(c), self._v(c[1]))
 
-    @v_args(meta=True)
-    def opt_out(self, meta: Any, c: list[Any]) -> ast.OptOut:
-        return ast.OptOut(self._span(meta))
+    def opt_out(self, c: list[Any]) -> ast.OptOut:
+        return ast.OptOut(self._span(c))
 
-    @v_args(meta=True)
-    def end(self, meta: Any, c: list[Any]) -> ast.EndCall:
-        return ast.EndCall(self._span(meta), c[0])
+    def end(self, c: list[Any]) -> ast.EndCall:
+        return ast.EndCall(self._span(c), self._v(c[1]))
 
     # ------------------------------------------------------------------ transitions
 
-    @v_args(meta=True)
-    def on(self, meta: Any, c: list[Any]) -> ast.Transition:
-        return ast.Transition(self._span(meta), c[0], c[1])
+    def on(self, c: list[Any]) -> ast.Transition:
+        return ast.Transition(self._span(c), c[1], c[2])
 
-    @v_args(meta=True)
-    def otherwise(self, meta: Any, c: list[Any]) -> ast.Transition:
-        span = self._span(meta)
-        case_span = ast.Span(self.file, span.line, span.col, span.line, span.col + 9)
-        return ast.Transition(span, ast.Case(case_span, "otherwise"), c[0])
+    def otherwise(self, c: list[Any]) -> ast.Transition:
+        return ast.Transition(self._span(c), ast.Case(self._tspan(c[0]), "otherwise"), c[1])
 
-    @v_args(meta=True)
-    def case_name(self, meta: Any, c: list[Any]) -> ast.Case:
-        return ast.Case(self._span(meta), "name", name=c[0])
+    def case_name(self, c: list[Any]) -> ast.Case:
+        name = self._v(c[0])
+        return ast.Case(name.span, "name", name=name)
 
-    @v_args(meta=True)
-    def case_dtmf(self, meta: Any, c: list[Any]) -> ast.Case:
-        return ast.Case(self._span(meta), "dtmf", digit=c[0])
+    def case_dtmf(self, c: list[Any]) -> ast.Case:
+        return ast.Case(self._span(c), "dtmf", digit=self._v(c[1]))
 
-    @v_args(meta=True)
-    def goto(self, meta: Any, c: list[Any]) -> ast.Goto:
-        return ast.Goto(self._span(meta), c[0])
+    def goto(self, c: list[Any]) -> ast.Goto:
+        name = self._v(c[0])
+        return ast.Goto(name.span, name)
 
-    @v_args(meta=True)
-    def end_target(self, meta: Any, c: list[Any]) -> ast.EndTarget:
-        return ast.EndTarget(self._span(meta), c[0])
+    def end_target(self, c: list[Any]) -> ast.EndTarget:
+        return ast.EndTarget(self._span(c), self._v(c[1]))
 
-    @v_args(meta=True)
-    def retry(self, meta: Any, c: list[Any]) -> ast.Retry:
-        line = c[1] if len(c) == 3 else None
-        return ast.Retry(self._span(meta), c[0], line, c[-1])
+    def retry(self, c: list[Any]) -> ast.Retry:
+        v = self._values(c)
+        line = v[1] if len(v) == 3 else None
+        return ast.Retry(self._span(c), v[0], line, v[-1])
 
-    @v_args(meta=True)
-    def answer(self, meta: Any, c: list[Any]) -> ast.Answer:
-        return ast.Answer(self._span(meta), c[0], c[1])
+    def answer(self, c: list[Any]) -> ast.Answer:
+        v = self._values(c)
+        return ast.Answer(self._span(c), v[0], v[1])
 
 
 _lock = threading.Lock()
@@ -341,8 +410,8 @@ def _parser() -> tuple[Lark, _Builder]:
         grammar,
         parser="lalr",
         lexer="contextual",
-        propagate_positions=True,
         maybe_placeholders=False,
+        transformer=builder,
         cache=False,
     )
     return lark, builder
@@ -474,7 +543,7 @@ def parse(text: str, file: str = "<string>") -> ParseResult:
         builder.file = file
         builder.problems = []
         try:
-            module = builder.transform(lark.parse(text))
+            module: Any = lark.parse(text)
         except UnexpectedInput as exc:
             return ParseResult(None, (_syntax_problem(lark, text, file, exc),))
         except RecursionError:

@@ -1,0 +1,172 @@
+"""Fuzzy NLU against the original platform's difflib matcher, side by side, in one run.
+
+    .venv/bin/python bench/bench_nlu.py [--repeat N]
+
+Both match over every objection of the stdlib (tests/nlu/stdlib_all.mbs pulls all nine
+packs) and are scored on the same labelled set (tests/nlu/eval_set.jsonl):
+
+- accuracy: top-1 objection accuracy on paraphrases (right objection, above threshold),
+  false matches on ordinary answers (any objection at all is wrong);
+- robustness: every written phrasing of every objection, as speech-to-text hands it over
+  (lower case, no punctuation, "ne" dropped): does it come back to its own objection?
+- speed: time per match over the eval utterances, utterance normalisation not cached
+  (each utterance of a call is new), and the ratio baseline / fuzzy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import time
+import unicodedata
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.baseline_matcher import BaselineMatcher  # noqa: E402
+from mbs.nlu import IntentClassifier, ObjectionMatcher  # noqa: E402
+from mbs.nlu.evaluation import Item, evaluate, load_items  # noqa: E402
+from mbs.nlu.normalize import lemma_stem, normalize  # noqa: E402
+from mbs.program import ObjectionPack, Program  # noqa: E402
+
+SCENARIO = ROOT / "tests" / "nlu" / "stdlib_all.mbs"
+EVAL_SET = ROOT / "tests" / "nlu" / "eval_set.jsonl"
+
+
+def load_program() -> Program:
+    from mbs.compiler import compile_file
+
+    result = compile_file(SCENARIO)
+    if result.program is None:
+        sys.exit(f"cannot compile {SCENARIO}: {[str(d) for d in result.diagnostics]}")
+    return result.program
+
+
+def machine() -> str:
+    model = platform.processor() or platform.machine()
+    try:
+        lscpu = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
+        for line in lscpu.splitlines():
+            if line.startswith("Model name:"):
+                model = line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return f"{model}, Python {platform.python_version()}"
+
+
+def stt_style(text: str) -> str:
+    """A written phrasing as a prospect says it and speech to text returns it: lower
+    case, no punctuation, no accents (some engines drop them), the negative "ne"
+    dropped, a hesitation in front."""
+    s = text.lower().replace("’", "'")
+    s = re.sub(r"\bje n'", "j'", s)
+    s = re.sub(r"\bn'(?=[aeiouyéèêh])", "", s)
+    s = re.sub(r"\bne\s+", "", s)
+    s = re.sub(r"[^\w' -]+", " ", s)
+    s = "".join(c for c in unicodedata.normalize("NFD", s) if not unicodedata.combining(c))
+    return "euh " + " ".join(s.split())
+
+
+def robustness(packs: Sequence[ObjectionPack], match: Callable[[str], str | None]) -> tuple[int, int]:
+    good = total = 0
+    for pack in packs:
+        for objection in pack.objections:
+            for phrase in (objection.text, *objection.variants):
+                total += 1
+                good += match(stt_style(phrase)) == objection.text
+    return good, total
+
+
+def per_match_seconds(
+    texts: Sequence[str], match: Callable[[str], object], repeat: int, clear: Callable[[], None]
+) -> float:
+    """Median over ``repeat`` passes of the mean time of one match."""
+    passes = []
+    for _ in range(repeat):
+        clear()
+        start = time.perf_counter()
+        for text in texts:
+            match(text)
+        passes.append((time.perf_counter() - start) / len(texts))
+    return statistics.median(passes)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5, help="timed passes (median)")
+    args = parser.parse_args()
+
+    program = load_program()
+    packs = program.objection_packs
+    items: list[Item] = load_items(EVAL_SET)
+    n_objections = sum(len(p.objections) for p in packs)
+    n_phrases = sum(1 + len(o.variants) for p in packs for o in p.objections)
+
+    normalize.cache_clear()  # compiling ran the NLU lints, which warmed the caches
+    lemma_stem.cache_clear()
+    start = time.perf_counter()
+    fuzzy = ObjectionMatcher(packs)
+    classifier = IntentClassifier(program.intents)
+    build_ms = (time.perf_counter() - start) * 1000
+    baseline = BaselineMatcher(packs)
+
+    fz = evaluate(items, lambda t: fuzzy.match(t).objection, lambda t: classifier.classify(t).intent)
+    bl = evaluate(items, lambda t: baseline.match(t).objection)
+    fz_rob = robustness(packs, lambda t: fuzzy.match(t).objection)
+    bl_rob = robustness(packs, lambda t: baseline.match(t).objection)
+
+    texts = [i.text for i in items if i.kind in ("objection", "ordinary")]
+    fz_s = per_match_seconds(texts, fuzzy.match, args.repeat, normalize.cache_clear)
+    bl_s = per_match_seconds(texts, baseline.match, max(1, args.repeat // 2), lambda: None)
+
+    print(f"machine: {machine()}")
+    print(
+        f"stdlib: {len(packs)} packs, {n_objections} objections, {n_phrases} phrasings; "
+        f"{len(program.intents)} intents"
+    )
+    print(
+        f"eval set: {fz.objection_total} objection paraphrases, {fz.ordinary_total} ordinary "
+        f"answers, {fz.intent_total} intent utterances"
+    )
+    print(f"fuzzy thresholds: intent {classifier.threshold}, objection {fuzzy.threshold}")
+    print()
+    rows = [
+        ("", "baseline (difflib)", "fuzzy"),
+        (
+            "objection top-1 accuracy",
+            f"{bl.objection_accuracy:.3f} ({bl.objection_correct}/{bl.objection_total})",
+            f"{fz.objection_accuracy:.3f} ({fz.objection_correct}/{fz.objection_total})",
+        ),
+        (
+            "false matches (ordinary)",
+            f"{bl.false_match_rate:.3f} ({bl.ordinary_false}/{bl.ordinary_total})",
+            f"{fz.false_match_rate:.3f} ({fz.ordinary_false}/{fz.ordinary_total})",
+        ),
+        (
+            "written phrasings, STT style",
+            f"{bl_rob[0] / bl_rob[1]:.3f} ({bl_rob[0]}/{bl_rob[1]})",
+            f"{fz_rob[0] / fz_rob[1]:.3f} ({fz_rob[0]}/{fz_rob[1]})",
+        ),
+        (
+            "intent accuracy",
+            "n/a",
+            f"{fz.intent_accuracy:.3f} ({fz.intent_correct}/{fz.intent_total})",
+        ),
+        ("time per match", f"{bl_s * 1000:.2f} ms", f"{fz_s * 1000:.3f} ms"),
+    ]
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    for r in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)))
+    print()
+    print(f"speed ratio (baseline / fuzzy, per match): {bl_s / fz_s:.0f}x")
+    print(f"fuzzy index build (objections + intents): {build_ms:.0f} ms, once per program")
+
+
+if __name__ == "__main__":
+    main()

@@ -73,7 +73,9 @@ def stt_style(text: str) -> str:
     return "euh " + " ".join(s.split())
 
 
-def robustness(packs: Sequence[ObjectionPack], match: Callable[[str], str | None]) -> tuple[int, int]:
+def robustness(
+    packs: Sequence[ObjectionPack], match: Callable[[str], str | None]
+) -> tuple[int, int]:
     good = total = 0
     for pack in packs:
         for objection in pack.objections:
@@ -116,7 +118,9 @@ def main() -> None:
     build_ms = (time.perf_counter() - start) * 1000
     baseline = BaselineMatcher(packs)
 
-    fz = evaluate(items, lambda t: fuzzy.match(t).objection, lambda t: classifier.classify(t).intent)
+    fz = evaluate(
+        items, lambda t: fuzzy.match(t).objection, lambda t: classifier.classify(t).intent
+    )
     bl = evaluate(items, lambda t: baseline.match(t).objection)
     fz_rob = robustness(packs, lambda t: fuzzy.match(t).objection)
     bl_rob = robustness(packs, lambda t: baseline.match(t).objection)

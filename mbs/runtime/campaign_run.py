@@ -1,0 +1,226 @@
+"""Everything ``mbs run --campaign`` wires together, as a library (the CLI is a thin shell).
+
+Given a loaded campaign file and a compiled program: enrol the contacts, build the
+builtins and the telephony backend the file names, pick the clock (simulated for
+``sim``, the wall for ``esl``) and run the :class:`~mbs.runtime.executor.Executor`.
+The telephony backends live in ``mbs.freeswitch`` and are looked up by name, so the
+runtime never imports them at module level.
+"""
+
+from __future__ import annotations
+
+import importlib
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, cast
+
+from mbs.program import Program, Say
+from mbs.runtime.builtins import registry
+from mbs.runtime.builtins.base import Amd, Llm, Nlu, Tts
+from mbs.runtime.campaign_file import CampaignFile
+from mbs.runtime.clock import Clock, ScaledClock, WallClock
+from mbs.runtime.contacts import ImportResult, read_contacts, save_contacts
+from mbs.runtime.executor import Executor, ExecutorSettings, Progress
+from mbs.runtime.law import CallingLaw
+from mbs.runtime.store import CampaignStats, Store
+from mbs.runtime.telephony import Telephony
+from mbs.runtime.vm import Vm
+
+# A Paris number: where a simulated campaign's clock starts when nothing else says.
+_REFERENCE_NUMBER = "+33140000000"
+
+DEFAULT_BUILTINS = {"nlu": "fuzzy", "llm": "none", "tts": "none", "amd": "default"}
+
+
+@dataclass
+class Enrolment:
+    imported: ImportResult | None
+    added: int
+
+
+def enrol_contacts(store: Store, campaign: CampaignFile, now: datetime) -> Enrolment:
+    """Import the campaign's contact file into the store and enrol it (idempotent)."""
+    path = campaign.contacts_path
+    if path is None:
+        return Enrolment(None, 0)
+    result = read_contacts(path, region=campaign.settings.region)
+    if result.error:
+        return Enrolment(result, 0)
+    report = save_contacts(store, result, now=now, campaign=campaign.settings.name)
+    return Enrolment(result, report.added_to_campaign)
+
+
+def worker_identity(campaign: str, worker: str | None) -> str:
+    """A stable id: a restarted worker recovers the calls its previous life left open."""
+    return f"{socket.gethostname()}/{campaign}/{worker or '1'}"
+
+
+def build_builtins(campaign: CampaignFile, program: Program) -> dict[str, object]:
+    chosen = {**DEFAULT_BUILTINS, **campaign.settings.builtins.chosen()}
+    built: dict[str, object] = {}
+    for kind in ("nlu", "llm", "tts", "amd"):
+        name = chosen[kind]
+        config = campaign.settings.builtins.options(name)
+        if kind == "tts" and name != "none":
+            config.setdefault("cache_dir", str(Path("var") / "tts-cache"))
+        built[kind] = registry.create(kind, name, program, config)
+    return built
+
+
+def build_telephony(campaign: CampaignFile, amd: Amd | None, recordings_dir: Path) -> Telephony:
+    s = campaign.settings
+    if s.telephony.backend == "sim":
+        module = importlib.import_module("mbs.freeswitch.simbackend")
+        return cast(
+            Telephony,
+            module.SimTelephony(
+                seed=s.sim.seed,
+                time_scale=s.sim.time_scale,
+                personas=s.sim.personas,
+                record=s.record,
+                recordings_dir=str(recordings_dir),
+                amd=amd,
+            ),
+        )
+    backend = importlib.import_module("mbs.freeswitch.backend")
+    esl = s.telephony.esl
+    settings: dict[str, Any] = {
+        "host": esl.host,
+        "port": esl.port,
+        "password": esl.password,
+        "originate_timeout_s": esl.originate_timeout,
+        "record": s.record,
+        "recordings_dir": str(recordings_dir),
+    }
+    if esl.gateway:
+        settings["gateway"] = esl.gateway
+    if esl.caller_id_number:
+        settings["caller_id_number"] = esl.caller_id_number
+    if esl.caller_id_name:
+        settings["caller_id_name"] = esl.caller_id_name
+    config = backend.EslBackendConfig.from_mapping(settings)
+    return cast(Telephony, backend.EslTelephony(config, amd=amd))
+
+
+def build_clock(campaign: CampaignFile, now: datetime | None = None) -> Clock:
+    """The wall clock against a real switch; a simulated, sped-up one for ``sim``."""
+    s = campaign.settings
+    if s.telephony.backend != "sim":
+        return WallClock()
+    now = now or datetime.now(UTC)
+    start = s.sim.start_time()
+    if start is None:
+        if s.sim.start == "now":
+            start = now
+        else:
+            start = CallingLaw(s.policy).next_window(_REFERENCE_NUMBER, now)
+    return ScaledClock(start, s.sim.time_scale)
+
+
+@dataclass
+class RunResult:
+    stats: CampaignStats
+    progress: Progress
+    started_at: datetime
+    ended_at: datetime
+    simulated: bool
+
+
+class CampaignRun:
+    """One worker's run of one campaign."""
+
+    def __init__(
+        self,
+        campaign: CampaignFile,
+        program: Program,
+        store: Store,
+        *,
+        worker: str | None = None,
+        max_concurrent: int | None = None,
+        output_dir: Path = Path("."),
+        on_progress: Callable[[Progress], None] | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.campaign = campaign
+        self.program = program
+        self.store = store
+        self.clock = clock or build_clock(campaign)
+        s = campaign.settings
+        self.builtins = build_builtins(campaign, program)
+        self.recordings_dir = output_dir / "recordings"
+        self.telephony = build_telephony(
+            campaign, cast(Amd, self.builtins["amd"]), self.recordings_dir
+        )
+        self.vm = Vm(
+            program,
+            nlu=cast(Nlu, self.builtins["nlu"]),
+            llm=cast(Llm, self.builtins["llm"]),
+            tts=cast(Tts, self.builtins["tts"]) if self.builtins["tts"] is not None else None,
+            source=str(campaign.scenario_path),
+        )
+        concurrent = max_concurrent or s.max_concurrent
+        self.settings = ExecutorSettings(
+            campaign=s.name,
+            max_concurrent=concurrent,
+            batch_size=s.batch_size or 2 * concurrent,
+            worker_id=worker_identity(s.name, worker),
+            record=s.record,
+            recordings_dir=self.recordings_dir,
+            transcripts_dir=output_dir / "transcripts",
+            policy=s.policy,
+            retry=s.retry,
+        )
+        self.executor = Executor(
+            store=store,
+            vm=self.vm,
+            telephony=self.telephony,
+            clock=self.clock,
+            settings=self.settings,
+            on_progress=on_progress,
+        )
+
+    def stop(self) -> None:
+        self.executor.stop()
+
+    async def warm_tts(self) -> int:
+        """Synthesise every line that is the same on every call, before the first dial."""
+        tts = self.vm.tts
+        if tts is None:
+            return 0
+        loaded = self.vm.loaded
+        context: dict[str, object] = {"agent": dict(loaded.agent), "contact": {}}
+        texts: list[str] = []
+        for ins in self.program.code:
+            if isinstance(ins, Say):
+                try:
+                    texts.append(loaded.templates.const(ins.text, context))
+                except Exception:
+                    continue  # per-call text: synthesised while that call rings
+        for pack in self.program.objection_packs:
+            texts += [o.response for o in pack.objections if o.response and "{" not in o.response]
+        for text in dict.fromkeys(texts):
+            await tts.synthesize(text)
+        return len(texts)
+
+    async def run(self) -> RunResult:
+        await self.warm_tts()
+        started = self.clock.now()
+        self.store.mark_campaign(self.campaign.settings.name, started_at=started)
+        await self.telephony.start()
+        try:
+            stats = await self.executor.run()
+        finally:
+            await self.telephony.stop()
+        ended = self.clock.now()
+        if stats.waiting == 0 and stats.in_flight == 0:
+            self.store.mark_campaign(self.campaign.settings.name, finished_at=ended)
+        return RunResult(
+            stats=stats,
+            progress=self.executor.progress,
+            started_at=started,
+            ended_at=ended,
+            simulated=isinstance(self.clock, ScaledClock),
+        )

@@ -253,6 +253,11 @@ def test_custom_policy_and_serialisation() -> None:
     assert CallingPolicy.model_validate(described) == policy
 
 
+def test_day_names_in_english_and_french() -> None:
+    policy = CallingPolicy.model_validate({"days": ["Lundi", "mardi", "Wednesday", "sun"]})
+    assert policy.days == ("mon", "tue", "wed", "sun")
+
+
 @pytest.mark.parametrize(
     "bad",
     [

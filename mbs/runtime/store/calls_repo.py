@@ -78,7 +78,7 @@ def counted(q_status: Any, q_dialled: Any) -> Any:
 class CallsMixin(StoreBase):
     # ------------------------------------------------------------------ history
 
-    def histories(
+    def _histories(
         self, s: Session, contacts: Iterable[Contact], law: CallingLaw, now: datetime
     ) -> dict[int, ContactHistory]:
         """The law's view of each contact: attempts and refusals across all campaigns."""
@@ -126,7 +126,7 @@ class CallsMixin(StoreBase):
             found = s.scalars(select(Contact).where(Contact.phone == phone)).one_or_none()
             if found is None:
                 raise StoreError(f"no contact {phone} in the store")
-            return self.histories(s, [found], law, now)[found.id]
+            return self._histories(s, [found], law, now)[found.id]
 
     # ------------------------------------------------------------------ claiming
 
@@ -179,7 +179,7 @@ class CallsMixin(StoreBase):
                 if not rows:
                     break
                 examined += len(rows)
-                histories = self.histories(s, [c for _, c in rows], law, now)
+                histories = self._histories(s, [c for _, c in rows], law, now)
                 for member, contact in rows:
                     if len(claims) >= limit:
                         break

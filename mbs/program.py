@@ -377,10 +377,10 @@ class Program(_Model):
                     const(ins.goal)
                     const(ins.fallback)
                 case Dispatch():
-                    for a in (*ins.intents.values(), *ins.dtmf.values()):
-                        addr(a)
-                    for a in (ins.objection, ins.silence, ins.unclear, ins.otherwise):
-                        addr(a)
+                    targets: list[int | None] = [*ins.intents.values(), *ins.dtmf.values()]
+                    targets += [ins.objection, ins.silence, ins.unclear, ins.otherwise]
+                    for target in targets:
+                        addr(target)
                 case Count():
                     addr(ins.below)
                     addr(ins.exhausted)

@@ -7,6 +7,8 @@ packs) and are scored on the same labelled set (tests/nlu/eval_set.jsonl):
 
 - accuracy: top-1 objection accuracy on paraphrases (right objection, above threshold),
   false matches on ordinary answers (any objection at all is wrong);
+- routing: every utterance dispatched as the VM does (intent or objection, the higher
+  score wins, ties to the intent), fuzzy only (the baseline has no intents);
 - robustness: every written phrasing of every objection, as speech-to-text hands it over
   (lower case, no punctuation, "ne" dropped): does it come back to its own objection?
 - speed: time per match over the eval utterances, utterance normalisation not cached
@@ -31,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.baseline_matcher import BaselineMatcher  # noqa: E402
 from mbs.nlu import IntentClassifier, ObjectionMatcher  # noqa: E402
-from mbs.nlu.evaluation import Item, evaluate, load_items  # noqa: E402
+from mbs.nlu.evaluation import Item, evaluate, load_items, routing_accuracy  # noqa: E402
 from mbs.nlu.normalize import lemma_stem, normalize  # noqa: E402
 from mbs.program import ObjectionPack, Program  # noqa: E402
 
@@ -122,6 +124,11 @@ def main() -> None:
         items, lambda t: fuzzy.match(t).objection, lambda t: classifier.classify(t).intent
     )
     bl = evaluate(items, lambda t: baseline.match(t).objection)
+    routed = routing_accuracy(
+        items,
+        lambda t: (lambda r: (r.intent, r.score))(classifier.classify(t)),
+        lambda t: (lambda r: (r.objection, r.score))(fuzzy.match(t)),
+    )
     fz_rob = robustness(packs, lambda t: fuzzy.match(t).objection)
     bl_rob = robustness(packs, lambda t: baseline.match(t).objection)
 
@@ -161,6 +168,11 @@ def main() -> None:
             "intent accuracy",
             "n/a",
             f"{fz.intent_accuracy:.3f} ({fz.intent_correct}/{fz.intent_total})",
+        ),
+        (
+            "routing like the VM (all items)",
+            "n/a",
+            f"{routed[0] / routed[1]:.3f} ({routed[0]}/{routed[1]})",
         ),
         ("time per match", f"{bl_s * 1000:.2f} ms", f"{fz_s * 1000:.3f} ms"),
     ]

@@ -106,3 +106,29 @@ def evaluate(
 
 def by_kind(items: Sequence[Item], kind: str) -> list[Item]:
     return [i for i in items if i.kind == kind]
+
+
+def routing_accuracy(
+    items: Iterable[Item],
+    classify: Callable[[str], tuple[str | None, float]],
+    match_objection: Callable[[str], tuple[str | None, float]],
+) -> tuple[int, int]:
+    """Route every utterance as the VM's dispatch does (a recognised intent and a matched
+    objection: the higher score wins, ties to the intent) and count the right routes:
+    intent items to their intent, objection items to their objection, ordinary answers
+    anywhere but an objection. Returns (right, total)."""
+    right = total = 0
+    for item in items:
+        intent, intent_score = classify(item.text)
+        objection, objection_score = match_objection(item.text)
+        route: tuple[str, str] | None = None
+        if intent is not None and (objection is None or intent_score >= objection_score):
+            route = ("intent", intent)
+        elif objection is not None:
+            route = ("objection", objection)
+        total += 1
+        if item.kind == "ordinary":
+            right += route is None or route[0] == "intent"
+        else:
+            right += route == (item.kind, item.label)
+    return right, total

@@ -12,7 +12,7 @@ from typing import Any
 
 from mbs.freeswitch.esl.errors import LocalProtocolError, RemoteProtocolError
 from mbs.freeswitch.esl.headers import Headers
-from mbs.freeswitch.esl.urlcoding import url_decode, url_encode
+from mbs.freeswitch.esl.urlcoding import UNDEF, url_decode, url_encode
 
 _ARRAY = "ARRAY::"
 _ARRAY_SEP = "|:"
@@ -38,22 +38,20 @@ def decode_plain(data: bytes) -> tuple[Headers, str]:
     end = data.find(b"\n\n")
     if end < 0:
         raise RemoteProtocolError("event-plain payload has no end of headers")
-    pairs: list[tuple[str, str]] = []
+    block = _text(data[:end])
+    lines = block.split("\n")
+    parts = [line.partition(": ") for line in lines]
     body_len = -1
-    for line in _text(data[:end]).split("\n"):
-        name, sep, value = line.partition(": ")
-        if not sep:
-            name, sep, value = line.partition(":")
-            if not sep:
-                raise RemoteProtocolError(f"event header line without a colon: {line[:80]!r}")
-        if not name:
-            raise RemoteProtocolError("event header without a name")
-        if name == "Content-Length":
-            if not value.isdigit() or not value.isascii():
-                raise RemoteProtocolError(f"invalid inner Content-Length {value!r}")
-            body_len = int(value)
-            continue
-        pairs.append((name, url_decode(value)))
+    last_name, _, last_value = parts[-1]
+    if last_name == "Content-Length":  # FreeSWITCH writes the body's length last
+        if not (last_value.isascii() and last_value.isdigit()):
+            raise RemoteProtocolError(f"invalid inner Content-Length {last_value!r}")
+        body_len = int(last_value)
+        parts.pop()
+    # well-formed (values are URL-coded, so no ": " inside): one ": " per line, no empty name
+    if block.count(": ") != len(lines) or block.startswith(":") or "\n:" in block:
+        parts = [_loose(name, sep, value) for name, sep, value in parts]
+    pairs = [(n, url_decode(v) if "%" in v or v == UNDEF else v) for n, _, v in parts]
     rest = data[end + 2 :]
     if body_len < 0:
         if rest:
@@ -65,10 +63,18 @@ def decode_plain(data: bytes) -> tuple[Headers, str]:
         )
     else:
         body = _text(rest)
-    try:
-        return Headers(pairs), body
-    except LocalProtocolError as exc:  # a bad header name
-        raise RemoteProtocolError(str(exc)) from None
+    return Headers.from_wire(pairs), body
+
+
+def _loose(name: str, sep: str, value: str) -> tuple[str, str, str]:
+    """A header line not in ``Name: value`` form: ``Name:value`` passes, others fail."""
+    if not sep:
+        name, sep, value = name.partition(":")
+        if not sep:
+            raise RemoteProtocolError(f"event header line without a colon: {name[:80]!r}")
+    if not name:
+        raise RemoteProtocolError("event header without a name")
+    return name, sep, value
 
 
 def encode_plain(headers: Headers, body: str) -> bytes:

@@ -29,26 +29,43 @@ def check_raw_value(name: str, value: str) -> None:
 class Headers(Mapping[str, str]):
     """Header pairs in wire order; ``h[name]`` is the first value, ``get_all`` every one."""
 
-    __slots__ = ("_index", "_pairs")
+    __slots__ = ("_exact", "_folded", "_pairs")
 
     def __init__(self, pairs: Iterable[tuple[str, str]] | Mapping[str, str] = ()) -> None:
         items = pairs.items() if isinstance(pairs, Mapping) else pairs
         self._pairs: tuple[tuple[str, str], ...] = tuple((str(k), str(v)) for k, v in items)
-        index: dict[str, str] = {}
-        for name, value in self._pairs:
+        for name, _ in self._pairs:
             check_name(name)
-            index.setdefault(name.lower(), value)
-        self._index = index
+        self._exact: dict[str, str] = dict(reversed(self._pairs))  # first value wins
+        self._folded: dict[str, str] | None = None
+
+    @classmethod
+    def from_wire(cls, pairs: list[tuple[str, str]]) -> Headers:
+        """Pairs a parser already split (non-empty names without line breaks): no re-checks."""
+        self = cls.__new__(cls)
+        self._pairs = tuple(pairs)
+        self._exact = dict(reversed(pairs))
+        self._folded = None
+        return self
+
+    @property
+    def _index(self) -> dict[str, str]:
+        if self._folded is None:
+            self._folded = {k.lower(): v for k, v in reversed(self._pairs)}
+        return self._folded
 
     @property
     def pairs(self) -> tuple[tuple[str, str], ...]:
         return self._pairs
 
     def __getitem__(self, name: str) -> str:
-        return self._index[name.lower()]
+        try:
+            return self._exact[name]
+        except KeyError:
+            return self._index[name.lower()]
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and name.lower() in self._index
+        return isinstance(name, str) and (name in self._exact or name.lower() in self._index)
 
     @overload
     def get(self, name: str, /) -> str | None: ...
@@ -57,6 +74,9 @@ class Headers(Mapping[str, str]):
     @overload
     def get(self, name: str, default: _T, /) -> str | _T: ...
     def get(self, name: str, default: object = None, /) -> object:
+        value = self._exact.get(name)
+        if value is not None:
+            return value
         return self._index.get(name.lower(), default)
 
     def get_all(self, name: str) -> list[str]:

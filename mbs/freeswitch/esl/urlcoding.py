@@ -10,9 +10,13 @@ bytes that are not UTF-8 survive as surrogate escapes so a round trip is byte ex
 from __future__ import annotations
 
 import re
-from urllib.parse import unquote
 
 UNDEF = "_undef_"
+_HEX2 = {
+    f"{a}{b}": int(a + b, 16) for a in "0123456789abcdefABCDEF" for b in "0123456789abcdefABCDEF"
+}
+_CACHE: dict[str, str] = {}  # many encoded values repeat from event to event
+_CACHE_MAX = 4096
 
 # Characters FreeSWITCH escapes, plus a '%' that does not start an uppercase %XX.
 _UNSAFE = re.compile(r'[^\x21-\x7e]|[#&+:;<=>?@\[\\\]^`{|}"]|%(?![0-9A-F]{2})')
@@ -32,8 +36,22 @@ def url_encode(value: str) -> str:
 
 def url_decode(text: str) -> str:
     """Decode a header value read from text/event-plain (``_undef_`` means empty)."""
-    if text == UNDEF:
-        return ""
     if "%" not in text:
-        return text
-    return unquote(text, encoding="utf-8", errors="surrogateescape")
+        return "" if text == UNDEF else text
+    cached = _CACHE.get(text)
+    if cached is not None:
+        return cached
+    parts = text.split("%")
+    out = bytearray(parts[0].encode("utf-8", "surrogateescape"))
+    for part in parts[1:]:
+        byte = _HEX2.get(part[:2])
+        if byte is None:
+            out += b"%" + part.encode("utf-8", "surrogateescape")
+        else:
+            out.append(byte)
+            out += part[2:].encode("utf-8", "surrogateescape")
+    value = out.decode("utf-8", "surrogateescape")
+    if len(_CACHE) >= _CACHE_MAX:
+        _CACHE.clear()
+    _CACHE[text] = value
+    return value

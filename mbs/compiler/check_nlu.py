@@ -23,6 +23,13 @@ def check_nlu(ctx: Context) -> None:
     lints = _lints()
     if lints is None:
         return
+    try:
+        _run(ctx, lints)
+    except Exception:  # advisory warnings: a fault in the NLU must not stop a compilation
+        return
+
+
+def _run(ctx: Context, lints: Any) -> None:
 
     scope = ctx.scope
     user_files = {m.file for m in scope.modules if not m.stdlib}

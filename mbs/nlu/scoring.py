@@ -8,19 +8,23 @@ to text misspells: "interesé", "rapeler"). Only phrases that share a token with
 utterance are scored (an inverted index), so a match costs a few hundred microseconds
 over a few hundred phrases.
 
-The score of an utterance *u* against a phrase *p* (all in [0, 1]):
+The score of an utterance *u* against a phrase *p* of label *L* (all in [0, 1]):
 
-- ``T``: an F-measure over idf-weighted tokens. Recall = how much of *p*
-  the utterance says; precision = how much of the utterance *p* explains. Rare words
-  weigh more than "pas" or "oui"; words unknown to every phrase weigh the median idf, so
-  an ordinary answer full of unrelated words ("oui j'habite à Lyon") gets low precision.
-- ``B``: bigram recall: the words of *p* said in the same order, next to each other.
-  It separates "j'ai pas le temps" from "depuis le temps, je n'ai pas d'avis".
+- ``T``: an F-beta measure (beta 0.8, leaning to precision) over idf-weighted tokens.
+  Recall = how much of *p* the utterance says; precision = how much of the utterance
+  the label explains, pooled over all of *L*'s phrasings (a paraphrase mixes words of
+  several variants). Idf is counted per label; light words ("deux", "faire") weigh
+  half; words unknown to every phrase weigh 1.4 x the median idf, so an ordinary answer
+  full of unrelated words ("oui j'habite à Lyon") gets low precision.
+- ``B``: the share of *p*'s ordered word pairs (neighbours, or one word apart) that *u*
+  says in that order: "j'ai pas le temps" is not "pas mal de temps".
 - ``C``: character similarity (rapidfuzz ``ratio``) of the joined token strings: tolerant
   to spelling, strict on length.
 
-``score = wT*T + wB*B + wC*C``, multiplied by ``negation_penalty`` when exactly one of
-*u* and *p* is negative ("je suis intéressé" vs "je ne suis pas intéressé").
+``score = 0.7*T + 0.1*B + 0.2*C``, multiplied by ``negation_penalty`` (0.55) when
+exactly one of *u* and *p* is negative ("je suis intéressé" vs "je ne suis pas
+intéressé"). A label scores its best phrasing. See docs/nlu.md for how the weights were
+chosen.
 """
 
 from __future__ import annotations
@@ -52,7 +56,6 @@ class Weights:
     fuzzy_token_min_len: int = 4
     unknown: float = 1.4  # weight of a word no phrase has, times the median idf
     light: float = 0.5  # weight factor of LIGHT_WORDS
-    full: float = 0.0  # character similarity of the whole normalised texts
     pooled: float = 1.0  # share of precision computed over all phrasings of the label
 
 
@@ -63,7 +66,6 @@ DEFAULT_WEIGHTS = Weights()
 class _Phrase:
     label: int
     text: str
-    normal: str
     tokens: frozenset[str]
     bigrams: frozenset[tuple[str, str]]
     joined: str
@@ -73,7 +75,6 @@ class _Phrase:
 
 @dataclass(frozen=True, slots=True)
 class _Query:
-    normal: str
     tokens: frozenset[str]
     bigrams: frozenset[tuple[str, str]]
     joined: str
@@ -124,7 +125,6 @@ class PhraseIndex:
                 _Phrase(
                     label=label,
                     text=text,
-                    normal=n.text,
                     tokens=tokset,
                     bigrams=_bigrams(tokens),
                     joined=" ".join(tokens),
@@ -164,7 +164,6 @@ class PhraseIndex:
         tokens = tuple(self._map(t) for t in n.key_tokens)
         tokset = frozenset(tokens)
         return _Query(
-            normal=n.text,
             tokens=tokset,
             bigrams=_bigrams(tokens),
             joined=" ".join(tokens),
@@ -189,8 +188,6 @@ class PhraseIndex:
         bigram = len(q.bigrams & p.bigrams) / len(p.bigrams) if p.bigrams else token
         chars = fuzz.ratio(q.joined, p.joined) / 100.0
         score = w.token * token + w.bigram * bigram + w.chars * chars
-        if w.full:
-            score += w.full * fuzz.ratio(q.normal, p.normal) / 100.0
         if q.negated != p.negated:
             score *= w.negation_penalty
         return min(1.0, score)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 import itertools
 import json
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -243,7 +244,7 @@ class CallingLaw:
             local = at.astimezone(zone)
             if local.weekday() not in self._weekdays:
                 return Reason.DAY
-            if clock.holidays is not None and local.date() in clock.holidays:
+            if _is_holiday(clock.holidays, local.date()):
                 return Reason.HOLIDAY
             t = local.time().replace(tzinfo=None)
             if not any(w.start <= t < w.end for w in self.policy.windows):
@@ -276,7 +277,7 @@ class CallingLaw:
         local_day = after.astimezone(zone).date()
         for offset in range(800):
             day = local_day + timedelta(days=offset)
-            if day.weekday() not in self._weekdays or (hols is not None and day in hols):
+            if day.weekday() not in self._weekdays or _is_holiday(hols, day):
                 continue
             for w in self.policy.windows:
                 start = _local_to_utc(day, w.start, zone)
@@ -293,7 +294,7 @@ class CallingLaw:
 
     def _inside(self, zone: ZoneInfo, hols: holidays_lib.HolidayBase | None, at: datetime) -> bool:
         local = at.astimezone(zone)
-        if local.weekday() not in self._weekdays or (hols is not None and local.date() in hols):
+        if local.weekday() not in self._weekdays or _is_holiday(hols, local.date()):
             return False
         t = local.time().replace(tzinfo=None)
         return any(w.start <= t < w.end for w in self.policy.windows)
@@ -356,7 +357,9 @@ class CallingLaw:
         local = now.astimezone(clock.zones[0])
         where = f"{local:%A %Y-%m-%d %H:%M} {clock.zones[0].key}"
         if reason == Reason.HOLIDAY and clock.holidays is not None:
-            return f"public holiday ({clock.holidays.get(local.date())}) on {where}"
+            with _HOLIDAYS_LOCK:
+                name = clock.holidays.get(local.date())
+            return f"public holiday ({name}) on {where}"
         if reason == Reason.DAY:
             return f"no calls on {where}"
         windows = ", ".join(str(w) for w in self.policy.windows)
@@ -374,6 +377,17 @@ def _utc(value: datetime) -> datetime:
 
 def _local_to_utc(day: date, at: time, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
+
+
+# holidays calendars fill in a year the first time it is asked about: one at a time.
+_HOLIDAYS_LOCK = threading.Lock()
+
+
+def _is_holiday(calendar: holidays_lib.HolidayBase | None, day: date) -> bool:
+    if calendar is None:
+        return False
+    with _HOLIDAYS_LOCK:
+        return day in calendar
 
 
 @functools.lru_cache(maxsize=64)

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import event, inspect
 
 from mbs.runtime.migrations import alembic_config, current_revision, head_revision, upgrade
-from mbs.runtime.store import Store
+from mbs.runtime.store import ContactData, Store
 from mbs.runtime.store.models import Base
 
 TABLES = {"contacts", "campaigns", "campaign_contacts", "calls", "call_events", "blocklist"}
@@ -61,3 +62,25 @@ def test_migrations_live_inside_the_package() -> None:
     location = Path(alembic_config().get_main_option("script_location") or "")
     assert location.is_relative_to(Path(mbs.__file__).parent)
     assert (location / "versions" / "0001_initial.py").is_file()
+
+
+def test_sqlite_claims_take_the_write_lock_first(sqlite_url: str) -> None:
+    store = Store.open(sqlite_url)
+    begins: list[str] = []
+
+    @event.listens_for(store.engine, "before_cursor_execute")
+    def _seen(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if statement.startswith("BEGIN"):
+            begins.append(statement)
+
+    try:
+        now = datetime(2026, 3, 10, 9, 30, tzinfo=UTC)
+        store.create_campaign("c", now=now)
+        ids = store.upsert_contacts([ContactData("+33612345678")], now=now).ids
+        store.add_to_campaign("c", ids.values(), now=now)
+        assert set(begins) == {"BEGIN"}  # ordinary transactions stay deferred
+        begins.clear()
+        assert len(store.claim_due("c", now, 1, "w").claims) == 1
+        assert begins == ["BEGIN IMMEDIATE"]
+    finally:
+        store.close()

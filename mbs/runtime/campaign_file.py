@@ -13,12 +13,17 @@ import tomllib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from mbs.runtime.contacts import ImportResult, SaveReport, read_contacts, save_contacts
 from mbs.runtime.law import CallingPolicy
+from mbs.runtime.store.records import CampaignInfo
 from mbs.runtime.store.retry import RetryPolicy
+
+if TYPE_CHECKING:
+    from mbs.runtime.store import Store
 
 # The simulator's persona kinds (mbs.freeswitch.sim.personas.PersonaKind; the runtime
 # does not import the simulator, a test keeps the two lists equal).
@@ -308,3 +313,35 @@ def load_campaign(path: str | Path, *, check_paths: bool = True) -> CampaignFile
             path, [Issue("", None, f"cannot read the file: {reason}")]
         ) from None
     return parse_campaign(source, path, check_paths=check_paths)
+
+
+@dataclass(frozen=True)
+class CampaignSetup:
+    campaign: CampaignInfo
+    contacts: ImportResult | None  # the contact file's report, when the file names one
+    saved: SaveReport | None
+
+
+def setup_campaign(
+    store: Store, campaign: CampaignFile, *, now: datetime, program_hash: str | None = None
+) -> CampaignSetup:
+    """Create (or update) the campaign in the store and enrol its contact file.
+
+    Safe to repeat: running the same file again updates the settings, merges the
+    contacts and enrols only the new ones. Raises ContactFileError when the contact
+    file cannot be read.
+    """
+    s = campaign.settings
+    info = store.create_campaign(
+        s.name,
+        now=now,
+        scenario=str(campaign.scenario_path),
+        program_hash=program_hash,
+        settings=s.to_store(),
+        exist_ok=True,
+    )
+    if campaign.contacts_path is None:
+        return CampaignSetup(info, None, None)
+    result = read_contacts(campaign.contacts_path, region=s.region)
+    saved = save_contacts(store, result, now=now, campaign=s.name)
+    return CampaignSetup(info, result, saved)

@@ -285,6 +285,8 @@ class EslCall:
     async def play(self, path: str, *, barge_in: bool) -> PlayOutcome:
         if not self.is_up:
             return PlayOutcome.HANGUP
+        if any(c.isspace() for c in path):  # uuid_broadcast splits its arguments on spaces
+            raise PlaybackFailed(f"a prompt path cannot contain spaces on FreeSWITCH: {path!r}")
         play_id = uuidlib.uuid4().hex[:16]
         play = _Play(play_id, asyncio.get_running_loop().create_future())
         self._plays[play_id] = play

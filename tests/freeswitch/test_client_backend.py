@@ -253,6 +253,8 @@ async def test_missing_prompt_file_fails_clearly(rig: Rig, tmp_path: Path) -> No
     assert result.call is not None
     with pytest.raises(PlaybackFailed, match="FILE NOT FOUND"):
         await result.call.play(str(tmp_path / "absent.wav"), barge_in=False)
+    with pytest.raises(PlaybackFailed, match="spaces"):
+        await result.call.play("/prompts/mon message.wav", barge_in=False)
     await result.call.hangup()
 
 

@@ -209,7 +209,11 @@ def test_call_lifecycle_and_events(store: Store) -> None:
     assert row["dialled_at"] == NOW and row["answered_at"] == NOW + timedelta(seconds=5)
     assert row["duration_s"] == 60.0 and row["objections"] == ["c'est trop cher"]
     assert row["freestyle_turns"] == 2 and row["policy"] == "fr-D223-9"
-    assert [e[2] for e in store.events(claim.call_id)] == ["say", "heard"]
+    later = [(NOW, "classify", {"intent": "yes"}), (NOW, "end", {})]
+    assert store.record_events(claim.call_id, later) == 2  # how many were written
+    assert store.record_events(claim.call_id, []) == 0
+    assert [e[2] for e in store.events(claim.call_id)] == ["say", "heard", "classify", "end"]
+    assert [e[0] for e in store.events(claim.call_id)] == [1, 2, 3, 4]
     assert store.events(claim.call_id)[0][3] == {"text": "Bonjour"}
     with pytest.raises(CallAlreadyFinished):
         store.update_call_status(claim.call_id, CallStatus.RINGING, at=ended)

@@ -25,7 +25,7 @@ from mbs.freeswitch.esl import (
 )
 from mbs.freeswitch.sim import PersonaKind, Simulator
 from mbs.freeswitch.sim.fsevents import FsEvent
-from mbs.freeswitch.sim.listener import Subscription
+from mbs.freeswitch.sim.subscription import Subscription
 
 GOODBYE = b"Content-Type: text/disconnect-notice\nContent-Length: 67\n\nDisconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n"
 ORIGINATE = (

@@ -24,10 +24,10 @@ import json
 import random
 import uuid as uuidlib
 import wave
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from mbs.freeswitch.sim.channel import SimChannel
 from mbs.freeswitch.sim.clock import SimClock
@@ -51,8 +51,19 @@ KNOWN_APPS = frozenset(
         "record_session",
         "stop_record_session",
         "transfer",
+        "socket",
     }
 )
+
+
+class OutboundLink(Protocol):
+    """The simulator's outbound-socket connection serving a call (server.py Listener)."""
+
+    async_mode: bool
+    finished: asyncio.Event
+
+
+Connector = Callable[["SimCall", str], Awaitable[OutboundLink | None]]
 
 
 @dataclass
@@ -64,6 +75,7 @@ class AppRequest:
     app_uuid: str = field(default_factory=lambda: str(uuidlib.uuid4()))
     event_lock: bool = False
     loops: int = 1
+    finished: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 def split_params(data: str) -> tuple[list[Header], str]:
@@ -119,6 +131,8 @@ class SimCall:
         faults: Faults | None = None,
         rng: random.Random | None = None,
         strict_files: bool = False,
+        inline_app: tuple[str, str] = ("park", ""),
+        connector: Connector | None = None,
     ) -> None:
         self.channel = channel
         self.persona = persona
@@ -128,11 +142,14 @@ class SimCall:
         self.faults = faults or Faults()
         self.rng = rng or random.Random(0)
         self.strict_files = strict_files
+        self.inline_app = inline_app
+        self.connector = connector
         self.done = asyncio.Event()
         self.answered = False
         self.asr_active = False
         self.asr_fires = False
         self.fork_active = False
+        self.divert_events = False  # outbound `divert_events on`: session events reach the socket
         self.prompts = 0
         self.turn = 0
         self.digits_heard: list[str] = []
@@ -191,6 +208,7 @@ class SimCall:
     def execute(self, request: AppRequest) -> None:
         """Queue an app; without event-lock, non-media apps run at once (nested)."""
         if not self.up:
+            request.finished.set()
             return
         if request.app in ("playback",) or request.event_lock:
             self._queue.put_nowait(request)
@@ -201,7 +219,7 @@ class SimCall:
         """uuid_break: stop the current playback; ``all`` also drops queued ones."""
         if flush:
             while not self._queue.empty():
-                self._queue.get_nowait()
+                self._queue.get_nowait().finished.set()
         if self._play is not None:
             self._play.stop("break")
 
@@ -257,7 +275,7 @@ class SimCall:
         early_ok = ch.variables.get("ignore_early_media", "").lower() not in ("true", "1", "yes")
         if early_ok:  # originate returns on 183: the classic early-media trap
             self.finish_job(f"+OK {ch.uuid}\n")
-            self.emit(ch.park(str(uuidlib.uuid4())))
+            self._start_inline_app()
         ring_time = p.rings * p.ring_s if p.answers else float("inf")
         if ring_time >= timeout:
             if await self._wait(timeout):
@@ -271,8 +289,15 @@ class SimCall:
         self.answered = True
         if not early_ok:
             self.finish_job(f"+OK {ch.uuid}\n")
-            self.emit(ch.park(str(uuidlib.uuid4())))
+            self._start_inline_app()
         await self._in_call()
+
+    def _start_inline_app(self) -> None:
+        """The originate's ``&app(arg)``: park, or the outbound ``socket`` (run in _in_call)."""
+        if self.inline_app[0] == "socket":
+            self.emit(self.channel.start_app("socket"))
+        else:
+            self.emit(self.channel.park(str(uuidlib.uuid4())))
 
     async def _fail(self) -> None:
         """Originate failed: hang-up events and BACKGROUND_JOB ``-ERR CAUSE``."""
@@ -292,6 +317,8 @@ class SimCall:
     async def _in_call(self) -> None:
         runner = asyncio.ensure_future(self._app_loop())
         self._spawn(self._persona_start(), self._persona_tasks)
+        if self.inline_app[0] == "socket":
+            self._spawn(self._run_app(AppRequest("socket", self.inline_app[1])), self._running_apps)
         try:
             await self._in_call_end()
         finally:
@@ -301,6 +328,8 @@ class SimCall:
         cause, switch_side = await self._hangup
         for task in list(self._persona_tasks):
             task.cancel()
+        while not self._queue.empty():  # apps never started: their waiters are released
+            self._queue.get_nowait().finished.set()
         ch = self.channel
         if switch_side:
             self.emit(ch.hangup(cause, self._now()))
@@ -312,7 +341,7 @@ class SimCall:
         if not switch_side:
             self.emit(ch.hangup(cause, self._now()))
             self._hangup_fired.set()
-        if self.asr_active and self.asr_fires:
+        if self.asr_active and self._asr_reaches_esl:
             self.emit(ch.speech("closed"))
         for path in list(self.recordings):
             self.stop_recording(path)
@@ -328,16 +357,19 @@ class SimCall:
                 await asyncio.shield(task)
 
     async def _run_app(self, req: AppRequest) -> None:
-        if not self.up:
-            return
-        if req.app not in KNOWN_APPS:
-            # switch_core_session_execute_application: "Invalid Application"
-            self.request_hangup("DESTINATION_OUT_OF_ORDER")
-            return
-        for _ in range(max(1, req.loops)):
+        try:
             if not self.up:
                 return
-            await getattr(self, f"_app_{req.app}")(req)
+            if req.app not in KNOWN_APPS:
+                # switch_core_session_execute_application: "Invalid Application"
+                self.request_hangup("DESTINATION_OUT_OF_ORDER")
+                return
+            for _ in range(max(1, req.loops)):
+                if not self.up:
+                    return
+                await getattr(self, f"_app_{req.app}")(req)
+        finally:
+            req.finished.set()
 
     def _complete(self, req: AppRequest, response: str = "") -> None:
         self.emit(self.channel.execute_complete(req.app, req.data, req.app_uuid, response))
@@ -445,6 +477,25 @@ class SimCall:
         self._complete(req)
         self.request_hangup("NORMAL_CLEARING")
 
+    async def _app_socket(self, req: AppRequest) -> None:
+        """Outbound ESL: connect to the robot, park (async), end the call when it leaves."""
+        self.emit(self.channel.execute("socket", req.data, req.app_uuid))
+        link = await self.connector(self, req.data) if self.connector is not None else None
+        if link is None:  # "Socket Error!": the app returns and nothing is left to run
+            self._complete(req)
+            self.request_hangup("NORMAL_CLEARING", switch_side=False)
+            return
+        if link.async_mode and self.up:
+            self.emit(self.channel._event("CHANNEL_PARK"))
+        gone: asyncio.Future[Any] = asyncio.ensure_future(link.finished.wait())
+        down: asyncio.Future[Any] = asyncio.ensure_future(asyncio.shield(self._hangup))
+        await asyncio.wait({gone, down}, return_when=asyncio.FIRST_COMPLETED)
+        down.cancel()
+        gone.cancel()
+        self._complete(req)
+        if self.up:  # the robot closed the socket: park ends, the call hangs up
+            self.request_hangup("NORMAL_CLEARING", switch_side=False)
+
     # ------------------------------------------------------------------ persona
 
     async def _persona_start(self) -> None:
@@ -516,6 +567,11 @@ class SimCall:
         if self.up and self._play is None:
             self._arm_silence()
 
+    @property
+    def _asr_reaches_esl(self) -> bool:
+        """fire_asr_events (set when detect_speech started) or an outbound divert."""
+        return self.asr_fires or self.divert_events
+
     async def _press(self, digits: str) -> None:
         terminators = self.channel.variables.get("playback_terminators", "*")
         for digit in digits:
@@ -528,11 +584,11 @@ class SimCall:
 
     async def _speak(self, turn: Turn) -> None:
         ch = self.channel
-        if self.asr_active and self.asr_fires:
+        if self.asr_active and self._asr_reaches_esl:
             self.emit(ch.speech("begin-speaking"))
         if not await self._wait(turn.speech_s):
             return
-        if self.asr_active and self.asr_fires:
+        if self.asr_active and self._asr_reaches_esl:
             self.emit(ch.speech("detected-speech", turn.text))
         elif self.fork_active:
             body = json.dumps(

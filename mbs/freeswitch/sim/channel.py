@@ -153,8 +153,7 @@ class SimChannel:
         h.extend(self._caller_profile())
         return h
 
-    def _caller_profile(self) -> list[Header]:
-        p = "Caller-"
+    def _caller_profile(self, p: str = "Caller-") -> list[Header]:
         h: list[Header] = [(p + "Direction", "outbound"), (p + "Logical-Direction", "outbound")]
         if self.caller_id_name:
             h.append((p + "Caller-ID-Name", self.caller_id_name))
@@ -257,6 +256,26 @@ class SimChannel:
         self.media = True
         self.set_var("answer_stamp", _stamp(now_us))
         return [self._event("CHANNEL_ANSWER"), self._set_callstate("ACTIVE")]
+
+    def connect_reply(self, async_mode: bool, full: bool) -> list[Header]:
+        """Outbound mode's answer to ``connect``: a CHANNEL_DATA event flattened into
+        headers (mod_event_socket ``parse_command``): base block, the caller profile under
+        ``Channel-``, the channel block and variables, then the reply headers."""
+        headers = self.events.base("CHANNEL_DATA")
+        headers.extend(self._caller_profile("Channel-"))
+        headers.extend(self.channel_headers())
+        headers.extend(self.variable_headers())
+        headers += [
+            ("Content-Type", "command/reply"),
+            ("Reply-Text", "+OK\n"),
+            ("Socket-Mode", "async" if async_mode else "static"),
+            ("Control", "full" if full else "single-channel"),
+        ]
+        return headers
+
+    def start_app(self, app: str) -> FsEvent:
+        """STATE(CS_EXECUTE): the originate's inline app (``&park()``, ``&socket()``) starts."""
+        return self._set_running("CS_EXECUTE")
 
     def park(self, app_uuid: str) -> list[FsEvent]:
         out = [self._set_running("CS_EXECUTE")]

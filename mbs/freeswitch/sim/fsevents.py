@@ -61,7 +61,8 @@ CALL_SITES: dict[str, tuple[str, str, int]] = {
     "DETECTED_SPEECH": ("switch_ivr_async.c", "speech_thread", 5070),
     "HEARTBEAT": ("switch_core.c", "send_heartbeat", 95),
     "BACKGROUND_JOB": ("mod_event_socket.c", "api_exec", 1572),
-    "CUSTOM": ("mod_event_socket.c", "parse_command", 2240),
+    "CHANNEL_DATA": ("mod_event_socket.c", "parse_command", 2021),
+    "CUSTOM": ("mod_event_socket.c", "parse_command", 2275),  # sendevent
 }
 
 # switch_channel_event_set_extended_data: the events that carry variable_* headers.

@@ -1,18 +1,11 @@
-"""The simulator: an asyncio TCP server on loopback speaking FreeSWITCH's inbound ESL.
+"""The simulator: a loopback asyncio TCP server playing FreeSWITCH 1.10's Event Socket.
 
 It only moves bytes: the sans-I/O core (``mbs.freeswitch.esl``, SERVER role) parses the
-commands and writes the replies and events; listener.py decides who receives an event;
-call.py plays each call; api.py answers ``api``/``bgapi``. Behaviour copied from
-``mod_event_socket.c`` ``listener_run``/``read_packet``:
-
-- ``auth/request`` on connect; no complete command within 25 s (simulated) closes;
-  commands other than ``auth`` before it answer ``-ERR command not found``; a wrong
-  password answers ``-ERR invalid`` then a disconnect notice, then closes; ``exit`` answers
-  ``+OK bye``, then the notice, then closes.
-- ``api`` runs in the connection's own loop: no event is written on that socket until
-  it returns. ``bgapi`` answers at once and fires BACKGROUND_JOB later.
-- a listener pinned to a call (``myevents UUID``) is closed when the call hangs up,
-  unless it asked to ``linger`` (then a linger notice first, the close after the delay).
+commands and writes the replies and events. connection.py applies mod_event_socket's
+rules per connection (inbound, or outbound when a call's ``socket`` app dials the robot),
+subscription.py decides who receives an event, call.py plays each call against its
+persona, api.py answers ``api``/``bgapi``. This module owns what is switch-wide: the
+listeners, the calls, the clock, HEARTBEAT every 20 simulated seconds, and originate.
 
 Use ``async with Simulator(...) as sim`` in-process (``sim.port``), or ``mbs sim``.
 """
@@ -28,41 +21,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mbs.freeswitch.esl import (
-    NEED_DATA,
-    Api,
-    ApiResponse,
-    Auth,
-    AuthRequest,
-    BgApi,
-    ClientCommand,
-    Command,
-    CommandReply,
-    ConnectionClosed,
-    DisconnectNotice,
-    EslConnection,
-    EslError,
-    Exit,
-    Headers,
-    JsonEvent,
-    MyEvents,
-    PlainEvent,
-    Role,
-    SendEvent,
-    SendMsg,
-    ServerMessage,
-    XmlEvent,
-)
 from mbs.freeswitch.sim import api
-from mbs.freeswitch.sim.call import AppRequest, SimCall
+from mbs.freeswitch.sim.call import SimCall
 from mbs.freeswitch.sim.channel import SimChannel
 from mbs.freeswitch.sim.clock import SimClock
-from mbs.freeswitch.sim.faults import ConnectionDropped, Faults, FaultyWriter
+from mbs.freeswitch.sim.connection import Listener
+from mbs.freeswitch.sim.faults import Faults
 from mbs.freeswitch.sim.fsevents import VERSION, EventFactory, FsEvent, SwitchIdentity, uptime_text
-from mbs.freeswitch.sim.listener import Subscription
 from mbs.freeswitch.sim.personas import Persona, PersonaBook, PersonaKind, parse_mix
-
-GOODBYE = "Disconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n"
 
 
 @dataclass
@@ -70,343 +36,6 @@ class Stats:
     since_startup: int = 0
     peak: int = 0
     sps_peak: int = 0
-
-
-def to_message(event: FsEvent, fmt: str) -> ServerMessage:
-    """An event in the listener's format (plain, json or xml)."""
-    if fmt == "json":
-        return JsonEvent(Headers(event.headers), event.body or "")
-    if fmt == "xml":
-        return XmlEvent(xmlize(event))
-    return PlainEvent(Headers(event.headers), event.body or "")
-
-
-def xmlize(event: FsEvent) -> str:
-    """``switch_event_xmlize``: <event><headers><Name>value</Name>…</headers>[<body>]</event>."""
-    from xml.sax.saxutils import escape
-
-    lines = ["<event>", "  <headers>"]
-    for name, value in event.headers:
-        lines.append(f"    <{name}>{escape(value)}</{name}>")
-    lines.append("  </headers>")
-    if event.body:
-        lines.append(f"  <body>{escape(event.body)}</body>")
-    lines.append("</event>")
-    return "\n".join(lines)
-
-
-class Listener:
-    """One ESL connection: protocol state, subscription, event queue."""
-
-    def __init__(
-        self, sim: Simulator, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> None:
-        self.sim = sim
-        self.reader = reader
-        self.out = FaultyWriter(writer, sim.faults)
-        self.conn = EslConnection(Role.SERVER)
-        self.sub = Subscription()
-        self.authed = False
-        self.running = True
-        self.linger: int | None = None  # seconds, -1 forever, None = no linger
-        self.queue: asyncio.Queue[FsEvent] = asyncio.Queue()
-        self.idle = asyncio.Event()  # cleared while an `api` command runs
-        self.idle.set()
-        self.closed = asyncio.Event()
-        self._session_down = False
-
-    # ------------------------------------------------------------------ output
-
-    async def send(self, message: ServerMessage) -> None:
-        await self.out.write(self.conn.send(message))
-
-    async def reply(self, text: str, headers: Headers | None = None) -> None:
-        await self.send(CommandReply(text, headers or Headers()))
-
-    def offer(self, event: FsEvent) -> None:
-        if self.running and self.authed and self.sub.wants(event):
-            self.queue.put_nowait(event)
-
-    async def pump(self) -> None:
-        """Write queued events whenever no `api` command holds the connection."""
-        while True:
-            event = await self.queue.get()
-            if self.sim.faults.event_delay_s:
-                await asyncio.sleep(self.sim.faults.event_delay_s)
-            await self.idle.wait()
-            if not self.running:
-                return
-            await self.send(to_message(event, self.sub.format))
-            if (
-                self.sub.session_uuid
-                and event.name == "CHANNEL_HANGUP"
-                and event.get("Unique-ID") == self.sub.session_uuid
-            ):
-                await self._session_hangup(event)
-
-    async def _session_hangup(self, event: FsEvent) -> None:
-        if self._session_down:
-            return
-        self._session_down = True
-        if self.linger is None:
-            self.running = False
-            self.closed.set()
-            return
-        notice = Headers(
-            [
-                ("Controlled-Session-UUID", self.sub.session_uuid or ""),
-                ("Content-Disposition", "linger"),
-                ("Channel-Name", event.get("Channel-Name") or ""),
-                ("Linger-Time", str(self.linger)),
-            ]
-        )
-        await self.send(DisconnectNotice(notice))
-        if self.linger >= 0:
-            asyncio.get_running_loop().call_later(
-                self.sim.clock.wall(self.linger), self._linger_over
-            )
-
-    def _linger_over(self) -> None:
-        self.running = False
-        self.closed.set()
-
-    # ------------------------------------------------------------------ input
-
-    async def serve(self) -> None:
-        pump = asyncio.ensure_future(self.pump())
-        reading = asyncio.ensure_future(self._read_loop())
-        closer: asyncio.Task[Any] = asyncio.ensure_future(self.closed.wait())
-        try:
-            await self.send(AuthRequest())
-            await asyncio.wait({reading, pump, closer}, return_when=asyncio.FIRST_COMPLETED)
-            for task in (reading, pump):
-                if task.done() and not task.cancelled() and task.exception() is not None:
-                    exc = task.exception()
-                    if not isinstance(exc, ConnectionDropped | ConnectionError | EslError):
-                        raise exc  # type: ignore[misc]
-        except (ConnectionDropped, ConnectionError):
-            pass
-        finally:
-            for task in (pump, reading, closer):
-                task.cancel()
-            await self._goodbye()
-
-    async def _goodbye(self) -> None:
-        self.running = False
-        with contextlib.suppress(ConnectionDropped, ConnectionError, EslError, RuntimeError):
-            if not self.out.writer.is_closing() and not self.conn.we_closed:
-                headers = Headers()
-                if self.sub.session_uuid and self._session_down:
-                    headers = Headers(
-                        [
-                            ("Controlled-Session-UUID", self.sub.session_uuid),
-                            ("Content-Disposition", "disconnect"),
-                        ]
-                    )
-                await self.send(DisconnectNotice(headers, GOODBYE))
-        with contextlib.suppress(Exception):
-            self.out.writer.close()
-            await self.out.writer.wait_closed()
-
-    async def _read_loop(self) -> None:
-        first = True
-        while self.running:
-            if first:
-                try:
-                    data = await asyncio.wait_for(
-                        self.reader.read(65536), self.sim.clock.wall(self.sim.auth_timeout_s)
-                    )
-                except TimeoutError:
-                    return
-            else:
-                data = await self.reader.read(65536)
-            self.conn.receive_data(data)
-            while self.running:
-                message = self.conn.next_event()
-                if message is NEED_DATA:
-                    break
-                if isinstance(message, ConnectionClosed):
-                    return
-                assert isinstance(message, ClientCommand)
-                first = False
-                await self._dispatch(message)
-            if not data:
-                return
-
-    async def _dispatch(self, cmd: ClientCommand) -> None:
-        if isinstance(cmd, Exit):
-            await self.reply("+OK bye")
-            self.running = False
-            return
-        if not self.authed:
-            if isinstance(cmd, Auth):
-                if cmd.password == self.sim.password:
-                    self.authed = True
-                    await self.reply("+OK accepted")
-                else:
-                    await self.reply("-ERR invalid")
-                    self.running = False
-                return
-            await self.reply("-ERR command not found")
-            return
-        if isinstance(cmd, Api | BgApi) and not cmd.command.strip():
-            await self.reply("-ERR command not found")
-            return
-        if isinstance(cmd, Api):
-            self.idle.clear()
-            try:
-                body = await api.run(self.sim, cmd.command)
-            finally:
-                self.idle.set()
-            await self.send(ApiResponse(body))
-            return
-        if isinstance(cmd, BgApi):
-            await self._bgapi(cmd.command, cmd.job_uuid)
-            return
-        if isinstance(cmd, SendMsg):
-            await self.reply(self._sendmsg(cmd.uuid, cmd.headers, cmd.body))
-            return
-        if isinstance(cmd, SendEvent):
-            await self.reply(self._sendevent(cmd.name, cmd.headers, cmd.body))
-            return
-        line, headers, body = _as_line(cmd)
-        await self._command(line, headers, body)
-
-    async def _command(self, line: str, headers: Headers, body: str) -> None:
-        word, _, rest = line.partition(" ")
-        low = word.lower()
-        sub = self.sub
-        if low == "bgapi" and rest:
-            await self._bgapi(rest, headers.get("Job-UUID", ""))
-        elif low == "sendmsg":
-            await self.reply(self._sendmsg(rest.strip(), headers, body))
-        elif low == "sendevent":
-            await self.reply(self._sendevent(rest.strip(), headers, body))
-        elif low == "event":
-            await self.reply(sub.event(rest.split()))
-        elif low == "nixevent":
-            await self.reply(sub.nixevent(rest.split()))
-        elif low == "noevents":
-            while not self.queue.empty():
-                self.queue.get_nowait()
-            await self.reply(sub.noevents())
-        elif low == "filter":
-            await self.reply(sub.filter(rest))
-        elif low == "myevents" and rest.strip():
-            await self.reply(self._myevents(line))
-        elif low == "divert_events":
-            await self.reply("-ERR not controlling a session.")
-        elif low == "linger":
-            if sub.session_uuid is None:
-                await self.reply("-ERR not controlling a session")
-            else:
-                secs = int(rest) if rest.strip().isdigit() else -1
-                self.linger = secs
-                await self.reply(
-                    f"+OK will linger {secs} seconds" if secs >= 0 else "+OK will linger"
-                )
-        elif low == "nolinger":
-            if sub.session_uuid is None:
-                await self.reply("-ERR not controlling a session")
-            else:
-                self.linger = None
-                await self.reply("+OK will not linger")
-        elif low == "log":
-            level = rest.split()[0] if rest.split() else "debug"
-            number = _log_level(level)
-            await self.reply(
-                f"+OK log level {level} [{number}]" if number >= 0 else "-ERR invalid log level"
-            )
-        elif low == "nolog":
-            await self.reply("-ERR not loging")
-        else:
-            await self.reply("-ERR command not found")
-
-    def _myevents(self, line: str) -> str:
-        if self.sub.myevents:
-            return "-ERR aready enabled."
-        words = line.split()
-        uuid = words[1]
-        fmt = words[2] if len(words) > 2 else None
-        found = uuid in self.sim.calls and self.sim.calls[uuid].up
-        if not found and fmt:
-            return "-ERR invalid uuid"
-        self.sub.subscribe_myevents(uuid if found else None, line)
-        return "+OK Events Enabled"
-
-    async def _bgapi(self, command: str, job_uuid: str) -> None:
-        job = job_uuid or str(uuidlib.uuid4())
-        await self.reply(f"+OK Job-UUID: {job}", Headers([("Job-UUID", job)]))
-        self.sim.start_job(job, command)
-
-    def _sendmsg(self, uuid: str, headers: Headers, body: str) -> str:
-        uuid = uuid or headers.get("session-id", "")
-        call = self.sim.live_call(uuid) if uuid else None
-        if call is None:
-            return f"-ERR invalid session id [{uuid}]"
-        command = (headers.get("call-command") or "").lower()
-        if command == "execute":
-            app = headers.get("execute-app-name") or ""
-            arg = headers.get("execute-app-arg")
-            if arg is None and body and (headers.get("content-type") or "").lower() == "text/plain":
-                arg = body
-            loops = headers.get("loops") or "1"
-            call.execute(
-                AppRequest(
-                    app,
-                    arg or "",
-                    app_uuid=headers.get("Event-UUID") or str(uuidlib.uuid4()),
-                    event_lock=(headers.get("event-lock") or "").lower() in ("true", "1", "yes"),
-                    loops=int(loops) if loops.isdigit() else 1,
-                )
-            )
-        elif command == "hangup":
-            call.request_hangup(headers.get("hangup-cause") or "NORMAL_CLEARING")
-        return "+OK"
-
-    def _sendevent(self, name: str, headers: Headers, body: str) -> str:
-        event_uuid = str(uuidlib.uuid4())
-        canonical = (name or "CUSTOM").split()[0].upper()
-        subclass = headers.get("Event-Subclass") if canonical == "CUSTOM" else None
-        pairs = [
-            ("Command", f"sendevent {name}".strip()),
-            *headers.pairs,
-            ("Event-UUID", event_uuid),
-        ]
-        pairs += self.sim.events.base(canonical, subclass)
-        self.sim.publish(FsEvent(tuple(pairs), body or None))
-        return f"+OK {event_uuid}"
-
-
-def _as_line(cmd: ClientCommand) -> tuple[str, Headers, str]:
-    """Back to a command line: the sim applies FreeSWITCH's own parsing to it."""
-    from mbs.freeswitch.esl.writers import write_client_command
-
-    if isinstance(cmd, Command):
-        return cmd.line, cmd.headers, cmd.body
-    if isinstance(cmd, MyEvents):
-        return " ".join(w for w in ("myevents", cmd.uuid, cmd.format) if w), Headers(), ""
-    raw = write_client_command(cmd).decode("utf-8", "surrogateescape")
-    return raw.split("\n", 1)[0], Headers(), ""
-
-
-_LOG_LEVELS = {
-    "console": 0,
-    "alert": 1,
-    "crit": 2,
-    "err": 3,
-    "error": 3,
-    "warning": 4,
-    "notice": 5,
-    "info": 6,
-    "debug": 7,
-}
-
-
-def _log_level(word: str) -> int:
-    if word.isdigit() and 0 <= int(word) <= 7:
-        return int(word)
-    return _LOG_LEVELS.get(word.lower(), -1)
 
 
 class Simulator:
@@ -607,6 +236,8 @@ class Simulator:
             faults=self.faults,
             rng=rng,
             strict_files=self.strict_files,
+            inline_app=(request.app, request.app_arg),
+            connector=self.connect_outbound,
         )
         self.calls[uuid] = call
         self.stats.peak = max(self.stats.peak, len(self.calls))
@@ -620,6 +251,36 @@ class Simulator:
 
         self._spawn(run())
         return call
+
+    async def connect_outbound(self, call: SimCall, arg: str) -> Listener | None:
+        """The ``socket`` app: dial the robot's outbound server, wait for ``connect``."""
+        words = arg.split()
+        host, _, port_text = (words[0] if words else "").rpartition(":")
+        if not words or not port_text.isdigit():
+            host, port_text = (words[0] if words else "127.0.0.1"), "8084"
+        flags = {w.lower() for w in words[1:]}
+        try:
+            reader, writer = await asyncio.open_connection(host or "127.0.0.1", int(port_text))
+        except OSError:
+            return None
+        listener = Listener(
+            self, reader, writer, session=call, async_mode="async" in flags, full="full" in flags
+        )
+        self.listeners.add(listener)
+
+        async def serve() -> None:
+            try:
+                await listener.serve()
+            finally:
+                self.listeners.discard(listener)
+
+        self._spawn(serve())
+        done = asyncio.ensure_future(listener.finished.wait())
+        ready = asyncio.ensure_future(listener.connected.wait())
+        await asyncio.wait({done, ready}, return_when=asyncio.FIRST_COMPLETED)
+        done.cancel()
+        ready.cancel()
+        return listener if listener.connected.is_set() else None
 
     def summary(self) -> dict[str, Any]:
         """Counts by persona kind and hangup cause, for `mbs sim` and tests."""

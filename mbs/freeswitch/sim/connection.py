@@ -1,0 +1,499 @@
+"""One ESL connection of the simulator: mod_event_socket's ``listener_run`` in asyncio.
+
+Inbound (the robot connected and authenticates) or outbound (a call's ``socket`` app
+dialled the robot). The core (SERVER role) parses and writes; this class applies
+FreeSWITCH's rules for each command, queues the events the subscription wants, and
+holds them while an ``api`` command (or a static-mode ``sendmsg``) runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid as uuidlib
+from typing import TYPE_CHECKING, Any
+
+from mbs.freeswitch.esl import (
+    NEED_DATA,
+    Api,
+    ApiResponse,
+    Auth,
+    AuthRequest,
+    BgApi,
+    ClientCommand,
+    Command,
+    CommandReply,
+    Connect,
+    ConnectionClosed,
+    ConnectReply,
+    DisconnectNotice,
+    EslConnection,
+    EslError,
+    Exit,
+    Headers,
+    JsonEvent,
+    Linger,
+    Log,
+    MyEvents,
+    NixEvent,
+    NoEvents,
+    NoLinger,
+    NoLog,
+    PlainEvent,
+    Role,
+    SendEvent,
+    SendMsg,
+    ServerMessage,
+    Subscribe,
+    XmlEvent,
+)
+from mbs.freeswitch.sim import api
+from mbs.freeswitch.sim.call import AppRequest, SimCall
+from mbs.freeswitch.sim.faults import ConnectionDropped, FaultyWriter
+from mbs.freeswitch.sim.fsevents import FsEvent
+from mbs.freeswitch.sim.subscription import Subscription
+
+if TYPE_CHECKING:
+    from mbs.freeswitch.sim.server import Simulator
+
+GOODBYE = "Disconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n"
+
+
+def to_message(event: FsEvent, fmt: str) -> ServerMessage:
+    """An event in the listener's format (plain, json or xml)."""
+    if fmt == "json":
+        return JsonEvent(Headers(event.headers), event.body or "")
+    if fmt == "xml":
+        return XmlEvent(xmlize(event))
+    return PlainEvent(Headers(event.headers), event.body or "")
+
+
+def xmlize(event: FsEvent) -> str:
+    """``switch_event_xmlize``: <event><headers><Name>value</Name>…</headers>[<body>]</event>."""
+    from xml.sax.saxutils import escape
+
+    lines = ["<event>", "  <headers>"]
+    for name, value in event.headers:
+        lines.append(f"    <{name}>{escape(value)}</{name}>")
+    lines.append("  </headers>")
+    if event.body:
+        lines.append(f"  <body>{escape(event.body)}</body>")
+    lines.append("</event>")
+    return "\n".join(lines)
+
+
+class Listener:
+    """One ESL connection: protocol state, subscription, event queue."""
+
+    def __init__(
+        self,
+        sim: Simulator,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        *,
+        session: SimCall | None = None,
+        async_mode: bool = True,
+        full: bool = True,
+    ) -> None:
+        self.sim = sim
+        self.session = session  # outbound mode: the call whose `socket` app dialled us
+        self.outbound = session is not None
+        self.async_mode = async_mode
+        self.full = full
+        self.connected = asyncio.Event()  # outbound: `connect` answered
+        self.finished = asyncio.Event()
+        self.reader = reader
+        self.out = FaultyWriter(writer, sim.faults)
+        self.conn = EslConnection(Role.SERVER)
+        self.sub = Subscription()
+        if session is not None:
+            self.sub.session_uuid = session.uuid
+        self.authed = self.outbound
+        self.running = True
+        self.linger: int | None = None  # seconds, -1 forever, None = no linger
+        self.queue: asyncio.Queue[FsEvent | None] = asyncio.Queue()  # None: our call hung up
+        self._hangup_event: FsEvent | None = None
+        self.idle = asyncio.Event()  # cleared while an `api` command runs
+        self.idle.set()
+        self.closed = asyncio.Event()
+        self._session_down = False
+        self._last_request: AppRequest | None = None
+
+    # ------------------------------------------------------------------ output
+
+    async def send(self, message: ServerMessage) -> None:
+        await self.out.write(self.conn.send(message))
+
+    async def reply(self, text: str, headers: Headers | None = None) -> None:
+        await self.send(CommandReply(text, headers or Headers()))
+
+    def offer(self, event: FsEvent) -> None:
+        if not (self.running and self.authed):
+            return
+        if self.sub.wants(event):
+            self.queue.put_nowait(event)
+        if (
+            self.sub.session_uuid is not None
+            and event.name == "CHANNEL_HANGUP"
+            and event.get("Unique-ID") == self.sub.session_uuid
+        ):  # read_packet: the controlled channel is down (whether or not we listen)
+            self._hangup_event = event
+            self.queue.put_nowait(None)
+
+    async def pump(self) -> None:
+        """Write queued events whenever no `api` command holds the connection."""
+        while True:
+            event = await self.queue.get()
+            if event is not None and self.sim.faults.event_delay_s:
+                await asyncio.sleep(self.sim.faults.event_delay_s)
+            await self.idle.wait()
+            if not self.running:
+                return
+            if event is None:
+                assert self._hangup_event is not None
+                await self._session_hangup(self._hangup_event)
+            else:
+                await self.send(to_message(event, self.sub.format))
+
+    async def _session_hangup(self, event: FsEvent) -> None:
+        if self._session_down:
+            return
+        self._session_down = True
+        if self.linger is None:
+            self.running = False
+            self.closed.set()
+            return
+        notice = Headers(
+            [
+                ("Controlled-Session-UUID", self.sub.session_uuid or ""),
+                ("Content-Disposition", "linger"),
+                ("Channel-Name", event.get("Channel-Name") or ""),
+                ("Linger-Time", str(self.linger)),
+            ]
+        )
+        await self.send(DisconnectNotice(notice))
+        if self.linger >= 0:
+            asyncio.get_running_loop().call_later(
+                self.sim.clock.wall(self.linger), self._linger_over
+            )
+
+    def _linger_over(self) -> None:
+        self.running = False
+        self.closed.set()
+
+    # ------------------------------------------------------------------ input
+
+    async def serve(self) -> None:
+        pump = asyncio.ensure_future(self.pump())
+        reading = asyncio.ensure_future(self._read_loop())
+        closer: asyncio.Task[Any] = asyncio.ensure_future(self.closed.wait())
+        try:
+            if not self.outbound:
+                await self.send(AuthRequest())
+            await asyncio.wait({reading, pump, closer}, return_when=asyncio.FIRST_COMPLETED)
+            for task in (reading, pump):
+                if task.done() and not task.cancelled() and task.exception() is not None:
+                    exc = task.exception()
+                    if not isinstance(exc, ConnectionDropped | ConnectionError | EslError):
+                        raise exc  # type: ignore[misc]
+        except (ConnectionDropped, ConnectionError):
+            pass
+        finally:
+            for task in (pump, reading, closer):
+                task.cancel()
+            await self._goodbye()
+            self.finished.set()
+
+    async def _goodbye(self) -> None:
+        self.running = False
+        with contextlib.suppress(ConnectionDropped, ConnectionError, EslError, RuntimeError):
+            if not self.out.writer.is_closing() and not self.conn.we_closed:
+                headers = Headers()
+                if self.sub.session_uuid and (self._session_down or self.outbound):
+                    headers = Headers(
+                        [
+                            ("Controlled-Session-UUID", self.sub.session_uuid),
+                            ("Content-Disposition", "disconnect"),
+                        ]
+                    )
+                await self.send(DisconnectNotice(headers, GOODBYE))
+        with contextlib.suppress(Exception):
+            self.out.writer.close()
+            await self.out.writer.wait_closed()
+
+    async def _read_loop(self) -> None:
+        first = True
+        while self.running:
+            if first:
+                try:
+                    data = await asyncio.wait_for(
+                        self.reader.read(65536), self.sim.clock.wall(self.sim.auth_timeout_s)
+                    )
+                except TimeoutError:
+                    return
+            else:
+                data = await self.reader.read(65536)
+            self.conn.receive_data(data)
+            while self.running:
+                message = self.conn.next_event()
+                if message is NEED_DATA:
+                    break
+                if isinstance(message, ConnectionClosed):
+                    return
+                assert isinstance(message, ClientCommand)
+                first = False
+                await self._dispatch(message)
+            if not data:
+                return
+
+    async def _dispatch(self, cmd: ClientCommand) -> None:
+        if isinstance(cmd, Exit):
+            await self.reply("+OK bye")
+            self.running = False
+            return
+        if isinstance(cmd, Connect) and self.session is not None:
+            pairs = self.session.channel.connect_reply(self.async_mode, self.full)
+            await self.send(ConnectReply(Headers(pairs)))
+            self.connected.set()
+            return
+        if self.outbound and not self.full and _needs_full(cmd):
+            await self.reply("-ERR command not found")
+            return
+        if not self.authed:
+            if isinstance(cmd, Auth):
+                if cmd.password == self.sim.password:
+                    self.authed = True
+                    await self.reply("+OK accepted")
+                else:
+                    await self.reply("-ERR invalid")
+                    self.running = False
+                return
+            await self.reply("-ERR command not found")
+            return
+        if isinstance(cmd, Api | BgApi) and not cmd.command.strip():
+            await self.reply("-ERR command not found")
+            return
+        if isinstance(cmd, Api):
+            self.idle.clear()
+            try:
+                body = await api.run(self.sim, cmd.command)
+            finally:
+                self.idle.set()
+            await self.send(ApiResponse(body))
+            return
+        if isinstance(cmd, BgApi):
+            await self._bgapi(cmd.command, cmd.job_uuid)
+            return
+        if isinstance(cmd, SendMsg):
+            await self._sendmsg_reply(cmd.uuid, cmd.headers, cmd.body)
+            return
+        if isinstance(cmd, SendEvent):
+            await self.reply(self._sendevent(cmd.name, cmd.headers, cmd.body))
+            return
+        line, headers, body = _as_line(cmd)
+        await self._command(line, headers, body)
+
+    async def _command(self, line: str, headers: Headers, body: str) -> None:
+        word, _, rest = line.partition(" ")
+        low = word.lower()
+        sub = self.sub
+        if low == "bgapi" and rest:
+            await self._bgapi(rest, headers.get("Job-UUID", ""))
+        elif low == "sendmsg":
+            await self._sendmsg_reply(rest.strip(), headers, body)
+        elif low == "sendevent":
+            await self.reply(self._sendevent(rest.strip(), headers, body))
+        elif low == "event":
+            await self.reply(sub.event(rest.split()))
+        elif low == "nixevent":
+            await self.reply(sub.nixevent(rest.split()))
+        elif low == "noevents":
+            while not self.queue.empty():
+                self.queue.get_nowait()
+            await self.reply(sub.noevents())
+        elif low == "filter":
+            await self.reply(sub.filter(rest))
+        elif low == "myevents" and (rest.strip() or self.session is not None):
+            await self.reply(self._myevents(line))
+        elif low == "divert_events":
+            await self.reply(self._divert(rest.strip()))
+        elif low == "getvar" and self.session is not None:
+            name = rest.strip()
+            await self.reply(self.session.channel.variables.get(name, "") if name else "")
+        elif low == "resume" and self.session is not None:
+            self.session.set_var("socket_resume", "true")
+            await self.reply("+OK")
+        elif low == "linger":
+            if sub.session_uuid is None:
+                await self.reply("-ERR not controlling a session")
+            else:
+                secs = int(rest) if rest.strip().isdigit() else -1
+                self.linger = secs
+                await self.reply(
+                    f"+OK will linger {secs} seconds" if secs >= 0 else "+OK will linger"
+                )
+        elif low == "nolinger":
+            if sub.session_uuid is None:
+                await self.reply("-ERR not controlling a session")
+            else:
+                self.linger = None
+                await self.reply("+OK will not linger")
+        elif low == "log":
+            level = rest.split()[0] if rest.split() else "debug"
+            number = _log_level(level)
+            await self.reply(
+                f"+OK log level {level} [{number}]" if number >= 0 else "-ERR invalid log level"
+            )
+        elif low == "nolog":
+            await self.reply("-ERR not loging")
+        else:
+            await self.reply("-ERR command not found")
+
+    def _myevents(self, line: str) -> str:
+        if self.sub.myevents:
+            return "-ERR aready enabled."
+        if self.session is not None:  # outbound: our own call, whatever the argument
+            self.sub.subscribe_myevents(self.session.uuid, line)
+            return "+OK Events Enabled"
+        words = line.split()
+        uuid = words[1]
+        fmt = words[2] if len(words) > 2 else None
+        found = uuid in self.sim.calls and self.sim.calls[uuid].up
+        if not found and fmt:
+            return "-ERR invalid uuid"
+        self.sub.subscribe_myevents(uuid if found else None, line)
+        return "+OK Events Enabled"
+
+    async def _bgapi(self, command: str, job_uuid: str) -> None:
+        job = job_uuid or str(uuidlib.uuid4())
+        await self.reply(f"+OK Job-UUID: {job}", Headers([("Job-UUID", job)]))
+        self.sim.start_job(job, command)
+
+    def _divert(self, onoff: str) -> str:
+        if self.session is None:
+            return "-ERR not controlling a session."
+        if not onoff:
+            return "-ERR missing value."
+        self.session.divert_events = onoff.lower() == "on"
+        return "+OK events diverted" if self.session.divert_events else "+OK events not diverted"
+
+    async def _sendmsg_reply(self, uuid: str, headers: Headers, body: str) -> None:
+        """Outbound static mode runs the app before answering, holding events meanwhile."""
+        own = self.session is not None and uuid in ("", self.session.uuid)
+        asynchronous = self.async_mode or (headers.get("async") or "").lower() in (
+            "true",
+            "1",
+            "yes",
+        )
+        if own and not asynchronous:
+            self.idle.clear()
+            try:
+                request = self._sendmsg_request(uuid, headers, body)
+                if request is not None:
+                    await request.finished.wait()
+            finally:
+                self.idle.set()
+            await self.reply("+OK")
+            return
+        await self.reply(self._sendmsg(uuid, headers, body))
+
+    def _sendmsg_request(self, uuid: str, headers: Headers, body: str) -> AppRequest | None:
+        self._sendmsg(uuid, headers, body)
+        return self._last_request
+
+    def _sendmsg(self, uuid: str, headers: Headers, body: str) -> str:
+        self._last_request = None
+        uuid = uuid or headers.get("session-id", "")
+        if not uuid and self.session is not None:
+            uuid = self.session.uuid
+        call = self.sim.live_call(uuid) if uuid else None
+        if call is None:
+            return f"-ERR invalid session id [{uuid}]"
+        command = (headers.get("call-command") or "").lower()
+        if command == "execute":
+            app = headers.get("execute-app-name") or ""
+            arg = headers.get("execute-app-arg")
+            if arg is None and body and (headers.get("content-type") or "").lower() == "text/plain":
+                arg = body
+            loops = headers.get("loops") or "1"
+            self._last_request = request = AppRequest(
+                app,
+                arg or "",
+                app_uuid=headers.get("Event-UUID") or str(uuidlib.uuid4()),
+                event_lock=(headers.get("event-lock") or "").lower() in ("true", "1", "yes"),
+                loops=int(loops) if loops.isdigit() else 1,
+            )
+            call.execute(request)
+        elif command == "hangup":
+            call.request_hangup(headers.get("hangup-cause") or "NORMAL_CLEARING")
+        return "+OK"
+
+    def _sendevent(self, name: str, headers: Headers, body: str) -> str:
+        event_uuid = str(uuidlib.uuid4())
+        canonical = (name or "CUSTOM").split()[0].upper()
+        subclass = headers.get("Event-Subclass") if canonical == "CUSTOM" else None
+        pairs = [
+            ("Command", f"sendevent {name}".strip()),
+            *headers.pairs,
+            ("Event-UUID", event_uuid),
+        ]
+        pairs += self.sim.events.base(canonical, subclass)
+        self.sim.publish(FsEvent(tuple(pairs), body or None))
+        return f"+OK {event_uuid}"
+
+
+_FULL_ONLY = frozenset(
+    {
+        "api",
+        "bgapi",
+        "event",
+        "nixevent",
+        "noevents",
+        "linger",
+        "nolinger",
+        "log",
+        "nolog",
+        "sendevent",
+    }
+)
+
+
+def _needs_full(cmd: ClientCommand) -> bool:
+    """Commands an outbound socket without ``full`` answers ``-ERR command not found``."""
+    if isinstance(
+        cmd,
+        Api | BgApi | SendEvent | Subscribe | NixEvent | NoEvents | Linger | NoLinger | Log | NoLog,
+    ):
+        return True
+    return isinstance(cmd, Command) and cmd.line.split(" ", 1)[0].lower() in _FULL_ONLY
+
+
+def _as_line(cmd: ClientCommand) -> tuple[str, Headers, str]:
+    """Back to a command line: the sim applies FreeSWITCH's own parsing to it."""
+    from mbs.freeswitch.esl.writers import write_client_command
+
+    if isinstance(cmd, Command):
+        return cmd.line, cmd.headers, cmd.body
+    if isinstance(cmd, MyEvents):
+        return " ".join(w for w in ("myevents", cmd.uuid, cmd.format) if w), Headers(), ""
+    raw = write_client_command(cmd).decode("utf-8", "surrogateescape")
+    return raw.split("\n", 1)[0], Headers(), ""
+
+
+_LOG_LEVELS = {
+    "console": 0,
+    "alert": 1,
+    "crit": 2,
+    "err": 3,
+    "error": 3,
+    "warning": 4,
+    "notice": 5,
+    "info": 6,
+    "debug": 7,
+}
+
+
+def _log_level(word: str) -> int:
+    if word.isdigit() and 0 <= int(word) <= 7:
+        return int(word)
+    return _LOG_LEVELS.get(word.lower(), -1)

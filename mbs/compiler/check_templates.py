@@ -89,14 +89,16 @@ def _references(text: str) -> tuple[list[tuple[str, str]], set[str]] | str:
         return pairs, names
     try:
         tree = _env.parse(text)
-    except jinja2.TemplateSyntaxError as exc:
+        pairs = [
+            (node.node.name, node.attr)
+            for node in tree.find_all(nodes.Getattr)
+            if isinstance(node.node, nodes.Name)
+        ]
+        return pairs, set(meta.find_undeclared_variables(tree))  # also checks filter names
+    except jinja2.TemplateSyntaxError as exc:  # TemplateAssertionError included
         return exc.message or "invalid template"
-    pairs = [
-        (node.node.name, node.attr)
-        for node in tree.find_all(nodes.Getattr)
-        if isinstance(node.node, nodes.Name)
-    ]
-    return pairs, set(meta.find_undeclared_variables(tree))
+    except RecursionError:
+        return "expression nested too deeply"
 
 
 def check_template(ctx: Context, s: ast.Str, known: set[str], fields: tuple[str, ...]) -> None:

@@ -1,6 +1,6 @@
 """The JSON Schema of a compiled program (``docs/program.schema.json``)::
 
-    python -m mbs.compiler.schema > docs/program.schema.json
+python -m mbs.compiler.schema > docs/program.schema.json
 """
 
 from __future__ import annotations

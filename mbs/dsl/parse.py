@@ -147,7 +147,7 @@ class _Builder(Transformer[Token, Any]):
             esc = m.group(1)
             if esc in _ESCAPES:
                 return _ESCAPES[esc]
-            if esc[0] == "u" and len(esc) == 5:
+            if esc[0] == "u" and len(esc) == 5 and not 0xD800 <= int(esc[1:], 16) <= 0xDFFF:
                 return chr(int(esc[1:], 16))
             col = span.col + 1 + m.start()
             self.problems.append(

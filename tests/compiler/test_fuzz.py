@@ -27,6 +27,9 @@ SEEDS = [
     'step a {\n    freestyle max 2 { context "c" goal "g" }\n    capture x from ["a", "b"]\n'
     '    set y = "{{ x }}"\n    on oui -> b\n    on dtmf "1" -> end QUALIFIED\n    otherwise -> b\n}\n'
     'step b {\n    say "Fin \\u00e9 {{ y }}"\n    transfer "+33100"\n}\n',
+    'scenario t "T" {\n    record no\n    fields budget\n}\n'
+    'step a {\n    say "{% if contact.budget %}{{ contact.budget|upper }}{% else %}rien{% endif %}"\n'
+    "    set z = \"{{ agent.name ~ ' ' ~ (contact.first_name or 'x') }}\"\n    end QUALIFIED\n}\n",
 ]
 TOKEN = re.compile(r'"(?:\\.|[^"\\\n])*"|[A-Za-z_][A-Za-z0-9_]*|\d+(?:\.\d+)?[a-z]*|\S')
 
@@ -98,8 +101,26 @@ def test_mutations_only_produce_diagnostics_long_run(data: bytes) -> None:
         b'scenario s "T" {' + b"step a { " * 5000,
         b"\xef\xbb\xbf" + b"step a { end QUALIFIED }",
         ("é" * 10000).encode(),
+        b'scenario s "T" {\n    record no\n}\nstep a { say "x\\ud800y" end QUALIFIED }\n',
+        b'scenario s "T" {\n    record no\n}\nstep a { say "{{ '
+        + b"(" * 3000
+        + b"1"
+        + b")" * 3000
+        + b' }}" end QUALIFIED }\n',
+        b'scenario s "T" {\n    record no\n}\nstep a { say "{{ 1|nofilter }}" end QUALIFIED }\n',
     ],
-    ids=["empty", "binary", "unterminated", "braces", "deep", "bom", "accents"],
+    ids=[
+        "empty",
+        "binary",
+        "unterminated",
+        "braces",
+        "deep",
+        "bom",
+        "accents",
+        "surrogate",
+        "deep-template",
+        "unknown-filter",
+    ],
 )
 def test_hostile_inputs(data: bytes) -> None:
     _check(data)

@@ -213,3 +213,48 @@ def test_header_settings_reach_the_program() -> None:
     assert p.entry == p.steps["b"]
     say = step_code(p, "a")[1]
     assert isinstance(say, Say) and say.barge_in is False
+
+
+def test_always_retry_is_instantiated_in_every_listening_step() -> None:
+    p = program_of(
+        HEAD + 'always {\n    on silence -> retry 1 "Allô ?" then bye\n}\n'
+        'step a {\n    ask "Un ?"\n    on oui -> b\n    on non -> bye\n}\n'
+        'step b {\n    ask "Deux ?"\n    on oui -> bye\n    otherwise -> bye\n}\n'
+        "step bye { end NOT_INTERESTED }\n"
+    )
+    for step in ("a", "b"):
+        dispatch = step_code(p, step)[3]
+        assert isinstance(dispatch, Dispatch) and dispatch.silence is not None
+        count = p.code[dispatch.silence]
+        assert isinstance(count, Count) and count.counter == f"{step}/silence"
+        assert p.steps[step] < dispatch.silence < p.steps[step] + len(step_code(p, step))
+    assert p.always is not None and p.always.silence == p.steps["bye"]
+
+
+def test_personalities_inherit_objective_and_amd_are_carried() -> None:
+    p = program_of(
+        'scenario s "T" {\n    record no\n    personality julie\n    objective vente\n}\n'
+        'personality base { tone "posé" style "vouvoiement" }\n'
+        'personality julie extends base { tone "chaleureux" }\n'
+        'objective vente {\n    guidance "Vendre."\n    reach QUALIFIED\n}\n'
+        'amd { machine "laissez un message" human "allô" }\n'
+        "step a { end QUALIFIED }\n"
+    )
+    julie = p.personality()
+    assert julie is not None
+    assert (julie.tone, julie.style) == ("chaleureux", "vouvoiement")
+    assert p.objective is not None and p.objective.results == (Result.QUALIFIED,)
+    assert "laissez un message" in p.amd.machine and "allô" in p.amd.human
+
+
+def test_objective_result_never_reached_is_a_warning() -> None:
+    result = compile_source(
+        'scenario s "T" {\n    record no\n    objective vente\n}\n'
+        'objective vente {\n    guidance "Vendre."\n    reach QUALIFIED TRANSFERRED\n}\n'
+        'step a { transfer "+331" }\n',
+        "t.mbs",
+    )
+    assert result.ok
+    assert [(d.code, d.message) for d in result.warnings] == [
+        ("W005", "objective `vente` expects QUALIFIED, but no path ends with it")
+    ]

@@ -12,7 +12,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_committed_schema_is_up_to_date() -> None:
     committed = (ROOT / "docs" / "program.schema.json").read_text(encoding="utf-8")
-    assert committed == program_schema(), "run: python -m mbs.compiler.schema > docs/program.schema.json"
+    assert committed == program_schema(), (
+        "run: python -m mbs.compiler.schema > docs/program.schema.json"
+    )
 
 
 def test_schema_names_every_instruction() -> None:
@@ -23,8 +25,20 @@ def test_schema_names_every_instruction() -> None:
         if "op" in d.get("properties", {})
     }
     assert ops == {
-        "enter", "say", "play", "listen", "capture", "set", "freestyle", "dispatch",
-        "count", "jump", "answer_objection", "transfer", "opt_out", "end",
+        "enter",
+        "say",
+        "play",
+        "listen",
+        "capture",
+        "set",
+        "freestyle",
+        "dispatch",
+        "count",
+        "jump",
+        "answer_objection",
+        "transfer",
+        "opt_out",
+        "end",
     }
     doc = (ROOT / "docs" / "program.md").read_text(encoding="utf-8")
     for op in ops:

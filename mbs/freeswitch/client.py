@@ -440,14 +440,24 @@ class EslClient:
                 log.exception("ESL event handler failed")
 
     async def _watch(self, session: _Session) -> None:
+        """Declare the link dead after ``liveness_timeout_s`` without a byte from it.
+
+        HEARTBEATs keep a subscribed link busy; halfway through a silence the watchdog
+        also sends a cheap ``api version``, whose reply proves the switch alive even
+        when nobody subscribed to anything.
+        """
         loop = asyncio.get_running_loop()
         timeout = self.config.liveness_timeout_s
+        probe: asyncio.Task[ServerMessage] | None = None
         while not session.done.is_set():
             idle = loop.time() - session.last_rx
             if idle >= timeout:
                 log.warning("ESL link silent for %.1f s: treating it as dead", idle)
                 session.writer.transport.abort()
                 return
+            if idle >= timeout / 2 and session is self._session and (probe is None or probe.done()):
+                probe = asyncio.create_task(self._request(session, Api("version"), timeout))
+                probe.add_done_callback(lambda t: t.cancelled() or t.exception())
             await asyncio.sleep(min(timeout - idle, timeout / 4) + 0.001)
 
     async def _end_session(self, session: _Session, reason: str, from_reader: bool = False) -> None:

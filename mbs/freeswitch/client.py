@@ -32,6 +32,7 @@ from mbs.freeswitch.esl import (
     ClientCommand,
     CommandReply,
     ConnectionClosed,
+    ConnectReply,
     DisconnectNotice,
     EslConnection,
     EslError,
@@ -405,7 +406,7 @@ class EslClient:
                 return False
             if isinstance(message, SwitchEvent):
                 self._dispatch(message)
-            elif isinstance(message, CommandReply | ApiResponse):
+            elif isinstance(message, CommandReply | ApiResponse | ConnectReply):
                 _, future = session.pending.popleft()
                 if not future.done():
                     future.set_result(message)

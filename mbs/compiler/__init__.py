@@ -13,10 +13,23 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from mbs.compiler.api import CompilationResult, check_file, compile_file, compile_source
+    from mbs.compiler.api import (
+        CompilationResult,
+        check_file,
+        check_source,
+        compile_file,
+        compile_source,
+    )
     from mbs.compiler.diagnostics import Diagnostic
 
-__all__ = ["CompilationResult", "Diagnostic", "check_file", "compile_file", "compile_source"]
+__all__ = [
+    "CompilationResult",
+    "Diagnostic",
+    "check_file",
+    "check_source",
+    "compile_file",
+    "compile_source",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -2,8 +2,8 @@
 
 ``compile_file`` and ``compile_source`` return a :class:`CompilationResult`: the
 program (None when there are errors), every diagnostic, and the modules loaded.
-``check_file`` runs the checks without lowering (for ``mbs lint``), and accepts
-modules without a scenario.
+``check_file`` and ``check_source`` run the checks without lowering (for ``mbs lint``
+and editors), and accept modules without a scenario.
 """
 
 from __future__ import annotations
@@ -120,6 +120,16 @@ def check_file(path: str | Path) -> CompilationResult:
         return _run(load_path(p), False, True)
     except RecursionError:
         return _too_deep(str(p))
+
+
+def check_source(
+    text: str | bytes, filename: str = "<string>", path: Path | None = None
+) -> CompilationResult:
+    """Check ``text`` (a scenario or a module, e.g. an editor buffer) without lowering."""
+    try:
+        return _run(load_source(text, filename, path), False, True)
+    except RecursionError:
+        return _too_deep(filename)
 
 
 def _too_deep(file: str) -> CompilationResult:

@@ -258,3 +258,13 @@ def test_objective_result_never_reached_is_a_warning() -> None:
     assert [(d.code, d.message) for d in result.warnings] == [
         ("W005", "objective `vente` expects QUALIFIED, but no path ends with it")
     ]
+
+
+def test_check_source_accepts_a_module_and_never_lowers() -> None:
+    from mbs.compiler import check_source
+
+    module = check_source('intent oui { "oui" }\npersonality p extends p { tone "x" }\n', "m.mbs")
+    assert module.program is None
+    assert [d.code for d in module.diagnostics] == ["E022"]
+    scenario = check_source(HEAD + "step a { end QUALIFIED }\n", "s.mbs")
+    assert scenario.program is None and not scenario.diagnostics

@@ -33,10 +33,11 @@ STOP_WORDS: frozenset[str] = frozenset(
 )
 
 # Markers of a negative sentence. "ne" is often dropped in speech ("j'ai pas le
-# temps"), so the particle alone is enough but not required. "plus" is a negation only
-# next to "ne" ("je n'en veux plus"); alone it usually means "more".
+# temps"), so the particle alone is enough but not required. "Je refuse de" says "je ne
+# veux pas" without a negation word. "plus" is a negation only next to "ne" ("je n'en
+# veux plus"); alone it usually means "more".
 NEGATIONS: frozenset[str] = frozenset(
-    {"ne", "pas", "jamais", "rien", "aucun", "aucune", "non", "ni"}
+    {"ne", "pas", "jamais", "rien", "aucun", "aucune", "non", "ni", "refuse", "refuser", "refusez"}
 )
 
 # Spoken and speech-to-text spellings, rewritten before elisions are expanded. Keys are
@@ -68,6 +69,8 @@ SPEECH_VARIANTS: tuple[tuple[str, str], ...] = (
     (r"bcp", "beaucoup"),
     (r"svp|stp|s'il vous plait|s'il te plait", ""),  # politeness, no meaning here
     (r"si jamais", "si"),  # "if ever", not a negation
+    (r"(?<!oui )ou (?:pas|non|quoi)(?=\W*$)", ""),  # tag questions: "c'est gratuit ou pas ?"
+    (r"hors de question", "pas question"),
     (r"rendez-vous|rendez vous|rdv", "rendezvous"),
     (r"e-mail|e mail|email|courriel|mail", "mail"),
     (r"aujourd'hui|aujourd hui|aujourdhui", "aujourdhui"),
@@ -119,6 +122,7 @@ _SYNONYM_GROUPS: dict[str, tuple[str, ...]] = {
     "documentation": (
         "doc",
         "docs",
+        "courrier",
         "brochure",
         "brochures",
         "plaquette",

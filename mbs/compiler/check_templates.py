@@ -101,7 +101,9 @@ def _references(text: str) -> tuple[list[tuple[str, str]], set[str]] | str:
         return "expression nested too deeply"
 
 
-def check_template(ctx: Context, s: ast.Str, known: set[str], fields: tuple[str, ...]) -> None:
+def check_template(
+    ctx: Context, s: ast.Str, known: set[str], fields: tuple[str, ...], has_agent: bool = True
+) -> None:
     if "{" not in s.value:
         return
     refs = _references(s.value)
@@ -128,6 +130,13 @@ def check_template(ctx: Context, s: ast.Str, known: set[str], fields: tuple[str,
                 var=path,
                 help=f"available: {helpful}{extra}",
             )
+        elif base_name == "agent" and not has_agent:
+            ctx.report(
+                "UnknownVariable",
+                _subspan(s, f"agent.{attr}"),
+                var=f"agent.{attr}",
+                help='the header declares no agent: add `agent "Julie" from "Company"`',
+            )
     for name in sorted(free):
         if name in ("contact", "agent") or name in known:
             continue
@@ -143,9 +152,13 @@ def check_template(ctx: Context, s: ast.Str, known: set[str], fields: tuple[str,
 def check_templates(ctx: Context) -> None:
     known = variables(ctx)
     fields = ctx.settings.fields if ctx.settings is not None else ()
+    # Only a scenario fixes the agent; a module's texts may use agent.* freely.
+    has_agent = ctx.scope.scenario is None or (
+        ctx.settings is not None and ctx.settings.agent is not None
+    )
     user_files = {m.file for m in ctx.scope.modules if not m.stdlib}
     for s, spoken in spoken_texts(ctx):
-        check_template(ctx, s, known, fields)
+        check_template(ctx, s, known, fields, has_agent)
         if spoken and s.span.file in user_files and len(s.value.split()) > MAX_WORDS:
             ctx.report("LineTooLong", s.span, words=len(s.value.split()))
     _check_recording(ctx)

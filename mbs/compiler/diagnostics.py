@@ -327,8 +327,9 @@ DESCRIPTORS: tuple[DiagnosticDescriptor, ...] = (
         "template variable `{var}` is not defined",
         "{help}",
         "Texts are jinja2 templates over contact fields (first_name, last_name, phone, "
-        "email, company, tags, plus the header's `fields`), agent.name, agent.company "
-        "and the variables the scenario captures or sets.",
+        "email, company, tags, plus the header's `fields`), agent.name and agent.company "
+        "(when the header declares an `agent`) and the variables the scenario captures "
+        "or sets.",
         _HEAD + 'step a {\n    say "Bonjour {{ contact.prenom }}"\n    end NOT_INTERESTED\n}\n',
         5,
         21,

@@ -143,6 +143,24 @@ class EslTelephony:
         await self.client.connect()
         await self.client.subscribe(*EVENTS)
         self.client.add_reconnect_hook(self._reconcile)
+        await self._check_modules()
+
+    async def _check_modules(self) -> None:
+        """Running `amd` where mod_amd is not loaded hangs every call up (Invalid
+        Application): ask the switch first (``module_exists``) and do without."""
+        cfg = self.config
+        if cfg.amd and await self._module_missing("mod_amd"):
+            log.warning("mod_amd is not loaded on the switch: the switch-side AMD is off")
+            cfg.amd = False
+        engine = cfg.asr_app_arg.split(" ", 1)[0]
+        if engine and await self._module_missing(f"mod_{engine}"):
+            log.warning(
+                "mod_%s is not loaded on the switch: detect_speech will hear nothing", engine
+            )
+
+    async def _module_missing(self, module: str) -> bool:
+        """True only when the switch says so (a switch without ``module_exists`` passes)."""
+        return (await self.client.api(f"module_exists {module}")).strip() == "false"
 
     async def stop(self) -> None:
         for call in list(self.calls.values()):

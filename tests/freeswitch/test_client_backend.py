@@ -12,6 +12,15 @@ import pytest
 
 from mbs.freeswitch.backend import EslBackendConfig, EslTelephony, status_for_cause
 from mbs.freeswitch.client import ClientConfig
+from mbs.freeswitch.esl import (
+    NEED_DATA,
+    Api,
+    ApiResponse,
+    AuthRequest,
+    CommandReply,
+    EslConnection,
+    Role,
+)
 from mbs.freeswitch.esl_call import EslCall, PlaybackFailed
 from mbs.freeswitch.sim.faults import Faults
 from mbs.freeswitch.sim.personas import Persona, PersonaKind, Turn
@@ -305,3 +314,33 @@ def test_config_from_mapping() -> None:
     assert (cfg.client.host, cfg.client.port, cfg.gateway) == ("10.0.0.2", 8022, "ovh")
     with pytest.raises(ValueError, match="nope"):
         EslBackendConfig.from_mapping({"nope": 1})
+
+
+async def test_amd_is_turned_off_when_mod_amd_is_missing() -> None:
+    """Running `amd` without mod_amd would hang every call up: start() asks first."""
+    asked: list[str] = []
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        conn = EslConnection(Role.SERVER)
+        writer.write(conn.send(AuthRequest()))
+        while data := await reader.read(4096):
+            conn.receive_data(data)
+            while (cmd := conn.next_event()) is not NEED_DATA:
+                if isinstance(cmd, Api):
+                    asked.append(cmd.command)
+                    exists = "false" if cmd.command.endswith("mod_amd") else "true"
+                    writer.write(conn.send(ApiResponse(exists)))
+                else:
+                    writer.write(conn.send(CommandReply("+OK")))
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    tel = EslTelephony(EslBackendConfig(client=ClientConfig(port=port)))
+    try:
+        await tel.start()
+        assert asked == ["module_exists mod_amd", "module_exists mod_vosk"]
+        assert tel.config.amd is False and tel.config.asr_app_arg == "vosk default default"
+    finally:
+        await tel.stop()
+        server.close()
+        await server.wait_closed()

@@ -429,3 +429,98 @@ def test_persona_mix_parsing_errors():
     for bad in ("robot=1", "human=x", "human=0", "busy=-1"):
         with pytest.raises(ValueError):
             parse_mix(bad)
+
+
+@pytest.fixture
+def utc(monkeypatch: pytest.MonkeyPatch):
+    import time
+
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.parametrize(
+    ("name", "seq", "arg", "result"),
+    [
+        (
+            "bgjob",
+            1001,
+            "{origination_uuid=a1b2c3d4-0000-4000-8000-000000000001,ignore_early_media=true,"
+            "originate_timeout=30}sofia/gateway/gw1/15551230000 &park()",
+            "+OK a1b2c3d4-0000-4000-8000-000000000001\n",
+        ),
+        ("bgjob_fail", 1002, "...", "-ERR USER_BUSY\n"),
+    ],
+)
+def test_background_job_is_byte_exact(utc: None, name: str, seq: int, arg: str, result: str):
+    """Same switch identity, clock and sequence as the example: the very same bytes."""
+    import itertools
+
+    from mbs.freeswitch.esl import EslConnection, Headers, Role
+    from mbs.freeswitch.sim.fsevents import EventFactory, SwitchIdentity
+
+    factory = EventFactory(
+        SwitchIdentity("7f3c2a10-1111-4a6e-9d2f-0c9c1e7a0001", "fs1", "fs1", "127.0.0.1", "::1"),
+        now_us=lambda: 1767268800123456,
+    )
+    factory._seq = itertools.count(seq)
+    event = factory.background_job("5d2f8b9e-2222-4c1a-8e7b-3f4d5c6b7a01", "originate", arg, result)
+    wire = EslConnection(Role.SERVER).send(PlainEvent(Headers(event.headers), event.body or ""))
+    assert wire == examples()[name]
+
+
+async def test_xml_events_parse_and_encode_values():
+    import xml.dom.minidom
+
+    async with Simulator(time_scale=100, personas="busy=1") as sim:
+        c = await authed(sim)
+        await c.send(Subscribe(("BACKGROUND_JOB",), "xml"))
+        await c.next()
+        await c.send(
+            BgApi(ORIGINATE % ("3b2c3d4e-0000-4000-8000-000000000005", "0600000000"), "j-x")
+        )
+        await c.next()
+        msg = await c.next()
+        from mbs.freeswitch.esl import XmlEvent
+
+        assert isinstance(msg, XmlEvent)
+        doc = xml.dom.minidom.parseString(msg.body)
+        headers = doc.getElementsByTagName("headers")[0]
+        first = headers.firstChild.nextSibling  # type: ignore[union-attr]
+        assert first.tagName == "Event-Name"  # type: ignore[union-attr]
+        assert doc.getElementsByTagName("Job-Command-Arg")[0].firstChild.data.startswith(
+            "%7Borigination_uuid%3D"
+        )  # type: ignore[union-attr]
+        assert doc.getElementsByTagName("body")[0].firstChild.data == "-ERR USER_BUSY\n"  # type: ignore[union-attr]
+        assert doc.getElementsByTagName("Content-Length")[0].firstChild.data == "15"  # type: ignore[union-attr]
+        await c.close()
+
+
+async def test_dtmf_matches_example_order(utc: None):
+    from mbs.freeswitch.sim import Persona, Turn
+
+    persona = Persona(PersonaKind.DTMF, rings=1, turns=(Turn(digits="5", barge_in_s=0.2),))
+    async with Simulator(time_scale=50, pinned={"15551230000": persona}) as sim:
+        c = await authed(sim)
+        await c.send(Subscribe(("DTMF", "CHANNEL_PARK"), "plain"))
+        await c.next()
+        uuid = "a1b2c3d4-0000-4000-8000-000000000001"
+        await c.send(BgApi(ORIGINATE % (uuid, "15551230000"), "j-d"))
+        await c.next()
+        await c.until(is_event("CHANNEL_PARK"))
+        await c.send_raw(
+            f"sendmsg {uuid}\ncall-command: execute\nexecute-app-name: playback\nexecute-app-arg: /p/menu.wav\n\n".encode()
+        )
+        await c.until(lambda m: isinstance(m, CommandReply))
+        await c.until(is_event("DTMF"))
+        mine = header_names(frame_of(bytes(c.raw), "DTMF"))
+        theirs = header_names(examples()["dtmf"])
+        head = theirs.index("Caller-Direction") + 1
+        assert mine[:head] == theirs[:head]  # base block and channel block, name for name
+        assert mine[-3:] == ["DTMF-Digit", "DTMF-Duration", "DTMF-Source"]
+        assert _subsequence(theirs, mine)
+        assert not any(n.startswith("variable_") for n in mine)
+        await c.close()

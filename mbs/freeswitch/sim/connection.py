@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import uuid as uuidlib
 from typing import TYPE_CHECKING, Any
+from xml.sax.saxutils import escape
 
 from mbs.freeswitch.esl import (
     NEED_DATA,
@@ -46,6 +47,7 @@ from mbs.freeswitch.esl import (
     ServerMessage,
     Subscribe,
     XmlEvent,
+    url_encode,
 )
 from mbs.freeswitch.sim import api
 from mbs.freeswitch.sim.call import AppRequest, SimCall
@@ -69,17 +71,17 @@ def to_message(event: FsEvent, fmt: str) -> ServerMessage:
 
 
 def xmlize(event: FsEvent) -> str:
-    """``switch_event_xmlize``: <event><headers><Name>value</Name>…</headers>[<body>]</event>."""
-    from xml.sax.saxutils import escape
-
+    """``switch_event_xmlize`` + ``switch_xml_toxml``: header values URL-encoded then
+    XML-escaped, in order; a body adds ``Content-Length`` and ``body`` after ``headers``."""
     lines = ["<event>", "  <headers>"]
     for name, value in event.headers:
-        lines.append(f"    <{name}>{escape(value)}</{name}>")
+        lines.append(f"    <{name}>{escape(url_encode(value))}</{name}>")
     lines.append("  </headers>")
     if event.body:
+        lines.append(f"  <Content-Length>{len(event.body.encode())}</Content-Length>")
         lines.append(f"  <body>{escape(event.body)}</body>")
     lines.append("</event>")
-    return "\n".join(lines)
+    return "\n".join(lines) + "\n"
 
 
 class Listener:

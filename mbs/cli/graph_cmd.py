@@ -21,8 +21,11 @@ def register(app: typer.Typer) -> None:
             Path | None, typer.Option("-o", "--out", help="Output file: .svg, .png, .pdf or .dot.")
         ] = None,
     ) -> None:
-        """Draw the step graph: transitions labelled by intent, retries, silence and
-        objection edges styled apart, results on terminal steps, unreachable steps greyed."""
+        """Draw a scenario's step graph (svg, png, pdf or dot).
+
+        Transitions are labelled by intent; silence, retry and objection edges are styled
+        apart; terminal steps show their result; unreachable steps are greyed.
+        """
         from mbs.compiler.graph import FORMATS, render
 
         program = load_program(file)

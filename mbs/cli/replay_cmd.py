@@ -39,8 +39,10 @@ def register(app: typer.Typer) -> None:
         ] = None,
         fmt: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
     ) -> None:
-        """Replay recorded calls: the recorded prospect inputs and builtin answers are fed
-        back to the program; prints "identical" or the first diverging event."""
+        """Replay recorded calls and report the first divergence, or "identical".
+
+        The recorded prospect inputs and builtin answers are fed back to the program.
+        """
         if fmt not in ("text", "json"):
             abort(f"--format must be text or json, not {fmt!r}", EXIT_USAGE)
         try:

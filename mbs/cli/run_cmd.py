@@ -118,9 +118,11 @@ def register(app: typer.Typer) -> None:
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No live display.")] = False,
         fmt: Annotated[str, typer.Option("--format", help="Summary as text or json.")] = "text",
     ) -> None:
-        """Call the campaign's contacts: claims due contacts, keeps at most max_concurrent calls
-        going, respects the calling law, retries no-answer and busy, records every call and event.
-        Ctrl-C stops cleanly; running the same command again resumes."""
+        """Call a campaign's contacts, within the law, and record every call.
+
+        Claims due contacts, keeps at most max_concurrent calls going, retries no-answer and
+        busy per the retry policy. Ctrl-C stops cleanly; the same command again resumes.
+        """
         from mbs.cli.programs import load_program
         from mbs.runtime.campaign_file import CampaignFileError, load_campaign, parse_campaign
         from mbs.runtime.campaign_run import CampaignRun, enrol_contacts

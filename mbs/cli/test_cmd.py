@@ -53,8 +53,11 @@ def register(app: typer.Typer) -> None:
         ] = 0.0,
         fmt: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
     ) -> None:
-        """Run conversation tests: scripted prospect turns against expected paths, lines,
-        intents and results; then report which transitions no test took."""
+        """Run conversation tests and report transition coverage.
+
+        Scripted prospect turns are played against each scenario and checked against the
+        expected path, lines, intents and result; then the transitions no test took are listed.
+        """
         from mbs.cli.chat_cmd import make_builtins
 
         if fmt not in ("text", "json"):

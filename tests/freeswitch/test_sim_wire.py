@@ -3,6 +3,7 @@ in ESL.md and the example messages in ESL-examples.txt."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 
@@ -524,3 +525,43 @@ async def test_dtmf_matches_example_order(utc: None):
         assert _subsequence(theirs, mine)
         assert not any(n.startswith("variable_") for n in mine)
         await c.close()
+
+
+async def test_listener_that_stops_reading_is_killed_after_lost_events():
+    """mod_event_socket queues at most MAX_QUEUE_LEN events per listener and kills one
+    that loses more than MAX_MISSED in a row (here 50 and 10)."""
+    import socket
+
+    from mbs.freeswitch.esl import DisconnectNotice
+
+    async with Simulator(max_queue=50, max_missed=10) as sim:
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect(("127.0.0.1", sim.port))
+        reader, writer = await asyncio.open_connection(sock=sock)
+        slow = WireClient(reader, writer)
+        await slow.next()
+        await slow.send(Auth("ClueCon"))
+        await slow.next()
+        await slow.send_raw(b"event plain CUSTOM sim::flood\n\n")
+        await slow.next()  # from here on, the slow client reads nothing
+        fast = await authed(sim)
+        body = "x" * 4000
+        for i in range(1500):
+            await fast.send_raw(
+                f"sendevent CUSTOM\nEvent-Subclass: sim::flood\nN: {i}\nContent-Length: {len(body)}\n\n{body}".encode()
+            )
+        for _ in range(1500):
+            assert isinstance(await fast.next(), CommandReply)
+        loop = asyncio.get_running_loop()
+        end = loop.time() + 20
+        while len(sim.listeners) > 1 and loop.time() < end:
+            await asyncio.sleep(0.05)
+        assert len(sim.listeners) == 1  # the slow one is gone
+        last = None
+        while (msg := await slow.next(timeout=10)) is not None:
+            last = msg
+        assert isinstance(last, DisconnectNotice)
+        assert last.body == "killed listener because of lost events\n"
+        await fast.close()
+        await slow.close()

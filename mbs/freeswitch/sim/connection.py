@@ -53,7 +53,7 @@ from mbs.freeswitch.sim import api
 from mbs.freeswitch.sim.call import AppRequest, SimCall
 from mbs.freeswitch.sim.faults import ConnectionDropped, FaultyWriter
 from mbs.freeswitch.sim.fsevents import FsEvent
-from mbs.freeswitch.sim.subscription import Subscription
+from mbs.freeswitch.sim.subscription import Subscription, event_type
 
 if TYPE_CHECKING:
     from mbs.freeswitch.sim.server import Simulator
@@ -119,6 +119,8 @@ class Listener:
         self.idle.set()
         self.closed = asyncio.Event()
         self._session_down = False
+        self.lost = 0  # events dropped in a row because the queue was full
+        self.goodbye_text = GOODBYE
         self._last_request: AppRequest | None = None
 
     # ------------------------------------------------------------------ output
@@ -133,6 +135,14 @@ class Listener:
         if not (self.running and self.authed):
             return
         if self.sub.wants(event):
+            if self.queue.qsize() >= self.sim.max_queue:  # MAX_QUEUE_LEN: the event is lost
+                self.lost += 1
+                if self.lost > self.sim.max_missed:  # MAX_MISSED: kill_listener
+                    self.goodbye_text = "killed listener because of lost events\n"
+                    self.running = False
+                    self.closed.set()
+                return
+            self.lost = 0
             self.queue.put_nowait(event)
         if (
             self.sub.session_uuid is not None
@@ -208,7 +218,9 @@ class Listener:
 
     async def _goodbye(self) -> None:
         self.running = False
-        with contextlib.suppress(ConnectionDropped, ConnectionError, EslError, RuntimeError):
+        with contextlib.suppress(
+            ConnectionDropped, ConnectionError, EslError, RuntimeError, TimeoutError
+        ):
             if not self.out.writer.is_closing() and not self.conn.we_closed:
                 headers = Headers()
                 if self.sub.session_uuid and (self._session_down or self.outbound):
@@ -218,10 +230,11 @@ class Listener:
                             ("Content-Disposition", "disconnect"),
                         ]
                     )
-                await self.send(DisconnectNotice(headers, GOODBYE))
+                # a reader that stopped reading must not hold the goodbye forever
+                await asyncio.wait_for(self.send(DisconnectNotice(headers, self.goodbye_text)), 2.0)
         with contextlib.suppress(Exception):
             self.out.writer.close()
-            await self.out.writer.wait_closed()
+            await asyncio.wait_for(self.out.writer.wait_closed(), 2.0)
 
     async def _read_loop(self) -> None:
         first = True
@@ -432,14 +445,15 @@ class Listener:
 
     def _sendevent(self, name: str, headers: Headers, body: str) -> str:
         event_uuid = str(uuidlib.uuid4())
-        canonical = (name or "CUSTOM").split()[0].upper()
-        subclass = headers.get("Event-Subclass") if canonical == "CUSTOM" else None
+        canonical = event_type((name or "CUSTOM").split()[0]) or "CUSTOM"
+        # the command's own headers first (Event-Subclass among them), then Event-UUID,
+        # then the base block switch_event_prep_for_delivery appends
         pairs = [
             ("Command", f"sendevent {name}".strip()),
             *headers.pairs,
             ("Event-UUID", event_uuid),
         ]
-        pairs += self.sim.events.base(canonical, subclass)
+        pairs += self.sim.events.base(canonical)
         self.sim.publish(FsEvent(tuple(pairs), body or None))
         return f"+OK {event_uuid}"
 

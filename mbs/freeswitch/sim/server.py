@@ -17,6 +17,7 @@ import contextlib
 import json
 import random
 import uuid as uuidlib
+from collections import Counter, deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -56,6 +57,8 @@ class Simulator:
         auth_timeout_s: float = 25.0,
         strict_files: bool = False,
         identity: SwitchIdentity | None = None,
+        max_queue: int = 100_000,
+        max_missed: int = 500,
     ) -> None:
         self.host = host
         self._port = port
@@ -68,15 +71,20 @@ class Simulator:
         self.heartbeat_s = heartbeat_s
         self.auth_timeout_s = auth_timeout_s
         self.strict_files = strict_files
+        self.max_queue = max_queue  # per-listener event queue (mod_event_socket MAX_QUEUE_LEN)
+        self.max_missed = max_missed  # lost events in a row before the listener is killed
         self.identity = identity or SwitchIdentity(
             core_uuid=str(uuidlib.UUID(int=random.Random(seed).getrandbits(128), version=4))
         )
         self.events = EventFactory(self.identity, self.clock.now_us)
         self.stats = Stats()
         self.calls: dict[str, SimCall] = {}
-        self.finished: dict[str, SimCall] = {}
+        self.finished: dict[str, SimCall] = {}  # the last `keep_finished` calls, for tests
+        self.keep_finished = 1000
+        self._by_persona: Counter[str] = Counter()
+        self._by_cause: Counter[str] = Counter()
         self.listeners: set[Listener] = set()
-        self.history: list[FsEvent] = []  # every event fired, for tests and traces
+        self.history: deque[FsEvent] = deque(maxlen=20_000)  # the latest events, for traces
         self.keep_history = True
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -248,6 +256,10 @@ class Simulator:
             finally:
                 self.calls.pop(uuid, None)
                 self.finished[uuid] = call
+                if len(self.finished) > self.keep_finished:
+                    self.finished.pop(next(iter(self.finished)))
+                self._by_persona[call.persona.kind.value] += 1
+                self._by_cause[call.channel.hangup_cause or "UP"] += 1
 
         self._spawn(run())
         return call
@@ -284,13 +296,12 @@ class Simulator:
 
     def summary(self) -> dict[str, Any]:
         """Counts by persona kind and hangup cause, for `mbs sim` and tests."""
-        out: dict[str, dict[str, int]] = {"persona": {}, "cause": {}}
-        for call in self.finished.values():
-            k = call.persona.kind.value
-            out["persona"][k] = out["persona"].get(k, 0) + 1
-            c = call.channel.hangup_cause or "UP"
-            out["cause"][c] = out["cause"].get(c, 0) + 1
-        return {"calls": len(self.finished), "live": len(self.calls), **out}
+        return {
+            "calls": sum(self._by_persona.values()),
+            "live": len(self.calls),
+            "persona": dict(self._by_persona),
+            "cause": dict(self._by_cause),
+        }
 
     def dumps_summary(self) -> str:
         return json.dumps(self.summary(), sort_keys=True)

@@ -114,6 +114,8 @@ async def test_auth_window_closes_silent_connections():
         ("nolinger", "-ERR not controlling a session"),
         ("log 7", "+OK log level 7 [7]"),
         ("log nonsense", "-ERR invalid log level"),
+        ("log", "+OK log level  [7]"),
+        ("nolog", "-ERR not loging"),
         ("sendmsg 4a1b2c3d-no-such-call", "-ERR invalid session id [4a1b2c3d-no-such-call]"),
         ("divert_events on", "-ERR not controlling a session."),
         ("frobnicate", "-ERR command not found"),
@@ -565,3 +567,27 @@ async def test_listener_that_stops_reading_is_killed_after_lost_events():
         assert last.body == "killed listener because of lost events\n"
         await fast.close()
         await slow.close()
+
+
+def test_parse_originate_variables_and_app():
+    from mbs.freeswitch.sim.api import parse_originate
+
+    r = parse_originate(
+        "{origination_uuid=u1,origination_caller_id_name='Jean, Dupont',tags=a\\,b}"
+        "sofia/gateway/gw/0612345678 &socket(127.0.0.1:8084 async full)"
+    )
+    assert r is not None
+    assert r.variables == {
+        "origination_uuid": "u1",
+        "origination_caller_id_name": "Jean, Dupont",
+        "tags": "a,b",
+    }
+    assert (r.gateway, r.number, r.app, r.app_arg) == (
+        "gw",
+        "0612345678",
+        "socket",
+        "127.0.0.1:8084 async full",
+    )
+    r = parse_originate("sofia/external/0612345678@sip.example.net 9999 XML default")
+    assert r is not None and (r.gateway, r.number, r.app) == ("external", "0612345678", "park")
+    assert parse_originate("{unclosed=1 sofia/gateway/gw/1 &park()") is None

@@ -75,8 +75,15 @@ def parse_originate(arg: str) -> OriginateRequest | None:
 def _split_vars(text: str) -> list[str]:
     parts: list[str] = []
     cur: list[str] = []
-    quote = False
+    quote = escaped = False
     for ch in text:
+        if escaped:  # "\," keeps a comma inside a value
+            cur.append(ch)
+            escaped = False
+            continue
+        if ch == "\\":
+            escaped = True
+            continue
         if ch == "'":
             quote = not quote
         if ch == "," and not quote:

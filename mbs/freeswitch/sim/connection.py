@@ -119,6 +119,7 @@ class Listener:
         self.idle.set()
         self.closed = asyncio.Event()
         self._session_down = False
+        self.logging = False
         self.lost = 0  # events dropped in a row because the queue was full
         self.goodbye_text = GOODBYE
         self._last_request: AppRequest | None = None
@@ -354,13 +355,16 @@ class Listener:
                 self.linger = None
                 await self.reply("+OK will not linger")
         elif low == "log":
-            level = rest.split()[0] if rest.split() else "debug"
-            number = _log_level(level)
-            await self.reply(
-                f"+OK log level {level} [{number}]" if number >= 0 else "-ERR invalid log level"
-            )
+            level = rest.split()[0] if rest.split() else ""  # none: debug, printed empty
+            number = _log_level(level) if level else 7
+            if number >= 0:
+                self.logging = True  # accepted; the simulator has no log lines to send
+                await self.reply(f"+OK log level {level} [{number}]")
+            else:
+                await self.reply("-ERR invalid log level")
         elif low == "nolog":
-            await self.reply("-ERR not loging")
+            was, self.logging = self.logging, False
+            await self.reply("+OK no longer logging" if was else "-ERR not loging")
         else:
             await self.reply("-ERR command not found")
 

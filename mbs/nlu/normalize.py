@@ -41,7 +41,16 @@ _APOSTROPHES = str.maketrans({c: "'" for c in "’‘`´ʼʹ′＇"})
 _DASHES = str.maketrans({c: "-" for c in "‐‑‒–—―−"})
 _LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "ß": "ss"})
 
-_ACCENTED = {"a": "[aàâä]", "e": "[eéèêë]", "i": "[iîï]", "o": "[oôö]", "u": "[uùûü]", "c": "[cç]"}
+_ACCENTED = {
+    "a": "[aàáâãäå]",
+    "e": "[eèéêë]",
+    "i": "[iìíîï]",
+    "o": "[oòóôõö]",
+    "u": "[uùúûü]",
+    "c": "[cç]",
+    "y": "[yýÿ]",
+    "n": "[nñ]",
+}
 
 
 def _accent_tolerant(pattern: str) -> str:
@@ -59,6 +68,10 @@ _VARIANTS = tuple(
     for pattern, replacement in SPEECH_VARIANTS
 )
 _ELISION = re.compile(r"\b(" + "|".join(sorted(ELISIONS, key=len, reverse=True)) + r")'")
+# Speech to text often drops the apostrophe: "j ai pas le temps", "c est trop cher".
+_SPACED_ELISION = re.compile(
+    r"\b(" + "|".join(sorted(ELISIONS, key=len, reverse=True)) + r") (?=[aeiouyhéèêëàâîïôû])"
+)
 _DIGIT_LETTER = re.compile(r"(?<=\d)(?=[^\W\d_])|(?<=[^\W\d_])(?=\d)")
 _NON_WORD = re.compile(r"[\W_]+")
 
@@ -119,6 +132,7 @@ def normalize(text: str) -> Normalized:
     for pattern, replacement in _VARIANTS:
         s = pattern.sub(replacement, s)
     s = _ELISION.sub(lambda m: ELISIONS[m.group(1)] + " ", s)
+    s = _SPACED_ELISION.sub(lambda m: ELISIONS[m.group(1)] + " ", s)
     s = _NON_WORD.sub(" ", s)
     s = _DIGIT_LETTER.sub(" ", s)
     accented = [NUMBER_WORDS.get(w, w) for w in s.split()]

@@ -92,3 +92,9 @@ def test_results_are_cached_per_string() -> None:
 def test_empty_and_punctuation_only() -> None:
     assert normalize("").words == ()
     assert normalize(" ?! … ").key_tokens == ()
+
+
+def test_elisions_without_apostrophe_as_stt_writes_them() -> None:
+    assert normal_form("c est trop cher") == normal_form("c'est trop cher")
+    assert normal_form("j ai pas le temps") == normal_form("j'ai pas le temps")
+    assert normalize("je n ai pas le temps").negated

@@ -21,6 +21,7 @@ from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from mbs.dsl import ast
+from mbs.dsl.lexer import MbsLexer
 
 
 @dataclass(frozen=True, slots=True)
@@ -403,13 +404,14 @@ _lock = threading.Lock()
 
 
 @cache
-def _parser() -> tuple[Lark, _Builder]:
+def _parser(lexer: str = "mbs") -> tuple[Lark, _Builder]:
+    """The parser and its builder; ``lexer="contextual"`` uses Lark's own (for tests)."""
     builder = _Builder()
     grammar = resources.files("mbs.dsl").joinpath("grammar.lark").read_text(encoding="utf-8")
     lark = Lark(
         grammar,
         parser="lalr",
-        lexer="contextual",
+        lexer=MbsLexer if lexer == "mbs" else "contextual",
         maybe_placeholders=False,
         transformer=builder,
         cache=False,
@@ -536,9 +538,9 @@ def _syntax_problem(lark: Lark, text: str, file: str, exc: UnexpectedInput) -> P
     )
 
 
-def parse(text: str, file: str = "<string>") -> ParseResult:
+def parse(text: str, file: str = "<string>", lexer: str = "mbs") -> ParseResult:
     """Parse ``text`` (the contents of ``file``) into a module, or report why not."""
-    lark, builder = _parser()
+    lark, builder = _parser(lexer)
     with _lock:
         builder.file = file
         builder.problems = []

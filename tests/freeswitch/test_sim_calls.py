@@ -569,3 +569,20 @@ async def test_stop_with_open_connections_sends_goodbye():
     assert notice is not None
     await asyncio.sleep(0)
     await c.close()
+
+
+async def test_event_delay_holds_events_not_replies():
+    async with Simulator(
+        time_scale=100, personas="busy=1", faults=Faults(event_delay_s=0.5)
+    ) as sim:
+        c = await client(sim, "CHANNEL_CREATE", "BACKGROUND_JOB")
+        uuid = "abababab-0000-4000-8000-000000000001"
+        await dial(c, uuid, "0690000000")
+        await c.send(Api("version"))
+        first = await c.next()
+        assert isinstance(first, ApiResponse)  # the reply overtakes the held CHANNEL_CREATE
+        second = await c.next()
+        assert isinstance(second, SwitchEvent) and second.name == "CHANNEL_CREATE"
+        job = await c.until(is_event("BACKGROUND_JOB"))
+        assert job.body == "-ERR USER_BUSY\n"  # type: ignore[union-attr]
+        await c.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 import uuid as uuidlib
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
@@ -113,7 +114,8 @@ class Listener:
         self.authed = self.outbound
         self.running = True
         self.linger: int | None = None  # seconds, -1 forever, None = no linger
-        self.queue: asyncio.Queue[FsEvent | None] = asyncio.Queue()  # None: our call hung up
+        # (enqueued at, event); None: our call hung up
+        self.queue: asyncio.Queue[tuple[float, FsEvent | None]] = asyncio.Queue()
         self._hangup_event: FsEvent | None = None
         self.idle = asyncio.Event()  # cleared while an `api` command runs
         self.idle.set()
@@ -144,21 +146,22 @@ class Listener:
                     self.closed.set()
                 return
             self.lost = 0
-            self.queue.put_nowait(event)
+            self.queue.put_nowait((time.monotonic(), event))
         if (
             self.sub.session_uuid is not None
             and event.name == "CHANNEL_HANGUP"
             and event.get("Unique-ID") == self.sub.session_uuid
         ):  # read_packet: the controlled channel is down (whether or not we listen)
             self._hangup_event = event
-            self.queue.put_nowait(None)
+            self.queue.put_nowait((time.monotonic(), None))
 
     async def pump(self) -> None:
         """Write queued events whenever no `api` command holds the connection."""
         while True:
-            event = await self.queue.get()
-            if event is not None and self.sim.faults.event_delay_s:
-                await asyncio.sleep(self.sim.faults.event_delay_s)
+            queued_at, event = await self.queue.get()
+            hold = queued_at + self.sim.faults.event_delay_s - time.monotonic()
+            if event is not None and hold > 0:  # latency, not a rate limit
+                await asyncio.sleep(hold)
             await self.idle.wait()
             if not self.running:
                 return

@@ -78,6 +78,12 @@ class _Lowerer:
         self.debug: dict[int, dict[str, Any]] = {}  # SourceLocation fields
         self.consts: dict[str, int] = {}
         self.steps: dict[str, int] = {}
+        # always's input handlers by case, merged under every listening step's own
+        self.always_input: dict[str, ast.Transition] = {}
+        for t in ctx.scope.always_transitions:
+            key = case_key(t.case)
+            if key not in CALL_EVENTS:
+                self.always_input[key] = t
 
     # ------------------------------------------------------------------ emission
 
@@ -290,13 +296,9 @@ class _Lowerer:
         freestyle_exhausted: Label | None,
     ) -> None:
         name = step.name.name
-        merged: dict[str, ast.Transition] = {}
-        for t in self.ctx.scope.always_transitions:
-            if case_key(t.case) not in CALL_EVENTS:
-                merged[case_key(t.case)] = t
-        own = {case_key(t.case) for t in step.transitions}
-        for t in step.transitions:
-            merged[case_key(t.case)] = t
+        merged = dict(self.always_input)
+        own = {case_key(t.case): t for t in step.transitions}
+        merged.update(own)
         fields: dict[str, Any] = {"intents": {}, "dtmf": {}}
         dispatch_at = self.emit(Dispatch, step.span)
         for key, t in merged.items():
@@ -347,13 +349,14 @@ class _Lowerer:
     # ------------------------------------------------------------------ resolution
 
     def resolve(self, value: Any) -> Any:
-        if isinstance(value, Label):
+        kind = type(value)
+        if kind is Label:
             assert value.address is not None
             return value.address
-        if isinstance(value, StepRef):
+        if kind is StepRef:
             return self.steps[value.name]
-        if isinstance(value, dict):
-            return {k: self.resolve(v) for k, v in value.items()}
+        if kind is dict:
+            return {k: self.resolve(v) for k, v in value.items()} if value else value
         return value
 
 

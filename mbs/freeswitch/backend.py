@@ -280,6 +280,17 @@ class EslTelephony:
         return None if result.ok else (result.result or "UNKNOWN")
 
     async def _after_answer(self, call: EslCall, variables: Mapping[str, str]) -> DialResult:
+        try:
+            return await self._setup_answered(call, variables)
+        except EslError:
+            # A prospect who hangs up as they answer: the switch refuses apps on the
+            # destroyed channel (-ERR invalid session id) before its HANGUP reaches us.
+            # That is a hung-up call for the robot to see, not a technical failure.
+            if call.is_up and await call.exists():
+                raise
+            return DialResult(CallStatus.IN_PROGRESS, call=call, variables=dict(call.variables))
+
+    async def _setup_answered(self, call: EslCall, variables: Mapping[str, str]) -> DialResult:
         cfg = self.config
         if cfg.asr_app_arg:
             await call.execute("detect_speech", cfg.asr_app_arg, wait=False)

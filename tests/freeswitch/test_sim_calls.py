@@ -332,7 +332,7 @@ async def test_barge_in_then_uuid_break():
         await dial(c, uuid, "0622000000", extra=",fire_asr_events=true")
         await c.until(is_event("CHANNEL_PARK", uuid))
         await execute(c, uuid, "detect_speech", "vosk default default", "asr")
-        await execute(c, uuid, "playback", "{sim_text=" + "mot " * 30 + "}/p/long.wav", "p1")
+        await execute(c, uuid, "playback", "{sim_text=" + "mot " * 100 + "}/p/long.wav", "p1")
         events: list[SwitchEvent] = []
         await c.until(
             lambda m: (

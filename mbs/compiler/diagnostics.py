@@ -165,7 +165,7 @@ DESCRIPTORS: tuple[DiagnosticDescriptor, ...] = (
         "error",
         "Name declared twice",
         "{kind} `{name}` is declared twice",
-        "the first declaration is at {first}; rename or remove one",
+        "also declared at {first}; rename or remove one",
         "Steps, intents, objection packs, personalities and objectives each live in one "
         "namespace across the scenario and everything it imports.",
         _HEAD + "step a { end NOT_INTERESTED }\nstep a { end QUALIFIED }\n",

@@ -73,10 +73,10 @@ def build_scope(modules: list[LoadedModule], ctx_diags: list[Diagnostic]) -> Sco
 
     def add(table: dict[str, Declared], kind: str, key: str, decl: Any, mod: LoadedModule) -> None:
         if key in table:
-            first = table[key].decl.name.span
-            ctx_diags.append(
-                make("DuplicateName", decl.name.span, kind=kind, name=key, first=where(first))
-            )
+            first, again = table[key].decl.name.span, decl.name.span
+            if mod.stdlib and not table[key].module.stdlib:
+                first, again = again, first  # point at the user's file, not the stdlib's
+            ctx_diags.append(make("DuplicateName", again, kind=kind, name=key, first=where(first)))
             return
         table[key] = Declared(decl, mod)
 

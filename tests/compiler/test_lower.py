@@ -268,3 +268,18 @@ def test_check_source_accepts_a_module_and_never_lowers() -> None:
     assert [d.code for d in module.diagnostics] == ["E022"]
     scenario = check_source(HEAD + "step a { end QUALIFIED }\n", "s.mbs")
     assert scenario.program is None and not scenario.diagnostics
+
+
+def test_a_name_clashing_with_the_stdlib_is_reported_in_the_users_file() -> None:
+    from mbs.dsl.loader import stdlib_path
+
+    if stdlib_path("personalities") is None:
+        return  # nothing to clash with
+    result = compile_source(
+        'scenario s "T" {\n    record no\n}\npersonality professionnel { tone "x" }\n'
+        "step a { end QUALIFIED }\n",
+        "t.mbs",
+    )
+    (d,) = result.diagnostics
+    assert (d.code, d.file, d.span.line) == ("E008", "t.mbs", 4)
+    assert d.hint is not None and "<stdlib>/personalities.mbs" in d.hint

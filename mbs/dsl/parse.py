@@ -538,8 +538,21 @@ def _syntax_problem(lark: Lark, text: str, file: str, exc: UnexpectedInput) -> P
     )
 
 
+MAX_SYNTAX_ERRORS = 20
+# A line that starts a top-level declaration: where parsing resumes after an error.
+_RESYNC = re.compile(
+    r"^(?:scenario|use|import|intent|objections|personality|objective|amd|always|step)\b",
+    re.MULTILINE,
+)
+
+
 def parse(text: str, file: str = "<string>", lexer: str = "mbs") -> ParseResult:
-    """Parse ``text`` (the contents of ``file``) into a module, or report why not."""
+    """Parse ``text`` (the contents of ``file``) into a module, or report why not.
+
+    After a syntax error, parsing resumes at the next line that starts a declaration
+    (in column 1), so one run reports the errors of several declarations; the module
+    is then None.
+    """
     lark, builder = _parser(lexer)
     with _lock:
         builder.file = file
@@ -547,15 +560,62 @@ def parse(text: str, file: str = "<string>", lexer: str = "mbs") -> ParseResult:
         try:
             module: Any = lark.parse(text)
         except UnexpectedInput as exc:
-            return ParseResult(None, (_syntax_problem(lark, text, file, exc),))
+            first = _syntax_problem(lark, text, file, exc)
+            return ParseResult(None, (first, *_more_errors(lark, builder, text, file, first)))
         except RecursionError:
-            deep = {
-                "found": "input nested too deeply",
-                "expected": "a shallower structure",
-                "help": "split the file or reduce its nesting",
-            }
-            return ParseResult(None, (Problem("SyntaxError", ast.Span.point(file), deep),))
+            return ParseResult(None, (_too_deep(file),))
         problems = tuple(builder.problems)
     if not isinstance(module, ast.Module):  # an empty file parses to an empty module
         module = ast.Module(ast.Span.point(file), ())
     return ParseResult(module, problems)
+
+
+def _too_deep(file: str) -> Problem:
+    deep = {
+        "found": "input nested too deeply",
+        "expected": "a shallower structure",
+        "help": "split the file or reduce its nesting",
+    }
+    return Problem("SyntaxError", ast.Span.point(file), deep)
+
+
+def _more_errors(
+    lark: Lark, builder: _Builder, text: str, file: str, first: Problem
+) -> list[Problem]:
+    """Syntax errors after the first one, each from the next declaration on."""
+    found: list[Problem] = []
+    line = first.span.line
+    budget = 3 * len(text) + 100_000  # characters re-parsed, at most
+    while len(found) < MAX_SYNTAX_ERRORS - 1:
+        offset = _line_offset(text, line)  # start of the line after the error
+        m = _RESYNC.search(text, offset) if offset is not None else None
+        if m is None:
+            return found
+        # Blank out what precedes, keeping the newlines, so positions stay the same.
+        rest = "\n" * text.count("\n", 0, m.start()) + text[m.start() :]
+        budget -= len(text) - m.start()
+        if budget < 0:
+            return found
+        try:
+            lark.parse(rest)
+            return found
+        except UnexpectedInput as exc:
+            problem = _syntax_problem(lark, rest, file, exc)
+        except RecursionError:
+            return found
+        if problem.span.line <= line:
+            return found
+        found.append(problem)
+        line = problem.span.line
+    return found
+
+
+def _line_offset(text: str, line: int) -> int | None:
+    """Offset of the start of line ``line + 1`` (1-based), None past the end."""
+    pos = 0
+    for _ in range(line):
+        pos = text.find("\n", pos)
+        if pos < 0:
+            return None
+        pos += 1
+    return pos

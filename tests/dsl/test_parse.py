@@ -176,3 +176,14 @@ def test_syntax_problems(text: str, name: str, line: int, col: int) -> None:
     assert result.module is None
     (problem,) = result.problems
     assert (problem.name, problem.span.line, problem.span.col) == (name, line, col)
+
+
+def test_parsing_resumes_at_the_next_declaration_after_an_error() -> None:
+    result = parse(
+        'step a {\n    sya "x"\n}\nstep b {\n    on yes pitch\n}\nstep c { end QUALIFIED }\n'
+        'intent d { "open }\n',
+        "t.mbs",
+    )
+    assert result.module is None
+    found = [(p.name, p.span.line, p.span.col) for p in result.problems]
+    assert found == [("SyntaxError", 2, 5), ("SyntaxError", 5, 12), ("UnterminatedString", 8, 12)]

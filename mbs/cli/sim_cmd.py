@@ -61,7 +61,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Serve a simulated FreeSWITCH 1.10 Event Socket on 127.0.0.1 with scripted callers.
 
-        Point an ESL client (or `mbs run --telephony esl`) at it; stop with Ctrl-C.
+        Point an ESL client at it (or a campaign with [telephony] backend = "esl" and
+        this port); stop with Ctrl-C. See docs/simulator.md.
         """
         from mbs.freeswitch.sim import Faults, Simulator, parse_mix
 

@@ -149,12 +149,17 @@ class SimCall:
         self.asr_active = False
         self.asr_fires = False
         self.fork_active = False
-        self.divert_events = False  # outbound `divert_events on`: session events reach the socket
+        self.divert_events = False
+        self.transferred = False
+        self.agent_talk_s = 30.0  # outbound `divert_events on`: session events reach the socket
         self.prompts = 0
         self.turn = 0
         self.digits_heard: list[str] = []
         self.recordings: list[str] = []
-        self._hangup: asyncio.Future[tuple[str, bool]] = asyncio.get_running_loop().create_future()
+        # (cause, HANGUP before the running app completes?, sip_hangup_disposition)
+        self._hangup: asyncio.Future[tuple[str, bool, str]] = (
+            asyncio.get_running_loop().create_future()
+        )
         self._queue: asyncio.Queue[AppRequest] = asyncio.Queue()
         self._play: _Playback | None = None
         self._running_apps: set[asyncio.Task[None]] = set()
@@ -199,11 +204,19 @@ class SimCall:
 
     # ------------------------------------------------------------------ control API
 
-    def request_hangup(self, cause: str = "NORMAL_CLEARING", *, switch_side: bool = True) -> None:
+    def request_hangup(
+        self,
+        cause: str = "NORMAL_CLEARING",
+        *,
+        switch_side: bool = True,
+        disposition: str | None = None,
+    ) -> None:
         """Hang up: ``switch_side`` (uuid_kill, hangup app) fires HANGUP before the
-        interrupted app completes; the caller hanging up stops the app first."""
+        interrupted app completes; otherwise (the caller, or the socket app ending) the
+        app completes first. ``disposition`` defaults to send_bye / recv_bye."""
         if not self._hangup.done():
-            self._hangup.set_result((cause or "NORMAL_CLEARING", switch_side))
+            how = disposition or ("send_bye" if switch_side else "recv_bye")
+            self._hangup.set_result((cause or "NORMAL_CLEARING", switch_side, how))
 
     def execute(self, request: AppRequest) -> None:
         """Queue an app; without event-lock, non-media apps run at once (nested)."""
@@ -301,13 +314,14 @@ class SimCall:
 
     async def _fail(self) -> None:
         """Originate failed: hang-up events and BACKGROUND_JOB ``-ERR CAUSE``."""
-        cause, _ = await self._hangup
+        cause, _, _ = await self._hangup
         ch = self.channel
         where = self.faults.bgjob_position(self.rng)
         job = f"-ERR {cause}\n"
         if where == "before_hangup":
             self.finish_job(job)
-        self.emit(ch.hangup(cause, self._now()))
+        refused = "send_cancel" if cause in ("NO_ANSWER", "ORIGINATOR_CANCEL") else "recv_refuse"
+        self.emit(ch.hangup(cause, self._now(), refused))
         if where == "after_hangup":
             self.finish_job(job)
         self.emit(ch.teardown())
@@ -325,21 +339,21 @@ class SimCall:
             runner.cancel()
 
     async def _in_call_end(self) -> None:
-        cause, switch_side = await self._hangup
+        cause, switch_side, disposition = await self._hangup
         for task in list(self._persona_tasks):
             task.cancel()
         while not self._queue.empty():  # apps never started: their waiters are released
             self._queue.get_nowait().finished.set()
         ch = self.channel
         if switch_side:
-            self.emit(ch.hangup(cause, self._now()))
+            self.emit(ch.hangup(cause, self._now(), disposition))
             self._hangup_fired.set()
         if self._play is not None:
             self._play.stop("break")
         if self._running_apps:
             await asyncio.gather(*self._running_apps, return_exceptions=True)
         if not switch_side:
-            self.emit(ch.hangup(cause, self._now()))
+            self.emit(ch.hangup(cause, self._now(), disposition))
             self._hangup_fired.set()
         if self.asr_active and self._asr_reaches_esl:
             self.emit(ch.speech("closed"))
@@ -475,7 +489,12 @@ class SimCall:
         self.emit(self.channel.execute(req.app, req.data, req.app_uuid))
         self.channel.set_var("transfer_destination", req.data.strip())
         self._complete(req)
-        self.request_hangup("NORMAL_CLEARING")
+        # the caller now talks to the agent, not the robot: the persona stops reacting,
+        # and the conversation ends from the far side after a while
+        self.transferred = True
+        for task in list(self._persona_tasks):
+            task.cancel()
+        self._spawn(self._give_up(self.agent_talk_s), self._persona_tasks)
 
     async def _app_socket(self, req: AppRequest) -> None:
         """Outbound ESL: connect to the robot, park (async), end the call when it leaves."""
@@ -483,7 +502,7 @@ class SimCall:
         link = await self.connector(self, req.data) if self.connector is not None else None
         if link is None:  # "Socket Error!": the app returns and nothing is left to run
             self._complete(req)
-            self.request_hangup("NORMAL_CLEARING", switch_side=False)
+            self.request_hangup("NORMAL_CLEARING", switch_side=False, disposition="send_bye")
             return
         if link.async_mode and self.up:
             self.emit(self.channel._event("CHANNEL_PARK"))
@@ -494,7 +513,7 @@ class SimCall:
         gone.cancel()
         self._complete(req)
         if self.up:  # the robot closed the socket: park ends, the call hangs up
-            self.request_hangup("NORMAL_CLEARING", switch_side=False)
+            self.request_hangup("NORMAL_CLEARING", switch_side=False, disposition="send_bye")
 
     # ------------------------------------------------------------------ persona
 
@@ -505,6 +524,8 @@ class SimCall:
             self._arm_silence()
 
     def _on_prompt_start(self, play: _Playback) -> None:
+        if self.transferred:
+            return
         p = self.persona
         if self._silence is not None:
             self._silence.cancel()
@@ -519,7 +540,7 @@ class SimCall:
                 self._spawn(self._say(turn, delay=turn.barge_in_s), self._persona_tasks)
 
     def _on_prompt_end(self) -> None:
-        if self._speaking or self._play is not None or not self._queue.empty():
+        if self.transferred or self._speaking or self._play is not None or not self._queue.empty():
             return
         p = self.persona
         if p.kind in (PersonaKind.SILENT, PersonaKind.MACHINE):

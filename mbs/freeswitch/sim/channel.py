@@ -331,20 +331,26 @@ class SimChannel:
         name = "RECORD_START" if start else "RECORD_STOP"
         return self._event(name, [("Record-File-Path", path)])
 
-    def hangup(self, cause: str, now_us: int) -> list[FsEvent]:
-        """HANGUP as ``switch_channel_perform_hangup`` fires it (state already CS_HANGUP)."""
+    def hangup(self, cause: str, now_us: int, disposition: str = "send_bye") -> list[FsEvent]:
+        """HANGUP as ``switch_channel_perform_hangup`` fires it (state already CS_HANGUP).
+
+        ``disposition`` is sofia's ``sip_hangup_disposition``: who ended it and how
+        (``recv_bye`` the callee, ``send_bye`` us, ``recv_refuse`` a 4xx/6xx answer,
+        ``send_cancel`` our give-up while ringing)."""
         q850, sip = CAUSES.get(cause, (16, "200"))
         self.hungup_us = now_us
         self.down = True
         self.hangup_cause = cause
         self.state_number = STATE_NUMBERS["CS_HANGUP"]
+        before = self.callstate
         self.callstate = "HANGUP"
+        self.set_var("sip_hangup_disposition", disposition)
         self.set_var("hangup_cause", cause)
         self.set_var("hangup_cause_q850", str(q850))
         self.set_var("sip_term_status", sip)
         self.set_var("end_stamp", _stamp(now_us))
         out = [self._event("CHANNEL_HANGUP")]
-        self.callstate = "ACTIVE" if self.answered else "DOWN"
+        self.callstate = before
         out.append(self._set_callstate("HANGUP"))
         return out
 
@@ -352,6 +358,8 @@ class SimChannel:
         secs = self.hungup_us // 1_000_000
         duration = secs - self.created_us // 1_000_000
         billsec = secs - self.answered_us // 1_000_000 if self.answered else 0
+        self.set_var("last_app", self.variables.get("current_application", ""))
+        self.set_var("last_arg", self.variables.get("current_application_data", ""))
         self.set_var("duration", str(duration))
         self.set_var("billsec", str(billsec))
         out = [self._set_running("CS_HANGUP")]

@@ -27,6 +27,12 @@ def register(app: typer.Typer) -> None:
             str | None,
             typer.Option("--personas", help="Persona mix, e.g. human=60,busy=10,machine=30."),
         ] = None,
+        pin: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--pin", help="NUMBER=KIND: always this persona for this number (repeatable)."
+            ),
+        ] = None,
         drop_at_byte: Annotated[
             int | None,
             typer.Option("--drop-at-byte", help="Fault: cut each connection after N bytes."),
@@ -64,7 +70,10 @@ def register(app: typer.Typer) -> None:
         Point an ESL client at it (or a campaign with [telephony] backend = "esl" and
         this port); stop with Ctrl-C. See docs/simulator.md.
         """
-        from mbs.freeswitch.sim import Faults, Simulator, parse_mix
+        from random import Random
+
+        from mbs.freeswitch.sim import Faults, PersonaKind, Simulator, parse_mix
+        from mbs.freeswitch.sim.personas import build
 
         if not 0 <= port <= 65535:
             abort(f"--port must be between 0 and 65535, not {port}", EXIT_USAGE)
@@ -81,6 +90,16 @@ def register(app: typer.Typer) -> None:
             )
         except ValueError as exc:
             abort(str(exc), EXIT_USAGE)
+        pinned = {}
+        for item in pin or []:
+            number, _, kind = item.partition("=")
+            try:
+                persona_kind = PersonaKind(kind.strip().lower().replace("-", "_"))
+            except ValueError:
+                abort(f"--pin {item!r}: expected NUMBER=KIND with a known persona kind", EXIT_USAGE)
+            if not number.strip():
+                abort(f"--pin {item!r}: the number is missing", EXIT_USAGE)
+            pinned[number.strip()] = build(persona_kind, Random(f"{seed}:{number.strip()}"))
 
         simulator = Simulator(
             port=port,
@@ -88,6 +107,7 @@ def register(app: typer.Typer) -> None:
             seed=seed,
             time_scale=time_scale,
             personas=mix,
+            pinned=pinned,
             faults=faults,
             strict_files=strict_files,
         )

@@ -150,6 +150,8 @@ def test_sim_cli_rejects_bad_options():
     assert result.exit_code == 2 and "positive" in result.output
     result = runner.invoke(app, ["sim", "--bgjob-order", "sideways", "--port", "0"])
     assert result.exit_code == 2 and "bgjob_order" in result.output
+    result = runner.invoke(app, ["sim", "--pin", "0612=robot", "--port", "0"])
+    assert result.exit_code == 2 and "known persona kind" in result.output
 
 
 async def test_mbs_sim_process_serves_esl():
@@ -167,7 +169,9 @@ async def test_mbs_sim_process_serves_esl():
         "--time-scale",
         "50",
         "--personas",
-        "busy=1",
+        "human=1",
+        "--pin",
+        "0600000000=busy",
         "--json",
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,

@@ -74,6 +74,20 @@ def check_flow(ctx: Context) -> None:
         for action in step.actions:
             if isinstance(action, ast.Freestyle) and action.max is None:
                 ctx.report("FreestyleWithoutMax", action.span)
+        final = next((a for a in step.actions if isinstance(a, ast.EndCall | ast.TransferTo)), None)
+        if final is not None and step.transitions:
+            ends, verb = (
+                ("ends the call", "end")
+                if isinstance(final, ast.EndCall)
+                else ("transfers the call", "transfer")
+            )
+            ctx.report(
+                "TransitionsAfterEnd",
+                step.transitions[0].span,
+                step=step.name.name,
+                ends=ends,
+                action=verb,
+            )
     _check_cycles(ctx)
     _check_reachability(ctx)
 

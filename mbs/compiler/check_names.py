@@ -125,9 +125,30 @@ def _check_block(
         _check_transition(ctx, t, in_always)
 
 
+RESERVED_VARIABLES = ("contact", "agent")
+
+
 def check_names(ctx: Context) -> None:
     scope = ctx.scope
+    if not scope.packs:
+        handlers = [
+            t for s in scope.steps.values() for t in s.transitions
+        ] + scope.always_transitions
+        for t in handlers:
+            if case_key(t.case) == "objection":
+                ctx.report("NoObjectionsInScope", t.case.span)
     for step in scope.steps.values():
+        for action in step.actions:
+            if (
+                isinstance(action, ast.Capture | ast.SetVar)
+                and action.var.name in RESERVED_VARIABLES
+            ):
+                ctx.report(
+                    "InvalidSetting",
+                    action.var.span,
+                    problem=f"`{action.var.name}` is reserved for the {action.var.name}'s fields",
+                    help="pick another variable name",
+                )
         _check_block(ctx, step.transitions, f"step `{step.name.name}`", False)
         for action in step.actions:
             if isinstance(action, ast.EndCall):

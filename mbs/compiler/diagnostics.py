@@ -507,6 +507,33 @@ DESCRIPTORS: tuple[DiagnosticDescriptor, ...] = (
         6,
         5,
     ),
+    DiagnosticDescriptor(
+        "W009",
+        "TransitionsAfterEnd",
+        "warning",
+        "Transitions after the call ends",
+        "step `{step}` {ends} before its transitions: they are never taken",
+        "remove the transitions, or the `{action}` if the step should go on",
+        "A step's transitions are taken after its actions; once it has ended the call "
+        "(`end`) or handed it over (`transfer`), there is nothing left to route.",
+        _HEAD + 'step a {\n    say "Au revoir"\n    end NOT_INTERESTED\n    otherwise -> a\n}\n',
+        7,
+        5,
+    ),
+    DiagnosticDescriptor(
+        "W010",
+        "NoObjectionsInScope",
+        "warning",
+        "Objection handler without objections",
+        "`on objection` can never fire: no objection pack is in scope",
+        "set a `theme` in the header, `use objections.NAME`, or declare `objections NAME {{ ... }}`",
+        "Objections come from the theme's packs, the packs a scenario uses, and the packs "
+        "it declares; with none, the handler is dead.",
+        _HEAD + 'step a {\n    ask "Alors ?"\n    on objection -> b\n    otherwise -> b\n}\n'
+        "step b { end QUALIFIED }\n",
+        6,
+        8,
+    ),
 )
 
 BY_NAME = {d.name: d for d in DESCRIPTORS}

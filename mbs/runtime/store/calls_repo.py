@@ -250,7 +250,7 @@ class CallsMixin(StoreBase):
         """
         if status not in LIVE:
             raise ValueError(f"update_call_status takes {', '.join(LIVE)}; use finish_call")
-        with self.session() as s:
+        with self.writer() as s:
             call = self._live_call(s, call_id)
             call.status = status
             if call.dialled_at is None:
@@ -264,7 +264,7 @@ class CallsMixin(StoreBase):
         self, call_id: str, kind: str, data: dict[str, Any] | None = None, *, at: datetime
     ) -> int:
         """Append to a call's event log; returns the event's sequence number (1, 2, ...)."""
-        with self.session() as s:
+        with self.writer() as s:
             if s.get(Call, call_id) is None:
                 raise CallNotFound(f"no call {call_id} in the store")
             last = s.scalar(select(func.max(CallEvent.seq)).where(CallEvent.call_id == call_id))
@@ -280,7 +280,7 @@ class CallsMixin(StoreBase):
         The executor keeps a call's events in memory and writes them here when the call
         ends: one commit per call instead of one per event.
         """
-        with self.session() as s:
+        with self.writer() as s:
             if s.get(Call, call_id) is None:
                 raise CallNotFound(f"no call {call_id} in the store")
             last = s.scalar(select(func.max(CallEvent.seq)).where(CallEvent.call_id == call_id))
@@ -315,7 +315,7 @@ class CallsMixin(StoreBase):
         """
         if outcome.status not in FINAL:
             raise ValueError(f"{outcome.status} is not a final status")
-        with self.session() as s:
+        with self.writer() as s:
             call = self._live_call(s, call_id)
             return self._close(s, call, outcome, retry)
 
@@ -374,7 +374,7 @@ class CallsMixin(StoreBase):
 
         For callbacks and manual re-queues; ``reopen`` also undoes ``done``.
         """
-        with self.session() as s:
+        with self.writer() as s:
             camp = self._find_campaign(s, campaign)
             member = s.scalars(
                 select(CampaignContact)

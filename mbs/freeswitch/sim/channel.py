@@ -233,6 +233,9 @@ class SimChannel:
     def originate_start(self, now_us: int) -> list[FsEvent]:
         self.created_us = now_us
         out = [self._set_running("CS_INIT")]
+        # the endpoint's on_init has already moved the state on when CREATE fires
+        # (a real capture: Channel-State CS_INIT with Channel-State-Number 2)
+        self.state_number = STATE_NUMBERS["CS_ROUTING"]
         out.append(self._event("CHANNEL_CREATE"))
         out.append(self._event("CHANNEL_ORIGINATE"))
         out.append(self._set_running("CS_ROUTING"))

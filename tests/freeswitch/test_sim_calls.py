@@ -591,7 +591,7 @@ async def test_event_delay_holds_events_not_replies():
 async def test_hangup_dispositions_and_transfer():
     pinned = {"0691000000": human("Oui."), "0692000000": human("Oui.")}
     async with Simulator(time_scale=50, pinned=pinned, personas="busy=1") as sim:
-        c = await client(sim, "CHANNEL_PARK", "CHANNEL_HANGUP", "CHANNEL_EXECUTE_COMPLETE")
+        c = await client(sim, "CHANNEL_PARK", "CHANNEL_HANGUP_COMPLETE", "CHANNEL_EXECUTE_COMPLETE")
         kill, moved, busy = (f"acacacac-0000-4000-8000-00000000000{i}" for i in range(3))
         await dial(c, kill, "0691000000")
         await dial(c, moved, "0692000000")
@@ -604,9 +604,9 @@ async def test_hangup_dispositions_and_transfer():
         await c.until(lambda m: isinstance(m, ApiResponse), events=seen)
         await c.send(Api(f"uuid_kill {kill}"))
         await c.until(lambda m: isinstance(m, ApiResponse), events=seen)
-        while sum(e.name == "CHANNEL_HANGUP" for e in seen) < 3:
-            await c.until(is_event("CHANNEL_HANGUP"), events=seen)
-        hups = {e.headers["Unique-ID"]: e for e in seen if e.name == "CHANNEL_HANGUP"}
+        while sum(e.name == "CHANNEL_HANGUP_COMPLETE" for e in seen) < 3:
+            await c.until(is_event("CHANNEL_HANGUP_COMPLETE"), events=seen)
+        hups = {e.headers["Unique-ID"]: e for e in seen if e.name == "CHANNEL_HANGUP_COMPLETE"}
         assert hups[kill].headers["variable_sip_hangup_disposition"] == "send_bye"
         assert hups[busy].headers["variable_sip_hangup_disposition"] == "recv_refuse"
         # the transferred caller talks to the agent, then the far side hangs up

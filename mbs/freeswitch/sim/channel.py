@@ -101,6 +101,7 @@ class SimChannel:
     answered_us: int = 0
     hungup_us: int = 0
     variables: dict[str, str] = field(default_factory=dict)
+    _disposition: str = "send_bye"
 
     def __post_init__(self) -> None:
         self.name = f"sofia/gateway/{self.gateway}/{self.destination}"
@@ -347,24 +348,65 @@ class SimChannel:
         self.state_number = STATE_NUMBERS["CS_HANGUP"]
         before = self.callstate
         self.callstate = "HANGUP"
-        self.set_var("sip_hangup_disposition", disposition)
+        self._disposition = disposition
+        if disposition.startswith("recv_"):  # the far end's BYE or refusal came first
+            self.set_var("sip_hangup_disposition", disposition)
         self.set_var("hangup_cause", cause)
         self.set_var("hangup_cause_q850", str(q850))
         self.set_var("sip_term_status", sip)
-        self.set_var("end_stamp", _stamp(now_us))
         out = [self._event("CHANNEL_HANGUP")]
         self.callstate = before
         out.append(self._set_callstate("HANGUP"))
         return out
 
-    def teardown(self) -> list[FsEvent]:
-        secs = self.hungup_us // 1_000_000
-        duration = secs - self.created_us // 1_000_000
-        billsec = secs - self.answered_us // 1_000_000 if self.answered else 0
+    def _timestamps(self) -> None:
+        """``switch_channel_set_timestamps`` at hangup: stamps, epochs, durations, in
+        its order (each set moves the variable to the end, as FreeSWITCH does)."""
+        cr, an, pr, pm, hu = (
+            self.created_us,
+            self.answered_us,
+            self.progress_us,
+            self.progress_media_us,
+            self.hungup_us,
+        )
+        self.set_var("digits_dialed", "none")
+        self.set_var("start_stamp", _stamp(cr))
+        self.set_var("profile_start_stamp", _stamp(cr))
+        if an:
+            self.set_var("answer_stamp", _stamp(an))
+        if pr:
+            self.set_var("progress_stamp", _stamp(pr))
+        if pm:
+            self.set_var("progress_media_stamp", _stamp(pm))
+        self.set_var("end_stamp", _stamp(hu))
+        for name, us in (
+            ("start", cr),
+            ("profile_start", cr),
+            ("answer", an),
+            ("resurrect", 0),
+            ("progress", pr),
+            ("progress_media", pm),
+            ("end", hu),
+        ):
+            self.set_var(f"{name}_epoch", str(us // 1_000_000))
+            self.set_var(f"{name}_uepoch", str(us))
         self.set_var("last_app", self.variables.get("current_application", ""))
         self.set_var("last_arg", self.variables.get("current_application_data", ""))
-        self.set_var("duration", str(duration))
-        self.set_var("billsec", str(billsec))
+        self.set_var("caller_id", f'"{self.caller_id_name}" <{self.caller_id_number}>')
+        self.set_var("duration", str(hu // 1_000_000 - cr // 1_000_000))
+        self.set_var("billsec", str(hu // 1_000_000 - an // 1_000_000 if an else 0))
+        self.set_var("progresssec", str((pr - cr) // 1_000_000 if pr else 0))
+        self.set_var("answersec", str((an - cr) // 1_000_000 if an else 0))
+        self.set_var("progress_mediasec", str((pm - cr) // 1_000_000 if pm else 0))
+        self.set_var("mduration", str((hu - cr) // 1000))
+        self.set_var("billmsec", str((hu - an) // 1000 if an else 0))
+        self.set_var("uduration", str(hu - cr))
+        self.set_var("billusec", str(hu - an if an else 0))
+
+    def teardown(self) -> list[FsEvent]:
+        self._timestamps()
+        if self._disposition.startswith("send_"):  # sofia's on_hangup sets it afterwards
+            self.set_var("sip_hangup_disposition", self._disposition)
         out = [self._set_running("CS_HANGUP")]
         self.running_state = "CS_REPORTING"
         self.state_number = STATE_NUMBERS["CS_REPORTING"]

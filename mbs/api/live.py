@@ -1,0 +1,341 @@
+"""Live executor metrics: what a running campaign does between two looks at the store.
+
+The executor reports through ``Executor(on_progress=...)``, passing its
+:class:`~mbs.runtime.executor.Progress` (cumulative counters, mutated in place). A
+:class:`LiveRegistry` hands out one :class:`ProgressFeed` per executor; each call of a
+feed turns the growth since its previous call into totals per campaign, so several
+executors of one campaign add up, and a counter that goes backwards (a new run with a
+fresh ``Progress``) starts a new series of deltas instead of producing negative rates.
+
+The talk-time histogram needs one sample per answered call, which ``Progress`` only
+has as a running sum: the executor notifies right after a conversation's result is
+counted (no ``await`` in between), so the talk seconds added since the previous
+notification belong to the calls whose results were added. Were several results to
+arrive in one notification, their talk time is shared evenly between them.
+
+Feeds run on the event loop; scrapes run in the API's worker threads: one lock.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
+
+# Upper bounds of the talk-time buckets, in seconds of call time.
+TALK_BUCKETS: tuple[float, ...] = (5, 10, 20, 30, 45, 60, 90, 120, 180, 300, 600, math.inf)
+
+
+class ProgressLike(Protocol):
+    """What a feed reads from the executor's ``Progress`` (cumulative since it started)."""
+
+    @property
+    def started(self) -> int: ...
+    @property
+    def running(self) -> int: ...
+    @property
+    def finished(self) -> int: ...
+    @property
+    def answered(self) -> int: ...
+    @property
+    def statuses(self) -> Mapping[str, int]: ...
+    @property
+    def results(self) -> Mapping[str, int]: ...
+    @property
+    def objections(self) -> Mapping[str, int]: ...
+    @property
+    def freestyle_turns(self) -> int: ...
+    @property
+    def talk_seconds(self) -> float: ...
+    @property
+    def waiting_until(self) -> datetime | None: ...
+    @property
+    def deferred(self) -> Mapping[str, int]: ...
+    @property
+    def errors(self) -> Sequence[str]: ...
+
+
+@dataclass
+class LiveCampaign:
+    """Totals for one campaign over every feed of this registry (a copy when read)."""
+
+    campaign: str
+    started: int = 0
+    running: int = 0
+    finished: int = 0
+    answered: int = 0
+    statuses: Counter[str] = field(default_factory=Counter)
+    results: Counter[str] = field(default_factory=Counter)
+    deferred: Counter[str] = field(default_factory=Counter)
+    objections_matched: int = 0
+    freestyle_turns: int = 0
+    talk_seconds: float = 0.0
+    talk_calls: int = 0
+    errors: int = 0
+    waiting_until: datetime | None = None
+    updated_at: float = 0.0  # Unix time of the last report
+    # per-bucket (not cumulative) counts of talk samples, aligned with TALK_BUCKETS
+    talk_buckets: list[int] = field(default_factory=lambda: [0] * len(TALK_BUCKETS))
+
+    def copy(self) -> LiveCampaign:
+        return LiveCampaign(
+            campaign=self.campaign,
+            started=self.started,
+            running=self.running,
+            finished=self.finished,
+            answered=self.answered,
+            statuses=Counter(self.statuses),
+            results=Counter(self.results),
+            deferred=Counter(self.deferred),
+            objections_matched=self.objections_matched,
+            freestyle_turns=self.freestyle_turns,
+            talk_seconds=self.talk_seconds,
+            talk_calls=self.talk_calls,
+            errors=self.errors,
+            waiting_until=self.waiting_until,
+            updated_at=self.updated_at,
+            talk_buckets=list(self.talk_buckets),
+        )
+
+    def observe_talk(self, seconds: float) -> None:
+        self.talk_calls += 1
+        for i, bound in enumerate(TALK_BUCKETS):
+            if seconds <= bound:
+                self.talk_buckets[i] += 1
+                break
+
+
+@dataclass
+class _Seen:
+    """What a feed read from its Progress last time."""
+
+    started: int = 0
+    finished: int = 0
+    answered: int = 0
+    freestyle_turns: int = 0
+    talk_seconds: float = 0.0
+    objections: int = 0
+    errors: int = 0
+    statuses: dict[str, int] = field(default_factory=dict)
+    results: dict[str, int] = field(default_factory=dict)
+    deferred: dict[str, int] = field(default_factory=dict)
+
+
+def _add_growth(total: Counter[str], new: Mapping[str, int], old: dict[str, int]) -> None:
+    for key, n in new.items():
+        grown = n - old.get(key, 0)
+        if grown > 0:
+            total[key] += grown
+
+
+class ProgressFeed:
+    """The ``on_progress`` callback of one executor (``then`` is called afterwards)."""
+
+    def __init__(
+        self,
+        registry: LiveRegistry,
+        campaign: str,
+        then: Callable[[ProgressLike], None] | None = None,
+    ) -> None:
+        self._registry = registry
+        self.campaign = campaign
+        self._then = then
+        self._seen = _Seen()
+        self._pending_talk = 0.0
+        self.running = 0
+        self.waiting_until: datetime | None = None
+
+    def __call__(self, progress: ProgressLike) -> None:
+        with self._registry._lock:
+            self._absorb(progress)
+        if self._then is not None:
+            self._then(progress)
+
+    def _absorb(self, p: ProgressLike) -> None:
+        seen = self._seen
+        if p.started < seen.started or p.finished < seen.finished:
+            seen = _Seen()  # a fresh Progress: count it from zero
+            self._pending_talk = 0.0
+        c = self._registry._campaign(self.campaign)
+        c.started += max(0, p.started - seen.started)
+        c.finished += max(0, p.finished - seen.finished)
+        c.answered += max(0, p.answered - seen.answered)
+        c.freestyle_turns += max(0, p.freestyle_turns - seen.freestyle_turns)
+        objections = sum(p.objections.values())
+        c.objections_matched += max(0, objections - seen.objections)
+        c.errors += max(0, len(p.errors) - seen.errors)
+        _add_growth(c.statuses, p.statuses, seen.statuses)
+        _add_growth(c.deferred, p.deferred, seen.deferred)
+        _add_growth(c.results, p.results, seen.results)
+        talk = max(0.0, p.talk_seconds - seen.talk_seconds)
+        c.talk_seconds += talk
+        self._pending_talk += talk
+        new_results = sum(p.results.values()) - sum(seen.results.values())
+        if new_results > 0:
+            each = self._pending_talk / new_results
+            for _ in range(new_results):
+                c.observe_talk(each)
+            self._pending_talk = 0.0
+        self.running = p.running
+        self.waiting_until = p.waiting_until
+        self._seen = _Seen(
+            started=p.started,
+            finished=p.finished,
+            answered=p.answered,
+            freestyle_turns=p.freestyle_turns,
+            talk_seconds=p.talk_seconds,
+            objections=objections,
+            errors=len(p.errors),
+            statuses=dict(p.statuses),
+            results=dict(p.results),
+            deferred=dict(p.deferred),
+        )
+        c.updated_at = time.time()
+        self._registry._refresh_gauges(self.campaign)
+
+
+class LiveRegistry:
+    """Live counters of the executors running in this process, per campaign."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._campaigns: dict[str, LiveCampaign] = {}
+        self._feeds: list[ProgressFeed] = []
+
+    def feed(
+        self, campaign: str, *, then: Callable[[ProgressLike], None] | None = None
+    ) -> ProgressFeed:
+        """A callback for ``Executor(on_progress=...)``; ``then`` keeps another one going."""
+        feed = ProgressFeed(self, campaign, then)
+        with self._lock:
+            self._feeds.append(feed)
+            self._campaign(campaign)
+        return feed
+
+    def _campaign(self, name: str) -> LiveCampaign:
+        found = self._campaigns.get(name)
+        if found is None:
+            found = self._campaigns[name] = LiveCampaign(name)
+        return found
+
+    def _refresh_gauges(self, campaign: str) -> None:
+        mine = [f for f in self._feeds if f.campaign == campaign]
+        c = self._campaigns[campaign]
+        c.running = sum(f.running for f in mine)
+        waits = [f.waiting_until for f in mine if f.waiting_until is not None]
+        c.waiting_until = min(waits) if waits else None
+
+    def snapshot(self) -> list[LiveCampaign]:
+        """Copies of every campaign's totals, by name."""
+        with self._lock:
+            return [self._campaigns[k].copy() for k in sorted(self._campaigns)]
+
+    def get(self, campaign: str) -> LiveCampaign | None:
+        with self._lock:
+            found = self._campaigns.get(campaign)
+            return found.copy() if found is not None else None
+
+    def collector(self) -> Collector:
+        return LiveCollector(self)
+
+
+class LiveCollector(Collector):
+    """Exposes a :class:`LiveRegistry` to Prometheus (``mbs_live_*``)."""
+
+    def __init__(self, live: LiveRegistry) -> None:
+        self.live = live
+
+    def collect(self) -> Iterator[Metric]:
+        rows = self.live.snapshot()
+        camp = ["campaign"]
+
+        def counter(name: str, doc: str, value: Callable[[LiveCampaign], float]) -> Metric:
+            family = CounterMetricFamily(name, doc, labels=camp)
+            for c in rows:
+                family.add_metric([c.campaign], value(c))
+            return family
+
+        def by_key(
+            name: str, doc: str, label: str, counts: Callable[[LiveCampaign], Counter[str]]
+        ) -> Metric:
+            family = CounterMetricFamily(name, doc, labels=[*camp, label])
+            for c in rows:
+                for key, n in sorted(counts(c).items()):
+                    family.add_metric([c.campaign, key], n)
+            return family
+
+        yield counter("mbs_live_calls_started", "Calls started by executors.", lambda c: c.started)
+        yield counter("mbs_live_calls_finished", "Calls finished.", lambda c: c.finished)
+        yield counter("mbs_live_calls_answered", "Calls answered.", lambda c: c.answered)
+        running = GaugeMetricFamily("mbs_live_calls_running", "Calls in progress.", labels=camp)
+        for c in rows:
+            running.add_metric([c.campaign], c.running)
+        yield running
+        yield by_key(
+            "mbs_live_dial_statuses",
+            "How dialling ended, by the status the telephony reported.",
+            "status",
+            lambda c: c.statuses,
+        )
+        yield by_key(
+            "mbs_live_call_results", "Results of conversations.", "result", lambda c: c.results
+        )
+        yield by_key(
+            "mbs_live_deferred",
+            "Due contacts the law turned down at claim time, by reason.",
+            "reason",
+            lambda c: c.deferred,
+        )
+        yield counter(
+            "mbs_live_freestyle_turns", "Freestyle (LLM) turns.", lambda c: c.freestyle_turns
+        )
+        yield counter(
+            "mbs_live_objections_matched", "Objections recognised.", lambda c: c.objections_matched
+        )
+        yield counter(
+            "mbs_live_errors", "Executor errors (a call or a transcript).", lambda c: c.errors
+        )
+        talk = HistogramMetricFamily(
+            "mbs_live_talk_seconds",
+            "Talk time of answered calls (answer to hang-up, call clock).",
+            labels=camp,
+        )
+        for c in rows:
+            cumulative, buckets = 0, []
+            for bound, n in zip(TALK_BUCKETS, c.talk_buckets, strict=True):
+                cumulative += n
+                buckets.append((floatToGoString(bound), float(cumulative)))
+            talk.add_metric([c.campaign], buckets, c.talk_seconds)
+        yield talk
+        waiting = GaugeMetricFamily(
+            "mbs_live_waiting_until_timestamp_seconds",
+            "When an idle executor will look again (only while it waits for the law).",
+            labels=camp,
+        )
+        for c in rows:
+            if c.waiting_until is not None:
+                waiting.add_metric([c.campaign], c.waiting_until.timestamp())
+        yield waiting
+        updated = GaugeMetricFamily(
+            "mbs_live_last_progress_timestamp_seconds",
+            "Wall time of the last progress report.",
+            labels=camp,
+        )
+        for c in rows:
+            if c.updated_at:
+                updated.add_metric([c.campaign], c.updated_at)
+        yield updated

@@ -1,0 +1,126 @@
+"""Read-only queries the API needs and the store does not offer: one call, a page of calls.
+
+They go through the store's own sessions and models, so they see exactly what the
+executor wrote, on SQLite and PostgreSQL alike. Nothing here writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+
+from mbs.program import Result
+from mbs.runtime.store import Store
+from mbs.runtime.store.models import Call, Campaign, Contact
+from mbs.runtime.telephony import CallStatus
+
+
+@dataclass(frozen=True)
+class CallRow:
+    """A call attempt as stored, with its campaign's name and its contact's names."""
+
+    id: str
+    campaign: str
+    phone: str
+    attempt: int
+    status: CallStatus
+    result: Result | None
+    created_at: datetime
+    dialled_at: datetime | None
+    answered_at: datetime | None
+    ended_at: datetime | None
+    duration_s: float | None
+    hangup_cause: str | None
+    retry_count: int
+    freestyle_turns: int
+    objections: list[str]
+    recording_path: str | None
+    transcript_path: str | None
+    program_hash: str | None
+    policy: dict[str, Any]
+    worker_id: str | None
+    first_name: str | None
+    last_name: str | None
+    company: str | None
+
+
+def _row(call: Call, campaign: str, contact: Contact) -> CallRow:
+    return CallRow(
+        id=call.id,
+        campaign=campaign,
+        phone=call.phone,
+        attempt=call.attempt,
+        status=CallStatus(call.status),
+        result=Result(call.result) if call.result is not None else None,
+        created_at=call.created_at,
+        dialled_at=call.dialled_at,
+        answered_at=call.answered_at,
+        ended_at=call.ended_at,
+        duration_s=call.duration_s,
+        hangup_cause=call.hangup_cause,
+        retry_count=call.retry_count,
+        freestyle_turns=call.freestyle_turns,
+        objections=list(call.objections or []),
+        recording_path=call.recording_path,
+        transcript_path=call.transcript_path,
+        program_hash=call.program_hash,
+        policy=dict(call.policy or {}),
+        worker_id=call.worker_id,
+        first_name=contact.first_name,
+        last_name=contact.last_name,
+        company=contact.company,
+    )
+
+
+def _joined() -> Any:
+    return (
+        select(Call, Campaign.name, Contact)
+        .join(Campaign, Campaign.id == Call.campaign_id)
+        .join(Contact, Contact.id == Call.contact_id)
+    )
+
+
+def get_call(store: Store, call_id: str) -> CallRow | None:
+    with store.session() as s:
+        found = s.execute(_joined().where(Call.id == call_id)).one_or_none()
+        if found is None:
+            return None
+        call, campaign, contact = found
+        return _row(call, campaign, contact)
+
+
+@dataclass(frozen=True)
+class CallPage:
+    total: int
+    rows: list[CallRow]
+
+
+def list_calls(
+    store: Store,
+    campaign_id: int,
+    *,
+    status: CallStatus | None = None,
+    result: Result | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> CallPage:
+    """A campaign's attempts, oldest first (the export's order), filtered and paged."""
+    conds: list[Any] = [Call.campaign_id == campaign_id]
+    if status is not None:
+        conds.append(Call.status == status)
+    if result is not None:
+        conds.append(Call.result == result)
+    with store.session() as s:
+        total = int(s.scalar(select(func.count()).select_from(Call).where(*conds)) or 0)
+        rows = s.execute(
+            _joined().where(*conds).order_by(Call.created_at, Call.id).limit(limit).offset(offset)
+        ).all()
+        return CallPage(total, [_row(call, name, contact) for call, name, contact in rows])
+
+
+def call_exists(store: Store, call_id: str) -> bool:
+    with store.session() as s:
+        return s.get(Call, call_id) is not None

@@ -82,6 +82,23 @@ _SCRIPTS: tuple[tuple[str, ...], ...] = (
         "Ah d'accord.",
         "Oui pourquoi pas.",
     ),
+    # agreeable prospects who take an appointment (a slot, then a day)
+    (
+        "Oui, allez-y.",
+        "Non, pas encore.",
+        "Oui, ça m'intéresse.",
+        "Plutôt le matin.",
+        "Jeudi, ça me va.",
+        "Merci, au revoir.",
+    ),
+    (
+        "Oui, je vous écoute.",
+        "Oui, quelques pièces.",
+        "Pourquoi pas, oui.",
+        "L'après-midi de préférence.",
+        "Mardi.",
+        "Très bien, merci.",
+    ),
 )
 _GREETINGS = (
     "Bonjour, vous êtes bien sur la messagerie de {who}. Je ne suis pas disponible pour le "

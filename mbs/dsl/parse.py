@@ -132,6 +132,8 @@ class _Builder(Transformer[Token, Any]):
     def _string(self, tok: Token) -> ast.Str:
         raw = str(tok)[1:-1]
         span = self._tspan(tok)
+        if "\\" not in raw:
+            return ast.Str(span, raw, raw)
 
         def decode(m: re.Match[str]) -> str:
             esc = m.group(1)
@@ -149,8 +151,7 @@ class _Builder(Transformer[Token, Any]):
             )
             return esc
 
-        value = _ESCAPE_RE.sub(decode, raw) if "\\" in raw else raw
-        return ast.Str(span, value, raw)
+        return ast.Str(span, _ESCAPE_RE.sub(decode, raw), raw)
 
     # ------------------------------------------------------------------ module
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 import socket
 from collections.abc import Generator
 
@@ -46,6 +47,24 @@ class EmbeddedServer(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None, None, None]:
         yield
+
+
+class StandaloneServer(uvicorn.Server):
+    """``mbs api``: SIGINT/SIGTERM stop the server gracefully and the command exits 0.
+
+    (uvicorn's own handling raises the signal again once it has stopped, which turns
+    an ordinary Ctrl-C into a KeyboardInterrupt or a death by SIGTERM.)
+    """
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        handled = (signal.SIGINT, signal.SIGTERM)
+        originals = {sig: signal.signal(sig, self.handle_exit) for sig in handled}
+        try:
+            yield
+        finally:
+            for sig, handler in originals.items():
+                signal.signal(sig, handler)
 
 
 def server_port(server: uvicorn.Server) -> int:

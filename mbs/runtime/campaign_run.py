@@ -13,7 +13,7 @@ import importlib
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
@@ -25,7 +25,7 @@ from mbs.runtime.clock import Clock, ScaledClock, WallClock
 from mbs.runtime.contacts import ImportResult, read_contacts, save_contacts
 from mbs.runtime.executor import Executor, ExecutorSettings, Progress
 from mbs.runtime.law import CallingLaw
-from mbs.runtime.store import CampaignStats, Store
+from mbs.runtime.store import CampaignNotFound, CampaignStats, Store
 from mbs.runtime.telephony import Telephony
 from mbs.runtime.vm import Vm
 
@@ -105,8 +105,14 @@ def build_telephony(campaign: CampaignFile, amd: Amd | None, recordings_dir: Pat
     return cast(Telephony, backend.EslTelephony(config, amd=amd))
 
 
-def build_clock(campaign: CampaignFile, now: datetime | None = None) -> Clock:
-    """The wall clock against a real switch; a simulated, sped-up one for ``sim``."""
+def build_clock(
+    campaign: CampaignFile, now: datetime | None = None, not_before: datetime | None = None
+) -> Clock:
+    """The wall clock against a real switch; a simulated, sped-up one for ``sim``.
+
+    ``not_before`` is the campaign's last recorded activity: a simulated run that
+    continues a campaign (after Ctrl-C or a crash) starts after it, never before, so
+    attempts and recoveries keep their order in time."""
     s = campaign.settings
     if s.telephony.backend != "sim":
         return WallClock()
@@ -117,6 +123,8 @@ def build_clock(campaign: CampaignFile, now: datetime | None = None) -> Clock:
             start = now
         else:
             start = CallingLaw(s.policy).next_window(_REFERENCE_NUMBER, now)
+    if not_before is not None and not_before >= start:
+        start = not_before + timedelta(seconds=1)
     return ScaledClock(start, s.sim.time_scale)
 
 
@@ -147,7 +155,13 @@ class CampaignRun:
         self.campaign = campaign
         self.program = program
         self.store = store
-        self.clock = clock or build_clock(campaign)
+        if clock is None:
+            try:
+                last = store.last_activity(campaign.settings.name)
+            except CampaignNotFound:
+                last = None
+            clock = build_clock(campaign, not_before=last)
+        self.clock = clock
         s = campaign.settings
         self.builtins = build_builtins(campaign, program)
         self.recordings_dir = output_dir / "recordings"

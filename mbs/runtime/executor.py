@@ -13,13 +13,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from mbs.program import Result, Say
 from mbs.runtime.clock import Clock, ScaledClock
@@ -39,6 +40,13 @@ from mbs.runtime.telephony import CallStatus, Telephony
 from mbs.runtime.vm import Vm
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# Speech synthesis runs beside the conversations: at most this many lines at once, so a
+# TTS that computes in this process (espeak's pure-Python resampler holds the GIL) or
+# spawns processes never starves the event loop the calls run on.
+SYNTHESIS_SLOTS = max(1, (os.cpu_count() or 2) - 1)
 
 
 class StorePort(Protocol):
@@ -89,6 +97,9 @@ class ExecutorSettings:
     recordings_dir: Path = Path("recordings")
     transcripts_dir: Path = Path("transcripts")
     idle_poll_s: float = 1.0  # wall seconds between looks at the store when waiting
+    # The contact's first line is synthesised before dialling (never a silence after
+    # "allô"); the wait is bounded, and the line is then made on demand if still missing.
+    opening_wait_s: float = 20.0
 
 
 @dataclass
@@ -97,6 +108,7 @@ class Progress:
 
     started: int = 0
     running: int = 0
+    peak_running: int = 0
     finished: int = 0
     answered: int = 0
     statuses: Counter[str] = field(default_factory=Counter)
@@ -164,6 +176,8 @@ class Executor:
         self._running: set[asyncio.Task[None]] = set()
         self._spoken: list[int] | None = None
         self._law = CallingLaw(settings.policy) if settings.policy is not None else None
+        self._synthesis = asyncio.Semaphore(SYNTHESIS_SLOTS)
+        self._background: set[asyncio.Task[Any]] = set()
 
     def stop(self) -> None:
         """Stop claiming; calls in flight finish normally."""
@@ -176,8 +190,12 @@ class Executor:
     async def run(self) -> CampaignStats:
         s = self.settings
         # Calls this worker left open when it last died: closed, never dialled again.
-        recovery = self.store.recover_interrupted(
-            now=self.clock.now(), campaign=s.campaign, worker_id=s.worker_id, retry=s.retry
+        recovery = await self._db(
+            self.store.recover_interrupted,
+            now=self.clock.now(),
+            campaign=s.campaign,
+            worker_id=s.worker_id,
+            retry=s.retry,
         )
         if recovery.interrupted or recovery.released:
             log.warning(
@@ -189,8 +207,13 @@ class Executor:
             free = s.max_concurrent - len(self._running)
             claimed = 0
             if free > 0:
-                batch = self.store.claim_due(
-                    s.campaign, self.clock.now(), min(free, s.batch_size), s.worker_id, self._law
+                batch = await self._db(
+                    self.store.claim_due,
+                    s.campaign,
+                    self.clock.now(),
+                    min(free, s.batch_size),
+                    s.worker_id,
+                    self._law,
                 )
                 for deferred in batch.deferred:
                     self.progress.deferred[deferred.reason] += 1
@@ -205,7 +228,7 @@ class Executor:
                 continue
             if claimed:
                 continue
-            stats = self.store.stats(s.campaign, now=self.clock.now())
+            stats = await self._db(self.store.stats, s.campaign, now=self.clock.now())
             if stats.next_due_at is None or stats.waiting == 0:
                 break  # nothing left that the law or the retry policy will ever allow
             self.progress.waiting_until = stats.next_due_at
@@ -214,8 +237,16 @@ class Executor:
             self.progress.waiting_until = None
         if self._running:
             await asyncio.gather(*self._running, return_exceptions=True)
+        for task in list(self._background):
+            task.cancel()
         self._notify()
-        return self.store.stats(s.campaign, now=self.clock.now())
+        return await self._db(self.store.stats, s.campaign, now=self.clock.now())
+
+    @staticmethod
+    async def _db(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """A store call, in a worker thread: a commit (an fsync, a lock wait on SQLite, a
+        round trip to PostgreSQL) never holds up the event loop the other calls run on."""
+        return await asyncio.to_thread(fn, *args, **kwargs)
 
     async def _wait_until(self, when: datetime) -> None:
         gap = (when - self.clock.now()).total_seconds()
@@ -233,6 +264,7 @@ class Executor:
         task.add_done_callback(self._running.discard)
         self.progress.started += 1
         self.progress.running = len(self._running)
+        self.progress.peak_running = max(self.progress.peak_running, len(self._running))
         self._notify()
 
     async def _place(self, claim: Claim) -> None:
@@ -244,7 +276,8 @@ class Executor:
             log.exception("call %s failed", claim.call_id)
             self.progress.errors.append(f"{claim.call_id}: {exc}")
             with contextlib.suppress(Exception):
-                self.store.finish_call(
+                await self._db(
+                    self.store.finish_call,
                     claim.call_id,
                     CallOutcome(
                         status=CallStatus.FAILED,
@@ -262,12 +295,33 @@ class Executor:
     async def _place_call(self, claim: Claim) -> None:
         s = self.settings
         call_log = _CallLog(claim.call_id, self.clock)
+        # The contact's own lines ("Bonjour Marie, ...") are made before the dial, the
+        # first one awaited, so the robot speaks as soon as the prospect picks up.
+        lines = self._personal_lines(claim)
+        if lines:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._synthesise(lines[:1]), s.opening_wait_s)
+            if len(lines) > 1:
+                self._in_background(self._synthesise(lines[1:]))
         # Committed before the originate goes out: the crash-safety rule.
-        self.store.update_call_status(claim.call_id, CallStatus.CALLING, at=self.clock.now())
+        await self._db(
+            self.store.update_call_status, claim.call_id, CallStatus.CALLING, at=self.clock.now()
+        )
+        ringing: list[asyncio.Task[None]] = []
 
         def on_status(status: CallStatus) -> None:
-            if status is CallStatus.RINGING:
-                self.store.update_call_status(claim.call_id, status, at=self.clock.now())
+            # Called from the backend's event pump: written in order, off the loop.
+            if status is CallStatus.RINGING and not ringing:
+                ringing.append(
+                    asyncio.ensure_future(
+                        self._db(
+                            self.store.update_call_status,
+                            claim.call_id,
+                            status,
+                            at=self.clock.now(),
+                        )
+                    )
+                )
 
         variables: Mapping[str, str] = {
             "mbs_campaign": claim.campaign,
@@ -277,19 +331,19 @@ class Executor:
         }
         if s.record:
             variables = {**variables, "mbs_recording": str(self._recording_path(claim))}
-        # Synthesise this contact's lines while the phone rings, so the robot does not
-        # leave a silence the length of a TTS run after "allô".
-        prefetch = asyncio.create_task(self._prefetch_audio(claim))
         try:
-            await self._dial_and_converse(claim, variables, on_status, call_log)
+            await self._dial_and_converse(claim, variables, on_status, ringing, call_log)
         finally:
-            prefetch.cancel()
+            for task in ringing:  # never left running past the call's end
+                with contextlib.suppress(Exception):
+                    await task
 
     async def _dial_and_converse(
         self,
         claim: Claim,
         variables: Mapping[str, str],
         on_status: Callable[[CallStatus], None],
+        ringing: list[asyncio.Task[None]],
         call_log: _CallLog,
     ) -> None:
         s = self.settings
@@ -297,46 +351,75 @@ class Executor:
             claim.contact.phone, call_id=claim.call_id, variables=variables, on_status=on_status
         )
         self.progress.statuses[dial.status.value] += 1
+        for task in ringing:  # RINGING is stored before whatever follows it
+            await task
         if dial.call is None:
             outcome = CallOutcome(
                 status=dial.status,
                 ended_at=self.clock.now(),
                 hangup_cause=dial.hangup_cause or None,
             )
-            self.store.finish_call(claim.call_id, outcome, retry=s.retry)
+            await self._db(self.store.finish_call, claim.call_id, outcome, retry=s.retry)
             return
 
         answered_at = self.clock.now()
         self.progress.answered += 1
-        self.store.update_call_status(claim.call_id, CallStatus.IN_PROGRESS, at=answered_at)
-        state = await self.vm.run_call(
-            dial.call,
-            contact=claim.contact.template_vars(),
-            sink=call_log,
-            call_id=claim.call_id,
-            machine_at_answer=dial.machine,
+        # Not awaited before the conversation starts: the prospect is saying "allô".
+        in_progress = asyncio.ensure_future(
+            self._db(
+                self.store.update_call_status,
+                claim.call_id,
+                CallStatus.IN_PROGRESS,
+                at=answered_at,
+            )
         )
+        try:
+            state = await self.vm.run_call(
+                dial.call,
+                contact=claim.contact.template_vars(),
+                sink=call_log,
+                call_id=claim.call_id,
+                machine_at_answer=dial.machine,
+            )
+        finally:
+            await in_progress
         ended_at = self.clock.now()
         self.progress.talk_seconds += (ended_at - answered_at).total_seconds()
-        outcome = self._outcome(claim, state, call_log, ended_at)
-        self.store.record_events(claim.call_id, call_log.stored)
-        self.store.finish_call(claim.call_id, outcome, retry=s.retry)
+        outcome = await self._outcome(claim, state, call_log, ended_at)
+        await self._db(self.store.record_events, claim.call_id, call_log.stored)
+        await self._db(self.store.finish_call, claim.call_id, outcome, retry=s.retry)
 
-    async def _prefetch_audio(self, claim: Claim) -> None:
+    def _in_background(self, coro: Any) -> None:
+        task: asyncio.Task[Any] = asyncio.ensure_future(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _synthesise(self, texts: list[str]) -> None:
         tts = self.vm.tts
         if tts is None:
             return
+        for text in texts:
+            async with self._synthesis:
+                with contextlib.suppress(Exception):  # the call will say it, or fail, itself
+                    await tts.synthesize(text)
+
+    def _personal_lines(self, claim: Claim) -> list[str]:
+        """The lines this contact will hear that can be rendered before the call, in
+        program order (the opening first). Lines the same for everyone were made at
+        start-up (``CampaignRun.warm_tts``) and are found in the cache."""
+        if self.vm.tts is None:
+            return []
         context: dict[str, object] = {
             "contact": {k: str(v) for k, v in claim.contact.template_vars().items()},
             "agent": dict(self.vm.loaded.agent),
         }
+        texts: list[str] = []
         for index in self._spoken_consts():
             try:
-                text = self.vm.loaded.templates.const(index, context)
+                texts.append(self.vm.loaded.templates.const(index, context))
             except Exception:
                 continue  # needs a variable only the conversation provides
-            with contextlib.suppress(Exception):
-                await tts.synthesize(text)
+        return list(dict.fromkeys(texts))
 
     def _spoken_consts(self) -> list[int]:
         """Constants spoken by ``say``, in program order (the opening lines first)."""
@@ -346,7 +429,7 @@ class Executor:
             )
         return self._spoken
 
-    def _outcome(
+    async def _outcome(
         self, claim: Claim, state: CallState, call_log: _CallLog, ended_at: datetime
     ) -> CallOutcome:
         result = state.result or Result.TECHNICAL_ERROR
@@ -367,7 +450,7 @@ class Executor:
         self.progress.objections.update(objections)
         freestyle = sum(1 for e in call_log.events if e.get("event") == "freestyle")
         self.progress.freestyle_turns += freestyle
-        transcript = self._write_transcript(claim, call_log)
+        transcript = await asyncio.to_thread(self._write_transcript, claim, call_log)
         return CallOutcome(
             status=status,
             ended_at=ended_at,
@@ -416,9 +499,3 @@ def summarise(stats: CampaignStats, progress: Progress) -> dict[str, Any]:
         "next_due_at": stats.next_due_at.isoformat() if stats.next_due_at else None,
         "errors": progress.errors[:20],
     }
-
-
-def simulated_start(next_window: Callable[[datetime], datetime], now: datetime) -> datetime:
-    """Where a simulated campaign starts: the next allowed window (a little into it)."""
-    start = next_window(now)
-    return start + timedelta(minutes=1) if start > now else now

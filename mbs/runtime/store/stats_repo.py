@@ -121,6 +121,23 @@ class StatsMixin(StoreBase):
                 next_due_at=next_due,
             )
 
+    def last_activity(self, campaign: str | int) -> datetime | None:
+        """The latest time written on the campaign's calls (created, dialled, answered,
+        ended), None before the first claim. A simulated clock resumes from here, so a
+        run after a crash never records times before those of the run it continues."""
+        with self.session() as s:
+            camp = self._find_campaign(s, campaign)
+            row = s.execute(
+                select(
+                    func.max(Call.created_at),
+                    func.max(Call.dialled_at),
+                    func.max(Call.answered_at),
+                    func.max(Call.ended_at),
+                ).where(Call.campaign_id == camp.id)
+            ).one()
+        found = [t for t in row if t is not None]
+        return max(found) if found else None
+
     def export_calls(self, campaign: str | int) -> Iterator[dict[str, Any]]:
         """Every attempt of a campaign with its contact, oldest first (EXPORT_COLUMNS)."""
         with self.session() as s:

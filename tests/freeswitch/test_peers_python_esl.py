@@ -157,3 +157,17 @@ async def test_one_byte_writes_and_filters():
         names = await asyncio.to_thread(run)
     assert names[:3] == ["CHANNEL_STATE", "CHANNEL_CREATE", "CHANNEL_ORIGINATE"]
     assert "CHANNEL_ANSWER" in names and "BACKGROUND_JOB" not in names
+
+
+def test_from_a_plain_thread_with_simulator_thread():
+    """Synchronous callers get the same switch through simulator_thread()."""
+    from mbs.freeswitch.sim import simulator_thread
+
+    with simulator_thread(time_scale=100, personas="no_answer=1") as sim:
+        con = connect(sim.port)
+        assert con.connected() == 1
+        con.events("plain", "BACKGROUND_JOB")
+        con.bgapi("originate", ORIG % ("e1b2c3d4-0000-4000-8000-00000000e5e5", "0600000000"))
+        job = wait_for(con, "BACKGROUND_JOB", timeout_s=20)
+        assert job.getBody() == "-ERR NO_ANSWER\n"
+        con.disconnect()

@@ -6,6 +6,15 @@
 
 from mbs.freeswitch.sim.faults import Faults
 from mbs.freeswitch.sim.personas import Persona, PersonaBook, PersonaKind, Turn, parse_mix
-from mbs.freeswitch.sim.server import Simulator
+from mbs.freeswitch.sim.server import Simulator, simulator_thread
 
-__all__ = ["Faults", "Persona", "PersonaBook", "PersonaKind", "Simulator", "Turn", "parse_mix"]
+__all__ = [
+    "Faults",
+    "Persona",
+    "PersonaBook",
+    "PersonaKind",
+    "Simulator",
+    "Turn",
+    "parse_mix",
+    "simulator_thread",
+]

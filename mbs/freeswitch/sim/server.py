@@ -16,9 +16,10 @@ import asyncio
 import contextlib
 import json
 import random
+import threading
 import uuid as uuidlib
 from collections import Counter, deque
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -305,3 +306,40 @@ class Simulator:
 
     def dumps_summary(self) -> str:
         return json.dumps(self.summary(), sort_keys=True)
+
+
+@contextlib.contextmanager
+def simulator_thread(**options: Any) -> Iterator[Simulator]:
+    """A Simulator serving from its own thread and event loop, for synchronous callers
+    (blocking ESL libraries, scripts): ``with simulator_thread(seed=1) as sim: sim.port``."""
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        asyncio.set_event_loop(loop)
+        try:
+            box["sim"] = Simulator(**options)
+            loop.run_until_complete(box["sim"].start())
+        except BaseException as exc:  # reported to the caller below
+            box["error"] = exc
+            ready.set()
+            return
+        ready.set()
+        loop.run_forever()
+
+    thread = threading.Thread(target=run, name="mbs-sim", daemon=True)
+    thread.start()
+    ready.wait()
+    if "error" in box:
+        thread.join()
+        loop.close()
+        raise box["error"]
+    sim: Simulator = box["sim"]
+    try:
+        yield sim
+    finally:
+        asyncio.run_coroutine_threadsafe(sim.stop(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()

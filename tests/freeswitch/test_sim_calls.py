@@ -613,3 +613,35 @@ async def test_hangup_dispositions_and_transfer():
         assert hups[moved].headers["variable_sip_hangup_disposition"] == "recv_bye"
         assert hups[moved].headers["variable_transfer_destination"] == "0140000000"
         await c.close()
+
+
+async def test_sendmsg_body_argument_loops_and_event_lock():
+    async with Simulator(time_scale=50, pinned={"0694000000": human("Oui.")}) as sim:
+        c = await client(sim, "CHANNEL_PARK", "CHANNEL_EXECUTE", "CHANNEL_EXECUTE_COMPLETE")
+        uuid = "adadadad-0000-4000-8000-000000000001"
+        await dial(c, uuid, "0694000000")
+        await c.until(is_event("CHANNEL_PARK", uuid))
+        body = b"/p/deux fois.wav"
+        await c.send_raw(
+            f"sendmsg {uuid}\ncall-command: execute\nexecute-app-name: playback\nloops: 2\n"
+            f"event-lock: true\nEvent-UUID: twice\nContent-Type: text/plain\nContent-Length: {len(body)}\n\n".encode()
+            + body
+        )
+        seen: list[SwitchEvent] = []
+        await c.until(lambda m: isinstance(m, CommandReply), events=seen)
+        while sum(e.name == "CHANNEL_EXECUTE_COMPLETE" for e in seen) < 2:
+            await c.until(is_event("CHANNEL_EXECUTE_COMPLETE", uuid), events=seen)
+        runs = [
+            (e.name, e.headers["Application-Data"], e.headers["Application-UUID"])
+            for e in seen
+            if e.name != "CHANNEL_PARK"
+        ]
+        assert (
+            runs
+            == [
+                ("CHANNEL_EXECUTE", "/p/deux fois.wav", "twice"),
+                ("CHANNEL_EXECUTE_COMPLETE", "/p/deux fois.wav", "twice"),
+            ]
+            * 2
+        )
+        await c.close()

@@ -69,7 +69,7 @@ SPEECH_VARIANTS: tuple[tuple[str, str], ...] = (
     (r"bcp", "beaucoup"),
     (r"svp|stp|s'il vous plait|s'il te plait", ""),  # politeness, no meaning here
     (r"si jamais", "si"),  # "if ever", not a negation
-    (r"(?<!oui )ou (?:pas|non|quoi)(?=\W*$)", ""),  # tag questions: "c'est gratuit ou pas ?"
+    (r"(?<!oui )(?:ou (?:pas|non|quoi)[\W_]*)+$", ""),  # tag questions: "c'est gratuit ou pas ?"
     (r"hors de question", "pas question"),
     (r"rendez-vous|rendez vous|rdv", "rendezvous"),
     (r"e-mail|e mail|email|courriel|mail", "mail"),

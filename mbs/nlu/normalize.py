@@ -67,13 +67,15 @@ _VARIANTS = tuple(
     (re.compile(rf"(?<![\w'])(?:{_accent_tolerant(pattern)})(?![\w'])"), replacement)
     for pattern, replacement in SPEECH_VARIANTS
 )
-_ELISION = re.compile(r"\b(" + "|".join(sorted(ELISIONS, key=len, reverse=True)) + r")'")
+_ELIDED = "|".join(_accent_tolerant(e) for e in sorted(ELISIONS, key=len, reverse=True))
+_ELISION = re.compile(rf"\b({_ELIDED})'")
 # Speech to text often drops the apostrophe: "j ai pas le temps", "c est trop cher".
-_SPACED_ELISION = re.compile(
-    r"\b(" + "|".join(sorted(ELISIONS, key=len, reverse=True)) + r") (?=[aeiouyhéèêëàâîïôû])"
-)
+_VOWEL = "[h" + "".join(_ACCENTED[v].strip("[]") for v in "aeiouy") + "]"
+_SPACED_ELISION = re.compile(rf"\b({_ELIDED}) (?={_VOWEL})")
 _DIGIT_LETTER = re.compile(r"(?<=\d)(?=[^\W\d_])|(?<=[^\W\d_])(?=\d)")
 _NON_WORD = re.compile(r"[\W_]+")
+# Everything but words, dots ("o.k.") and apostrophes between letters ("j'suis").
+_PUNCTUATION = re.compile(r"[^\w'.]+|_|'(?![^\W\d_])|(?<![^\W\d_])'")
 
 _stemmer = snowballstemmer.stemmer("french")
 
@@ -125,17 +127,21 @@ def lemma_stem(word: str) -> str:
     return stem(_strip_accents(simplemma.lemmatize(word, lang="fr")))
 
 
+def _expand(m: re.Match[str]) -> str:
+    return ELISIONS[_strip_accents(m.group(1))] + " "
+
+
 @lru_cache(maxsize=65536)
 def normalize(text: str) -> Normalized:
     """Normalise one utterance or phrase (cached per string)."""
-    s = _plain(text)
+    s = " ".join(_DIGIT_LETTER.sub(" ", _PUNCTUATION.sub(" ", _plain(text))).split())
     for pattern, replacement in _VARIANTS:
         s = pattern.sub(replacement, s)
-    s = _ELISION.sub(lambda m: ELISIONS[m.group(1)] + " ", s)
-    s = _SPACED_ELISION.sub(lambda m: ELISIONS[m.group(1)] + " ", s)
+    s = _ELISION.sub(_expand, s)
     s = _NON_WORD.sub(" ", s)
-    s = _DIGIT_LETTER.sub(" ", s)
-    accented = [NUMBER_WORDS.get(w, w) for w in s.split()]
+    s = " ".join(NUMBER_WORDS.get(w, w) for w in s.split())
+    s = _SPACED_ELISION.sub(_expand, s)
+    accented = s.split()
     words = tuple(_strip_accents(w) for w in accented)
     content: list[str] = []
     stems: list[str] = []

@@ -645,3 +645,24 @@ async def test_sendmsg_body_argument_loops_and_event_lock():
             * 2
         )
         await c.close()
+
+
+@pytest.mark.parametrize(
+    ("kind", "result", "cause"),
+    [("silent", "NOTSURE", "INITIALSILENCE"), ("human", "HUMAN", "HUMAN")],
+)
+async def test_amd_verdicts(kind: str, result: str, cause: str):
+    async with Simulator(time_scale=50, personas=f"{kind}=1") as sim:
+        c = await client(sim, "CHANNEL_PARK", "CHANNEL_EXECUTE_COMPLETE")
+        uuid = "aeaeaeae-0000-4000-8000-000000000001"
+        await dial(c, uuid, "0695000000", timeout=60)
+        await c.until(is_event("CHANNEL_PARK", uuid))
+        await execute(c, uuid, "amd", "", "amd-x")
+        done = await c.until(
+            lambda m: (
+                is_event("CHANNEL_EXECUTE_COMPLETE", uuid)(m) and m.headers["Application"] == "amd"
+            )
+        )
+        assert done.headers["variable_amd_result"] == result  # type: ignore[union-attr]
+        assert done.headers["variable_amd_cause"] == cause  # type: ignore[union-attr]
+        await c.close()

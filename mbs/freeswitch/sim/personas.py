@@ -130,8 +130,15 @@ def build(kind: PersonaKind, rng: random.Random) -> Persona:
     if kind is PersonaKind.DTMF:
         digit_turns = (Turn(text=lines[0]), Turn(digits=rng.choice("12")), Turn(digits="1"))
         return Persona(kind, rings=rings, opener=opener, turns=digit_turns)
-    if kind is PersonaKind.SILENT:
-        return Persona(kind, rings=rings, hangup_after_silence_s=rng.choice((20.0, 30.0, 45.0)))
+    if kind is PersonaKind.SILENT:  # mod_amd hears nothing for initial_silence (2.5 s)
+        return Persona(
+            kind,
+            rings=rings,
+            hangup_after_silence_s=rng.choice((20.0, 30.0, 45.0)),
+            amd_result="NOTSURE",
+            amd_cause="INITIALSILENCE",
+            amd_decision_s=2.5,
+        )
     if kind is PersonaKind.HANGUP_MID_PROMPT:
         return Persona(
             kind,

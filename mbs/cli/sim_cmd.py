@@ -86,7 +86,6 @@ def register(app: typer.Typer) -> None:
                 chunk_size=chunk_size,
                 event_delay_s=event_delay,
                 bgjob_order=bgjob_order,  # type: ignore[arg-type]
-                seed=seed,
             )
         except ValueError as exc:
             abort(str(exc), EXIT_USAGE)

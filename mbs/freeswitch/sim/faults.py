@@ -11,7 +11,8 @@ All faults are server options and apply to every connection unless narrowed:
   switch or a congested link; replies are not delayed).
 - ``bgjob_order``: where a failed originate's BACKGROUND_JOB falls relative to the
   channel's hang-up events: ``after_hangup`` (what FreeSWITCH usually does),
-  ``before_hangup``, ``after_destroy``, or ``random`` (seeded).
+  ``before_hangup``, ``after_destroy``, or ``random`` (drawn per call from the
+  simulator's seed and the number, so a run replays).
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ class Faults:
     chunk_size: int | None = None
     event_delay_s: float = 0.0
     bgjob_order: BgJobOrder = "after_hangup"
-    seed: int = 0
 
     def __post_init__(self) -> None:
         if self.drop_at_byte is not None and self.drop_at_byte < 0:

@@ -131,7 +131,7 @@ def _expand(m: re.Match[str]) -> str:
     return ELISIONS[_strip_accents(m.group(1))] + " "
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=8192)  # bounded: a long campaign hears many distinct utterances
 def normalize(text: str) -> Normalized:
     """Normalise one utterance or phrase (cached per string)."""
     s = " ".join(_DIGIT_LETTER.sub(" ", _PUNCTUATION.sub(" ", _plain(text))).split())

@@ -149,9 +149,9 @@ class SimCall:
         self.asr_active = False
         self.asr_fires = False
         self.fork_active = False
-        self.divert_events = False
-        self.transferred = False
-        self.agent_talk_s = 30.0  # outbound `divert_events on`: session events reach the socket
+        self.divert_events = False  # outbound `divert_events on`: session events reach the socket
+        self.transferred = False  # after uuid_transfer the caller talks to an agent
+        self.agent_talk_s = 30.0
         self.prompts = 0
         self.turn = 0
         self.digits_heard: list[str] = []

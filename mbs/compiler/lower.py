@@ -128,7 +128,7 @@ class _Lowerer:
         listen_timeout = self.timeout(getattr(listen_action, "timeout", None))
         post_listen = Label()
         freestyle_loop: Label | None = None
-        freestyle_exhausted: Label | None = None
+        freestyle_counts: list[int] = []  # code indices of the freestyle counters
 
         def after_listen() -> None:
             self.here(post_listen)
@@ -143,15 +143,17 @@ class _Lowerer:
                 self.here(freestyle_loop)
                 after = Label()
                 if action.max is not None:
-                    freestyle_exhausted = Label()
-                    self.emit(
+                    # Exhausted, by default: listen without answering (the freestyle's
+                    # own listen, two instructions on); dispatch() may redirect it.
+                    at = self.emit(
                         Count,
                         action.span,
                         counter=f"{name}/freestyle" + (f"{i}" if len(listening) > 1 else ""),
                         limit=max(1, int(action.max.value)),
                         below=after,
-                        exhausted=freestyle_exhausted,
+                        exhausted=len(self.code) + 2,
                     )
+                    freestyle_counts.append(at)
                 self.here(after)
                 self.emit(
                     Freestyle,
@@ -192,9 +194,7 @@ class _Lowerer:
         if last_listen is None:
             self.emit(Listen, step.span, timeout_ms=listen_timeout)
             after_listen()
-        self.dispatch(
-            step, post_listen, prompt, listen_timeout, freestyle_loop, freestyle_exhausted
-        )
+        self.dispatch(step, post_listen, prompt, listen_timeout, freestyle_loop, freestyle_counts)
 
     def capture(self, c: ast.Capture) -> None:
         choices = tuple(s.value for s in c.choices) if c.choices is not None else None
@@ -293,7 +293,7 @@ class _Lowerer:
         prompt: ast.Ask | None,
         listen_timeout: int,
         freestyle_loop: Label | None,
-        freestyle_exhausted: Label | None,
+        freestyle_counts: list[int],
     ) -> None:
         name = step.name.name
         merged = dict(self.always_input)
@@ -311,13 +311,16 @@ class _Lowerer:
                 fields[key] = address
         if freestyle_loop is not None and "unclear" not in own:
             fields["unclear"] = freestyle_loop  # answer again with the LLM, up to max
-            if freestyle_exhausted is not None:
-                self.here(freestyle_exhausted)
+            if freestyle_counts:
+                # Answered max times: take `otherwise`, or keep listening without
+                # answering (bounded by max_turns).
                 if "otherwise" in merged:
-                    self.emit(Jump, step.span, target=fields["otherwise"])
-                else:  # no way on: keep listening, bounded by max_turns
-                    self.emit(Listen, step.span, timeout_ms=listen_timeout)
+                    exhausted = fields["otherwise"]
+                else:
+                    exhausted = self.emit(Listen, step.span, timeout_ms=listen_timeout)
                     self.emit(Jump, step.span, target=post_listen)
+                for at in freestyle_counts:
+                    self.code[at][1]["exhausted"] = exhausted
         self.code[dispatch_at] = (Dispatch, fields)
 
     # ------------------------------------------------------------------ globals

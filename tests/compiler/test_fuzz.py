@@ -125,3 +125,96 @@ def test_mutations_only_produce_diagnostics_long_run(data: bytes) -> None:
 def test_hostile_inputs(data: bytes) -> None:
     _check(data)
     assert compile_source(data, "fuzz.mbs").diagnostics
+
+
+# ------------------------------------------------------------------ random scenarios
+
+ACTIONS = [
+    'say "Bonjour {{ contact.first_name }}"',
+    'say "Attendez" uninterruptible',
+    'play "a.wav"',
+    'ask "Oui ou non ?"',
+    'ask "Vraiment ?" timeout 3s',
+    "listen",
+    "listen timeout 500ms",
+    "freestyle",
+    "freestyle max 2",
+    'freestyle max 1 { context "c" goal "g" fallback "f" }',
+    "capture v",
+    'capture v from ["a", "b"]',
+    'set w = "{{ v }}"',
+    "opt_out",
+]
+ENDINGS = ["", "", "end QUALIFIED", 'transfer "+331"']
+CASES = ["oui", "non", "objection", "silence", "unclear", 'dtmf "1"', 'dtmf "#"']
+
+
+@st.composite
+def scenarios(draw: st.DrawFn) -> str:
+    n = draw(st.integers(1, 6))
+    names = [f"s{i}" for i in range(n)]
+    target = st.one_of(
+        st.sampled_from(names),
+        st.sampled_from(["end QUALIFIED", "end NOT_INTERESTED"]),
+        st.builds(
+            lambda k, t: f'retry {k} "Allô ?" then {t}', st.integers(1, 3), st.sampled_from(names)
+        ),
+        st.builds(lambda t: f"retry 1 then {t}", st.sampled_from(names)),
+    )
+    out = [
+        'scenario r "Random" {\n    record no\n}\n',
+        'intent oui { "oui" }\nintent non { "non" }\n',
+        'objections p {\n    "trop cher" => "Gratuit."\n}\n',
+    ]
+    if draw(st.booleans()):
+        handlers = draw(
+            st.lists(
+                st.sampled_from(["oui", "silence", "unclear", "hangup", "machine"]), unique=True
+            )
+        )
+        lines = []
+        for case in handlers:
+            if case in ("hangup", "machine"):
+                lines.append(f"    on {case} -> end HUNG_UP")
+            else:
+                lines.append(f"    on {case} -> {draw(target)}")
+        out.append("always {\n" + "\n".join(lines) + "\n}\n")
+    for name in names:
+        body = [f"    {a}" for a in draw(st.lists(st.sampled_from(ACTIONS), max_size=4))]
+        for case in draw(st.lists(st.sampled_from(CASES), unique=True, max_size=4)):
+            t = draw(target)
+            if case == "objection" and draw(st.booleans()):
+                t = f"answer objection then {draw(st.sampled_from(names))}"
+            body.append(f"    on {case} -> {t}")
+        if draw(st.booleans()):
+            body.append(f"    otherwise -> {draw(target)}")
+        ending = draw(st.sampled_from(ENDINGS))
+        if ending:
+            body.append(f"    {ending}")
+        out.append(f"step {name} {{\n" + "\n".join(body) + "\n}\n")
+    return "".join(out)
+
+
+def _check_program(source: str) -> None:
+    result = compile_source(source, "random.mbs")
+    if not result.ok:
+        assert result.errors
+        return
+    program = result.program
+    assert program is not None
+    assert Program.from_json(program.to_json()) == program  # re-validates every address
+    assert set(program.debug) == set(range(len(program.code)))
+    assert program.code[program.entry].op == "enter"
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios())
+def test_random_scenarios_compile_or_explain(source: str) -> None:
+    _check_program(source)
+
+
+@pytest.mark.slow
+@settings(max_examples=10_000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios())
+def test_random_scenarios_compile_or_explain_long_run(source: str) -> None:
+    _check_program(source)

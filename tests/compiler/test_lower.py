@@ -167,7 +167,7 @@ def test_freestyle_max_counts_answers_and_loops_on_unclear() -> None:
     assert isinstance(listen, Listen)
     assert isinstance(dispatch, Dispatch)
     assert dispatch.unclear == p.steps["a"] + 1  # answer again, through the counter
-    assert p.code[count.exhausted] == Jump(target=p.steps["c"])
+    assert count.exhausted == p.steps["c"]  # answered 3 times: take `otherwise`
 
 
 def test_capture_comes_after_the_listen_and_answer_objection() -> None:
@@ -283,3 +283,22 @@ def test_a_name_clashing_with_the_stdlib_is_reported_in_the_users_file() -> None
     (d,) = result.diagnostics
     assert (d.code, d.file, d.span.line) == ("E008", "t.mbs", 4)
     assert d.hint is not None and "<stdlib>/personalities.mbs" in d.hint
+
+
+def test_freestyle_counters_always_resolve() -> None:
+    own_unclear = program_of(
+        HEAD + "step a {\n    freestyle max 2\n    freestyle max 1\n    on unclear -> b\n"
+        "    on silence -> b\n}\nstep b {\n    freestyle max 2\n    end QUALIFIED\n}\n"
+    )
+    for step in ("a", "b"):
+        for ins in step_code(own_unclear, step):
+            if isinstance(ins, Count):  # exhausted: listen without answering
+                assert own_unclear.code[ins.exhausted] == Listen(timeout_ms=6000)
+    looping = program_of(
+        HEAD + "step a {\n    freestyle max 2\n    on oui -> b\n    on silence -> b\n}\n"
+        "step b { end QUALIFIED }\n"
+    )
+    count = step_code(looping, "a")[1]
+    assert isinstance(count, Count)
+    assert looping.code[count.exhausted] == Listen(timeout_ms=6000)
+    assert looping.code[count.exhausted + 1] == Jump(target=looping.steps["a"] + 4)

@@ -13,11 +13,13 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 
 from prometheus_client import CollectorRegistry
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
 from sqlalchemy.exc import SQLAlchemyError
 
-from mbs.api.live import LiveRegistry
+from mbs.api.live import TALK_BUCKETS, LiveRegistry
+from mbs.api.reads import TalkTimes, talk_times
 from mbs.program import Result
 from mbs.runtime.store import CampaignNotFound, CampaignStats, Store, StoreError
 from mbs.runtime.store.records import CampaignInfo
@@ -31,7 +33,7 @@ class StoreCollector(Collector):
         self.store = store
         self.now = now
 
-    def _read(self) -> list[tuple[CampaignInfo, CampaignStats]]:
+    def _read(self) -> tuple[list[tuple[CampaignInfo, CampaignStats]], dict[int, TalkTimes]]:
         rows = []
         now = self.now()
         for info in self.store.list_campaigns():
@@ -39,12 +41,12 @@ class StoreCollector(Collector):
                 rows.append((info, self.store.stats(info.id, now=now)))
             except CampaignNotFound:
                 continue  # deleted between the two reads
-        return rows
+        return rows, talk_times(self.store, TALK_BUCKETS)
 
     def collect(self) -> Iterator[Metric]:
         up = GaugeMetricFamily("mbs_store_up", "1 when the store could be read for this scrape.")
         try:
-            rows = self._read()
+            rows, talks = self._read()
         except (StoreError, SQLAlchemyError):
             up.add_metric([], 0)
             yield up
@@ -84,8 +86,23 @@ class StoreCollector(Collector):
             "When the next waiting contact becomes due (absent when none waits).",
             labels=["campaign"],
         )
+        talk = HistogramMetricFamily(
+            "mbs_call_talk_seconds",
+            "Talk time of finished answered calls (answer to hang-up).",
+            labels=["campaign"],
+        )
+        bounds = [floatToGoString(b) for b in TALK_BUCKETS]
         for info, st in rows:
             name = info.name
+            times = talks.get(info.id)
+            if times is None:
+                talk.add_metric([name], [(b, 0.0) for b in bounds], 0.0)
+            else:
+                talk.add_metric(
+                    [name],
+                    [(b, float(n)) for b, n in zip(bounds, times.cumulative, strict=True)],
+                    times.total_seconds,
+                )
             for state, n in zip(CONTACT_STATES, (st.done, st.in_flight, st.waiting), strict=True):
                 contacts.add_metric([name, state], n)
             due.add_metric([name], st.due_now)
@@ -99,7 +116,7 @@ class StoreCollector(Collector):
                 rate.add_metric([name], st.answer_rate)
             if st.next_due_at is not None and st.waiting:
                 next_due.add_metric([name], st.next_due_at.timestamp())
-        yield from (contacts, due, calls, results, dialled, answered, rate, next_due)
+        yield from (contacts, due, calls, results, dialled, answered, rate, next_due, talk)
 
 
 def build_registry(

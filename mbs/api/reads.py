@@ -6,11 +6,13 @@ executor wrote, on SQLite and PostgreSQL alike. Nothing here writes.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from mbs.program import Result
 from mbs.runtime.store import Store
@@ -124,3 +126,33 @@ def list_calls(
 def call_exists(store: Store, call_id: str) -> bool:
     with store.session() as s:
         return s.get(Call, call_id) is not None
+
+
+@dataclass(frozen=True)
+class TalkTimes:
+    """Talk times (answer to hang-up) of one campaign's finished calls, bucketed."""
+
+    campaign_id: int
+    cumulative: list[int]  # calls with duration <= each bound, aligned with the bounds
+    count: int
+    total_seconds: float
+
+
+def talk_times(store: Store, bounds: Sequence[float]) -> dict[int, TalkTimes]:
+    """Per campaign, one query for all: how many calls lasted at most each bound."""
+    finite = [b for b in bounds if math.isfinite(b)]
+    columns = [func.sum(case((Call.duration_s <= b, 1), else_=0)) for b in finite]
+    q = (
+        select(Call.campaign_id, func.count(), func.sum(Call.duration_s), *columns)
+        .where(Call.duration_s.is_not(None))
+        .group_by(Call.campaign_id)
+    )
+    found: dict[int, TalkTimes] = {}
+    with store.session() as s:
+        for campaign_id, count, total, *under in s.execute(q):
+            cumulative = [int(n or 0) for n in under]
+            cumulative += [int(count)] * (len(bounds) - len(finite))
+            found[int(campaign_id)] = TalkTimes(
+                int(campaign_id), cumulative, int(count), float(total or 0.0)
+            )
+    return found

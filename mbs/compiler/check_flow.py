@@ -171,4 +171,7 @@ def _check_reachability(ctx: Context) -> None:
                 settings.objective.span,
                 objective=settings.objective.name,
                 result=wanted.name,
+                help='add a path that transfers the call (`transfer "..."`)'
+                if wanted.name == Result.TRANSFERRED.value
+                else f"add a path that ends with `end {wanted.name}`",
             )

@@ -455,7 +455,7 @@ DESCRIPTORS: tuple[DiagnosticDescriptor, ...] = (
         "warning",
         "Objective result never produced",
         "objective `{objective}` expects {result}, but no path ends with it",
-        "add a path that ends with `end {result}`",
+        "{help}",
         "An objective lists the results a scenario of its kind must be able to reach "
         "(an appointment scenario that can never end with APPOINTMENT_SCHEDULED is "
         "certainly wrong).",

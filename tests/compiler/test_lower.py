@@ -302,3 +302,16 @@ def test_freestyle_counters_always_resolve() -> None:
     assert isinstance(count, Count)
     assert looping.code[count.exhausted] == Listen(timeout_ms=6000)
     assert looping.code[count.exhausted + 1] == Jump(target=looping.steps["a"] + 4)
+
+
+def test_steps_in_an_imported_module_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "lib.mbs").write_text("step shared { end QUALIFIED }\n", encoding="utf-8")
+    entry = tmp_path / "main.mbs"
+    entry.write_text(
+        'scenario s "T" {\n    record no\n}\nimport "lib.mbs"\nstep a { end QUALIFIED }\n',
+        encoding="utf-8",
+    )
+    result = compile_file(entry)
+    (d,) = result.diagnostics
+    assert (d.code, Path(d.file).name, d.span.line, d.span.col) == ("E007", "lib.mbs", 1, 1)
+    assert "steps belong in the scenario file" in d.message

@@ -39,6 +39,7 @@ COMMAND_MODULES = [
     "mbs.cli.run_cmd",
     "mbs.cli.sim_cmd",
     "mbs.cli.freeswitch_cmd",
+    "mbs.cli.lsp_cmd",
     "mbs.cli.api_cmd",
 ]
 

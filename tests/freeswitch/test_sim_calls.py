@@ -306,18 +306,37 @@ async def test_hangup_mid_prompt():
         )
         events: list[SwitchEvent] = []
         await c.until(is_event("CHANNEL_DESTROY", uuid), events=events)
-        names = [e.name for e in events if e.headers.get("Unique-ID") == uuid]
-        assert names[: names.index("CHANNEL_HANGUP") + 1][-3:] == [
+        names = [
+            e.name
+            for e in events
+            if e.headers.get("Unique-ID") == uuid and e.name != "CHANNEL_CALLSTATE"
+        ]
+        # the BYE hangs the channel up first (HANGUP fires in the signalling thread); the
+        # playback loop then finds the channel dead: status "done", response PLAYBACK ERROR
+        at = names.index("CHANNEL_HANGUP")
+        assert names[at : at + 3] == [
+            "CHANNEL_HANGUP",
             "PLAYBACK_STOP",
             "CHANNEL_EXECUTE_COMPLETE",
-            "CHANNEL_HANGUP",
         ]
         stop = next(e for e in events if e.name == "PLAYBACK_STOP")
-        assert stop.headers["Playback-Status"] == "break"
+        assert stop.headers["Playback-Status"] == "done"
+        done = next(e for e in events if e.name == "CHANNEL_EXECUTE_COMPLETE")
+        assert done.headers["Application-Response"] == "PLAYBACK ERROR"
+        assert int(done.headers["variable_playback_ms"]) < 5000  # cut short (5.2 s in full)
         assert stop.headers["sim_text"].startswith("un long")  # {k=v} params echo on PLAYBACK_*
         hup = next(e for e in events if e.name == "CHANNEL_HANGUP")
         assert hup.headers["Hangup-Cause"] == "NORMAL_CLEARING"
+        assert hup.headers["variable_sip_hangup_disposition"] == "recv_bye"
         await c.close()
+
+
+def test_stream_lengths():
+    from mbs.freeswitch.sim.call import stream_seconds
+
+    assert stream_seconds("silence_stream://1500") == 1.5
+    assert stream_seconds("tone_stream://%(100,100,440)") == 1.0
+    assert stream_seconds("/p/x.wav") is None
 
 
 async def test_barge_in_then_uuid_break():

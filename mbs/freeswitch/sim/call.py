@@ -100,6 +100,16 @@ def wav_seconds(path: str) -> float | None:
         return None
 
 
+def stream_seconds(path: str) -> float | None:
+    """Length of FreeSWITCH's built-in streams: ``silence_stream://MS``, ``tone_stream://``."""
+    if path.startswith("silence_stream://"):
+        ms = path[len("silence_stream://") :].split(",", 1)[0]
+        return int(ms) / 1000 if ms.isdigit() and int(ms) > 0 else 1.0
+    if path.startswith(("tone_stream://", "local_stream://")):
+        return 1.0
+    return None
+
+
 def estimate_seconds(text: str) -> float:
     """Speaking time of a French text by a TTS voice: about 2.5 words a second."""
     return max(0.6, len(text.split()) / 2.5)
@@ -208,15 +218,15 @@ class SimCall:
         self,
         cause: str = "NORMAL_CLEARING",
         *,
-        switch_side: bool = True,
-        disposition: str | None = None,
+        after_apps: bool = False,
+        disposition: str = "send_bye",
     ) -> None:
-        """Hang up: ``switch_side`` (uuid_kill, hangup app) fires HANGUP before the
-        interrupted app completes; otherwise (the caller, or the socket app ending) the
-        app completes first. ``disposition`` defaults to send_bye / recv_bye."""
+        """Hang up. HANGUP fires at once, as ``switch_channel_perform_hangup`` does in the
+        thread that hangs up; a playing prompt then notices the dead channel and stops
+        (PLAYBACK_STOP ``done``, EXECUTE_COMPLETE ``PLAYBACK ERROR``). ``after_apps`` is
+        the other order, for a hangup that follows an app's return (the socket app)."""
         if not self._hangup.done():
-            how = disposition or ("send_bye" if switch_side else "recv_bye")
-            self._hangup.set_result((cause or "NORMAL_CLEARING", switch_side, how))
+            self._hangup.set_result((cause or "NORMAL_CLEARING", not after_apps, disposition))
 
     def execute(self, request: AppRequest) -> None:
         """Queue an app; without event-lock, non-media apps run at once (nested)."""
@@ -339,20 +349,20 @@ class SimCall:
             runner.cancel()
 
     async def _in_call_end(self) -> None:
-        cause, switch_side, disposition = await self._hangup
+        cause, hangup_first, disposition = await self._hangup
         for task in list(self._persona_tasks):
             task.cancel()
         while not self._queue.empty():  # apps never started: their waiters are released
             self._queue.get_nowait().finished.set()
         ch = self.channel
-        if switch_side:
+        if hangup_first:
             self.emit(ch.hangup(cause, self._now(), disposition))
             self._hangup_fired.set()
         if self._play is not None:
-            self._play.stop("break")
+            self._play.stop("hangup")
         if self._running_apps:
             await asyncio.gather(*self._running_apps, return_exceptions=True)
-        if not switch_side:
+        if not hangup_first:
             self.emit(ch.hangup(cause, self._now(), disposition))
             self._hangup_fired.set()
         if self.asr_active and self._asr_reaches_esl:
@@ -392,7 +402,9 @@ class SimCall:
         ch = self.channel
         params, path = split_params(req.data)
         self.emit(ch.execute("playback", req.data, req.app_uuid))
-        seconds = wav_seconds(path)
+        seconds = stream_seconds(path)
+        if seconds is None:
+            seconds = wav_seconds(path)
         if seconds is None:
             if self.strict_files:
                 self._complete(req, "FILE NOT FOUND")
@@ -401,6 +413,7 @@ class SimCall:
             seconds = estimate_seconds(text)
         play = _Playback(path)
         self._play = play
+        started = self.clock.now()
         self.emit(ch.playback(path, params, stop=None))
         self.prompts += 1
         self._on_prompt_start(play)
@@ -410,11 +423,15 @@ class SimCall:
             waiter.cancel()
         finally:
             self._play = None
-        played_ms = int(seconds * 1000)
+        played_ms = int(min(seconds, self.clock.now() - started) * 1000)
         ch.set_var("playback_ms", str(played_ms))
         ch.set_var("playback_samples", str(played_ms * 8))
-        self.emit(ch.playback(path, params, stop=play.reason if play.stopped.is_set() else "done"))
-        self._complete(req, "FILE PLAYED")
+        # a break (uuid_break, a terminator) reads "break"; a dead channel ends the loop
+        # with SWITCH_STATUS_FALSE: "done", and mod_dptools answers PLAYBACK ERROR
+        broke = play.stopped.is_set() and play.reason == "break"
+        self.emit(ch.playback(path, params, stop="break" if broke else "done"))
+        hung = play.stopped.is_set() and play.reason == "hangup"
+        self._complete(req, "PLAYBACK ERROR" if hung else "FILE PLAYED")
         if self.up:
             self._on_prompt_end()
 
@@ -502,7 +519,7 @@ class SimCall:
         link = await self.connector(self, req.data) if self.connector is not None else None
         if link is None:  # "Socket Error!": the app returns and nothing is left to run
             self._complete(req)
-            self.request_hangup("NORMAL_CLEARING", switch_side=False, disposition="send_bye")
+            self.request_hangup("NORMAL_CLEARING", after_apps=True)
             return
         if link.async_mode and self.up:
             self.emit(self.channel._event("CHANNEL_PARK"))
@@ -513,7 +530,7 @@ class SimCall:
         gone.cancel()
         self._complete(req)
         if self.up:  # the robot closed the socket: park ends, the call hangs up
-            self.request_hangup("NORMAL_CLEARING", switch_side=False, disposition="send_bye")
+            self.request_hangup("NORMAL_CLEARING", after_apps=True)
 
     # ------------------------------------------------------------------ persona
 
@@ -563,11 +580,11 @@ class SimCall:
 
     async def _give_up(self, after: float) -> None:
         if await self._wait(after):
-            self.request_hangup("NORMAL_CLEARING", switch_side=False)
+            self.request_hangup("NORMAL_CLEARING", disposition="recv_bye")
 
     async def _hangup_during(self, play: _Playback) -> None:
         if await self._wait(self.persona.hangup_into_prompt_s) and not play.stopped.is_set():
-            self.request_hangup("NORMAL_CLEARING", switch_side=False)
+            self.request_hangup("NORMAL_CLEARING", disposition="recv_bye")
 
     async def _say(
         self, turn: Turn, delay: float | None = None, after_prompt: bool = False

@@ -397,6 +397,7 @@ async def test_dtmf_events_and_star_stops_playback():
         ]
         stop = next(e for e in events if e.name == "PLAYBACK_STOP")
         assert stop.headers["Playback-Status"] == "break"
+        assert stop.headers["variable_playback_terminator_used"] == "*"
         await c.close()
 
 

@@ -616,6 +616,7 @@ class SimCall:
             self.digits_heard.append(digit)
             self.emit(self.channel.dtmf(digit))
             if self._play is not None and terminators != "none" and digit in terminators:
+                self.channel.set_var("playback_terminator_used", digit)
                 self._play.stop("break")
             if not await self._wait(0.25):
                 return

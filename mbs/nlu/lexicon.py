@@ -93,6 +93,22 @@ ELISIONS: dict[str, str] = {
     "quoiqu": "quoique",
 }
 
+# Ordinals said for counts ("la dixième fois" is "dix fois"); keys folded.
+ORDINALS: dict[str, str] = {
+    "deuxieme": "deux",
+    "troisieme": "trois",
+    "quatrieme": "quatre",
+    "cinquieme": "cinq",
+    "sixieme": "six",
+    "septieme": "sept",
+    "huitieme": "huit",
+    "neuvieme": "neuf",
+    "dixieme": "dix",
+    "vingtieme": "vingt",
+    "centieme": "cent",
+    "millieme": "mille",
+}
+
 # Small numbers spoken or transcribed as digits; rewritten as words so that "2 minutes"
 # and "deux minutes" agree. Larger numbers stay digits (dates, amounts, times).
 NUMBER_WORDS: dict[str, str] = {

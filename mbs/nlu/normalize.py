@@ -32,6 +32,7 @@ from mbs.nlu.lexicon import (
     ELISIONS,
     NEGATIONS,
     NUMBER_WORDS,
+    ORDINALS,
     SPEECH_VARIANTS,
     STOP_WORDS,
     SYNONYMS,
@@ -141,7 +142,7 @@ def normalize(text: str) -> Normalized:
     s = _NON_WORD.sub(" ", s)
     s = " ".join(NUMBER_WORDS.get(w, w) for w in s.split())
     s = _SPACED_ELISION.sub(_expand, s)
-    accented = s.split()
+    accented = [ORDINALS.get(_strip_accents(w), w) for w in s.split()]
     words = tuple(_strip_accents(w) for w in accented)
     content: list[str] = []
     stems: list[str] = []

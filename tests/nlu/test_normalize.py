@@ -98,3 +98,7 @@ def test_elisions_without_apostrophe_as_stt_writes_them() -> None:
     assert normal_form("c est trop cher") == normal_form("c'est trop cher")
     assert normal_form("j ai pas le temps") == normal_form("j'ai pas le temps")
     assert normalize("je n ai pas le temps").negated
+
+
+def test_ordinals_count_like_numbers() -> None:
+    assert normalize("la dixième fois").stems == normalize("dix fois").stems

@@ -171,3 +171,49 @@ def test_from_a_plain_thread_with_simulator_thread():
         job = wait_for(con, "BACKGROUND_JOB", timeout_s=20)
         assert job.getBody() == "-ERR NO_ANSWER\n"
         con.disconnect()
+
+
+async def test_execute_playback_and_detected_speech():
+    """libesl's execute() (sendmsg, event-lock) drives a prompt; the caller's answer comes
+    back as DETECTED_SPEECH with its text body."""
+    caller = Persona(PersonaKind.HUMAN, rings=1, turns=(Turn("Oui, c'est bien moi.", pause_s=0.3),))
+    async with Simulator(time_scale=20, pinned={"0612345678": caller}) as sim:
+        uuid = "f1b2c3d4-0000-4000-8000-00000000e5e6"
+
+        def run() -> dict[str, Any]:
+            con = connect(sim.port)
+            con.events("plain", "CHANNEL_PARK CHANNEL_EXECUTE_COMPLETE DETECTED_SPEECH")
+            con.bgapi(
+                "originate",
+                ORIG.replace("campaign_id=c-42", "fire_asr_events=true") % (uuid, "0612345678"),
+            )
+            wait_for(con, "CHANNEL_PARK", uuid)
+            out: dict[str, Any] = {}
+            out["asr"] = con.execute("detect_speech", "vosk default default", uuid).getHeader(
+                "Reply-Text"
+            )
+            con.setEventLock("1")
+            out["play"] = con.execute(
+                "playback", "/p/bonjour_je_suis_le_robot.wav", uuid
+            ).getHeader("Reply-Text")
+            end = time.monotonic() + 15
+            while time.monotonic() < end and "speech" not in out:
+                e = con.recvEventTimed(200)
+                if e is None:
+                    continue
+                name = e.getHeader("Event-Name")
+                if name == "CHANNEL_EXECUTE_COMPLETE" and e.getHeader("Application") == "playback":
+                    out["response"] = e.getHeader("Application-Response")
+                if name == "DETECTED_SPEECH" and e.getHeader("Speech-Type") == "detected-speech":
+                    out["speech"] = e.getBody()
+            con.api("uuid_kill", uuid)
+            con.disconnect()
+            return out
+
+        out = await asyncio.to_thread(run)
+    assert out == {
+        "asr": "+OK",
+        "play": "+OK",
+        "response": "FILE PLAYED",
+        "speech": "Oui, c'est bien moi.",
+    }

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from mbs.freeswitch.backend import EslBackendConfig, EslTelephony
 from mbs.freeswitch.client import ClientConfig
-from mbs.freeswitch.sim.personas import PersonaKind
+from mbs.freeswitch.sim.personas import Persona, PersonaKind
 from mbs.freeswitch.sim.server import Simulator
 from mbs.runtime.builtins.base import Amd
 from mbs.runtime.telephony import Call, CallStatus, DialResult, Heard, PlayOutcome
@@ -79,12 +79,14 @@ class SimTelephony:
         recordings_dir: str = "recordings",
         amd: Amd | None = None,
         originate_timeout_s: int = 30,
+        pinned: Mapping[str, Persona] | None = None,
     ) -> None:
         self.time_scale = time_scale
         self.simulator = Simulator(
             seed=seed,
             time_scale=time_scale,
             personas=persona_mix(personas),
+            pinned=pinned,  # number -> persona: who answers, whatever the mix (tests)
         )
         self.simulator.keep_history = False  # a long campaign must not hoard events
         self._amd = amd

@@ -151,6 +151,7 @@ class CampaignRun:
         output_dir: Path = Path("."),
         on_progress: Callable[[Progress], None] | None = None,
         clock: Clock | None = None,
+        telephony: Telephony | None = None,
     ) -> None:
         self.campaign = campaign
         self.program = program
@@ -165,7 +166,7 @@ class CampaignRun:
         s = campaign.settings
         self.builtins = build_builtins(campaign, program)
         self.recordings_dir = output_dir / "recordings"
-        self.telephony = build_telephony(
+        self.telephony = telephony or build_telephony(
             campaign, cast(Amd, self.builtins["amd"]), self.recordings_dir
         )
         self.vm = Vm(

@@ -686,3 +686,45 @@ async def test_amd_verdicts(kind: str, result: str, cause: str):
         assert done.headers["variable_amd_result"] == result  # type: ignore[union-attr]
         assert done.headers["variable_amd_cause"] == cause  # type: ignore[union-attr]
         await c.close()
+
+
+async def test_avmd_reports_the_voicemail_beep():
+    async with Simulator(time_scale=50, personas="machine=1", seed=5) as sim:
+        c = await client(sim, "CHANNEL_PARK", "CUSTOM", "avmd::start", "avmd::beep", "avmd::stop")
+        uuid = "afafafaf-0000-4000-8000-000000000001"
+        await dial(c, uuid, "0696000000", timeout=60)
+        await c.until(is_event("CHANNEL_PARK", uuid))
+        await execute(c, uuid, "avmd_start", "", "avmd-1")
+        start = await c.until(
+            lambda m: (
+                isinstance(m, SwitchEvent) and m.headers.get("Event-Subclass") == "avmd::start"
+            )
+        )
+        beep = await c.until(
+            lambda m: (
+                isinstance(m, SwitchEvent) and m.headers.get("Event-Subclass") == "avmd::beep"
+            ),
+            timeout=20,
+        )
+        names = [n for n, _ in beep.headers.pairs]  # type: ignore[union-attr]
+        assert names[names.index("Event-Subclass") + 1 :] == [
+            "Unique-ID",
+            "Call-command",
+            "Beep-Status",
+            "Frequency",
+            "Frequency-variance",
+            "Amplitude",
+            "Amplitude-variance",
+            "Detection-time",
+            "Detector-resolution",
+            "Detector-offset",
+            "Detector-index",
+        ]  # mod_avmd adds no channel data
+        assert beep.headers["Unique-ID"] == uuid and beep.headers["Beep-Status"] == "DETECTED"  # type: ignore[union-attr]
+        assert start.headers["Event-Calling-File"] == "mod_avmd.c"  # type: ignore[union-attr]
+        await execute(c, uuid, "avmd_stop", "", "avmd-2")
+        stop = await c.until(
+            lambda m: isinstance(m, SwitchEvent) and m.headers.get("Event-Subclass") == "avmd::stop"
+        )
+        assert stop.headers["Beep-Status"] == "DETECTED"  # type: ignore[union-attr]
+        await c.close()

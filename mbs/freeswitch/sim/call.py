@@ -52,6 +52,8 @@ KNOWN_APPS = frozenset(
         "stop_record_session",
         "transfer",
         "socket",
+        "avmd_start",
+        "avmd_stop",
     }
 )
 
@@ -161,6 +163,8 @@ class SimCall:
         self.fork_active = False
         self.divert_events = False  # outbound `divert_events on`: session events reach the socket
         self.transferred = False  # after uuid_transfer the caller talks to an agent
+        self.avmd_since_us = 0  # avmd_start running since (simulated µs), 0 = off
+        self.beeped = False
         self.agent_talk_s = 30.0
         self.prompts = 0
         self.turn = 0
@@ -513,6 +517,24 @@ class SimCall:
             task.cancel()
         self._spawn(self._give_up(self.agent_talk_s), self._persona_tasks)
 
+    async def _app_avmd_start(self, req: AppRequest) -> None:
+        self.emit(self.channel.execute(req.app, req.data, req.app_uuid))
+        if not self.avmd_since_us:
+            self.avmd_since_us = self._now()
+            self.emit(self.channel.avmd("avmd::start", [("Start-time", str(self.avmd_since_us))]))
+        self._complete(req)
+
+    async def _app_avmd_stop(self, req: AppRequest) -> None:
+        self.emit(self.channel.execute(req.app, req.data, req.app_uuid))
+        if self.avmd_since_us:
+            status = "DETECTED" if self.beeped else "NOTDETECTED"
+            total = str(self._now() - self.avmd_since_us)
+            self.emit(
+                self.channel.avmd("avmd::stop", [("Beep-Status", status), ("Total-time", total)])
+            )
+            self.avmd_since_us = 0
+        self._complete(req)
+
     async def _app_socket(self, req: AppRequest) -> None:
         """Outbound ESL: connect to the robot, park (async), end the call when it leaves."""
         self.emit(self.channel.execute("socket", req.data, req.app_uuid))
@@ -537,8 +559,29 @@ class SimCall:
     async def _persona_start(self) -> None:
         if self.persona.opener:  # "Allô ?", or the voicemail greeting, right at answer
             await self._say(Turn(text=self.persona.opener, pause_s=0.3))
+            if self.persona.kind is PersonaKind.MACHINE and await self._wait(0.4):
+                self._beep()
         else:
             self._arm_silence()
+
+    def _beep(self) -> None:
+        """The voicemail beep after the greeting; mod_avmd reports it if it runs."""
+        if not self.avmd_since_us or self.beeped:
+            return
+        self.beeped = True
+        self.channel.set_var("avmd_detect", "TRUE")
+        facts = [
+            ("Beep-Status", "DETECTED"),
+            ("Frequency", "1000.000000"),
+            ("Frequency-variance", "0.000031"),
+            ("Amplitude", "0.002573"),
+            ("Amplitude-variance", "0.000002"),
+            ("Detection-time", str(self._now() - self.avmd_since_us)),
+            ("Detector-resolution", "0"),
+            ("Detector-offset", "0"),
+            ("Detector-index", "0"),
+        ]
+        self.emit(self.channel.avmd("avmd::beep", facts))
 
     def _on_prompt_start(self, play: _Playback) -> None:
         if self.transferred:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from mbs.freeswitch.sim.fsevents import EventFactory, FsEvent, Header
+from mbs.freeswitch.sim.fsevents import AUDIO_FORK_SITE, AVMD_SITE, EventFactory, FsEvent, Header
 
 # switch_channel_state_t
 STATE_NUMBERS = {
@@ -202,9 +202,10 @@ class SimChannel:
         before: list[Header] | None = None,
         body: str | None = None,
         subclass: str | None = None,
+        site: tuple[str, str, int] | None = None,
     ) -> FsEvent:
         return self.events.channel_event(
-            name, self, extra or [], before=before or [], body=body, subclass=subclass
+            name, self, extra or [], before=before or [], body=body, subclass=subclass, site=site
         )
 
     def _set_running(self, state: str) -> FsEvent:
@@ -329,7 +330,16 @@ class SimChannel:
         return self._event("DETECTED_SPEECH", before=[("Speech-Type", speech_type)], body=text)
 
     def custom(self, subclass: str, body: str | None = None) -> FsEvent:
-        return self._event("CUSTOM", subclass=subclass, body=body)
+        """mod_audio_fork's ``responseHandler``: CUSTOM with the channel data and a body."""
+        return self._event("CUSTOM", subclass=subclass, body=body, site=AUDIO_FORK_SITE)
+
+    def avmd(self, subclass: str, extra: list[Header]) -> FsEvent:
+        """mod_avmd's ``avmd_fire_event``: no channel data, just Unique-ID and the facts."""
+        return self.events.custom(
+            subclass,
+            [("Unique-ID", self.uuid), ("Call-command", "avmd"), *extra],
+            site=AVMD_SITE,
+        )
 
     def record(self, path: str, *, start: bool) -> FsEvent:
         name = "RECORD_START" if start else "RECORD_STOP"

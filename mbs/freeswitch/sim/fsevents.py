@@ -64,6 +64,8 @@ CALL_SITES: dict[str, tuple[str, str, int]] = {
     "CHANNEL_DATA": ("mod_event_socket.c", "parse_command", 2021),
     "CUSTOM": ("mod_event_socket.c", "parse_command", 2275),  # sendevent
 }
+AVMD_SITE = ("mod_avmd.c", "avmd_fire_event", 700)
+AUDIO_FORK_SITE = ("mod_audio_fork.c", "responseHandler", 36)  # line varies by module version
 
 # switch_channel_event_set_extended_data: the events that carry variable_* headers.
 VARIABLE_EVENTS = frozenset(
@@ -155,10 +157,12 @@ class EventFactory:
     now_us: Callable[[], int] = field(default=lambda: int(time.time() * 1_000_000))
     _seq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
-    def base(self, name: str, subclass: str | None = None) -> list[Header]:
+    def base(
+        self, name: str, subclass: str | None = None, site: tuple[str, str, int] | None = None
+    ) -> list[Header]:
         ts = self.now_us()
         secs = ts / 1_000_000
-        file, func, line = CALL_SITES.get(name, CALL_SITES["CUSTOM"])
+        file, func, line = site or CALL_SITES.get(name, CALL_SITES["CUSTOM"])
         ident = self.identity
         headers = [
             ("Event-Name", name),
@@ -188,9 +192,10 @@ class EventFactory:
         before: Iterable[Header] = (),
         subclass: str | None = None,
         body: str | None = None,
+        site: tuple[str, str, int] | None = None,
     ) -> FsEvent:
         """An event about a channel, assembled in FreeSWITCH's order (module docstring)."""
-        headers = self.base(name, subclass)
+        headers = self.base(name, subclass, site)
         headers.extend(before)
         headers.extend(channel.channel_headers())
         if name in VARIABLE_EVENTS:
@@ -218,9 +223,14 @@ class EventFactory:
         return FsEvent(tuple(headers))
 
     def custom(
-        self, subclass: str, extra: Iterable[Header] = (), body: str | None = None
+        self,
+        subclass: str,
+        extra: Iterable[Header] = (),
+        body: str | None = None,
+        site: tuple[str, str, int] | None = None,
     ) -> FsEvent:
-        headers = self.base("CUSTOM", subclass)
+        """A CUSTOM event without channel data (mod_avmd fires these)."""
+        headers = self.base("CUSTOM", subclass, site)
         headers.extend(extra)
         return FsEvent(tuple(headers), body)
 

@@ -98,9 +98,17 @@ class Normalized:
         return self.stems if self.stems else self.words
 
 
+# Words that folding would merge with a stop word of another meaning: "où" (where) and
+# "ou" (or), "sûr" (sure) and "sur" (on).
+_HOMOGRAPHS = {"où": "ouu", "sûr": "certain", "sûre": "certain", "sûrs": "certain"}
+_HOMOGRAPH = re.compile(r"(?<!\w)(où|sûrs?|sûre)(?!\w)")
+
+
 def _plain(text: str) -> str:
     """Lower case, plain apostrophes and dashes, ligatures spelled out; accents kept."""
-    text = unicodedata.normalize("NFKC", text).lower().replace("où", "ouu")
+    text = _HOMOGRAPH.sub(
+        lambda m: _HOMOGRAPHS[m.group(1)], unicodedata.normalize("NFKC", text).lower()
+    )
     return text.translate(_APOSTROPHES).translate(_DASHES).translate(_LIGATURES)
 
 

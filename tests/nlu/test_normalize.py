@@ -80,9 +80,11 @@ def test_synonyms_share_a_token() -> None:
     assert normalize("une brochure").stems == normalize("une documentation").stems
 
 
-def test_where_stays_apart_from_or() -> None:
+def test_accents_that_change_the_word_are_kept_apart() -> None:
     assert normal_form("où") != normal_form("ou")
     assert normalize("où").content
+    assert normalize("bien sûr").content == ("certain",)
+    assert normalize("posé sur la table").content == ("pose", "table")
 
 
 def test_results_are_cached_per_string() -> None:

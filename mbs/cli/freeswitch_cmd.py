@@ -43,6 +43,9 @@ def register(app: typer.Typer) -> None:
         amd: Annotated[
             bool, typer.Option("--amd/--no-amd", help="Load and configure mod_amd.")
         ] = True,
+        avmd: Annotated[
+            bool, typer.Option("--avmd/--no-avmd", help="Load mod_avmd (voicemail beep events).")
+        ] = False,
         recordings: Annotated[
             str, typer.Option("--recordings", help="Recordings directory on the switch.")
         ] = "/var/lib/freeswitch/recordings/mbs",
@@ -72,6 +75,7 @@ def register(app: typer.Typer) -> None:
             asr=asr,
             vosk_url=vosk_url,
             amd=amd,
+            avmd=avmd,
             recordings_dir=recordings,
             originate_timeout=originate_timeout,
         )

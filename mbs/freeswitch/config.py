@@ -42,6 +42,7 @@ class FreeSwitchSettings:
     context: str = "mbs"
     originate_timeout: int = 30
     amd: bool = True
+    avmd: bool = False
     asr: str = "vosk"
     vosk_url: str = "ws://127.0.0.1:2700"
     recordings_dir: str = "/var/lib/freeswitch/recordings/mbs"

@@ -102,11 +102,13 @@ def test_config_renders_every_file_as_xml(tmp_path: Path):
 
 
 def test_config_options_select_modules():
-    files = render(FreeSwitchSettings(asr="audio_fork", amd=False))
+    files = render(FreeSwitchSettings(asr="audio_fork", amd=False, avmd=True))
     assert "autoload_configs/vosk.conf.xml" not in files
     assert "autoload_configs/amd.conf.xml" not in files
     modules = files["autoload_configs/modules.conf.xml"]
     assert "mod_audio_fork" in modules and "mod_amd" not in modules and "mod_vosk" not in modules
+    assert '<load module="mod_avmd"/>' in modules
+    assert "mod_avmd" not in render(FreeSwitchSettings())["autoload_configs/modules.conf.xml"]
 
 
 @pytest.mark.parametrize(

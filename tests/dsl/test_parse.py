@@ -187,3 +187,10 @@ def test_parsing_resumes_at_the_next_declaration_after_an_error() -> None:
     assert result.module is None
     found = [(p.name, p.span.line, p.span.col) for p in result.problems]
     assert found == [("SyntaxError", 2, 5), ("SyntaxError", 5, 12), ("UnterminatedString", 8, 12)]
+
+
+def test_crlf_sources_parse_to_the_same_tree() -> None:
+    text = 'scenario s "T" {\n    record no # comment\n}\nstep a {\n    say "x" ; end QUALIFIED\n}\n'
+    lf = parse(text, "t.mbs")
+    crlf = parse(text.replace("\n", "\r\n"), "t.mbs")
+    assert lf.module is not None and lf.module == crlf.module

@@ -11,7 +11,9 @@ from mbs.cli.output import EXIT_DIAGNOSTICS, EXIT_OK, EXIT_USAGE, abort, emit_js
 from mbs.compiler.diagnostics import Diagnostic
 
 
-def report(diagnostics: list[Diagnostic], sources: dict[str, str], fmt: str) -> None:
+def report(
+    diagnostics: list[Diagnostic], sources: dict[str, str], fmt: str, summary: bool = True
+) -> None:
     """Diagnostics as text on stderr, or as JSON lines on stdout."""
     from mbs.compiler.render import render_text
 
@@ -19,7 +21,7 @@ def report(diagnostics: list[Diagnostic], sources: dict[str, str], fmt: str) -> 
         for d in diagnostics:
             emit_json(d.to_dict())
     elif diagnostics:
-        err.print(render_text(diagnostics, sources), end="", markup=False, highlight=False)
+        err.print(render_text(diagnostics, sources, summary), end="", markup=False, highlight=False)
 
 
 def check_format(fmt: str) -> str:

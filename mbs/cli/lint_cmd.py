@@ -38,7 +38,7 @@ def register(app: typer.Typer) -> None:
         errors = warnings = 0
         for path in files:
             result = check_file(path)
-            report(result.diagnostics, result.sources, fmt)
+            report(result.diagnostics, result.sources, fmt, summary=False)
             errors += len(result.errors)
             warnings += len(result.warnings)
         if fmt == "text":

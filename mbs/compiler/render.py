@@ -52,14 +52,21 @@ def render_one(d: Diagnostic, sources: Mapping[str, str] | None = None) -> str:
     return "\n".join(out)
 
 
-def render_text(diagnostics: Iterable[Diagnostic], sources: Mapping[str, str] | None = None) -> str:
-    """All diagnostics, blank-line separated, then a count line ("" when none)."""
+def render_text(
+    diagnostics: Iterable[Diagnostic],
+    sources: Mapping[str, str] | None = None,
+    summary: bool = True,
+) -> str:
+    """All diagnostics, blank-line separated, then (with ``summary``) a count line;
+    "" when there are none."""
     items = list(diagnostics)
     if not items:
         return ""
     errors = sum(d.is_error for d in items)
     warnings = len(items) - errors
     parts = [render_one(d, sources) for d in items]
+    if not summary:
+        return "\n\n".join(parts) + "\n\n"
     counts = []
     if errors:
         counts.append(f"{errors} error{'s' * (errors != 1)}")

@@ -6,21 +6,13 @@ someone hangs up. The persona reacts to prompts: it speaks after each one (or ov
 presses keys, hangs up mid-prompt, or stays silent. Every wait goes through the sim
 clock, so the time scale shrinks a whole call to milliseconds.
 
-How speech reaches the robot (one documented mechanism each, as on a real switch):
-
-- ``detect_speech`` running and the ``fire_asr_events`` channel variable set when it
-  started: DETECTED_SPEECH ``begin-speaking`` when the caller starts, then
-  ``detected-speech`` with the text as body when they stop (mod_vosk's plain result);
-- else a ``uuid_audio_fork`` running: CUSTOM ``mod_audio_fork::transcription`` with a
-  JSON body ``{"text": ..., "final": true, "confidence": ...}``;
-- else nobody is listening and the words are lost, as they would be.
+The persona's behaviour lives in caller.py.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import random
 import uuid as uuidlib
 import wave
@@ -29,11 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from mbs.freeswitch.sim.caller import Caller
 from mbs.freeswitch.sim.channel import SimChannel
 from mbs.freeswitch.sim.clock import SimClock
 from mbs.freeswitch.sim.faults import Faults
 from mbs.freeswitch.sim.fsevents import FsEvent, Header
-from mbs.freeswitch.sim.personas import Persona, PersonaKind, Turn
+from mbs.freeswitch.sim.personas import Persona, PersonaKind
 
 Emit = Callable[[FsEvent], None]
 
@@ -117,7 +110,7 @@ def estimate_seconds(text: str) -> float:
     return max(0.6, len(text.split()) / 2.5)
 
 
-class _Playback:
+class Playback:
     def __init__(self, path: str) -> None:
         self.path = path
         self.stopped = asyncio.Event()
@@ -164,23 +157,19 @@ class SimCall:
         self.divert_events = False  # outbound `divert_events on`: session events reach the socket
         self.transferred = False  # after uuid_transfer the caller talks to an agent
         self.avmd_since_us = 0  # avmd_start running since (simulated µs), 0 = off
-        self.beeped = False
         self.agent_talk_s = 30.0
         self.prompts = 0
-        self.turn = 0
-        self.digits_heard: list[str] = []
         self.recordings: list[str] = []
         # (cause, HANGUP before the running app completes?, sip_hangup_disposition)
         self._hangup: asyncio.Future[tuple[str, bool, str]] = (
             asyncio.get_running_loop().create_future()
         )
         self._queue: asyncio.Queue[AppRequest] = asyncio.Queue()
-        self._play: _Playback | None = None
+        self._play: Playback | None = None
         self._running_apps: set[asyncio.Task[None]] = set()
         self._persona_tasks: set[asyncio.Task[None]] = set()
-        self._speaking = False
-        self._silence: asyncio.Task[None] | None = None
         self._hangup_fired = asyncio.Event()
+        self.caller = Caller(self)  # the persona's side of the line
 
     # ------------------------------------------------------------------ plumbing
 
@@ -344,7 +333,7 @@ class SimCall:
 
     async def _in_call(self) -> None:
         runner = asyncio.ensure_future(self._app_loop())
-        self._spawn(self._persona_start(), self._persona_tasks)
+        self._spawn(self.caller.start(), self._persona_tasks)
         if self.inline_app[0] == "socket":
             self._spawn(self._run_app(AppRequest("socket", self.inline_app[1])), self._running_apps)
         try:
@@ -369,7 +358,7 @@ class SimCall:
         if not hangup_first:
             self.emit(ch.hangup(cause, self._now(), disposition))
             self._hangup_fired.set()
-        if self.asr_active and self._asr_reaches_esl:
+        if self.asr_active and self.asr_reaches_esl:
             self.emit(ch.speech("closed"))
         for path in list(self.recordings):
             self.stop_recording(path)
@@ -415,12 +404,12 @@ class SimCall:
                 return
             text = dict(params).get("sim_text") or Path(path).stem.replace("_", " ")
             seconds = estimate_seconds(text)
-        play = _Playback(path)
+        play = Playback(path)
         self._play = play
         started = self.clock.now()
         self.emit(ch.playback(path, params, stop=None))
         self.prompts += 1
-        self._on_prompt_start(play)
+        self.caller.prompt_started(play)
         try:
             waiter = asyncio.ensure_future(play.stopped.wait())
             await asyncio.wait({waiter}, timeout=self.clock.wall(seconds))
@@ -437,7 +426,7 @@ class SimCall:
         hung = play.stopped.is_set() and play.reason == "hangup"
         self._complete(req, "PLAYBACK ERROR" if hung else "FILE PLAYED")
         if self.up:
-            self._on_prompt_end()
+            self.caller.prompt_ended()
 
     async def _app_detect_speech(self, req: AppRequest) -> None:
         self.emit(self.channel.execute("detect_speech", req.data, req.app_uuid))
@@ -515,7 +504,12 @@ class SimCall:
         self.transferred = True
         for task in list(self._persona_tasks):
             task.cancel()
-        self._spawn(self._give_up(self.agent_talk_s), self._persona_tasks)
+        self._spawn(self.caller.give_up(self.agent_talk_s), self._persona_tasks)
+
+    @property
+    def asr_reaches_esl(self) -> bool:
+        """fire_asr_events (set when detect_speech started) or an outbound divert."""
+        return self.asr_fires or self.divert_events
 
     async def _app_avmd_start(self, req: AppRequest) -> None:
         self.emit(self.channel.execute(req.app, req.data, req.app_uuid))
@@ -527,7 +521,7 @@ class SimCall:
     async def _app_avmd_stop(self, req: AppRequest) -> None:
         self.emit(self.channel.execute(req.app, req.data, req.app_uuid))
         if self.avmd_since_us:
-            status = "DETECTED" if self.beeped else "NOTDETECTED"
+            status = "DETECTED" if self.caller.beeped else "NOTDETECTED"
             total = str(self._now() - self.avmd_since_us)
             self.emit(
                 self.channel.avmd("avmd::stop", [("Beep-Status", status), ("Total-time", total)])
@@ -553,131 +547,6 @@ class SimCall:
         self._complete(req)
         if self.up:  # the robot closed the socket: park ends, the call hangs up
             self.request_hangup("NORMAL_CLEARING", after_apps=True)
-
-    # ------------------------------------------------------------------ persona
-
-    async def _persona_start(self) -> None:
-        if self.persona.opener:  # "Allô ?", or the voicemail greeting, right at answer
-            await self._say(Turn(text=self.persona.opener, pause_s=0.3))
-            if self.persona.kind is PersonaKind.MACHINE and await self._wait(0.4):
-                self._beep()
-        else:
-            self._arm_silence()
-
-    def _beep(self) -> None:
-        """The voicemail beep after the greeting; mod_avmd reports it if it runs."""
-        if not self.avmd_since_us or self.beeped:
-            return
-        self.beeped = True
-        self.channel.set_var("avmd_detect", "TRUE")
-        facts = [
-            ("Beep-Status", "DETECTED"),
-            ("Frequency", "1000.000000"),
-            ("Frequency-variance", "0.000031"),
-            ("Amplitude", "0.002573"),
-            ("Amplitude-variance", "0.000002"),
-            ("Detection-time", str(self._now() - self.avmd_since_us)),
-            ("Detector-resolution", "0"),
-            ("Detector-offset", "0"),
-            ("Detector-index", "0"),
-        ]
-        self.emit(self.channel.avmd("avmd::beep", facts))
-
-    def _on_prompt_start(self, play: _Playback) -> None:
-        if self.transferred:
-            return
-        p = self.persona
-        if self._silence is not None:
-            self._silence.cancel()
-            self._silence = None
-        if p.hangup_on_prompt == self.prompts:
-            self._spawn(self._hangup_during(play), self._persona_tasks)
-            return
-        if self.turn < len(p.turns):
-            turn = p.turns[self.turn]
-            if turn.barge_in_s is not None and not self._speaking:
-                self.turn += 1
-                self._spawn(self._say(turn, delay=turn.barge_in_s), self._persona_tasks)
-
-    def _on_prompt_end(self) -> None:
-        if self.transferred or self._speaking or self._play is not None or not self._queue.empty():
-            return
-        p = self.persona
-        if p.kind in (PersonaKind.SILENT, PersonaKind.MACHINE):
-            self._arm_silence()
-            return
-        if self.turn < len(p.turns):
-            turn = p.turns[self.turn]
-            self.turn += 1
-            self._spawn(self._say(turn, delay=turn.pause_s, after_prompt=True), self._persona_tasks)
-        else:
-            self._arm_silence()
-
-    def _arm_silence(self) -> None:
-        limit = self.persona.hangup_after_silence_s
-        if limit is None:
-            return
-        if self._silence is not None:
-            self._silence.cancel()
-        self._silence = self._spawn(self._give_up(limit), self._persona_tasks)
-
-    async def _give_up(self, after: float) -> None:
-        if await self._wait(after):
-            self.request_hangup("NORMAL_CLEARING", disposition="recv_bye")
-
-    async def _hangup_during(self, play: _Playback) -> None:
-        if await self._wait(self.persona.hangup_into_prompt_s) and not play.stopped.is_set():
-            self.request_hangup("NORMAL_CLEARING", disposition="recv_bye")
-
-    async def _say(
-        self, turn: Turn, delay: float | None = None, after_prompt: bool = False
-    ) -> None:
-        if not await self._wait(turn.pause_s if delay is None else delay):
-            return
-        if after_prompt and self._play is not None:  # the robot spoke again first: wait
-            self.turn -= 1
-            return
-        self._speaking = True
-        try:
-            if turn.digits:
-                await self._press(turn.digits)
-            else:
-                await self._speak(turn)
-        finally:
-            self._speaking = False
-        if self.up and self._play is None:
-            self._arm_silence()
-
-    @property
-    def _asr_reaches_esl(self) -> bool:
-        """fire_asr_events (set when detect_speech started) or an outbound divert."""
-        return self.asr_fires or self.divert_events
-
-    async def _press(self, digits: str) -> None:
-        terminators = self.channel.variables.get("playback_terminators", "*")
-        for digit in digits:
-            self.digits_heard.append(digit)
-            self.emit(self.channel.dtmf(digit))
-            if self._play is not None and terminators != "none" and digit in terminators:
-                self.channel.set_var("playback_terminator_used", digit)
-                self._play.stop("break")
-            if not await self._wait(0.25):
-                return
-
-    async def _speak(self, turn: Turn) -> None:
-        ch = self.channel
-        if self.asr_active and self._asr_reaches_esl:
-            self.emit(ch.speech("begin-speaking"))
-        if not await self._wait(turn.speech_s):
-            return
-        if self.asr_active and self._asr_reaches_esl:
-            self.emit(ch.speech("detected-speech", turn.text))
-        elif self.fork_active:
-            body = json.dumps(
-                {"text": turn.text, "final": True, "confidence": turn.confidence},
-                ensure_ascii=False,
-            )
-            self.emit(ch.custom("mod_audio_fork::transcription", body))
 
 
 def _seconds(text: str | None, default: float) -> float:

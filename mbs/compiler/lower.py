@@ -122,8 +122,12 @@ class _Lowerer:
         listening = [i for i, a in enumerate(step.actions) if isinstance(a, ast.LISTENING_ACTIONS)]
         last_listen = listening[-1] if listening else None
         captures = [a for a in step.actions if isinstance(a, ast.Capture)] if listens else []
+        # What a retry without a line says again: the step's question, i.e. its last
+        # `ask`, or failing that the last `say` before it listens.
         asks = [a for a in step.actions if isinstance(a, ast.Ask)]
-        prompt = asks[-1] if asks else None
+        before = step.actions[: last_listen + 1] if last_listen is not None else step.actions
+        says = [a for a in before if isinstance(a, ast.Say)]
+        prompt = asks[-1] if asks else says[-1] if says else None
         listen_action = step.actions[last_listen] if last_listen is not None else None
         listen_timeout = self.timeout(getattr(listen_action, "timeout", None))
         post_listen = Label()
@@ -232,7 +236,7 @@ class _Lowerer:
         step: str,
         t: ast.Transition,
         post_listen: Label | None,
-        prompt: ast.Ask | None,
+        prompt: ast.Ask | ast.Say | None,
         listen_timeout: int,
     ) -> None:
         """Emit the code of a target reached by falling through (no dispatch)."""
@@ -246,7 +250,7 @@ class _Lowerer:
         step: str,
         t: ast.Transition,
         post_listen: Label | None,
-        prompt: ast.Ask | None,
+        prompt: ast.Ask | ast.Say | None,
         listen_timeout: int,
     ) -> int | StepRef | Label:
         """The address a transition goes to, emitting its block if it needs one."""
@@ -290,7 +294,7 @@ class _Lowerer:
         self,
         step: ast.StepDecl,
         post_listen: Label,
-        prompt: ast.Ask | None,
+        prompt: ast.Ask | ast.Say | None,
         listen_timeout: int,
         freestyle_loop: Label | None,
         freestyle_counts: list[int],

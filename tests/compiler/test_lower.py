@@ -315,3 +315,16 @@ def test_steps_in_an_imported_module_are_refused(tmp_path: Path) -> None:
     (d,) = result.diagnostics
     assert (d.code, Path(d.file).name, d.span.line, d.span.col) == ("E007", "lib.mbs", 1, 1)
     assert "steps belong in the scenario file" in d.message
+
+
+def test_retry_without_line_or_ask_says_the_last_line_again() -> None:
+    p = program_of(
+        HEAD + 'step a {\n    say "Bonjour."\n    say "Êtes-vous là ?"\n    on oui -> b\n'
+        "    on silence -> retry 1 then b\n}\nstep b { end QUALIFIED }\n"
+    )
+    dispatch = step_code(p, "a")[4]
+    assert isinstance(dispatch, Dispatch) and dispatch.silence is not None
+    count = p.code[dispatch.silence]
+    assert isinstance(count, Count)
+    again = p.code[count.below]
+    assert isinstance(again, Say) and p.consts[again.text] == "Êtes-vous là ?"

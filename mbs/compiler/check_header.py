@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from mbs.compiler.scope import Context, suggest, where
 from mbs.dsl import ast
+from mbs.dsl.loader import stdlib_path
 
 KNOWN_OBJECTIVES = ("appointment", "lead", "transfer")  # when the stdlib has none yet
 _LANG_RE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")
@@ -87,7 +88,7 @@ def check_header(ctx: Context) -> Settings:
             assert isinstance(v[0], ast.Ident)
             s.personality = v[0].name
             if v[0].name not in scope.personalities and (
-                scope.personalities or not _stdlib_missing(ctx, "personalities")
+                scope.personalities or not _stdlib_missing("personalities")
             ):
                 ctx.report(
                     "UnknownPersonality",
@@ -168,9 +169,7 @@ def _duration(ctx: Context, d: ast.Duration) -> int:
     return d.ms
 
 
-def _stdlib_missing(ctx: Context, name: str) -> bool:
-    from mbs.dsl.loader import stdlib_path
-
+def _stdlib_missing(name: str) -> bool:
     return stdlib_path(name) is None
 
 
@@ -181,7 +180,7 @@ def _check_objective(ctx: Context, s: Settings) -> None:
     known = ctx.scope.objectives
     if obj.name in known:
         return
-    if not known and _stdlib_missing(ctx, "objectives") and obj.name in KNOWN_OBJECTIVES:
+    if not known and _stdlib_missing("objectives") and obj.name in KNOWN_OBJECTIVES:
         return  # the stdlib objectives are not written yet: accept the documented names
     names = list(known) or list(KNOWN_OBJECTIVES)
     ctx.report(
@@ -191,7 +190,3 @@ def _check_objective(ctx: Context, s: Settings) -> None:
         known=", ".join(names),
         suggestion=suggest(obj.name, names),
     )
-
-
-def timeout_of(ctx: Context, d: ast.Duration | None, default: int) -> int:
-    return default if d is None else _duration(ctx, d)

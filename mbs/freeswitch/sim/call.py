@@ -165,9 +165,9 @@ class SimCall:
             asyncio.get_running_loop().create_future()
         )
         self._queue: asyncio.Queue[AppRequest] = asyncio.Queue()
-        self._play: Playback | None = None
+        self.playing: Playback | None = None
         self._running_apps: set[asyncio.Task[None]] = set()
-        self._persona_tasks: set[asyncio.Task[None]] = set()
+        self.persona_tasks: set[asyncio.Task[None]] = set()
         self._hangup_fired = asyncio.Event()
         self.caller = Caller(self)  # the persona's side of the line
 
@@ -181,14 +181,19 @@ class SimCall:
     def up(self) -> bool:
         return not self.channel.down and not self._hangup.done()
 
+    @property
+    def queue_empty(self) -> bool:
+        """No app waiting behind the current one."""
+        return self._queue.empty()
+
     def emit(self, events: FsEvent | list[FsEvent]) -> None:
         for e in events if isinstance(events, list) else [events]:
             self.emit_event(e)
 
-    def _now(self) -> int:
+    def now_us(self) -> int:
         return self.clock.now_us()
 
-    async def _wait(self, sim_seconds: float) -> bool:
+    async def wait(self, sim_seconds: float) -> bool:
         """Sleep in simulated time; False if the call went down meanwhile."""
         if self._hangup.done():
             return False
@@ -197,7 +202,7 @@ class SimCall:
             return False
         return True
 
-    def _spawn(
+    def spawn(
         self, coro: Coroutine[Any, Any, None], bucket: set[asyncio.Task[None]]
     ) -> asyncio.Task[None]:
         task = asyncio.ensure_future(coro)
@@ -229,15 +234,15 @@ class SimCall:
         if request.app in ("playback",) or request.event_lock:
             self._queue.put_nowait(request)
         else:
-            self._spawn(self._run_app(request), self._running_apps)
+            self.spawn(self._run_app(request), self._running_apps)
 
     def break_media(self, flush: bool = False) -> None:
         """uuid_break: stop the current playback; ``all`` also drops queued ones."""
         if flush:
             while not self._queue.empty():
                 self._queue.get_nowait().finished.set()
-        if self._play is not None:
-            self._play.stop("break")
+        if self.playing is not None:
+            self.playing.stop("break")
 
     def set_var(self, name: str, value: str) -> None:
         self.channel.set_var(name, value)
@@ -269,39 +274,39 @@ class SimCall:
         try:
             await self._originate()
         finally:
-            for task in (*self._running_apps, *self._persona_tasks):
+            for task in (*self._running_apps, *self.persona_tasks):
                 task.cancel()
             self.done.set()
 
     async def _originate(self) -> None:
         ch, p = self.channel, self.persona
-        self.emit(ch.originate_start(self._now()))
+        self.emit(ch.originate_start(self.now_us()))
         timeout = _seconds(ch.variables.get("originate_timeout"), 60.0)
         if p.kind in (PersonaKind.BUSY, PersonaKind.REJECTED):
-            if await self._wait(min(p.failure_after_s, timeout)):
+            if await self.wait(min(p.failure_after_s, timeout)):
                 cause = "USER_BUSY" if p.kind is PersonaKind.BUSY else "CALL_REJECTED"
                 self.request_hangup(cause)
             return await self._fail()
-        if not await self._wait(0.05):
+        if not await self.wait(0.05):
             return await self._fail()
-        self.emit(ch.ring(self._now()))
-        if not await self._wait(0.15):
+        self.emit(ch.ring(self.now_us()))
+        if not await self.wait(0.15):
             return await self._fail()
-        self.emit(ch.early_media(self._now()))
+        self.emit(ch.early_media(self.now_us()))
         early_ok = ch.variables.get("ignore_early_media", "").lower() not in ("true", "1", "yes")
         if early_ok:  # originate returns on 183: the classic early-media trap
             self.finish_job(f"+OK {ch.uuid}\n")
             self._start_inline_app()
         ring_time = p.rings * p.ring_s if p.answers else float("inf")
         if ring_time >= timeout:
-            if await self._wait(timeout):
+            if await self.wait(timeout):
                 self.request_hangup("NO_ANSWER")
             if early_ok:
                 return await self._in_call_end()
             return await self._fail()
-        if not await self._wait(ring_time):
+        if not await self.wait(ring_time):
             return await (self._in_call_end() if early_ok else self._fail())
-        self.emit(ch.answer(self._now()))
+        self.emit(ch.answer(self.now_us()))
         self.answered = True
         if not early_ok:
             self.finish_job(f"+OK {ch.uuid}\n")
@@ -324,7 +329,7 @@ class SimCall:
         if where == "before_hangup":
             self.finish_job(job)
         refused = "send_cancel" if cause in ("NO_ANSWER", "ORIGINATOR_CANCEL") else "recv_refuse"
-        self.emit(ch.hangup(cause, self._now(), refused))
+        self.emit(ch.hangup(cause, self.now_us(), refused))
         if where == "after_hangup":
             self.finish_job(job)
         self.emit(ch.teardown())
@@ -333,9 +338,9 @@ class SimCall:
 
     async def _in_call(self) -> None:
         runner = asyncio.ensure_future(self._app_loop())
-        self._spawn(self.caller.start(), self._persona_tasks)
+        self.spawn(self.caller.start(), self.persona_tasks)
         if self.inline_app[0] == "socket":
-            self._spawn(self._run_app(AppRequest("socket", self.inline_app[1])), self._running_apps)
+            self.spawn(self._run_app(AppRequest("socket", self.inline_app[1])), self._running_apps)
         try:
             await self._in_call_end()
         finally:
@@ -343,20 +348,20 @@ class SimCall:
 
     async def _in_call_end(self) -> None:
         cause, hangup_first, disposition = await self._hangup
-        for task in list(self._persona_tasks):
+        for task in list(self.persona_tasks):
             task.cancel()
         while not self._queue.empty():  # apps never started: their waiters are released
             self._queue.get_nowait().finished.set()
         ch = self.channel
         if hangup_first:
-            self.emit(ch.hangup(cause, self._now(), disposition))
+            self.emit(ch.hangup(cause, self.now_us(), disposition))
             self._hangup_fired.set()
-        if self._play is not None:
-            self._play.stop("hangup")
+        if self.playing is not None:
+            self.playing.stop("hangup")
         if self._running_apps:
             await asyncio.gather(*self._running_apps, return_exceptions=True)
         if not hangup_first:
-            self.emit(ch.hangup(cause, self._now(), disposition))
+            self.emit(ch.hangup(cause, self.now_us(), disposition))
             self._hangup_fired.set()
         if self.asr_active and self.asr_reaches_esl:
             self.emit(ch.speech("closed"))
@@ -369,7 +374,7 @@ class SimCall:
     async def _app_loop(self) -> None:
         while True:
             request = await self._queue.get()
-            task = self._spawn(self._run_app(request), self._running_apps)
+            task = self.spawn(self._run_app(request), self._running_apps)
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.shield(task)
 
@@ -405,7 +410,7 @@ class SimCall:
             text = dict(params).get("sim_text") or Path(path).stem.replace("_", " ")
             seconds = estimate_seconds(text)
         play = Playback(path)
-        self._play = play
+        self.playing = play
         started = self.clock.now()
         self.emit(ch.playback(path, params, stop=None))
         self.prompts += 1
@@ -415,7 +420,7 @@ class SimCall:
             await asyncio.wait({waiter}, timeout=self.clock.wall(seconds))
             waiter.cancel()
         finally:
-            self._play = None
+            self.playing = None
         played_ms = int(min(seconds, self.clock.now() - started) * 1000)
         ch.set_var("playback_ms", str(played_ms))
         ch.set_var("playback_samples", str(played_ms * 8))
@@ -451,7 +456,7 @@ class SimCall:
 
     async def _app_amd(self, req: AppRequest) -> None:
         self.emit(self.channel.execute("amd", req.data, req.app_uuid))
-        if await self._wait(self.persona.amd_decision_s):
+        if await self.wait(self.persona.amd_decision_s):
             self.channel.set_var("amd_result", self.persona.amd_result)
             self.channel.set_var("amd_cause", self.persona.amd_cause)
         self._complete(req)
@@ -469,7 +474,7 @@ class SimCall:
 
     async def _app_sleep(self, req: AppRequest) -> None:
         self.emit(self.channel.execute("sleep", req.data, req.app_uuid))
-        await self._wait(_seconds(req.data, 0.0) / 1000)
+        await self.wait(_seconds(req.data, 0.0) / 1000)
         self._complete(req)
 
     async def _app_set(self, req: AppRequest) -> None:
@@ -502,9 +507,9 @@ class SimCall:
         # the caller now talks to the agent, not the robot: the persona stops reacting,
         # and the conversation ends from the far side after a while
         self.transferred = True
-        for task in list(self._persona_tasks):
+        for task in list(self.persona_tasks):
             task.cancel()
-        self._spawn(self.caller.give_up(self.agent_talk_s), self._persona_tasks)
+        self.spawn(self.caller.give_up(self.agent_talk_s), self.persona_tasks)
 
     @property
     def asr_reaches_esl(self) -> bool:
@@ -514,7 +519,7 @@ class SimCall:
     async def _app_avmd_start(self, req: AppRequest) -> None:
         self.emit(self.channel.execute(req.app, req.data, req.app_uuid))
         if not self.avmd_since_us:
-            self.avmd_since_us = self._now()
+            self.avmd_since_us = self.now_us()
             self.emit(self.channel.avmd("avmd::start", [("Start-time", str(self.avmd_since_us))]))
         self._complete(req)
 
@@ -522,7 +527,7 @@ class SimCall:
         self.emit(self.channel.execute(req.app, req.data, req.app_uuid))
         if self.avmd_since_us:
             status = "DETECTED" if self.caller.beeped else "NOTDETECTED"
-            total = str(self._now() - self.avmd_since_us)
+            total = str(self.now_us() - self.avmd_since_us)
             self.emit(
                 self.channel.avmd("avmd::stop", [("Beep-Status", status), ("Total-time", total)])
             )

@@ -39,7 +39,7 @@ class Caller:
     async def start(self) -> None:
         if self.call.persona.opener:  # "Allô ?", or the voicemail greeting, right at answer
             await self._say(Turn(text=self.call.persona.opener, pause_s=0.3))
-            if self.call.persona.kind is PersonaKind.MACHINE and await self.call._wait(0.4):
+            if self.call.persona.kind is PersonaKind.MACHINE and await self.call.wait(0.4):
                 self._beep()
         else:
             self._arm_silence()
@@ -56,7 +56,7 @@ class Caller:
             ("Frequency-variance", "0.000031"),
             ("Amplitude", "0.002573"),
             ("Amplitude-variance", "0.000002"),
-            ("Detection-time", str(self.call._now() - self.call.avmd_since_us)),
+            ("Detection-time", str(self.call.now_us() - self.call.avmd_since_us)),
             ("Detector-resolution", "0"),
             ("Detector-offset", "0"),
             ("Detector-index", "0"),
@@ -71,20 +71,20 @@ class Caller:
             self._silence.cancel()
             self._silence = None
         if p.hangup_on_prompt == self.call.prompts:
-            self.call._spawn(self._hangup_during(play), self.call._persona_tasks)
+            self.call.spawn(self._hangup_during(play), self.call.persona_tasks)
             return
         if self.turn < len(p.turns):
             turn = p.turns[self.turn]
             if turn.barge_in_s is not None and not self._speaking:
                 self.turn += 1
-                self.call._spawn(self._say(turn, delay=turn.barge_in_s), self.call._persona_tasks)
+                self.call.spawn(self._say(turn, delay=turn.barge_in_s), self.call.persona_tasks)
 
     def prompt_ended(self) -> None:
         if (
             self.call.transferred
             or self._speaking
-            or self.call._play is not None
-            or not self.call._queue.empty()
+            or self.call.playing is not None
+            or not self.call.queue_empty
         ):
             return
         p = self.call.persona
@@ -94,8 +94,8 @@ class Caller:
         if self.turn < len(p.turns):
             turn = p.turns[self.turn]
             self.turn += 1
-            self.call._spawn(
-                self._say(turn, delay=turn.pause_s, after_prompt=True), self.call._persona_tasks
+            self.call.spawn(
+                self._say(turn, delay=turn.pause_s, after_prompt=True), self.call.persona_tasks
             )
         else:
             self._arm_silence()
@@ -106,15 +106,15 @@ class Caller:
             return
         if self._silence is not None:
             self._silence.cancel()
-        self._silence = self.call._spawn(self.give_up(limit), self.call._persona_tasks)
+        self._silence = self.call.spawn(self.give_up(limit), self.call.persona_tasks)
 
     async def give_up(self, after: float) -> None:
-        if await self.call._wait(after):
+        if await self.call.wait(after):
             self.call.request_hangup("NORMAL_CLEARING", disposition="recv_bye")
 
     async def _hangup_during(self, play: Playback) -> None:
         if (
-            await self.call._wait(self.call.persona.hangup_into_prompt_s)
+            await self.call.wait(self.call.persona.hangup_into_prompt_s)
             and not play.stopped.is_set()
         ):
             self.call.request_hangup("NORMAL_CLEARING", disposition="recv_bye")
@@ -122,9 +122,9 @@ class Caller:
     async def _say(
         self, turn: Turn, delay: float | None = None, after_prompt: bool = False
     ) -> None:
-        if not await self.call._wait(turn.pause_s if delay is None else delay):
+        if not await self.call.wait(turn.pause_s if delay is None else delay):
             return
-        if after_prompt and self.call._play is not None:  # the robot spoke again first: wait
+        if after_prompt and self.call.playing is not None:  # the robot spoke again first: wait
             self.turn -= 1
             return
         self._speaking = True
@@ -135,7 +135,7 @@ class Caller:
                 await self._speak(turn)
         finally:
             self._speaking = False
-        if self.call.up and self.call._play is None:
+        if self.call.up and self.call.playing is None:
             self._arm_silence()
 
     async def _press(self, digits: str) -> None:
@@ -143,17 +143,17 @@ class Caller:
         for digit in digits:
             self.digits_heard.append(digit)
             self.call.emit(self.call.channel.dtmf(digit))
-            if self.call._play is not None and terminators != "none" and digit in terminators:
+            if self.call.playing is not None and terminators != "none" and digit in terminators:
                 self.call.channel.set_var("playback_terminator_used", digit)
-                self.call._play.stop("break")
-            if not await self.call._wait(0.25):
+                self.call.playing.stop("break")
+            if not await self.call.wait(0.25):
                 return
 
     async def _speak(self, turn: Turn) -> None:
         ch = self.call.channel
         if self.call.asr_active and self.call.asr_reaches_esl:
             self.call.emit(ch.speech("begin-speaking"))
-        if not await self.call._wait(turn.speech_s):
+        if not await self.call.wait(turn.speech_s):
             return
         if self.call.asr_active and self.call.asr_reaches_esl:
             self.call.emit(ch.speech("detected-speech", turn.text))

@@ -16,9 +16,10 @@ import mbs
 from mbs.compiler.diagnostics import Diagnostic
 from mbs.dsl import ast
 from mbs.dsl.loader import LoadedModule
-from mbs.lsp.analysis import Analysis, Definition
+from mbs.lsp.analysis import Analysis, Definition, Reference
 from mbs.lsp.describe import describe_code, describe_definition, describe_word
 from mbs.lsp.positions import UTF16, LineIndex, contains
+from mbs.lsp.vocabulary import CASES, RESULTS
 
 SOURCE = "mbs"
 _CODE_WORD = re.compile(r"\b[EW][0-9]{3}\b")
@@ -115,10 +116,56 @@ def _diagnostics_at(a: Analysis, line1: int, col1: int) -> list[Diagnostic]:
     ]
 
 
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
+_KIND_BEFORE = (
+    (re.compile(r"(?:->|\bthen|\bstart)\s*$"), ("step",)),
+    (re.compile(r"\bon\s+$"), ("case", "intent")),
+    (re.compile(r"\b(?:personality|extends)\s+$"), ("personality",)),
+    (re.compile(r"\bobjective\s+$"), ("objective",)),
+    (re.compile(r"\buse\s+$"), ("module",)),
+    (re.compile(r"\btheme\s+$"), ("theme",)),
+    (re.compile(r"\b(?:end|reach)\s+$"), ("result",)),
+)
+_ANY_KIND = ("step", "intent", "personality", "objective", "pack", "module", "result", "case")
+
+
+def word_reference(a: Analysis, line1: int, col1: int) -> Reference | None:
+    """The name under the cursor, classified from the words before it: for the parts
+    of a document that do not parse (no syntax tree there while the author types)."""
+    lines = a.text.split("\n")
+    line = lines[line1 - 1] if 0 < line1 <= len(lines) else ""
+    for m in _WORD.finditer(line):
+        if m.start() < col1 <= m.end() + 1:
+            break
+    else:
+        return None
+    name = m.group()
+    kinds = next((k for rx, k in _KIND_BEFORE if rx.search(line[: m.start()])), _ANY_KIND)
+    span = ast.Span(a.file, line1, m.start() + 1, line1, m.end() + 1)
+    for kind in kinds:
+        known = (
+            (kind == "result" and name in RESULTS)
+            or (kind == "case" and name in CASES)
+            or kind == "theme"
+            or _definition_of(a, kind, name) is not None
+        )
+        if known:
+            return Reference(kind, name, span)
+    return None
+
+
+def reference_at(a: Analysis, line1: int, col1: int) -> Reference | None:
+    """What is at the position: from the syntax tree, else from the words around."""
+    ref = a.reference_at(line1, col1)
+    if ref is None and a.repaired:
+        ref = word_reference(a, line1, col1)
+    return ref
+
+
 def hover_text(a: Analysis, line1: int, col1: int) -> str | None:
     """Markdown for what is at the position, and the diagnostics covering it."""
     parts: list[str] = []
-    ref = a.reference_at(line1, col1)
+    ref = reference_at(a, line1, col1)
     if ref is not None:
         d = _definition_of(a, ref.kind, ref.name)
         if d is not None:
@@ -160,7 +207,7 @@ def _definition_of(a: Analysis, kind: str, name: str) -> Definition | None:
 
 
 def definition(a: Analysis, line1: int, col1: int) -> Target | None:
-    ref = a.reference_at(line1, col1)
+    ref = reference_at(a, line1, col1)
     if ref is None:
         return None
     d = _definition_of(a, ref.kind, ref.name)

@@ -152,7 +152,9 @@ class _Lowerer:
                     at = self.emit(
                         Count,
                         action.span,
-                        counter=f"{name}/freestyle" + (f"{i}" if len(listening) > 1 else ""),
+                        # parentheses: no intent (hence no retry counter) has them
+                        counter=f"{name}/(freestyle"
+                        + (f" {len(freestyle_counts) + 1})" if freestyle_counts else ")"),
                         limit=max(1, int(action.max.value)),
                         below=after,
                         exhausted=len(self.code) + 2,

@@ -161,7 +161,7 @@ def test_freestyle_max_counts_answers_and_loops_on_unclear() -> None:
     )
     code = step_code(p, "a")
     count, freestyle, listen, dispatch = code[1:5]
-    assert isinstance(count, Count) and count.limit == 3 and count.counter == "a/freestyle"
+    assert isinstance(count, Count) and count.limit == 3 and count.counter == "a/(freestyle)"
     assert isinstance(freestyle, Freestyle) and freestyle.context is not None
     assert p.consts[freestyle.context] == "Questions sur l'or"
     assert isinstance(listen, Listen)

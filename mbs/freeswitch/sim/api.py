@@ -6,6 +6,7 @@ or BACKGROUND_JOB body). ``originate`` is the one that waits: a call's outcome.
 
 from __future__ import annotations
 
+import time
 import uuid as uuidlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -248,7 +249,7 @@ async def show(sim: Simulator, arg: str) -> str:
         cells = {
             "uuid": ch.uuid,
             "direction": "outbound",
-            "created": ch.variables.get("answer_stamp", ""),
+            "created": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(created)),
             "created_epoch": str(created),
             "name": ch.name,
             "state": ch.running_state,

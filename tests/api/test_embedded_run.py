@@ -95,18 +95,18 @@ async def test_a_campaign_run_feeds_the_api_in_its_own_loop(store: Store, tmp_pa
     assert snap["results"] == stats.by_result == detail["by_result"]
     assert detail["done"] == stats.done and detail["waiting"] == stats.waiting
 
-    c = {"campaign": "direct"}
-    assert value(page, "mbs_live_calls_started_total", **c) == stats.calls
-    assert value(page, "mbs_live_talk_seconds_count", **c) == value(
-        page, "mbs_call_talk_seconds_count", **c
+    camp = {"campaign": "direct"}
+    assert value(page, "mbs_live_calls_started_total", **camp) == stats.calls
+    assert value(page, "mbs_live_talk_seconds_count", **camp) == value(
+        page, "mbs_call_talk_seconds_count", **camp
     )
     assert math.isclose(
-        value(page, "mbs_live_talk_seconds_sum", **c),
-        value(page, "mbs_call_talk_seconds_sum", **c),
+        value(page, "mbs_live_talk_seconds_sum", **camp),
+        value(page, "mbs_call_talk_seconds_sum", **camp),
         rel_tol=1e-9,
     )
     for status, n in stats.by_status.items():
-        assert value(page, "mbs_calls", status=status, **c) == n
+        assert value(page, "mbs_calls", status=status, **camp) == n
 
     assert transcripts and calls["total"] == stats.by_status.get("COMPLETED", 0)
     for call_id, response in transcripts.items():

@@ -49,13 +49,17 @@ def register(app: typer.Typer) -> None:
             abort(f"no such file: {file}", EXIT_USAGE)
         if file.is_dir():
             abort(f"{file} is a directory; `mbs lint` checks folders", EXIT_USAGE)
+        if file.suffix == ".mbsc":
+            abort(f"{file} is already a compiled program; compile takes a .mbs source", EXIT_USAGE)
+        target = output if output is not None else file.with_suffix(".mbsc")
+        if target.resolve() == file.resolve():
+            abort(f"refusing to overwrite the source {file} with the program", EXIT_USAGE)
         result = compile_file(file)
         report(result.diagnostics, result.sources, fmt)
         if not result.ok or result.program is None:
             raise typer.Exit(EXIT_DIAGNOSTICS)
         if strict and result.warnings:
             raise typer.Exit(EXIT_DIAGNOSTICS)
-        target = output if output is not None else file.with_suffix(".mbsc")
         try:
             target.write_text(result.program.to_json(), encoding="utf-8")
         except OSError as exc:

@@ -121,3 +121,14 @@ def test_lint_reports_errors_with_exit_1(app: typer.Typer, tmp_path: Path) -> No
     assert result.exit_code == 1
     assert "E009" in result.stderr
     assert "checked 2 files: 1 error, 0 warnings" in result.stderr
+
+
+def test_compile_refuses_a_program_and_overwriting_its_source(
+    app: typer.Typer, tmp_path: Path
+) -> None:
+    src = write(tmp_path / "good.mbs", GOOD)
+    assert runner.invoke(app, ["compile", str(src), "-o", str(src)]).exit_code == 2
+    assert src.read_text(encoding="utf-8") == GOOD
+    assert runner.invoke(app, ["compile", str(src)]).exit_code == 0
+    again = runner.invoke(app, ["compile", str(tmp_path / "good.mbsc")])
+    assert again.exit_code == 2 and "already a compiled program" in again.stderr

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from mbs import __version__
@@ -24,6 +25,7 @@ from mbs.compiler.check_header import Settings
 from mbs.compiler.check_names import CALL_EVENTS, case_key
 from mbs.compiler.scope import Context, Declared
 from mbs.dsl import ast
+from mbs.dsl.loader import LoadedModule
 from mbs.program import (
     Agent,
     AmdPhrases,
@@ -401,6 +403,21 @@ def _module_name(declared: Declared) -> str:
     return declared.module.name
 
 
+def _hash_name(module: LoadedModule, entry: LoadedModule) -> str:
+    """A module's name for the source hash, independent of the working directory:
+    "" for the entry file, the dotted name for the stdlib, else the path relative to
+    the entry file's folder."""
+    if module.entry:
+        return ""
+    if module.stdlib or module.path is None:
+        return module.name
+    base = entry.path.resolve().parent if entry.path is not None else Path.cwd()
+    try:
+        return module.path.resolve().relative_to(base).as_posix()
+    except ValueError:
+        return module.path.resolve().as_posix()
+
+
 def source_hash(sources: list[tuple[str, str]]) -> str:
     h = hashlib.sha256()
     for name, text in sources:
@@ -436,7 +453,7 @@ def lower(ctx: Context) -> Program:
     return Program.model_validate(
         dict(
             compiler_version=__version__,
-            source_hash=source_hash([(m.file, m.text) for m in scope.modules]),
+            source_hash=source_hash([(_hash_name(m, scope.entry), m.text) for m in scope.modules]),
             scenario=Scenario(
                 name=settings.name,
                 title=settings.title,

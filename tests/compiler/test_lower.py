@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import pytest
+
 from mbs.compiler import compile_file, compile_source
 from mbs.program import (
     AnswerObjection,
@@ -328,3 +330,23 @@ def test_retry_without_line_or_ask_says_the_last_line_again() -> None:
     assert isinstance(count, Count)
     again = p.code[count.below]
     assert isinstance(again, Say) and p.consts[again.text] == "Êtes-vous là ?"
+
+
+def test_source_hash_does_not_depend_on_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "shared.mbs").write_text('intent oui { "oui" }\n', encoding="utf-8")
+    entry = tmp_path / "main.mbs"
+    entry.write_text(
+        'scenario s "T" {\n    record no\n}\nimport "lib/shared.mbs"\n'
+        'step a {\n    ask "Oui ?"\n    on oui -> b\n    otherwise -> b\n}\n'
+        "step b { end QUALIFIED }\n",
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)
+    here = compile_file("main.mbs").program
+    monkeypatch.chdir(tmp_path / "lib")
+    there = compile_file(entry).program
+    assert here is not None and there is not None
+    assert here.source_hash == there.source_hash

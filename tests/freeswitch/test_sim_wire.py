@@ -591,3 +591,24 @@ def test_parse_originate_variables_and_app():
     r = parse_originate("sofia/external/0612345678@sip.example.net 9999 XML default")
     assert r is not None and (r.gateway, r.number, r.app) == ("external", "0612345678", "park")
     assert parse_originate("{unclosed=1 sofia/gateway/gw/1 &park()") is None
+
+
+async def test_myevents_takes_the_uuid_first():
+    """FreeSWITCH reads `myevents UUID [FORMAT]`; `myevents FORMAT UUID` looks up a call
+    named after the format and fails."""
+    async with Simulator(time_scale=50, personas="human=1") as sim:
+        c = await authed(sim)
+        uuid = "4b2c3d4e-0000-4000-8000-000000000006"
+        await c.send(Subscribe(("CHANNEL_PARK",), "plain"))
+        await c.next()
+        await c.send(BgApi(ORIGINATE % (uuid, "0611111112"), "j-m"))
+        await c.next()
+        await c.until(is_event("CHANNEL_PARK", uuid))
+        for line, reply in (
+            (f"myevents json {uuid}", "-ERR invalid uuid"),
+            (f"myevents {uuid} json", "+OK Events Enabled"),
+        ):
+            await c.send_raw(line.encode() + b"\n\n")
+            msg = await c.until(lambda m: isinstance(m, CommandReply))
+            assert msg.reply_text == reply  # type: ignore[union-attr]
+        await c.close()

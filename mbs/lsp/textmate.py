@@ -1,15 +1,16 @@
 """The TextMate grammar of ``.mbs`` (VS Code, Sublime, Zed, GitHub Linguist...),
 generated from :mod:`mbs.lsp.vocabulary`, the same rules as the Pygments lexer::
 
-    python -m mbs.lsp.textmate > editors/textmate/mbs.tmLanguage.json
+    python -m mbs.lsp.textmate --write   # editors/textmate/ and editors/vscode/syntaxes/
 
-``tests/lsp/test_textmate.py`` fails when the committed file differs from this output.
+``tests/lsp/test_textmate.py`` fails when a committed copy differs from this output.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from mbs.lsp import vocabulary as v
@@ -146,5 +147,23 @@ def render() -> str:
     return json.dumps(grammar(), indent=2, ensure_ascii=False) + "\n"
 
 
+def targets() -> list[Path]:
+    """The committed copies: the editor-neutral one and the VS Code extension's."""
+    editors = Path(__file__).resolve().parents[2] / "editors"
+    return [
+        editors / "textmate/mbs.tmLanguage.json",
+        editors / "vscode/syntaxes/mbs.tmLanguage.json",
+    ]
+
+
 if __name__ == "__main__":
-    sys.stdout.write(render())
+    if sys.argv[1:] == ["--write"]:
+        for path in targets():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(render(), encoding="utf-8")
+            print(f"wrote {path}", file=sys.stderr)
+    elif sys.argv[1:]:
+        print("usage: python -m mbs.lsp.textmate [--write]", file=sys.stderr)
+        sys.exit(2)
+    else:
+        sys.stdout.write(render())

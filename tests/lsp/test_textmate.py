@@ -17,7 +17,7 @@ from pygments.token import Number
 
 from mbs.lsp import vocabulary as v
 from mbs.lsp.lexer import ROLE_TOKENS, MbsLexer
-from mbs.lsp.textmate import ROLE_SCOPES, SCOPE, render
+from mbs.lsp.textmate import ROLE_SCOPES, SCOPE, render, targets
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = ROOT / "editors/textmate/mbs.tmLanguage.json"
@@ -29,10 +29,12 @@ def grammar() -> dict[str, Any]:
     return data
 
 
-def test_committed_file_is_generated() -> None:
-    assert COMMITTED.read_text(encoding="utf-8") == render(), (
-        "regenerate: python -m mbs.lsp.textmate > editors/textmate/mbs.tmLanguage.json"
-    )
+def test_committed_files_are_generated() -> None:
+    assert COMMITTED in targets()
+    for path in targets():
+        assert path.read_text(encoding="utf-8") == render(), (
+            f"{path} is stale: regenerate with python -m mbs.lsp.textmate --write"
+        )
 
 
 def _rules(node: Any) -> list[dict[str, Any]]:

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from mbs.cli.compile_cmd import check_format, report
-from mbs.cli.output import EXIT_DIAGNOSTICS, EXIT_OK, EXIT_USAGE, abort, err
+from mbs.cli.output import EXIT_DIAGNOSTICS, EXIT_OK, EXIT_USAGE, abort, emit_json, err, out
 
 
 def _files(paths: list[Path]) -> list[Path]:
@@ -23,17 +23,55 @@ def _files(paths: list[Path]) -> list[Path]:
     return out
 
 
+def _explain(code: str, fmt: str) -> None:
+    """What a diagnostic code means, with its failing example (data: stdout)."""
+    from mbs.compiler.diagnostics import BY_CODE
+
+    desc = BY_CODE.get(code.strip().upper())
+    if desc is None:
+        abort(f"no diagnostic {code!r}; the codes are listed in docs/diagnostics.md", EXIT_USAGE)
+    if fmt == "json":
+        emit_json(
+            {
+                "code": desc.code,
+                "name": desc.name,
+                "severity": desc.severity,
+                "title": desc.title,
+                "explanation": desc.explanation,
+                "example": desc.example,
+            }
+        )
+        return
+    example = "\n".join(f"    {line}" for line in desc.example.rstrip("\n").split("\n"))
+    out.print(
+        f"{desc.code} {desc.name} ({desc.severity}): {desc.title}\n\n{desc.explanation}\n\n"
+        f"For example (line {desc.line}, column {desc.col}):\n\n{example}",
+        markup=False,
+        highlight=False,
+    )
+
+
 def register(app: typer.Typer) -> None:
     @app.command("lint")
     def lint(
-        paths: Annotated[list[Path], typer.Argument(help="Scenario or module files, or folders.")],
+        paths: Annotated[
+            list[Path] | None, typer.Argument(help="Scenario or module files, or folders.")
+        ] = None,
         fmt: Annotated[str, typer.Option("--format", help="Diagnostics as text or json.")] = "text",
         strict: Annotated[bool, typer.Option("--strict", help="Fail on warnings too.")] = False,
+        explain: Annotated[
+            str | None, typer.Option("--explain", help="Explain a diagnostic code (E017, W002...).")
+        ] = None,
     ) -> None:
         """Check scenarios and modules; folders are searched for *.mbs files."""
         from mbs.compiler import check_file
 
         check_format(fmt)
+        if explain is not None:
+            _explain(explain, fmt)
+            raise typer.Exit(EXIT_OK)
+        if not paths:
+            abort("give files or folders to check (or --explain CODE)", EXIT_USAGE)
         files = _files(paths)
         errors = warnings = 0
         for path in files:

@@ -561,7 +561,8 @@ def markdown() -> str:
         "`python -m mbs.compiler.diagnostics --markdown > docs/diagnostics.md`; do not edit.",
         "",
         "Errors (`E…`) stop compilation; warnings (`W…`) are reported by `mbs compile` and "
-        "`mbs lint` and fail only under `--strict`.",
+        "`mbs lint` and fail only under `--strict`. `mbs lint --explain CODE` prints one "
+        "entry.",
         "",
         "| code | name | severity | title |",
         "|---|---|---|---|",

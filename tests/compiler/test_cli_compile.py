@@ -132,3 +132,13 @@ def test_compile_refuses_a_program_and_overwriting_its_source(
     assert runner.invoke(app, ["compile", str(src)]).exit_code == 0
     again = runner.invoke(app, ["compile", str(tmp_path / "good.mbsc")])
     assert again.exit_code == 2 and "already a compiled program" in again.stderr
+
+
+def test_lint_explains_a_code(app: typer.Typer) -> None:
+    result = runner.invoke(app, ["lint", "--explain", "e017"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("E017 NoWayOut (error)")
+    as_json = runner.invoke(app, ["lint", "--explain", "W002", "--format", "json"])
+    assert json.loads(as_json.stdout)["name"] == "RecordingNotAnnounced"
+    assert runner.invoke(app, ["lint", "--explain", "E999"]).exit_code == 2
+    assert runner.invoke(app, ["lint"]).exit_code == 2

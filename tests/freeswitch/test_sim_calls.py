@@ -93,6 +93,13 @@ async def execute(
     assert isinstance(reply, CommandReply) and reply.reply_text == "+OK"
 
 
+def subclass_is(name: str):
+    def check(msg: object) -> bool:
+        return isinstance(msg, SwitchEvent) and msg.headers.get("Event-Subclass") == name
+
+    return check
+
+
 def human(*lines: str, rings: int = 1) -> Persona:
     return Persona(
         PersonaKind.HUMAN,
@@ -186,7 +193,7 @@ async def test_audio_fork_gets_transcription_events():
         uuid = "11111111-0000-4000-8000-000000000003"
         await dial(c, uuid, "0600000002")
         await c.until(is_event("CHANNEL_PARK", uuid))
-        await c.send(Api(f"uuid_audio_fork {uuid} start ws://127.0.0.1:9/asr mono 16000"))
+        await c.send(Api(f"uuid_audio_fork {uuid} start sim://transcribe mono 16000"))
         events: list[SwitchEvent] = []
         reply = await c.until(lambda m: isinstance(m, ApiResponse), events=events)
         assert isinstance(reply, ApiResponse) and reply.body == "+OK Success\n"
@@ -727,4 +734,89 @@ async def test_avmd_reports_the_voicemail_beep():
             lambda m: isinstance(m, SwitchEvent) and m.headers.get("Event-Subclass") == "avmd::stop"
         )
         assert stop.headers["Beep-Status"] == "DETECTED"  # type: ignore[union-attr]
+        await c.close()
+
+
+async def test_audio_fork_streams_the_callers_voice_to_a_websocket():
+    """A real websocket server gets the metadata frame, then 20 ms L16 frames: silence,
+    and the caller's line (espeak-ng) after the prompt. Its transcription comes back as
+    CUSTOM mod_audio_fork::transcription with the JSON data as body."""
+    import json
+    from array import array
+
+    import websockets
+
+    got: dict[str, object] = {"frames": 0, "loud": 0}
+
+    async def server(ws: websockets.ServerConnection) -> None:
+        got["subprotocol"] = ws.subprotocol
+        got["metadata"] = await ws.recv()
+        async for frame in ws:
+            if isinstance(frame, bytes):
+                got["frames"] = int(got["frames"]) + 1  # type: ignore[call-overload]
+                got["size"] = len(frame)
+                if max(abs(x) for x in array("h", frame)) > 1000:
+                    got["loud"] = int(got["loud"]) + 1  # type: ignore[call-overload]
+                    if got["loud"] == 5:
+                        await ws.send(
+                            json.dumps(
+                                {"type": "transcription", "data": {"text": "oui", "is_final": True}}
+                            )
+                        )
+
+    async with websockets.serve(
+        server, "127.0.0.1", 0, subprotocols=[websockets.Subprotocol("audio.drachtio.org")]
+    ) as ws_server:
+        port = next(iter(ws_server.sockets)).getsockname()[1]
+        async with Simulator(time_scale=5, pinned={"0600000003": human("Oui, allez-y.")}) as sim:
+            c = await client(
+                sim,
+                "CHANNEL_PARK",
+                "CUSTOM",
+                "mod_audio_fork::connect",
+                "mod_audio_fork::transcription",
+                "mod_audio_fork::disconnect",
+            )
+            uuid = "abcdabcd-0000-4000-8000-000000000001"
+            await dial(c, uuid, "0600000003")
+            await c.until(is_event("CHANNEL_PARK", uuid))
+            await c.send(
+                Api(
+                    f'uuid_audio_fork {uuid} start ws://127.0.0.1:{port}/asr mono 16k bug1 {{"campaign":"c-1"}}'
+                )
+            )
+            assert (await c.until(lambda m: isinstance(m, ApiResponse))).body == "+OK Success\n"  # type: ignore[union-attr]
+            await c.until(subclass_is("mod_audio_fork::connect"))
+            await execute(c, uuid, "playback", "/p/question.wav", "p1")
+            said = await c.until(subclass_is("mod_audio_fork::transcription"), timeout=30)
+            assert json.loads(said.body) == {"text": "oui", "is_final": True}  # type: ignore[union-attr]
+            assert said.headers["Unique-ID"] == uuid  # type: ignore[union-attr]
+            await c.send(Api(f"uuid_audio_fork {uuid} stop"))
+            await c.until(subclass_is("mod_audio_fork::disconnect"))
+            await c.close()
+    assert got["subprotocol"] == "audio.drachtio.org"
+    assert got["metadata"] == '{"campaign":"c-1"}'
+    assert got["size"] == 640  # 20 ms of 16 kHz 16-bit mono
+    assert int(got["frames"]) > int(got["loud"]) >= 5  # type: ignore[call-overload]
+
+
+async def test_audio_fork_connect_failed():
+    import socket as socketlib
+
+    with socketlib.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        free = s.getsockname()[1]
+    async with Simulator(time_scale=20, pinned={"0600000004": human("Oui.")}) as sim:
+        c = await client(sim, "CHANNEL_PARK", "CUSTOM", "mod_audio_fork::connect_failed")
+        uuid = "abcdabcd-0000-4000-8000-000000000002"
+        await dial(c, uuid, "0600000004")
+        await c.until(is_event("CHANNEL_PARK", uuid))
+        await c.send(Api(f"uuid_audio_fork {uuid} start ws://127.0.0.1:{free}/asr mono 8k"))
+        failed = await c.until(
+            lambda m: (
+                isinstance(m, SwitchEvent)
+                and m.headers.get("Event-Subclass") == "mod_audio_fork::connect_failed"
+            )
+        )
+        assert failed.headers["Unique-ID"] == uuid  # type: ignore[union-attr]
         await c.close()

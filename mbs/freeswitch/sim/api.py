@@ -224,18 +224,28 @@ async def uuid_transfer(sim: Simulator, arg: str) -> str:
 
 
 async def uuid_audio_fork(sim: Simulator, arg: str) -> str:
+    """``<uuid> start <ws-url> <mono|mixed|stereo> <8k|16k|rate> [bugname] [metadata]``."""
     words = arg.split()
-    if len(words) < 2:
-        return "-USAGE: <uuid> [start | stop | send_text | pause | resume | graceful-shutdown ] [wss-url | path] [mono | mixed | stereo] [8000 | 16000] [bugname] [metadata] [start-paused]\n"
+    if len(words) < 2 or (words[1] == "start" and len(words) < 4):
+        return "-USAGE: <uuid> [start | stop | send_text | pause | resume | graceful-shutdown ] [wss-url | path] [mono | mixed | stereo] [8000 | 16000] [bugname] [metadata]\n"
     call = sim.live_call(words[0])
     if call is None:
         return "-ERR Operation Failed\n"
     action = words[1].lower()
+    ok = True
     if action == "start":
-        call.audio_fork(True)
+        rate_word = words[4] if len(words) > 4 else "8k"
+        rate = {"8k": 8000, "16k": 16000}.get(rate_word) or (
+            int(rate_word) if rate_word.isdigit() else 8000
+        )
+        if len(words) > 6:
+            metadata = " ".join(words[6:])
+        else:
+            metadata = words[5] if len(words) > 5 and words[5].startswith("{") else ""
+        ok = words[3] in ("mono", "mixed", "stereo") and call.start_fork(words[2], rate, metadata)
     elif action in ("stop", "graceful-shutdown"):
-        call.audio_fork(False)
-    return "+OK Success\n"
+        ok = await call.stop_fork()
+    return "+OK Success\n" if ok else "-ERR Operation Failed\n"
 
 
 async def show(sim: Simulator, arg: str) -> str:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from mbs.freeswitch.sim.audiofork import AudioFork
 from mbs.freeswitch.sim.caller import Caller
 from mbs.freeswitch.sim.channel import SimChannel
 from mbs.freeswitch.sim.clock import SimClock
@@ -153,7 +154,7 @@ class SimCall:
         self.answered = False
         self.asr_active = False
         self.asr_fires = False
-        self.fork_active = False
+        self.fork: AudioFork | None = None  # uuid_audio_fork running
         self.divert_events = False  # outbound `divert_events on`: session events reach the socket
         self.transferred = False  # after uuid_transfer the caller talks to an agent
         self.avmd_since_us = 0  # avmd_start running since (simulated µs), 0 = off
@@ -260,13 +261,30 @@ class SimCall:
             return True
         return False
 
-    def audio_fork(self, start: bool) -> None:
-        self.fork_active = start
-        self.emit(
-            self.channel.custom(
-                "mod_audio_fork::connect" if start else "mod_audio_fork::disconnect"
-            )
-        )
+    def start_fork(self, url: str, rate: int, metadata: str) -> bool:
+        """uuid_audio_fork start: False when a fork is already attached (one bug per call)."""
+        if self.fork is not None:
+            return False
+
+        def fire(suffix: str, body: str | None) -> None:
+            if not self.channel.down or suffix == "disconnect":
+                self.emit(self.channel.custom(f"mod_audio_fork::{suffix}", body))
+
+        self.fork = AudioFork(url, rate, metadata, self.clock, fire)
+        self.fork.start()
+        return True
+
+    async def stop_fork(self) -> bool:
+        fork, self.fork = self.fork, None
+        if fork is None:
+            return False
+        await fork.stop()
+        return True
+
+    @property
+    def fork_active(self) -> bool:
+        """A ``sim://`` fork: the simulator itself plays the transcriber."""
+        return self.fork is not None and self.fork.simulated
 
     # ------------------------------------------------------------------ life
 
@@ -363,6 +381,8 @@ class SimCall:
         if not hangup_first:
             self.emit(ch.hangup(cause, self.now_us(), disposition))
             self._hangup_fired.set()
+        if self.fork is not None:  # the media bug closes with the channel
+            await self.stop_fork()
         if self.asr_active and self.asr_reaches_esl:
             self.emit(ch.speech("closed"))
         for path in list(self.recordings):

@@ -10,8 +10,10 @@ How speech reaches the robot (one documented mechanism each, as on a real switch
 - ``detect_speech`` running and the ``fire_asr_events`` channel variable set when it
   started: DETECTED_SPEECH ``begin-speaking`` when the caller starts, then
   ``detected-speech`` with the text as body when they stop (mod_vosk's plain result);
-- else a ``uuid_audio_fork`` running: CUSTOM ``mod_audio_fork::transcription`` with a
-  JSON body ``{"text": ..., "final": true, "confidence": ...}``;
+- a ``uuid_audio_fork`` to a websocket: the line, spoken by espeak-ng, in the L16 frames
+  (audiofork.py); transcriptions are the server's to send back;
+- else a ``sim://`` fork: CUSTOM ``mod_audio_fork::transcription`` with a JSON body
+  ``{"text": ..., "final": true, "confidence": ...}``;
 - else nobody is listening and the words are lost, as they would be.
 """
 
@@ -151,6 +153,9 @@ class Caller:
 
     async def _speak(self, turn: Turn) -> None:
         ch = self.call.channel
+        fork = self.call.fork
+        if fork is not None and not fork.simulated:  # the voice itself goes to the websocket
+            self.call.spawn(fork.feed(turn.text), self.call.persona_tasks)
         if self.call.asr_active and self.call.asr_reaches_esl:
             self.call.emit(ch.speech("begin-speaking"))
         if not await self.call.wait(turn.speech_s):

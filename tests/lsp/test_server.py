@@ -4,6 +4,8 @@ started as a subprocess, as an editor would start it."""
 from __future__ import annotations
 
 import asyncio
+import socket
+import subprocess
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -228,3 +230,60 @@ async def test_malformed_input_never_breaks_the_server(client: Client, tmp_path:
 async def test_shutdown_and_exit() -> None:
     client = await start()
     assert await stop(client) == 0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+async def test_tcp_mode(tmp_path: Path) -> None:
+    port = _free_port()
+    proc = await asyncio.create_subprocess_exec(
+        str(MBS), "lsp", "--tcp", "--port", str(port), cwd=str(ROOT)
+    )
+    client = Client()
+    try:
+        for _ in range(600):  # until the server listens (bounded; no timing asserted)
+            try:
+                await client.start_tcp("127.0.0.1", port)
+                break
+            except OSError:
+                await asyncio.sleep(0.1)
+        else:
+            raise AssertionError("the server never listened")
+        await asyncio.wait_for(
+            client.initialize_async(
+                types.InitializeParams(capabilities=types.ClientCapabilities())
+            ),
+            WAIT,
+        )
+        client.initialized(types.InitializedParams())
+        uri = client.open(tmp_path / "t.mbs", HEAD + "step a { end NOPE }\n")
+        published = await client.diagnostics_for(uri)
+        assert any("NOPE" in d.message for d in published.diagnostics)
+        await asyncio.wait_for(client.shutdown_async(None), WAIT)
+        client.exit(None)
+    finally:
+        await client.stop()
+        if proc.returncode is None:
+            proc.terminate()
+        await proc.wait()
+
+
+def test_port_in_use_is_a_clear_error() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        done = subprocess.run(
+            [str(MBS), "lsp", "--tcp", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=WAIT,
+        )
+    assert done.returncode == 2
+    assert "cannot start the language server" in done.stderr
+    assert "Traceback" not in done.stderr

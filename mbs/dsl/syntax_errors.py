@@ -54,12 +54,34 @@ def _expected(lark: Lark, names: set[str] | frozenset[str]) -> str:
     return ", ".join(words[:-1]) + " or " + words[-1]
 
 
+_DECLARATIONS = {
+    "KW_SCENARIO", "KW_USE", "KW_IMPORT", "KW_INTENT", "KW_OBJECTIONS", "KW_PERSONALITY",
+    "KW_OBJECTIVE", "KW_AMD", "KW_ALWAYS", "KW_STEP",
+}  # fmt: skip
+
+
+def _hint(lark: Lark, tok: Token, expected: set[str]) -> str:
+    """Help for the mistakes people make most."""
+    if tok.type == "$END" and "RBRACE" in expected:
+        return "a block opened with `{` is not closed: add the missing `}`"
+    if tok.type in _DECLARATIONS and "RBRACE" in expected:
+        return "is a `}` missing above? The block before this line is not closed"
+    if expected == {"STRING"} and tok.type in ("NAME", "WORD", "NUMBER"):
+        return 'texts are written between double quotes: "..."'
+    literals = {str(p.value) for n in expected if (p := _pattern(lark, n)) is not None}
+    if literals == {"->"}:
+        return "a transition reads `on CASE -> TARGET` (or `otherwise -> TARGET`)"
+    if "=>" in literals:
+        return 'an objection reads `"objection" | "other phrasing" => "response"`'
+    return _GENERIC_HELP
+
+
 def _found(tok: Token) -> str:
     if tok.type == "$END":
         return "end of file"
     text = str(tok)
     if tok.type == "STRING":
-        return f"the string {text[:30]}{'...' if len(text) > 30 else ''}"
+        return f"{text[:30]}{'...' if len(text) > 30 else ''}"
     if tok.type in ("NAME", "WORD", "NUMBER", "DURATION"):
         return f"`{text}`"
     return f"`{text}`"
@@ -99,8 +121,7 @@ def syntax_problem(lark: Lark, text: str, file: str, exc: UnexpectedInput) -> Pr
             "expected": _expected(lark, exc.expected),
             "help": _GENERIC_HELP,
         }
-        if tok.type == "$END" and "RBRACE" in exc.expected:
-            args["help"] = "a block opened with `{` is not closed: add the missing `}`"
+        args["help"] = _hint(lark, tok, set(exc.expected))
         if tok.type in ("NAME", "WORD"):  # a misspelt keyword?
             keywords = [
                 str(p.value)

@@ -194,3 +194,19 @@ def test_crlf_sources_parse_to_the_same_tree() -> None:
     lf = parse(text, "t.mbs")
     crlf = parse(text.replace("\n", "\r\n"), "t.mbs")
     assert lf.module is not None and lf.module == crlf.module
+
+
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [
+        ("step a {\n    say Bonjour\n}", "double quotes"),
+        ("step a {\n    say \"x\"\nstep b { end QUALIFIED }", "`}` missing above"),
+        ("step a {\n    on yes b\n}", "on CASE -> TARGET"),
+        ('objections p {\n    "a" "b"\n}', '"objection" | "other phrasing" => "response"'),
+        ("step a {\n    say \"x\"\n", "not closed"),
+        ("step a {\n    sya \"x\"\n}", "say"),
+    ],
+)
+def test_syntax_errors_carry_a_helpful_hint(text: str, hint: str) -> None:
+    problem = parse(text, "t.mbs").problems[0]
+    assert hint in (problem.args.get("suggestion") or problem.args["help"])

@@ -292,6 +292,8 @@ async def test_hangup_complete_carries_hangup_cause_twice_and_answer_has_variabl
         answer = await c.until(is_event("CHANNEL_ANSWER"))
         assert isinstance(answer, PlainEvent)
         assert answer.headers["Answer-State"] == "answered"
+        # mark_answered fires the event before it sets the call state to ACTIVE
+        assert answer.headers["Channel-Call-State"] == "EARLY"
         assert answer.headers["variable_campaign_id"] == "c-42"
         assert answer.headers["Channel-Read-Codec-Name"] == "PCMU"
         await c.send(Api(f"uuid_kill {uuid} USER_BUSY"))

@@ -21,6 +21,8 @@ FORBIDDEN = {
     "mbs.runtime": ("mbs.dsl", "mbs.compiler", "mbs.cli", "mbs.freeswitch"),
     "mbs.freeswitch": ("mbs.dsl", "mbs.compiler", "mbs.cli"),
     "mbs.freeswitch.esl": ("asyncio", "mbs.runtime", "mbs.freeswitch.client", "mbs.freeswitch.sim"),
+    "mbs.api": ("mbs.dsl", "mbs.compiler", "mbs.freeswitch", "mbs.cli"),
+    "mbs.lsp": ("mbs.runtime", "mbs.freeswitch", "mbs.cli", "mbs.api"),
     "mbs.program": (
         "mbs.dsl",
         "mbs.compiler",

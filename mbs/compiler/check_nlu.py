@@ -60,7 +60,7 @@ def _run(ctx: Context, lints: Any) -> None:
         )
         for name, d in scope.intents.items()
     ]
-    for a, b, score in lints.close_objections(packs):
+    for a, b, score in _close_objections(lints, tuple(packs)):
         found = [e for e in (entries.get(a), entries.get(b)) if e is not None]
         entry = max(found, key=lambda e: (e.span.line, e.span.col), default=None)
         if entry is not None and entry.span.file in user_files:
@@ -87,6 +87,22 @@ def _run(ctx: Context, lints: Any) -> None:
         entry = entries.get(objection)
         if entry is not None and entry.span.file in user_files:
             ctx.report("ObjectionLikeExample", entry.text.span, objection=objection, intent=intent)
+
+
+_CLOSE_CACHE: dict[tuple[ObjectionPack, ...], list[tuple[str, str, float]]] = {}
+
+
+def _close_objections(lints: Any, packs: tuple[ObjectionPack, ...]) -> list[tuple[str, str, float]]:
+    """``lints.close_objections``, remembered for the last few sets of packs: it scores
+    every pair of objections in scope, and the stdlib packs rarely change between two
+    checks of the same scenario (an editor checks on every keystroke)."""
+    found = _CLOSE_CACHE.get(packs)
+    if found is None:
+        found = list(lints.close_objections(packs))
+        if len(_CLOSE_CACHE) >= 8:
+            _CLOSE_CACHE.pop(next(iter(_CLOSE_CACHE)))
+        _CLOSE_CACHE[packs] = found
+    return found
 
 
 def _example_of(decl: ast.IntentDecl, example: str) -> ast.Str | None:

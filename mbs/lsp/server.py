@@ -12,8 +12,8 @@ nothing answers null.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,6 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
-import mbs
 from mbs.lsp.analysis import Analysis, analyse
 from mbs.lsp.completion import complete
 from mbs.lsp.navigation import definition, hover_text, lsp_diagnostics, symbols
@@ -31,9 +30,16 @@ log = logging.getLogger(__name__)
 DEFAULT_DEBOUNCE = 0.3
 
 
+def _version() -> str:
+    try:
+        return metadata.version("mbs")
+    except metadata.PackageNotFoundError:
+        return "0"
+
+
 class MbsServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("mbs-lsp", getattr(mbs, "__version__", "0.1.0"))
+        super().__init__("mbs-lsp", _version())
         self.debounce = DEFAULT_DEBOUNCE
         self.analyses: dict[str, Analysis] = {}
         self.pending: dict[str, asyncio.TimerHandle] = {}
@@ -85,9 +91,13 @@ class MbsServer(LanguageServer):
         self.pending[uri] = loop.call_later(self.debounce, self._refresh_quietly, uri)
 
     def _refresh_quietly(self, uri: str) -> None:
+        """The debounced check: runs from a timer, outside any request, so a failure
+        is logged rather than left to stop the loop."""
         self.pending.pop(uri, None)
-        with contextlib.suppress(KeyError):  # closed in the meantime
+        try:
             self.refresh(uri)
+        except Exception:
+            log.exception("checking %s failed", uri)
 
 
 def make_server() -> MbsServer:

@@ -49,6 +49,15 @@ def spoken_texts(ctx: Context) -> Iterator[tuple[ast.Str, bool]]:
                 yield entry.response, True
 
 
+_MARKUP = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
+
+
+def spoken_words(text: str) -> int:
+    """Words of a line as spoken: a ``{{ value }}`` counts as one word, tags as none."""
+    plain = _MARKUP.sub(lambda m: " w " if m.group().startswith("{{") else " ", text)
+    return sum(1 for word in plain.split() if any(c.isalnum() for c in word))
+
+
 def variables(ctx: Context) -> set[str]:
     out: set[str] = set()
     for step in ctx.scope.steps.values():
@@ -159,8 +168,9 @@ def check_templates(ctx: Context) -> None:
     user_files = {m.file for m in ctx.scope.modules if not m.stdlib}
     for s, spoken in spoken_texts(ctx):
         check_template(ctx, s, known, fields, has_agent)
-        if spoken and s.span.file in user_files and len(s.value.split()) > MAX_WORDS:
-            ctx.report("LineTooLong", s.span, words=len(s.value.split()))
+        words = spoken_words(s.value) if spoken and s.span.file in user_files else 0
+        if words > MAX_WORDS:
+            ctx.report("LineTooLong", s.span, words=words)
     _check_recording(ctx)
 
 

@@ -350,3 +350,9 @@ def test_source_hash_does_not_depend_on_the_working_directory(
     there = compile_file(entry).program
     assert here is not None and there is not None
     assert here.source_hash == there.source_hash
+
+
+def test_spoken_words_count_a_value_once_and_tags_not_at_all() -> None:
+    from mbs.compiler.check_templates import spoken_words
+
+    assert spoken_words("Bonjour {{ contact.first_name }}, {% if x %}oui{% endif %} ici !") == 4

@@ -40,9 +40,9 @@ class Target:
     span: ast.Span
 
 
-def _uses(a: Analysis) -> dict[str, ast.Span]:
+def loaded_by(a: Analysis) -> dict[str, ast.Span]:
     """For each loaded module's display file, the `use`/`import` of the document that
-    loads it directly."""
+    loads it directly (for an implicit module, the header line that pulls it in)."""
     entry = a.entry
     out: dict[str, ast.Span] = {}
     if entry is None or entry.module is None:
@@ -50,8 +50,15 @@ def _uses(a: Analysis) -> dict[str, ast.Span]:
     by_name = {m.name: m.file for m in a.modules}
     by_path = {str(m.path.resolve()): m.file for m in a.modules if m.path is not None}
     base = a.path.parent if a.path is not None else Path.cwd()
+    header = {"objections": "theme", "personalities": "personality", "objectives": "objective"}
     for decl in entry.module.decls:
-        if isinstance(decl, ast.Use) and decl.module.name in by_name:
+        if isinstance(decl, ast.ScenarioDecl):  # implicit modules: the header line
+            items = {item.key: item.span for item in decl.items}
+            for mod in a.modules:
+                key = header.get(mod.name.split(".")[0])
+                if mod.implicit and key in items:
+                    out[mod.file] = items[key]
+        elif isinstance(decl, ast.Use) and decl.module.name in by_name:
             out[by_name[decl.module.name]] = decl.span
         elif isinstance(decl, ast.Import):
             target = (base / decl.path.value).resolve()
@@ -66,7 +73,7 @@ def lsp_diagnostics(a: Analysis, encoding: str = UTF16) -> list[types.Diagnostic
     index = LineIndex(a.text)
     doc = diagnostics_doc()
     entry_file = a.result.modules[0].file if a.result.modules else a.file
-    uses = _uses(a)
+    uses = loaded_by(a)
     files = {m.file: m for m in a.result.modules}
     out = []
     for d in a.result.diagnostics:

@@ -11,7 +11,7 @@ from lsprotocol import types
 
 from mbs.lsp.analysis import analyse, repair
 from mbs.lsp.completion import block_at, complete
-from mbs.lsp.navigation import definition, hover_text, lsp_diagnostics, symbols
+from mbs.lsp.navigation import definition, hover_text, loaded_by, lsp_diagnostics, symbols
 from mbs.lsp.positions import UTF8, UTF16, UTF32, LineIndex, from_units, to_units
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -219,3 +219,14 @@ def test_the_server_imports_no_runtime(banned: str) -> None:
             elif isinstance(node, pyast.ImportFrom) and node.module:
                 names = [node.module]
             assert not [n for n in names if n == banned or n.startswith(banned + ".")], path
+
+
+def test_where_a_loaded_module_is_pulled_in() -> None:
+    text = (
+        'scenario s "T" {\n    record no\n    theme or\n    personality doux\n}\n'
+        "use intents.common\nstep a { end HUNG_UP }\n"
+    )
+    found = {f: (s.line, s.col) for f, s in loaded_by(analyse(text, "<buffer>")).items()}
+    assert found["<stdlib>/intents/common.mbs"] == (6, 1)  # the `use`
+    assert found["<stdlib>/objections/or.mbs"] == (3, 5)  # implicit: the `theme` line
+    assert found["<stdlib>/personalities.mbs"] == (4, 5)

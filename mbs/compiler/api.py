@@ -78,8 +78,7 @@ def _run(loaded: LoadResult, want_program: bool, module_ok: bool) -> Compilation
     modules = loaded.modules
     if any(m.module is None for m in modules):
         return CompilationResult(None, _with_lines(diagnostics, sources), modules)
-    ctx = Context(build_scope(modules, diagnostics))
-    ctx.diagnostics = diagnostics
+    ctx = Context(build_scope(modules, diagnostics), diagnostics)
     scope = ctx.scope
     if scope.scenario is None and (not module_ok or scope.steps or scope.always):
         first = next(iter(scope.steps.values()), None)

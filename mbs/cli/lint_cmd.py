@@ -11,11 +11,18 @@ from mbs.cli.compile_cmd import check_format, report
 from mbs.cli.output import EXIT_DIAGNOSTICS, EXIT_OK, EXIT_USAGE, abort, emit_json, err, out
 
 
+def _hidden(relative: Path) -> bool:
+    """Inside a dot-folder (.venv, .git...) or node_modules: not the project's sources."""
+    return any(part.startswith(".") or part == "node_modules" for part in relative.parts[:-1])
+
+
 def _files(paths: list[Path]) -> list[Path]:
     out: list[Path] = []
     for path in paths:
         if path.is_dir():
-            out += sorted(p for p in path.rglob("*.mbs") if p.is_file())
+            out += sorted(
+                p for p in path.rglob("*.mbs") if p.is_file() and not _hidden(p.relative_to(path))
+            )
         elif path.exists():
             out.append(path)
         else:

@@ -107,6 +107,7 @@ def test_binary_junk_is_a_diagnostic(app: typer.Typer, tmp_path: Path) -> None:
 def test_lint_walks_folders_and_checks_modules(app: typer.Typer, tmp_path: Path) -> None:
     write(tmp_path / "a" / "good.mbs", GOOD)
     write(tmp_path / "a" / "b" / "module.mbs", 'intent oui { "oui" }\nintent ok { "oui" }\n')
+    write(tmp_path / ".venv" / "junk.mbs", "this is not checked")
     result = runner.invoke(app, ["lint", str(tmp_path), "--format", "json"])
     assert result.exit_code == 0, result.output
     codes = [json.loads(line)["code"] for line in result.stdout.splitlines()]

@@ -11,7 +11,8 @@ is kept, the broken ones are blanked (their lines kept, so spans still match).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +22,14 @@ from mbs.dsl import ast
 from mbs.dsl.loader import LoadedModule, load_source
 from mbs.dsl.parse import parse
 from mbs.lsp.positions import contains
-from mbs.lsp.vocabulary import CASES
+from mbs.lsp.vocabulary import CASES, JINJA_KEYWORDS, TEMPLATE_ROOTS
 
 _DECL_START = re.compile(
     r"^(?:scenario|use|import|intent|objections|personality|objective|amd|always|step)\b"
 )
+_TEMPLATE = re.compile(r"\{[{%]-?(.*?)-?[}%]\}")
+_TEMPLATE_NAME = re.compile(r"(?<![\w.'])(?:contact|agent)\.[A-Za-z_]\w*|(?<![\w.'])[A-Za-z_]\w*")
+_QUOTED = re.compile(r"'[^']*'|\\\"(?:[^\"\\]|\\[^\"])*\\\"")
 _DECLARED = re.compile(r"^[ \t]*(step|intent|personality)[ \t]+([A-Za-z_][A-Za-z0-9_]*)", re.M)
 
 _ACTION_KEYWORDS: dict[type, str] = {
@@ -107,7 +111,8 @@ class Analysis:
         return best
 
     def variables(self) -> list[str]:
-        return sorted({r.name for r in self.references if r.kind == "variable"})
+        """Variables a step captures or sets."""
+        return sorted(self.definitions.get("variable", {}))
 
     def fields(self) -> list[str]:
         """Extra contact fields the header declares with ``fields``."""
@@ -256,7 +261,49 @@ def _references(a: Analysis, entry: LoadedModule) -> None:
                     refs.append(Reference("result", action.result.name, action.result.span))
                 elif isinstance(action, ast.Capture | ast.SetVar):
                     refs.append(Reference("variable", action.var.name, action.var.span))
+                    _define(a, "variable", action.var.name, action.var.span, action, entry)
             _transitions(refs, decl.transitions)
+        if isinstance(decl, ast.StepDecl | ast.AlwaysDecl):
+            for s in _strings(decl):
+                refs += template_references(s)
+
+
+def _strings(node: Any) -> Iterator[ast.Str]:
+    """Every string literal under ``node``."""
+    if isinstance(node, ast.Str):
+        yield node
+    elif isinstance(node, tuple):
+        for item in node:
+            yield from _strings(item)
+    elif isinstance(node, ast.Node):
+        for f in fields(node):
+            yield from _strings(getattr(node, f.name))
+
+
+def template_references(s: ast.Str) -> list[Reference]:
+    """``contact.x``/``agent.x`` fields and variables named inside the templates of
+    ``s`` (a string is on one line: its raw text starts one column after the quote)."""
+    out: list[Reference] = []
+    if s.span.line != s.span.end_line:
+        return out
+    base = s.span.col + 1
+    for block in _TEMPLATE.finditer(s.raw):
+        body_start = block.start(1)
+        # string literals blanked (same length), so their words are not names
+        body = _QUOTED.sub(lambda q: " " * len(q.group()), block.group(1))
+        for m in _TEMPLATE_NAME.finditer(body):
+            start = body_start + m.start()
+            name = m.group()
+            before = body[: m.start()].rstrip()
+            if before.endswith((".", "|")) or name in JINJA_KEYWORDS:
+                continue
+            kind = "field" if "." in name else "variable"
+            if kind == "variable" and name in TEMPLATE_ROOTS:
+                continue
+            line = s.span.line
+            span = ast.Span(s.span.file, line, base + start, line, base + start + len(name))
+            out.append(Reference(kind, name, span))
+    return out
 
 
 def _transitions(refs: list[Reference], transitions: tuple[ast.Transition, ...]) -> None:

@@ -99,6 +99,12 @@ def describe_definition(d: Definition) -> str:
         guidance = " ".join(g.value for g in decl.guidance)
         reach = ", ".join(r.name for r in decl.reach)
         return f"**objective** `{d.name}`{where}: reach {reach}\n\n{guidance}"
+    if isinstance(decl, ast.Capture):
+        choices = ", ".join(_quoted(c) for c in decl.choices or ())
+        what = f"the first of {choices} the answer contains" if choices else "the answer"
+        return f"**variable** `{d.name}`: captured at line {decl.span.line} ({what})"
+    if isinstance(decl, ast.SetVar):
+        return f"**variable** `{d.name}`: set at line {decl.span.line} to {_quoted(decl.value)}"
     if d.kind == "module":
         mod = d.module
         counts: dict[str, int] = {}
@@ -125,6 +131,15 @@ def describe_word(kind: str, name: str) -> str | None:
         return f"**header** `{name}`: {v.HEADER_DOCS.get(name, '')}"
     if kind == "keyword" and name in ACTION_DOCS:
         return f"**action** {ACTION_DOCS[name]}"
+    if kind == "field":
+        root, _, attr = name.partition(".")
+        if root == "agent":
+            return f'**agent field** `{attr}`: from the header\'s `agent "NAME" from "COMPANY"`'
+        known = attr in v.TEMPLATE_ROOTS["contact"]
+        origin = "a column of the contact list" if known else "declared with `fields` in the header"
+        return f"**contact field** `{attr}`: {origin}"
+    if kind == "variable":
+        return f"**variable** `{name}`: not captured or set in this scenario"
     if kind == "theme":
         return f"**theme** `{name}`: pulls `objections.standard` and `objections.{name}`"
     return None

@@ -230,3 +230,19 @@ def test_where_a_loaded_module_is_pulled_in() -> None:
     assert found["<stdlib>/intents/common.mbs"] == (6, 1)  # the `use`
     assert found["<stdlib>/objections/or.mbs"] == (3, 5)  # implicit: the `theme` line
     assert found["<stdlib>/personalities.mbs"] == (4, 5)
+
+
+def test_templates_name_fields_and_variables() -> None:
+    text = OR_RDV.read_text(encoding="utf-8")
+    a = analyse(text, str(OR_RDV), OR_RDV)
+    when = at(text, "{{ when }}", 4)
+    assert "**variable** `when`: set at line" in (hover_text(a, *when) or "")
+    target = definition(a, *when)
+    assert target is not None and (target.span.line, target.span.col) == at(text, "set when", 4)
+    moment = at(text, "moment == 'matin'", 1)
+    assert "captured at line" in (hover_text(a, *moment) or "")
+    field = at(text, "{{ contact.first_name }} :", 12)
+    assert "**contact field** `first_name`" in (hover_text(a, *field) or "")
+    # words inside template string literals are not variables
+    names = {r.name for r in a.references if r.kind == "variable"}
+    assert {"when", "day", "moment", "gold_owned"} <= names and "midi" not in names

@@ -190,7 +190,9 @@ def test_parsing_resumes_at_the_next_declaration_after_an_error() -> None:
 
 
 def test_crlf_sources_parse_to_the_same_tree() -> None:
-    text = 'scenario s "T" {\n    record no # comment\n}\nstep a {\n    say "x" ; end QUALIFIED\n}\n'
+    text = (
+        'scenario s "T" {\n    record no # comment\n}\nstep a {\n    say "x" ; end QUALIFIED\n}\n'
+    )
     lf = parse(text, "t.mbs")
     crlf = parse(text.replace("\n", "\r\n"), "t.mbs")
     assert lf.module is not None and lf.module == crlf.module
@@ -200,11 +202,11 @@ def test_crlf_sources_parse_to_the_same_tree() -> None:
     ("text", "hint"),
     [
         ("step a {\n    say Bonjour\n}", "double quotes"),
-        ("step a {\n    say \"x\"\nstep b { end QUALIFIED }", "`}` missing above"),
+        ('step a {\n    say "x"\nstep b { end QUALIFIED }', "`}` missing above"),
         ("step a {\n    on yes b\n}", "on CASE -> TARGET"),
         ('objections p {\n    "a" "b"\n}', '"objection" | "other phrasing" => "response"'),
-        ("step a {\n    say \"x\"\n", "not closed"),
-        ("step a {\n    sya \"x\"\n}", "say"),
+        ('step a {\n    say "x"\n', "not closed"),
+        ('step a {\n    sya "x"\n}', "say"),
     ],
 )
 def test_syntax_errors_carry_a_helpful_hint(text: str, hint: str) -> None:

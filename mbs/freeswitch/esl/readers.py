@@ -141,8 +141,8 @@ def _typed_command(word: str, rest: str, headers: Headers, body: str) -> ev.Clie
         header, _, value = rest.partition(" ")
         return ev.Filter(header, value)
     if word == "myevents":
-        if len(args) == 2 and args[0] in _FORMATS:
-            return ev.MyEvents(args[1], args[0])
+        if len(args) == 2:  # "myevents <uuid> <format>"; anything else stays a raw Command
+            return ev.MyEvents(args[0], args[1]) if args[1] in _FORMATS else None
         if len(args) == 1:
             return ev.MyEvents(format=args[0]) if args[0] in _FORMATS else ev.MyEvents(args[0])
         return ev.MyEvents() if not args else None

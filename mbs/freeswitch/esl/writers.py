@@ -104,7 +104,8 @@ def _command_line(c: ev.ClientCommand) -> str:
         case ev.FilterDelete(header=h, value=v):
             return f"filter delete {h} {v}" if v else f"filter delete {h}"
         case ev.MyEvents(uuid=uuid, format=fmt):
-            return _line("myevents", fmt, uuid)
+            # FreeSWITCH reads "myevents <uuid> [<format>]": the uuid comes first.
+            return _line("myevents", uuid, fmt)
         case ev.DivertEvents(on=on):
             return f"divert_events {'on' if on else 'off'}"
         case ev.Linger(seconds=s):

@@ -36,7 +36,6 @@ from mbs.freeswitch.esl import (
     JsonEvent,
     Linger,
     Log,
-    MyEvents,
     NixEvent,
     NoEvents,
     NoLinger,
@@ -497,8 +496,6 @@ def _as_line(cmd: ClientCommand) -> tuple[str, Headers, str]:
 
     if isinstance(cmd, Command):
         return cmd.line, cmd.headers, cmd.body
-    if isinstance(cmd, MyEvents):  # the core reads `myevents FORMAT UUID` into this
-        return " ".join(w for w in ("myevents", cmd.format, cmd.uuid) if w), Headers(), ""
     raw = write_client_command(cmd).decode("utf-8", "surrogateescape")
     return raw.split("\n", 1)[0], Headers(), ""
 

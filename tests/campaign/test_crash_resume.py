@@ -1,0 +1,108 @@
+"""kill -9 an ``mbs run`` at random moments, run the same command again: every contact
+ends with exactly the calls the retry policy and the law allow, none dialled twice for
+the same attempt, none lost.
+
+The simulator lives inside the killed process, so what was dialled is judged from the
+store: no two calls of one contact overlapping in time, attempts numbered 1..n without
+duplicates, every row closed (finished, or recovered as CRASH_RECOVERED), no contact
+with more retries of a kind than allowed, every contact done at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from campaign_rig import check_campaign, write_campaign
+
+from mbs.runtime.store import CRASH_RECOVERED, Store
+
+MBS = [sys.executable, "-c", "from mbs.cli import main; main()"]
+CONTACTS = 24
+
+
+def phones(n: int) -> list[str]:
+    return [
+        f"01 4{i // 100000 % 10} {i // 1000 % 100:02d} {i // 10 % 100:02d} {i % 10}{i % 7}"
+        for i in range(100, 100 + n)
+    ]
+
+
+def command(campaign: Path, db: Path, out: Path) -> list[str]:
+    return [
+        *MBS,
+        "run",
+        "--campaign",
+        str(campaign),
+        "--database",
+        f"sqlite:///{db}",
+        "--output-dir",
+        str(out),
+        "--quiet",
+        "--format",
+        "json",
+    ]
+
+
+def trial(tmp_path: Path, seed: int, kills: int) -> tuple[int, int]:
+    """One campaign, killed ``kills`` times at random moments, then run to the end;
+    returns (calls recovered after a crash, claims released)."""
+    rng = random.Random(seed)
+    folder = tmp_path / f"trial{seed}"
+    campaign = write_campaign(
+        folder,
+        phones(CONTACTS),
+        name=f"crash-{seed}",
+        time_scale=120.0,
+        max_concurrent=6,
+        personas="human = 0.5\nno_answer = 0.2\nbusy = 0.2\nmachine = 0.1",
+        policy='name = "crash-test"\nmax_attempts = 12',
+    )
+    db, out = folder / "mbs.sqlite", folder / "out"
+    argv = command(campaign, db, out)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env.pop("DATABASE_URL", None)
+    for _ in range(kills):
+        proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        time.sleep(rng.uniform(1.0, 5.0))
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    t0 = time.monotonic()
+    done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=300)
+    print(f"trial {seed}: final run {time.monotonic() - t0:.1f}s", file=sys.stderr)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    assert summary["contacts"] == CONTACTS and summary["done"] == CONTACTS
+    store = Store.open(f"sqlite:///{db}")
+    try:
+        calls = check_campaign(store, f"crash-{seed}")
+    finally:
+        store.close()
+    rows = [r for per in calls.values() for r in per]
+    recovered = sum(1 for r in rows if r.hangup_cause == CRASH_RECOVERED and r.status == "FAILED")
+    released = sum(1 for r in rows if r.status == "CANCELLED")
+    return recovered, released
+
+
+def test_sigkill_then_resume(tmp_path: Path) -> None:
+    recovered = released = 0
+    for seed in range(4):
+        r, c = trial(tmp_path, seed, kills=2)
+        recovered, released = recovered + r, released + c
+    assert recovered > 0, "no kill landed during a call: the trials proved nothing"
+
+
+@pytest.mark.slow
+def test_sigkill_then_resume_many(tmp_path: Path) -> None:
+    recovered = 0
+    for seed in range(100, 112):
+        recovered += trial(tmp_path, seed, kills=random.Random(seed).randint(1, 4))[0]
+    assert recovered > 0

@@ -186,3 +186,13 @@ def complete(a: Analysis, line_text: str, col: int, text_before: str) -> list[ty
     if first and first.group(1) in ACTION_OPTIONS:
         return _items(ACTION_OPTIONS[first.group(1)], K.Keyword, f"{first.group(1)} option")
     return []
+
+
+def complete_at(a: Analysis, line1: int, col1: int) -> list[types.CompletionItem]:
+    """Completion items at 1-based ``line1``:``col1`` (clamped into the document)."""
+    lines = a.text.split("\n")
+    n = min(max(line1 - 1, 0), len(lines) - 1)
+    line = lines[n]
+    col = min(max(col1 - 1, 0), len(line))
+    before = "\n".join([*lines[:n], line[:col]])
+    return complete(a, line, col, before)

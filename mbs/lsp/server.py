@@ -22,7 +22,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from mbs.lsp.analysis import Analysis, analyse
-from mbs.lsp.completion import complete
+from mbs.lsp.completion import complete_at
 from mbs.lsp.navigation import definition, hover_text, lsp_diagnostics, symbols
 from mbs.lsp.positions import UTF16, LineIndex
 
@@ -144,10 +144,7 @@ def make_server() -> MbsServer:
     )
     def completion(ls: MbsServer, params: types.CompletionParams) -> types.CompletionList:
         a, line1, col1 = _position(ls, params.text_document.uri, params.position)
-        lines = a.text.split("\n")
-        before = "\n".join([*lines[: line1 - 1], lines[line1 - 1][: col1 - 1]])
-        items = complete(a, lines[line1 - 1], col1 - 1, before)
-        return types.CompletionList(is_incomplete=False, items=items)
+        return types.CompletionList(is_incomplete=False, items=complete_at(a, line1, col1))
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     def hover(ls: MbsServer, params: types.HoverParams) -> types.Hover | None:

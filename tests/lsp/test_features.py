@@ -10,7 +10,7 @@ import pytest
 from lsprotocol import types
 
 from mbs.lsp.analysis import analyse, repair
-from mbs.lsp.completion import block_at, complete
+from mbs.lsp.completion import block_at, complete, complete_at
 from mbs.lsp.navigation import definition, hover_text, loaded_by, lsp_diagnostics, symbols
 from mbs.lsp.positions import UTF8, UTF16, UTF32, LineIndex, from_units, to_units
 
@@ -86,6 +86,14 @@ def test_completion_by_enclosing_block() -> None:
     assert labels(HEAD + "step a { end HUNG_UP }\n") >= {"step", "intent", "use", "always"}
     assert block_at('step a { say "{ not a brace" # {\n') == "step"
     assert block_at("step a { on x -> y }\n") == ""
+
+
+def test_completion_positions_are_clamped() -> None:
+    text = HEAD + "step a {\n    on yes -> "
+    a = analyse(text, "<buffer>")
+    assert complete_at(a, 99, 99) == complete_at(a, 5, 15)
+    assert {i.label for i in complete_at(a, 5, 15)} >= {"a", "end"}
+    assert complete_at(a, 0, 0) == complete_at(a, 1, 1)
 
 
 def test_completion_in_templates() -> None:

@@ -221,10 +221,11 @@ async def test_malformed_input_never_breaks_the_server(client: Client, tmp_path:
         published = await client.diagnostics_for(uri)
         assert published.diagnostics, text
         ident = types.TextDocumentIdentifier(uri)
-        end = types.Position(0, len(text))
-        await client.text_document_completion_async(types.CompletionParams(ident, end))
-        await client.text_document_hover_async(types.HoverParams(ident, end))
-        await client.text_document_definition_async(types.DefinitionParams(ident, end))
+        for pos in (types.Position(0, len(text)), types.Position(50, 3)):  # the 2nd: past the end
+            await client.text_document_completion_async(types.CompletionParams(ident, pos))
+            await client.text_document_hover_async(types.HoverParams(ident, pos))
+            await client.text_document_definition_async(types.DefinitionParams(ident, pos))
+        await client.text_document_document_symbol_async(types.DocumentSymbolParams(ident))
 
 
 async def test_shutdown_and_exit() -> None:

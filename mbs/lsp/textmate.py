@@ -3,7 +3,7 @@ generated from :mod:`mbs.lsp.vocabulary`, the same rules as the Pygments lexer::
 
     python -m mbs.lsp.textmate --write   # editors/textmate/ and editors/vscode/syntaxes/
 
-``tests/lsp/test_textmate.py`` fails when a committed copy differs from this output.
+``tests/lsp/test_lsp_textmate.py`` fails when a committed copy differs from this output.
 """
 
 from __future__ import annotations

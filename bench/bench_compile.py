@@ -81,6 +81,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--earley-steps", type=int, default=200, help="LALR vs Earley on N steps (0: skip)"
+    )
     args = parser.parse_args()
     text = scenario(args.steps)
     load_source("step warm { end QUALIFIED }", "warm.mbs")  # build the parser once
@@ -120,6 +123,34 @@ def main() -> None:
     t_api, result = best(args.repeat, lambda: compile_source(text, "bench.mbs"))
     assert result.ok
     print(f"{'api':<10}{t_api:>10.3f}{'':>9}{WALL[4]:>10.3f}  (compile_source end to end)")
+    if args.earley_steps:
+        compare_parsers(args.earley_steps)
+
+
+def compare_parsers(steps: int) -> None:
+    """Why LALR: the same grammar parsed by Lark's LALR and Earley parsers, same input.
+
+    Plain Lark parsers (no AST building, Lark's own lexers) on a smaller scenario, since
+    Earley on the full 2,000 steps takes tens of seconds.
+    """
+    from importlib.resources import files
+
+    from lark import Lark
+
+    grammar = (files("mbs.dsl") / "grammar.lark").read_text(encoding="utf-8")
+    text = scenario(steps)
+    timings = {}
+    for name, options in (
+        ("lalr", {"parser": "lalr", "lexer": "contextual"}),
+        ("earley", {"parser": "earley", "lexer": "dynamic"}),
+    ):
+        parser = Lark(grammar, maybe_placeholders=False, **options)
+        timings[name], _ = best(3, lambda p=parser: p.parse(text))  # type: ignore[misc]
+    ratio = timings["earley"] / timings["lalr"]
+    print(
+        f"parser choice, {steps}-step scenario, same grammar: lalr {timings['lalr']:.3f} s, "
+        f"earley {timings['earley']:.3f} s (LALR {ratio:.0f}x faster)"
+    )
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from mbs.lsp.describe import describe_definition
 K = types.CompletionItemKind
 
 _TOKEN = re.compile(r'"(?:\\.|[^"\\\n])*"?|#[^\n]*|[{}]|[A-Za-z_][A-Za-z0-9_]*')
+_STRING = re.compile(r'"(?:\\.|[^"\\])*"')
 _BLOCKS = {"scenario", "step", "always", "intent", "objections", "personality", "objective"}
 _BLOCKS |= {"amd", "freestyle"}
 BLOCK_ITEMS: dict[str, tuple[str, ...]] = {
@@ -178,11 +179,13 @@ def complete(a: Analysis, line_text: str, col: int, text_before: str) -> list[ty
         return _items(v.CONSTANTS, K.Value)
     if re.search(r"\bthreshold\s+[A-Za-z0-9_]*$", prefix):
         return _items(("intent", "objection"), K.EnumMember, "threshold kind")
-    if re.fullmatch(r"\s*[A-Za-z0-9_]*", prefix):
+    # the statement being typed: after the last `;` of the line (strings emptied first)
+    statement = _STRING.sub('""', prefix).rsplit(";", 1)[-1]
+    if re.fullmatch(r"\s*[A-Za-z0-9_]*", statement):
         block = block_at(text_before)
         docs = v.HEADER_DOCS if block == "scenario" else None
         return _items(BLOCK_ITEMS.get(block, ()), K.Keyword, f"in {block or 'a file'}", docs)
-    first = re.match(r"\s*([a-z_]+)\b", prefix)
+    first = re.match(r"\s*([a-z_]+)\b", statement)
     if first and first.group(1) in ACTION_OPTIONS:
         return _items(ACTION_OPTIONS[first.group(1)], K.Keyword, f"{first.group(1)} option")
     return []

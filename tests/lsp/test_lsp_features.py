@@ -84,6 +84,9 @@ def test_completion_by_enclosing_block() -> None:
     assert {"say", "ask", "capture", "on", "otherwise"} <= labels(HEAD + "step a {\n    ")
     assert {"context", "goal", "fallback"} <= labels(HEAD + "step a {\n    freestyle {\n        ")
     assert labels(HEAD + "step a { end HUNG_UP }\n") >= {"step", "intent", "use", "always"}
+    assert {"uninterruptible"} == labels(HEAD + 'step a {\n    say "x; y" ')
+    assert {"say", "end"} <= labels(HEAD + 'step a {\n    say "x; y"; ')
+    assert {"timeout"} <= labels(HEAD + 'step a {\n    say "x"; ask "y" ')
     assert block_at('step a { say "{ not a brace" # {\n') == "step"
     assert block_at("step a { on x -> y }\n") == ""
 

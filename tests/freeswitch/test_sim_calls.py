@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import wave
 from pathlib import Path
 
@@ -342,8 +343,49 @@ def test_stream_lengths():
     from mbs.freeswitch.sim.call import stream_seconds
 
     assert stream_seconds("silence_stream://1500") == 1.5
-    assert stream_seconds("tone_stream://%(100,100,440)") == 1.0
+    assert stream_seconds("silence_stream://250,1400") == 0.25
+    assert stream_seconds("silence_stream://-1") == math.inf  # until stopped
+    assert stream_seconds("tone_stream://%(100,100,440)") == 0.2
+    assert stream_seconds("tone_stream://L=3;%(500,500,1000);%(200,0,440,480)") == 3.6
+    assert stream_seconds("tone_stream://L=-1;%(1000,4000,440)") == math.inf
+    assert stream_seconds("local_stream://moh") == math.inf
     assert stream_seconds("/p/x.wav") is None
+
+
+async def test_strict_files_play_the_switch_builtin_streams():
+    """strict_files refuses a missing file as FreeSWITCH does (FILE NOT FOUND), but the
+    built-in streams need no file: silence_stream:// (what the esl backend plays when a
+    line has no audio) and tone_stream:// play; an endless one plays until uuid_break."""
+    async with Simulator(time_scale=50, pinned={"0612000000": human()}, strict_files=True) as sim:
+        c = await client(sim)
+        uuid = "77777777-0000-4000-8000-000000000001"
+        await dial(c, uuid, "0612000000")
+        await c.until(is_event("CHANNEL_PARK", uuid))
+        responses = {}
+        for n, path in enumerate(
+            ("silence_stream://1500", "tone_stream://%(250,250,440)", "/nowhere/absent.wav")
+        ):
+            await execute(c, uuid, "playback", path, f"p{n}")
+            done = await c.until(
+                lambda m: (
+                    is_event("CHANNEL_EXECUTE_COMPLETE", uuid)(m)
+                    and m.headers.get("Application") == "playback"
+                )
+            )
+            responses[path] = done.headers["Application-Response"]
+        assert responses == {
+            "silence_stream://1500": "FILE PLAYED",
+            "tone_stream://%(250,250,440)": "FILE PLAYED",
+            "/nowhere/absent.wav": "FILE NOT FOUND",
+        }
+        await execute(c, uuid, "playback", "silence_stream://-1", "endless")
+        await c.until(is_event("PLAYBACK_START", uuid))
+        await c.send(Api(f"uuid_break {uuid}"))
+        stop = await c.until(is_event("PLAYBACK_STOP", uuid))
+        assert stop.headers["Playback-Status"] == "break"
+        await c.send(Api(f"uuid_kill {uuid}"))
+        await c.until(is_event("CHANNEL_DESTROY", uuid))
+        await c.close()
 
 
 async def test_barge_in_then_uuid_break():

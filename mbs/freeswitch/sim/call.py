@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import random
+import re
 import uuid as uuidlib
 import wave
 from collections.abc import Awaitable, Callable, Coroutine
@@ -96,13 +98,34 @@ def wav_seconds(path: str) -> float | None:
         return None
 
 
+_TONE_GROUP = re.compile(r"%\((\d+),(\d+)(?:,[\d.+\-]+)*\)")
+_TONE_LOOPS = re.compile(r"(?:^|;)L=(-?\d+)")
+
+
 def stream_seconds(path: str) -> float | None:
-    """Length of FreeSWITCH's built-in streams: ``silence_stream://MS``, ``tone_stream://``."""
+    """Length of FreeSWITCH's built-in streams, which need no file; None for a file path.
+
+    ``silence_stream://MS[,DIVISOR]`` lasts MS ms (0 or less: until stopped, as
+    mod_tone_stream does); ``tone_stream://`` lasts its ``%(on,off,freq..)`` groups
+    times ``L=N`` loops (``L=-1``: until stopped); ``local_stream://`` is music on hold
+    and plays until stopped. ``math.inf`` means until a break or the hangup.
+    """
     if path.startswith("silence_stream://"):
-        ms = path[len("silence_stream://") :].split(",", 1)[0]
-        return int(ms) / 1000 if ms.isdigit() and int(ms) > 0 else 1.0
-    if path.startswith(("tone_stream://", "local_stream://")):
-        return 1.0
+        ms = path[len("silence_stream://") :].split(",", 1)[0].strip()
+        try:
+            value = int(ms)
+        except ValueError:
+            return math.inf  # atoi() of garbage is 0: silence until stopped
+        return value / 1000 if value > 0 else math.inf
+    if path.startswith("tone_stream://"):
+        spec = path[len("tone_stream://") :]
+        groups = _TONE_GROUP.findall(spec)
+        once_ms = sum(int(on) + int(off) for on, off in groups) or 1000
+        loops = _TONE_LOOPS.search(spec)
+        count = int(loops.group(1)) if loops else 1
+        return math.inf if count < 0 else once_ms * max(1, count) / 1000
+    if path.startswith("local_stream://"):
+        return math.inf
     return None
 
 
@@ -437,7 +460,8 @@ class SimCall:
         self.caller.prompt_started(play)
         try:
             waiter = asyncio.ensure_future(play.stopped.wait())
-            await asyncio.wait({waiter}, timeout=self.clock.wall(seconds))
+            endless = math.isinf(seconds)  # an endless stream: until a break or the hangup
+            await asyncio.wait({waiter}, timeout=None if endless else self.clock.wall(seconds))
             waiter.cancel()
         finally:
             self.playing = None

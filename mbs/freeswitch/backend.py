@@ -140,10 +140,20 @@ class EslTelephony:
         self.trace: Callable[[str, SwitchEvent], None] | None = None
 
     async def start(self) -> None:
+        """Connect, subscribe, check the modules.
+
+        Raises ``ConnectionLost`` (nothing listening, or the link broke during the
+        handshake) or ``AuthenticationFailed`` (wrong password, refused by the ACL), each
+        with the host, port and what to check; the client is closed again on failure.
+        """
         await self.client.connect()
-        await self.client.subscribe(*EVENTS)
-        self.client.add_reconnect_hook(self._reconcile)
-        await self._check_modules()
+        try:
+            await self.client.subscribe(*EVENTS)
+            self.client.add_reconnect_hook(self._reconcile)
+            await self._check_modules()
+        except BaseException:
+            await self.client.close()
+            raise
 
     async def _check_modules(self) -> None:
         """Running `amd` where mod_amd is not loaded hangs every call up (Invalid

@@ -57,6 +57,15 @@ class AuthenticationFailed(EslError):
     """The switch refused the password (or the ACL refused us)."""
 
 
+# What to check, said once: the messages of ``connect()``'s failures end with these.
+_CHECK_LISTENING = (
+    "is FreeSWITCH running, with mod_event_socket loaded and listening there "
+    "(listen-ip/listen-port in event_socket.conf.xml), and no firewall in the way?"
+)
+_CHECK_PASSWORD = "check the ESL password against `password` in event_socket.conf.xml"
+_CHECK_ACL = "check apply-inbound-acl in event_socket.conf.xml: it must allow this host"
+
+
 class CommandFailed(EslError):
     """A command got a ``-ERR`` reply where success was required."""
 
@@ -156,6 +165,7 @@ class _Session:
     )
     auth_requested: asyncio.Future[None] | None = None
     last_rx: float = 0.0
+    rejection: AuthenticationFailed | None = None  # text/rude-rejection received
     done: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -325,7 +335,10 @@ class EslClient:
                 asyncio.open_connection(cfg.host, cfg.port), cfg.connect_timeout_s
             )
         except (OSError, TimeoutError) as exc:
-            raise ConnectionLost(f"cannot connect to {cfg.host}:{cfg.port}: {exc}") from None
+            why = str(exc) or f"no answer within {cfg.connect_timeout_s:g} s"
+            raise ConnectionLost(
+                f"cannot connect to FreeSWITCH at {cfg.host}:{cfg.port} ({why}): {_CHECK_LISTENING}"
+            ) from None
         loop = asyncio.get_running_loop()
         session = _Session(EslConnection(Role.CLIENT, cfg.max_message_size), writer)
         session.auth_requested = loop.create_future()
@@ -337,7 +350,10 @@ class EslClient:
             reply = await self._request(session, Auth(cfg.password))
             if not (isinstance(reply, CommandReply) and reply.ok):
                 text = reply.reply_text if isinstance(reply, CommandReply) else "?"
-                raise AuthenticationFailed(f"the switch refused the password ({text})")
+                raise AuthenticationFailed(
+                    f"FreeSWITCH at {cfg.host}:{cfg.port} refused the ESL password "
+                    f"({text.strip()}): {_CHECK_PASSWORD}"
+                )
             if self._events:
                 await self._request(session, Subscribe(tuple(self._events), self._event_format))
             for header, value in self._filters:
@@ -345,7 +361,19 @@ class EslClient:
         except BaseException as exc:
             await self._end_session(session, "handshake failed")
             if isinstance(exc, TimeoutError):
-                raise ConnectionLost("no auth/request from the switch") from None
+                raise ConnectionLost(
+                    f"{cfg.host}:{cfg.port} accepted the connection but sent no ESL "
+                    f"auth/request within {cfg.connect_timeout_s:g} s: is that port "
+                    "FreeSWITCH's event socket (8021 by default)?"
+                ) from None
+            if session.rejection is not None:
+                raise session.rejection from None
+            if isinstance(exc, ConnectionLost) and not self._closing:
+                raise ConnectionLost(
+                    f"FreeSWITCH at {cfg.host}:{cfg.port} closed the ESL connection during "
+                    f"the handshake ({exc}): {_CHECK_ACL}, and that nothing else holds "
+                    "the port"
+                ) from None
             raise
         self._session = session
         self.stats.connects += 1
@@ -414,7 +442,12 @@ class EslClient:
                 if session.auth_requested is not None and not session.auth_requested.done():
                     session.auth_requested.set_result(None)
             elif isinstance(message, RudeRejection):
-                raise AuthenticationFailed(f"the switch rejected us: {message.body.strip()}")
+                cfg = self.config
+                session.rejection = AuthenticationFailed(
+                    f"FreeSWITCH at {cfg.host}:{cfg.port} rejected this connection "
+                    f"({message.body.strip()}): {_CHECK_ACL}"
+                )
+                raise session.rejection
             elif isinstance(message, DisconnectNotice) and not message.linger:
                 log.info("ESL disconnect notice: %s", message.body.strip())
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from mbs.freeswitch.backend import EslBackendConfig, EslTelephony
 from mbs.freeswitch.client import (
     AuthenticationFailed,
     BackgroundJob,
@@ -34,6 +35,7 @@ from mbs.freeswitch.esl import (
     Headers,
     PlainEvent,
     Role,
+    RudeRejection,
     Subscribe,
     SwitchEvent,
 )
@@ -414,3 +416,62 @@ async def test_hundred_drops_at_random_byte_offsets(switch: MiniSwitch) -> None:
             if len(cmds) >= 3:
                 assert cmds[2] == Filter("Event-Name", "BACKGROUND_JOB")
     assert client.stats.connects >= 50
+
+
+async def test_failures_to_connect_say_where_and_what_to_check(switch: MiniSwitch) -> None:
+    """The messages the CLI prints (exit 3): the host and port, and what to check."""
+    server = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    server.close()
+    await server.wait_closed()
+    with pytest.raises(ConnectionLost) as lost:
+        await EslTelephony(
+            EslBackendConfig(client=ClientConfig(port=port, connect_timeout_s=1))
+        ).start()
+    assert f"127.0.0.1:{port}" in str(lost.value) and "event_socket.conf.xml" in str(lost.value)
+
+    tel = EslTelephony(EslBackendConfig(client=config(switch, password="wrong")))
+    with pytest.raises(AuthenticationFailed) as refused:
+        await tel.start()
+    text = str(refused.value)
+    assert f"127.0.0.1:{switch.port}" in text and "refused the ESL password" in text
+    assert "`password` in event_socket.conf.xml" in text
+    assert not tel.client.connected
+
+
+async def test_rude_rejection_is_an_authentication_failure() -> None:
+    """An ACL refusal: text/rude-rejection instead of auth/request, then the close."""
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        conn = EslConnection(Role.SERVER)
+        writer.write(conn.send(RudeRejection("Access Denied, go away.\n")))
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        with pytest.raises(AuthenticationFailed, match="Access Denied, go away.*apply-inbound-acl"):
+            await EslClient(ClientConfig(port=port, connect_timeout_s=2)).connect()
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+async def test_no_auth_request_is_a_clear_connection_failure() -> None:
+    """Something listens on the port, but it is not an event socket."""
+    silent: list[asyncio.StreamWriter] = []
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        silent.append(writer)
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        with pytest.raises(ConnectionLost, match="sent no ESL auth/request within 0.3 s"):
+            await EslClient(ClientConfig(port=port, connect_timeout_s=0.3)).connect()
+    finally:
+        for w in silent:
+            w.close()
+        server.close()
+        await server.wait_closed()

@@ -32,7 +32,8 @@ def _progress_table(
     )
     table.add_row(
         "calls",
-        f"{progress.started} started, {progress.running} running, {progress.finished} finished",
+        f"{progress.started} started, {progress.running} running (peak {progress.peak_running}),"
+        f" {progress.finished} finished",
     )
     table.add_row("answered", str(progress.answered))
     if progress.statuses:
@@ -123,6 +124,8 @@ def register(app: typer.Typer) -> None:
         Claims due contacts, keeps at most max_concurrent calls going, retries no-answer and
         busy per the retry policy. Ctrl-C stops cleanly; the same command again resumes.
         """
+        from sqlalchemy.exc import SQLAlchemyError
+
         from mbs.cli.programs import load_program
         from mbs.runtime.campaign_file import CampaignFileError, load_campaign, parse_campaign
         from mbs.runtime.campaign_run import CampaignRun, enrol_contacts
@@ -244,6 +247,9 @@ def register(app: typer.Typer) -> None:
             abort("aborted; run the same command again to resume", EXIT_RUNTIME)
         except (OSError, StoreError) as exc:
             abort(f"campaign stopped: {exc}", EXIT_RUNTIME)
+        except SQLAlchemyError as exc:  # the database went away or refused a write
+            detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            abort(f"campaign stopped, database error: {detail}; run again to resume", EXIT_RUNTIME)
         from mbs.runtime.campaign_run import RunResult
 
         assert isinstance(result, RunResult)

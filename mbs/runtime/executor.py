@@ -178,6 +178,7 @@ class Executor:
         self._law = CallingLaw(settings.policy) if settings.policy is not None else None
         self._synthesis = asyncio.Semaphore(SYNTHESIS_SLOTS)
         self._background: set[asyncio.Task[Any]] = set()
+        self._slot_freed = asyncio.Event()
 
     def stop(self) -> None:
         """Stop claiming; calls in flight finish normally."""
@@ -203,15 +204,25 @@ class Executor:
                 len(recovery.interrupted),
                 len(recovery.released),
             )
+        loop = asyncio.get_running_loop()
+        # Claim in batches: each claim is a write transaction that also reads the
+        # contacts' histories, so with many calls in flight a slot or two is not worth
+        # one; and after a claim came back short (nothing more due), look again only
+        # after idle_poll_s rather than at every call's end.
+        claim_floor = max(1, min(s.batch_size, s.max_concurrent // 10))
+        look_again_at = 0.0
         while not self._stopping.is_set():
+            self._slot_freed.clear()  # set again by any call that ends from here on
             free = s.max_concurrent - len(self._running)
             claimed = 0
-            if free > 0:
+            idle = not self._running
+            if free > 0 and (idle or (free >= claim_floor and loop.time() >= look_again_at)):
+                wanted = min(free, s.batch_size)
                 batch = await self._db(
                     self.store.claim_due,
                     s.campaign,
                     self.clock.now(),
-                    min(free, s.batch_size),
+                    wanted,
                     s.worker_id,
                     self._law,
                 )
@@ -220,11 +231,12 @@ class Executor:
                 for claim in batch.claims:
                     self._start(claim)
                 claimed = len(batch.claims)
+                if claimed < wanted:
+                    look_again_at = loop.time() + s.idle_poll_s
             if self._running:
                 # Wait for a call to end (or a while, to claim contacts that became due).
-                await asyncio.wait(
-                    self._running, timeout=s.idle_poll_s, return_when=asyncio.FIRST_COMPLETED
-                )
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._slot_freed.wait(), timeout=s.idle_poll_s)
                 continue
             if claimed:
                 continue
@@ -258,10 +270,14 @@ class Executor:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), timeout=min(gap, 60.0))
 
+    def _call_ended(self, task: asyncio.Task[None]) -> None:
+        self._running.discard(task)
+        self._slot_freed.set()
+
     def _start(self, claim: Claim) -> None:
         task = asyncio.create_task(self._place(claim), name=f"call-{claim.call_id}")
         self._running.add(task)
-        task.add_done_callback(self._running.discard)
+        task.add_done_callback(self._call_ended)
         self.progress.started += 1
         self.progress.running = len(self._running)
         self.progress.peak_running = max(self.progress.peak_running, len(self._running))

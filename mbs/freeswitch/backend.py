@@ -110,6 +110,9 @@ class EslBackendConfig:
     command_timeout_s: float = 30.0
     dial_margin_s: float = 30.0  # beyond originate_timeout before giving up on a dial
     lost_cause: str = "LOST_WHILE_DISCONNECTED"
+    # the switch's media clock against ours: 1 for FreeSWITCH, the simulator's time_scale
+    # for a simulator (a prompt of known length then lasts length / media_time_scale)
+    media_time_scale: float = 1.0
 
     @classmethod
     def from_mapping(cls, settings: Mapping[str, object]) -> EslBackendConfig:
@@ -179,11 +182,16 @@ class EslTelephony:
         await self.client.close()
 
     async def _reconcile(self) -> None:
-        """After a reconnect, events may have been lost: ask which calls still exist."""
+        """After a reconnect, events may have been lost: ask the switch about each call
+        (``uuid_dump``: still there? answered? hung up?) and forget the ended ones."""
         for call in list(self.calls.values()):
             if call.is_up:
                 with contextlib.suppress(EslError):
-                    await call.exists()
+                    await call.resync()
+            if not call.is_up and call.answered.done():
+                # its CHANNEL_HANGUP_COMPLETE may never come: stop following it here
+                self.calls.pop(call.uuid, None)
+                await call.close()
 
     def _originate_string(
         self, number: str, uuid: str, call_id: str, variables: Mapping[str, str]
@@ -228,6 +236,7 @@ class EslTelephony:
             )
         )
         job.add_done_callback(lambda f: f.cancelled() or f.exception())  # read it, always
+        call.originate = job
         ringing = asyncio.ensure_future(call.progress.wait())
         try:
             outcome = await self._await_answer(call, job, ringing, notify)
@@ -292,13 +301,23 @@ class EslTelephony:
     async def _after_answer(self, call: EslCall, variables: Mapping[str, str]) -> DialResult:
         try:
             return await self._setup_answered(call, variables)
-        except EslError:
+        except EslError as exc:
             # A prospect who hangs up as they answer: the switch refuses apps on the
             # destroyed channel (-ERR invalid session id) before its HANGUP reaches us.
             # That is a hung-up call for the robot to see, not a technical failure.
-            if call.is_up and await call.exists():
-                raise
-            return DialResult(CallStatus.IN_PROGRESS, call=call, variables=dict(call.variables))
+            with contextlib.suppress(EslError):
+                if not call.is_up or not await call.exists():
+                    return DialResult(
+                        CallStatus.IN_PROGRESS, call=call, variables=dict(call.variables)
+                    )
+            # The call is (or may be) up but could not be set up (the link kept
+            # failing): end it and say so, rather than leave the dial unrecorded.
+            log.warning("call %s: setup after answer failed: %s", call.uuid, exc)
+            await call.hangup()
+            await self._forget(call)
+            return DialResult(
+                CallStatus.FAILED, hangup_cause="SETUP_FAILED", variables=dict(call.variables)
+            )
 
     async def _setup_answered(self, call: EslCall, variables: Mapping[str, str]) -> DialResult:
         cfg = self.config

@@ -185,6 +185,7 @@ class EslClient:
         self._handlers: list[EventHandler] = []
         self._reconnect_hooks: list[ReconnectHook] = []
         self._supervisor: asyncio.Task[None] | None = None
+        self._hooks_task: asyncio.Task[None] | None = None
         self._rng = random.Random()
 
     # ------------------------------------------------------------------ lifecycle
@@ -206,6 +207,11 @@ class EslClient:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._supervisor
             self._supervisor = None
+        if self._hooks_task is not None:
+            self._hooks_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._hooks_task
+            self._hooks_task = None
         if self._session is not None:
             await self._end_session(self._session, "client closed")
         self._fail_jobs("client closed")
@@ -401,12 +407,19 @@ class EslClient:
                     log.warning("ESL reconnect failed (attempt %d): %s", attempt, exc)
                     continue
                 attempt = 0
-                for hook in self._reconnect_hooks:
-                    try:
-                        await hook()
-                    except Exception:
-                        log.exception("ESL reconnect hook failed")
+                # The hooks talk to the switch: run them beside the supervisor, which must
+                # stay free to reconnect if this link dies too (a newer run replaces them).
+                if self._hooks_task is not None:
+                    self._hooks_task.cancel()
+                self._hooks_task = asyncio.create_task(self._run_hooks(), name="esl-hooks")
                 break
+
+    async def _run_hooks(self) -> None:
+        for hook in self._reconnect_hooks:
+            try:
+                await hook()
+            except Exception:
+                log.exception("ESL reconnect hook failed")
 
     async def _read(self, session: _Session, reader: asyncio.StreamReader) -> None:
         reason = "connection closed by the switch"

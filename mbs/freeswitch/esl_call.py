@@ -16,6 +16,7 @@ import json
 import logging
 import re
 import uuid as uuidlib
+import wave
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,7 +24,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mbs.freeswitch.client import ChannelQueue, ConnectionLost, EslClient
-from mbs.freeswitch.esl import CommandReply, EslError, Headers, SendMsg, SwitchEvent
+from mbs.freeswitch.esl import (
+    CommandReply,
+    EslError,
+    Headers,
+    PlainEvent,
+    SendMsg,
+    SwitchEvent,
+    url_decode,
+)
 from mbs.runtime.telephony import Heard, HeardKind, PlayOutcome
 
 if TYPE_CHECKING:
@@ -62,6 +71,31 @@ def speech_result(body: str) -> tuple[str, float]:
 class _Play:
     play_id: str
     done: asyncio.Future[str]  # the Playback-Status (done|break), or an exception
+    started: float = 0.0  # loop time the broadcast was asked for
+    length_s: float | None = None  # how long the prompt lasts, when we can tell
+
+
+def prompt_seconds(path: str) -> float | None:
+    """A prompt's length, known on our side: ``silence_stream://MS`` or a local WAV file."""
+    if path.startswith("silence_stream://"):
+        ms = path[len("silence_stream://") :].split(",", 1)[0]
+        return int(ms) / 1000 if ms.isdigit() and int(ms) > 0 else None
+    try:
+        with wave.open(path, "rb") as w:
+            rate = w.getframerate()
+            return w.getnframes() / rate if rate else None
+    except (OSError, EOFError, wave.Error):
+        return None
+
+
+def parse_dump(text: str) -> Headers:
+    """``uuid_dump`` output (``Name: url-encoded value`` lines) as headers."""
+    pairs = []
+    for line in text.splitlines():
+        name, sep, value = line.partition(": ")
+        if sep and name:
+            pairs.append((name, url_decode(value)))
+    return Headers(pairs)
 
 
 class EslCall:
@@ -94,6 +128,7 @@ class EslCall:
         self._speaking_since_us = 0  # begin-speaking time of the utterance in progress
         self._pump = asyncio.create_task(self._run_pump(), name=f"esl-call-{uuid}")
         self.transferred_to: str | None = None
+        self.originate: asyncio.Future[Any] | None = None  # the dial's bgapi job
         self._background: set[asyncio.Future[None]] = set()
 
     @property
@@ -230,8 +265,13 @@ class EslCall:
             ("execute-app-arg", arg),
             ("Event-UUID", app_uuid),
         ]
+        message = SendMsg(self.uuid, Headers(headers))
         try:
-            reply = await self.client.command(SendMsg(self.uuid, Headers(headers)))
+            try:
+                reply = await self.client.command(message)
+            except ConnectionLost:  # as api(): once more on the new link (same Event-UUID)
+                log.warning("call %s: link lost during sendmsg %s, retrying", self.uuid, app)
+                reply = await self.client.command(message)
             if isinstance(reply, CommandReply) and not reply.ok:
                 raise EslError(f"sendmsg {app}: {reply.reply_text}")
             if not wait:
@@ -246,6 +286,48 @@ class EslCall:
             return waiter.result() if waiter in done and not waiter.cancelled() else None
         finally:
             self._apps.pop(app_uuid, None)
+
+    async def resync(self) -> None:
+        """After a reconnect: learn from ``uuid_dump`` what the lost events said.
+
+        A channel gone is hung up (``lost_cause``); an answer or a hang-up we missed is
+        taken as if its event had come; a prompt whose PLAYBACK_STOP may have been lost
+        is taken as played once its known length (plus ``break_timeout_s``) is over.
+        """
+        dump = await self.client.api(f"uuid_dump {self.uuid}")  # no retry: rerun per link
+        if dump.startswith("-"):
+            if "No such channel" not in dump:  # a switch without uuid_dump
+                dump = await self.client.api(f"uuid_exists {self.uuid}")
+                if dump.strip() == "true":
+                    return
+            # gone, unless the originate has not reached the switch yet (it may still)
+            if self.answered.done() or self.originate is None or self.originate.done():
+                self.mark_hung_up(self.config.lost_cause)
+            return
+        headers = parse_dump(dump)
+        for key, value in headers.pairs:
+            if key.startswith("variable_"):
+                self.variables[key[9:]] = value
+        state = headers.get("Answer-State", "")
+        if state == "hangup":
+            self.mark_hung_up(headers.get("Hangup-Cause") or self.config.lost_cause)
+            return
+        if state == "early":
+            self.progress.set()
+        if state == "answered" and not self.answered.done():
+            self.progress.set()
+            self.answered.set_result(PlainEvent(headers))
+        loop = asyncio.get_running_loop()
+        for play in self._plays.values():
+            if play.length_s is None or play.done.done():
+                continue
+            left = play.started + play.length_s - loop.time() + self.config.break_timeout_s
+            loop.call_later(max(0.0, left), self._assume_played, play)
+
+    @staticmethod
+    def _assume_played(play: _Play) -> None:
+        if not play.done.done():
+            play.done.set_result("done")
 
     async def exists(self) -> bool:
         """Ask the switch whether the channel is still there (marks it hung up if not)."""
@@ -288,7 +370,11 @@ class EslCall:
         if any(c.isspace() for c in path):  # uuid_broadcast splits its arguments on spaces
             raise PlaybackFailed(f"a prompt path cannot contain spaces on FreeSWITCH: {path!r}")
         play_id = uuidlib.uuid4().hex[:16]
-        play = _Play(play_id, asyncio.get_running_loop().create_future())
+        loop = asyncio.get_running_loop()
+        length = prompt_seconds(path)
+        if length is not None:
+            length /= self.config.media_time_scale
+        play = _Play(play_id, loop.create_future(), loop.time(), length)
         self._plays[play_id] = play
         if barge_in:
             self._speech_started.clear()
@@ -335,10 +421,17 @@ class EslCall:
             self._plays.pop(play_id, None)
 
     async def _break(self, play: _Play) -> None:
-        """Barge-in: stop the prompt (and anything queued after it) at once."""
-        await self.client.bgapi(
-            f"uuid_break {self.uuid} all", timeout_s=self.config.command_timeout_s
-        )
+        """Barge-in: stop the prompt (and anything queued after it) at once.
+
+        A link lost meanwhile gets one more try on the new link; then the prompt is left
+        to end by itself (the wait below is bounded)."""
+        command = f"uuid_break {self.uuid} all"
+        for attempt in (1, 2):
+            try:
+                await self.client.bgapi(command, timeout_s=self.config.command_timeout_s)
+                break
+            except ConnectionLost:
+                log.warning("call %s: link lost during uuid_break (attempt %d)", self.uuid, attempt)
         with contextlib.suppress(TimeoutError, PlaybackFailed):
             await asyncio.wait_for(asyncio.shield(play.done), self.config.break_timeout_s)
 

@@ -451,7 +451,9 @@ async def test_rude_rejection_is_an_authentication_failure() -> None:
     server = await asyncio.start_server(serve, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     try:
-        with pytest.raises(AuthenticationFailed, match="Access Denied, go away.*apply-inbound-acl"):
+        with pytest.raises(
+            AuthenticationFailed, match=r"Access Denied, go away.*apply-inbound-acl"
+        ):
             await EslClient(ClientConfig(port=port, connect_timeout_s=2)).connect()
     finally:
         server.close()
@@ -468,7 +470,7 @@ async def test_no_auth_request_is_a_clear_connection_failure() -> None:
     server = await asyncio.start_server(serve, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     try:
-        with pytest.raises(ConnectionLost, match="sent no ESL auth/request within 0.3 s"):
+        with pytest.raises(ConnectionLost, match=r"sent no ESL auth/request within 0\.3 s"):
             await EslClient(ClientConfig(port=port, connect_timeout_s=0.3)).connect()
     finally:
         for w in silent:

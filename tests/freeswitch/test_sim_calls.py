@@ -862,3 +862,29 @@ async def test_audio_fork_connect_failed():
         )
         assert failed.headers["Unique-ID"] == uuid  # type: ignore[union-attr]
         await c.close()
+
+
+async def test_uuid_dump_tells_the_answer_state():
+    """What the esl backend asks after a reconnect, when events may have been lost."""
+    async with Simulator(time_scale=50, pinned={"0612000001": human(rings=2)}) as sim:
+        c = await client(sim, "CHANNEL_ANSWER", "CHANNEL_PROGRESS")
+        uuid = "88888888-0000-4000-8000-000000000001"
+        await dial(c, uuid, "0612000001")
+        await c.until(is_event("CHANNEL_PROGRESS", uuid))
+        await c.send(Api(f"uuid_dump {uuid}"))
+        ringing = await c.until(lambda m: isinstance(m, ApiResponse))
+        await c.until(is_event("CHANNEL_ANSWER", uuid))
+        await c.send(Api(f"uuid_dump {uuid}"))
+        answered = await c.until(lambda m: isinstance(m, ApiResponse))
+        assert isinstance(ringing, ApiResponse) and isinstance(answered, ApiResponse)
+        assert ringing.body.startswith("Event-Name: CHANNEL_DATA\n")
+        assert "\nAnswer-State: ringing\n" in ringing.body
+        assert "\nAnswer-State: answered\n" in answered.body
+        assert f"\nUnique-ID: {uuid}\n" in answered.body
+        assert "\nvariable_ignore_early_media: true\n" in answered.body
+        await c.send(Api(f"uuid_kill {uuid}"))
+        await c.until(lambda m: isinstance(m, ApiResponse))
+        await c.send(Api("uuid_dump 00000000-0000-4000-8000-000000000000"))
+        gone = await c.until(lambda m: isinstance(m, ApiResponse))
+        assert isinstance(gone, ApiResponse) and gone.body == "-ERR No such channel!\n"
+        await c.close()

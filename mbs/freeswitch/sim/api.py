@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from mbs.freeswitch.esl import url_encode
 from mbs.freeswitch.sim.call import AppRequest
 from mbs.freeswitch.sim.fsevents import VERSION, VERSION_HUMAN, uptime_text
 
@@ -196,6 +197,22 @@ async def uuid_exists(sim: Simulator, arg: str) -> str:
     return "true" if sim.live_call(arg.strip()) is not None else "false"
 
 
+async def uuid_dump(sim: Simulator, arg: str) -> str:
+    """``uuid_dump <uuid>``: the channel's data as a CHANNEL_DATA event, serialised as
+    ``switch_event_serialize`` does (``Name: url-encoded value`` lines)."""
+    words = arg.split()
+    if not words:
+        return "-USAGE: <uuid> [format]\n"
+    call = sim.live_call(words[0])
+    if call is None:
+        return "-ERR No such channel!\n"
+    event = call.channel._event("CHANNEL_DATA")
+    headers = list(event.headers)
+    if not any(k.startswith("variable_") for k, _ in headers):
+        headers.extend(call.channel.variable_headers())
+    return "".join(f"{k}: {url_encode(v)}\n" for k, v in headers)
+
+
 async def uuid_record(sim: Simulator, arg: str) -> str:
     words = arg.split()
     if len(words) < 3:
@@ -315,6 +332,7 @@ HANDLERS: dict[str, Handler] = {
     "uuid_setvar": uuid_setvar,
     "uuid_getvar": uuid_getvar,
     "uuid_exists": uuid_exists,
+    "uuid_dump": uuid_dump,
     "uuid_record": uuid_record,
     "uuid_transfer": uuid_transfer,
     "uuid_audio_fork": uuid_audio_fork,

@@ -105,7 +105,12 @@ class Listener:
         self.connected = asyncio.Event()  # outbound: `connect` answered
         self.finished = asyncio.Event()
         self.reader = reader
-        self.out = FaultyWriter(writer, sim.faults)
+        self.out = FaultyWriter(
+            writer,
+            sim.faults,
+            limit=sim.drop_limit(outbound=session is not None),
+            on_cut=sim.count_drop,
+        )
         self.conn = EslConnection(Role.SERVER)
         self.sub = Subscription()
         if session is not None:

@@ -5,6 +5,9 @@ All faults are server options and apply to every connection unless narrowed:
 - ``drop_at_byte``: close a connection, without a notice, once it has sent that many
   bytes (mid-message if the offset falls inside one). Calls survive the drop, as on a
   real switch, and a new connection can find them with ``show channels``.
+- ``drop_schedule``: the same with one offset per inbound connection, in the order they
+  are accepted (a client reconnecting N times meets N different cuts); connections
+  beyond the schedule fall back to ``drop_at_byte``.
 - ``chunk_size``: write every message in pieces of this many bytes (1 = byte by byte),
   each flushed separately, so the client sees arbitrary TCP splits.
 - ``event_delay_s``: hold every event this many wall seconds before writing it (a slow
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -29,6 +33,7 @@ BGJOB_ORDERS: tuple[str, ...] = ("after_hangup", "before_hangup", "after_destroy
 @dataclass(frozen=True)
 class Faults:
     drop_at_byte: int | None = None
+    drop_schedule: tuple[int, ...] = ()
     chunk_size: int | None = None
     event_delay_s: float = 0.0
     bgjob_order: BgJobOrder = "after_hangup"
@@ -36,12 +41,20 @@ class Faults:
     def __post_init__(self) -> None:
         if self.drop_at_byte is not None and self.drop_at_byte < 0:
             raise ValueError("drop_at_byte must be >= 0")
+        if any(n < 0 for n in self.drop_schedule):
+            raise ValueError("drop_schedule offsets must be >= 0")
         if self.chunk_size is not None and self.chunk_size < 1:
             raise ValueError("chunk_size must be >= 1")
         if self.event_delay_s < 0:
             raise ValueError("event_delay_s must be >= 0")
         if self.bgjob_order not in BGJOB_ORDERS:
             raise ValueError(f"bgjob_order must be one of {', '.join(BGJOB_ORDERS)}")
+
+    def drop_limit(self, connection: int) -> int | None:
+        """Where the ``connection``-th inbound connection (0-based) is cut, if anywhere."""
+        if connection < len(self.drop_schedule):
+            return self.drop_schedule[connection]
+        return self.drop_at_byte
 
     def bgjob_position(self, rng: random.Random) -> str:
         if self.bgjob_order == "random":
@@ -59,6 +72,8 @@ class FaultyWriter:
 
     writer: asyncio.StreamWriter
     faults: Faults
+    limit: int | None = None  # cut after this many bytes (None: never)
+    on_cut: Callable[[], None] | None = None
     sent: int = 0
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -66,7 +81,7 @@ class FaultyWriter:
         async with self._lock:
             if self.writer.is_closing():
                 raise ConnectionDropped("connection closed")
-            limit = self.faults.drop_at_byte
+            limit = self.limit
             cut = False
             if limit is not None and self.sent + len(data) >= limit:
                 data = data[: max(0, limit - self.sent)]
@@ -82,4 +97,6 @@ class FaultyWriter:
                 self.sent += len(piece)
             if cut:
                 self.writer.close()
+                if self.on_cut is not None:
+                    self.on_cut()
                 raise ConnectionDropped(f"dropped at byte {limit}")

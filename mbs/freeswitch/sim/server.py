@@ -91,6 +91,8 @@ class Simulator:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._conn_tasks: set[asyncio.Task[Any]] = set()
         self._rng = random.Random(seed)
+        self.inbound_connections = 0  # accepted so far (the drop schedule's index)
+        self.drops = 0  # connections cut by drop_at_byte / drop_schedule
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -151,6 +153,17 @@ class Simulator:
             self.listeners.discard(listener)
             if task is not None:
                 self._conn_tasks.discard(task)
+
+    def drop_limit(self, *, outbound: bool) -> int | None:
+        """The byte offset where a new connection is cut (faults), if anywhere."""
+        if outbound:
+            return self.faults.drop_at_byte
+        index = self.inbound_connections
+        self.inbound_connections += 1
+        return self.faults.drop_limit(index)
+
+    def count_drop(self) -> None:
+        self.drops += 1
 
     # ------------------------------------------------------------------ events
 

@@ -42,6 +42,16 @@ log = logging.getLogger(__name__)
 
 _PLAY_ID = re.compile(r"mbs_play_id=([^,}\s]+)")
 _PLAY_FAILURES = ("FILE NOT FOUND", "PLAYBACK ERROR")
+# events whose channel variables the call keeps (the others carry the same ones again)
+_VARIABLE_SNAPSHOTS = frozenset(
+    {
+        "CHANNEL_PROGRESS",
+        "CHANNEL_PROGRESS_MEDIA",
+        "CHANNEL_ANSWER",
+        "CHANNEL_HANGUP",
+        "CHANNEL_HANGUP_COMPLETE",
+    }
+)
 
 
 class PlaybackFailed(EslError):
@@ -154,9 +164,12 @@ class EslCall:
     def _handle(self, event: SwitchEvent) -> None:
         name = event.name
         h = event.headers
-        for key, value in h.pairs:
-            if key.startswith("variable_"):
-                self.variables[key[9:]] = value
+        if name in _VARIABLE_SNAPSHOTS or (
+            name == "CHANNEL_EXECUTE_COMPLETE" and h.get("Application") != "playback"
+        ):  # the channel's variables, where they change (not on every prompt's events)
+            for key, value in h.pairs:
+                if key.startswith("variable_"):
+                    self.variables[key[9:]] = value
         if name == "CHANNEL_ANSWER":
             if not self.answered.done():
                 self.answered.set_result(event)

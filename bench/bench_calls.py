@@ -34,7 +34,7 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -146,12 +146,13 @@ async def robot(port: int, calls: int, scale: float) -> dict[str, Any]:
     from mbs.freeswitch.backend import EslBackendConfig, EslTelephony
     from mbs.freeswitch.client import ClientConfig
     from mbs.runtime.builtins import registry
+    from mbs.runtime.builtins.base import Nlu
     from mbs.runtime.vm import Vm
 
     compiled = compile_file(SCENARIO)
     assert compiled.program is not None and compiled.ok
     program = compiled.program
-    vm = Vm(program, nlu=registry.create("nlu", "fuzzy", program, {}))
+    vm = Vm(program, nlu=cast(Nlu, registry.create("nlu", "fuzzy", program, {})))
     config = EslBackendConfig(
         client=ClientConfig(port=port, command_timeout_s=120.0),
         gateway="sim",

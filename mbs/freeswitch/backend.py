@@ -184,7 +184,8 @@ class EslTelephony:
     async def _reconcile(self) -> None:
         """After a reconnect, events may have been lost: ask the switch about each call
         (``uuid_dump``: still there? answered? hung up?) and forget the ended ones."""
-        for call in list(self.calls.values()):
+
+        async def one(call: EslCall) -> None:
             if call.is_up:
                 with contextlib.suppress(EslError):
                     await call.resync()
@@ -192,6 +193,9 @@ class EslTelephony:
                 # its CHANNEL_HANGUP_COMPLETE may never come: stop following it here
                 self.calls.pop(call.uuid, None)
                 await call.close()
+
+        # pipelined on the one connection: a thousand calls take one round of replies
+        await asyncio.gather(*(one(call) for call in list(self.calls.values())))
 
     def _originate_string(
         self, number: str, uuid: str, call_id: str, variables: Mapping[str, str]

@@ -124,7 +124,7 @@ def register(app: typer.Typer) -> None:
         Claims due contacts, keeps at most max_concurrent calls going, retries no-answer and
         busy per the retry policy. Ctrl-C stops cleanly; the same command again resumes.
         """
-        from sqlalchemy.exc import SQLAlchemyError
+        from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
         from mbs.cli.programs import load_program
         from mbs.runtime.campaign_file import CampaignFileError, load_campaign, parse_campaign
@@ -159,21 +159,29 @@ def register(app: typer.Typer) -> None:
 
         program = load_program(loaded.scenario_path)
         now = datetime.now(UTC)
-        store.create_campaign(
-            loaded.settings.name,
-            now=now,
-            scenario=str(loaded.scenario_path),
-            program_hash=program.program_hash,
-            settings={
-                "_file": str(loaded.path.resolve()),
-                **loaded.settings.model_dump(mode="json"),
-            },
-            exist_ok=True,
-        )
-        try:
-            enrolment = enrol_contacts(store, loaded, now)
-        except ContactFileError as exc:
-            abort(str(exc), EXIT_USAGE)
+        # Workers started together on a new campaign race to create it and enrol its
+        # contacts; the loser of an insert finds the rows there on its next try.
+        for attempt in range(3):
+            try:
+                store.create_campaign(
+                    loaded.settings.name,
+                    now=now,
+                    scenario=str(loaded.scenario_path),
+                    program_hash=program.program_hash,
+                    settings={
+                        "_file": str(loaded.path.resolve()),
+                        **loaded.settings.model_dump(mode="json"),
+                    },
+                    exist_ok=True,
+                )
+                enrolment = enrol_contacts(store, loaded, now)
+                break
+            except ContactFileError as exc:
+                abort(str(exc), EXIT_USAGE)
+            except IntegrityError as exc:
+                if attempt == 2:
+                    abort(f"cannot enrol the campaign's contacts: {exc.orig}", EXIT_RUNTIME)
+                time.sleep(0.2 * (attempt + 1))
         if enrolment.imported is not None:
             imp = enrolment.imported
             if imp.error:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import time
+import threading
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -47,9 +47,7 @@ def pg() -> Iterator[tuple[str, str]]:
         admin.dispose()
 
 
-@pytest.mark.postgres
-def test_two_workers_share_a_campaign(pg: tuple[str, str], tmp_path: Path) -> None:
-    base, schema = pg
+def two_workers(base: str, schema: str, tmp_path: Path, *, enrol_first: bool) -> None:
     sep = "&" if "?" in base else "?"
     env = {**os.environ, "DATABASE_URL": f"{base}{sep}options=-csearch_path%3D{schema}"}
     campaign = write_campaign(
@@ -60,28 +58,33 @@ def test_two_workers_share_a_campaign(pg: tuple[str, str], tmp_path: Path) -> No
         max_concurrent=4,
         personas="human = 0.5\nno_answer = 0.2\nbusy = 0.2\nmachine = 0.1",
     )
-    # the contacts enrolled once, before the workers start
-    enrol = subprocess.run(
-        [*MBS, "contacts", "import", str(tmp_path / "camp" / "contacts.csv"), "-c", "two-workers"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
-    assert enrol.returncode == 0, enrol.stderr
-    argv = [*MBS, "run", "--campaign", str(campaign), "--quiet", "--format", "json"]
-    workers = []
-    for n in (1, 2):
-        workers.append(
-            subprocess.Popen(
-                [*argv, "--worker", str(n), "--output-dir", str(tmp_path / f"w{n}")],
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                env=env,
-            )
+    if enrol_first:
+        enrol = subprocess.run(
+            [
+                *MBS,
+                "contacts",
+                "import",
+                str(tmp_path / "camp" / "contacts.csv"),
+                "-c",
+                "two-workers",
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
         )
-        time.sleep(0.2)
+        assert enrol.returncode == 0, enrol.stderr
+    argv = [*MBS, "run", "--campaign", str(campaign), "--quiet", "--format", "json"]
+    workers = [
+        subprocess.Popen(
+            [*argv, "--worker", str(n), "--output-dir", str(tmp_path / f"w{n}")],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for n in (1, 2)
+    ]
     outputs = [w.communicate(timeout=300) for w in workers]
     for w, (_, err) in zip(workers, outputs, strict=True):
         assert w.returncode == 0, err
@@ -99,3 +102,39 @@ def test_two_workers_share_a_campaign(pg: tuple[str, str], tmp_path: Path) -> No
     assert max(s["calls"] for s in summaries) == len(rows)
     assert max(s["done"] for s in summaries) == CONTACTS
     assert len(calls) == CONTACTS  # every contact called (none opted out or blocked here)
+
+
+@pytest.mark.postgres
+def test_two_workers_share_a_campaign(pg: tuple[str, str], tmp_path: Path) -> None:
+    two_workers(*pg, tmp_path, enrol_first=True)
+
+
+@pytest.mark.postgres
+def test_two_workers_started_together_on_an_empty_database(
+    pg: tuple[str, str], tmp_path: Path
+) -> None:
+    """Both migrate the empty schema, create the campaign and enrol the same contacts at
+    the same moment: one does each, the other waits or finds it done."""
+    two_workers(*pg, tmp_path, enrol_first=False)
+
+
+@pytest.mark.postgres
+def test_stores_opened_together_on_an_empty_schema(pg: tuple[str, str]) -> None:
+    """Store.open migrates; several at once must not collide creating the tables."""
+    base, schema = pg
+    start = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def open_store() -> None:
+        try:
+            start.wait()
+            Store.open(base, schema=schema).close()
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_store) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors[0]

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import URL
 
 HERE = Path(__file__).resolve().parent
+_MIGRATION_LOCK = 0x6D62_7300  # pg advisory lock key held while migrating ("mbs")
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -40,6 +41,10 @@ def upgrade(target: str | URL | Engine, revision: str = "head") -> None:
     engine, owned = _engine(target)
     try:
         with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # Workers started together on an empty database would both create the
+                # tables: one migrates, the others wait here, then find it done.
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
             command.upgrade(alembic_config(conn), revision)
     finally:
         if owned:

@@ -49,12 +49,15 @@ from mbs.freeswitch.esl.connection import DEFAULT_MAX_MESSAGE_SIZE
 log = logging.getLogger(__name__)
 
 
-class ConnectionLost(EslError):
-    """The link to the switch broke (or was not up) before the command was answered."""
+class ConnectionLost(EslError, ConnectionError):
+    """The link to the switch broke (or was not up) before the command was answered.
+
+    Also a ``ConnectionError`` (an ``OSError``): callers that handle network failures
+    generically (``mbs run`` exits 3 with the message) handle this one too."""
 
 
-class AuthenticationFailed(EslError):
-    """The switch refused the password (or the ACL refused us)."""
+class AuthenticationFailed(EslError, PermissionError):
+    """The switch refused the password (or the ACL refused us); a ``PermissionError``."""
 
 
 # What to check, said once: the messages of ``connect()``'s failures end with these.

@@ -429,6 +429,7 @@ async def test_failures_to_connect_say_where_and_what_to_check(switch: MiniSwitc
             EslBackendConfig(client=ClientConfig(port=port, connect_timeout_s=1))
         ).start()
     assert f"127.0.0.1:{port}" in str(lost.value) and "event_socket.conf.xml" in str(lost.value)
+    assert isinstance(lost.value, ConnectionError)  # `mbs run` reports OSErrors, exit 3
 
     tel = EslTelephony(EslBackendConfig(client=config(switch, password="wrong")))
     with pytest.raises(AuthenticationFailed) as refused:
@@ -437,6 +438,7 @@ async def test_failures_to_connect_say_where_and_what_to_check(switch: MiniSwitc
     assert f"127.0.0.1:{switch.port}" in text and "refused the ESL password" in text
     assert "`password` in event_socket.conf.xml" in text
     assert not tel.client.connected
+    assert isinstance(refused.value, PermissionError)
 
 
 async def test_rude_rejection_is_an_authentication_failure() -> None:

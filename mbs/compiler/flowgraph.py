@@ -126,6 +126,10 @@ def _dispatch_edges(program: Program, source: str, dispatch: Dispatch) -> list[E
     return edges
 
 
+def _case(label: str) -> str:
+    return label.split(" (", 1)[0]
+
+
 def build(program: Program) -> FlowGraph:
     order = sorted(program.steps.items(), key=lambda kv: kv[1])
     steps = {name: StepNode(name, address) for name, address in order}
@@ -144,12 +148,16 @@ def build(program: Program) -> FlowGraph:
             always_edges += [
                 Edge("always", t, EdgeKind.EVENT, event) for _, t in _resolve(program, address)
             ]
-    global_keys = {(e.kind, e.label, e.target) for e in always_edges}
+    # A step edge that repeats an ``always`` handler (same case, same destination) is
+    # drawn once, on the "always" node; retries of an ``always`` handler are lowered
+    # into each step, so compare the case without its "(retry N)".
+    global_keys = {(_case(e.label), e.target) for e in always_edges}
 
     edges: list[Edge] = []
     for name, start, stop in bounds:
         node = steps[name]
         step_edges: list[Edge] = []
+        jumps: list[Edge] = []
         for address in range(start, stop):
             ins = program.code[address]
             if isinstance(ins, Dispatch):
@@ -160,18 +168,20 @@ def build(program: Program) -> FlowGraph:
             elif isinstance(ins, Transfer):
                 node.transfers = True
             elif isinstance(ins, Jump) and not (start <= ins.target < stop):
-                step_edges += [
+                jumps += [
                     Edge(name, t, EdgeKind.NEXT, "") for _, t in _resolve(program, ins.target)
                 ]
+        if not node.listens:  # a listening step leaves only through its dispatch
+            step_edges += jumps
         # A step that falls through into the next step's ``enter`` flows on.
-        if stop < len(program.code) and isinstance(program.code[stop], Enter):
+        if not node.listens and stop < len(program.code) and isinstance(program.code[stop], Enter):
             last = program.code[stop - 1] if stop > start else None
             if not isinstance(last, End | Jump | Transfer | Dispatch | Count):
                 step_edges.append(Edge(name, program.code[stop].step, EdgeKind.NEXT, ""))  # type: ignore[union-attr]
         seen: set[tuple[str, str, str]] = set()
         for e in step_edges:
             key = (e.kind, e.label, e.target)
-            if key in global_keys and e.kind is not EdgeKind.NEXT:
+            if (_case(e.label), e.target) in global_keys and e.kind is not EdgeKind.NEXT:
                 continue  # drawn once, on the "always" node
             if (e.kind, e.label, e.target) not in seen:
                 seen.add(key)

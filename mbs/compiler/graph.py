@@ -34,6 +34,11 @@ def _node_id(name: str) -> str:
     return f"step_{name}"
 
 
+def _terminal_id(target: str) -> str:
+    # "end:RESULT" would read as node "end", port "RESULT" in DOT.
+    return target.replace(":", "__")
+
+
 def to_digraph(program: Program, graph: FlowGraph | None = None) -> graphviz.Digraph:
     graph = graph or build(program)
     title = f"{program.scenario.name} — {program.scenario.title}"
@@ -61,7 +66,7 @@ def to_digraph(program: Program, graph: FlowGraph | None = None) -> graphviz.Dig
     for target in sorted(graph.terminals()):
         result = target.split(":", 1)[1]
         dot.node(
-            target,
+            _terminal_id(target),
             f"end {result}",
             shape="oval",
             style="filled",
@@ -79,7 +84,9 @@ def to_digraph(program: Program, graph: FlowGraph | None = None) -> graphviz.Dig
         )
 
     def endpoint(name: str) -> str:
-        return name if ":" in name or name == "always" else _node_id(name)
+        if ":" in name:
+            return _terminal_id(name)
+        return name if name == "always" else _node_id(name)
 
     for edge in (*graph.always, *graph.edges):
         dot.edge(

@@ -128,3 +128,19 @@ def test_disassembly_rows() -> None:
     assert rows[7].operands == "intro/silence <= 2 ? @9 : @14(goodbye)"
     assert rows[13].step == "booked" and rows[13].operands == "APPOINTMENT_SCHEDULED"
     assert dict(disasm.header(program))["scenario"] == "t — Test"
+
+
+@pytest.mark.parametrize("name", ["or_rdv", "vin_lead", "energie_transfer"])
+def test_shipped_scenarios_draw_cleanly(name: str) -> None:
+    from mbs.compiler import compile_file
+
+    root = Path(__file__).resolve().parents[2]
+    result = compile_file(root / "scenarios" / f"{name}.mbs")
+    assert result.program is not None
+    g = flowgraph.build(result.program)
+    for edge in g.edges:
+        if g.steps[edge.source].listens:
+            assert edge.label, f"unlabelled edge {edge} from a listening step"
+    assert all(step.reachable for step in g.steps.values())
+    source = graph.to_digraph(result.program).source
+    assert "end:" not in source  # a colon would make DOT read node:port

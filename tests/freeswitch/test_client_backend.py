@@ -344,3 +344,57 @@ async def test_amd_is_turned_off_when_mod_amd_is_missing() -> None:
         await tel.stop()
         server.close()
         await server.wait_closed()
+
+
+async def test_events_lost_while_disconnected_are_made_up_by_the_resync() -> None:
+    """The link drops while a call rings; it is answered before the client is back (the
+    CHANNEL_ANSWER is lost), and another call's caller hangs up meanwhile (its HANGUP
+    is lost). After the reconnect, uuid_dump tells the backend both."""
+    slow_hangup = Persona(
+        PersonaKind.HANGUP_MID_PROMPT, rings=1, hangup_on_prompt=1, hangup_into_prompt_s=0.5
+    )
+    patient = Persona(PersonaKind.HUMAN, rings=1, opener="Allô ?", hangup_after_silence_s=None)
+    people = {"0600000011": patient, "0600000010": slow_hangup}
+    async with Simulator(time_scale=SCALE, pinned=people, seed=3) as sim:
+        config = EslBackendConfig(
+            # the reconnect waits 1 s: far longer than one ring (5 s / 50 = 0.1 s)
+            client=ClientConfig(
+                port=sim.port, backoff_initial_s=1.0, backoff_max_s=1.0, backoff_jitter=0.0
+            ),
+            gateway="gw1",
+        )
+        tel = EslTelephony(config)
+        await tel.start()
+        try:
+            # a call in conversation, whose caller will hang up during the next prompt
+            first = await tel.dial("0600000010", call_id="r1", variables=dial_vars("r1"))
+            gone = first.call
+            assert isinstance(gone, EslCall) and gone.is_up
+            dial = asyncio.ensure_future(
+                tel.dial("0600000011", call_id="r2", variables=dial_vars("r2"))
+            )
+
+            async def ringing_call() -> EslCall:
+                while True:  # the dial registers its call before sending the originate
+                    found = [c for c in tel.calls.values() if c.call_id == "r2"]
+                    if found:
+                        await found[0].progress.wait()
+                        return found[0]
+                    await asyncio.sleep(0)
+
+            await asyncio.wait_for(ringing_call(), 5)
+            await tel.client.api(f"uuid_broadcast {gone.uuid} silence_stream://4000 aleg")
+            connects = tel.client.stats.connects
+            for listener in list(sim.listeners):
+                listener.out.writer.transport.abort()
+            result = await asyncio.wait_for(dial, 10)
+            assert tel.client.stats.connects == connects + 1
+            # the answer came while the link was down, and was learnt from uuid_dump
+            assert result.status is CallStatus.IN_PROGRESS and result.call is not None
+            await asyncio.wait_for(asyncio.shield(gone.hung_up), 5)
+            assert gone.hung_up.result() == "LOST_WHILE_DISCONNECTED"
+            assert gone.uuid not in tel.calls  # forgotten: its HANGUP_COMPLETE never came
+            assert await result.call.say("Bonjour", None, barge_in=False) is PlayOutcome.DONE
+            await result.call.hangup()
+        finally:
+            await tel.stop()

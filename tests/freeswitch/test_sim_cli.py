@@ -1,11 +1,14 @@
-"""`mbs sim` (a real process on loopback) and `mbs freeswitch config` (rendered files)."""
+"""`mbs sim` (a real process on loopback), `mbs freeswitch config` (rendered files), and
+`mbs run` on the esl backend when the switch is missing or refuses us."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import os
+import re
 import signal
+import subprocess
 import sys
 import xml.dom.minidom
 from pathlib import Path
@@ -18,6 +21,7 @@ from typer.testing import CliRunner
 from mbs.cli import freeswitch_cmd, sim_cmd
 from mbs.freeswitch.config import ConfigError, FreeSwitchSettings, render
 from mbs.freeswitch.esl import Api, ApiResponse, Auth, AuthRequest, CommandReply
+from mbs.freeswitch.sim import simulator_thread
 
 runner = CliRunner()
 app = typer.Typer()
@@ -200,3 +204,58 @@ async def test_mbs_sim_process_serves_esl():
     assert proc.returncode == 0, stderr.decode()
     summary = json.loads(stdout.decode().strip().splitlines()[-1])["summary"]
     assert summary["calls"] == 1 and summary["cause"] == {"USER_BUSY": 1}
+
+
+def _esl_campaign(tmp_path: Path, port: int) -> Path:
+    """The example campaign, on the `esl` backend at 127.0.0.1:port."""
+    root = Path(__file__).resolve().parents[2]
+    text = (root / "examples" / "campagne-or.toml").read_text(encoding="utf-8")
+    text = re.sub(r'(?m)^backend = "sim".*$', 'backend = "esl"', text)
+    text = re.sub(r"(?m)^port = \d+", f"port = {port}", text)
+    text = re.sub(r'(?m)^tts = ".*"', 'tts = "none"', text)  # no prompts to synthesise first
+    text = text.replace('"../scenarios/or_rdv.mbs"', f'"{root / "scenarios" / "or_rdv.mbs"}"')
+    text = text.replace('"contacts.csv"', f'"{root / "examples" / "contacts.csv"}"')
+    path = tmp_path / "esl.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _mbs_run(tmp_path: Path, campaign: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from mbs.cli import main; main()",
+            "run",
+            "-c",
+            str(campaign),
+            "--database",
+            f"sqlite:///{tmp_path / 'mbs.sqlite'}",
+            "-q",
+            "--output-dir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        check=False,
+    )
+
+
+def test_mbs_run_without_a_switch_exits_3_with_what_to_check(tmp_path: Path):
+    """A switch that refuses the password, then no switch at all: `mbs run` prints the
+    message and exits 3 (the ESL exceptions are OSErrors, which it reports), no traceback."""
+    with simulator_thread(password="not-ClueCon") as sim:
+        port = sim.port
+        done = _mbs_run(tmp_path, _esl_campaign(tmp_path, port))
+    assert done.returncode == 3, done.stderr
+    assert "Traceback" not in done.stderr
+    assert f"FreeSWITCH at 127.0.0.1:{port} refused the ESL password" in done.stderr
+    assert "`password` in event_socket.conf.xml" in done.stderr
+    # the simulator is gone: nothing listens on that port any more
+    done = _mbs_run(tmp_path, _esl_campaign(tmp_path, port))
+    assert done.returncode == 3, done.stderr
+    assert "Traceback" not in done.stderr
+    assert f"cannot connect to FreeSWITCH at 127.0.0.1:{port}" in done.stderr
+    assert "listen-ip/listen-port in event_socket.conf.xml" in done.stderr

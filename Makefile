@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SYSTEM_STAMP := $(VENV)/.system-deps
-APT_PACKAGES := espeak-ng graphviz
+APT_PACKAGES := espeak-ng graphviz sox
 
 .PHONY: setup system-deps demo test lint typecheck pytest bench clean
 
@@ -25,6 +25,7 @@ $(SYSTEM_STAMP): | $(VENV)/bin/python
 	@missing=""; \
 	command -v espeak-ng >/dev/null || missing="$$missing espeak-ng"; \
 	command -v dot >/dev/null || missing="$$missing graphviz"; \
+	command -v sox >/dev/null || missing="$$missing sox"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -74,7 +74,7 @@ def _print_summary(summary: dict[str, object], result: object) -> None:
     if objections:
         top = list(objections.items())[:5]
         out.print("  objections matched: " + "; ".join(f"{text!r} ×{n}" for text, n in top))
-    span = result.ended_at - result.started_at
+    span = timedelta(seconds=round((result.ended_at - result.started_at).total_seconds()))
     clock = "simulated" if result.simulated else "wall"
     out.print(
         f"  {clock} time {span}  ({result.started_at:%Y-%m-%d %H:%M} → {result.ended_at:%H:%M} UTC)"
@@ -117,6 +117,15 @@ def register(app: typer.Typer) -> None:
             ),
         ] = None,
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No live display.")] = False,
+        api_port: Annotated[
+            int | None,
+            typer.Option(
+                "--api-port",
+                min=0,
+                max=65535,
+                help="Serve the status API and /metrics on 127.0.0.1:PORT while running.",
+            ),
+        ] = None,
         fmt: Annotated[str, typer.Option("--format", help="Summary as text or json.")] = "text",
     ) -> None:
         """Call a campaign's contacts, within the law, and record every call.
@@ -209,6 +218,11 @@ def register(app: typer.Typer) -> None:
                     )
                 )
 
+        api = None
+        if api_port is not None:
+            from mbs.api import LiveApi
+
+            api = LiveApi(store, port=api_port)
         try:
             runner = CampaignRun(
                 loaded,
@@ -217,7 +231,9 @@ def register(app: typer.Typer) -> None:
                 worker=worker,
                 max_concurrent=max_concurrent,
                 output_dir=output_dir,
-                on_progress=on_progress,
+                on_progress=(
+                    api.feed(loaded.settings.name, then=on_progress) if api else on_progress
+                ),
             )
         except Exception as exc:  # a builtin that cannot start (missing espeak, model, ...)
             abort(str(exc), EXIT_RUNTIME)
@@ -241,7 +257,11 @@ def register(app: typer.Typer) -> None:
 
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, on_signal)
-            return await runner.run()
+            if api is None:
+                return await runner.run()
+            async with api.serving(now=runner.clock.now):
+                err.print(f"status API on {api.url}")
+                return await runner.run()
 
         show = not quiet and fmt == "text" and err.is_terminal
         try:

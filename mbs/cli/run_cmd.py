@@ -281,7 +281,7 @@ def register(app: typer.Typer) -> None:
         from mbs.runtime.campaign_run import RunResult
 
         assert isinstance(result, RunResult)
-        summary = summarise(result.stats, result.progress)
+        summary = summarise(result.stats, result.progress, result.totals)
         summary["transcripts"] = str(output_dir / "transcripts" / loaded.settings.name)
         summary["recordings"] = str(output_dir / "recordings" / loaded.settings.name)
         if fmt == "json":

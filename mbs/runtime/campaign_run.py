@@ -25,7 +25,7 @@ from mbs.runtime.clock import Clock, ScaledClock, WallClock
 from mbs.runtime.contacts import ImportResult, read_contacts, save_contacts
 from mbs.runtime.executor import Executor, ExecutorSettings, Progress
 from mbs.runtime.law import CallingLaw
-from mbs.runtime.store import CampaignNotFound, CampaignStats, Store
+from mbs.runtime.store import CallTotals, CampaignNotFound, CampaignStats, Store
 from mbs.runtime.telephony import Telephony
 from mbs.runtime.vm import Vm
 
@@ -135,6 +135,7 @@ class RunResult:
     started_at: datetime
     ended_at: datetime
     simulated: bool
+    totals: CallTotals | None = None  # over every call of the campaign
 
 
 class CampaignRun:
@@ -238,4 +239,5 @@ class CampaignRun:
             started_at=started,
             ended_at=ended,
             simulated=isinstance(self.clock, ScaledClock),
+            totals=self.store.call_totals(self.campaign.settings.name),
         )

@@ -29,6 +29,7 @@ from mbs.runtime.law import CallingLaw, CallingPolicy
 from mbs.runtime.state import CallState
 from mbs.runtime.store.records import (
     CallOutcome,
+    CallTotals,
     CampaignStats,
     Claim,
     ClaimBatch,
@@ -496,9 +497,20 @@ class Executor:
         return path
 
 
-def summarise(stats: CampaignStats, progress: Progress) -> dict[str, Any]:
-    """The end-of-run summary as plain data (printed by ``mbs run``)."""
-    average = progress.talk_seconds / progress.answered if progress.answered else 0.0
+def summarise(
+    stats: CampaignStats, progress: Progress, totals: CallTotals | None = None
+) -> dict[str, Any]:
+    """The end-of-run summary as plain data (printed by ``mbs run``). With ``totals``
+    (from the store) talk time, freestyle turns and objections cover the whole campaign,
+    like the counts; without, only this run's calls."""
+    if totals is not None:
+        average = totals.average_talk_seconds
+        objections = totals.objections
+        freestyle = totals.freestyle_turns
+    else:
+        average = progress.talk_seconds / progress.answered if progress.answered else 0.0
+        objections = dict(progress.objections.most_common())
+        freestyle = progress.freestyle_turns
     return {
         "campaign": stats.campaign,
         "contacts": stats.contacts,
@@ -510,8 +522,8 @@ def summarise(stats: CampaignStats, progress: Progress) -> dict[str, Any]:
         "by_status": stats.by_status,
         "by_result": stats.by_result,
         "average_talk_seconds": round(average, 1),
-        "objections_matched": dict(progress.objections.most_common()),
-        "freestyle_turns": progress.freestyle_turns,
+        "objections_matched": objections,
+        "freestyle_turns": freestyle,
         "next_due_at": stats.next_due_at.isoformat() if stats.next_due_at else None,
         "errors": progress.errors[:20],
     }

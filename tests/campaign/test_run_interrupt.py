@@ -73,6 +73,13 @@ def test_sigint_stops_cleanly_and_the_same_command_resumes(tmp_path: Path) -> No
         assert again.returncode == 0, again.stderr
         assert "recovered" not in again.stderr  # nothing was left open to recover
         check_campaign(store, "interrupt")
+        # the summary of the resumed run covers the whole campaign, both runs' calls
+        final = json.loads(again.stdout.strip().splitlines()[-1])
+        totals = store.call_totals("interrupt")
+        assert totals.talked > 0
+        assert final["average_talk_seconds"] == round(totals.average_talk_seconds, 1) > 0
+        assert final["freestyle_turns"] == totals.freestyle_turns
+        assert final["objections_matched"] == totals.objections
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -224,6 +224,44 @@ def test_call_lifecycle_and_events(store: Store) -> None:
     assert stats.done == 1 and stats.in_flight == 0
 
 
+def test_call_totals_cover_every_call_of_the_campaign(store: Store) -> None:
+    seed(store, 3)
+    store.create_campaign("other", now=NOW, scenario="s.mbs", program_hash="abc")
+    report = store.upsert_contacts([ContactData(phone(99))], now=NOW)
+    store.add_to_campaign("other", report.ids.values(), now=NOW)
+    assert store.call_totals("spring").talked == 0
+    assert store.call_totals("spring").average_talk_seconds == 0.0
+    claims = store.claim_due("spring", NOW, 3, "w1", LAW).claims
+    talks = [(40, 1, ["trop cher", "pas le temps"]), (20, 0, ["trop cher"])]
+    for claim, (seconds, freestyle, objections) in zip(claims, talks, strict=False):
+        dial(store, claim.call_id, NOW)  # answered 5 s after NOW
+        outcome = CallOutcome(
+            CallStatus.COMPLETED,
+            ended_at=NOW + timedelta(seconds=5 + seconds),
+            result=Result.NOT_INTERESTED,
+            freestyle_turns=freestyle,
+            objections=objections,
+        )
+        store.finish_call(claim.call_id, outcome, retry=RETRY)
+    dial(store, claims[2].call_id, NOW, answered=False)
+    outcome = CallOutcome(CallStatus.NO_ANSWER, ended_at=NOW + timedelta(seconds=30))
+    store.finish_call(claims[2].call_id, outcome, retry=RETRY)
+    (other,) = store.claim_due("other", NOW, 1, "w1", LAW).claims
+    dial(store, other.call_id, NOW)
+    store.finish_call(
+        other.call_id,
+        CallOutcome(
+            CallStatus.COMPLETED, ended_at=NOW + timedelta(seconds=500), objections=["autre"]
+        ),
+        retry=RETRY,
+    )
+    totals = store.call_totals("spring")
+    assert totals.talked == 2 and totals.talk_seconds == 60.0
+    assert totals.average_talk_seconds == 30.0 and totals.freestyle_turns == 1
+    assert totals.objections == {"trop cher": 2, "pas le temps": 1}
+    assert list(totals.objections) == ["trop cher", "pas le temps"]  # most frequent first
+
+
 def test_no_answer_retries_after_delay_then_gives_up(store: Store) -> None:
     seed(store, 1)
     at = NOW

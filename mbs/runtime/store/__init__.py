@@ -24,6 +24,7 @@ from mbs.runtime.store.contacts_repo import ContactsMixin, UpsertReport
 from mbs.runtime.store.engine import StoreError, database_url, make_engine
 from mbs.runtime.store.records import (
     CallOutcome,
+    CallTotals,
     CampaignInfo,
     CampaignStats,
     Claim,
@@ -68,6 +69,7 @@ __all__ = [
     "CallAlreadyFinished",
     "CallNotFound",
     "CallOutcome",
+    "CallTotals",
     "CampaignInfo",
     "CampaignNotFound",
     "CampaignStats",

@@ -124,6 +124,21 @@ class Recovery:
 
 
 @dataclass(frozen=True)
+class CallTotals:
+    """Talk time, freestyle turns and objections over every call of a campaign, so the
+    summary after a resumed run covers the whole campaign, not only the last run."""
+
+    talked: int  # answered calls with a recorded duration
+    talk_seconds: float
+    freestyle_turns: int
+    objections: dict[str, int]  # objection -> times matched, most frequent first
+
+    @property
+    def average_talk_seconds(self) -> float:
+        return self.talk_seconds / self.talked if self.talked else 0.0
+
+
+@dataclass(frozen=True)
 class CampaignStats:
     campaign: str
     contacts: int

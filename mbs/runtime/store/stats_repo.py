@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -11,7 +12,7 @@ from sqlalchemy import func, or_, select
 from mbs.runtime.store.base import StoreBase
 from mbs.runtime.store.calls_repo import counted
 from mbs.runtime.store.models import Call, Campaign, CampaignContact, Contact
-from mbs.runtime.store.records import CampaignStats
+from mbs.runtime.store.records import CallTotals, CampaignStats
 
 EXPORT_COLUMNS = (
     "call_id",
@@ -120,6 +121,29 @@ class StatsMixin(StoreBase):
                 waiting_reasons=reasons,
                 next_due_at=next_due,
             )
+
+    def call_totals(self, campaign: str | int) -> CallTotals:
+        """Talk time of the answered calls, freestyle turns and objections matched, over
+        every call of the campaign (every run and worker)."""
+        with self.session() as s:
+            camp = self._find_campaign(s, campaign)
+            mine = [Call.campaign_id == camp.id, counted(Call.status, Call.dialled_at)]
+            talked, seconds, freestyle = s.execute(
+                select(
+                    func.count(Call.duration_s).filter(Call.answered_at.is_not(None)),
+                    func.sum(Call.duration_s).filter(Call.answered_at.is_not(None)),
+                    func.sum(Call.freestyle_turns),
+                ).where(*mine)
+            ).one()
+            objections: Counter[str] = Counter()
+            for (matched,) in s.execute(select(Call.objections).where(*mine)):
+                objections.update(str(o) for o in matched or ())
+        return CallTotals(
+            talked=int(talked or 0),
+            talk_seconds=float(seconds or 0.0),
+            freestyle_turns=int(freestyle or 0),
+            objections=dict(objections.most_common()),
+        )
 
     def last_activity(self, campaign: str | int) -> datetime | None:
         """The latest time written on the campaign's calls (created, dialled, answered,

@@ -92,6 +92,9 @@ def check_flow(ctx: Context) -> None:
     _check_reachability(ctx)
 
 
+_CYCLE_SHOWN = 8  # steps named in an E019 message before the rest is elided
+
+
 def _check_cycles(ctx: Context) -> None:
     """Cycles through steps that never listen: each has one way on (``otherwise``)."""
     steps = ctx.scope.steps
@@ -103,20 +106,33 @@ def _check_cycles(ctx: Context) -> None:
             if t.case.kind == "otherwise" and isinstance(t.target, ast.Goto):
                 nxt[name] = t.target.step.name
     done: set[str] = set()
+    order = {name: i for i, name in enumerate(steps)}
     for name in steps:
         path: list[str] = []
+        on_path: set[str] = set()
         current: str | None = name
         while (
-            current is not None and current in nxt and current not in done and current not in path
+            current is not None
+            and current in nxt
+            and current not in done
+            and current not in on_path
         ):
             path.append(current)
+            on_path.add(current)
             current = nxt[current]
-        if current is not None and current in path:
+        if current is not None and current in on_path:
             cycle = path[path.index(current) :]
-            first = min(cycle, key=list(steps).index)
-            shown = " -> ".join(f"`{s}`" for s in [*cycle, cycle[0]])
-            ctx.report("UnboundedCycle", steps[first].name.span, cycle=shown)
+            first = min(cycle, key=order.__getitem__)
+            ctx.report("UnboundedCycle", steps[first].name.span, cycle=_show_cycle(cycle))
         done.update(path)
+
+
+def _show_cycle(cycle: list[str], most: int = _CYCLE_SHOWN) -> str:
+    """The steps of a loop, back to the first; a long loop keeps its ends and its length."""
+    names = [f"`{s}`" for s in cycle]
+    if len(names) > most:
+        names = [*names[: most - 2], f"... ({len(cycle)} steps)", names[-1]]
+    return " -> ".join([*names, f"`{cycle[0]}`"])
 
 
 def reachable_steps(ctx: Context) -> set[str]:

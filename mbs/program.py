@@ -325,6 +325,8 @@ class Program(_Model):
             raw = json.loads(text)
         except (ValueError, UnicodeDecodeError) as exc:
             raise ProgramError(f"not a compiled mbs program (invalid JSON: {exc})") from None
+        except RecursionError:
+            raise ProgramError("not a compiled mbs program (JSON nested too deeply)") from None
         if not isinstance(raw, dict):
             raise ProgramError("not a compiled mbs program (expected a JSON object)")
         version = raw.get("format_version")
@@ -339,6 +341,8 @@ class Program(_Model):
             program = cls.model_validate(raw)
         except ValidationError as exc:
             raise ProgramError(f"invalid compiled program: {exc}") from None
+        except RecursionError:
+            raise ProgramError("invalid compiled program (nested too deeply)") from None
         program.check_addresses()
         return program
 

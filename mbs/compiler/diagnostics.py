@@ -101,7 +101,7 @@ DESCRIPTORS: tuple[DiagnosticDescriptor, ...] = (
         "error",
         "Unknown string escape",
         "unknown escape `{escape}` in a string",
-        'the escapes are \\", \\\\, \\n, \\t and \\u00e9 (four hex digits)',
+        'the escapes are \\", \\\\, \\n, \\t and \\u00e9 (four hex digits, outside the surrogates D800-DFFF)',
         "Inside a string, a backslash starts an escape; only a few are defined.",
         _HEAD + 'step a {\n    say "C:\\dossier"\n    end NOT_INTERESTED\n}\n',
         5,

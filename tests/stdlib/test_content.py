@@ -138,10 +138,10 @@ def test_ready_scenario_compiles_without_warning_and_announces_recording(path: P
     assert "enregistr" in program.consts[first.text].lower()
 
 
-def test_the_three_ready_scenarios_cover_the_three_objectives() -> None:
-    objectives = set()
+def test_the_ready_scenarios_cover_the_three_objectives_and_their_themes() -> None:
+    kinds = set()
     for path in SCENARIOS:
         program = compile_file(path).program
         assert program is not None and program.objective is not None
-        objectives.add(program.objective.name)
-    assert objectives >= {"appointment", "lead", "transfer"}
+        kinds.add((program.objective.name, program.scenario.theme))
+    assert kinds >= {("appointment", "or"), ("lead", "vin"), ("transfer", "energie")}

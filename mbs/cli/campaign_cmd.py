@@ -1,4 +1,5 @@
-"""``mbs campaign``: list campaigns, show one's progress, export its calls, check a file."""
+"""``mbs campaign``: list campaigns, show one's progress, export its calls or their event
+logs, check a file."""
 
 from __future__ import annotations
 
@@ -206,6 +207,52 @@ def register(app: typer.Typer) -> None:
             abort(f"cannot write {output}: {exc.strerror or exc}", EXIT_USAGE)
         if output is not None:
             err.print(f"{len(rows)} calls written to {output}")
+
+    @campaign.command("log")
+    def log(
+        name: Annotated[str, typer.Argument(help="Campaign name.")],
+        call: Annotated[
+            list[str] | None, typer.Option("--call", help="Only this call id (repeatable).")
+        ] = None,
+        output: Annotated[
+            Path | None, typer.Option("--output", "-o", help="File to write (default stdout).")
+        ] = None,
+    ) -> None:
+        """Write the stored events of a campaign's calls as an event log (JSON lines).
+
+        The log is what `mbs chat --log` writes, so `mbs replay FILE` re-runs the calls.
+        Calls that were never answered have no events and are left out."""
+        store = open_store()
+        try:
+            if store.get_campaign(name) is None:
+                abort(
+                    f"no campaign {name!r} in the store (see: mbs campaign list)", EXIT_DIAGNOSTICS
+                )
+            ids = [str(row["call_id"]) for row in store.export_calls(name)]
+            unknown = sorted(set(call or ()) - set(ids))
+            if unknown:
+                abort(f"no call {unknown[0]!r} in campaign {name!r}", EXIT_DIAGNOSTICS)
+            lines: list[str] = []
+            logged = 0
+            for call_id in ids:
+                if call and call_id not in call:
+                    continue
+                events = store.events(call_id)
+                logged += bool(events)
+                for _, _, kind, data in events:
+                    event = {"event": kind, "call_id": call_id, **data}
+                    lines.append(json.dumps(event, ensure_ascii=False, default=str))
+        finally:
+            store.close()
+        text = "".join(line + "\n" for line in lines)
+        if output is None:
+            sys.stdout.write(text)
+            return
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            abort(f"cannot write {output}: {exc.strerror or exc}", EXIT_USAGE)
+        err.print(f"{logged} calls, {len(lines)} events written to {output}")
 
     @campaign.command("check")
     def check(file: Annotated[Path, typer.Argument(help="Campaign file (TOML).")]) -> None:

@@ -25,7 +25,10 @@ def _show(event: Event | None) -> str:
 def register(app: typer.Typer) -> None:
     @app.command("replay")
     def replay(
-        log: Annotated[Path, typer.Argument(help="An event log (JSON lines) from chat or run.")],
+        log: Annotated[
+            Path,
+            typer.Argument(help="An event log (JSON lines): mbs chat --log, mbs campaign log."),
+        ],
         program_path: Annotated[
             Path | None,
             typer.Option(

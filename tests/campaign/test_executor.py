@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+import typer
 from campaign_rig import RecordingStore, call_rows, check_campaign, members, write_campaign
+from typer.testing import CliRunner
 
+from mbs.cli import campaign_cmd
 from mbs.cli.programs import load_program
 from mbs.freeswitch.sim.personas import Persona, PersonaKind, Turn
 from mbs.freeswitch.simbackend import SimTelephony
 from mbs.runtime.campaign_file import load_campaign
 from mbs.runtime.campaign_run import CampaignRun, enrol_contacts
+from mbs.runtime.events import calls_in, read_log
+from mbs.runtime.replay import replay_call
 from mbs.runtime.store import Store
+from mbs.runtime.vm import LoadedProgram
 
 SCALE = 30.0
 
@@ -164,6 +172,39 @@ async def test_campaign_runs_every_contact_to_a_final_state(tmp_path: Path) -> N
     assert telephony.simulator.stats.peak <= run.settings.max_concurrent
     assert result.progress.peak_running == run.settings.max_concurrent  # it was saturated
     assert result.stats.done == len(PEOPLE) + 1 and result.stats.waiting == 0
+
+
+async def test_campaign_calls_replay_identical_from_their_stored_events(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run, _, store = setup(tmp_path, name="replayed")
+    await run.run()
+    answered = {
+        str(r["call_id"])
+        for r in store.export_calls("replayed")
+        if r["status"] in ("COMPLETED", "ANSWERING_MACHINE")
+    }
+    app = typer.Typer()
+    app.callback()(lambda: None)
+    campaign_cmd.register(app)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'mbs.sqlite'}")
+    log = tmp_path / "campaign.jsonl"
+    result = CliRunner().invoke(app, ["campaign", "log", "replayed", "-o", str(log)])
+    assert result.exit_code == 0, result.output
+    calls = dict(calls_in(read_log(log)))
+    assert set(calls) == answered and len(answered) == 7
+    loaded = LoadedProgram(run.program, str(run.campaign.scenario_path))
+    for call_id, events in calls.items():
+        report = await replay_call(loaded, events)
+        assert report.divergence is None, (call_id, report.divergence)
+    # one call, by id; an unknown id is an error
+    one = sorted(answered)[0]
+    result = CliRunner().invoke(app, ["campaign", "log", "replayed", "--call", one])
+    assert result.exit_code == 0 and {
+        e["call_id"] for e in map(json.loads, result.stdout.splitlines())
+    } == {one}
+    result = CliRunner().invoke(app, ["campaign", "log", "replayed", "--call", "nope"])
+    assert result.exit_code == 1 and "no call 'nope'" in result.stderr
 
 
 async def test_opted_out_contact_is_never_called_again(tmp_path: Path) -> None:

@@ -170,3 +170,22 @@ def test_compile_errors_print_diagnostics_and_exit_1(app: typer.Typer, tmp_path:
         assert result.exit_code == 1
         assert "nowhere" in result.output
         assert "Traceback" not in result.output
+
+
+def test_match_an_audio_answer_has_a_null_response(app: typer.Typer, tmp_path: Path) -> None:
+    path = tmp_path / "audio.mbs"
+    path.write_text(
+        SCENARIO.replace('=> "Nous n\'avons pas de chat."', '=> audio "audio/chats.wav"'),
+        encoding="utf-8",
+    )
+    result = runner.invoke(
+        app, ["objections", "match", str(path), "les chats me font éternuer", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    row = lines(result.stdout)[0]
+    assert set(row) == {"utterance", "objection", "response", "score", "pack"}
+    assert (row["objection"], row["response"], row["pack"]) == (
+        "Je suis allergique aux chats",
+        None,
+        "maison",
+    )

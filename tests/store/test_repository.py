@@ -95,6 +95,7 @@ def test_upsert_merges_later_non_empty_fields_and_unions_tags(store: Store) -> N
     assert (c.first_name, c.last_name, c.company) == ("Jeanne", "Moreau", "Acme")
     assert c.tags == ("a", "b") and c.extra == {"ville": "Lyon"} and c.consent
     assert c.template_vars()["ville"] == "Lyon" and c.template_vars()["first_name"] == "Jeanne"
+    assert c.template_vars()["tags"] == "a, b"  # said as text, not as a Python list
 
 
 def test_add_to_campaign_is_idempotent(store: Store) -> None:

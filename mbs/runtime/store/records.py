@@ -48,7 +48,7 @@ class ContactInfo:
             "last_name": self.last_name or "",
             "email": self.email or "",
             "company": self.company or "",
-            "tags": list(self.tags),
+            "tags": ", ".join(self.tags),  # said as written, not as a Python list
         }
         return {**self.extra, **known}
 

@@ -152,9 +152,15 @@ def register(app: typer.Typer) -> None:
                 loaded = load_campaign(path)
             else:
                 info = store.get_campaign(campaign)
-                if info is None or not info.settings.get("_file"):
+                if info is None:
                     abort(
                         f"no campaign file {campaign} and no campaign named {campaign!r} in the store",
+                        EXIT_USAGE,
+                    )
+                if not info.settings.get("_file"):
+                    abort(
+                        f"campaign {campaign!r} has no campaign file yet (it was created by an "
+                        "import): run it once with --campaign FILE.toml naming it",
                         EXIT_USAGE,
                     )
                 source = Path(str(info.settings["_file"]))

@@ -17,7 +17,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from mbs.cli import blocklist_cmd, campaign_cmd, contacts_cmd
+from mbs.cli import blocklist_cmd, campaign_cmd, contacts_cmd, run_cmd
 from mbs.program import Result
 from mbs.runtime.law import CallingLaw
 from mbs.runtime.store import CallOutcome, Store
@@ -206,3 +206,16 @@ def test_campaign_check(tmp_path: Path) -> None:
     bad.write_text('name = "x"\nscenario = "absent.mbs"\n')
     code, _, err = run("campaign", "check", str(bad))
     assert code == 1 and f"{bad}:2: scenario: no such file" in err
+
+
+def test_run_by_name_needs_a_campaign_run_from_its_file(db: Store) -> None:
+    app = make_app()
+    run_cmd.register(app)
+    code, _, _ = run("contacts", "import", str(EXAMPLES / "contacts.csv"), "-c", "imported")
+    assert code == 0
+    result = CliRunner().invoke(app, ["run", "--campaign", "imported", "-q"])
+    assert result.exit_code == 2
+    assert "campaign 'imported' has no campaign file yet" in result.stderr
+    result = CliRunner().invoke(app, ["run", "--campaign", "nowhere", "-q"])
+    assert result.exit_code == 2
+    assert "no campaign file nowhere and no campaign named 'nowhere'" in result.stderr

@@ -1,10 +1,11 @@
 """A campaign started late on a Friday: each contact is called on its own clock, and a
 call the law does not allow yet waits for the next window (the simulated clock skips the
-idle weekend) instead of being dialled or dropped."""
+idle weekend) instead of being dialled or dropped. Bounds are wide (an hour of simulated
+time is two real minutes at x30): the point is the day and the window, not the speed."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -55,20 +56,20 @@ async def test_calls_outside_the_window_wait_for_the_callees_next_window(tmp_pat
 
     calls = check_campaign(store, "late")  # includes: every call inside the law's hours
     assert all(done for done, _ in members(store, "late").values())
-    assert result.simulated and result.started_at - START < timedelta(minutes=1)
-    # Martinique: mid-afternoon there, called at once
+    assert result.simulated and result.started_at - START < timedelta(hours=1)
+    # Martinique: mid-afternoon there, called that Friday
     (mq,) = calls[MARTINIQUE]
-    assert mq.created_at - START < timedelta(minutes=5)
+    assert local(mq.created_at, "America/Martinique").date() == date(2027, 3, 12)
     # Réunion: 22:45 there on Friday; waits for Monday 10:00 on its own clock
     (reunion,) = calls[REUNION]
     assert local(reunion.created_at, "Indian/Reunion") >= datetime(2027, 3, 15, 10, 0)
-    assert local(reunion.created_at, "Indian/Reunion") < datetime(2027, 3, 15, 10, 5)
-    # Paris: first call at 19:45; the no-answer retry due at 20:15 waits for Monday 10:00
+    assert local(reunion.created_at, "Indian/Reunion") < datetime(2027, 3, 15, 11, 0)
+    # Paris: first call that Friday evening; the no-answer retry due at 20:15 waits for Monday 10:00
     paris = calls[PARIS]
     assert [c.status for c in paris] == ["NO_ANSWER"] * 3
-    assert paris[0].created_at - START < timedelta(minutes=5)
+    assert local(paris[0].created_at, "Europe/Paris").date() == date(2027, 3, 12)  # < 20:00
     monday = local(paris[1].created_at, "Europe/Paris")
-    assert datetime(2027, 3, 15, 10, 0) <= monday < datetime(2027, 3, 15, 10, 5)
+    assert datetime(2027, 3, 15, 10, 0) <= monday < datetime(2027, 3, 15, 11, 0)
     assert paris[2].created_at >= paris[1].ended_at + timedelta(minutes=30)  # type: ignore[operator]
     assert not [
         r

@@ -167,6 +167,19 @@ RETRY_KIND = {
 }
 
 
+def kind_of(r: CallRow) -> str | None:
+    """The retry counter an attempt used, if the contact was called again after it."""
+    if r.status in ("NO_ANSWER", "BUSY"):
+        return RETRY_KIND[r.status]
+    if r.status == "ANSWERING_MACHINE" or r.result == "ANSWERING_MACHINE":
+        return "machine"
+    if r.result == "CALLBACK_REQUESTED":  # the prospect asked to be called back
+        return "callback"
+    if r.status == "FAILED" or r.result == "TECHNICAL_ERROR":
+        return "failed"
+    return None
+
+
 def check_campaign(
     store: Store,
     campaign: str,
@@ -175,6 +188,8 @@ def check_campaign(
     retry_on: tuple[str, ...] = ("no_answer", "busy", "failed"),
     delays: dict[str, timedelta] | None = None,
     policy: CallingPolicy | None = None,
+    max_callbacks: int = 1,
+    callback_delay: timedelta = timedelta(days=1),
 ) -> dict[str, list[CallRow]]:
     """The invariants of a finished campaign, from the store; returns the calls."""
     law = CallingLaw(policy or CallingPolicy())
@@ -196,13 +211,18 @@ def check_campaign(
             assert a.ended_at is not None and b.created_at >= a.ended_at, (
                 f"{phone}: attempt {b.attempt} claimed before attempt {a.attempt} ended"
             )
-            kind = RETRY_KIND.get(a.status) or ("failed" if a.result == "TECHNICAL_ERROR" else None)
-            assert kind in retry_on, f"{phone}: retried after {a.status}/{a.result}"
+            kind = kind_of(a)
+            allowed = kind in retry_on or (kind == "callback" and max_callbacks > 0)
+            assert allowed, f"{phone}: retried after {a.status}/{a.result}"
+            if kind == "callback":
+                assert b.created_at >= a.ended_at + callback_delay, (phone, a, b)
             if delays and kind in delays:
                 assert b.created_at >= a.ended_at + delays[kind], (phone, a, b)
         used: dict[str, int] = defaultdict(int)
         for a in dialled[:-1]:
-            used[RETRY_KIND.get(a.status, "failed")] += 1
+            used[kind_of(a) or "none"] += 1
+        callbacks = used.pop("callback", 0)
+        assert callbacks <= max_callbacks, (phone, callbacks)
         assert all(n <= max_retries for n in used.values()), (phone, dict(used))
         for r in dialled:  # claimed inside the law's hours, on the callee's clock
             assert law.next_window(phone, r.created_at) <= r.created_at + timedelta(seconds=1), (

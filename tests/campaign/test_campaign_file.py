@@ -40,6 +40,7 @@ def test_minimal_file_gets_every_default(tmp_path: Path) -> None:
     assert s.telephony.esl.originate_timeout == 30
     assert s.retry.no_answer_delay == timedelta(minutes=30)
     assert s.retry.busy_delay == timedelta(minutes=5) and s.retry.max_retries == 2
+    assert s.retry.callback_delay == timedelta(days=1) and s.retry.max_callbacks == 1
     assert s.policy.name == "fr-D223-9" and s.policy.max_attempts == 4
     assert s.policy.days == ("mon", "tue", "wed", "thu", "fri")
     assert [(w.start, w.end) for w in s.policy.windows] == [
@@ -68,6 +69,7 @@ def test_the_example_loads_and_round_trips_to_the_store() -> None:
     assert parse_mix(mix_text)[PersonaKind.HANGUP_MID_PROMPT] == 0.05
     stored = s.to_store()
     assert stored["retry"]["no_answer_delay"] == "30m"
+    assert stored["retry"]["callback_delay"] == "1d"
     assert type(s).model_validate(stored) == s
 
 

@@ -15,6 +15,7 @@ from mbs.runtime.store import (
     CallOutcome,
     CampaignNotFound,
     ContactData,
+    Finished,
     RetryPolicy,
     Store,
     StoreError,
@@ -287,6 +288,65 @@ def test_no_answer_retries_after_delay_then_gives_up(store: Store) -> None:
     stats = store.stats("spring", now=at)
     assert stats.by_status == {"NO_ANSWER": 3} and stats.answered == 0 and stats.dialled == 3
     assert stats.answer_rate == 0.0 and stats.outcomes == {"NO_ANSWER": 1}
+
+
+def callback_requested(
+    store: Store, at: datetime, retry: RetryPolicy | None, **kw: bool
+) -> Finished:
+    """Claim the due contact at ``at``; the prospect answers and asks to be called back."""
+    claim = store.claim_due("spring", at, 1, "w1", LAW).claims[0]
+    dial(store, claim.call_id, at)
+    outcome = CallOutcome(
+        CallStatus.COMPLETED,
+        ended_at=at + timedelta(minutes=1),
+        result=Result.CALLBACK_REQUESTED,
+        **kw,
+    )
+    return store.finish_call(claim.call_id, outcome, retry=retry)
+
+
+def test_callback_requested_is_called_back_once_after_the_delay(store: Store) -> None:
+    seed(store, 1)
+    # No other retry left: callbacks have their own counter.
+    retry = RetryPolicy(max_retries=0)
+    first = callback_requested(store, NOW, retry)
+    end = NOW + timedelta(minutes=1)
+    assert not first.done and first.retry_kind == "callback"
+    assert first.next_attempt_at == end + timedelta(days=1)  # default callback_delay "1d"
+    assert not store.claim_due("spring", end + timedelta(hours=23), 1, "w1", LAW).claims
+    second = callback_requested(store, end + timedelta(days=1), retry)
+    assert second.done and second.next_attempt_at is None  # max_callbacks = 1
+    assert not store.claim_due("spring", end + timedelta(days=5), 1, "w1", LAW).claims
+    stats = store.stats("spring", now=end + timedelta(days=5))
+    assert stats.by_result == {"CALLBACK_REQUESTED": 2} and stats.done == 1
+
+
+def test_a_callback_still_waits_for_the_law(store: Store) -> None:
+    seed(store, 1)
+    finished = callback_requested(store, NOW, RetryPolicy(callback_delay=timedelta(hours=10)))
+    due = NOW + timedelta(minutes=1, hours=10)  # 20:31 in Paris, after the last window
+    assert finished.next_attempt_at == due
+    batch = store.claim_due("spring", due, 1, "w1", LAW)
+    assert not batch.claims and batch.deferred[0].reason == Reason.HOURS
+    wednesday_ten = datetime(2026, 3, 11, 9, 0, tzinfo=UTC)
+    assert batch.deferred[0].next_at == wednesday_ten
+    assert store.claim_due("spring", wednesday_ten, 1, "w1", LAW).claims[0].attempt == 2
+
+
+def test_max_callbacks_zero_closes_the_contact(store: Store) -> None:
+    seed(store, 1)
+    finished = callback_requested(store, NOW, RetryPolicy(max_callbacks=0))
+    assert finished.done and finished.next_attempt_at is None
+    assert not store.claim_due("spring", NOW + timedelta(days=2), 1, "w1", LAW).claims
+
+
+def test_an_opt_out_wins_over_a_callback_request(store: Store) -> None:
+    phones = seed(store, 1)
+    finished = callback_requested(store, NOW, RETRY, opted_out=True)
+    assert finished.done and finished.next_attempt_at is None
+    contact = store.get_contact(phones[0])
+    assert contact is not None and contact.opted_out
+    assert not store.claim_due("spring", NOW + timedelta(days=2), 1, "w1", LAW).claims
 
 
 def test_refusal_holds_the_contact_in_every_campaign(store: Store) -> None:

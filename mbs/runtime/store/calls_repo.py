@@ -309,9 +309,10 @@ class CallsMixin(StoreBase):
         """Close a call and settle its contact: done, or due again per ``retry``.
 
         NO_ANSWER, BUSY, FAILED (or TECHNICAL_ERROR) and answering machines are retried
-        after their delay while that kind has retries left (``retry=None``: never). A
-        CANCELLED call leaves the contact due again without using a retry. An opt-out
-        closes the contact in every campaign.
+        after their delay while that kind has retries left; a CALLBACK_REQUESTED result
+        is called back after ``callback_delay`` while the contact has callbacks left
+        (``retry=None``: never). A CANCELLED call leaves the contact due again without
+        using a retry. An opt-out closes the contact in every campaign, callback or not.
         """
         if outcome.status not in FINAL:
             raise ValueError(f"{outcome.status} is not a final status")
@@ -355,11 +356,11 @@ class CallsMixin(StoreBase):
                 member.attempts = max(0, member.attempts - 1)
             return Finished(False, member.next_attempt_at, None)
         kind = retry_kind(outcome.status, outcome.result)
-        if kind is None or retry is None or kind not in retry.retry_on:
+        if kind is None or retry is None:
             member.done = True
             return Finished(True, None, kind)
         used = dict(member.retries or {})
-        if used.get(kind, 0) >= retry.max_retries:
+        if used.get(kind, 0) >= retry.allowed(kind):
             member.done = True
             return Finished(True, None, kind)
         used[kind] = used.get(kind, 0) + 1

@@ -1,4 +1,5 @@
-"""When a call that did not reach anyone is tried again (per campaign, ``[retry]``)."""
+"""When a call is tried again (per campaign, ``[retry]``): after it reached no one, or
+when the prospect asked to be called back."""
 
 from __future__ import annotations
 
@@ -61,26 +62,35 @@ Duration = Annotated[
     PlainSerializer(format_duration, return_type=str),
 ]
 
-# Retry kinds: which counter and which delay an unsuccessful call uses.
+# Retry kinds: which counter and which delay a finished call uses.
 NO_ANSWER, BUSY, FAILED, MACHINE = "no_answer", "busy", "failed", "machine"
-RETRY_KINDS = (NO_ANSWER, BUSY, FAILED, MACHINE)
+RETRY_KINDS = (NO_ANSWER, BUSY, FAILED, MACHINE)  # the kinds ``retry_on`` may list
+# The prospect asked to be called back: governed by ``max_callbacks`` (not ``retry_on``
+# nor ``max_retries``), with its own counter.
+CALLBACK = "callback"
 
 
 def retry_kind(status: CallStatus, result: Result | None) -> str | None:
-    """The retry kind of a finished call, or None when it reached someone."""
+    """The retry kind of a finished call, or None when it reached someone and asked for
+    nothing more."""
     if status == CallStatus.NO_ANSWER:
         return NO_ANSWER
     if status == CallStatus.BUSY:
         return BUSY
     if status == CallStatus.ANSWERING_MACHINE or result == Result.ANSWERING_MACHINE:
         return MACHINE
+    # Before FAILED: a line that drops after the prospect asked to be called back is
+    # called back when asked, not within minutes.
+    if result == Result.CALLBACK_REQUESTED:
+        return CALLBACK
     if status == CallStatus.FAILED or result == Result.TECHNICAL_ERROR:
         return FAILED
     return None
 
 
 class RetryPolicy(BaseModel):
-    """Delays per kind, and at most ``max_retries`` retries of each kind per contact."""
+    """Delays per kind, and at most ``max_retries`` retries of each kind per contact;
+    at most ``max_callbacks`` callbacks per contact, ``callback_delay`` after the call."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -90,6 +100,8 @@ class RetryPolicy(BaseModel):
     machine_delay: Duration = timedelta(hours=2)
     max_retries: int = Field(default=2, ge=0)
     retry_on: tuple[str, ...] = (NO_ANSWER, BUSY, FAILED)
+    callback_delay: Duration = timedelta(days=1)
+    max_callbacks: int = Field(default=1, ge=0)
 
     @field_validator("retry_on")
     @classmethod
@@ -105,4 +117,11 @@ class RetryPolicy(BaseModel):
             BUSY: self.busy_delay,
             FAILED: self.failed_delay,
             MACHINE: self.machine_delay,
+            CALLBACK: self.callback_delay,
         }[kind]
+
+    def allowed(self, kind: str) -> int:
+        """How many times a contact may be tried again for this kind (0: never)."""
+        if kind == CALLBACK:
+            return self.max_callbacks
+        return self.max_retries if kind in self.retry_on else 0

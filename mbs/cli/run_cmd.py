@@ -77,7 +77,7 @@ def _print_summary(summary: dict[str, object], result: object) -> None:
     span = timedelta(seconds=round((result.ended_at - result.started_at).total_seconds()))
     clock = "simulated" if result.simulated else "wall"
     out.print(
-        f"  {clock} time {span}  ({result.started_at:%Y-%m-%d %H:%M} → {result.ended_at:%H:%M} UTC)"
+        f"  {clock} time {span}  ({result.started_at:%Y-%m-%d %H:%M} → {result.ended_at:%Y-%m-%d %H:%M} UTC)"
     )
     if summary["next_due_at"]:
         out.print(f"  next contact due at {summary['next_due_at']} (run again to continue)")

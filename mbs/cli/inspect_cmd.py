@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from mbs.cli.output import EXIT_USAGE, abort, emit_json, out
+from mbs.cli.compile_cmd import check_format
+from mbs.cli.output import emit_json, out
 from mbs.cli.programs import load_program
 
 
@@ -33,8 +34,7 @@ def register(app: typer.Typer) -> None:
         """Disassemble a program: address, op, operands and the source line of each instruction."""
         from mbs.compiler.disasm import header, source_lines
 
-        if fmt not in ("text", "json"):
-            abort(f"--format takes text or json, not {fmt!r}", EXIT_USAGE)
+        check_format(fmt)
         program = load_program(file)
         sources = _read_sources({loc.file for loc in program.debug.values()})
         if fmt == "json":

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from mbs.compiler.scope import pack_name
 from mbs.dsl import ast
 from mbs.dsl.loader import LoadedModule, load_source
 from mbs.dsl.parse import parse
-from mbs.lsp.positions import contains
+from mbs.lsp.positions import LineIndex, contains
 from mbs.lsp.vocabulary import CASES, JINJA_KEYWORDS, TEMPLATE_ROOTS
 
 _DECL_START = re.compile(
@@ -77,6 +78,12 @@ class Analysis:
     definitions: dict[str, dict[str, Definition]] = field(default_factory=dict)
     references: list[Reference] = field(default_factory=list)
     typed_names: dict[str, set[str]] = field(default_factory=dict)  # found by regex
+
+    @cached_property
+    def lines(self) -> LineIndex:
+        """The document's line index, made once per analysis (so once per version of
+        the document) rather than on every request."""
+        return LineIndex(self.text)
 
     @property
     def entry(self) -> LoadedModule | None:

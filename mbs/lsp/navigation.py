@@ -70,7 +70,7 @@ def loaded_by(a: Analysis) -> dict[str, ast.Span]:
 def lsp_diagnostics(a: Analysis, encoding: str = UTF16) -> list[types.Diagnostic]:
     """The document's diagnostics; those found in a module it loads are shown on the
     `use`/`import` line (or the first line), with the real place as related information."""
-    index = LineIndex(a.text)
+    index = a.lines
     doc = diagnostics_doc()
     entry_file = a.result.modules[0].file if a.result.modules else a.file
     uses = loaded_by(a)
@@ -237,7 +237,7 @@ def symbols(a: Analysis, encoding: str = UTF16) -> list[types.DocumentSymbol]:
     entry = a.entry
     if entry is None or entry.module is None:
         return []
-    index = LineIndex(a.text)
+    index = a.lines
     out = []
     for decl in entry.module.decls:
         kind = _SYMBOL_KINDS.get(type(decl))

@@ -135,7 +135,7 @@ def make_server() -> MbsServer:
 
     def _position(ls: MbsServer, uri: str, pos: types.Position) -> tuple[Analysis, int, int]:
         a = ls.analysis(uri)
-        line1, col1 = LineIndex(a.text).offset(pos, ls.encoding)
+        line1, col1 = a.lines.offset(pos, ls.encoding)
         return a, line1, col1
 
     @server.feature(
@@ -162,7 +162,7 @@ def make_server() -> MbsServer:
         if target is None:
             return None
         if target.module.entry:
-            return types.Location(uri, LineIndex(a.text).range(target.span, ls.encoding))
+            return types.Location(uri, a.lines.range(target.span, ls.encoding))
         if target.module.path is None:
             return None
         return types.Location(

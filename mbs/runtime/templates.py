@@ -16,7 +16,8 @@ import jinja2
 from mbs.nlu.normalize import normal_form
 from mbs.program import Program
 
-_ENV = jinja2.Environment(
+# Shared with ``mbs tts prebuild``, which must render lines exactly as calls will.
+ENV = jinja2.Environment(
     undefined=jinja2.StrictUndefined,
     autoescape=False,
     keep_trailing_newline=False,
@@ -44,7 +45,7 @@ class Templates:
 
     def _template(self, source: str) -> jinja2.Template:
         try:
-            return _ENV.from_string(source)
+            return ENV.from_string(source)
         except jinja2.TemplateSyntaxError as exc:
             raise TemplateFailure(f"invalid template {source!r}: {exc.message}") from None
 

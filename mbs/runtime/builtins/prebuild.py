@@ -20,8 +20,7 @@ import jinja2
 from jinja2 import nodes
 
 from mbs.program import Freestyle, Program, Say
-
-_ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
+from mbs.runtime.templates import ENV
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +76,7 @@ def classify(source: str, origin: str, agent: Mapping[str, str] | None = None) -
     ``agent`` is the program's agent (name, company), constant across calls.
     """
     try:
-        parsed = _ENV.parse(source)
+        parsed = ENV.parse(source)
     except jinja2.TemplateSyntaxError as exc:
         return Skipped(source, origin, f"invalid template: {exc.message}")
     per_call = [v for v in _variables(parsed) if agent is None or v.split(".")[0] != "agent"]
@@ -85,7 +84,7 @@ def classify(source: str, origin: str, agent: Mapping[str, str] | None = None) -
         return Skipped(source, origin, "uses " + ", ".join(per_call))
     try:
         context = {"agent": dict(agent)} if agent is not None else {}
-        text = _ENV.from_string(source).render(context).strip()
+        text = ENV.from_string(source).render(context).strip()
     except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError) as exc:
         return Skipped(source, origin, f"cannot render: {exc}")
     if not text:

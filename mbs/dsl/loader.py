@@ -237,36 +237,34 @@ def _suggest(name: str, candidates: list[str]) -> str:
     return close[0] if close else ""
 
 
-def load_source(text: str | bytes, file: str, path: Path | None = None) -> LoadResult:
+def load_source(
+    text: str | bytes, file: str, path: Path | None = None, implicit: bool = True
+) -> LoadResult:
     """Load an entry file given as text (``path`` anchors its relative imports)."""
     loader = _Loader()
     entry = loader.parse_into(file, file, text, path=path, entry=True)
     loader.add(entry, str(path.resolve()) if path is not None else f"<entry>{file}")
     loader.follow(entry)
-    loader.implicit(entry)
+    if implicit:
+        loader.implicit(entry)
     return loader.result
 
 
 def load_path(path: Path, implicit: bool = True) -> LoadResult:
     """Load the entry file at ``path`` and everything it needs."""
-    loader = _Loader()
     data = _read(path)
     file = str(path)
-    if data is None:
-        loader.result.problems.append(
-            Problem(
-                "ImportNotFound",
-                ast.Span.point(file),
-                {"module": file, "looked": file, "suggestion": ""},
-            )
+    if data is not None:
+        return load_source(data, file, path, implicit)
+    loader = _Loader()
+    loader.result.problems.append(
+        Problem(
+            "ImportNotFound",
+            ast.Span.point(file),
+            {"module": file, "looked": file, "suggestion": ""},
         )
-        loader.add(LoadedModule(file, file, "", None, path=path, entry=True), file)
-        return loader.result
-    entry = loader.parse_into(file, file, data, path=path, entry=True)
-    loader.add(entry, str(path.resolve()))
-    loader.follow(entry)
-    if implicit:
-        loader.implicit(entry)
+    )
+    loader.add(LoadedModule(file, file, "", None, path=path, entry=True), file)
     return loader.result
 
 

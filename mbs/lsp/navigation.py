@@ -139,8 +139,7 @@ _ANY_KIND = ("step", "intent", "personality", "objective", "pack", "module", "re
 def word_reference(a: Analysis, line1: int, col1: int) -> Reference | None:
     """The name under the cursor, classified from the words before it: for the parts
     of a document that do not parse (no syntax tree there while the author types)."""
-    lines = a.text.split("\n")
-    line = lines[line1 - 1] if 0 < line1 <= len(lines) else ""
+    line = a.lines.line(line1 - 1)
     for m in _WORD.finditer(line):
         if m.start() < col1 <= m.end() + 1:
             break
@@ -181,7 +180,7 @@ def hover_text(a: Analysis, line1: int, col1: int) -> str | None:
             text = describe_word(ref.kind, ref.name)
             if text:
                 parts.append(text)
-    line = a.text.split("\n")[line1 - 1] if 0 < line1 <= a.text.count("\n") + 1 else ""
+    line = a.lines.line(line1 - 1)
     for m in _CODE_WORD.finditer(line):
         if m.start() < col1 <= m.end() + 1:
             text = describe_code(m.group())

@@ -13,6 +13,17 @@ from mbs.cli.output import EXIT_DIAGNOSTICS, EXIT_USAGE, abort, emit_json, out, 
 from mbs.runtime.contacts import ContactFileError, parse_phone, read_numbers
 
 
+def _parse_numbers(numbers: list[str], region: str) -> list[str]:
+    """Numbers given on the command line in E.164; the first bad one aborts (exit 1)."""
+    parsed = []
+    for raw in numbers:
+        try:
+            parsed.append(parse_phone(raw, region))
+        except ValueError as exc:
+            abort(f"{raw}: {exc}", EXIT_DIAGNOSTICS)
+    return parsed
+
+
 def register(app: typer.Typer) -> None:
     blocklist = typer.Typer(help="Numbers never to dial.", no_args_is_help=True)
 
@@ -71,12 +82,7 @@ def register(app: typer.Typer) -> None:
         region: Annotated[str, typer.Option("--region")] = "FR",
     ) -> None:
         """Blocklist numbers given on the command line."""
-        parsed = []
-        for raw in numbers:
-            try:
-                parsed.append(parse_phone(raw, region))
-            except ValueError as exc:
-                abort(f"{raw}: {exc}", EXIT_DIAGNOSTICS)
+        parsed = _parse_numbers(numbers, region)
         store = open_store()
         try:
             added = store.add_to_blocklist(parsed, now=datetime.now(UTC), source="cli")
@@ -90,12 +96,7 @@ def register(app: typer.Typer) -> None:
         region: Annotated[str, typer.Option("--region")] = "FR",
     ) -> None:
         """Take numbers off the blocklist."""
-        parsed = []
-        for raw in numbers:
-            try:
-                parsed.append(parse_phone(raw, region))
-            except ValueError as exc:
-                abort(f"{raw}: {exc}", EXIT_DIAGNOSTICS)
+        parsed = _parse_numbers(numbers, region)
         store = open_store()
         try:
             removed = store.remove_from_blocklist(parsed)

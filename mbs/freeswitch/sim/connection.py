@@ -128,7 +128,6 @@ class Listener:
         self.logging = False
         self.lost = 0  # events dropped in a row because the queue was full
         self.goodbye_text = GOODBYE
-        self._last_request: AppRequest | None = None
 
     # ------------------------------------------------------------------ output
 
@@ -414,27 +413,24 @@ class Listener:
         if own and not asynchronous:
             self.idle.clear()
             try:
-                request = self._sendmsg_request(uuid, headers, body)
+                _, request = self._sendmsg(uuid, headers, body)
                 if request is not None:
                     await request.finished.wait()
             finally:
                 self.idle.set()
             await self.reply("+OK")
             return
-        await self.reply(self._sendmsg(uuid, headers, body))
+        await self.reply(self._sendmsg(uuid, headers, body)[0])
 
-    def _sendmsg_request(self, uuid: str, headers: Headers, body: str) -> AppRequest | None:
-        self._sendmsg(uuid, headers, body)
-        return self._last_request
-
-    def _sendmsg(self, uuid: str, headers: Headers, body: str) -> str:
-        self._last_request = None
+    def _sendmsg(self, uuid: str, headers: Headers, body: str) -> tuple[str, AppRequest | None]:
+        """The reply text, and the app request when the message was ``execute``."""
         uuid = uuid or headers.get("session-id", "")
         if not uuid and self.session is not None:
             uuid = self.session.uuid
         call = self.sim.live_call(uuid) if uuid else None
         if call is None:
-            return f"-ERR invalid session id [{uuid}]"
+            return f"-ERR invalid session id [{uuid}]", None
+        request = None
         command = (headers.get("call-command") or "").lower()
         if command == "execute":
             app = headers.get("execute-app-name") or ""
@@ -442,7 +438,7 @@ class Listener:
             if arg is None and body and (headers.get("content-type") or "").lower() == "text/plain":
                 arg = body
             loops = headers.get("loops") or "1"
-            self._last_request = request = AppRequest(
+            request = AppRequest(
                 app,
                 arg or "",
                 app_uuid=headers.get("Event-UUID") or str(uuidlib.uuid4()),
@@ -452,7 +448,7 @@ class Listener:
             call.execute(request)
         elif command == "hangup":
             call.request_hangup(headers.get("hangup-cause") or "NORMAL_CLEARING")
-        return "+OK"
+        return "+OK", request
 
     def _sendevent(self, name: str, headers: Headers, body: str) -> str:
         event_uuid = str(uuidlib.uuid4())

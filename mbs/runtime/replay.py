@@ -25,8 +25,17 @@ from mbs.runtime.builtins.base import (
     ObjectionResult,
 )
 from mbs.runtime.events import Event, MemorySink, comparable
+from mbs.runtime.ops import (
+    ClassifyOp,
+    FreestyleOp,
+    ListenOp,
+    MatchObjectionOp,
+    PlayOp,
+    SpeakOp,
+    TransferOp,
+)
 from mbs.runtime.telephony import Heard, HeardKind, PlayOutcome
-from mbs.runtime.vm import LoadedProgram, Vm
+from mbs.runtime.vm import FAILED_OPERATION, LoadedProgram, Vm
 
 # fields of call_started that describe the recording rather than the behaviour
 _HEADER_ONLY = frozenset({"program_hash", "source"})
@@ -47,19 +56,18 @@ class _Failure:
         self.detail = detail
 
 
-_FAILED = re.compile(
-    r": (listening|speaking|playing|the nlu builtin \(classify\)|"
-    r"the nlu builtin \(objections\)|the llm builtin|the transfer) failed: (.*)$"
-)
-_FAILURE_QUEUE = {
-    "listening": "heard",
-    "speaking": "said",
-    "playing": "played",
-    "the nlu builtin (classify)": "intent",
-    "the nlu builtin (objections)": "objection",
-    "the llm builtin": "freestyle",
-    "the transfer": "transfer",
+# The queue whose answer a recorded builtin failure stands for, by operation.
+_QUEUE_OF = {
+    ListenOp: "heard",
+    SpeakOp: "said",
+    PlayOp: "played",
+    ClassifyOp: "intent",
+    MatchObjectionOp: "objection",
+    FreestyleOp: "freestyle",
+    TransferOp: "transfer",
 }
+_FAILURE_QUEUE = {FAILED_OPERATION[op]: queue for op, queue in _QUEUE_OF.items()}
+_FAILED = re.compile(": (" + "|".join(map(re.escape, _FAILURE_QUEUE)) + ") failed: (.*)$")
 
 
 class Recording:

@@ -554,15 +554,18 @@ class Vm:
         raise RuntimeFailure(f"unknown operation {op!r}")  # pragma: no cover
 
 
+# What each operation is called in "X failed: ..." messages; replay parses them back.
+FAILED_OPERATION: dict[type[Op], str] = {
+    ListenOp: "listening",
+    SpeakOp: "speaking",
+    PlayOp: "playing",
+    ClassifyOp: "the nlu builtin (classify)",
+    MatchObjectionOp: "the nlu builtin (objections)",
+    FreestyleOp: "the llm builtin",
+    TransferOp: "the transfer",
+}
+
+
 def _describe_failure(op: Op, exc: Exception) -> str:
-    what = {
-        ListenOp: "listening",
-        SpeakOp: "speaking",
-        PlayOp: "playing",
-        ClassifyOp: "the nlu builtin (classify)",
-        MatchObjectionOp: "the nlu builtin (objections)",
-        FreestyleOp: "the llm builtin",
-        TransferOp: "the transfer",
-    }[type(op)]
     detail = str(exc) or type(exc).__name__
-    return f"{what} failed: {detail}"
+    return f"{FAILED_OPERATION[type(op)]} failed: {detail}"

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from mbs.compiler.scope import Context, suggest, where
+from mbs.compiler.scope import Context, where
 from mbs.dsl import ast
 from mbs.dsl.loader import stdlib_path
+from mbs.dsl.problems import suggest
 
 KNOWN_OBJECTIVES = ("appointment", "lead", "transfer")  # when the stdlib has none yet
 _LANG_RE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")

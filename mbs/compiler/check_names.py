@@ -3,8 +3,9 @@ and every transition must make sense for its case."""
 
 from __future__ import annotations
 
-from mbs.compiler.scope import Context, suggest, where
+from mbs.compiler.scope import Context, where
 from mbs.dsl import ast
+from mbs.dsl.problems import suggest
 from mbs.program import Result
 
 INPUT_CASES = ("objection", "silence", "unclear")

@@ -6,7 +6,6 @@ wrong kind of file. The check passes and the lowering read from it.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,11 +48,6 @@ class Context:
 
     def report(self, name: str, span: ast.Span, /, **values: Any) -> None:
         self.diagnostics.append(make(name, span, **values))
-
-
-def suggest(name: str, candidates: Any) -> str:
-    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
-    return close[0] if close else ""
 
 
 def where(span: ast.Span) -> str:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from mbs.dsl import ast
 from mbs.dsl.parse import ParseResult, Problem, parse
+from mbs.dsl.problems import suggest
 
 IMPLICIT = ("personalities", "objectives", "amd")
 
@@ -190,7 +191,7 @@ class _Loader:
                         {
                             "module": dotted,
                             "looked": f"mbs/stdlib/{'/'.join(dotted.split('.'))}.mbs",
-                            "suggestion": _suggest(dotted, stdlib_modules()),
+                            "suggestion": suggest(dotted, stdlib_modules()),
                         },
                     )
                 )
@@ -216,7 +217,7 @@ class _Loader:
                         theme.span,
                         {
                             "theme": theme.name,
-                            "suggestion": _suggest(theme.name, themes),
+                            "suggestion": suggest(theme.name, themes),
                             "themes": ", ".join(themes),
                         },
                     )
@@ -228,13 +229,6 @@ def _display(path: Path) -> str:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
-
-
-def _suggest(name: str, candidates: list[str]) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
-    return close[0] if close else ""
 
 
 def load_source(

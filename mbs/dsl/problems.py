@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,3 +23,9 @@ class Problem:
 class ParseResult:
     module: ast.Module | None
     problems: tuple[Problem, ...]
+
+
+def suggest(name: str, candidates: Iterable[str]) -> str:
+    """The candidate closest to a misspelt ``name`` ("did you mean"), or ""."""
+    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    return close[0] if close else ""

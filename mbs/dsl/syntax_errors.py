@@ -3,7 +3,6 @@ and recovery so that one run reports the errors of several declarations."""
 
 from __future__ import annotations
 
-import difflib
 import re
 from typing import Any
 
@@ -11,7 +10,7 @@ from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from mbs.dsl import ast
-from mbs.dsl.problems import Problem
+from mbs.dsl.problems import Problem, suggest
 
 _GENERIC_HELP = "compare the line with the forms in docs/language.md"
 _TERMINAL_WORDS = {
@@ -128,9 +127,8 @@ def syntax_problem(lark: Lark, text: str, file: str, exc: UnexpectedInput) -> Pr
                 for n in exc.expected
                 if (p := _pattern(lark, n)) is not None and p.type == "str"
             ]
-            close = difflib.get_close_matches(str(tok), keywords, n=1, cutoff=0.6)
-            if close:
-                args["suggestion"] = close[0]
+            if close := suggest(str(tok), keywords):
+                args["suggestion"] = close
         return Problem("SyntaxError", span, args)
     if isinstance(exc, UnexpectedEOF):
         lines = text.split("\n")

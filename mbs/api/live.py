@@ -23,7 +23,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol
 
@@ -92,22 +92,12 @@ class LiveCampaign:
     talk_buckets: list[int] = field(default_factory=lambda: [0] * len(TALK_BUCKETS))
 
     def copy(self) -> LiveCampaign:
-        return LiveCampaign(
-            campaign=self.campaign,
-            started=self.started,
-            running=self.running,
-            finished=self.finished,
-            answered=self.answered,
+        # replace() carries every field over; only the mutable ones need copies of their own
+        return replace(
+            self,
             statuses=Counter(self.statuses),
             results=Counter(self.results),
             deferred=Counter(self.deferred),
-            objections_matched=self.objections_matched,
-            freestyle_turns=self.freestyle_turns,
-            talk_seconds=self.talk_seconds,
-            talk_calls=self.talk_calls,
-            errors=self.errors,
-            waiting_until=self.waiting_until,
-            updated_at=self.updated_at,
             talk_buckets=list(self.talk_buckets),
         )
 

@@ -311,12 +311,7 @@ class _Lowerer:
         dispatch_at = self.emit(Dispatch, step.span)
         for key, t in merged.items():
             address = self.target(t.target, name, t, post_listen, prompt, listen_timeout)
-            if key.startswith("intent:"):
-                fields["intents"][key[7:]] = address
-            elif key.startswith("dtmf:"):
-                fields["dtmf"][key[5:]] = address
-            else:
-                fields[key] = address
+            _put_case(fields, key, address)
         if freestyle_loop is not None and "unclear" not in own:
             fields["unclear"] = freestyle_loop  # answer again with the LLM, up to max
             if freestyle_counts:
@@ -349,12 +344,8 @@ class _Lowerer:
                 address = self.target(target, "always", t, None, None, self.settings.timeout_ms)
             if key in CALL_EVENTS:
                 handlers[key] = address
-            elif key.startswith("intent:"):
-                fields["intents"][key[7:]] = address
-            elif key.startswith("dtmf:"):
-                fields["dtmf"][key[5:]] = address
             else:
-                fields[key] = address
+                _put_case(fields, key, address)
         return fields, handlers
 
     # ------------------------------------------------------------------ resolution
@@ -369,6 +360,16 @@ class _Lowerer:
         if kind is dict:
             return {k: self.resolve(v) for k, v in value.items()} if value else value
         return value
+
+
+def _put_case(fields: dict[str, Any], key: str, address: Any) -> None:
+    """File a dispatch case (a ``case_key``) under its ``Dispatch`` field."""
+    if key.startswith("intent:"):
+        fields["intents"][key[7:]] = address
+    elif key.startswith("dtmf:"):
+        fields["dtmf"][key[5:]] = address
+    else:
+        fields[key] = address
 
 
 def _instructions(low: _Lowerer) -> list[dict[str, Any]]:

@@ -23,11 +23,10 @@ from mbs.dsl import ast
 from mbs.dsl.loader import LoadedModule, load_source
 from mbs.dsl.parse import parse
 from mbs.lsp.positions import LineIndex, contains
-from mbs.lsp.vocabulary import CASES, JINJA_KEYWORDS, TEMPLATE_ROOTS
+from mbs.lsp.vocabulary import CASES, DECLARATIONS, JINJA_KEYWORDS, TEMPLATE_ROOTS
 
-_DECL_START = re.compile(
-    r"^(?:scenario|use|import|intent|objections|personality|objective|amd|always|step)\b"
-)
+# A line starting a top-level declaration (`extends` is not a declaration on its own).
+_DECL_START = re.compile(rf"^(?:{'|'.join(DECLARATIONS[:-1])})\b")
 _TEMPLATE = re.compile(r"\{[{%]-?(.*?)-?[}%]\}")
 _TEMPLATE_NAME = re.compile(r"(?<![\w.'])(?:contact|agent)\.[A-Za-z_]\w*|(?<![\w.'])[A-Za-z_]\w*")
 _QUOTED = re.compile(r"'[^']*'|\\\"(?:[^\"\\]|\\[^\"])*\\\"")

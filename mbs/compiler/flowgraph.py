@@ -183,7 +183,7 @@ def build(program: Program) -> FlowGraph:
             key = (e.kind, e.label, e.target)
             if (_case(e.label), e.target) in global_keys and e.kind is not EdgeKind.NEXT:
                 continue  # drawn once, on the "always" node
-            if (e.kind, e.label, e.target) not in seen:
+            if key not in seen:
                 seen.add(key)
                 edges.append(e)
 
@@ -191,10 +191,13 @@ def build(program: Program) -> FlowGraph:
     # Reachability: from the entry and from the global handlers.
     frontier = [entry] if entry else []
     frontier += [e.target for e in always_edges if e.target in steps]
+    successors: dict[str, list[str]] = {}
+    for e in edges:
+        successors.setdefault(e.source, []).append(e.target)
     while frontier:
         name = frontier.pop()
         if name is None or name not in steps or steps[name].reachable:
             continue
         steps[name].reachable = True
-        frontier += [e.target for e in edges if e.source == name]
+        frontier += successors.get(name, [])
     return FlowGraph(steps=steps, edges=edges, always=always_edges, entry=entry)

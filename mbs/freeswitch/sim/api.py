@@ -126,7 +126,7 @@ async def originate(sim: Simulator, arg: str) -> str:
     request = parse_originate(arg)
     if request is None:
         return "-USAGE: <call url> <exten>|&<application_name>(<app_args>) [<dialplan>] [<context>] [<cid_name>] [<cid_num>] [<timeout_sec>]\n"
-    return await sim.originate(request, arg)
+    return await sim.originate(request)
 
 
 async def uuid_kill(sim: Simulator, arg: str) -> str:

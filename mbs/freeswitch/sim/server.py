@@ -222,7 +222,7 @@ class Simulator:
 
         self._spawn(run())
 
-    async def originate(self, request: api.OriginateRequest, arg: str) -> str:
+    async def originate(self, request: api.OriginateRequest) -> str:
         loop = asyncio.get_running_loop()
         result: asyncio.Future[str] = loop.create_future()
 

@@ -64,17 +64,16 @@ class FlowGraph:
         return {e.target for e in (*self.edges, *self.always) if ":" in e.target}
 
 
-def _resolve(
-    program: Program, address: int, seen: frozenset[int] = frozenset()
-) -> list[tuple[str, str]]:
+def _resolve(program: Program, address: int) -> list[tuple[str, str]]:
     """Follow the instructions at ``address`` to what the transition reaches.
 
-    Returns ``(via, target)`` pairs: ``via`` is "" for a direct edge, "retry N" when a
-    retry counter stands in between (its exhausted branch), "answer" when an objection
-    response is spoken first.
+    Returns at most one ``(via, target)`` pair (none when the chain loops or runs off
+    the code): ``via`` is "" for a direct edge, "retry N" when a retry counter stands
+    in between (its exhausted branch), "answer" when an objection response is spoken
+    first.
     """
     out: list[tuple[str, str]] = []
-    address_seen = set(seen)
+    address_seen: set[int] = set()
     via = ""
     while 0 <= address < len(program.code) and address not in address_seen:
         address_seen.add(address)

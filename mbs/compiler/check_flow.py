@@ -40,12 +40,14 @@ def _input_always(ctx: Context) -> list[ast.Transition]:
     return [t for t in ctx.scope.always_transitions if case_key(t.case) not in CALL_EVENTS]
 
 
-def successors(ctx: Context, step: ast.StepDecl) -> list[str]:
+def successors(step: ast.StepDecl, always_targets: list[str]) -> list[str]:
+    """Where ``step`` can go: its own transitions, and (when it listens) ``always``'s
+    input handlers' ``always_targets``."""
     if is_terminal(step):
         return []
     out = [s for t in step.transitions for s in target_steps(t.target)]
     if step.listens:
-        out += [s for t in _input_always(ctx) for s in target_steps(t.target)]
+        out += always_targets
     return out
 
 
@@ -140,13 +142,14 @@ def reachable_steps(ctx: Context) -> set[str]:
     start = start_step(ctx)
     roots = [start.name.name] if start else []
     roots += [s for t in scope.always_transitions for s in target_steps(t.target)]
+    always_targets = [s for t in _input_always(ctx) for s in target_steps(t.target)]
     seen: set[str] = set()
     while roots:
         name = roots.pop()
         if name in seen or name not in scope.steps:
             continue
         seen.add(name)
-        roots += successors(ctx, scope.steps[name])
+        roots += successors(scope.steps[name], always_targets)
     return seen
 
 

@@ -166,9 +166,10 @@ def _check_reachability(ctx: Context) -> None:
     if declared is None:
         return
     results = set(IMPLICIT_RESULTS)
+    some_step_listens = any(scope.steps[s].listens for s in seen)
     for t in scope.always_transitions:
         if isinstance(t.target, ast.EndTarget) and (
-            case_key(t.case) in CALL_EVENTS or any(scope.steps[s].listens for s in seen)
+            case_key(t.case) in CALL_EVENTS or some_step_listens
         ):
             results.add(t.target.result.name)
     for name in seen:

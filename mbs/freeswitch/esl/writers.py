@@ -87,7 +87,8 @@ def _line(*words: str) -> str:
     return " ".join(w for w in words if w)
 
 
-def _command_line(c: ev.ClientCommand) -> str:
+def command_line(c: ev.ClientCommand) -> str:
+    """A client command's first line, as it goes on the wire."""
     match c:
         case ev.Auth(password=pw):
             return f"auth {pw}"
@@ -132,7 +133,7 @@ _SIMPLE: dict[type, str] = {
 
 
 def write_client_command(c: ev.ClientCommand) -> bytes:
-    head = _command_line(c) + "\n"
+    head = command_line(c) + "\n"
     if isinstance(c, ev.BgApi) and c.job_uuid:
         head += f"Job-UUID: {c.job_uuid}\n"
     if isinstance(c, ev.SendMsg | ev.SendEvent | ev.Command):

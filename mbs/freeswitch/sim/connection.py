@@ -49,6 +49,7 @@ from mbs.freeswitch.esl import (
     XmlEvent,
     url_encode,
 )
+from mbs.freeswitch.esl.writers import command_line
 from mbs.freeswitch.sim import api
 from mbs.freeswitch.sim.call import AppRequest, SimCall
 from mbs.freeswitch.sim.faults import ConnectionDropped, FaultyWriter
@@ -493,12 +494,9 @@ def _needs_full(cmd: ClientCommand) -> bool:
 
 def _as_line(cmd: ClientCommand) -> tuple[str, Headers, str]:
     """Back to a command line: the sim applies FreeSWITCH's own parsing to it."""
-    from mbs.freeswitch.esl.writers import write_client_command
-
     if isinstance(cmd, Command):
         return cmd.line, cmd.headers, cmd.body
-    raw = write_client_command(cmd).decode("utf-8", "surrogateescape")
-    return raw.split("\n", 1)[0], Headers(), ""
+    return command_line(cmd), Headers(), ""
 
 
 _LOG_LEVELS = {

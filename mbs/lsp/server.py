@@ -65,9 +65,7 @@ class MbsServer(LanguageServer):
 
     def refresh(self, uri: str) -> Analysis:
         """Check the document now and publish its diagnostics."""
-        handle = self.pending.pop(uri, None)
-        if handle is not None:
-            handle.cancel()
+        self.cancel_pending(uri)
         doc = self.workspace.get_text_document(uri)
         fs = to_fs_path(uri) if uri.startswith("file:") else None
         path = Path(fs) if fs else None
@@ -80,10 +78,14 @@ class MbsServer(LanguageServer):
         )
         return a
 
-    def schedule(self, uri: str) -> None:
+    def cancel_pending(self, uri: str) -> None:
+        """Drop the document's debounced check, if one is waiting."""
         handle = self.pending.pop(uri, None)
         if handle is not None:
             handle.cancel()
+
+    def schedule(self, uri: str) -> None:
+        self.cancel_pending(uri)
         if self.debounce <= 0:
             self.refresh(uri)
             return
@@ -125,9 +127,7 @@ def make_server() -> MbsServer:
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: MbsServer, params: types.DidCloseTextDocumentParams) -> None:
         uri = params.text_document.uri
-        handle = ls.pending.pop(uri, None)
-        if handle is not None:
-            handle.cancel()
+        ls.cancel_pending(uri)
         ls.analyses.pop(uri, None)
         ls.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, diagnostics=[])

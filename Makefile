@@ -5,9 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SYSTEM_STAMP := $(VENV)/.system-deps
-APT_PACKAGES := espeak-ng graphviz sox
 
-.PHONY: setup system-deps demo test lint typecheck pytest bench clean
+.PHONY: setup demo test lint typecheck pytest bench clean
 
 setup: $(STAMP) $(SYSTEM_STAMP)
 

@@ -81,9 +81,7 @@ def register(app: typer.Typer) -> None:
         )
         try:
             written = write(settings, out_dir, force=force)
-        except ConfigError as exc:
-            abort(str(exc), EXIT_USAGE)
-        except FileExistsError as exc:
+        except (ConfigError, FileExistsError) as exc:
             abort(str(exc), EXIT_USAGE)
         except OSError as exc:
             abort(f"cannot write to {out_dir}: {exc.strerror or exc}", EXIT_USAGE)

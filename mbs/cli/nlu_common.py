@@ -5,15 +5,15 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
 from mbs.cli.output import EXIT_USAGE, abort, emit_json, out
-from mbs.cli.programs import load_program
-from mbs.runtime.builtins.base import BuiltinError
-from mbs.runtime.builtins.fuzzy import FuzzyNlu
+
+if TYPE_CHECKING:
+    from mbs.runtime.builtins.fuzzy import FuzzyNlu
 
 
 def read_utterances(arguments: list[str] | None, stdin: bool) -> list[str]:
@@ -28,6 +28,11 @@ def read_utterances(arguments: list[str] | None, stdin: bool) -> list[str]:
 
 def build_nlu(scenario: Path, overrides: dict[str, object]) -> FuzzyNlu:
     """The runtime's own ``nlu.fuzzy`` for the scenario, so the CLI shows what calls get."""
+    # Imported here: the NLU builds its lexicon at import, which `mbs --help` need not pay.
+    from mbs.cli.programs import load_program
+    from mbs.runtime.builtins.base import BuiltinError
+    from mbs.runtime.builtins.fuzzy import FuzzyNlu
+
     program = load_program(scenario)
     config = {k: v for k, v in overrides.items() if v is not None}
     try:

@@ -101,10 +101,10 @@ class IntentClassifier:
         self._negation_penalty = weights.negation_penalty
 
     def _scores(self, text: str) -> dict[int, tuple[float, str]]:
-        scores = self._index.best_per_label(text)
+        q = self._index.query(text)
+        scores = self._index.best_for(q)
         if not self._keywords:
             return scores
-        q = self._index.query(text)
         found: dict[int, tuple[set[str], list[str], bool]] = {}
         for label, kw, tokens, negated in self._keywords:
             if tokens <= q.tokens:

@@ -194,7 +194,10 @@ class PhraseIndex:
 
     def best_per_label(self, text: str) -> dict[int, tuple[float, str]]:
         """For each label with a phrase sharing a token with ``text``: (best score, phrase)."""
-        q = self.query(text)
+        return self.best_for(self.query(text))
+
+    def best_for(self, q: _Query) -> dict[int, tuple[float, str]]:
+        """``best_per_label`` of an utterance already turned into a query."""
         candidates: set[int] = set()
         for t in q.tokens:
             candidates.update(self._postings.get(t, ()))

@@ -62,6 +62,12 @@ class OllamaNlu:
         }
         self.fallback = cast(Nlu, registry.create("nlu", fallback_name, program, fallback_config))
         self.names = [intent.name for intent in program.intents]
+        # the intents listed in every prompt: built once, they are the program's
+        lines = ["Intentions possibles :"]
+        for intent in program.intents:
+            shown = "; ".join(f"« {e} »" for e in intent.examples[: self.examples])
+            lines.append(f"- {intent.name} : par exemple {shown}" if shown else f"- {intent.name}")
+        self._catalogue = "\n".join(lines)
         self.fallbacks: dict[str, int] = {}  # reason -> count, for the run summary
         self.last_reason = ""  # why the last classification fell back ("" if it did not)
 
@@ -70,16 +76,8 @@ class OllamaNlu:
         return await self.chat.check()
 
     def messages(self, utterance: str) -> list[dict[str, str]]:
-        lines = ["Intentions possibles :"]
-        for intent in self.program.intents:
-            shown = "; ".join(f"« {e} »" for e in intent.examples[: self.examples])
-            lines.append(f"- {intent.name} : par exemple {shown}" if shown else f"- {intent.name}")
-        lines.append("")
-        lines.append(f"Phrase du particulier : « {utterance} »")
-        return [
-            {"role": "system", "content": _SYSTEM},
-            {"role": "user", "content": "\n".join(lines)},
-        ]
+        user = f"{self._catalogue}\n\nPhrase du particulier : « {utterance} »"
+        return [{"role": "system", "content": _SYSTEM}, {"role": "user", "content": user}]
 
     def parse(self, reply: str) -> IntentResult:
         """The model's JSON as a result, or :class:`OllamaFailure` ("garbage")."""

@@ -16,7 +16,7 @@ import logging
 import os
 import uuid
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -75,12 +75,13 @@ class StorePort(Protocol):
         self, call_id: str, status: CallStatus, *, at: datetime, hangup_cause: str | None = None
     ) -> None: ...
 
-    def record_events(
-        self, call_id: str, events: list[tuple[datetime, str, dict[str, Any]]]
-    ) -> int: ...
-
     def finish_call(
-        self, call_id: str, outcome: CallOutcome, *, retry: RetryPolicy | None = None
+        self,
+        call_id: str,
+        outcome: CallOutcome,
+        *,
+        retry: RetryPolicy | None = None,
+        events: Iterable[tuple[datetime, str, dict[str, Any]]] = (),
     ) -> Finished: ...
 
     def stats(self, campaign: str | int, *, now: datetime) -> CampaignStats: ...
@@ -403,8 +404,9 @@ class Executor:
         ended_at = self.clock.now()
         self.progress.talk_seconds += (ended_at - answered_at).total_seconds()
         outcome = await self._outcome(claim, state, call_log, ended_at)
-        await self._db(self.store.record_events, claim.call_id, call_log.stored)
-        await self._db(self.store.finish_call, claim.call_id, outcome, retry=s.retry)
+        await self._db(
+            self.store.finish_call, claim.call_id, outcome, retry=s.retry, events=call_log.stored
+        )
 
     def _in_background(self, coro: Any) -> None:
         task: asyncio.Task[Any] = asyncio.ensure_future(coro)

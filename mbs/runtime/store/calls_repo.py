@@ -267,30 +267,34 @@ class CallsMixin(StoreBase):
         with self.writer() as s:
             if s.get(Call, call_id) is None:
                 raise CallNotFound(f"no call {call_id} in the store")
-            last = s.scalar(select(func.max(CallEvent.seq)).where(CallEvent.call_id == call_id))
-            seq = int(last or 0) + 1
-            s.add(CallEvent(call_id=call_id, seq=seq, at=at, kind=kind, data=data or {}))
-            return seq
+            return self._append_events(s, call_id, [(at, kind, data or {})])
 
     def record_events(
         self, call_id: str, events: Iterable[tuple[datetime, str, dict[str, Any]]]
     ) -> int:
         """Append many events to a call's log in one transaction; returns how many.
 
-        The executor keeps a call's events in memory and writes them here when the call
-        ends: one commit per call instead of one per event.
+        One commit for many events; the executor hands a call's events to ``finish_call``
+        instead, so the log and the call's end share a single commit.
         """
         with self.writer() as s:
             if s.get(Call, call_id) is None:
                 raise CallNotFound(f"no call {call_id} in the store")
-            last = s.scalar(select(func.max(CallEvent.seq)).where(CallEvent.call_id == call_id))
-            seq = int(last or 0)
-            rows = []
-            for at, kind, data in events:
-                seq += 1
-                rows.append(CallEvent(call_id=call_id, seq=seq, at=at, kind=kind, data=data))
-            s.add_all(rows)
+            rows = list(events)
+            self._append_events(s, call_id, rows)
             return len(rows)
+
+    @staticmethod
+    def _append_events(
+        s: Session, call_id: str, events: Iterable[tuple[datetime, str, dict[str, Any]]]
+    ) -> int:
+        """Number ``events`` after the call's last one and add them; returns the last seq."""
+        last = s.scalar(select(func.max(CallEvent.seq)).where(CallEvent.call_id == call_id))
+        seq = int(last or 0)
+        for at, kind, data in events:
+            seq += 1
+            s.add(CallEvent(call_id=call_id, seq=seq, at=at, kind=kind, data=data))
+        return seq
 
     def events(self, call_id: str) -> list[tuple[int, datetime, str, dict[str, Any]]]:
         with self.session() as s:
@@ -304,7 +308,12 @@ class CallsMixin(StoreBase):
     # ------------------------------------------------------------------ finishing
 
     def finish_call(
-        self, call_id: str, outcome: CallOutcome, *, retry: RetryPolicy | None = None
+        self,
+        call_id: str,
+        outcome: CallOutcome,
+        *,
+        retry: RetryPolicy | None = None,
+        events: Iterable[tuple[datetime, str, dict[str, Any]]] = (),
     ) -> Finished:
         """Close a call and settle its contact: done, or due again per ``retry``.
 
@@ -313,11 +322,14 @@ class CallsMixin(StoreBase):
         is called back after ``callback_delay`` while the contact has callbacks left
         (``retry=None``: never). A CANCELLED call leaves the contact due again without
         using a retry. An opt-out closes the contact in every campaign, callback or not.
+        ``events`` are appended to the call's log in the same transaction (one commit for
+        the end of a call, not two).
         """
         if outcome.status not in FINAL:
             raise ValueError(f"{outcome.status} is not a final status")
         with self.writer() as s:
             call = self._live_call(s, call_id)
+            self._append_events(s, call_id, events)
             return self._close(s, call, outcome, retry)
 
     def _close(

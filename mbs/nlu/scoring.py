@@ -29,6 +29,7 @@ chosen.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import statistics
@@ -40,7 +41,12 @@ from rapidfuzz import fuzz, process
 from mbs.nlu.lexicon import LIGHT_WORDS
 from mbs.nlu.normalize import lemma_stem, normalize
 
-_LIGHT = frozenset(lemma_stem(w) for w in LIGHT_WORDS)
+
+@functools.cache
+def _light_tokens() -> frozenset[str]:
+    """The matching tokens of LIGHT_WORDS. Built on first use, not at import: lemmatising
+    loads simplemma's French dictionary (~0.2 s), which `mbs --help` need not pay."""
+    return frozenset(lemma_stem(w) for w in LIGHT_WORDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +114,8 @@ class PhraseIndex:
         self._unknown = (
             statistics.median(self._idf.values()) * weights.unknown if self._idf else 1.0
         )
-        for t in self._idf.keys() & _LIGHT:
+        self._light = _light_tokens()
+        for t in self._idf.keys() & self._light:
             self._idf[t] *= weights.light
         self._vocab = list(self._idf)
         self._mapped: dict[str, str] = {}
@@ -142,7 +149,7 @@ class PhraseIndex:
         w = self._idf.get(token)
         if w is not None:
             return w
-        return self._unknown * self.weights.light if token in _LIGHT else self._unknown
+        return self._unknown * self.weights.light if token in self._light else self._unknown
 
     def _map(self, token: str) -> str:
         """The vocabulary token an utterance token stands for (itself when unknown)."""

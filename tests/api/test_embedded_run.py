@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 
 import httpx
+import pytest
 
 from mbs.api import LiveApi
 from mbs.campaign.compose import CampaignRun, enrol_contacts
@@ -16,6 +17,8 @@ from mbs.campaign.store import Store
 from mbs.compiler import compile_file
 from tests.api.conftest import NOW
 from tests.api.metrics_util import samples, value
+
+pytestmark = pytest.mark.virtual_time
 
 SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "or_rdv.mbs"
 

@@ -23,6 +23,8 @@ from mbs.runtime.events import calls_in, read_log
 from mbs.runtime.replay import replay_call
 from mbs.runtime.vm import LoadedProgram
 
+pytestmark = pytest.mark.virtual_time
+
 SCALE = 30.0
 
 

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from mbs.freeswitch.backend import EslBackendConfig, EslTelephony
 from mbs.freeswitch.client import ClientConfig
 from mbs.freeswitch.sim.personas import Persona, PersonaKind
 from mbs.freeswitch.sim.server import Simulator
 from mbs.runtime.telephony import CallStatus, HeardKind
+
+pytestmark = pytest.mark.virtual_time
 
 # Answers after one ring, says nothing, and is gone at once (silence limit 0).
 GONE = Persona(PersonaKind.SILENT, rings=1, hangup_after_silence_s=0.0)

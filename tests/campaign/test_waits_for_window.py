@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 from campaign_rig import call_rows, check_campaign, members, write_campaign
 from test_executor import booker, national
 
@@ -18,6 +19,8 @@ from mbs.campaign.store import Store
 from mbs.cli.programs import load_program
 from mbs.freeswitch.sim.personas import Persona, PersonaKind
 from mbs.freeswitch.simbackend import SimTelephony
+
+pytestmark = pytest.mark.virtual_time
 
 SCALE = 30.0
 PARIS, REUNION, MARTINIQUE = "+33140000021", "+262692618520", "+596696123456"

@@ -40,6 +40,8 @@ from mbs.freeswitch.esl import (
     SwitchEvent,
 )
 
+pytestmark = pytest.mark.virtual_time
+
 GOODBYE = "Disconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n"
 
 

@@ -29,6 +29,8 @@ from mbs.program import AmdPhrases, Program
 from mbs.runtime.builtins.amd import DefaultAmd
 from mbs.runtime.telephony import CallStatus, HeardKind, PlayOutcome
 
+pytestmark = pytest.mark.virtual_time
+
 SCALE = 50.0  # simulated seconds per wall second
 
 HUMAN = Persona(

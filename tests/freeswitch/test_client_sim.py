@@ -7,10 +7,14 @@ import contextlib
 import random
 import uuid as uuidlib
 
+import pytest
+
 from mbs.freeswitch.client import ClientConfig, ConnectionLost, EslClient, events_of
 from mbs.freeswitch.esl import JsonEvent
 from mbs.freeswitch.sim.faults import Faults
 from mbs.freeswitch.sim.server import Simulator
+
+pytestmark = pytest.mark.virtual_time
 
 
 def cfg(sim: Simulator, **kw: float) -> ClientConfig:

@@ -20,6 +20,8 @@ import pytest
 
 from mbs.freeswitch.sim import Persona, PersonaKind, Simulator, Turn
 
+pytestmark = pytest.mark.virtual_time
+
 try:
     import ESL as _esl_module
 except ImportError:

@@ -23,6 +23,8 @@ from mbs.freeswitch.esl import (
 )
 from mbs.freeswitch.sim import Faults, Persona, PersonaBook, PersonaKind, Simulator, Turn
 
+pytestmark = pytest.mark.virtual_time
+
 ORIG = "originate {origination_uuid=%s,ignore_early_media=true,originate_timeout=%d%s}sofia/gateway/gw1/%s &park()"
 
 CHANNEL_ORDER = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 
+import pytest
 from sim_wire import WireClient, is_event
 
 from mbs.freeswitch.esl import (
@@ -20,6 +21,8 @@ from mbs.freeswitch.esl import (
     SwitchEvent,
 )
 from mbs.freeswitch.sim import Persona, PersonaKind, Simulator, Turn
+
+pytestmark = pytest.mark.virtual_time
 
 CALLER = Persona(PersonaKind.HUMAN, rings=1, turns=(Turn("Oui."),))
 

@@ -28,6 +28,8 @@ from mbs.freeswitch.sim import PersonaKind, Simulator
 from mbs.freeswitch.sim.fsevents import FsEvent
 from mbs.freeswitch.sim.subscription import Subscription
 
+pytestmark = pytest.mark.virtual_time
+
 GOODBYE = b"Content-Type: text/disconnect-notice\nContent-Length: 67\n\nDisconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n"
 ORIGINATE = (
     "originate {origination_uuid=%s,ignore_early_media=true,originate_timeout=30,"

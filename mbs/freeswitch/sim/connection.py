@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 import uuid as uuidlib
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
@@ -138,6 +137,11 @@ class Listener:
     async def reply(self, text: str, headers: Headers | None = None) -> None:
         await self.send(CommandReply(text, headers or Headers()))
 
+    @staticmethod
+    def _now() -> float:
+        # The loop's clock, like the simulator's: virtual under a fast-forwarding test loop.
+        return asyncio.get_running_loop().time()
+
     def offer(self, event: FsEvent) -> None:
         if not (self.running and self.authed):
             return
@@ -150,20 +154,20 @@ class Listener:
                     self.closed.set()
                 return
             self.lost = 0
-            self.queue.put_nowait((time.monotonic(), event))
+            self.queue.put_nowait((self._now(), event))
         if (
             self.sub.session_uuid is not None
             and event.name == "CHANNEL_HANGUP"
             and event.get("Unique-ID") == self.sub.session_uuid
         ):  # read_packet: the controlled channel is down (whether or not we listen)
             self._hangup_event = event
-            self.queue.put_nowait((time.monotonic(), None))
+            self.queue.put_nowait((self._now(), None))
 
     async def pump(self) -> None:
         """Write queued events whenever no `api` command holds the connection."""
         while True:
             queued_at, event = await self.queue.get()
-            hold = queued_at + self.sim.faults.event_delay_s - time.monotonic()
+            hold = queued_at + self.sim.faults.event_delay_s - self._now()
             if event is not None and hold > 0:  # latency, not a rate limit
                 await asyncio.sleep(hold)
             await self.idle.wait()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import socket
 import subprocess
 import time
@@ -20,7 +21,7 @@ def _free_port() -> int:
 
 
 def test_status_api_serves_during_a_run(tmp_path: Path) -> None:
-    campaign = write_campaign(tmp_path / "c", phones(12), name="api-run", time_scale=5.0)
+    campaign = write_campaign(tmp_path / "c", phones(12), name="api-run", time_scale=30.0)
     port = _free_port()
     proc = subprocess.Popen(
         [
@@ -54,7 +55,10 @@ def test_status_api_serves_during_a_run(tmp_path: Path) -> None:
                     metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text
             except httpx.TransportError:
                 pass  # not listening yet, or the run just ended
+            if seen_live is not None:
+                break  # seen while the run was going: Ctrl-C ends it (summary, exit 0)
             time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=120)
     finally:
         if proc.poll() is None:

@@ -35,9 +35,10 @@ from mbs.campaign.store.records import (
 )
 from mbs.campaign.store.retry import RetryPolicy
 from mbs.program import Result, Say
-from mbs.runtime.events import Event
+from mbs.runtime.events import CallEvent, Event, FreestyleEvent, ObjectionEvent, parse_event
 from mbs.runtime.state import CallState
 from mbs.runtime.telephony import CallStatus, Telephony
+from mbs.runtime.transcript import log_line
 from mbs.runtime.vm import Vm
 
 log = logging.getLogger(__name__)
@@ -129,31 +130,20 @@ class _CallLog:
     def __init__(self, call_id: str, clock: Clock) -> None:
         self.call_id = call_id
         self.clock = clock
-        self.events: list[Event] = []
+        self.events: list[CallEvent] = []
         self.stored: list[tuple[datetime, str, dict[str, Any]]] = []
         self.lines: list[str] = []
 
     def emit(self, event: Event) -> None:
         event.setdefault("call_id", self.call_id)
-        self.events.append(event)
+        now = self.clock.now()
         data = {k: v for k, v in event.items() if k not in ("event", "call_id")}
-        self.stored.append((self.clock.now(), str(event.get("event", "")), data))
-        kind = event.get("event")
-        stamp = self.clock.now().strftime("%H:%M:%S")
-        if kind == "said":
-            self.lines.append(f"[{stamp}] robot: {event.get('text', '')}")
-        elif kind == "heard":
-            heard = event.get("kind")
-            if heard == "utterance":
-                self.lines.append(f"[{stamp}] prospect: {event.get('text', '')}")
-            elif heard == "dtmf":
-                self.lines.append(f"[{stamp}] prospect: <dtmf {event.get('digit', '')}>")
-            else:
-                self.lines.append(f"[{stamp}] <{heard}>")
-        elif kind == "step_entered":
-            self.lines.append(f"[{stamp}] -- {event.get('step')}")
-        elif kind == "result":
-            self.lines.append(f"[{stamp}] == {event.get('result')}")
+        self.stored.append((now, str(event.get("event", "")), data))
+        typed = parse_event(event)
+        self.events.append(typed)
+        line = log_line(typed)
+        if line is not None:
+            self.lines.append(f"[{now.strftime('%H:%M:%S')}] {line}")
 
 
 class Executor:
@@ -462,12 +452,12 @@ class Executor:
             status = CallStatus.COMPLETED
         self.progress.results[result.value] += 1
         objections = [
-            str(e["objection"])
+            e.result.objection
             for e in call_log.events
-            if e.get("event") == "objection" and e.get("objection")
+            if isinstance(e, ObjectionEvent) and e.result.objection
         ]
         self.progress.objections.update(objections)
-        freestyle = sum(1 for e in call_log.events if e.get("event") == "freestyle")
+        freestyle = sum(1 for e in call_log.events if isinstance(e, FreestyleEvent))
         self.progress.freestyle_turns += freestyle
         transcript = await asyncio.to_thread(self._write_transcript, claim, call_log)
         return CallOutcome(

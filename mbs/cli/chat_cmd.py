@@ -13,14 +13,22 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 
 from mbs.cli.output import EXIT_RUNTIME, EXIT_USAGE, abort, emit_json, error, out
 from mbs.cli.programs import load_program
 from mbs.program import Program, Result
 from mbs.runtime.builtins.base import BuiltinError, UnknownBuiltin
-from mbs.runtime.events import CallbackSink, Event, EventSink, JsonlSink, TeeSink
+from mbs.runtime.events import (
+    CallbackSink,
+    ErrorEvent,
+    Event,
+    EventSink,
+    JsonlSink,
+    TeeSink,
+    parse_event,
+)
 from mbs.runtime.textcall import TextCall, TurnSyntaxError, parse_turn
+from mbs.runtime.transcript import chat_line
 from mbs.runtime.vm import Vm
 
 
@@ -59,69 +67,19 @@ class Transcript:
     def __init__(self, fancy: bool) -> None:
         self.fancy = fancy
 
-    def _line(self, markup: str, plain: str) -> None:
+    def __call__(self, e: Event) -> None:
+        event = parse_event(e)
+        if isinstance(event, ErrorEvent):
+            error(event.message)
+            return
+        line = chat_line(event, self.fancy)
+        if line is None:
+            return
+        markup, plain = line
         if self.fancy:
             out.print(markup, markup=True)
         else:
             out.print(plain, markup=False)
-
-    def __call__(self, e: Event) -> None:
-        kind = e["event"]
-        step = e.get("step") or "-"
-        if kind == "said":
-            mark = {"objection": " (objection)", "freestyle": " (freestyle)"}.get(e["kind"], "")
-            if e["outcome"] == "interrupted":
-                mark += " (interrupted)"
-            if e["outcome"] == "hangup":
-                mark += " (not heard: hung up)"
-            self._line(
-                f"[bold cyan]robot[/] [dim]\\[{escape(step)}][/]{escape(mark)}: {escape(e['text'])}",
-                f"robot [{step}]{mark}: {e['text']}",
-            )
-        elif kind == "played":
-            self._line(
-                f"[bold cyan]robot[/] [dim]\\[{escape(step)}][/] plays {escape(e['path'])}",
-                f"robot [{step}] plays {e['path']}",
-            )
-        elif kind == "heard" and not self.fancy:
-            what = {"utterance": e["text"], "dtmf": f"/dtmf {e['digit']}"}.get(
-                e["kind"], f"/{e['kind']}"
-            )
-            out.print(f"prospect: {what}", markup=False)
-        elif kind == "heard" and e["kind"] in ("silence", "hangup", "machine"):
-            self._line(f"  [dim]({escape(e['kind'])})[/]", "")
-        elif kind == "intent":
-            text = f"intent {e['intent'] or '(none)'} {e['score']:.2f}"
-            if e.get("runner_up"):
-                text += f" (runner-up {e['runner_up']} {e['runner_up_score']:.2f})"
-            self._line(f"  [magenta]{escape(text)}[/]", f"  {text}")
-        elif kind == "objection" and e["objection"]:
-            text = f"objection {e['objection']!r} {e['score']:.2f}"
-            self._line(f"  [yellow]{escape(text)}[/]", f"  {text}")
-        elif kind == "freestyle" and e["fallback"]:
-            text = f"freestyle fallback ({e['reason'] or 'no answer'})"
-            self._line(f"  [dim]{escape(text)}[/]", f"  {text}")
-        elif kind == "routed":
-            text = f"-> {e['case']}: {e['target'] or 'listen again'}"
-            self._line(f"  [dim]{escape(text)}[/]", f"  {text}")
-        elif kind in ("captured", "set"):
-            text = f"{kind} {e['var']} = {e['value']!r}"
-            self._line(f"  [green]{escape(text)}[/]", f"  {text}")
-        elif kind == "call_event":
-            text = f"{e['which']} -> {e['target'] or 'default result'}"
-            self._line(f"  [yellow]{escape(text)}[/]", f"  {text}")
-        elif kind == "transfer":
-            text = f"transfer to {e['destination']} ({'ok' if e['ok'] else 'failed'})"
-            self._line(f"  [green]{escape(text)}[/]", f"  {text}")
-        elif kind == "opt_out":
-            self._line("  [red]opt-out recorded[/]", "  opt-out recorded")
-        elif kind == "error":
-            error(e["message"])
-        elif kind == "result":
-            opt = ", opt-out" if e["opt_out"] else ""
-            turns = e["turns"]
-            text = f"== result: {e['result']}{opt} ({turns} turn{'' if turns == 1 else 's'})"
-            self._line(f"[bold]{escape(text)}[/]", text)
 
 
 def _stdin_reader(interactive: bool) -> Any:

@@ -67,4 +67,23 @@ Op = SpeakOp | PlayOp | ListenOp | ClassifyOp | MatchObjectionOp | FreestyleOp |
 
 
 class RuntimeFailure(Exception):
-    """Something outside the machine failed (a builtin, the call); ends that call."""
+    """Something outside the machine failed (a builtin, the call); ends that call.
+
+    ``operation`` names the operation that failed (``OPERATION_NAME``), when one did:
+    the error event records it, and replay raises the failure again at that point."""
+
+    def __init__(self, message: str, operation: str | None = None) -> None:
+        super().__init__(message)
+        self.operation = operation
+
+
+# How the event log names each operation (``error.failed``; see mbs.runtime.events).
+OPERATION_NAME: dict[type, str] = {
+    ListenOp: "listen",
+    SpeakOp: "speak",
+    PlayOp: "play",
+    ClassifyOp: "classify",
+    MatchObjectionOp: "match_objection",
+    FreestyleOp: "freestyle",
+    TransferOp: "transfer",
+}

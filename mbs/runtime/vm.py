@@ -52,6 +52,7 @@ from mbs.runtime.builtins.base import (
 )
 from mbs.runtime.events import Event, EventSink
 from mbs.runtime.ops import (
+    OPERATION_NAME,
     ClassifyOp,
     FreestyleOp,
     ListenOp,
@@ -162,12 +163,15 @@ class Machine:
     def finish(self, result: Result) -> None:
         self.state.result = result
 
-    def fail(self, message: str) -> None:
+    def fail(self, message: str, failed: str | None = None) -> None:
         st = self.state
         where = self.loaded.location(st.address)
         step = f" (step {st.step})" if st.step else ""
         st.error = f"{where}{step}: {message}"
-        self.emit("error", message=st.error)
+        if failed is None:
+            self.emit("error", message=st.error)
+        else:  # which operation failed, for replay
+            self.emit("error", message=st.error, failed=failed)
         st.result = Result.TECHNICAL_ERROR
 
     def call_event(self, which: str) -> None:
@@ -253,7 +257,7 @@ class Machine:
                 else:  # pragma: no cover - the Instruction union is closed
                     raise RuntimeFailure(f"unknown instruction {ins!r}")
         except RuntimeFailure as exc:
-            self.fail(str(exc))
+            self.fail(str(exc), exc.operation)
         except TemplateFailure as exc:
             self.fail(f"template error: {exc}")
         except Exception as exc:  # a VM bug must end this call, not the process
@@ -522,7 +526,7 @@ class Vm:
                 raise
             except Exception as exc:
                 value = None
-                failure = RuntimeFailure(_describe_failure(op, exc))
+                failure = RuntimeFailure(_describe_failure(op, exc), OPERATION_NAME[type(op)])
         if not state.hung_up and state.transferred_to is None:
             with contextlib.suppress(Exception):  # the line may already be gone
                 await call.hangup()
@@ -554,7 +558,8 @@ class Vm:
         raise RuntimeFailure(f"unknown operation {op!r}")  # pragma: no cover
 
 
-# What each operation is called in "X failed: ..." messages; replay parses them back.
+# What each operation is called in "X failed: ..." messages (for people; the error
+# event names the operation in its ``failed`` field).
 FAILED_OPERATION: dict[type[Op], str] = {
     ListenOp: "listening",
     SpeakOp: "speaking",

@@ -8,7 +8,15 @@ from runtime_asm import KeywordNlu, assemble
 
 from mbs.program import Result
 from mbs.runtime.builtins.base import FreestyleAnswer, FreestyleRequest, IntentResult
-from mbs.runtime.events import JsonlSink, MemorySink, calls_in, read_log
+from mbs.runtime.events import (
+    ErrorEvent,
+    IntentEvent,
+    JsonlSink,
+    MemorySink,
+    calls_in,
+    parse_event,
+    read_log,
+)
 from mbs.runtime.replay import first_divergence, replay_call
 from mbs.runtime.textcall import TextCall
 from mbs.runtime.vm import Vm
@@ -117,3 +125,35 @@ async def test_moved_addresses_alone_are_not_a_divergence(tmp_path: Path) -> Non
     report = await replay_call(program, events)
     assert report.identical, report.divergence
     assert report.program_changed
+
+
+# A log written by mbs 0.1 (before the error event named the failed operation), kept
+# as it was: it must still parse, and every call in it replay identically.
+LEGACY_LOG = Path(__file__).parent / "data" / "calls-v0.1.jsonl"
+
+
+async def test_a_log_written_by_mbs_0_1_still_replays() -> None:
+    calls = dict(calls_in(read_log(LEGACY_LOG)))
+    assert list(calls) == ["answered", "declined", "nlu-down"]
+    for events in calls.values():
+        for event in events:  # the typed form gives the same JSON back
+            typed = parse_event(event)
+            assert {k: v for k, v in typed.to_json().items() if k != "failed"} == event
+        report = await replay_call(assemble(SRC), events)
+        assert report.identical, report.divergence
+    error = next(parse_event(e) for e in calls["nlu-down"] if e["event"] == "error")
+    assert isinstance(error, ErrorEvent) and error.failed == "classify"
+
+
+async def test_an_error_event_names_the_failed_operation(tmp_path: Path) -> None:
+    class Down(KeywordNlu):
+        async def classify(self, utterance: str) -> IntentResult:
+            raise ConnectionError("refused")
+
+    log = await record(tmp_path, ["oui"], nlu=Down())
+    events = dict(calls_in(read_log(log)))["c0"]
+    error = next(e for e in events if e["event"] == "error")
+    assert error["failed"] == "classify"
+    assert error["message"].endswith("the nlu builtin (classify) failed: refused")
+    intent = IntentEvent(call_id="c", step="s", result=IntentResult("yes", 0.8, "no", 0.3))
+    assert parse_event(intent.to_json()) == intent

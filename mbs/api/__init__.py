@@ -7,15 +7,15 @@ another event loop (``mbs run --api-port``). ``docs/api.md`` describes the route
 
 from mbs.api.app import create_app
 from mbs.api.embed import LiveApi
-from mbs.api.live import LiveCampaign, LiveRegistry, ProgressFeed
+from mbs.api.live import LiveCampaign, LiveFeed, LiveRegistry
 from mbs.api.server import ApiBindError, serve_in_background, server_port, stop_background
 
 __all__ = [
     "ApiBindError",
     "LiveApi",
     "LiveCampaign",
+    "LiveFeed",
     "LiveRegistry",
-    "ProgressFeed",
     "create_app",
     "serve_in_background",
     "server_port",

@@ -1,7 +1,7 @@
 """The API inside a running campaign (``mbs run --api-port``): one object to wire in.
 
 ``mbs run`` builds a :class:`LiveApi` before its executor, hands the executor
-``api.feed(campaign, then=its_own_callback)`` as ``on_progress``, and runs the campaign
+``api.feed(campaign)`` as one of its observers, and runs the campaign
 inside ``async with api.serving(now=runner.clock.now)``: the server shares the
 executor's event loop and stops when the campaign does.
 """
@@ -17,7 +17,7 @@ from pathlib import Path
 import uvicorn
 
 from mbs.api.app import create_app
-from mbs.api.live import LiveRegistry, ProgressFeed, ProgressLike
+from mbs.api.live import LiveFeed, LiveRegistry
 from mbs.api.server import serve_in_background, server_port, stop_background
 from mbs.campaign.store import Store
 
@@ -38,11 +38,9 @@ class LiveApi:
         self.app = create_app(store, live=self.live, now=lambda: self._now(), base_dir=base_dir)
         self._running: tuple[asyncio.Task[None], uvicorn.Server] | None = None
 
-    def feed(
-        self, campaign: str, *, then: Callable[[ProgressLike], None] | None = None
-    ) -> ProgressFeed:
-        """An ``on_progress`` callback for the executor of ``campaign``."""
-        return self.live.feed(campaign, then=then)
+    def feed(self, campaign: str) -> LiveFeed:
+        """An observer for the executor of ``campaign`` (``observers=[...]``)."""
+        return self.live.feed(campaign)
 
     @property
     def url(self) -> str:

@@ -1,17 +1,11 @@
 """Live executor metrics: what a running campaign does between two looks at the store.
 
-The executor reports through ``Executor(on_progress=...)``, passing its
-:class:`~mbs.campaign.executor.Progress` (cumulative counters, mutated in place). A
-:class:`LiveRegistry` hands out one :class:`ProgressFeed` per executor; each call of a
-feed turns the growth since its previous call into totals per campaign, so several
-executors of one campaign add up, and a counter that goes backwards (a new run with a
-fresh ``Progress``) starts a new series of deltas instead of producing negative rates.
-
-The talk-time histogram needs one sample per answered call, which ``Progress`` only
-has as a running sum: the executor notifies right after a conversation's result is
-counted (no ``await`` in between), so the talk seconds added since the previous
-notification belong to the calls whose results were added. Were several results to
-arrive in one notification, their talk time is shared evenly between them.
+The executor reports facts to its observers (``Executor(observers=[...])``, see
+:mod:`mbs.campaign.facts`): a call started, was dialled, finished with its status,
+result, talk time and objections; a contact was deferred; the executor waits for a
+window. A :class:`LiveRegistry` hands out one :class:`LiveFeed` per executor, which
+folds those facts into totals per campaign, so several executors of one campaign add
+up. Each finished call brings its own talk time: one histogram sample per call.
 
 Feeds run on the event loop; scrapes run in the API's worker threads: one lock.
 """
@@ -22,10 +16,9 @@ import math
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Protocol
 
 from prometheus_client.core import (
     CounterMetricFamily,
@@ -36,37 +29,18 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
+from mbs.campaign.facts import (
+    CallDialled,
+    CallFinished,
+    CallStarted,
+    ContactDeferred,
+    ExecutorError,
+    Fact,
+    WaitingForWindow,
+)
+
 # Upper bounds of the talk-time buckets, in seconds of call time.
 TALK_BUCKETS: tuple[float, ...] = (5, 10, 20, 30, 45, 60, 90, 120, 180, 300, 600, math.inf)
-
-
-class ProgressLike(Protocol):
-    """What a feed reads from the executor's ``Progress`` (cumulative since it started)."""
-
-    @property
-    def started(self) -> int: ...
-    @property
-    def running(self) -> int: ...
-    @property
-    def finished(self) -> int: ...
-    @property
-    def answered(self) -> int: ...
-    @property
-    def statuses(self) -> Mapping[str, int]: ...
-    @property
-    def results(self) -> Mapping[str, int]: ...
-    @property
-    def objections(self) -> Mapping[str, int]: ...
-    @property
-    def freestyle_turns(self) -> int: ...
-    @property
-    def talk_seconds(self) -> float: ...
-    @property
-    def waiting_until(self) -> datetime | None: ...
-    @property
-    def deferred(self) -> Mapping[str, int]: ...
-    @property
-    def errors(self) -> Sequence[str]: ...
 
 
 @dataclass
@@ -109,91 +83,44 @@ class LiveCampaign:
                 break
 
 
-@dataclass
-class _Seen:
-    """What a feed read from its Progress last time."""
+class LiveFeed:
+    """The observer of one executor (``Executor(observers=[feed])``)."""
 
-    started: int = 0
-    finished: int = 0
-    answered: int = 0
-    freestyle_turns: int = 0
-    talk_seconds: float = 0.0
-    objections: int = 0
-    errors: int = 0
-    statuses: dict[str, int] = field(default_factory=dict)
-    results: dict[str, int] = field(default_factory=dict)
-    deferred: dict[str, int] = field(default_factory=dict)
-
-
-def _add_growth(total: Counter[str], new: Mapping[str, int], old: dict[str, int]) -> None:
-    for key, n in new.items():
-        grown = n - old.get(key, 0)
-        if grown > 0:
-            total[key] += grown
-
-
-class ProgressFeed:
-    """The ``on_progress`` callback of one executor (``then`` is called afterwards)."""
-
-    def __init__(
-        self,
-        registry: LiveRegistry,
-        campaign: str,
-        then: Callable[[ProgressLike], None] | None = None,
-    ) -> None:
+    def __init__(self, registry: LiveRegistry, campaign: str) -> None:
         self._registry = registry
         self.campaign = campaign
-        self._then = then
-        self._seen = _Seen()
-        self._pending_talk = 0.0
         self.running = 0
         self.waiting_until: datetime | None = None
 
-    def __call__(self, progress: ProgressLike) -> None:
+    def __call__(self, fact: Fact) -> None:
         with self._registry._lock:
-            self._absorb(progress)
-        if self._then is not None:
-            self._then(progress)
+            self._fold(fact)
 
-    def _absorb(self, p: ProgressLike) -> None:
-        seen = self._seen
-        if p.started < seen.started or p.finished < seen.finished:
-            seen = _Seen()  # a fresh Progress: count it from zero
-            self._pending_talk = 0.0
+    def _fold(self, fact: Fact) -> None:
         c = self._registry._campaign(self.campaign)
-        c.started += max(0, p.started - seen.started)
-        c.finished += max(0, p.finished - seen.finished)
-        c.answered += max(0, p.answered - seen.answered)
-        c.freestyle_turns += max(0, p.freestyle_turns - seen.freestyle_turns)
-        objections = sum(p.objections.values())
-        c.objections_matched += max(0, objections - seen.objections)
-        c.errors += max(0, len(p.errors) - seen.errors)
-        _add_growth(c.statuses, p.statuses, seen.statuses)
-        _add_growth(c.deferred, p.deferred, seen.deferred)
-        _add_growth(c.results, p.results, seen.results)
-        talk = max(0.0, p.talk_seconds - seen.talk_seconds)
-        c.talk_seconds += talk
-        self._pending_talk += talk
-        new_results = sum(p.results.values()) - sum(seen.results.values())
-        if new_results > 0:
-            each = self._pending_talk / new_results
-            for _ in range(new_results):
-                c.observe_talk(each)
-            self._pending_talk = 0.0
-        self.running = p.running
-        self.waiting_until = p.waiting_until
-        self._seen = _Seen(
-            started=p.started,
-            finished=p.finished,
-            answered=p.answered,
-            freestyle_turns=p.freestyle_turns,
-            talk_seconds=p.talk_seconds,
-            objections=objections,
-            errors=len(p.errors),
-            statuses=dict(p.statuses),
-            results=dict(p.results),
-            deferred=dict(p.deferred),
-        )
+        if isinstance(fact, CallStarted):
+            c.started += 1
+            self.running += 1
+        elif isinstance(fact, CallDialled):
+            c.statuses[fact.status] += 1
+            c.answered += fact.answered
+        elif isinstance(fact, CallFinished):
+            c.finished += 1
+            self.running = max(0, self.running - 1)
+            if fact.result is not None:
+                c.results[fact.result] += 1
+            c.objections_matched += len(fact.objections)
+            c.freestyle_turns += fact.freestyle_turns
+            if fact.talk_seconds is not None:
+                c.talk_seconds += fact.talk_seconds
+                c.observe_talk(fact.talk_seconds)
+            c.errors += fact.error is not None
+        elif isinstance(fact, ContactDeferred):
+            c.deferred[fact.reason] += 1
+        elif isinstance(fact, WaitingForWindow):
+            self.waiting_until = fact.until
+        elif isinstance(fact, ExecutorError):
+            c.errors += 1
         c.updated_at = time.time()
         self._registry._refresh_gauges(self.campaign)
 
@@ -204,13 +131,11 @@ class LiveRegistry:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._campaigns: dict[str, LiveCampaign] = {}
-        self._feeds: list[ProgressFeed] = []
+        self._feeds: list[LiveFeed] = []
 
-    def feed(
-        self, campaign: str, *, then: Callable[[ProgressLike], None] | None = None
-    ) -> ProgressFeed:
-        """A callback for ``Executor(on_progress=...)``; ``then`` keeps another one going."""
-        feed = ProgressFeed(self, campaign, then)
+    def feed(self, campaign: str) -> LiveFeed:
+        """An observer for ``Executor(observers=[...])``."""
+        feed = LiveFeed(self, campaign)
         with self._lock:
             self._feeds.append(feed)
             self._campaign(campaign)

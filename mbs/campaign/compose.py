@@ -11,7 +11,7 @@ never dial do not load the ESL stack).
 from __future__ import annotations
 
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,7 +20,8 @@ from typing import Any, cast
 from mbs.campaign.clock import Clock, ScaledClock, WallClock
 from mbs.campaign.config import CampaignFile
 from mbs.campaign.contacts import ImportResult, read_contacts, save_contacts
-from mbs.campaign.executor import Executor, ExecutorSettings, Progress
+from mbs.campaign.executor import Executor, ExecutorSettings
+from mbs.campaign.facts import Observer, Progress
 from mbs.campaign.law import CallingLaw
 from mbs.campaign.store import CallTotals, CampaignNotFound, CampaignStats, Store
 from mbs.program import Program, Say
@@ -153,6 +154,7 @@ class CampaignRun:
         max_concurrent: int | None = None,
         output_dir: Path = Path("."),
         on_progress: Callable[[Progress], None] | None = None,
+        observers: Iterable[Observer] = (),
         clock: Clock | None = None,
         telephony: Telephony | None = None,
     ) -> None:
@@ -198,6 +200,7 @@ class CampaignRun:
             clock=self.clock,
             settings=self.settings,
             on_progress=on_progress,
+            observers=observers,
         )
 
     def stop(self) -> None:

@@ -15,7 +15,6 @@ import contextlib
 import logging
 import os
 import uuid
-from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,6 +22,17 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from mbs.campaign.clock import Clock, ScaledClock
+from mbs.campaign.facts import (
+    CallDialled,
+    CallFinished,
+    CallStarted,
+    ContactDeferred,
+    ExecutorError,
+    Fact,
+    Observer,
+    Progress,
+    WaitingForWindow,
+)
 from mbs.campaign.law import CallingLaw, CallingPolicy
 from mbs.campaign.store.records import (
     CallOutcome,
@@ -105,25 +115,6 @@ class ExecutorSettings:
     opening_wait_s: float = 20.0
 
 
-@dataclass
-class Progress:
-    """Live counters for the display."""
-
-    started: int = 0
-    running: int = 0
-    peak_running: int = 0
-    finished: int = 0
-    answered: int = 0
-    statuses: Counter[str] = field(default_factory=Counter)
-    results: Counter[str] = field(default_factory=Counter)
-    objections: Counter[str] = field(default_factory=Counter)
-    freestyle_turns: int = 0
-    talk_seconds: float = 0.0
-    waiting_until: datetime | None = None
-    deferred: Counter[str] = field(default_factory=Counter)
-    errors: list[str] = field(default_factory=list)
-
-
 class _CallLog:
     """Collects one call's events for the store and writes its transcript."""
 
@@ -146,6 +137,18 @@ class _CallLog:
             self.lines.append(f"[{now.strftime('%H:%M:%S')}] {line}")
 
 
+@dataclass
+class _CallReport:
+    """What one call's ``CallFinished`` will say, filled in as the call goes."""
+
+    status: str = CallStatus.FAILED.value
+    result: str | None = None
+    talk_seconds: float | None = None
+    objections: list[str] = field(default_factory=list)
+    freestyle_turns: int = 0
+    error: str | None = None
+
+
 class Executor:
     def __init__(
         self,
@@ -156,6 +159,7 @@ class Executor:
         clock: Clock,
         settings: ExecutorSettings,
         on_progress: Callable[[Progress], None] | None = None,
+        observers: Iterable[Observer] = (),
     ) -> None:
         self.store = store
         self.vm = vm
@@ -164,6 +168,7 @@ class Executor:
         self.settings = settings
         self.progress = Progress()
         self._on_progress = on_progress
+        self._observers = list(observers)
         self._stopping = asyncio.Event()
         self._running: set[asyncio.Task[None]] = set()
         self._spoken: list[int] | None = None
@@ -179,6 +184,14 @@ class Executor:
     def _notify(self) -> None:
         if self._on_progress is not None:
             self._on_progress(self.progress)
+
+    def _report(self, fact: Fact, *, notify: bool = True) -> None:
+        """Tell the observers what happened; ``Progress`` folds it like any of them."""
+        self.progress.apply(fact)
+        for observer in self._observers:
+            observer(fact)
+        if notify:
+            self._notify()
 
     async def run(self) -> CampaignStats:
         s = self.settings
@@ -219,7 +232,7 @@ class Executor:
                     self._law,
                 )
                 for deferred in batch.deferred:
-                    self.progress.deferred[deferred.reason] += 1
+                    self._report(ContactDeferred(s.campaign, deferred.reason), notify=False)
                 for claim in batch.claims:
                     self._start(claim)
                 claimed = len(batch.claims)
@@ -235,10 +248,9 @@ class Executor:
             stats = await self._db(self.store.stats, s.campaign, now=self.clock.now())
             if stats.next_due_at is None or stats.waiting == 0:
                 break  # nothing left that the law or the retry policy will ever allow
-            self.progress.waiting_until = stats.next_due_at
-            self._notify()
+            self._report(WaitingForWindow(s.campaign, stats.next_due_at))
             await self._wait_until(stats.next_due_at)
-            self.progress.waiting_until = None
+            self._report(WaitingForWindow(s.campaign, None), notify=False)
         if self._running:
             await asyncio.gather(*self._running, return_exceptions=True)
         for task in list(self._background):
@@ -270,19 +282,17 @@ class Executor:
         task = asyncio.create_task(self._place(claim), name=f"call-{claim.call_id}")
         self._running.add(task)
         task.add_done_callback(self._call_ended)
-        self.progress.started += 1
-        self.progress.running = len(self._running)
-        self.progress.peak_running = max(self.progress.peak_running, len(self._running))
-        self._notify()
+        self._report(CallStarted(claim.campaign, claim.call_id))
 
     async def _place(self, claim: Claim) -> None:
+        report = _CallReport()
         try:
-            await self._place_call(claim)
+            await self._place_call(claim, report)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a bug or a store failure: keep the campaign going
             log.exception("call %s failed", claim.call_id)
-            self.progress.errors.append(f"{claim.call_id}: {exc}")
+            report.status, report.result, report.error = CallStatus.FAILED.value, None, str(exc)
             with contextlib.suppress(Exception):
                 await self._db(
                     self.store.finish_call,
@@ -296,11 +306,20 @@ class Executor:
                     retry=self.settings.retry,
                 )
         finally:
-            self.progress.running = len(self._running) - 1
-            self.progress.finished += 1
-            self._notify()
+            self._report(
+                CallFinished(
+                    claim.campaign,
+                    claim.call_id,
+                    status=report.status,
+                    result=report.result,
+                    talk_seconds=report.talk_seconds,
+                    objections=tuple(report.objections),
+                    freestyle_turns=report.freestyle_turns,
+                    error=report.error,
+                )
+            )
 
-    async def _place_call(self, claim: Claim) -> None:
+    async def _place_call(self, claim: Claim, report: _CallReport) -> None:
         s = self.settings
         call_log = _CallLog(claim.call_id, self.clock)
         # The contact's own lines ("Bonjour Marie, ...") are made before the dial, the
@@ -340,7 +359,7 @@ class Executor:
         if s.record:
             variables = {**variables, "mbs_recording": str(self._recording_path(claim))}
         try:
-            await self._dial_and_converse(claim, variables, on_status, ringing, call_log)
+            await self._dial_and_converse(claim, variables, on_status, ringing, call_log, report)
         finally:
             for task in ringing:  # never left running past the call's end
                 with contextlib.suppress(Exception):
@@ -353,12 +372,17 @@ class Executor:
         on_status: Callable[[CallStatus], None],
         ringing: list[asyncio.Task[None]],
         call_log: _CallLog,
+        report: _CallReport,
     ) -> None:
         s = self.settings
         dial = await self.telephony.dial(
             claim.contact.phone, call_id=claim.call_id, variables=variables, on_status=on_status
         )
-        self.progress.statuses[dial.status.value] += 1
+        report.status = dial.status.value
+        self._report(
+            CallDialled(claim.campaign, claim.call_id, dial.status.value, dial.call is not None),
+            notify=False,
+        )
         for task in ringing:  # RINGING is stored before whatever follows it
             await task
         if dial.call is None:
@@ -371,7 +395,6 @@ class Executor:
             return
 
         answered_at = self.clock.now()
-        self.progress.answered += 1
         # Not awaited before the conversation starts: the prospect is saying "allô".
         in_progress = asyncio.ensure_future(
             self._db(
@@ -392,8 +415,8 @@ class Executor:
         finally:
             await in_progress
         ended_at = self.clock.now()
-        self.progress.talk_seconds += (ended_at - answered_at).total_seconds()
-        outcome = await self._outcome(claim, state, call_log, ended_at)
+        report.talk_seconds = (ended_at - answered_at).total_seconds()
+        outcome = await self._outcome(claim, state, call_log, ended_at, report)
         await self._db(
             self.store.finish_call, claim.call_id, outcome, retry=s.retry, events=call_log.stored
         )
@@ -439,7 +462,12 @@ class Executor:
         return self._spoken
 
     async def _outcome(
-        self, claim: Claim, state: CallState, call_log: _CallLog, ended_at: datetime
+        self,
+        claim: Claim,
+        state: CallState,
+        call_log: _CallLog,
+        ended_at: datetime,
+        report: _CallReport,
     ) -> CallOutcome:
         result = state.result or Result.TECHNICAL_ERROR
         if result is Result.ANSWERING_MACHINE:
@@ -447,19 +475,21 @@ class Executor:
         elif result is Result.TECHNICAL_ERROR:
             status = CallStatus.FAILED
             if state.error:
-                self.progress.errors.append(f"{claim.call_id}: {state.error}")
+                report.error = state.error
         else:
             status = CallStatus.COMPLETED
-        self.progress.results[result.value] += 1
+        report.status = status.value
+        report.result = result.value
         objections = [
             e.result.objection
             for e in call_log.events
             if isinstance(e, ObjectionEvent) and e.result.objection
         ]
-        self.progress.objections.update(objections)
         freestyle = sum(1 for e in call_log.events if isinstance(e, FreestyleEvent))
-        self.progress.freestyle_turns += freestyle
+        report.objections, report.freestyle_turns = objections, freestyle
         transcript = await asyncio.to_thread(self._write_transcript, claim, call_log)
+        if isinstance(transcript, str):
+            self._report(ExecutorError(claim.campaign, transcript), notify=False)
         return CallOutcome(
             status=status,
             ended_at=ended_at,
@@ -467,7 +497,7 @@ class Executor:
             freestyle_turns=freestyle,
             objections=objections,
             recording_path=str(self._recording_path(claim)) if self.settings.record else None,
-            transcript_path=str(transcript) if transcript else None,
+            transcript_path=str(transcript) if isinstance(transcript, Path) else None,
             opted_out=state.opt_out,
             hangup_cause=None,
         )
@@ -475,7 +505,8 @@ class Executor:
     def _recording_path(self, claim: Claim) -> Path:
         return self.settings.recordings_dir / claim.campaign / f"{claim.call_id}.wav"
 
-    def _write_transcript(self, claim: Claim, call_log: _CallLog) -> Path | None:
+    def _write_transcript(self, claim: Claim, call_log: _CallLog) -> Path | str:
+        """The transcript's path, or what went wrong (runs in a worker thread)."""
         path = self.settings.transcripts_dir / claim.campaign / f"{claim.call_id}.txt"
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -484,8 +515,7 @@ class Executor:
             )
             path.write_text(header + "\n".join(call_log.lines) + "\n", encoding="utf-8")
         except OSError as exc:
-            self.progress.errors.append(f"transcript {path}: {exc.strerror}")
-            return None
+            return f"transcript {path}: {exc.strerror}"
         return path
 
 

@@ -19,7 +19,7 @@ from mbs.cli.output import EXIT_DIAGNOSTICS, EXIT_RUNTIME, EXIT_USAGE, abort, em
 def _progress_table(
     progress: object, started: float, clock_now: datetime, simulated: bool
 ) -> Table:
-    from mbs.campaign.executor import Progress
+    from mbs.campaign.facts import Progress
 
     assert isinstance(progress, Progress)
     table = Table(box=None, show_header=False, pad_edge=False)
@@ -237,9 +237,8 @@ def register(app: typer.Typer) -> None:
                 worker=worker,
                 max_concurrent=max_concurrent,
                 output_dir=output_dir,
-                on_progress=(
-                    api.feed(loaded.settings.name, then=on_progress) if api else on_progress
-                ),
+                on_progress=on_progress,
+                observers=[api.feed(loaded.settings.name)] if api else (),
             )
         except Exception as exc:  # a builtin that cannot start (missing espeak, model, ...)
             abort(str(exc), EXIT_RUNTIME)

@@ -22,7 +22,7 @@ from mbs.api import (
     server_port,
     stop_background,
 )
-from mbs.campaign.executor import Progress
+from mbs.campaign.facts import CallStarted
 from mbs.campaign.store import Store
 from tests.api.conftest import seed
 
@@ -95,8 +95,7 @@ async def test_live_api_serves_during_the_block(store: Store, tmp_path: Path) ->
             detail = (await c.get("/campaigns/printemps")).json()
             assert detail["next_due_at"].startswith("2026-03-12T15:00:00")  # the campaign's clock
             assert detail["live"]["started"] == 0
-            progress = Progress(started=1, running=1)
-            feed(progress)
+            feed(CallStarted("printemps", "c1"))
             assert (await c.get("/live")).json()["campaigns"][0]["running"] == 1
         url = api.url
     port = int(url.rsplit(":", 1)[1])

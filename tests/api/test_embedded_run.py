@@ -74,7 +74,8 @@ async def test_a_campaign_run_feeds_the_api_in_its_own_loop(store: Store, tmp_pa
         program,
         store,
         output_dir=tmp_path,
-        on_progress=api.feed("direct", then=lambda p: reported.append(p.finished)),
+        on_progress=lambda p: reported.append(p.finished),
+        observers=[api.feed("direct")],
     )
     async with api.serving(now=runner.clock.now):
         result = await runner.run()

@@ -7,53 +7,59 @@ from datetime import UTC, datetime
 import httpx
 
 from mbs.api import (
+    LiveFeed,
     LiveRegistry,
-    ProgressFeed,
     create_app,
     serve_in_background,
     server_port,
     stop_background,
 )
-from mbs.campaign.executor import Progress
+from mbs.campaign.facts import (
+    CallDialled,
+    CallFinished,
+    CallStarted,
+    ContactDeferred,
+    ExecutorError,
+    WaitingForWindow,
+)
 from mbs.campaign.store import Store
 from tests.api.metrics_util import samples, value
 
 
 class ExecutorLike:
-    """Moves a real ``Progress`` through the same steps, in the same order, as the executor
-    (start: started/running then notify; end: dial status, answer, talk time, result,
-    objections, freestyle turns, then running/finished and notify)."""
+    """Reports the facts the executor reports, in the same order (start; dial; finish
+    with status, result, talk time, objections and freestyle turns)."""
 
-    def __init__(self, feed: ProgressFeed) -> None:
-        self.progress = Progress()
+    def __init__(self, feed: LiveFeed) -> None:
         self.feed = feed
-        self.live = 0
+        self.n = 0
+        self.open: list[str] = []
+        self.ending: CallFinished | None = None
 
     def start(self) -> None:
-        self.progress.started += 1
-        self.live += 1
-        self.progress.running = self.live
-        self.feed(self.progress)
+        self.n += 1
+        self.open.append(f"c{self.n}")
+        self.feed(CallStarted("printemps", self.open[-1]))
 
     def conversation(
         self, talk: float, result: str, objections: tuple[str, ...] = (), freestyle: int = 0
     ) -> None:
-        p = self.progress
-        p.statuses["IN_PROGRESS"] += 1
-        p.answered += 1
-        p.talk_seconds += talk
-        p.results[result] += 1
-        p.objections.update(objections)
-        p.freestyle_turns += freestyle
+        call = self.open[0]
+        self.feed(CallDialled("printemps", call, "IN_PROGRESS", answered=True))
+        self.ending = CallFinished(
+            "printemps", call, "COMPLETED", result, talk, objections, freestyle
+        )
 
     def not_answered(self, status: str) -> None:
-        self.progress.statuses[status] += 1
+        call = self.open[0]
+        self.feed(CallDialled("printemps", call, status, answered=False))
+        self.ending = CallFinished("printemps", call, status)
 
     def finish(self) -> None:
-        self.live -= 1
-        self.progress.running = self.live
-        self.progress.finished += 1
-        self.feed(self.progress)
+        assert self.ending is not None
+        self.open.pop(0)
+        self.feed(self.ending)
+        self.ending = None
 
 
 def campaign_day(executor: ExecutorLike) -> None:
@@ -119,19 +125,18 @@ async def test_live_counters_over_http(client: httpx.AsyncClient, live: LiveRegi
 
 async def test_waiting_and_deferred(client: httpx.AsyncClient, live: LiveRegistry) -> None:
     feed = live.feed("printemps")
-    progress = Progress()
-    progress.deferred["hours"] += 3
-    progress.waiting_until = datetime(2026, 3, 11, 9, 0, tzinfo=UTC)
-    feed(progress)
+    for _ in range(3):
+        feed(ContactDeferred("printemps", "hours"))
+    until = datetime(2026, 3, 11, 9, 0, tzinfo=UTC)
+    feed(WaitingForWindow("printemps", until))
     page = samples((await client.get("/metrics")).text)
     assert value(page, "mbs_live_deferred_total", campaign="printemps", reason="hours") == 3
     assert (
         value(page, "mbs_live_waiting_until_timestamp_seconds", campaign="printemps")
-        == progress.waiting_until.timestamp()
+        == until.timestamp()
     )
-    progress.waiting_until = None
-    progress.errors.append("call x: boom")
-    feed(progress)
+    feed(WaitingForWindow("printemps", None))
+    feed(ExecutorError("printemps", "call x: boom"))
     page = samples((await client.get("/metrics")).text)
     assert (
         "mbs_live_waiting_until_timestamp_seconds",
@@ -160,12 +165,12 @@ def test_executors_of_one_campaign_add_up_and_campaigns_stay_apart() -> None:
 
 
 def test_a_fresh_progress_keeps_counting_up() -> None:
-    """A new run (new Progress, counters back at zero) adds to the totals, never subtracts."""
+    """A new run reporting to the same feed adds to the totals."""
     live = LiveRegistry()
     feed = live.feed("printemps")
     first = ExecutorLike(feed)
     campaign_day(first)
-    second = ExecutorLike(feed)  # same feed, new Progress
+    second = ExecutorLike(feed)  # same feed, a new run
     second.start()
     second.conversation(20.0, "QUALIFIED")
     second.finish()
@@ -176,27 +181,21 @@ def test_a_fresh_progress_keeps_counting_up() -> None:
     assert totals.talk_seconds == 70.0 and totals.talk_calls == 3
 
 
-def test_results_reported_together_share_their_talk_time() -> None:
+def test_each_finished_call_brings_its_own_talk_time() -> None:
+    """Two calls that end back to back are two exact samples, not an average."""
     live = LiveRegistry()
-    executor = ExecutorLike(live.feed("printemps"))
-    executor.start()
-    executor.start()
-    executor.conversation(10.0, "QUALIFIED")
-    executor.conversation(50.0, "QUALIFIED")  # both ended before the next report
-    executor.finish()
+    feed = live.feed("printemps")
+    for call in ("c1", "c2"):
+        feed(CallStarted("printemps", call))
+        feed(CallDialled("printemps", call, "IN_PROGRESS", answered=True))
+    for call, talk in (("c1", 10.0), ("c2", 50.0)):
+        feed(CallFinished("printemps", call, "COMPLETED", "QUALIFIED", talk_seconds=talk))
     totals = live.get("printemps")
     assert totals is not None
     assert totals.talk_calls == 2 and totals.talk_seconds == 60.0
-    # two samples of 30 s each: both in the (20, 30] bucket
-    assert totals.talk_buckets[3] == 2 and sum(totals.talk_buckets) == 2
-
-
-def test_then_is_called_with_the_same_progress() -> None:
-    seen: list[int] = []
-    live = LiveRegistry()
-    executor = ExecutorLike(live.feed("printemps", then=lambda p: seen.append(p.started)))
-    campaign_day(executor)
-    assert seen == [1, 2, 3, 3, 3, 3]
+    # one sample in (5, 10], one in (45, 60]
+    assert totals.talk_buckets[1] == 1 and totals.talk_buckets[5] == 1
+    assert sum(totals.talk_buckets) == 2
 
 
 async def test_no_registry_attached(store: Store) -> None:

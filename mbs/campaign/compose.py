@@ -24,7 +24,8 @@ from mbs.campaign.executor import Executor, ExecutorSettings
 from mbs.campaign.facts import Observer, Progress
 from mbs.campaign.law import CallingLaw
 from mbs.campaign.store import CallTotals, CampaignNotFound, CampaignStats, Store
-from mbs.program import Program, Say
+from mbs.program import Program
+from mbs.runtime.ahead import AheadLines
 from mbs.runtime.builtins import registry
 from mbs.runtime.builtins.base import Amd, Llm, Nlu, Tts
 from mbs.runtime.telephony import Telephony
@@ -211,18 +212,8 @@ class CampaignRun:
         tts = self.vm.tts
         if tts is None:
             return 0
-        loaded = self.vm.loaded
-        context: dict[str, object] = {"agent": dict(loaded.agent), "contact": {}}
-        texts: list[str] = []
-        for ins in self.program.code:
-            if isinstance(ins, Say):
-                try:
-                    texts.append(loaded.templates.const(ins.text, context))
-                except Exception:
-                    continue  # per-call text: synthesised while that call rings
-        for pack in self.program.objection_packs:
-            texts += [o.response for o in pack.objections if o.response and "{" not in o.response]
-        for text in dict.fromkeys(texts):
+        texts = AheadLines(self.vm.loaded).fixed()
+        for text in texts:
             await tts.synthesize(text)
         return len(texts)
 

@@ -44,7 +44,8 @@ from mbs.campaign.store.records import (
     Recovery,
 )
 from mbs.campaign.store.retry import RetryPolicy
-from mbs.program import Result, Say
+from mbs.program import Result
+from mbs.runtime.ahead import AheadLines
 from mbs.runtime.events import CallEvent, Event, FreestyleEvent, ObjectionEvent, parse_event
 from mbs.runtime.state import CallState
 from mbs.runtime.telephony import CallStatus, Telephony
@@ -171,7 +172,7 @@ class Executor:
         self._observers = list(observers)
         self._stopping = asyncio.Event()
         self._running: set[asyncio.Task[None]] = set()
-        self._spoken: list[int] | None = None
+        self._ahead = AheadLines(vm.loaded)
         self._law = CallingLaw(settings.policy) if settings.policy is not None else None
         self._synthesis = asyncio.Semaphore(SYNTHESIS_SLOTS)
         self._background: set[asyncio.Task[Any]] = set()
@@ -436,30 +437,12 @@ class Executor:
                     await tts.synthesize(text)
 
     def _personal_lines(self, claim: Claim) -> list[str]:
-        """The lines this contact will hear that can be rendered before the call, in
-        program order (the opening first). Lines the same for everyone were made at
-        start-up (``CampaignRun.warm_tts``) and are found in the cache."""
+        """The lines this contact will hear that can be rendered before the call (the
+        opening first). Lines the same for everyone were made at start-up
+        (``CampaignRun.warm_tts``) and are found in the cache."""
         if self.vm.tts is None:
             return []
-        context: dict[str, object] = {
-            "contact": {k: str(v) for k, v in claim.contact.template_vars().items()},
-            "agent": dict(self.vm.loaded.agent),
-        }
-        texts: list[str] = []
-        for index in self._spoken_consts():
-            try:
-                texts.append(self.vm.loaded.templates.const(index, context))
-            except Exception:
-                continue  # needs a variable only the conversation provides
-        return list(dict.fromkeys(texts))
-
-    def _spoken_consts(self) -> list[int]:
-        """Constants spoken by ``say``, in program order (the opening lines first)."""
-        if self._spoken is None:
-            self._spoken = list(
-                dict.fromkeys(ins.text for ins in self.vm.program.code if isinstance(ins, Say))
-            )
-        return self._spoken
+        return self._ahead.for_contact(claim.contact.template_vars())
 
     async def _outcome(
         self,

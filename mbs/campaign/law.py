@@ -177,7 +177,8 @@ class CallingPolicy(BaseModel):
 
     def describe(self) -> dict[str, Any]:
         """What gets recorded on each call: the policy's name and every setting."""
-        return json.loads(self.model_dump_json())
+        described: dict[str, Any] = json.loads(self.model_dump_json())
+        return described
 
     def weekday_numbers(self) -> frozenset[int]:
         return frozenset(_DAY_NAMES.index(d) for d in self.days)

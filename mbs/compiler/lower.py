@@ -380,7 +380,8 @@ def _instructions(low: _Lowerer) -> list[dict[str, Any]]:
 
 
 def _op(cls: type) -> str:
-    return cls.model_fields["op"].default  # type: ignore[attr-defined]
+    op: str = cls.model_fields["op"].default  # type: ignore[attr-defined]
+    return op
 
 
 def _personalities(ctx: Context) -> tuple[Personality, ...]:

@@ -15,7 +15,7 @@ import threading
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, cast
 
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedInput
@@ -249,7 +249,7 @@ class _Builder(Transformer[Token, Any]):
         return ast.PersonalityDecl(self._span(c), v[0], extends, traits)
 
     def extends(self, c: list[Any]) -> ast.Ident:
-        return self._v(c[1])
+        return cast(ast.Ident, self._v(c[1]))
 
     def _make_trait(self, key: str, c: list[Any]) -> ast.Trait:
         return ast.Trait(self._span(c), key, self._v(c[1]))
@@ -312,7 +312,7 @@ class _Builder(Transformer[Token, Any]):
         return ast.Listen(self._span(c), c[1] if len(c) > 1 else None)
 
     def timeout(self, c: list[Any]) -> ast.Duration:
-        return self._v(c[1])
+        return cast(ast.Duration, self._v(c[1]))
 
     def uninterruptible(self, c: list[Any]) -> str:
         return "uninterruptible"
@@ -325,7 +325,7 @@ class _Builder(Transformer[Token, Any]):
         )
 
     def max(self, c: list[Any]) -> ast.Number:
-        return self._v(c[1])
+        return cast(ast.Number, self._v(c[1]))
 
     def freestyle_body(self, c: list[Any]) -> _Part:
         return _Part(dict(x for x in c if isinstance(x, tuple)), c[-1])

@@ -53,7 +53,7 @@ ROLE_TOKENS = {
 }
 
 
-class MbsLexer(RegexLexer):
+class MbsLexer(RegexLexer):  # type: ignore[misc]  # pygments ships no types
     """Scenario files of the mbs phone-robot language."""
 
     name = "mbs"

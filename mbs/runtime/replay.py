@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from mbs.program import Program
 from mbs.runtime.builtins.base import (
@@ -40,6 +40,8 @@ from mbs.runtime.events import (
 )
 from mbs.runtime.telephony import Heard, PlayOutcome
 from mbs.runtime.vm import LoadedProgram, Vm
+
+T = TypeVar("T")
 
 # fields of call_started that describe the recording rather than the behaviour
 _HEADER_ONLY = frozenset({"program_hash", "source"})
@@ -96,13 +98,16 @@ class Recording:
                 detail = e.message.split(" failed: ", 1)[-1]
                 self.queues[_QUEUE_OF[e.failed]].append(_Failure(detail))
 
-    def next(self, queue: str) -> Any:
+    def next(self, queue: str, kind: type[T]) -> T:
+        """The queue's next answer (a ``kind``), or the recorded failure raised again."""
         q = self.queues[queue]
         if not q:
             raise Exhausted(f"the recording has no more {queue!r} answers")
         item = q.popleft()
         if isinstance(item, _Failure):
             raise RuntimeError(item.detail)
+        if not isinstance(item, kind):  # pragma: no cover - the queues are filled by kind
+            raise ReplayError(f"a {queue!r} answer that is not a {kind.__name__}")
         return item
 
 
@@ -116,16 +121,16 @@ class _ReplayCall:
         return self._call_id
 
     async def say(self, text: str, audio: Path | None, *, barge_in: bool) -> PlayOutcome:
-        return self.rec.next("said")
+        return self.rec.next("said", PlayOutcome)
 
     async def play(self, path: str, *, barge_in: bool) -> PlayOutcome:
-        return self.rec.next("played")
+        return self.rec.next("played", PlayOutcome)
 
     async def listen(self, timeout_s: float) -> Heard:
-        return self.rec.next("heard")
+        return self.rec.next("heard", Heard)
 
     async def transfer(self, destination: str) -> bool:
-        return self.rec.next("transfer")
+        return self.rec.next("transfer", bool)
 
     async def hangup(self) -> None:
         return None
@@ -136,10 +141,10 @@ class _ReplayNlu:
         self.rec = rec
 
     async def classify(self, utterance: str) -> IntentResult:
-        return self.rec.next("intent")
+        return self.rec.next("intent", IntentResult)
 
     async def match_objection(self, utterance: str) -> ObjectionResult:
-        return self.rec.next("objection")
+        return self.rec.next("objection", ObjectionResult)
 
 
 class _ReplayLlm:
@@ -147,7 +152,7 @@ class _ReplayLlm:
         self.rec = rec
 
     async def freestyle(self, request: FreestyleRequest, fallback: str) -> FreestyleAnswer:
-        return self.rec.next("freestyle")
+        return self.rec.next("freestyle", FreestyleAnswer)
 
 
 @dataclass

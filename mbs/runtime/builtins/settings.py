@@ -53,7 +53,7 @@ def get_int(
     if isinstance(value, bool):
         raise BuiltinError(f"{owner}: setting {key!r} must be an integer, got {value!r}")
     try:
-        number = int(value)  # type: ignore[call-overload]
+        number: int = int(value)  # type: ignore[call-overload]
     except (TypeError, ValueError):
         raise BuiltinError(f"{owner}: setting {key!r} must be an integer, got {value!r}") from None
     if choices is not None and number not in choices:

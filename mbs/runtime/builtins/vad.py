@@ -117,7 +117,7 @@ class EndOfSpeech:
 
     def _loud_enough(self, frame: bytes) -> bool:
         samples = pcm_to_samples(frame)
-        return sum(map(mul, samples, samples)) >= self._min_power * len(samples)
+        return bool(sum(map(mul, samples, samples)) >= self._min_power * len(samples))
 
     def _step(self, voiced: bool) -> None:
         index = self._frame

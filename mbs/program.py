@@ -37,10 +37,12 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from mbs.errors import InputError
+
 FORMAT_VERSION = 1
 
 
-class ProgramError(Exception):
+class ProgramError(InputError):
     """A program file that cannot be loaded (bad JSON, wrong shape, newer format)."""
 
 

@@ -41,6 +41,7 @@ from mbs.api.models import (
 )
 from mbs.campaign.store import CampaignNotFound, CampaignStats, Store, StoreError
 from mbs.campaign.store.records import CampaignInfo
+from mbs.errors import MbsError
 from mbs.program import Result
 from mbs.runtime.telephony import CallStatus
 
@@ -53,7 +54,7 @@ UNAVAILABLE: dict[int | str, dict[str, Any]] = {
 }
 
 
-class ApiError(Exception):
+class ApiError(MbsError):
     def __init__(self, status: int, error: str, detail: str) -> None:
         super().__init__(detail)
         self.status, self.error, self.detail = status, error, detail

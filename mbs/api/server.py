@@ -17,8 +17,10 @@ from collections.abc import Generator
 import uvicorn
 from fastapi import FastAPI
 
+from mbs.errors import MbsError
 
-class ApiBindError(OSError):
+
+class ApiBindError(MbsError, OSError):
     """The API cannot listen where it was asked to."""
 
 

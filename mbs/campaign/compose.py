@@ -11,19 +11,24 @@ never dial do not load the ESL stack).
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
+from sqlalchemy.exc import IntegrityError
+
 from mbs.campaign.clock import Clock, ScaledClock, WallClock
-from mbs.campaign.config import CampaignFile
+from mbs.campaign.config import CampaignFile, load_campaign, parse_campaign
 from mbs.campaign.contacts import ImportResult, read_contacts, save_contacts
+from mbs.campaign.errors import CampaignError
 from mbs.campaign.executor import Executor, ExecutorSettings
 from mbs.campaign.facts import Observer, Progress
 from mbs.campaign.law import CallingLaw
 from mbs.campaign.store import CallTotals, CampaignNotFound, CampaignStats, Store
+from mbs.errors import InputError
 from mbs.program import Program
 from mbs.runtime.ahead import AheadLines
 from mbs.runtime.builtins import registry
@@ -35,6 +40,71 @@ from mbs.runtime.vm import Vm
 _REFERENCE_NUMBER = "+33140000000"
 
 DEFAULT_BUILTINS = {"nlu": "fuzzy", "llm": "none", "tts": "none", "amd": "default"}
+
+
+class CampaignNotResolved(CampaignError, InputError):
+    """Neither a campaign file nor a campaign of the store answers to that name."""
+
+
+class EnrolmentFailed(CampaignError):
+    """The campaign's contacts could not be enrolled (the store kept refusing)."""
+
+
+def resolve_campaign(store: Store, campaign: str) -> CampaignFile:
+    """The campaign file ``campaign`` names: a path, or a campaign of the store that was
+    run before from a file (the store remembers which)."""
+    path = Path(campaign)
+    try:
+        if path.suffix == ".toml" or path.exists():
+            return load_campaign(path)
+        info = store.get_campaign(campaign)
+        if info is None:
+            raise CampaignNotResolved(
+                f"no campaign file {campaign} and no campaign named {campaign!r} in the store"
+            )
+        if not info.settings.get("_file"):
+            raise CampaignNotResolved(
+                f"campaign {campaign!r} has no campaign file yet (it was created by an "
+                "import): run it once with --campaign FILE.toml naming it"
+            )
+        source = Path(str(info.settings["_file"]))
+        return parse_campaign(source.read_text(encoding="utf-8"), source)
+    except OSError as exc:
+        raise CampaignNotResolved(f"cannot read the campaign file: {exc}") from None
+
+
+def register_and_enrol(
+    store: Store,
+    campaign: CampaignFile,
+    program: Program,
+    now: datetime,
+    *,
+    attempts: int = 3,
+    pause: Callable[[float], None] = time.sleep,
+) -> Enrolment:
+    """Create the campaign in the store (if new) and enrol its contacts.
+
+    Workers started together on a new campaign race to create it and enrol its
+    contacts; the loser of an insert finds the rows there on its next try."""
+    for attempt in range(attempts):
+        try:
+            store.create_campaign(
+                campaign.settings.name,
+                now=now,
+                scenario=str(campaign.scenario_path),
+                program_hash=program.program_hash,
+                settings={
+                    "_file": str(campaign.path.resolve()),
+                    **campaign.settings.model_dump(mode="json"),
+                },
+                exist_ok=True,
+            )
+            return enrol_contacts(store, campaign, now)
+        except IntegrityError as exc:
+            if attempt == attempts - 1:
+                raise EnrolmentFailed(f"cannot enrol the campaign's contacts: {exc.orig}") from None
+            pause(0.2 * (attempt + 1))
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 @dataclass

@@ -18,9 +18,11 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from mbs.campaign.contacts import ImportResult, SaveReport, read_contacts, save_contacts
+from mbs.campaign.errors import CampaignError
 from mbs.campaign.law import CallingPolicy
 from mbs.campaign.store.records import CampaignInfo
 from mbs.campaign.store.retry import RetryPolicy
+from mbs.errors import DiagnosticsError
 
 if TYPE_CHECKING:
     from mbs.campaign.store import Store
@@ -180,7 +182,7 @@ class Issue:
     message: str
 
 
-class CampaignFileError(Exception):
+class CampaignFileError(CampaignError, DiagnosticsError):
     """A campaign file that cannot be used; ``issues`` names each key and line."""
 
     def __init__(self, path: Path, issues: list[Issue]) -> None:

@@ -26,7 +26,9 @@ from typing import TYPE_CHECKING, Any
 
 import phonenumbers
 
+from mbs.campaign.errors import CampaignError
 from mbs.campaign.store.records import ContactData
+from mbs.errors import InputError
 
 if TYPE_CHECKING:
     from mbs.campaign.store import Store
@@ -90,7 +92,7 @@ _OVERSEAS_PREFIXES = {
 }
 
 
-class ContactFileError(Exception):
+class ContactFileError(CampaignError, InputError):
     """The file cannot be read at all (missing, not the format it claims, no rows)."""
 
 

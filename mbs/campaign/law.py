@@ -36,6 +36,9 @@ import phonenumbers
 from phonenumbers import timezone as pn_timezone
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from mbs.campaign.errors import CampaignError
+from mbs.errors import InputError
+
 DEFAULT_POLICY_NAME = "fr-D223-9"
 _DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _FRENCH_DAYS = ("lun", "mar", "mer", "jeu", "ven", "sam", "dim")
@@ -216,7 +219,7 @@ class CalleeClock:
     region: str
 
 
-class InvalidNumber(ValueError):
+class InvalidNumber(CampaignError, InputError, ValueError):
     pass
 
 

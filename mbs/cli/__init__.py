@@ -4,10 +4,29 @@ from __future__ import annotations
 
 import importlib
 import sys
+from typing import Any
 
 import typer
+from typer.core import TyperGroup
+
+from mbs.errors import MbsError
+
+
+class _Commands(TyperGroup):
+    """Every command runs through here: an ``MbsError`` (bad input, a failing store or
+    switch) becomes its message and exit code (``mbs/cli/errors.py``), never a traceback."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except MbsError as exc:
+            from mbs.cli.errors import report
+
+            raise typer.Exit(report(exc)) from None
+
 
 app = typer.Typer(
+    cls=_Commands,
     name="mbs",
     help="Write, check, test and run conversational phone-call robots.",
     no_args_is_help=True,

@@ -13,7 +13,7 @@ import typer
 from rich.live import Live
 from rich.table import Table
 
-from mbs.cli.output import EXIT_DIAGNOSTICS, EXIT_RUNTIME, EXIT_USAGE, abort, emit_json, err, out
+from mbs.cli.output import EXIT_RUNTIME, EXIT_USAGE, abort, emit_json, err, out
 
 
 def _progress_table(
@@ -133,70 +133,19 @@ def register(app: typer.Typer) -> None:
         Claims due contacts, keeps at most max_concurrent calls going, retries no-answer and
         busy per the retry policy. Ctrl-C stops cleanly; the same command again resumes.
         """
-        from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+        from sqlalchemy.exc import SQLAlchemyError
 
-        from mbs.campaign.compose import CampaignRun, enrol_contacts
-        from mbs.campaign.config import CampaignFileError, load_campaign, parse_campaign
-        from mbs.campaign.contacts import ContactFileError
+        from mbs.campaign.compose import CampaignRun, register_and_enrol, resolve_campaign
         from mbs.campaign.executor import summarise
         from mbs.campaign.store import Store, StoreError
+        from mbs.cli.errors import reporting
         from mbs.cli.programs import load_program
 
-        try:
+        with reporting():
             store = Store.open(database)
-        except StoreError as exc:
-            abort(str(exc), EXIT_RUNTIME)
-        path = Path(campaign)
-        try:
-            if path.suffix == ".toml" or path.exists():
-                loaded = load_campaign(path)
-            else:
-                info = store.get_campaign(campaign)
-                if info is None:
-                    abort(
-                        f"no campaign file {campaign} and no campaign named {campaign!r} in the store",
-                        EXIT_USAGE,
-                    )
-                if not info.settings.get("_file"):
-                    abort(
-                        f"campaign {campaign!r} has no campaign file yet (it was created by an "
-                        "import): run it once with --campaign FILE.toml naming it",
-                        EXIT_USAGE,
-                    )
-                source = Path(str(info.settings["_file"]))
-                loaded = parse_campaign(source.read_text(encoding="utf-8"), source)
-        except CampaignFileError as exc:
-            for line in str(exc).splitlines():
-                err.print(line)
-            raise typer.Exit(EXIT_DIAGNOSTICS) from None
-        except OSError as exc:
-            abort(f"cannot read the campaign file: {exc}", EXIT_USAGE)
-
-        program = load_program(loaded.scenario_path)
-        now = datetime.now(UTC)
-        # Workers started together on a new campaign race to create it and enrol its
-        # contacts; the loser of an insert finds the rows there on its next try.
-        for attempt in range(3):
-            try:
-                store.create_campaign(
-                    loaded.settings.name,
-                    now=now,
-                    scenario=str(loaded.scenario_path),
-                    program_hash=program.program_hash,
-                    settings={
-                        "_file": str(loaded.path.resolve()),
-                        **loaded.settings.model_dump(mode="json"),
-                    },
-                    exist_ok=True,
-                )
-                enrolment = enrol_contacts(store, loaded, now)
-                break
-            except ContactFileError as exc:
-                abort(str(exc), EXIT_USAGE)
-            except IntegrityError as exc:
-                if attempt == 2:
-                    abort(f"cannot enrol the campaign's contacts: {exc.orig}", EXIT_RUNTIME)
-                time.sleep(0.2 * (attempt + 1))
+            loaded = resolve_campaign(store, campaign)
+            program = load_program(loaded.scenario_path)
+            enrolment = register_and_enrol(store, loaded, program, datetime.now(UTC))
         if enrolment.imported is not None:
             imp = enrolment.imported
             if imp.error:

@@ -16,13 +16,15 @@ from typing import Any
 
 import jinja2
 
+from mbs.errors import InputError
+
 TEMPLATES = Path(__file__).parent / "templates"
 ASR_CHOICES = ("vosk", "audio_fork", "none")
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 _XML_UNSAFE = re.compile(r"[<>&\"']")
 
 
-class ConfigError(ValueError):
+class ConfigError(InputError, ValueError):
     """A setting that cannot go into a FreeSWITCH config."""
 
 

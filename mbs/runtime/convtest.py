@@ -32,7 +32,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mbs.errors import InputError
 from mbs.program import Dispatch, Program, Result
+from mbs.runtime.errors import VmError
 from mbs.runtime.events import Event, MemorySink
 from mbs.runtime.textcall import TextCall, TurnSyntaxError, parse_turn
 from mbs.runtime.vm import LoadedProgram, Vm
@@ -41,7 +43,7 @@ _EXPECTATIONS = ("path", "said", "intents", "objections", "captured", "result", 
 _KNOWN_KEYS = frozenset({"name", "contact", "turns", *_EXPECTATIONS})
 
 
-class TestFileError(Exception):
+class TestFileError(VmError, InputError):
     """A test file that cannot be read or does not follow the format."""
 
 

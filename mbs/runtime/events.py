@@ -40,7 +40,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, ClassVar, Protocol
 
+from mbs.errors import InputError
 from mbs.runtime.builtins.base import FreestyleAnswer, IntentResult, ObjectionResult
+from mbs.runtime.errors import VmError
 from mbs.runtime.telephony import Heard, HeardKind, PlayOutcome
 
 Event = dict[str, Any]
@@ -107,7 +109,7 @@ class TeeSink:
             sink.emit(event)
 
 
-class EventLogError(Exception):
+class EventLogError(VmError, InputError):
     """An event log that cannot be read."""
 
 

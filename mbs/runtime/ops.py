@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mbs.runtime.builtins.base import FreestyleRequest
+from mbs.runtime.errors import VmError
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +67,7 @@ class TransferOp:
 Op = SpeakOp | PlayOp | ListenOp | ClassifyOp | MatchObjectionOp | FreestyleOp | TransferOp
 
 
-class RuntimeFailure(Exception):
+class RuntimeFailure(VmError):
     """Something outside the machine failed (a builtin, the call); ends that call.
 
     ``operation`` names the operation that failed (``OPERATION_NAME``), when one did:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from mbs.errors import InputError
 from mbs.program import Program
 from mbs.runtime.builtins.base import (
     FreestyleAnswer,
@@ -23,6 +24,7 @@ from mbs.runtime.builtins.base import (
     IntentResult,
     ObjectionResult,
 )
+from mbs.runtime.errors import VmError
 from mbs.runtime.events import (
     ErrorEvent,
     Event,
@@ -47,11 +49,11 @@ T = TypeVar("T")
 _HEADER_ONLY = frozenset({"program_hash", "source"})
 
 
-class ReplayError(Exception):
+class ReplayError(VmError, InputError):
     """The log cannot be replayed (no call_started header, ...)."""
 
 
-class Exhausted(Exception):
+class Exhausted(VmError):
     """The replayed call asked for more than the recording holds."""
 
 

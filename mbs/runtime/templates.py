@@ -15,6 +15,7 @@ import jinja2
 
 from mbs.nlu.normalize import normal_form
 from mbs.program import Program
+from mbs.runtime.errors import VmError
 
 # Shared with ``mbs tts prebuild``, which must render lines exactly as calls will.
 ENV = jinja2.Environment(
@@ -24,7 +25,7 @@ ENV = jinja2.Environment(
 )
 
 
-class TemplateFailure(Exception):
+class TemplateFailure(VmError):
     """A template that could not be rendered (the message says why, in plain words)."""
 
 

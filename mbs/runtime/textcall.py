@@ -20,12 +20,14 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from mbs.errors import InputError
+from mbs.runtime.errors import VmError
 from mbs.runtime.telephony import Heard, HeardKind, PlayOutcome
 
 MARKERS = ("/silence", "/hangup", "/machine", "/dtmf", "/barge")
 
 
-class TurnSyntaxError(ValueError):
+class TurnSyntaxError(VmError, InputError, ValueError):
     """A line that starts with ``/`` but is not a known marker."""
 
 

@@ -21,12 +21,14 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from mbs.campaign.errors import CampaignError
+
 DEFAULT_SQLITE_PATH = Path("var") / "mbs.sqlite"
 BUSY_TIMEOUT_MS = 30_000
 _BEGIN_OPTION = "mbs_sqlite_begin"
 
 
-class StoreError(Exception):
+class StoreError(CampaignError):
     """The store cannot be opened or used (bad URL, unreachable server, bad state)."""
 
 

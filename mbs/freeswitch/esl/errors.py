@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from mbs.errors import MbsError
 
-class EslError(Exception):
+
+class EslError(MbsError):
     """Root of every error raised by the ESL core, client and backend."""
 
 

@@ -13,14 +13,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from mbs.errors import InputError
 from mbs.program import Program
+from mbs.runtime.errors import VmError
 
 
-class BuiltinError(Exception):
+class BuiltinError(VmError):
     """A builtin failed; the VM ends that call with TECHNICAL_ERROR."""
 
 
-class UnknownBuiltin(BuiltinError):
+class UnknownBuiltin(BuiltinError, InputError):
     """No implementation is registered under that name (the message lists those that are)."""
 
 

@@ -16,12 +16,13 @@ import ollama
 import pydantic
 
 from mbs.runtime.builtins.settings import get_float, get_str
+from mbs.runtime.errors import VmError
 
 DEFAULT_HOST = "http://127.0.0.1:11434"
 DEFAULT_MODEL = "mistral:7b"
 
 
-class OllamaFailure(Exception):
+class OllamaFailure(VmError):
     """No usable reply: ``reason`` is timeout, down, error or garbage."""
 
     def __init__(self, reason: str, detail: str = "") -> None:

@@ -23,6 +23,7 @@ from mbs.program import Program
 from mbs.runtime.builtins.base import FreestyleAnswer, FreestyleRequest
 from mbs.runtime.builtins.ollama_chat import OllamaChat, OllamaFailure
 from mbs.runtime.builtins.settings import get_float, get_int
+from mbs.runtime.errors import VmError
 
 _OWNER = "llm.ollama"
 PROMPTS = Path(__file__).parent / "prompts"
@@ -46,7 +47,7 @@ _SENTENCE_END = re.compile(r"[.!?…](?:[»\"”')\]]*)(?=\s|$)")
 _QUOTES = "«»\"“”'"
 
 
-class UnspeakableAnswer(Exception):
+class UnspeakableAnswer(VmError):
     """The model's text cannot be said as it is; the message is the reason."""
 
 

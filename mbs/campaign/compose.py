@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import cast
 
 from sqlalchemy.exc import IntegrityError
 
@@ -159,23 +159,19 @@ def build_telephony(campaign: CampaignFile, amd: Amd | None, recordings_dir: Pat
             ),
         )
     from mbs.freeswitch.backend import EslBackendConfig, EslTelephony
+    from mbs.freeswitch.client import ClientConfig
 
     esl = s.telephony.esl
-    settings: dict[str, Any] = {
-        "host": esl.host,
-        "port": esl.port,
-        "password": esl.password,
-        "originate_timeout_s": esl.originate_timeout,
-        "record": s.record,
-        "recordings_dir": str(recordings_dir),
-    }
-    if esl.gateway:
-        settings["gateway"] = esl.gateway
-    if esl.caller_id_number:
-        settings["caller_id_number"] = esl.caller_id_number
-    if esl.caller_id_name:
-        settings["caller_id_name"] = esl.caller_id_name
-    config = EslBackendConfig.from_mapping(settings)
+    defaults = EslBackendConfig()
+    config = EslBackendConfig(
+        client=ClientConfig(host=esl.host, port=esl.port, password=esl.password),
+        gateway=esl.gateway or defaults.gateway,
+        originate_timeout_s=esl.originate_timeout,
+        caller_id_number=esl.caller_id_number or defaults.caller_id_number,
+        caller_id_name=esl.caller_id_name or defaults.caller_id_name,
+        record=s.record,
+        recordings_dir=str(recordings_dir),
+    )
     return cast(Telephony, EslTelephony(config, amd=amd))
 
 

@@ -27,25 +27,6 @@ from mbs.errors import DiagnosticsError
 if TYPE_CHECKING:
     from mbs.campaign.store import Store
 
-# The simulator's persona kinds (mbs.freeswitch.sim.personas.PersonaKind; the runtime
-# does not import the simulator, a test keeps the two lists equal).
-PERSONAS = (
-    "human",
-    "silent",
-    "no_answer",
-    "busy",
-    "rejected",
-    "machine",
-    "hangup_mid_prompt",
-    "barge_in",
-    "dtmf",
-)
-PERSONA_ALIASES = {
-    "hangup": "hangup_mid_prompt",
-    "voicemail": "machine",
-    "answering_machine": "machine",
-}
-
 
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -112,11 +93,12 @@ class SimSettings(_Model):
     def _personas(cls, value: dict[str, float] | None) -> dict[str, float] | None:
         if value is None:
             return None
+        # the simulator's own vocabulary (imported only when a file names personas)
+        from mbs.freeswitch.sim.personas import persona_kind
+
         mix: dict[str, float] = {}
         for name, weight in value.items():
-            kind = PERSONA_ALIASES.get(name, name)
-            if kind not in PERSONAS:
-                raise ValueError(f"unknown persona {name!r} (known: {', '.join(PERSONAS)})")
+            kind = persona_kind(name).value
             if weight < 0:
                 raise ValueError(f"persona weight must not be negative: {name} = {weight}")
             mix[kind] = mix.get(kind, 0.0) + float(weight)

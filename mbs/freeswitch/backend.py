@@ -20,7 +20,7 @@ import contextlib
 import logging
 import uuid as uuidlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -115,15 +115,15 @@ class EslBackendConfig:
     media_time_scale: float = 1.0
 
     @classmethod
-    def from_mapping(cls, settings: Mapping[str, object]) -> EslBackendConfig:
+    def from_mapping(cls, settings: Mapping[str, Any]) -> EslBackendConfig:
         """From campaign/CLI settings: host, port, password, gateway, ... (unknown keys refused)."""
         client_keys = set(ClientConfig.__dataclass_fields__)
         own_keys = set(cls.__dataclass_fields__) - {"client"}
         unknown = set(settings) - client_keys - own_keys
         if unknown:
             raise ValueError(f"unknown esl backend setting(s): {', '.join(sorted(unknown))}")
-        client = ClientConfig(**{k: v for k, v in settings.items() if k in client_keys})  # type: ignore[arg-type]
-        return cls(client=client, **{k: v for k, v in settings.items() if k in own_keys})  # type: ignore[arg-type]
+        client = replace(ClientConfig(), **{k: v for k, v in settings.items() if k in client_keys})
+        return replace(cls(client=client), **{k: v for k, v in settings.items() if k in own_keys})
 
 
 class EslTelephony:

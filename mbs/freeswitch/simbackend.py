@@ -13,13 +13,10 @@ from pathlib import Path
 
 from mbs.freeswitch.backend import EslBackendConfig, EslTelephony
 from mbs.freeswitch.client import ClientConfig
-from mbs.freeswitch.sim.personas import Persona, PersonaKind
+from mbs.freeswitch.sim.personas import Persona, PersonaKind, persona_kind
 from mbs.freeswitch.sim.server import Simulator
 from mbs.runtime.builtins.base import Amd
 from mbs.runtime.telephony import Call, CallStatus, DialResult, Heard, PlayOutcome
-
-# Campaign-file persona names that differ from the simulator's own.
-_ALIASES = {"hangup": PersonaKind.HANGUP_MID_PROMPT, "silence": PersonaKind.SILENT}
 
 
 def persona_mix(mix: Mapping[str, float] | None) -> dict[PersonaKind, float] | None:
@@ -27,14 +24,7 @@ def persona_mix(mix: Mapping[str, float] | None) -> dict[PersonaKind, float] | N
         return None
     out: dict[PersonaKind, float] = {}
     for name, weight in mix.items():
-        key = name.strip().lower().replace("-", "_")
-        try:
-            kind = _ALIASES.get(key) or PersonaKind(key)
-        except ValueError:
-            known = ", ".join(sorted({k.value for k in PersonaKind} | set(_ALIASES)))
-            raise ValueError(
-                f"unknown persona {name!r} in [sim.personas] (known: {known})"
-            ) from None
+        kind = persona_kind(name)
         out[kind] = out.get(kind, 0.0) + float(weight)
     return out
 

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 
 from mbs.campaign.config import (
-    PERSONAS,
     CampaignFileError,
+    SimSettings,
     load_campaign,
     parse_campaign,
 )
-from mbs.freeswitch.sim.personas import PersonaKind, parse_mix
+from mbs.freeswitch.sim.personas import PERSONA_ALIASES, PersonaKind, parse_mix
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "campagne-or.toml"
 
@@ -73,8 +73,12 @@ def test_the_example_loads_and_round_trips_to_the_store() -> None:
     assert type(s).model_validate(stored) == s
 
 
-def test_persona_names_match_the_simulator() -> None:
-    assert set(PERSONAS) == {k.value for k in PersonaKind}
+def test_persona_names_are_the_simulators() -> None:
+    """The campaign file reads the simulator's own persona vocabulary (defined once)."""
+    names = [k.value for k in PersonaKind] + list(PERSONA_ALIASES)
+    settings = SimSettings(personas=dict.fromkeys(names, 1.0))
+    assert settings.personas is not None
+    assert set(settings.personas) == {k.value for k in PersonaKind}
 
 
 def test_errors_name_key_and_line(tmp_path: Path) -> None:

@@ -176,16 +176,31 @@ DEFAULT_MIX: dict[PersonaKind, float] = {
 }
 
 
+# Other names a campaign file or ``--personas`` may use for a persona kind.
+PERSONA_ALIASES: dict[str, PersonaKind] = {
+    "hangup": PersonaKind.HANGUP_MID_PROMPT,
+    "silence": PersonaKind.SILENT,
+    "voicemail": PersonaKind.MACHINE,
+    "answering_machine": PersonaKind.MACHINE,
+}
+
+
+def persona_kind(name: str) -> PersonaKind:
+    """The kind a persona name (or alias) stands for; ValueError lists the known ones."""
+    key = name.strip().lower().replace("-", "_")
+    try:
+        return PERSONA_ALIASES.get(key) or PersonaKind(key)
+    except ValueError:
+        known = ", ".join(k.value for k in PersonaKind)
+        raise ValueError(f"unknown persona {name.strip()!r} (known: {known})") from None
+
+
 def parse_mix(text: str) -> dict[PersonaKind, float]:
     """``"human=60,busy=10,machine=30"`` -> weights; raises ValueError with a clear message."""
     mix: dict[PersonaKind, float] = {}
     for part in filter(None, (p.strip() for p in text.split(","))):
         name, sep, weight = part.partition("=")
-        try:
-            kind = PersonaKind(name.strip().lower().replace("-", "_"))
-        except ValueError:
-            known = ", ".join(k.value for k in PersonaKind)
-            raise ValueError(f"unknown persona {name.strip()!r} (known: {known})") from None
+        kind = persona_kind(name)
         try:
             value = float(weight) if sep else 1.0
         except ValueError:

@@ -8,7 +8,7 @@ import tempfile
 from array import array
 from pathlib import Path
 
-from mbs.runtime.builtins.audio import read_wav, resample
+from mbs.audio.pcm import read_wav, resample
 
 
 def spoken(text: str, rate: int) -> array[int]:

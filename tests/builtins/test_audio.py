@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mbs.runtime.builtins.audio import read_wav, resample, write_wav
+from mbs.audio.pcm import read_wav, resample, write_wav
 
 
 def tone(freq: float, rate: int, n: int, amplitude: float = 10000.0) -> array[int]:

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from speech import silence, spoken
 
+from mbs.audio.pcm import samples_to_pcm
 from mbs.program import Program
 from mbs.runtime.builtins import registry
-from mbs.runtime.builtins.audio import samples_to_pcm
 from mbs.runtime.builtins.base import BuiltinError, MissingDependency
 from mbs.runtime.builtins.vad import EndOfSpeech, speech_segments, speech_span
 

@@ -50,7 +50,7 @@ MESSAGE_EVENTS = {
 async def speak_pcm(text: str, rate: int) -> array[int]:
     """``text`` said by espeak-ng (French) as 16-bit samples at ``rate``; a voiced buzz
     of the same length when espeak-ng is missing, so voice activity is still there."""
-    from mbs.runtime.builtins.audio import pcm_to_samples, resample
+    from mbs.audio.pcm import pcm_to_samples, resample
 
     try:
         proc = await asyncio.create_subprocess_exec(

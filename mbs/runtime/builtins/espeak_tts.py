@@ -9,7 +9,7 @@ synthesis.
 
 espeak-ng writes 22050 Hz; the file is resampled to ``rate`` (8000 or 16000 Hz) with
 sox when it is installed (``resampler = "auto"``), else with the pure-Python filter of
-:mod:`mbs.runtime.builtins.audio`.
+:mod:`mbs.audio.pcm`.
 
 Settings: ``voice`` (default: the scenario's ``voice``, else ``fr``), ``rate`` (8000 |
 16000, default 8000), ``speed`` (words per minute, default 165), ``cache_dir``
@@ -27,8 +27,8 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
+from mbs.audio.pcm import read_wav, resample, write_wav
 from mbs.program import Program
-from mbs.runtime.builtins.audio import read_wav, resample, write_wav
 from mbs.runtime.builtins.base import BuiltinError, MissingDependency
 from mbs.runtime.builtins.settings import get_float, get_int, get_str
 

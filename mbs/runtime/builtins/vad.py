@@ -27,7 +27,7 @@ from operator import mul
 
 import webrtcvad
 
-from mbs.runtime.builtins.audio import pcm_to_samples
+from mbs.audio.pcm import pcm_to_samples
 
 SAMPLE_RATES = (8000, 16000, 32000, 48000)
 FRAME_MS = (10, 20, 30)

@@ -31,8 +31,8 @@ sys.path.insert(0, str(ROOT / "tests" / "builtins"))
 
 from conftest import make_program  # noqa: E402
 
+from mbs.audio.pcm import read_wav, resample, write_wav  # noqa: E402
 from mbs.runtime.builtins import registry  # noqa: E402
-from mbs.runtime.builtins.audio import read_wav, resample, write_wav  # noqa: E402
 
 LINE = "Je vous appelle au sujet de votre épargne, ligne numéro {}. Avez-vous deux minutes ?"
 

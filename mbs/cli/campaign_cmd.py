@@ -15,28 +15,13 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from mbs.campaign.config import CampaignFileError, load_campaign
-from mbs.campaign.store import EXPORT_COLUMNS, Store, StoreError
-from mbs.campaign.store.engine import database_url
+from mbs.cli.common import OutputFormat, open_store
 from mbs.cli.output import EXIT_DIAGNOSTICS, EXIT_USAGE, abort, emit_json, err, out
-
-
-class OutputFormat(StrEnum):
-    text = "text"
-    json = "json"
 
 
 class ExportFormat(StrEnum):
     csv = "csv"
     xlsx = "xlsx"
-
-
-def open_store() -> Store:
-    """The store at ``DATABASE_URL`` (default ``var/mbs.sqlite``), or exit 2 saying why."""
-    try:
-        return Store.open(database_url())
-    except StoreError as exc:
-        abort(str(exc), EXIT_USAGE)
 
 
 def _cell(value: Any) -> Any:
@@ -48,6 +33,8 @@ def _cell(value: Any) -> Any:
 
 
 def _write_csv(rows: list[dict[str, Any]], target: Path | None) -> None:
+    from mbs.campaign.store import EXPORT_COLUMNS
+
     buffer = io.StringIO(newline="")
     writer = csv.DictWriter(buffer, fieldnames=list(EXPORT_COLUMNS))
     writer.writeheader()
@@ -61,6 +48,8 @@ def _write_csv(rows: list[dict[str, Any]], target: Path | None) -> None:
 
 def _write_xlsx(rows: list[dict[str, Any]], target: Path, campaign: str) -> None:
     from openpyxl import Workbook
+
+    from mbs.campaign.store import EXPORT_COLUMNS
 
     book = Workbook()
     sheet = book.active
@@ -257,6 +246,8 @@ def register(app: typer.Typer) -> None:
     @campaign.command("check")
     def check(file: Annotated[Path, typer.Argument(help="Campaign file (TOML).")]) -> None:
         """Validate a campaign file: every problem with its key and line."""
+        from mbs.campaign.config import CampaignFileError, load_campaign
+
         try:
             loaded = load_campaign(file)
         except CampaignFileError as exc:

@@ -67,10 +67,3 @@ def register(app: typer.Typer) -> None:
         if fmt == "text":
             err.print(f"wrote {target}", markup=False, highlight=False)
         raise typer.Exit(EXIT_OK)
-
-    @app.command("version")
-    def version() -> None:
-        """Print the mbs version."""
-        from mbs import __version__
-
-        print(__version__)

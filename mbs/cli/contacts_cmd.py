@@ -15,7 +15,7 @@ from mbs.campaign.contacts import (
     read_contacts,
     save_contacts,
 )
-from mbs.cli.campaign_cmd import OutputFormat, open_store
+from mbs.cli.common import OutputFormat, open_store
 from mbs.cli.output import EXIT_DIAGNOSTICS, EXIT_USAGE, abort, emit_json, err, error, out, warning
 
 

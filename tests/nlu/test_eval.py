@@ -14,10 +14,10 @@ from mbs.nlu import IntentClassifier, ObjectionMatcher, normal_form
 from mbs.nlu.evaluation import Item, evaluate, load_items, routing_accuracy
 from mbs.program import Program
 
-INTENT_ACCURACY_FLOOR = 0.92  # achieved: 0.966 (114/118)
+INTENT_ACCURACY_FLOOR = 0.92  # achieved: 0.958 (113/118)
 OBJECTION_ACCURACY_FLOOR = 0.88  # achieved: 0.925 (136/147), top-1 at the default threshold
 FALSE_MATCH_CEILING = 0.03  # achieved: 0.0125 (1 ordinary answer in 80)
-ROUTING_FLOOR = 0.90  # achieved: 0.930 (321/345)
+ROUTING_FLOOR = 0.90  # achieved: 0.928 (320/345)
 
 
 def test_the_set_is_large_and_covers_every_pack(

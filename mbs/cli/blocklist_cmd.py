@@ -9,7 +9,13 @@ from typing import Annotated
 import typer
 
 from mbs.campaign.contacts import ContactFileError, parse_phone, read_numbers
-from mbs.cli.common import OutputFormat, open_store
+from mbs.cli.common import (
+    DatabaseOpt,
+    JsonAliasOpt,
+    OutputFormat,
+    open_store,
+    output_format,
+)
 from mbs.cli.output import EXIT_DIAGNOSTICS, EXIT_USAGE, abort, emit_json, out, warning
 
 
@@ -40,8 +46,11 @@ def register(app: typer.Typer) -> None:
             str | None, typer.Option("--source", help="Where the list comes from (kept).")
         ] = None,
         fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.text,
+        database: DatabaseOpt = None,
+        json_alias: JsonAliasOpt = False,
     ) -> None:
         """Add every number of FILE to the blocklist (bad lines reported)."""
+        fmt = output_format(fmt, json_alias)
         try:
             numbers, rejected, notes = read_numbers(file, region=region)
         except ContactFileError as exc:
@@ -50,7 +59,7 @@ def register(app: typer.Typer) -> None:
             warning(f"{file}: {note}")
         added = 0
         if numbers:
-            store = open_store()
+            store = open_store(database)
             try:
                 added = store.add_to_blocklist(
                     numbers, now=datetime.now(UTC), source=source or file.name
@@ -80,10 +89,11 @@ def register(app: typer.Typer) -> None:
     def add(
         numbers: Annotated[list[str], typer.Argument(help="Numbers to blocklist.")],
         region: Annotated[str, typer.Option("--region")] = "FR",
+        database: DatabaseOpt = None,
     ) -> None:
         """Blocklist numbers given on the command line."""
         parsed = _parse_numbers(numbers, region)
-        store = open_store()
+        store = open_store(database)
         try:
             added = store.add_to_blocklist(parsed, now=datetime.now(UTC), source="cli")
         finally:
@@ -94,10 +104,11 @@ def register(app: typer.Typer) -> None:
     def remove(
         numbers: Annotated[list[str], typer.Argument(help="Numbers to take off the list.")],
         region: Annotated[str, typer.Option("--region")] = "FR",
+        database: DatabaseOpt = None,
     ) -> None:
         """Take numbers off the blocklist."""
         parsed = _parse_numbers(numbers, region)
-        store = open_store()
+        store = open_store(database)
         try:
             removed = store.remove_from_blocklist(parsed)
         finally:
@@ -105,9 +116,14 @@ def register(app: typer.Typer) -> None:
         out.print(f"{removed} removed from the blocklist")
 
     @blocklist.command("list")
-    def list_(fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.text) -> None:
+    def list_(
+        fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.text,
+        database: DatabaseOpt = None,
+        json_alias: JsonAliasOpt = False,
+    ) -> None:
         """Print the blocklist."""
-        store = open_store()
+        fmt = output_format(fmt, json_alias)
+        store = open_store(database)
         try:
             entries = store.blocklist()
         finally:

@@ -13,10 +13,16 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
-from mbs.cli.common import OutputFormat, open_store
+from mbs.cli.common import (
+    DatabaseOpt,
+    JsonAliasOpt,
+    OutputFormat,
+    open_store,
+    output_format,
+)
 from mbs.cli.output import EXIT_DIAGNOSTICS, EXIT_USAGE, abort, emit_json, err, out
+from mbs.cli.output import table as output_table
 
 
 class ExportFormat(StrEnum):
@@ -79,9 +85,14 @@ def register(app: typer.Typer) -> None:
     )
 
     @campaign.command("list")
-    def list_(fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.text) -> None:
+    def list_(
+        fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.text,
+        database: DatabaseOpt = None,
+        json_alias: JsonAliasOpt = False,
+    ) -> None:
         """List the campaigns in the store."""
-        store = open_store()
+        fmt = output_format(fmt, json_alias)
+        store = open_store(database)
         try:
             now = datetime.now(UTC)
             rows = [(c, store.stats(c.id, now=now)) for c in store.list_campaigns()]
@@ -105,7 +116,7 @@ def register(app: typer.Typer) -> None:
         if not rows:
             err.print("no campaigns in the store yet (mbs contacts import FILE --campaign NAME)")
             return
-        table = Table()
+        table = output_table()
         for column in ("campaign", "scenario", "contacts", "done", "calls", "created", "finished"):
             table.add_column(column)
         for c, st in rows:
@@ -124,9 +135,12 @@ def register(app: typer.Typer) -> None:
     def status(
         name: Annotated[str, typer.Argument(help="Campaign name.")],
         fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.text,
+        database: DatabaseOpt = None,
+        json_alias: JsonAliasOpt = False,
     ) -> None:
         """Progress of a campaign: contacts, attempts, counts by status and result."""
-        store = open_store()
+        fmt = output_format(fmt, json_alias)
+        store = open_store(database)
         try:
             info = store.get_campaign(name)
             if info is None:
@@ -173,11 +187,12 @@ def register(app: typer.Typer) -> None:
         output: Annotated[
             Path | None, typer.Option("--output", "-o", help="File to write (CSV: default stdout).")
         ] = None,
+        database: DatabaseOpt = None,
     ) -> None:
         """Export every call attempt of a campaign, with its contact."""
         if fmt == ExportFormat.xlsx and output is None:
             abort("--format xlsx needs --output FILE", EXIT_USAGE)
-        store = open_store()
+        store = open_store(database)
         try:
             if store.get_campaign(name) is None:
                 abort(
@@ -206,12 +221,13 @@ def register(app: typer.Typer) -> None:
         output: Annotated[
             Path | None, typer.Option("--output", "-o", help="File to write (default stdout).")
         ] = None,
+        database: DatabaseOpt = None,
     ) -> None:
         """Write the stored events of a campaign's calls as an event log (JSON lines).
 
         The log is what `mbs chat --log` writes, so `mbs replay FILE` re-runs the calls.
         Calls that were never answered have no events and are left out."""
-        store = open_store()
+        store = open_store(database)
         try:
             if store.get_campaign(name) is None:
                 abort(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
+
+import typer
 
 from mbs.cli.output import EXIT_USAGE, abort
 
@@ -11,9 +13,21 @@ if TYPE_CHECKING:
     from mbs.campaign.store import Store
 
 
+DatabaseOpt = Annotated[
+    str | None,
+    typer.Option("--database", help="Database URL (default: DATABASE_URL, else var/mbs.sqlite)."),
+]
+JsonAliasOpt = Annotated[bool, typer.Option("--json", help="Same as --format json.")]
+
+
 class OutputFormat(StrEnum):
     text = "text"
     json = "json"
+
+
+def output_format(fmt: OutputFormat, json_alias: bool) -> OutputFormat:
+    """``--format``, with ``--json`` as its alias."""
+    return OutputFormat.json if json_alias else fmt
 
 
 def open_store(url: str | None = None) -> Store:

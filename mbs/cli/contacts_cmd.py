@@ -15,7 +15,13 @@ from mbs.campaign.contacts import (
     read_contacts,
     save_contacts,
 )
-from mbs.cli.common import OutputFormat, open_store
+from mbs.cli.common import (
+    DatabaseOpt,
+    JsonAliasOpt,
+    OutputFormat,
+    open_store,
+    output_format,
+)
 from mbs.cli.output import EXIT_DIAGNOSTICS, EXIT_USAGE, abort, emit_json, err, error, out, warning
 
 
@@ -57,12 +63,15 @@ def register(app: typer.Typer) -> None:
         fmt: Annotated[
             OutputFormat, typer.Option("--format", help="Report as text or one JSON object.")
         ] = OutputFormat.text,
+        database: DatabaseOpt = None,
+        json_alias: JsonAliasOpt = False,
     ) -> None:
         """Import contacts: bad rows are reported with their row number, good ones kept.
 
         Exit 0 when anything was imported, 1 when every row was rejected, 2 when the
         file cannot be read.
         """
+        fmt = output_format(fmt, json_alias)
         try:
             result = read_contacts(file, region=region, format=file_format)
         except ContactFileError as exc:
@@ -77,7 +86,7 @@ def register(app: typer.Typer) -> None:
             "campaign_created": False,
         }
         if result.contacts:
-            store = open_store()
+            store = open_store(database)
             try:
                 saved = save_contacts(store, result, now=datetime.now(UTC), campaign=campaign)
             finally:

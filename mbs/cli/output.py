@@ -8,9 +8,23 @@ from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# Into a pipe or a file, output is plain and never cut: no colours (rich's default off a
+# terminal) and no width, so a table keeps every column whole instead of 80 characters.
+_UNBOUNDED = 100_000
+out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else _UNBOUNDED)
+err = Console(
+    stderr=True, highlight=False, soft_wrap=True, width=None if sys.stderr.isatty() else _UNBOUNDED
+)
+
+
+def table(**options: Any) -> Table:
+    """A rich table for ``out``: boxed on a terminal, plain columns in a pipe or file."""
+    if not out.is_terminal:
+        options.setdefault("box", None)
+    return Table(**options)
+
 
 EXIT_OK = 0
 EXIT_DIAGNOSTICS = 1

@@ -109,5 +109,11 @@ def register(app: typer.Typer) -> None:
                     f"  got:      {_show(d.got)}",
                     markup=False,
                 )
+        if fmt == "text":
+            out.print(
+                f"{len(calls)} call{'' if len(calls) == 1 else 's'} replayed: "
+                f"{len(calls) - diverged} identical, {diverged} diverged",
+                markup=False,
+            )
         if diverged:
             raise typer.Exit(EXIT_DIAGNOSTICS)

@@ -150,6 +150,7 @@ def test_replay_of_a_chat_log_is_identical_and_a_changed_program_diverges(
     result = runner.invoke(app, ["replay", str(log)])
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("call chat: identical (")
+    assert result.stdout.splitlines()[-1] == "1 call replayed: 1 identical, 0 diverged"
 
     changed = tmp_path / "changed.mbsc"
     src = [
@@ -164,6 +165,7 @@ def test_replay_of_a_chat_log_is_identical_and_a_changed_program_diverges(
     result = runner.invoke(app, ["replay", str(log), "--program", str(changed)])
     assert result.exit_code == 1
     assert "diverges at event 3" in result.stdout
+    assert result.stdout.splitlines()[-1] == "1 call replayed: 0 identical, 1 diverged"
     assert '"text": "Avez-vous deux minutes ?"' in result.stdout
     assert '"text": "Avez-vous un instant ?"' in result.stdout
     assert "the program differs" in result.stderr

@@ -7,12 +7,13 @@ import signal
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.live import Live
 from rich.table import Table
 
+from mbs.cli.common import DatabaseOpt, JsonAliasOpt, OutputFormat, output_format
 from mbs.cli.output import EXIT_RUNTIME, EXIT_USAGE, abort, emit_json, err, out
 
 
@@ -87,159 +88,157 @@ def _print_summary(summary: dict[str, object], result: object) -> None:
         err.print(f"  [yellow]error:[/] {line}")
 
 
-def register(app: typer.Typer) -> None:
-    @app.command("run")
-    def run(
-        campaign: Annotated[
-            str,
-            typer.Option(
-                "--campaign",
-                "-c",
-                help="A campaign file (TOML), or the name of a campaign in the store.",
-            ),
-        ],
-        worker: Annotated[
-            str | None,
-            typer.Option(
-                "--worker", help="Worker id when several workers share a campaign (default 1)."
-            ),
-        ] = None,
-        max_concurrent: Annotated[
-            int | None, typer.Option("--max-concurrent", min=1, help="Override max_concurrent.")
-        ] = None,
-        output_dir: Annotated[
-            Path, typer.Option("--output-dir", help="Where recordings/ and transcripts/ go.")
-        ] = Path("."),
-        database: Annotated[
-            str | None,
-            typer.Option(
-                "--database", help="Database URL (default: DATABASE_URL, else var/mbs.sqlite)."
-            ),
-        ] = None,
-        quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No live display.")] = False,
-        api_port: Annotated[
-            int | None,
-            typer.Option(
-                "--api-port",
-                min=0,
-                max=65535,
-                help="Serve the status API and /metrics on 127.0.0.1:PORT while running.",
-            ),
-        ] = None,
-        fmt: Annotated[str, typer.Option("--format", help="Summary as text or json.")] = "text",
-    ) -> None:
-        """Call a campaign's contacts, within the law, and record every call.
+def _report_enrolment(enrolment: Any) -> None:
+    imp = enrolment.imported
+    if imp is None:
+        return
+    if imp.error:
+        abort(f"{imp.path}: {imp.error}", EXIT_USAGE)
+    err.print(
+        f"contacts: {len(imp.contacts)} read, {enrolment.added} newly enrolled, "
+        f"{len(imp.merged)} merged, {len(imp.rejected)} rejected"
+    )
+    for rejected in imp.rejected[:10]:
+        err.print(f"  row {rejected.row}: {rejected.reason}")
 
-        Claims due contacts, keeps at most max_concurrent calls going, retries no-answer and
-        busy per the retry policy. Ctrl-C stops cleanly; the same command again resumes.
-        """
-        from sqlalchemy.exc import SQLAlchemyError
 
-        from mbs.campaign.compose import CampaignRun, register_and_enrol, resolve_campaign
-        from mbs.campaign.executor import summarise
-        from mbs.campaign.store import Store, StoreError
-        from mbs.cli.errors import reporting
-        from mbs.cli.programs import load_program
+async def _drive(runner: Any, api: Any) -> Any:
+    """Run the campaign; the first Ctrl-C stops claiming, the second cancels everything."""
+    loop = asyncio.get_running_loop()
+    stops = 0
 
-        with reporting():
-            store = Store.open(database)
-            loaded = resolve_campaign(store, campaign)
-            program = load_program(loaded.scenario_path)
-            enrolment = register_and_enrol(store, loaded, program, datetime.now(UTC))
-        if enrolment.imported is not None:
-            imp = enrolment.imported
-            if imp.error:
-                abort(f"{imp.path}: {imp.error}", EXIT_USAGE)
-            err.print(
-                f"contacts: {len(imp.contacts)} read, {enrolment.added} newly enrolled, "
-                f"{len(imp.merged)} merged, {len(imp.rejected)} rejected"
-            )
-            for rejected in imp.rejected[:10]:
-                err.print(f"  row {rejected.row}: {rejected.reason}")
-
-        started = time.monotonic()
-        live: Live | None = None
-        holder: dict[str, CampaignRun] = {}
-
-        def on_progress(progress: object) -> None:
-            if live is not None and "run" in holder:
-                r = holder["run"]
-                live.update(
-                    _progress_table(
-                        progress,
-                        started,
-                        r.clock.now(),
-                        r.settings is not None and r.clock.scale != 1.0,
-                    )
-                )
-
-        api = None
-        if api_port is not None:
-            from mbs.api import LiveApi
-
-            api = LiveApi(store, port=api_port)
-        try:
-            runner = CampaignRun(
-                loaded,
-                program,
-                store,
-                worker=worker,
-                max_concurrent=max_concurrent,
-                output_dir=output_dir,
-                on_progress=on_progress,
-                observers=[api.feed(loaded.settings.name)] if api else (),
-            )
-        except Exception as exc:  # a builtin that cannot start (missing espeak, model, ...)
-            abort(str(exc), EXIT_RUNTIME)
-        holder["run"] = runner
-
-        async def main() -> object:
-            loop = asyncio.get_running_loop()
-            stops = 0
-
-            def on_signal() -> None:
-                nonlocal stops
-                stops += 1
-                if stops == 1:
-                    err.print(
-                        "stopping: no new calls; calls in progress finish (Ctrl-C again to abort)"
-                    )
-                    runner.stop()
-                else:
-                    for task in asyncio.all_tasks(loop):
-                        task.cancel()
-
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(sig, on_signal)
-            if api is None:
-                return await runner.run()
-            async with api.serving(now=runner.clock.now):
-                err.print(f"status API on {api.url}")
-                return await runner.run()
-
-        show = not quiet and fmt == "text" and err.is_terminal
-        try:
-            if show:
-                with Live(console=err, refresh_per_second=8, transient=True) as live_display:
-                    live = live_display
-                    result = asyncio.run(main())
-            else:
-                result = asyncio.run(main())
-        except asyncio.CancelledError:
-            abort("aborted; run the same command again to resume", EXIT_RUNTIME)
-        except (OSError, StoreError) as exc:
-            abort(f"campaign stopped: {exc}", EXIT_RUNTIME)
-        except SQLAlchemyError as exc:  # the database went away or refused a write
-            detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-            abort(f"campaign stopped, database error: {detail}; run again to resume", EXIT_RUNTIME)
-        from mbs.campaign.compose import RunResult
-
-        assert isinstance(result, RunResult)
-        summary = summarise(result.stats, result.progress, result.totals)
-        summary["transcripts"] = str(output_dir / "transcripts" / loaded.settings.name)
-        summary["recordings"] = str(output_dir / "recordings" / loaded.settings.name)
-        if fmt == "json":
-            emit_json(summary)
+    def on_signal() -> None:
+        nonlocal stops
+        stops += 1
+        if stops == 1:
+            err.print("stopping: no new calls; calls in progress finish (Ctrl-C again to abort)")
+            runner.stop()
         else:
-            _print_summary(summary, result)
-            out.print(f"  transcripts in {summary['transcripts']}/")
+            for task in asyncio.all_tasks(loop):
+                task.cancel()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, on_signal)
+    if api is None:
+        return await runner.run()
+    async with api.serving(now=runner.clock.now):
+        err.print(f"status API on {api.url}")
+        return await runner.run()
+
+
+def run(
+    campaign: Annotated[
+        str,
+        typer.Option(
+            "--campaign",
+            "-c",
+            help="A campaign file (TOML), or the name of a campaign in the store.",
+        ),
+    ],
+    worker: Annotated[
+        str | None,
+        typer.Option(
+            "--worker", help="Worker id when several workers share a campaign (default 1)."
+        ),
+    ] = None,
+    max_concurrent: Annotated[
+        int | None, typer.Option("--max-concurrent", min=1, help="Override max_concurrent.")
+    ] = None,
+    output_dir: Annotated[
+        Path, typer.Option("--output-dir", help="Where recordings/ and transcripts/ go.")
+    ] = Path("."),
+    database: DatabaseOpt = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No live display.")] = False,
+    api_port: Annotated[
+        int | None,
+        typer.Option(
+            "--api-port",
+            min=0,
+            max=65535,
+            help="Serve the status API and /metrics on 127.0.0.1:PORT while running.",
+        ),
+    ] = None,
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", help="Summary as text or json.")
+    ] = OutputFormat.text,
+    json_alias: JsonAliasOpt = False,
+) -> None:
+    """Call a campaign's contacts, within the law, and record every call.
+
+    Claims due contacts, keeps at most max_concurrent calls going, retries no-answer and
+    busy per the retry policy. Ctrl-C stops cleanly; the same command again resumes.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from mbs.campaign.compose import CampaignRun, RunResult, register_and_enrol, resolve_campaign
+    from mbs.campaign.executor import summarise
+    from mbs.campaign.store import Store, StoreError
+    from mbs.cli.errors import reporting
+    from mbs.cli.programs import load_program
+
+    fmt = output_format(fmt, json_alias)
+    with reporting():
+        store = Store.open(database)
+        loaded = resolve_campaign(store, campaign)
+        program = load_program(loaded.scenario_path)
+        enrolment = register_and_enrol(store, loaded, program, datetime.now(UTC))
+    _report_enrolment(enrolment)
+
+    started = time.monotonic()
+    live: Live | None = None
+    holder: dict[str, CampaignRun] = {}
+
+    def on_progress(progress: object) -> None:
+        if live is not None and "run" in holder:
+            r = holder["run"]
+            live.update(_progress_table(progress, started, r.clock.now(), r.clock.scale != 1.0))
+
+    api = None
+    if api_port is not None:
+        from mbs.api import LiveApi
+
+        api = LiveApi(store, port=api_port)
+    try:
+        runner = CampaignRun(
+            loaded,
+            program,
+            store,
+            worker=worker,
+            max_concurrent=max_concurrent,
+            output_dir=output_dir,
+            on_progress=on_progress,
+            observers=[api.feed(loaded.settings.name)] if api else (),
+        )
+    except Exception as exc:  # a builtin that cannot start (missing espeak, model, ...)
+        abort(str(exc), EXIT_RUNTIME)
+    holder["run"] = runner
+
+    show = not quiet and fmt == OutputFormat.text and err.is_terminal
+    try:
+        if show:
+            with Live(console=err, refresh_per_second=8, transient=True) as live_display:
+                live = live_display
+                result = asyncio.run(_drive(runner, api))
+        else:
+            result = asyncio.run(_drive(runner, api))
+    except asyncio.CancelledError:
+        abort("aborted; run the same command again to resume", EXIT_RUNTIME)
+    except (OSError, StoreError) as exc:
+        abort(f"campaign stopped: {exc}", EXIT_RUNTIME)
+    except SQLAlchemyError as exc:  # the database went away or refused a write
+        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        abort(f"campaign stopped, database error: {detail}; run again to resume", EXIT_RUNTIME)
+
+    assert isinstance(result, RunResult)
+    summary = summarise(result.stats, result.progress, result.totals)
+    summary["transcripts"] = str(output_dir / "transcripts" / loaded.settings.name)
+    summary["recordings"] = str(output_dir / "recordings" / loaded.settings.name)
+    if fmt == OutputFormat.json:
+        emit_json(summary)
+    else:
+        _print_summary(summary, result)
+        out.print(f"  transcripts in {summary['transcripts']}/")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run")(run)

@@ -11,8 +11,10 @@ def print_version() -> None:
     print(__version__)
 
 
+def version() -> None:
+    """Print the mbs version."""
+    print_version()
+
+
 def register(app: typer.Typer) -> None:
-    @app.command("version")
-    def version() -> None:
-        """Print the mbs version."""
-        print_version()
+    app.command("version")(version)

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
+from mbs.cli.common import OutputFormat, output_format
 from mbs.cli.output import EXIT_RUNTIME, EXIT_USAGE, abort, emit_json, error, out
 from mbs.cli.programs import load_program
 from mbs.program import Program, Result
@@ -128,12 +129,17 @@ def register(app: typer.Typer) -> None:
         json_out: Annotated[
             bool, typer.Option("--json", help="Print every event as one JSON object per line.")
         ] = False,
+        fmt: Annotated[
+            OutputFormat,
+            typer.Option("--format", help="text or json (--json is the same as json)."),
+        ] = OutputFormat.text,
     ) -> None:
         """Chat with a scenario: you type the prospect's lines.
 
         Markers: an empty line or /silence, /hangup, /machine [greeting], /dtmf 5,
         /barge TEXT (spoken over the robot). End of input hangs up.
         """
+        json_out = output_format(fmt, json_out) == OutputFormat.json
         program = load_program(scenario)
         fields = parse_contact(contact or [])
         nlu_obj, llm_obj = make_builtins(program, nlu, llm, llm_model)

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from mbs.cli.common import OutputFormat, output_format
 from mbs.cli.output import EXIT_USAGE, abort, emit_json, err, out
 
 
@@ -54,12 +55,17 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[
             bool, typer.Option("--json", help="List the written files as JSON.")
         ] = False,
+        fmt: Annotated[
+            OutputFormat,
+            typer.Option("--format", help="text or json (--json is the same as json)."),
+        ] = OutputFormat.text,
     ) -> None:
         """Write event_socket, ACL, modules, AMD/Vosk, dialplan, gateway and vars files.
 
         The files follow FreeSWITCH's conf/ layout; see docs/freeswitch.md for where each
         one goes and what to merge.
         """
+        as_json = output_format(fmt, as_json) == OutputFormat.json
         from mbs.freeswitch.config import ConfigError, FreeSwitchSettings, write
 
         settings = FreeSwitchSettings(

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from mbs.cli.common import OutputFormat, output_format
 from mbs.cli.output import EXIT_RUNTIME, EXIT_USAGE, abort, emit_json, err
 
 
@@ -64,12 +65,17 @@ def register(app: typer.Typer) -> None:
                 "--json", help="Print the listening address and the final summary as JSON."
             ),
         ] = False,
+        fmt: Annotated[
+            OutputFormat,
+            typer.Option("--format", help="text or json (--json is the same as json)."),
+        ] = OutputFormat.text,
     ) -> None:
         """Serve a simulated FreeSWITCH 1.10 Event Socket on 127.0.0.1 with scripted callers.
 
         Point an ESL client at it (or a campaign with [telephony] backend = "esl" and
         this port); stop with Ctrl-C. See docs/simulator.md.
         """
+        as_json = output_format(fmt, as_json) == OutputFormat.json
         from random import Random
 
         from mbs.freeswitch.sim import Faults, PersonaKind, Simulator, parse_mix

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from mbs.cli.common import OutputFormat, output_format
 from mbs.cli.output import EXIT_RUNTIME, EXIT_USAGE, abort, emit_json, err, out
 from mbs.cli.programs import load_program
 from mbs.runtime.builtins.base import BuiltinError, MissingDependency
@@ -40,12 +41,17 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[
             bool, typer.Option("--json", help="One JSON object per line, then a summary.")
         ] = False,
+        fmt: Annotated[
+            OutputFormat,
+            typer.Option("--format", help="text or json (--json is the same as json)."),
+        ] = OutputFormat.text,
     ) -> None:
         """Synthesise every fixed line of SCENARIO into the TTS cache.
 
         Fixed lines: say, ask and retry lines, freestyle fallbacks, objection responses.
         Lines with per-call variables are listed as skipped.
         """
+        as_json = output_format(fmt, as_json) == OutputFormat.json
         from mbs.runtime.builtins import prebuild as pb
         from mbs.runtime.builtins import registry
 

@@ -110,58 +110,60 @@ def _stdin_reader(interactive: bool) -> Any:
     return read
 
 
-def register(app: typer.Typer) -> None:
-    @app.command("chat")
-    def chat(
-        scenario: Annotated[Path, typer.Argument(help="A scenario (.mbs) or program (.mbsc).")],
-        contact: Annotated[
-            list[str] | None,
-            typer.Option("--contact", "-c", help="A contact field, key=value (repeatable)."),
-        ] = None,
-        nlu: Annotated[str, typer.Option(help="NLU builtin (e.g. fuzzy, ollama).")] = "fuzzy",
-        llm: Annotated[
-            str, typer.Option(help="LLM builtin for freestyle: none (fallback lines) or ollama.")
-        ] = "none",
-        llm_model: Annotated[str | None, typer.Option(help="Model name for the LLM.")] = None,
-        log: Annotated[
-            Path | None, typer.Option(help="Append the call's events (JSON lines) to FILE.")
-        ] = None,
-        json_out: Annotated[
-            bool, typer.Option("--json", help="Print every event as one JSON object per line.")
-        ] = False,
-        fmt: Annotated[
-            OutputFormat,
-            typer.Option("--format", help="text or json (--json is the same as json)."),
-        ] = OutputFormat.text,
-    ) -> None:
-        """Chat with a scenario: you type the prospect's lines.
+def chat(
+    scenario: Annotated[Path, typer.Argument(help="A scenario (.mbs) or program (.mbsc).")],
+    contact: Annotated[
+        list[str] | None,
+        typer.Option("--contact", "-c", help="A contact field, key=value (repeatable)."),
+    ] = None,
+    nlu: Annotated[str, typer.Option(help="NLU builtin (e.g. fuzzy, ollama).")] = "fuzzy",
+    llm: Annotated[
+        str, typer.Option(help="LLM builtin for freestyle: none (fallback lines) or ollama.")
+    ] = "none",
+    llm_model: Annotated[str | None, typer.Option(help="Model name for the LLM.")] = None,
+    log: Annotated[
+        Path | None, typer.Option(help="Append the call's events (JSON lines) to FILE.")
+    ] = None,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print every event as one JSON object per line.")
+    ] = False,
+    fmt: Annotated[
+        OutputFormat,
+        typer.Option("--format", help="text or json (--json is the same as json)."),
+    ] = OutputFormat.text,
+) -> None:
+    """Chat with a scenario: you type the prospect's lines.
 
-        Markers: an empty line or /silence, /hangup, /machine [greeting], /dtmf 5,
-        /barge TEXT (spoken over the robot). End of input hangs up.
-        """
-        json_out = output_format(fmt, json_out) == OutputFormat.json
-        program = load_program(scenario)
-        fields = parse_contact(contact or [])
-        nlu_obj, llm_obj = make_builtins(program, nlu, llm, llm_model)
-        interactive = sys.stdin.isatty() and not json_out
-        display: EventSink = (
-            CallbackSink(emit_json) if json_out else CallbackSink(Transcript(interactive))
-        )
-        log_sink: JsonlSink | None = None
-        if log is not None:
-            try:
-                log_sink = JsonlSink(log)
-            except OSError as exc:
-                abort(f"cannot write {log}: {exc.strerror}", EXIT_USAGE)
-        # the path as given: compiled from another spelling of the path, the same
-        # scenario gets other debug locations, hence another program hash
-        vm = Vm(program, nlu=nlu_obj, llm=llm_obj, source=str(scenario))  # type: ignore[arg-type]
-        call = TextCall(call_id="chat", reader=_stdin_reader(interactive))
-        sink = TeeSink(display, *([log_sink] if log_sink else []))
+    Markers: an empty line or /silence, /hangup, /machine [greeting], /dtmf 5,
+    /barge TEXT (spoken over the robot). End of input hangs up.
+    """
+    json_out = output_format(fmt, json_out) == OutputFormat.json
+    program = load_program(scenario)
+    fields = parse_contact(contact or [])
+    nlu_obj, llm_obj = make_builtins(program, nlu, llm, llm_model)
+    interactive = sys.stdin.isatty() and not json_out
+    display: EventSink = (
+        CallbackSink(emit_json) if json_out else CallbackSink(Transcript(interactive))
+    )
+    log_sink: JsonlSink | None = None
+    if log is not None:
         try:
-            state = asyncio.run(vm.run_call(call, contact=fields, sink=sink))
-        finally:
-            if log_sink is not None:
-                log_sink.close()
-        if state.result is Result.TECHNICAL_ERROR:
-            raise typer.Exit(EXIT_RUNTIME)
+            log_sink = JsonlSink(log)
+        except OSError as exc:
+            abort(f"cannot write {log}: {exc.strerror}", EXIT_USAGE)
+    # the path as given: compiled from another spelling of the path, the same
+    # scenario gets other debug locations, hence another program hash
+    vm = Vm(program, nlu=nlu_obj, llm=llm_obj, source=str(scenario))  # type: ignore[arg-type]
+    call = TextCall(call_id="chat", reader=_stdin_reader(interactive))
+    sink = TeeSink(display, *([log_sink] if log_sink else []))
+    try:
+        state = asyncio.run(vm.run_call(call, contact=fields, sink=sink))
+    finally:
+        if log_sink is not None:
+            log_sink.close()
+    if state.result is Result.TECHNICAL_ERROR:
+        raise typer.Exit(EXIT_RUNTIME)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("chat")(chat)

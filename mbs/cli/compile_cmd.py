@@ -30,40 +30,42 @@ def check_format(fmt: str) -> str:
     return fmt
 
 
-def register(app: typer.Typer) -> None:
-    @app.command("compile")
-    def compile_(
-        file: Annotated[Path, typer.Argument(help="The scenario (.mbs) to compile.")],
-        output: Annotated[
-            Path | None,
-            typer.Option("-o", "--output", help="Where to write the program (default: FILE.mbsc)."),
-        ] = None,
-        fmt: Annotated[str, typer.Option("--format", help="Diagnostics as text or json.")] = "text",
-        strict: Annotated[bool, typer.Option("--strict", help="Treat warnings as errors.")] = False,
-    ) -> None:
-        """Check a scenario and write its compiled program."""
-        from mbs.compiler import compile_file
+def compile_(
+    file: Annotated[Path, typer.Argument(help="The scenario (.mbs) to compile.")],
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="Where to write the program (default: FILE.mbsc)."),
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="Diagnostics as text or json.")] = "text",
+    strict: Annotated[bool, typer.Option("--strict", help="Treat warnings as errors.")] = False,
+) -> None:
+    """Check a scenario and write its compiled program."""
+    from mbs.compiler import compile_file
 
-        check_format(fmt)
-        if not file.exists():
-            abort(f"no such file: {file}", EXIT_USAGE)
-        if file.is_dir():
-            abort(f"{file} is a directory; `mbs lint` checks folders", EXIT_USAGE)
-        if file.suffix == ".mbsc":
-            abort(f"{file} is already a compiled program; compile takes a .mbs source", EXIT_USAGE)
-        target = output if output is not None else file.with_suffix(".mbsc")
-        if target.resolve() == file.resolve():
-            abort(f"refusing to overwrite the source {file} with the program", EXIT_USAGE)
-        result = compile_file(file)
-        report(result.diagnostics, result.sources, fmt)
-        if not result.ok or result.program is None:
-            raise typer.Exit(EXIT_DIAGNOSTICS)
-        if strict and result.warnings:
-            raise typer.Exit(EXIT_DIAGNOSTICS)
-        try:
-            target.write_text(result.program.to_json(), encoding="utf-8")
-        except OSError as exc:
-            abort(f"cannot write {target}: {exc.strerror}", EXIT_USAGE)
-        if fmt == "text":
-            err.print(f"wrote {target}", markup=False, highlight=False)
-        raise typer.Exit(EXIT_OK)
+    check_format(fmt)
+    if not file.exists():
+        abort(f"no such file: {file}", EXIT_USAGE)
+    if file.is_dir():
+        abort(f"{file} is a directory; `mbs lint` checks folders", EXIT_USAGE)
+    if file.suffix == ".mbsc":
+        abort(f"{file} is already a compiled program; compile takes a .mbs source", EXIT_USAGE)
+    target = output if output is not None else file.with_suffix(".mbsc")
+    if target.resolve() == file.resolve():
+        abort(f"refusing to overwrite the source {file} with the program", EXIT_USAGE)
+    result = compile_file(file)
+    report(result.diagnostics, result.sources, fmt)
+    if not result.ok or result.program is None:
+        raise typer.Exit(EXIT_DIAGNOSTICS)
+    if strict and result.warnings:
+        raise typer.Exit(EXIT_DIAGNOSTICS)
+    try:
+        target.write_text(result.program.to_json(), encoding="utf-8")
+    except OSError as exc:
+        abort(f"cannot write {target}: {exc.strerror}", EXIT_USAGE)
+    if fmt == "text":
+        err.print(f"wrote {target}", markup=False, highlight=False)
+    raise typer.Exit(EXIT_OK)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("compile")(compile_)

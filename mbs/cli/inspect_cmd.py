@@ -23,42 +23,42 @@ def _read_sources(files: set[str]) -> dict[str, list[str]]:
     return sources
 
 
-def register(app: typer.Typer) -> None:
-    @app.command("inspect")
-    def inspect(
-        file: Annotated[
-            Path, typer.Argument(help="A compiled program (.mbsc) or a scenario (.mbs).")
-        ],
-        fmt: Annotated[str, typer.Option("--format", help="text or json")] = "text",
-    ) -> None:
-        """Disassemble a program: address, op, operands and the source line of each instruction."""
-        from mbs.compiler.disasm import header, source_lines
+def inspect(
+    file: Annotated[Path, typer.Argument(help="A compiled program (.mbsc) or a scenario (.mbs).")],
+    fmt: Annotated[str, typer.Option("--format", help="text or json")] = "text",
+) -> None:
+    """Disassemble a program: address, op, operands and the source line of each instruction."""
+    from mbs.compiler.disasm import header, source_lines
 
-        check_format(fmt)
-        program = load_program(file)
-        sources = _read_sources({loc.file for loc in program.debug.values()})
-        if fmt == "json":
-            for row, text in source_lines(program, sources):
-                emit_json(
-                    {
-                        "address": row.address,
-                        "step": row.step,
-                        "op": row.op,
-                        "operands": row.operands,
-                        "source": row.source,
-                        "line": text,
-                    }
-                )
-            return
-        for key, value in header(program):
-            out.print(f"[bold]{key:>12}[/]  {value}")
-        table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
-        for column in ("addr", "step", "op", "operands", "source"):
-            table.add_column(column, overflow="fold")
-        previous = None
+    check_format(fmt)
+    program = load_program(file)
+    sources = _read_sources({loc.file for loc in program.debug.values()})
+    if fmt == "json":
         for row, text in source_lines(program, sources):
-            step = row.step if row.step != previous else ""
-            previous = row.step
-            where = row.source.rsplit("/", 1)[-1]
-            table.add_row(str(row.address), step, row.op, row.operands, f"{where}  {text}".strip())
-        out.print(table)
+            emit_json(
+                {
+                    "address": row.address,
+                    "step": row.step,
+                    "op": row.op,
+                    "operands": row.operands,
+                    "source": row.source,
+                    "line": text,
+                }
+            )
+        return
+    for key, value in header(program):
+        out.print(f"[bold]{key:>12}[/]  {value}")
+    table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
+    for column in ("addr", "step", "op", "operands", "source"):
+        table.add_column(column, overflow="fold")
+    previous = None
+    for row, text in source_lines(program, sources):
+        step = row.step if row.step != previous else ""
+        previous = row.step
+        where = row.source.rsplit("/", 1)[-1]
+        table.add_row(str(row.address), step, row.op, row.operands, f"{where}  {text}".strip())
+    out.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("inspect")(inspect)

@@ -58,41 +58,43 @@ def _explain(code: str, fmt: str) -> None:
     )
 
 
-def register(app: typer.Typer) -> None:
-    @app.command("lint")
-    def lint(
-        paths: Annotated[
-            list[Path] | None, typer.Argument(help="Scenario or module files, or folders.")
-        ] = None,
-        fmt: Annotated[str, typer.Option("--format", help="Diagnostics as text or json.")] = "text",
-        strict: Annotated[bool, typer.Option("--strict", help="Fail on warnings too.")] = False,
-        explain: Annotated[
-            str | None, typer.Option("--explain", help="Explain a diagnostic code (E017, W002...).")
-        ] = None,
-    ) -> None:
-        """Check scenarios and modules; folders are searched for *.mbs files."""
-        from mbs.compiler import check_file
+def lint(
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Scenario or module files, or folders.")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="Diagnostics as text or json.")] = "text",
+    strict: Annotated[bool, typer.Option("--strict", help="Fail on warnings too.")] = False,
+    explain: Annotated[
+        str | None, typer.Option("--explain", help="Explain a diagnostic code (E017, W002...).")
+    ] = None,
+) -> None:
+    """Check scenarios and modules; folders are searched for *.mbs files."""
+    from mbs.compiler import check_file
 
-        check_format(fmt)
-        if explain is not None:
-            _explain(explain, fmt)
-            raise typer.Exit(EXIT_OK)
-        if not paths:
-            abort("give files or folders to check (or --explain CODE)", EXIT_USAGE)
-        files = _files(paths)
-        errors = warnings = 0
-        for path in files:
-            result = check_file(path)
-            report(result.diagnostics, result.sources, fmt, summary=False)
-            errors += len(result.errors)
-            warnings += len(result.warnings)
-        if fmt == "text":
-            err.print(
-                f"checked {len(files)} file{'s' * (len(files) != 1)}: "
-                f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}",
-                markup=False,
-                highlight=False,
-            )
-        if errors or (strict and warnings):
-            raise typer.Exit(EXIT_DIAGNOSTICS)
+    check_format(fmt)
+    if explain is not None:
+        _explain(explain, fmt)
         raise typer.Exit(EXIT_OK)
+    if not paths:
+        abort("give files or folders to check (or --explain CODE)", EXIT_USAGE)
+    files = _files(paths)
+    errors = warnings = 0
+    for path in files:
+        result = check_file(path)
+        report(result.diagnostics, result.sources, fmt, summary=False)
+        errors += len(result.errors)
+        warnings += len(result.warnings)
+    if fmt == "text":
+        err.print(
+            f"checked {len(files)} file{'s' * (len(files) != 1)}: "
+            f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}",
+            markup=False,
+            highlight=False,
+        )
+    if errors or (strict and warnings):
+        raise typer.Exit(EXIT_DIAGNOSTICS)
+    raise typer.Exit(EXIT_OK)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("lint")(lint)

@@ -82,14 +82,16 @@ async def text_run(program: Program, test: ConversationTest) -> tuple[Transcript
     return transcript(sink.events), call
 
 
-def spoken_conversations(name: str, program: Program) -> list[tuple[ConversationTest, Transcript]]:
+async def spoken_conversations(
+    name: str, program: Program
+) -> list[tuple[ConversationTest, Transcript]]:
     """The file's conversations a caller can speak: plain sentences only, and the robot
     ends the call itself (in the text channel, running out of lines is a hang-up)."""
     chosen = []
     for test in load_test_file(SCENARIOS / f"{name}.test.toml").tests:
         if not test.turns or any(t.strip().startswith("/") or not t.strip() for t in test.turns):
             continue
-        expected, call = asyncio.run(text_run(program, test))
+        expected, call = await text_run(program, test)
         if call.prospect_gone or call.pending:
             continue
         chosen.append((test, expected))
@@ -106,12 +108,13 @@ def persona_for(test: ConversationTest) -> Persona:
     )
 
 
+@pytest.mark.virtual_time
 @pytest.mark.parametrize("name", SHIPPED)
-def test_shipped_scenario_over_esl_matches_the_text_channel(name: str) -> None:
+async def test_shipped_scenario_over_esl_matches_the_text_channel(name: str) -> None:
     program = compile_shipped(name)
-    chosen = spoken_conversations(name, program)
+    chosen = await spoken_conversations(name, program)
     assert len(chosen) >= 3, f"{name}: too few spoken conversations to compare"
-    asyncio.run(asyncio.wait_for(compare_over_esl(program, chosen), 180))
+    await asyncio.wait_for(compare_over_esl(program, chosen), 180)
 
 
 async def compare_over_esl(

@@ -399,6 +399,25 @@ DESCRIPTORS: tuple[DiagnosticDescriptor, ...] = (
         6,
         13,
     ),
+    DiagnosticDescriptor(
+        "E055",
+        "TemplateNotAllowed",
+        "error",
+        "Template feature not allowed",
+        "texts may not use {what}",
+        "texts read contact.*, agent.* and the scenario's variables, call the string "
+        "methods upper, lower, capitalize, title, strip, split, startswith, endswith, and "
+        "use the filters listed in docs/language.md",
+        "Texts render in a sandbox: no attribute outside a short allow-list (string "
+        "methods, `loop.*`), nothing starting with `_`, no macros, includes, imports, "
+        "call blocks or recursive loops, and only the documented filters. The runtime "
+        "enforces the same rules and bounds the work of every render, so this is a "
+        "mistake caught early, not the only defence.",
+        _HEAD
+        + 'step a {\n    say "{{ contact.first_name.__class__ }}"\n    end NOT_INTERESTED\n}\n',
+        5,
+        32,
+    ),
     # ------------------------------------------------------------------ warnings
     DiagnosticDescriptor(
         "W001",

@@ -135,13 +135,65 @@ def spoken_texts(ctx: Context) -> Iterator[tuple[ast.Str, bool]]:
                 yield entry.response, True
 
 
-_MARKUP = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
+_CLOSERS = {"{{": "}}", "{%": "%}", "{#": "#}"}
+
+
+@dataclass(frozen=True, slots=True)
+class Markup:
+    """One ``{{ }}``, ``{% %}`` or ``{# #}`` block of a text: ``text[start:end]``."""
+
+    start: int
+    end: int
+    opener: str  # "{{", "{%" or "{#"
+
+    def body(self, text: str) -> tuple[int, int]:
+        """Where the block's inside is, without the delimiters and whitespace markers."""
+        lo, hi = self.start + 2, self.end - 2
+        if lo < hi and text[lo] == "-":
+            lo += 1
+        if lo < hi and text[hi - 1] == "-":
+            hi -= 1
+        return lo, hi
+
+
+def markup_blocks(text: str) -> Iterator[Markup]:
+    """The template blocks of ``text``, left to right, in linear time.
+
+    Same blocks as the lazy regex ``{{.*?}}|{%.*?%}|{#.*?#}`` (an unclosed opener is
+    plain text), but an opener whose closer is missing once is known to be missing for
+    every later opener of its kind, so no suffix is scanned twice: a 1 MB line of
+    unclosed ``{{`` costs one pass, not one pass per ``{{``.
+    """
+    missing: set[str] = set()
+    i, n = 0, len(text)
+    while True:
+        i = text.find("{", i)
+        if i < 0 or i + 1 >= n:
+            return
+        opener = text[i : i + 2]
+        closer = _CLOSERS.get(opener)
+        if closer is None or opener in missing:
+            i += 1
+            continue
+        j = text.find(closer, i + 2)
+        if j < 0:
+            missing.add(opener)
+            i += 1
+            continue
+        yield Markup(i, j + 2, opener)
+        i = j + 2
 
 
 def spoken_words(text: str) -> int:
     """Words of a line as spoken: a ``{{ value }}`` counts as one word, tags as none."""
-    plain = _MARKUP.sub(lambda m: " w " if m.group().startswith("{{") else " ", text)
-    return sum(1 for word in plain.split() if any(c.isalnum() for c in word))
+    pieces: list[str] = []
+    last = 0
+    for block in markup_blocks(text):
+        pieces.append(text[last : block.start])
+        pieces.append(" w " if block.opener == "{{" else " ")
+        last = block.end
+    pieces.append(text[last:])
+    return sum(1 for word in "".join(pieces).split() if any(c.isalnum() for c in word))
 
 
 def variables(ctx: Context) -> set[str]:

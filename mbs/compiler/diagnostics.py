@@ -112,12 +112,13 @@ DESCRIPTORS: tuple[DiagnosticDescriptor, ...] = (
         "UnreadableSource",
         "error",
         "Not a text file",
-        "this file is not UTF-8 text",
+        "this file is not UTF-8 text from here on",
         "save the scenario as UTF-8 text",
-        "Scenario files are UTF-8 text; this one contains bytes that are not (or NUL bytes).",
+        "Scenario files are UTF-8 text; this one contains bytes that are not (or NUL bytes, "
+        "or, given as a string, lone surrogates). The diagnostic points at the first one.",
         "scenario \x00\x01\x02",
         1,
-        1,
+        10,
     ),
     # ------------------------------------------------------------------ modules
     DiagnosticDescriptor(

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from mbs.campaign.contacts import ImportResult, SaveReport, read_contacts, save_contacts
 from mbs.campaign.law import CallingPolicy
+from mbs.campaign.names import check_slug, suggest_slug
 from mbs.campaign.store.records import CampaignInfo
 from mbs.campaign.store.retry import RetryPolicy
 
@@ -151,7 +152,7 @@ class SimSettings(_Model):
 
 
 class CampaignSettings(_Model):
-    name: str = Field(min_length=1, max_length=200)
+    name: str  # a slug (mbs.campaign.names): it names folders
     scenario: Path
     contacts: Path | None = None
     region: str = "FR"  # for contact numbers written without a country code
@@ -163,6 +164,14 @@ class CampaignSettings(_Model):
     retry: RetryPolicy = RetryPolicy()
     policy: CallingPolicy = CallingPolicy()
     sim: SimSettings = SimSettings()
+
+    @field_validator("name")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        try:
+            return check_slug(value)
+        except ValueError as exc:
+            raise ValueError(f"{exc}; for example {suggest_slug(value)!r}") from None
 
     @property
     def claim_batch(self) -> int:

@@ -24,6 +24,7 @@ from typing import Any, Protocol, TypeVar
 
 from mbs.campaign.clock import Clock, ScaledClock
 from mbs.campaign.law import CallingLaw, CallingPolicy
+from mbs.campaign.names import campaign_file, check_slug
 from mbs.campaign.store.records import (
     CallOutcome,
     CallTotals,
@@ -102,6 +103,9 @@ class ExecutorSettings:
     # The contact's first line is synthesised before dialling (never a silence after
     # "allô"); the wait is bounded, and the line is then made on demand if still missing.
     opening_wait_s: float = 20.0
+
+    def __post_init__(self) -> None:
+        check_slug(self.campaign)  # it names the recordings' and transcripts' folders
 
 
 @dataclass
@@ -483,10 +487,10 @@ class Executor:
         )
 
     def _recording_path(self, claim: Claim) -> Path:
-        return self.settings.recordings_dir / claim.campaign / f"{claim.call_id}.wav"
+        return campaign_file(self.settings.recordings_dir, claim.campaign, f"{claim.call_id}.wav")
 
     def _write_transcript(self, claim: Claim, call_log: _CallLog) -> Path | None:
-        path = self.settings.transcripts_dir / claim.campaign / f"{claim.call_id}.txt"
+        path = campaign_file(self.settings.transcripts_dir, claim.campaign, f"{claim.call_id}.txt")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             header = (

@@ -15,6 +15,7 @@ from mbs.campaign.contacts import (
     read_contacts,
     save_contacts,
 )
+from mbs.campaign.names import check_slug
 from mbs.cli.campaign_cmd import OutputFormat, open_store
 from mbs.cli.output import EXIT_DIAGNOSTICS, EXIT_USAGE, abort, emit_json, err, error, out, warning
 
@@ -63,6 +64,11 @@ def register(app: typer.Typer) -> None:
         Exit 0 when anything was imported, 1 when every row was rejected, 2 when the
         file cannot be read.
         """
+        if campaign is not None:
+            try:
+                check_slug(campaign)
+            except ValueError as exc:
+                abort(f"--campaign: {exc}", EXIT_USAGE)
         try:
             result = read_contacts(file, region=region, format=file_format)
         except ContactFileError as exc:

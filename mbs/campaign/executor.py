@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from mbs.campaign.clock import Clock, ScaledClock
-from mbs.campaign.law import CallingLaw, CallingPolicy
+from mbs.campaign.law import CallingLaw, CallingPolicy, Decision
 from mbs.campaign.names import campaign_file, check_slug
 from mbs.campaign.store.records import (
     CallOutcome,
@@ -71,6 +71,10 @@ class StorePort(Protocol):
         worker_id: str,
         policy: CallingLaw | CallingPolicy | None = None,
     ) -> ClaimBatch: ...
+
+    def start_dial(
+        self, call_id: str, *, at: datetime, policy: CallingLaw | CallingPolicy | None = None
+    ) -> Decision: ...
 
     def update_call_status(
         self, call_id: str, status: CallStatus, *, at: datetime, hangup_cause: str | None = None
@@ -325,10 +329,16 @@ class Executor:
                 await asyncio.wait_for(self._synthesise(lines[:1]), s.opening_wait_s)
             if len(lines) > 1:
                 self._in_background(self._synthesise(lines[1:]))
-        # Committed before the originate goes out: the crash-safety rule.
-        await self._db(
-            self.store.update_call_status, claim.call_id, CallStatus.CALLING, at=self.clock.now()
+        # The law again, on the dial time (the opening line may have taken seconds, the
+        # window may have closed); CALLING committed before the originate goes out: the
+        # crash-safety rule. A claim no longer legal is released, not dialled.
+        decision = await self._db(
+            self.store.start_dial, claim.call_id, at=self.clock.now(), policy=self._law
         )
+        if not decision.allowed:
+            self.progress.deferred[decision.reason] += 1
+            self.progress.statuses[CallStatus.CANCELLED.value] += 1
+            return
         ringing: list[asyncio.Task[None]] = []
 
         def on_status(status: CallStatus) -> None:

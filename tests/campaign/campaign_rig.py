@@ -94,6 +94,11 @@ class RecordingStore:
             self._note(claim.call_id, "PENDING")
         return batch
 
+    def start_dial(self, call_id: str, **kwargs: Any) -> Any:
+        decision = self.store.start_dial(call_id, **kwargs)
+        self._note(call_id, "CALLING" if decision.allowed else "CANCELLED")
+        return decision
+
     def update_call_status(self, call_id: str, status: CallStatus, **kwargs: Any) -> None:
         self.store.update_call_status(call_id, status, **kwargs)
         self._note(call_id, status.value)

@@ -15,6 +15,7 @@ from rich.table import Table
 
 from mbs.campaign.config import CampaignFileError, load_campaign
 from mbs.campaign.export import export_rows, write_csv, write_xlsx
+from mbs.campaign.simulated import simulated_database_url
 from mbs.campaign.store import Store, StoreError
 from mbs.campaign.store.engine import database_url
 from mbs.cli.output import EXIT_DIAGNOSTICS, EXIT_USAGE, abort, emit_json, err, out
@@ -30,10 +31,16 @@ class ExportFormat(StrEnum):
     xlsx = "xlsx"
 
 
-def open_store() -> Store:
-    """The store at ``DATABASE_URL`` (default ``var/mbs.sqlite``), or exit 2 saying why."""
+SIM_OPTION = typer.Option(
+    "--sim", help="The simulated campaigns' store (MBS_SIM_DATABASE_URL, else var/sim.sqlite)."
+)
+
+
+def open_store(sim: bool = False) -> Store:
+    """The store at ``DATABASE_URL`` (default ``var/mbs.sqlite``), or with ``sim`` the
+    simulated campaigns' store; exit 2 saying why it cannot be opened."""
     try:
-        return Store.open(database_url())
+        return Store.open(simulated_database_url() if sim else database_url())
     except StoreError as exc:
         abort(str(exc), EXIT_USAGE)
 
@@ -48,9 +55,12 @@ def register(app: typer.Typer) -> None:
     )
 
     @campaign.command("list")
-    def list_(fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.text) -> None:
+    def list_(
+        fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.text,
+        sim: Annotated[bool, SIM_OPTION] = False,
+    ) -> None:
         """List the campaigns in the store."""
-        store = open_store()
+        store = open_store(sim)
         try:
             now = datetime.now(UTC)
             rows = [(c, store.stats(c.id, now=now)) for c in store.list_campaigns()]
@@ -93,9 +103,10 @@ def register(app: typer.Typer) -> None:
     def status(
         name: Annotated[str, typer.Argument(help="Campaign name.")],
         fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.text,
+        sim: Annotated[bool, SIM_OPTION] = False,
     ) -> None:
         """Progress of a campaign: contacts, attempts, counts by status and result."""
-        store = open_store()
+        store = open_store(sim)
         try:
             info = store.get_campaign(name)
             if info is None:
@@ -142,11 +153,12 @@ def register(app: typer.Typer) -> None:
         output: Annotated[
             Path | None, typer.Option("--output", "-o", help="File to write (CSV: default stdout).")
         ] = None,
+        sim: Annotated[bool, SIM_OPTION] = False,
     ) -> None:
         """Export every call attempt of a campaign, with its contact."""
         if fmt == ExportFormat.xlsx and output is None:
             abort("--format xlsx needs --output FILE", EXIT_USAGE)
-        store = open_store()
+        store = open_store(sim)
         try:
             if store.get_campaign(name) is None:
                 abort(
@@ -178,12 +190,13 @@ def register(app: typer.Typer) -> None:
         output: Annotated[
             Path | None, typer.Option("--output", "-o", help="File to write (default stdout).")
         ] = None,
+        sim: Annotated[bool, SIM_OPTION] = False,
     ) -> None:
         """Write the stored events of a campaign's calls as an event log (JSON lines).
 
         The log is what `mbs chat --log` writes, so `mbs replay FILE` re-runs the calls.
         Calls that were never answered have no events and are left out."""
-        store = open_store()
+        store = open_store(sim)
         try:
             if store.get_campaign(name) is None:
                 abort(

@@ -113,7 +113,9 @@ def register(app: typer.Typer) -> None:
         database: Annotated[
             str | None,
             typer.Option(
-                "--database", help="Database URL (default: DATABASE_URL, else var/mbs.sqlite)."
+                "--database",
+                help="Database URL (default: DATABASE_URL, else var/mbs.sqlite; simulated "
+                "campaigns: MBS_SIM_DATABASE_URL, else var/sim.sqlite).",
             ),
         ] = None,
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No live display.")] = False,
@@ -139,19 +141,26 @@ def register(app: typer.Typer) -> None:
         from mbs.campaign.config import CampaignFileError, load_campaign, parse_campaign
         from mbs.campaign.contacts import ContactFileError
         from mbs.campaign.executor import summarise
+        from mbs.campaign.simulated import kind_conflict, store_url
         from mbs.campaign.store import Store, StoreError
         from mbs.cli.programs import load_program
 
-        try:
-            store = Store.open(database)
-        except StoreError as exc:
-            abort(str(exc), EXIT_RUNTIME)
         path = Path(campaign)
+        store: Store | None = None
         try:
             if path.suffix == ".toml" or path.exists():
                 loaded = load_campaign(path)
             else:
-                info = store.get_campaign(campaign)
+                info = None
+                for simulated in (False, True):  # a name: the real store, then the simulated
+                    try:
+                        store = Store.open(store_url(simulated, database))
+                    except StoreError as exc:
+                        abort(str(exc), EXIT_RUNTIME)
+                    info = store.get_campaign(campaign)
+                    if info is not None or database is not None:
+                        break
+                    store.close()
                 if info is None:
                     abort(
                         f"no campaign file {campaign} and no campaign named {campaign!r} in the store",
@@ -171,6 +180,18 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(EXIT_DIAGNOSTICS) from None
         except OSError as exc:
             abort(f"cannot read the campaign file: {exc}", EXIT_USAGE)
+
+        simulated = loaded.settings.telephony.backend == "sim"
+        if store is None:  # a file: the store of its kind (a name: where it was found)
+            try:
+                store = Store.open(store_url(simulated, database))
+            except StoreError as exc:
+                abort(str(exc), EXIT_RUNTIME)
+        conflict = kind_conflict(store, simulated)
+        if conflict:
+            abort(f"{store.engine.url.render_as_string()}: {conflict}", EXIT_USAGE)
+        if simulated and fmt == "text":
+            err.print(f"simulated campaign: store {store.engine.url.render_as_string()}")
 
         program = load_program(loaded.scenario_path)
         now = datetime.now(UTC)

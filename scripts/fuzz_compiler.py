@@ -29,6 +29,7 @@ import json
 import multiprocessing as mp
 import random
 import re
+import subprocess
 import sys
 import time
 import traceback
@@ -297,9 +298,27 @@ def main(argv: list[str] | None = None) -> int:
     work = [(share, args.seed + i, args.timeout, out) for i, share in enumerate(shares)]
     if jobs == 1:
         parts = [_run_job(work[0])]
-    else:
-        with mp.get_context("fork").Pool(jobs) as pool:
-            parts = pool.map(_run_job, work)
+    else:  # one process per job (each with its own worker processes)
+        procs = [
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    __file__,
+                    "--inputs",
+                    str(share),
+                    "--seed",
+                    str(job_seed),
+                    "--timeout",
+                    str(timeout),
+                    "--json",
+                    *(["--out", job_out] if job_out else []),
+                ],
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            for share, job_seed, timeout, job_out in work
+        ]
+        parts = [json.loads(proc.communicate()[0]) for proc in procs]
     total = {
         "inputs": sum(p["inputs"] for p in parts),
         "crashes": sum(p["crashes"] for p in parts),

@@ -277,9 +277,17 @@ def fuzz(
     return report
 
 
+def _progress(report: Report) -> None:
+    """A line on stderr every 1,000 inputs, so a long run stopped early still counts."""
+    line = {k: getattr(report, k) for k in ("seed", "inputs", "crashes", "hangs", "seconds")}
+    print(json.dumps(line), file=sys.stderr, flush=True)
+
+
 def _run_job(args: tuple[int, int, float, str | None]) -> dict[str, Any]:
     inputs, seed, timeout, out = args
-    report = fuzz(inputs, seed=seed, timeout=timeout, out=Path(out) if out else None)
+    report = fuzz(
+        inputs, seed=seed, timeout=timeout, out=Path(out) if out else None, progress=_progress
+    )
     return asdict(report)
 
 

@@ -102,7 +102,9 @@ class BuiltinSettings(BaseModel):
 
 class SimSettings(_Model):
     personas: dict[str, float] | None = None  # None: the simulator's default mix
-    time_scale: float = Field(default=1.0, gt=0)  # simulated seconds per real second
+    # simulated seconds per real second: slower than 1/100 would stall a demo for days,
+    # faster than 100,000 leaves no time for a call to be heard
+    time_scale: float = Field(default=1.0, ge=0.01, le=100_000, allow_inf_nan=False)
     seed: int = 0
     start: str = "next-window"  # "next-window", "now", or an ISO 8601 time with offset
 
@@ -136,6 +138,8 @@ class SimSettings(_Model):
             ) from None
         if when.tzinfo is None:
             raise ValueError(f"start time {value!r} needs a UTC offset (e.g. +01:00 or Z)")
+        if not 2000 <= when.year <= 2100:
+            raise ValueError(f"start time {value!r} is not between the years 2000 and 2100")
         return value
 
     def start_time(self) -> datetime | None:

@@ -29,6 +29,7 @@ prose):
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 from enum import StrEnum
@@ -346,6 +347,7 @@ class Program(_Model):
         except RecursionError:
             raise ProgramError("invalid compiled program (nested too deeply)") from None
         program.check_addresses()
+        program.check_flow()
         return program
 
     @classmethod
@@ -392,3 +394,150 @@ class Program(_Model):
                     addr(ins.exhausted)
                 case Jump(target=a) | AnswerObjection(then=a):
                     addr(a)
+
+    def check_flow(self) -> None:
+        """Refuse a program that can run forever without waiting for the prospect.
+
+        The compiler's rule, checked again on what is loaded (a ``.mbsc`` can be edited):
+        every cycle of the code passes a ``listen`` (or a ``dispatch``, which listens
+        first; turns are capped by ``max_turns``) or the ``below`` branch of a counter
+        that no ``enter`` on the cycle resets. Nor may an instruction fall off the end.
+        """
+        n = len(self.code)
+        succ = [_successors(ins, address) for address, ins in enumerate(self.code)]
+        for address, targets in enumerate(succ):
+            if n in targets:
+                raise ProgramError(
+                    f"invalid compiled program: instruction {address} runs past the end"
+                )
+        owners = sorted((start, name) for name, start in self.steps.items())
+        starts = [start for start, _ in owners]
+        resets: dict[int, set[str]] = {}  # count address -> steps whose enter resets it
+        for address, ins in enumerate(self.code):
+            if isinstance(ins, Count):
+                at = bisect.bisect_right(starts, address) - 1
+                steps = {owners[at][1]} if at >= 0 else set()
+                steps.add(ins.counter.split("/", 1)[0])
+                resets[address] = steps
+        enters: dict[str, set[int]] = {}
+        for address, ins in enumerate(self.code):
+            if isinstance(ins, Enter):
+                enters.setdefault(ins.step, set()).add(address)
+        resetting = {  # count address -> addresses of the enters that reset it
+            a: set().union(*(enters.get(step, set()) for step in steps))
+            for a, steps in resets.items()
+        }
+        removed: set[tuple[int, int]] = set()
+        while True:
+            edges = [
+                [b for b in targets if (a, b) not in removed] for a, targets in enumerate(succ)
+            ]
+            cycles = [c for c in _components(edges) if len(c) > 1 or c[0] in edges[c[0]]]
+            if not cycles:
+                return
+            progress = False
+            for component in cycles:
+                inside = set(component)
+                entered = {ins.step for a in component if isinstance(ins := self.code[a], Enter)}
+                for a in component:
+                    ins = self.code[a]
+                    if not isinstance(ins, Count):
+                        continue
+                    below = (a, ins.below)
+                    if ins.below in inside and below not in removed and not resets[a] & entered:
+                        # never reset inside this loop: the counter bounds its `below` side
+                        removed.add(below)
+                        progress = True
+                    exhausted = (a, ins.exhausted)
+                    if (
+                        ins.limit >= 1
+                        and ins.exhausted in inside
+                        and exhausted not in removed
+                        and (ins.below not in inside or below in removed)
+                        and not _reaches(edges, ins.exhausted, a, inside, resetting[a])
+                    ):
+                        # every way back to the counter resets it, so the next pass goes
+                        # `below`, which this loop takes a bounded number of times
+                        removed.add(exhausted)
+                        progress = True
+            if not progress:
+                where = min(cycles[0])
+                step = self.step_at(where) or "?"
+                raise ProgramError(
+                    f"invalid compiled program: a loop at instruction {where} (step {step}) "
+                    "never listens and no counter bounds it"
+                )
+
+
+def _reaches(
+    edges: list[list[int]], start: int, goal: int, inside: set[int], avoid: set[int]
+) -> bool:
+    """Whether ``goal`` is reachable from ``start`` within ``inside`` avoiding ``avoid``."""
+    seen = {start}
+    todo = [start] if start not in avoid else []
+    while todo:
+        node = todo.pop()
+        if node == goal:
+            return True
+        for nxt in edges[node]:
+            if nxt in inside and nxt not in avoid and nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return False
+
+
+def _successors(ins: Instruction, address: int) -> list[int]:
+    """Where control can go from ``ins`` without hearing the prospect first."""
+    match ins:
+        case Listen() | Dispatch() | End() | Transfer():
+            return []  # a listen (dispatch listens first) ends the run of instructions
+        case Jump(target=t) | AnswerObjection(then=t):
+            return [t]
+        case Count():
+            return [ins.below, ins.exhausted]
+        case _:
+            return [address + 1]
+
+
+def _components(edges: list[list[int]]) -> list[list[int]]:
+    """Strongly connected components (Tarjan's algorithm, iterative: programs can be
+    long and recursion limits are for the hostile)."""
+    index: dict[int, int] = {}
+    low: dict[int, int] = {}
+    on_stack: set[int] = set()
+    stack: list[int] = []
+    out: list[list[int]] = []
+    counter = 0
+    for root in range(len(edges)):
+        if root in index:
+            continue
+        work: list[tuple[int, int]] = [(root, 0)]
+        while work:
+            node, i = work.pop()
+            if i == 0:
+                index[node] = low[node] = counter
+                counter += 1
+                stack.append(node)
+                on_stack.add(node)
+            targets = edges[node]
+            if i < len(targets):
+                work.append((node, i + 1))
+                nxt = targets[i]
+                if nxt not in index:
+                    work.append((nxt, 0))
+                elif nxt in on_stack:
+                    low[node] = min(low[node], index[nxt])
+                continue
+            if low[node] == index[node]:
+                component: list[int] = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                out.append(component)
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+    return out

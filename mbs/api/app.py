@@ -257,7 +257,9 @@ def create_app(
         status: Annotated[CallStatus | None, Query(description="Only this status.")] = None,
         result: Annotated[Result | None, Query(description="Only this result.")] = None,
         limit: Annotated[int, Query(ge=1, le=500, description="Page size.")] = 50,
-        offset: Annotated[int, Query(ge=0, description="Calls to skip.")] = 0,
+        offset: Annotated[
+            int, Query(ge=0, le=2**31 - 1, description="Calls to skip.")  # a SQL integer
+        ] = 0,
     ) -> CallPage:
         """A campaign's call attempts, oldest first, filtered and paged."""
         info = campaign_info(name)

@@ -73,6 +73,47 @@ def resolve_campaign(store: Store, campaign: str) -> CampaignFile:
         raise CampaignNotResolved(f"cannot read the campaign file: {exc}") from None
 
 
+def open_campaign(campaign: str, database: str | None) -> tuple[Store, CampaignFile]:
+    """The store a campaign runs on, and its campaign file.
+
+    A file names its kind (simulated campaigns live in a store of their own, see
+    :mod:`mbs.campaign.simulated`); a name is looked up in the real store, then in the
+    simulated one. A store that holds campaigns of the other kind is refused.
+    """
+    from mbs.campaign.simulated import kind_conflict, store_url
+
+    path = Path(campaign)
+    if path.suffix == ".toml" or path.exists():
+        loaded = resolve_campaign_file(path)
+        store = Store.open(store_url(loaded.settings.telephony.backend == "sim", database))
+    else:
+        store = Store.open(store_url(False, database))
+        if database is None and store.get_campaign(campaign) is None:
+            store.close()
+            store = Store.open(store_url(True, database))
+            if store.get_campaign(campaign) is None:  # report it against the real store
+                store.close()
+                store = Store.open(store_url(False, database))
+        try:
+            loaded = resolve_campaign(store, campaign)
+        except CampaignNotResolved:
+            store.close()
+            raise
+    conflict = kind_conflict(store, loaded.settings.telephony.backend == "sim")
+    if conflict:
+        url = store.engine.url.render_as_string()
+        store.close()
+        raise CampaignNotResolved(f"{url}: {conflict}")
+    return store, loaded
+
+
+def resolve_campaign_file(path: Path) -> CampaignFile:
+    try:
+        return load_campaign(path)
+    except OSError as exc:
+        raise CampaignNotResolved(f"cannot read the campaign file: {exc}") from None
+
+
 def register_and_enrol(
     store: Store,
     campaign: CampaignFile,

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from mbs.campaign.contacts import ImportResult, SaveReport, read_contacts, save_contacts
 from mbs.campaign.errors import CampaignError
 from mbs.campaign.law import CallingPolicy
+from mbs.campaign.names import check_slug, suggest_slug
 from mbs.campaign.store.records import CampaignInfo
 from mbs.campaign.store.retry import RetryPolicy
 from mbs.errors import DiagnosticsError
@@ -84,7 +85,9 @@ class BuiltinSettings(BaseModel):
 
 class SimSettings(_Model):
     personas: dict[str, float] | None = None  # None: the simulator's default mix
-    time_scale: float = Field(default=1.0, gt=0)  # simulated seconds per real second
+    # simulated seconds per real second: slower than 1/100 would stall a demo for days,
+    # faster than 100,000 leaves no time for a call to be heard
+    time_scale: float = Field(default=1.0, ge=0.01, le=100_000, allow_inf_nan=False)
     seed: int = 0
     start: str = "next-window"  # "next-window", "now", or an ISO 8601 time with offset
 
@@ -119,6 +122,8 @@ class SimSettings(_Model):
             ) from None
         if when.tzinfo is None:
             raise ValueError(f"start time {value!r} needs a UTC offset (e.g. +01:00 or Z)")
+        if not 2000 <= when.year <= 2100:
+            raise ValueError(f"start time {value!r} is not between the years 2000 and 2100")
         return value
 
     def start_time(self) -> datetime | None:
@@ -135,7 +140,7 @@ class SimSettings(_Model):
 
 
 class CampaignSettings(_Model):
-    name: str = Field(min_length=1, max_length=200)
+    name: str  # a slug (mbs.campaign.names): it names folders
     scenario: Path
     contacts: Path | None = None
     region: str = "FR"  # for contact numbers written without a country code
@@ -147,6 +152,14 @@ class CampaignSettings(_Model):
     retry: RetryPolicy = RetryPolicy()
     policy: CallingPolicy = CallingPolicy()
     sim: SimSettings = SimSettings()
+
+    @field_validator("name")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        try:
+            return check_slug(value)
+        except ValueError as exc:
+            raise ValueError(f"{exc}; for example {suggest_slug(value)!r}") from None
 
     @property
     def claim_batch(self) -> int:

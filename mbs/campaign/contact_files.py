@@ -195,27 +195,72 @@ def _sniff_delimiter(text: str) -> str:
 Rows = list[tuple[int, dict[str, Any]]]
 
 
-def _csv_rows(text: str, notes: list[str]) -> tuple[list[str], Rows]:
+def _csv_rows(
+    text: str, notes: list[str], rejected: list[Rejected] | None = None
+) -> tuple[list[str], Rows]:
+    """Header and rows of a CSV text, each row with its line number.
+
+    A quote that never closes would swallow every later line into one cell (or stop
+    the reader at its field size limit): that row is rejected, naming its line, and
+    reading starts again on the next line, so the good rows after it are kept.
+    """
     delimiter = _sniff_delimiter(text)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    lines = text.splitlines(keepends=True)
     headers: list[str] | None = None
     rows: Rows = []
-    try:
-        for record in reader:
-            if not any(cell.strip() for cell in record):
-                continue
-            if headers is None:
-                headers = [cell.strip() for cell in record]
-                continue
-            values = dict(zip(headers, (c.strip() for c in record), strict=False))
-            if len(record) > len(headers):
-                notes.append(
-                    f"row {reader.line_num}: {len(record) - len(headers)} extra cells ignored"
+    offset = 0  # lines already consumed
+    while offset < len(lines):
+        chunk = "".join(lines[offset:])
+        reader = csv.reader(io.StringIO(chunk, newline=""), delimiter=delimiter)
+        first = 1  # line of the chunk where the current record begins
+        broken: tuple[int, str] | None = None  # (line, reason)
+        try:
+            for record in reader:
+                line = offset + first
+                multiline = reader.line_num > first
+                at_end = reader.line_num >= len(lines) - offset
+                if multiline and at_end and _unterminated(chunk, first):
+                    broken = (line, 'unterminated quote: a " on this line never closes')
+                    break
+                first = reader.line_num + 1
+                if not any(cell.strip() for cell in record):
+                    continue
+                if headers is None:
+                    headers = [cell.strip() for cell in record]
+                    continue
+                values = dict(zip(headers, (c.strip() for c in record), strict=False))
+                if len(record) > len(headers):
+                    notes.append(f"row {line}: {len(record) - len(headers)} extra cells ignored")
+                rows.append((line, values))
+        except csv.Error as exc:
+            reason = f"malformed CSV: {exc}"
+            if "field larger than field limit" in str(exc):
+                reason = (
+                    f'unterminated quote: a " on this line opens a cell longer than '
+                    f"{csv.field_size_limit():,} characters"
                 )
-            rows.append((reader.line_num, values))
-    except csv.Error as exc:
-        raise ContactFileError(f"malformed CSV near line {reader.line_num}: {exc}") from None
+            broken = (offset + first, reason)
+        if broken is None:
+            break
+        if rejected is None:
+            raise ContactFileError(f"line {broken[0]}: {broken[1]}")
+        rejected.append(Rejected(broken[0], broken[1]))
+        offset = broken[0]  # read again from the line after the broken one
     return headers or [], rows
+
+
+def _unterminated(chunk: str, line: int) -> bool:
+    """Whether the CSV record starting at ``line`` (1-based) of ``chunk`` runs into the
+    end of the text inside a quote (the strict reader says "unexpected end of data")."""
+    tail = "".join(chunk.splitlines(keepends=True)[line - 1 :])
+    try:
+        for _ in csv.reader(
+            io.StringIO(tail, newline=""), strict=True, delimiter=_sniff_delimiter(chunk)
+        ):
+            pass
+    except csv.Error as exc:
+        return "unexpected end of data" in str(exc)
+    return False
 
 
 def _cell(value: Any) -> Any:
@@ -263,11 +308,91 @@ def _xlsx_rows(path: Path) -> tuple[list[str], Rows]:
         book.close()
 
 
+_TOO_DEEP = object()  # a list element that could not be decoded: nested too deeply
+MAX_JSON_DEPTH = 8  # a contact is an object of values and lists of tags: 3 levels
+
+
+def _depth(value: Any, limit: int) -> int:
+    """Nesting depth of a decoded JSON value, counted no further than ``limit + 1``."""
+    deepest, todo = 0, [(value, 1)]
+    while todo:
+        item, level = todo.pop()
+        if isinstance(item, dict | list) and level > deepest:
+            deepest = level
+            if deepest > limit:
+                return deepest
+        if isinstance(item, dict):
+            todo.extend((v, level + 1) for v in item.values())
+        elif isinstance(item, list):
+            todo.extend((v, level + 1) for v in item)
+    return deepest
+
+
+def _json_elements(text: str) -> list[str] | None:
+    """The texts of the top-level list's elements (or of ``{"contacts": [...]}``'s),
+    found by a linear scan that needs no recursion; None when the text has no such list."""
+    i, n = 0, len(text)
+    while i < n and text[i].isspace():
+        i += 1
+    if i < n and text[i] == "{":
+        m = re.search(r'"contacts"\s*:\s*\[', text)
+        if m is None:
+            return None
+        i = m.end() - 1
+    if i >= n or text[i] != "[":
+        return None
+    elements: list[str] = []
+    depth, start, in_string, escaped = 0, i + 1, False, False
+    for j in range(i, n):
+        c = text[j]
+        if in_string:
+            if escaped:
+                escaped = False
+            elif c == "\\":
+                escaped = True
+            elif c == '"':
+                in_string = False
+        elif c == '"':
+            in_string = True
+        elif c in "[{":
+            depth += 1
+        elif c in "]}":
+            depth -= 1
+            if depth == 0:
+                last = text[start:j].strip()
+                if last:
+                    elements.append(last)
+                return elements
+        elif c == "," and depth == 1:
+            elements.append(text[start:j].strip())
+            start = j + 1
+    return elements
+
+
 def _json_rows(text: str, rejected: list[Rejected]) -> tuple[list[str], Rows]:
+    items: list[Any]
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ContactFileError(f"invalid JSON: {exc}") from None
+    except RecursionError:
+        # nested past Python's limit somewhere: decode the contacts one by one, so
+        # the deep one is reported and the others kept
+        elements = _json_elements(text)
+        if elements is None:
+            raise ContactFileError(
+                f"JSON nested too deeply (a contact file is a list of objects; "
+                f"at most {MAX_JSON_DEPTH} levels)"
+            ) from None
+        items = []
+        for element in elements:
+            try:
+                items.append(json.loads(element))
+            except RecursionError:
+                items.append(_TOO_DEEP)
+            except json.JSONDecodeError as exc:
+                raise ContactFileError(f"invalid JSON: {exc}") from None
+        data = items
     if isinstance(data, dict) and isinstance(data.get("contacts"), list):
         data = data["contacts"]
     if not isinstance(data, list):
@@ -275,6 +400,9 @@ def _json_rows(text: str, rejected: list[Rejected]) -> tuple[list[str], Rows]:
     headers: dict[str, None] = {}
     rows: Rows = []
     for number, item in enumerate(data, start=1):
+        if item is _TOO_DEEP or _depth(item, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
+            rejected.append(Rejected(number, f"nested more than {MAX_JSON_DEPTH} levels deep"))
+            continue
         if not isinstance(item, dict):
             rejected.append(Rejected(number, "not a JSON object"))
             continue
@@ -322,6 +450,11 @@ def _contact(phone: str, values: dict[str, Any], columns: dict[str, str]) -> Con
             data.consent = str(text).strip().lower() in _TRUE
         elif name == "consent_date":
             data.consent_at = _when(str(text))
+            if data.consent_at is None:
+                raise ValueError(
+                    f"{header}: {str(text)[:40]!r} is not a date (DD/MM/YYYY or ISO 8601); "
+                    "a consent needs its real date"
+                )
         elif name == "opted_out":
             data.opted_out = str(text).strip().lower() in _TRUE
         else:
@@ -369,7 +502,7 @@ def read_contacts(
         if fmt == "json":
             headers, rows = _json_rows(text, result.rejected)
         else:
-            headers, rows = _csv_rows(text, result.notes)
+            headers, rows = _csv_rows(text, result.notes, result.rejected)
     result.rows = len(rows) + len(result.rejected)
     result.columns = map_columns(headers)
     if not rows and not result.rejected:
@@ -390,7 +523,11 @@ def read_contacts(
         except ValueError as exc:
             result.rejected.append(Rejected(number, str(exc)))
             continue
-        contact = _contact(phone, values, result.columns)
+        try:
+            contact = _contact(phone, values, result.columns)
+        except ValueError as exc:
+            result.rejected.append(Rejected(number, str(exc)))
+            continue
         if phone in seen:
             first_row, first = seen[phone]
             _merge_into(first, contact)

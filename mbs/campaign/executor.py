@@ -33,7 +33,8 @@ from mbs.campaign.facts import (
     Progress,
     WaitingForWindow,
 )
-from mbs.campaign.law import CallingLaw, CallingPolicy
+from mbs.campaign.law import CallingLaw, CallingPolicy, Decision
+from mbs.campaign.names import campaign_file, check_slug
 from mbs.campaign.store.records import (
     CallOutcome,
     CallTotals,
@@ -83,6 +84,10 @@ class StorePort(Protocol):
         policy: CallingLaw | CallingPolicy | None = None,
     ) -> ClaimBatch: ...
 
+    def start_dial(
+        self, call_id: str, *, at: datetime, policy: CallingLaw | CallingPolicy | None = None
+    ) -> Decision: ...
+
     def update_call_status(
         self, call_id: str, status: CallStatus, *, at: datetime, hangup_cause: str | None = None
     ) -> None: ...
@@ -114,6 +119,9 @@ class ExecutorSettings:
     # The contact's first line is synthesised before dialling (never a silence after
     # "allô"); the wait is bounded, and the line is then made on demand if still missing.
     opening_wait_s: float = 20.0
+
+    def __post_init__(self) -> None:
+        check_slug(self.campaign)  # it names the recordings' and transcripts' folders
 
 
 class _CallLog:
@@ -331,10 +339,16 @@ class Executor:
                 await asyncio.wait_for(self._synthesise(lines[:1]), s.opening_wait_s)
             if len(lines) > 1:
                 self._in_background(self._synthesise(lines[1:]))
-        # Committed before the originate goes out: the crash-safety rule.
-        await self._db(
-            self.store.update_call_status, claim.call_id, CallStatus.CALLING, at=self.clock.now()
+        # The law again, on the dial time (the opening line may have taken seconds, the
+        # window may have closed); CALLING committed before the originate goes out: the
+        # crash-safety rule. A claim no longer legal is released, not dialled.
+        decision = await self._db(
+            self.store.start_dial, claim.call_id, at=self.clock.now(), policy=self._law
         )
+        if not decision.allowed:
+            self.progress.deferred[decision.reason] += 1
+            self.progress.statuses[CallStatus.CANCELLED.value] += 1
+            return
         ringing: list[asyncio.Task[None]] = []
 
         def on_status(status: CallStatus) -> None:
@@ -486,11 +500,11 @@ class Executor:
         )
 
     def _recording_path(self, claim: Claim) -> Path:
-        return self.settings.recordings_dir / claim.campaign / f"{claim.call_id}.wav"
+        return campaign_file(self.settings.recordings_dir, claim.campaign, f"{claim.call_id}.wav")
 
     def _write_transcript(self, claim: Claim, call_log: _CallLog) -> Path | str:
         """The transcript's path, or what went wrong (runs in a worker thread)."""
-        path = self.settings.transcripts_dir / claim.campaign / f"{claim.call_id}.txt"
+        path = campaign_file(self.settings.transcripts_dir, claim.campaign, f"{claim.call_id}.txt")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             header = (

@@ -130,9 +130,10 @@ class CallingPolicy(BaseModel):
     )
     holidays_country: str | None = "FR"  # None: no holiday calendar
     default_timezone: str = "Europe/Paris"  # when the number says nothing about its zone
-    max_attempts: int = Field(default=4, ge=1)
-    attempts_period_days: int = Field(default=30, ge=1)
-    refusal_cooloff_days: int = Field(default=60, ge=0)
+    # bounded so that "now - period" stays a date
+    max_attempts: int = Field(default=4, ge=1, le=1000)
+    attempts_period_days: int = Field(default=30, ge=1, le=3660)
+    refusal_cooloff_days: int = Field(default=60, ge=0, le=3660)
     refusal_results: tuple[str, ...] = ("NOT_INTERESTED",)
     consent_overrides_hours: bool = True
 

@@ -3,17 +3,16 @@ logs, check a file."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import sys
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from mbs.campaign.export import export_rows, write_csv, write_xlsx
 from mbs.cli.common import (
     DatabaseOpt,
     JsonAliasOpt,
@@ -24,55 +23,28 @@ from mbs.cli.common import (
 from mbs.cli.output import EXIT_DIAGNOSTICS, EXIT_USAGE, abort, emit_json, err, out
 from mbs.cli.output import table as output_table
 
+if TYPE_CHECKING:
+    from mbs.campaign.store import Store
+
 
 class ExportFormat(StrEnum):
     csv = "csv"
     xlsx = "xlsx"
 
 
-def _cell(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, list | dict):
-        return json.dumps(value, ensure_ascii=False)
-    return "" if value is None else value
+SIM_OPTION = typer.Option(
+    "--sim", help="The simulated campaigns' store (MBS_SIM_DATABASE_URL, else var/sim.sqlite)."
+)
 
 
-def _write_csv(rows: list[dict[str, Any]], target: Path | None) -> None:
-    from mbs.campaign.store import EXPORT_COLUMNS
+def _open(database: str | None, sim: bool) -> Store:
+    """The store ``--database`` names, else the real store, or with ``--sim`` the
+    simulated campaigns' store."""
+    if sim:
+        from mbs.campaign.simulated import simulated_database_url
 
-    buffer = io.StringIO(newline="")
-    writer = csv.DictWriter(buffer, fieldnames=list(EXPORT_COLUMNS))
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: _cell(v) for k, v in row.items()})
-    if target is None:
-        sys.stdout.write(buffer.getvalue())
-    else:
-        target.write_text(buffer.getvalue(), encoding="utf-8")
-
-
-def _write_xlsx(rows: list[dict[str, Any]], target: Path, campaign: str) -> None:
-    from openpyxl import Workbook
-
-    from mbs.campaign.store import EXPORT_COLUMNS
-
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = campaign[:31] or "calls"
-    sheet.append(list(EXPORT_COLUMNS))
-    for row in rows:
-        values = []
-        for column in EXPORT_COLUMNS:
-            value = row[column]
-            if isinstance(value, datetime):  # Excel has no time zones: UTC, naive
-                value = value.astimezone(UTC).replace(tzinfo=None)
-            elif isinstance(value, list | dict):
-                value = json.dumps(value, ensure_ascii=False)
-            values.append(value)
-        sheet.append(values)
-    book.save(target)
+        return open_store(simulated_database_url(database))
+    return open_store(database)
 
 
 def _percent(value: float | None) -> str:
@@ -88,11 +60,12 @@ def register(app: typer.Typer) -> None:
     def list_(
         fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.text,
         database: DatabaseOpt = None,
+        sim: Annotated[bool, SIM_OPTION] = False,
         json_alias: JsonAliasOpt = False,
     ) -> None:
         """List the campaigns in the store."""
         fmt = output_format(fmt, json_alias)
-        store = open_store(database)
+        store = _open(database, sim)
         try:
             now = datetime.now(UTC)
             rows = [(c, store.stats(c.id, now=now)) for c in store.list_campaigns()]
@@ -136,11 +109,12 @@ def register(app: typer.Typer) -> None:
         name: Annotated[str, typer.Argument(help="Campaign name.")],
         fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.text,
         database: DatabaseOpt = None,
+        sim: Annotated[bool, SIM_OPTION] = False,
         json_alias: JsonAliasOpt = False,
     ) -> None:
         """Progress of a campaign: contacts, attempts, counts by status and result."""
         fmt = output_format(fmt, json_alias)
-        store = open_store(database)
+        store = _open(database, sim)
         try:
             info = store.get_campaign(name)
             if info is None:
@@ -188,25 +162,29 @@ def register(app: typer.Typer) -> None:
             Path | None, typer.Option("--output", "-o", help="File to write (CSV: default stdout).")
         ] = None,
         database: DatabaseOpt = None,
+        sim: Annotated[bool, SIM_OPTION] = False,
     ) -> None:
         """Export every call attempt of a campaign, with its contact."""
         if fmt == ExportFormat.xlsx and output is None:
             abort("--format xlsx needs --output FILE", EXIT_USAGE)
-        store = open_store(database)
+        store = _open(database, sim)
         try:
             if store.get_campaign(name) is None:
                 abort(
                     f"no campaign {name!r} in the store (see: mbs campaign list)", EXIT_DIAGNOSTICS
                 )
-            rows = list(store.export_calls(name))
+            rows = export_rows(store, name)
         finally:
             store.close()
         try:
-            if fmt == ExportFormat.csv:
-                _write_csv(rows, output)
-            else:
+            if fmt == ExportFormat.xlsx:
                 assert output is not None
-                _write_xlsx(rows, output, name)
+                write_xlsx(rows, output, name)
+            elif output is None:
+                write_csv(rows, sys.stdout)
+            else:
+                with output.open("w", encoding="utf-8", newline="") as stream:
+                    write_csv(rows, stream)
         except OSError as exc:
             abort(f"cannot write {output}: {exc.strerror or exc}", EXIT_USAGE)
         if output is not None:
@@ -222,12 +200,13 @@ def register(app: typer.Typer) -> None:
             Path | None, typer.Option("--output", "-o", help="File to write (default stdout).")
         ] = None,
         database: DatabaseOpt = None,
+        sim: Annotated[bool, SIM_OPTION] = False,
     ) -> None:
         """Write the stored events of a campaign's calls as an event log (JSON lines).
 
         The log is what `mbs chat --log` writes, so `mbs replay FILE` re-runs the calls.
         Calls that were never answered have no events and are left out."""
-        store = open_store(database)
+        store = _open(database, sim)
         try:
             if store.get_campaign(name) is None:
                 abort(

@@ -15,6 +15,7 @@ from mbs.campaign.contacts import (
     read_contacts,
     save_contacts,
 )
+from mbs.campaign.names import check_slug
 from mbs.cli.common import (
     DatabaseOpt,
     JsonAliasOpt,
@@ -72,6 +73,11 @@ def register(app: typer.Typer) -> None:
         file cannot be read.
         """
         fmt = output_format(fmt, json_alias)
+        if campaign is not None:
+            try:
+                check_slug(campaign)
+            except ValueError as exc:
+                abort(f"--campaign: {exc}", EXIT_USAGE)
         try:
             result = read_contacts(file, region=region, format=file_format)
         except ContactFileError as exc:

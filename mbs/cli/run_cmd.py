@@ -170,16 +170,17 @@ def run(
     """
     from sqlalchemy.exc import SQLAlchemyError
 
-    from mbs.campaign.compose import CampaignRun, RunResult, register_and_enrol, resolve_campaign
+    from mbs.campaign.compose import CampaignRun, RunResult, open_campaign, register_and_enrol
     from mbs.campaign.executor import summarise
-    from mbs.campaign.store import Store, StoreError
+    from mbs.campaign.store import StoreError
     from mbs.cli.errors import reporting
     from mbs.cli.programs import load_program
 
     fmt = output_format(fmt, json_alias)
     with reporting():
-        store = Store.open(database)
-        loaded = resolve_campaign(store, campaign)
+        store, loaded = open_campaign(campaign, database)
+        if loaded.settings.telephony.backend == "sim" and fmt == OutputFormat.text:
+            err.print(f"simulated campaign: store {store.engine.url.render_as_string()}")
         program = load_program(loaded.scenario_path)
         enrolment = register_and_enrol(store, loaded, program, datetime.now(UTC))
     _report_enrolment(enrolment)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import jinja2
 from jinja2 import meta, nodes
@@ -17,7 +18,92 @@ CONTACT_FIELDS = ("first_name", "last_name", "phone", "email", "company", "tags"
 AGENT_FIELDS = ("name", "company")
 MAX_WORDS = 40
 
+# What a text may use beyond contact.*, agent.* and the scenario's variables: the same
+# allow-lists as the runtime's sandbox (mbs/runtime/sandbox.py; a test keeps them equal,
+# the layers keep the compiler from importing the runtime). docs/language.md lists them.
+TEMPLATE_METHODS = frozenset(
+    {
+        "upper",
+        "lower",
+        "capitalize",
+        "title",
+        "strip",
+        "lstrip",
+        "rstrip",
+        "startswith",
+        "endswith",
+        "split",
+        "isdigit",
+        "isalpha",
+        "cycle",
+        "changed",
+    }
+)
+LOOP_ATTRIBUTES = frozenset(
+    {
+        "index",
+        "index0",
+        "revindex",
+        "revindex0",
+        "first",
+        "last",
+        "length",
+        "depth",
+        "depth0",
+        "previtem",
+        "nextitem",
+        "cycle",
+        "changed",
+    }
+)
+TEMPLATE_FILTERS = frozenset(
+    {
+        "abs",
+        "capitalize",
+        "count",
+        "d",
+        "default",
+        "first",
+        "float",
+        "int",
+        "join",
+        "last",
+        "length",
+        "list",
+        "lower",
+        "map",
+        "max",
+        "min",
+        "reject",
+        "replace",
+        "reverse",
+        "round",
+        "select",
+        "sort",
+        "string",
+        "sum",
+        "title",
+        "trim",
+        "truncate",
+        "unique",
+        "upper",
+        "wordcount",
+    }
+)
+TEMPLATE_GLOBALS = frozenset({"range"})
+_STATEMENTS: dict[type[nodes.Node], str] = {
+    nodes.Macro: "{% macro %}",
+    nodes.CallBlock: "{% call %}",
+    nodes.Include: "{% include %}",
+    nodes.Import: "{% import %}",
+    nodes.FromImport: "{% from ... import %}",
+    nodes.Extends: "{% extends %}",
+    nodes.Block: "{% block %}",
+}
+
 _env = jinja2.Environment(autoescape=False)
+_env.globals = {"range": range}  # cycler, joiner, lipsum, namespace, dict: unknown names
+_env.filters = {name: f for name, f in _env.filters.items() if name in TEMPLATE_FILTERS}
 
 
 def spoken_texts(ctx: Context) -> Iterator[tuple[ast.Str, bool]]:
@@ -49,13 +135,65 @@ def spoken_texts(ctx: Context) -> Iterator[tuple[ast.Str, bool]]:
                 yield entry.response, True
 
 
-_MARKUP = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
+_CLOSERS = {"{{": "}}", "{%": "%}", "{#": "#}"}
+
+
+@dataclass(frozen=True, slots=True)
+class Markup:
+    """One ``{{ }}``, ``{% %}`` or ``{# #}`` block of a text: ``text[start:end]``."""
+
+    start: int
+    end: int
+    opener: str  # "{{", "{%" or "{#"
+
+    def body(self, text: str) -> tuple[int, int]:
+        """Where the block's inside is, without the delimiters and whitespace markers."""
+        lo, hi = self.start + 2, self.end - 2
+        if lo < hi and text[lo] == "-":
+            lo += 1
+        if lo < hi and text[hi - 1] == "-":
+            hi -= 1
+        return lo, hi
+
+
+def markup_blocks(text: str) -> Iterator[Markup]:
+    """The template blocks of ``text``, left to right, in linear time.
+
+    Same blocks as the lazy regex ``{{.*?}}|{%.*?%}|{#.*?#}`` (an unclosed opener is
+    plain text), but an opener whose closer is missing once is known to be missing for
+    every later opener of its kind, so no suffix is scanned twice: a 1 MB line of
+    unclosed ``{{`` costs one pass, not one pass per ``{{``.
+    """
+    missing: set[str] = set()
+    i, n = 0, len(text)
+    while True:
+        i = text.find("{", i)
+        if i < 0 or i + 1 >= n:
+            return
+        opener = text[i : i + 2]
+        closer = _CLOSERS.get(opener)
+        if closer is None or opener in missing:
+            i += 1
+            continue
+        j = text.find(closer, i + 2)
+        if j < 0:
+            missing.add(opener)
+            i += 1
+            continue
+        yield Markup(i, j + 2, opener)
+        i = j + 2
 
 
 def spoken_words(text: str) -> int:
     """Words of a line as spoken: a ``{{ value }}`` counts as one word, tags as none."""
-    plain = _MARKUP.sub(lambda m: " w " if m.group().startswith("{{") else " ", text)
-    return sum(1 for word in plain.split() if any(c.isalnum() for c in word))
+    pieces: list[str] = []
+    last = 0
+    for block in markup_blocks(text):
+        pieces.append(text[last : block.start])
+        pieces.append(" w " if block.opener == "{{" else " ")
+        last = block.end
+    pieces.append(text[last:])
+    return sum(1 for word in "".join(pieces).split() if any(c.isalnum() for c in word))
 
 
 def variables(ctx: Context) -> set[str]:
@@ -87,23 +225,69 @@ _SIMPLE = re.compile(r"(?:[^{}]|\{\{\s*[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)?\s*\}\})*"
 _SIMPLE_VAR = re.compile(r"\{\{\s*([A-Za-z_]\w*)(?:\.([A-Za-z_]\w*))?\s*\}\}")
 
 
-def _references(text: str) -> tuple[list[tuple[str, str]], set[str]] | str:
-    """(base.attr pairs, free names) of a template, or its syntax error message."""
+@dataclass(frozen=True, slots=True)
+class _Refs:
+    pairs: list[tuple[str, str]]  # (base, attr) of ``base.attr`` where base is a name
+    free: set[str]  # names the template reads without setting them
+    refused: list[tuple[str, str]]  # (what, text to point at) outside the allow-lists
+
+
+def _refused(tree: nodes.Template) -> list[tuple[str, str]]:
+    """What ``tree`` uses beyond the sandbox's allow-lists, in source order."""
+    out: list[tuple[str, str]] = []
+    for node in tree.find_all(nodes.Node):
+        if type(node) in _STATEMENTS:
+            what = _STATEMENTS[type(node)]
+            out.append((what, what.split()[1]))
+        elif isinstance(node, nodes.For) and node.recursive:
+            out.append(("a recursive loop", "recursive"))
+        elif isinstance(node, nodes.Filter) and node.name not in TEMPLATE_FILTERS:
+            out.append((f"the filter `{node.name}`", node.name))
+        elif isinstance(node, nodes.Getattr):
+            base = node.node.name if isinstance(node.node, nodes.Name) else None
+            if base in ("contact", "agent") and not node.attr.startswith("_"):
+                continue  # checked against the fields by check_template
+            allowed = TEMPLATE_METHODS | (LOOP_ATTRIBUTES if base == "loop" else frozenset())
+            if node.attr not in allowed:
+                out.append((f"the attribute `{node.attr}`", node.attr))
+        elif isinstance(node, nodes.Getitem):
+            key = node.arg.value if isinstance(node.arg, nodes.Const) else None
+            if isinstance(key, str) and key.startswith("_"):
+                out.append((f"the attribute `{key}`", key))
+    return out
+
+
+def _references(text: str) -> _Refs | str:
+    """Names and attributes a template uses, or its syntax error message."""
     if _SIMPLE.fullmatch(text):
-        pairs, names = [], set()
+        pairs, names, refused = [], set(), []
         for m in _SIMPLE_VAR.finditer(text):
-            names.add(m.group(1))
-            if m.group(2):
-                pairs.append((m.group(1), m.group(2)))
-        return pairs, names
+            base, attr = m.group(1), m.group(2)
+            names.add(base)
+            if not attr:
+                continue
+            if base in ("contact", "agent") and not attr.startswith("_"):
+                pairs.append((base, attr))
+            elif attr not in TEMPLATE_METHODS:
+                refused.append((f"the attribute `{attr}`", attr))
+        return _Refs(pairs, names, refused)
     try:
         tree = _env.parse(text)
+        refused = _refused(tree)
         pairs = [
             (node.node.name, node.attr)
             for node in tree.find_all(nodes.Getattr)
             if isinstance(node.node, nodes.Name)
+            and node.node.name in ("contact", "agent")
+            and not node.attr.startswith("_")
         ]
-        return pairs, set(meta.find_undeclared_variables(tree))  # also checks filter names
+        try:
+            free = set(meta.find_undeclared_variables(tree))  # also checks filter names
+        except jinja2.TemplateAssertionError:
+            if not refused:
+                raise
+            free = set()  # an unknown filter: our refusal says it better
+        return _Refs(pairs, free, refused)
     except jinja2.TemplateSyntaxError as exc:  # TemplateAssertionError included
         return exc.message or "invalid template"
     except RecursionError:
@@ -119,7 +303,9 @@ def check_template(
     if isinstance(refs, str):
         ctx.report("TemplateSyntax", s.span, error=refs)
         return
-    pairs, free = refs
+    pairs, free = refs.pairs, refs.free
+    for what, needle in refs.refused:
+        ctx.report("TemplateNotAllowed", _subspan(s, needle), what=what)
     contact_ok = (*CONTACT_FIELDS, *fields)
     for base_name, attr in pairs:
         allowed = (
@@ -147,7 +333,7 @@ def check_template(
                 help='the header declares no agent: add `agent "Julie" from "Company"`',
             )
     for name in sorted(free):
-        if name in ("contact", "agent") or name in known:
+        if name in ("contact", "agent") or name in known or name in TEMPLATE_GLOBALS:
             continue
         shown = ", ".join(sorted(known)) or "none yet"
         ctx.report(

@@ -112,12 +112,13 @@ DESCRIPTORS: tuple[DiagnosticDescriptor, ...] = (
         "UnreadableSource",
         "error",
         "Not a text file",
-        "this file is not UTF-8 text",
+        "this file is not UTF-8 text from here on",
         "save the scenario as UTF-8 text",
-        "Scenario files are UTF-8 text; this one contains bytes that are not (or NUL bytes).",
+        "Scenario files are UTF-8 text; this one contains bytes that are not (or NUL bytes, "
+        "or, given as a string, lone surrogates). The diagnostic points at the first one.",
         "scenario \x00\x01\x02",
         1,
-        1,
+        10,
     ),
     # ------------------------------------------------------------------ modules
     DiagnosticDescriptor(
@@ -398,6 +399,25 @@ DESCRIPTORS: tuple[DiagnosticDescriptor, ...] = (
         _HEAD + 'step a {\n    ask "Tapez 1"\n    on dtmf "12" -> a\n    otherwise -> a\n}\n',
         6,
         13,
+    ),
+    DiagnosticDescriptor(
+        "E055",
+        "TemplateNotAllowed",
+        "error",
+        "Template feature not allowed",
+        "texts may not use {what}",
+        "texts read contact.*, agent.* and the scenario's variables, call the string "
+        "methods upper, lower, capitalize, title, strip, split, startswith, endswith, and "
+        "use the filters listed in docs/language.md",
+        "Texts render in a sandbox: no attribute outside a short allow-list (string "
+        "methods, `loop.*`), nothing starting with `_`, no macros, includes, imports, "
+        "call blocks or recursive loops, and only the documented filters. The runtime "
+        "enforces the same rules and bounds the work of every render, so this is a "
+        "mistake caught early, not the only defence.",
+        _HEAD
+        + 'step a {\n    say "{{ contact.first_name.__class__ }}"\n    end NOT_INTERESTED\n}\n',
+        5,
+        32,
     ),
     # ------------------------------------------------------------------ warnings
     DiagnosticDescriptor(

@@ -9,6 +9,7 @@ that the stdlib does not ship are skipped silently.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import resources
@@ -69,16 +70,40 @@ def stdlib_path(dotted: str) -> Path | None:
     return path if path.is_file() else None
 
 
+# What a source text may not contain: NUL, and lone surrogates (a ``str`` can hold them,
+# no UTF-8 file can; they would fail every later encode, for hashing or output).
+_NOT_TEXT = re.compile("[\x00\ud800-\udfff]")
+
+
 def decode(data: bytes | str) -> str | None:
     """The text of a source file, or None when it is not UTF-8 text (or has NULs)."""
     if isinstance(data, str):
-        return None if "\x00" in data else data
+        return None if _NOT_TEXT.search(data) else data
     if b"\x00" in data:
         return None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         return None
+
+
+def first_bad_character(data: bytes | str, file: str) -> ast.Span:
+    """Where ``data`` stops being UTF-8 text (for the UnreadableSource diagnostic)."""
+    if isinstance(data, str):
+        m = _NOT_TEXT.search(data)
+        at, before = (m.start(), data[: m.start()]) if m else (0, "")
+        line = before.count("\n") + 1
+        return ast.Span.point(file, line, at - (before.rfind("\n") + 1) + 1)
+    nul = data.find(b"\x00")
+    try:
+        data.decode("utf-8-sig")
+        at = nul
+    except UnicodeDecodeError as exc:
+        at = exc.start if nul < 0 else min(nul, exc.start)
+    head = data[: max(at, 0)]
+    line = head.count(b"\n") + 1
+    col = len(head[head.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
+    return ast.Span.point(file, line, col)
 
 
 def _read(path: Path) -> bytes | None:
@@ -110,9 +135,11 @@ class _Loader:
         return mod
 
     def parse_into(self, name: str, file: str, data: bytes | str, **kw: object) -> LoadedModule:
-        text = decode(data) if isinstance(data, bytes) or "\x00" in data else data
+        text = decode(data)
         if text is None:
-            self.result.problems.append(Problem("UnreadableSource", ast.Span.point(file)))
+            self.result.problems.append(
+                Problem("UnreadableSource", first_bad_character(data, file))
+            )
             return LoadedModule(name, file, "", None, **kw)  # type: ignore[arg-type]
         parsed = parse(text, file)
         self.result.problems.extend(parsed.problems)

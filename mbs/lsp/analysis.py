@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mbs.compiler import CompilationResult, check_source
+from mbs.compiler.check_templates import markup_blocks
 from mbs.compiler.scope import pack_name
 from mbs.dsl import ast
 from mbs.dsl.loader import LoadedModule, load_source
@@ -27,7 +28,6 @@ from mbs.lsp.vocabulary import CASES, DECLARATIONS, JINJA_KEYWORDS, TEMPLATE_ROO
 
 # A line starting a top-level declaration (`extends` is not a declaration on its own).
 _DECL_START = re.compile(rf"^(?:{'|'.join(DECLARATIONS[:-1])})\b")
-_TEMPLATE = re.compile(r"\{[{%]-?(.*?)-?[}%]\}")
 _TEMPLATE_NAME = re.compile(r"(?<![\w.'])(?:contact|agent)\.[A-Za-z_]\w*|(?<![\w.'])[A-Za-z_]\w*")
 _QUOTED = re.compile(r"'[^']*'|\\\"(?:[^\"\\]|\\[^\"])*\\\"")
 _DECLARED = re.compile(r"^[ \t]*(step|intent|personality)[ \t]+([A-Za-z_][A-Za-z0-9_]*)", re.M)
@@ -286,6 +286,15 @@ def _strings(node: Any) -> Iterator[ast.Str]:
             yield from _strings(getattr(node, f.name))
 
 
+def _after_dot_or_bar(body: str, at: int) -> bool:
+    """Whether the last non-blank character before ``at`` is ``.`` or ``|`` (an
+    attribute or a filter name, not a variable), without copying the prefix."""
+    i = at - 1
+    while i >= 0 and body[i].isspace():
+        i -= 1
+    return i >= 0 and body[i] in ".|"
+
+
 def template_references(s: ast.Str) -> list[Reference]:
     """``contact.x``/``agent.x`` fields and variables named inside the templates of
     ``s`` (a string is on one line: its raw text starts one column after the quote)."""
@@ -293,15 +302,17 @@ def template_references(s: ast.Str) -> list[Reference]:
     if s.span.line != s.span.end_line:
         return out
     base = s.span.col + 1
-    for block in _TEMPLATE.finditer(s.raw):
-        body_start = block.start(1)
+    raw = s.raw
+    for block in markup_blocks(raw):  # linear: a 1 MB line must not block the server
+        if block.opener == "{#":
+            continue
+        body_start, body_end = block.body(raw)
         # string literals blanked (same length), so their words are not names
-        body = _QUOTED.sub(lambda q: " " * len(q.group()), block.group(1))
+        body = _QUOTED.sub(lambda q: " " * len(q.group()), raw[body_start:body_end])
         for m in _TEMPLATE_NAME.finditer(body):
             start = body_start + m.start()
             name = m.group()
-            before = body[: m.start()].rstrip()
-            if before.endswith((".", "|")) or name in JINJA_KEYWORDS:
+            if _after_dot_or_bar(body, m.start()) or name in JINJA_KEYWORDS:
                 continue
             kind = "field" if "." in name else "variable"
             if kind == "variable" and name in TEMPLATE_ROOTS:

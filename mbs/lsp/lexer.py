@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pygments.lexer import RegexLexer, bygroups, include
+from pygments.lexer import RegexLexer, bygroups, default, include
 from pygments.token import (
     Comment,
     Error,
@@ -85,10 +85,19 @@ class MbsLexer(RegexLexer):  # type: ignore[misc]  # pygments ships no types
             (v.BAD_ESCAPE, Error),
             (r"\{\{-?", String.Interpol, "jinja-expr"),
             (r"\{%-?", String.Interpol, "jinja-stmt"),
-            (r"\{#.*?#\}", Comment.Multiline),
+            # a state, not `{#.*?#}`: that regex re-read the rest of the line for every
+            # unclosed `{#` (seconds for a 32 KB line)
+            (r"\{#", Comment.Multiline, "jinja-comment"),
             (r'[^"\\{\n]+', String.Double),
             (r"\{", String.Double),
             (r"\n", Error, "#pop"),  # a string cannot span lines
+        ],
+        "jinja-comment": [
+            (r"#\}", Comment.Multiline, "#pop"),
+            (r"\\.", Comment.Multiline),  # an escape of the mbs string (\")
+            (r'[^#"\\\n]+', Comment.Multiline),
+            (r"#", Comment.Multiline),
+            default("#pop"),  # unclosed: the string ends here (a quote or the line's end)
         ],
         "jinja-expr": [
             (r"-?\}\}", String.Interpol, "#pop"),

@@ -24,7 +24,7 @@ import jinja2
 from jinja2 import nodes
 
 from mbs.program import Freestyle, Program, Say
-from mbs.runtime.templates import ENV
+from mbs.runtime.templates import ENV, TemplateFailure, render_text
 from mbs.runtime.vm import LoadedProgram
 
 
@@ -71,13 +71,17 @@ def classify(source: str, origin: str, agent: Mapping[str, str] | None = None) -
         parsed = ENV.parse(source)
     except jinja2.TemplateSyntaxError as exc:
         return Skipped(source, origin, f"invalid template: {exc.message}")
+    except RecursionError:
+        return Skipped(source, origin, "invalid template: nested too deeply")
     per_call = [v for v in _variables(parsed) if agent is None or v.split(".")[0] != "agent"]
     if per_call:
         return Skipped(source, origin, "uses " + ", ".join(per_call))
     try:
         context = {"agent": dict(agent)} if agent is not None else {}
-        text = ENV.from_string(source).render(context).strip()
-    except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError) as exc:
+        text = render_text(ENV.from_string(source), context)
+    except jinja2.TemplateSyntaxError as exc:
+        return Skipped(source, origin, f"invalid template: {exc.message}")
+    except TemplateFailure as exc:
         return Skipped(source, origin, f"cannot render: {exc}")
     if not text:
         return Skipped(source, origin, "empty once rendered")

@@ -1,9 +1,9 @@
-"""Rendering the program's templates (one strict jinja2 environment, compiled once), and
-the ``capture`` choice matcher.
+"""Rendering the program's templates (in the bounded sandbox of :mod:`.sandbox`,
+compiled once), and the ``capture`` choice matcher.
 
 A missing variable is a runtime error (StrictUndefined), never an empty string spoken
-to a prospect. Templates are compiled on first use and cached per program, so 1,000
-calls of the same program share them.
+to a prospect; so is a text that breaks a sandbox rule or bound. Templates are compiled
+on first use and cached per program, so 1,000 calls of the same program share them.
 """
 
 from __future__ import annotations
@@ -16,13 +16,9 @@ import jinja2
 from mbs.nlu.normalize import normal_form
 from mbs.program import Program
 from mbs.runtime.errors import VmError
+from mbs.runtime.sandbox import ENV, TemplateLimitExceeded, render
 
-# Shared with ``mbs tts prebuild``, which must render lines exactly as calls will.
-ENV = jinja2.Environment(
-    undefined=jinja2.StrictUndefined,
-    autoescape=False,
-    keep_trailing_newline=False,
-)
+__all__ = ["ENV", "TemplateFailure", "Templates", "first_choice", "render_text"]
 
 
 class TemplateFailure(VmError):
@@ -47,8 +43,10 @@ class Templates:
     def _template(self, source: str) -> jinja2.Template:
         try:
             return ENV.from_string(source)
-        except jinja2.TemplateSyntaxError as exc:
-            raise TemplateFailure(f"invalid template {source!r}: {exc.message}") from None
+        except jinja2.TemplateSyntaxError as exc:  # TemplateAssertionError included
+            raise TemplateFailure(f"invalid template {source[:80]!r}: {exc.message}") from None
+        except RecursionError:
+            raise TemplateFailure("invalid template: nested too deeply") from None
 
     def const(self, index: int, context: Mapping[str, object]) -> str:
         tpl = self._compiled[index]
@@ -67,12 +65,19 @@ class Templates:
 
     @staticmethod
     def _render(tpl: jinja2.Template, context: Mapping[str, object]) -> str:
-        try:
-            return tpl.render(context).strip()
-        except jinja2.TemplateError as exc:
-            raise TemplateFailure(_plain(exc)) from None
-        except (TypeError, ValueError, ArithmeticError) as exc:
-            raise TemplateFailure(f"{type(exc).__name__}: {exc}") from None
+        return render_text(tpl, context)
+
+
+def render_text(tpl: jinja2.Template, context: Mapping[str, object]) -> str:
+    """``tpl`` rendered in the sandbox and stripped, or :class:`TemplateFailure`."""
+    try:
+        return render(tpl, context).strip()
+    except TemplateLimitExceeded as exc:
+        raise TemplateFailure(str(exc)) from None
+    except jinja2.TemplateError as exc:  # SecurityError included
+        raise TemplateFailure(_plain(exc)) from None
+    except (TypeError, ValueError, ArithmeticError, LookupError, AttributeError) as exc:
+        raise TemplateFailure(f"{type(exc).__name__}: {exc}") from None
 
 
 def first_choice(utterance: str, choices: tuple[str, ...]) -> str | None:

@@ -67,6 +67,11 @@ from mbs.runtime.state import CallState, ExecutionState
 from mbs.runtime.telephony import Call, Heard, HeardKind, PlayOutcome
 from mbs.runtime.templates import TemplateFailure, Templates, first_choice
 
+# Instructions one call may run between two turns (listens). A compiled program needs a
+# few dozen; a program edited into a loop that never listens fails its call here instead
+# of spinning (or speaking) forever.
+MAX_INSTRUCTIONS_PER_TURN = 10_000
+
 _DEFAULTS = {
     "machine": Result.ANSWERING_MACHINE,
     "hangup": Result.HUNG_UP,
@@ -210,8 +215,17 @@ class Machine:
         code = self.loaded.code
         if machine_at_answer:
             self.call_event("machine")
+        turn, executed = st.turns, 0
         try:
             while st.result is None:
+                if st.turns != turn:
+                    turn, executed = st.turns, 0
+                executed += 1
+                if executed > MAX_INSTRUCTIONS_PER_TURN:
+                    raise RuntimeFailure(
+                        f"over {MAX_INSTRUCTIONS_PER_TURN} instructions without listening "
+                        "(a loop that never waits for the prospect)"
+                    )
                 ins = code[st.address]
                 if isinstance(ins, Enter):
                     self._enter(ins)

@@ -94,6 +94,11 @@ class RecordingStore:
             self._note(claim.call_id, "PENDING")
         return batch
 
+    def start_dial(self, call_id: str, **kwargs: Any) -> Any:
+        decision = self.store.start_dial(call_id, **kwargs)
+        self._note(call_id, "CALLING" if decision.allowed else "CANCELLED")
+        return decision
+
     def update_call_status(self, call_id: str, status: CallStatus, **kwargs: Any) -> None:
         self.store.update_call_status(call_id, status, **kwargs)
         self._note(call_id, status.value)
@@ -202,8 +207,12 @@ def check_campaign(
         for r in rows:  # nothing left open: finished, or closed by recovery
             assert r.ended_at is not None, f"{phone} attempt {r.attempt} never closed"
             assert r.status not in ("PENDING", "CALLING", "RINGING", "IN_PROGRESS"), r
-            if r.status == "CANCELLED":  # a claim released before dialling
-                assert r.dialled_at is None and r.hangup_cause == CRASH_RECOVERED, r
+            if r.status == "CANCELLED":  # a claim released before dialling: by recovery,
+                # or because the law no longer allowed it at dial time
+                assert r.dialled_at is None, r
+                assert r.hangup_cause == CRASH_RECOVERED or (r.hangup_cause or "").startswith(
+                    "LAW_AT_DIAL: "
+                ), r
         dialled = [r for r in rows if r.status != "CANCELLED"]
         attempts = [r.attempt for r in dialled]
         assert attempts == list(range(1, len(dialled) + 1)), (phone, attempts)

@@ -49,7 +49,9 @@ def pg() -> Iterator[tuple[str, str]]:
 
 def two_workers(base: str, schema: str, tmp_path: Path, *, enrol_first: bool) -> None:
     sep = "&" if "?" in base else "?"
-    env = {**os.environ, "DATABASE_URL": f"{base}{sep}options=-csearch_path%3D{schema}"}
+    url = f"{base}{sep}options=-csearch_path%3D{schema}"
+    # the contacts import writes to DATABASE_URL; a simulated run to MBS_SIM_DATABASE_URL
+    env = {**os.environ, "DATABASE_URL": url, "MBS_SIM_DATABASE_URL": url}
     campaign = write_campaign(
         tmp_path / "camp",
         phones(CONTACTS),

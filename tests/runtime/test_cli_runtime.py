@@ -246,3 +246,16 @@ def test_mbs_test_bad_file_and_discovery(app: typer.Typer, mbsc: Path) -> None:
     assert result.exit_code == 1 and "unknown result 'WIN'" in result.stdout
     result = runner.invoke(app, ["test", str(mbsc.parent / "nothing")])
     assert result.exit_code == 2
+
+
+def test_chat_on_a_tampered_constant_runs_nothing(app: typer.Typer, mbsc: Path) -> None:
+    """The issue's exploit, written into a compiled program behind the compiler's back."""
+    marker = mbsc.parent / "pwned"
+    raw = json.loads(mbsc.read_text(encoding="utf-8"))
+    exploit = "{{ cycler.__init__.__globals__.os.popen('touch MARKER').read() }}"
+    raw["consts"][0] = exploit.replace("MARKER", str(marker))
+    mbsc.write_text(json.dumps(raw), encoding="utf-8")
+    result = runner.invoke(app, ["chat", str(mbsc)], input="oui\n")
+    assert result.exit_code == 3
+    assert "test.mbs:2:5 (step intro): template error" in result.stderr
+    assert not marker.exists()

@@ -11,6 +11,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from mbs.campaign.names import check_slug
 from mbs.campaign.store.engine import StoreError, immediate
 from mbs.campaign.store.models import Campaign
 from mbs.campaign.store.records import CampaignInfo
@@ -79,6 +80,10 @@ class StoreBase:
                 if settings is not None:
                     found.settings = settings
                 return _campaign_info(found)
+            try:
+                check_slug(name)  # it names folders: never "../x" or "/etc"
+            except ValueError as exc:
+                raise StoreError(str(exc)) from None
             campaign = Campaign(
                 name=name,
                 scenario=scenario,

@@ -3,7 +3,9 @@
 The life of one attempt::
 
     claim_due()          -> call row PENDING, contact marked in flight (active_call_id)
-    update_call_status() -> CALLING (commit BEFORE dialling), RINGING, IN_PROGRESS
+    start_dial()         -> the law again, on the dial time: CALLING (commit BEFORE
+                            dialling, dialled_at = the attempt's time), or released
+    update_call_status() -> RINGING, IN_PROGRESS
     record_event()       -> the call's event log, numbered 1, 2, 3...
     finish_call()        -> final status/result; the contact is done, or due again later
 
@@ -11,7 +13,11 @@ Claiming is atomic: on PostgreSQL the due rows (and their contacts) are locked w
 ``SELECT ... FOR UPDATE SKIP LOCKED``, so workers sharing a campaign never take the same
 contact and never wait for each other; on SQLite the claim runs in a ``BEGIN
 IMMEDIATE`` transaction (one writer at a time, others queue on the busy timeout).
-The law is applied at claim time, with the contact's history across all campaigns.
+The law is applied at claim time, with the contact's history across all campaigns, and
+again by :meth:`CallsMixin.start_dial` immediately before the originate: an attempt's
+time is its dial time, and a claim the law no longer allows (the window closed while the
+opening line was synthesised, another campaign dialled the person meanwhile) is released,
+not dialled.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from mbs.campaign.law import CallingLaw, CallingPolicy, ContactHistory, Reason
+from mbs.campaign.law import CallingLaw, CallingPolicy, ContactHistory, Decision, Reason
 from mbs.campaign.store.base import StoreBase
 from mbs.campaign.store.contacts_repo import contact_info
 from mbs.campaign.store.engine import StoreError
@@ -79,9 +85,18 @@ class CallsMixin(StoreBase):
     # ------------------------------------------------------------------ history
 
     def _histories(
-        self, s: Session, contacts: Iterable[Contact], law: CallingLaw, now: datetime
+        self,
+        s: Session,
+        contacts: Iterable[Contact],
+        law: CallingLaw,
+        now: datetime,
+        exclude_call: str | None = None,
     ) -> dict[int, ContactHistory]:
-        """The law's view of each contact: attempts and refusals across all campaigns."""
+        """The law's view of each contact: attempts and refusals across all campaigns.
+
+        An attempt counts at its dial time (its claim time while it is not dialled yet:
+        a claim in flight elsewhere counts too). ``exclude_call`` is the call being
+        judged, which must not count against itself."""
         by_id = {c.id: c for c in contacts}
         if not by_id:
             return {}
@@ -92,17 +107,24 @@ class CallsMixin(StoreBase):
         attempts: dict[int, list[datetime]] = defaultdict(list)
         refusals: dict[int, list[datetime]] = defaultdict(list)
         refusal_results = set(policy.refusal_results)
+        attempt_at = func.coalesce(Call.dialled_at, Call.created_at)
+        conds = [
+            Call.contact_id.in_(list(by_id)),
+            attempt_at >= horizon,
+            counted(Call.status, Call.dialled_at),
+        ]
+        if exclude_call is not None:
+            conds.append(Call.id != exclude_call)
         rows = s.execute(
-            select(Call.contact_id, Call.created_at, Call.result, Call.ended_at).where(
-                Call.contact_id.in_(list(by_id)),
-                Call.created_at >= horizon,
-                counted(Call.status, Call.dialled_at),
-            )
+            select(
+                Call.contact_id, Call.dialled_at, Call.created_at, Call.result, Call.ended_at
+            ).where(*conds)
         )
-        for contact_id, created_at, result, ended_at in rows:
-            attempts[contact_id].append(created_at)
+        for contact_id, dialled_at, created_at, result, ended_at in rows:
+            at = dialled_at or created_at
+            attempts[contact_id].append(at)
             if result is not None and str(result) in refusal_results:
-                refusals[contact_id].append(ended_at or created_at)
+                refusals[contact_id].append(ended_at or at)
         phones = [c.phone for c in by_id.values()]
         blocked = set(
             s.scalars(select(BlocklistEntry.phone).where(BlocklistEntry.phone.in_(phones)))
@@ -226,6 +248,52 @@ class CallsMixin(StoreBase):
                     )
                 s.flush()
         return ClaimBatch(claims, deferred)
+
+    # ------------------------------------------------------------------ dialling
+
+    def start_dial(
+        self, call_id: str, *, at: datetime, policy: CallingLaw | CallingPolicy | None = None
+    ) -> Decision:
+        """The law checked again at ``at``, the moment the originate leaves.
+
+        Allowed: the call becomes CALLING with ``dialled_at = at`` (the attempt's time
+        from now on), committed before the caller dials. Refused: the claim is released
+        (CANCELLED, never dialled, the attempt not counted) and the contact waits for
+        the law's next allowed time, or is closed when it never will be. The caller
+        dials only when the returned decision is allowed.
+        """
+        law = _law(policy)
+        with self.writer() as s:
+            call = self._live_call(s, call_id)
+            if call.status != CallStatus.PENDING:
+                raise StoreError(f"call {call_id} is {call.status}, not PENDING: not dialled twice")
+            q = select(Contact).where(Contact.id == call.contact_id)
+            if self.dialect == "postgresql":
+                q = q.with_for_update()  # two campaigns dialling one person: one at a time
+            contact = s.scalars(q).one()
+            history = self._histories(s, [contact], law, at, exclude_call=call.id)[contact.id]
+            decision = law.decide(history, contact.phone, at)
+            if decision.allowed:
+                call.status = CallStatus.CALLING
+                call.dialled_at = at
+                call.policy = {**(call.policy or {}), "decision": decision.reason}
+                return decision
+            released = CallOutcome(
+                CallStatus.CANCELLED, ended_at=at, hangup_cause=f"LAW_AT_DIAL: {decision.reason}"
+            )
+            self._close(s, call, released, None)
+            member = s.scalars(
+                select(CampaignContact).where(
+                    CampaignContact.campaign_id == call.campaign_id,
+                    CampaignContact.contact_id == call.contact_id,
+                )
+            ).one()
+            member.waiting_reason = decision.reason
+            if decision.next_allowed_at is None:
+                member.done, member.outcome = True, decision.reason
+            else:
+                member.next_attempt_at = decision.next_allowed_at
+            return decision
 
     # ------------------------------------------------------------------ progress
 

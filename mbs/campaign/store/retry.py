@@ -3,6 +3,7 @@ when the prospect asked to be called back."""
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import timedelta
 from typing import Annotated, Any
@@ -23,16 +24,27 @@ _PART = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd])")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
+# A delay longer than this is a typo, and "now + delay" must stay a date.
+MAX_DURATION = timedelta(days=366)
+
+
+def _bounded(seconds: float, shown: object) -> timedelta:
+    if not math.isfinite(seconds) or seconds > MAX_DURATION.total_seconds():
+        raise ValueError(f"duration {shown!r} is longer than the maximum, {MAX_DURATION.days}d")
+    if seconds < 0:
+        raise ValueError("a duration cannot be negative")
+    return timedelta(seconds=seconds)
+
+
 def parse_duration(value: Any) -> timedelta:
-    """``"30m"``, ``"1h30m"``, ``"90s"``, ``"2d"`` or a number of seconds."""
+    """``"30m"``, ``"1h30m"``, ``"90s"``, ``"2d"`` or a number of seconds (at most
+    :data:`MAX_DURATION`)."""
     if isinstance(value, timedelta):
         return value
     if isinstance(value, bool):
         raise ValueError(f"not a duration: {value!r}")
     if isinstance(value, int | float):
-        if value < 0:
-            raise ValueError("a duration cannot be negative")
-        return timedelta(seconds=value)
+        return _bounded(float(value), value)
     if isinstance(value, str):
         text = value.strip().lower().replace(" ", "")
         pos, total = 0, 0.0
@@ -42,7 +54,7 @@ def parse_duration(value: Any) -> timedelta:
             total += float(m.group(1)) * _UNITS[m.group(2)]
             pos = m.end()
         if text and pos == len(text):
-            return timedelta(seconds=total)
+            return _bounded(total, value)
     raise ValueError(f"not a duration: {value!r} (write e.g. 90s, 30m, 1h30m, 2d)")
 
 

@@ -127,6 +127,7 @@ class Listener:
         self._session_down = False
         self.logging = False
         self.lost = 0  # events dropped in a row because the queue was full
+        self._counted = 0  # this connection's share of sim.buffered_total
         self.goodbye_text = GOODBYE
 
     # ------------------------------------------------------------------ output
@@ -249,29 +250,68 @@ class Listener:
             await asyncio.wait_for(self.out.writer.wait_closed(), 2.0)
 
     async def _read_loop(self) -> None:
-        first = True
-        while self.running:
-            if first:
-                try:
-                    data = await asyncio.wait_for(
-                        self.reader.read(65536), self.sim.clock.wall(self.sim.auth_timeout_s)
-                    )
-                except TimeoutError:
-                    return
-            else:
-                data = await self.reader.read(65536)
-            self.conn.receive_data(data)
+        """Read commands until the peer leaves.
+
+        An inbound connection must authenticate within ``auth_timeout_s`` (simulated)
+        of connecting, whatever it sends meanwhile: the deadline is fixed once, so a
+        command or a byte-a-second drip does not push it back. Before ``auth`` a
+        connection may buffer only ``preauth_max_bytes``; all connections together
+        at most ``max_buffered_bytes`` (past either, the connection is closed).
+        """
+        clock = self.sim.clock
+        deadline = None if self.authed else clock.now() + self.sim.auth_timeout_s
+        try:
             while self.running:
-                message = self.conn.next_event()
-                if message is NEED_DATA:
-                    break
-                if isinstance(message, ConnectionClosed):
+                if not self.authed and deadline is not None:
+                    left = deadline - clock.now()
+                    if left <= 0:
+                        self.sim.refused["auth_timeout"] += 1
+                        return
+                    try:
+                        data = await asyncio.wait_for(self.reader.read(65536), clock.wall(left))
+                    except TimeoutError:
+                        self.sim.refused["auth_timeout"] += 1
+                        return
+                    if clock.now() >= deadline:  # arrived too late, even an auth
+                        self.sim.refused["auth_timeout"] += 1
+                        return
+                else:
+                    data = await self.reader.read(65536)
+                if not self._admit(len(data)):
                     return
-                assert isinstance(message, ClientCommand)
-                first = False
-                await self._dispatch(message)
-            if not data:
-                return
+                self.conn.receive_data(data)
+                self._account()
+                while self.running:
+                    message = self.conn.next_event()
+                    if message is NEED_DATA:
+                        break
+                    if isinstance(message, ConnectionClosed):
+                        return
+                    assert isinstance(message, ClientCommand)
+                    await self._dispatch(message)
+                self._account()
+                if not data:
+                    return
+        finally:
+            self.sim.buffered_total -= self._counted
+            self._counted = 0
+
+    def _admit(self, size: int) -> bool:
+        """Whether ``size`` more bytes may be buffered (see :meth:`_read_loop`)."""
+        pending = self.conn.buffered + size
+        if not self.authed and pending > self.sim.preauth_max_bytes:
+            self.sim.refused["preauth_size"] += 1
+            return False
+        if self.sim.buffered_total - self._counted + pending > self.sim.max_buffered_bytes:
+            self.sim.refused["memory"] += 1
+            return False
+        return True
+
+    def _account(self) -> None:
+        """Keep the simulator's total of buffered bytes in step with this connection's."""
+        now = self.conn.buffered
+        self.sim.buffered_total += now - self._counted
+        self._counted = now
 
     async def _dispatch(self, cmd: ClientCommand) -> None:
         if isinstance(cmd, Exit):

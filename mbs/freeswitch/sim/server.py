@@ -60,6 +60,8 @@ class Simulator:
         identity: SwitchIdentity | None = None,
         max_queue: int = 100_000,
         max_missed: int = 500,
+        preauth_max_bytes: int = 4096,
+        max_buffered_bytes: int = 64 * 1024 * 1024,
     ) -> None:
         self.host = host
         self._port = port
@@ -74,6 +76,12 @@ class Simulator:
         self.strict_files = strict_files
         self.max_queue = max_queue  # per-listener event queue (mod_event_socket MAX_QUEUE_LEN)
         self.max_missed = max_missed  # lost events in a row before the listener is killed
+        # Hostile clients: an unauthenticated connection may buffer this much (an auth
+        # command is a few dozen bytes), and all connections together this much.
+        self.preauth_max_bytes = preauth_max_bytes
+        self.max_buffered_bytes = max_buffered_bytes
+        self.buffered_total = 0  # bytes received and not yet parsed, all connections
+        self.refused: Counter[str] = Counter()  # connections closed: auth_timeout, memory…
         self.identity = identity or SwitchIdentity(
             core_uuid=str(uuidlib.UUID(int=random.Random(seed).getrandbits(128), version=4))
         )

@@ -109,6 +109,7 @@ class Recording:
                         fallback=e["fallback"],
                         prompt=e.get("prompt", ""),
                         reason=e.get("reason", ""),
+                        filler=e.get("filler", ""),
                     )
                 )
             elif kind == "transfer":
@@ -225,7 +226,7 @@ async def replay_call(program: Program | LoadedProgram, events: Sequence[Event])
     call_id = str(header.get("call_id", ""))
     loaded = program if isinstance(program, LoadedProgram) else LoadedProgram(program)
     rec = Recording(events)
-    vm = Vm(loaded, nlu=_ReplayNlu(rec), llm=_ReplayLlm(rec))
+    vm = Vm(loaded, nlu=_ReplayNlu(rec), llm=_ReplayLlm(rec), filler_after=None)
     sink = MemorySink()
     await vm.run_call(
         _ReplayCall(call_id, rec),

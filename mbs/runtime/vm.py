@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
 import uuid
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Awaitable, Callable, Generator, Mapping
 from typing import Any
 
 from mbs.program import (
@@ -335,8 +336,12 @@ class Machine:
             value = heard.digit
         else:
             value = heard.text
+        st.unverified.discard(ins.var)
         if ins.choices and value:
-            value = first_choice(value, ins.choices) or value
+            chosen = first_choice(value, ins.choices)
+            if chosen is None:
+                st.unverified.add(ins.var)
+            value = chosen or value
         st.variables[ins.var] = value
         self.emit("captured", var=ins.var, value=value)
         st.address += 1
@@ -359,7 +364,8 @@ class Machine:
             utterance = heard.text if heard.kind is HeardKind.UTTERANCE else heard.digit
             case, target = yield from self._classify(ins, utterance)
         self.emit("routed", case=case, target=self.loaded.describe(target), address=st.address)
-        st.last_input = None  # consumed
+        st.last_input = None  # consumed; a freestyle it leads to still answers it:
+        st.routed = heard.text if heard.kind is HeardKind.UTTERANCE else ""
         if target is None:
             # no way to route this input: listen again (a turn, bounded by max_turns),
             # then come back to this dispatch
@@ -407,24 +413,35 @@ class Machine:
     def _freestyle(self, ins: Freestyle) -> Generator[Op, Any, None]:
         st = self.state
         heard = st.last_input
-        utterance = heard.text if heard is not None and heard.kind is HeardKind.UTTERANCE else ""
+        if heard is not None and heard.kind is HeardKind.UTTERANCE:
+            utterance = heard.text  # listened in this step, not routed yet
+        else:
+            utterance = st.routed  # what the dispatch that led here routed
+        st.routed = ""  # answered once
         fallback = self.render(ins.fallback)
+        # Captures that matched none of their choices are the prospect's words, not
+        # facts: the model is not told them as known values.
+        variables = {k: v for k, v in self.context().items() if k not in st.unverified}
         request = FreestyleRequest(
             utterance=utterance,
             context=self.render(ins.context) if ins.context is not None else "",
             goal=self.render(ins.goal) if ins.goal is not None else "",
             history=tuple(st.history),
-            variables=self.context(),
+            variables=variables,
         )
         st.execution = ExecutionState.THINKING
         answer: FreestyleAnswer = yield FreestyleOp(request, fallback)
         st.execution = ExecutionState.RUNNING
+        if answer.filler:
+            # the driver already played it while the model was thinking
+            self.emit("said", text=answer.filler, kind="filler", outcome=PlayOutcome.DONE.value)
         self.emit(
             "freestyle",
             prompt=answer.prompt,
             answer=answer.text,
             fallback=answer.fallback,
             reason=answer.reason,
+            filler=answer.filler,
         )
         barge = self.program.scenario.barge_in
         if (yield from self._speak(answer.text, barge, "freestyle")):
@@ -459,8 +476,17 @@ class Machine:
 # ------------------------------------------------------------------ the asyncio driver
 
 
+FILLER = "Je regarde ça…"
+FILLER_AFTER_S = 1.0
+
+
 class Vm:
-    """Runs calls of one program against telephony calls and builtins."""
+    """Runs calls of one program against telephony calls and builtins.
+
+    ``filler``: a short holding line played when the LLM has not answered a freestyle
+    within ``filler_after`` seconds ("" or None: never); ``delay`` is how the driver
+    waits for that moment (tests inject their own clock instead of sleeping).
+    """
 
     def __init__(
         self,
@@ -470,6 +496,9 @@ class Vm:
         llm: Llm | None = None,
         tts: Tts | None = None,
         source: str = "",
+        filler: str = FILLER,
+        filler_after: float | None = FILLER_AFTER_S,
+        delay: Callable[[float], Awaitable[object]] = asyncio.sleep,
     ) -> None:
         self.loaded = (
             program if isinstance(program, LoadedProgram) else LoadedProgram(program, source)
@@ -478,6 +507,9 @@ class Vm:
         self.nlu = nlu
         self.llm = llm
         self.tts = tts
+        self.filler = filler
+        self.filler_after = filler_after
+        self.delay = delay
 
     def new_state(self, call_id: str, contact: Mapping[str, object] | None = None) -> CallState:
         return CallState(
@@ -546,12 +578,31 @@ class Vm:
         if isinstance(op, FreestyleOp):
             if self.llm is None:
                 return FreestyleAnswer(text=op.fallback, fallback=True, reason="no llm")
-            return await self.llm.freestyle(op.request, op.fallback)
+            return await self._freestyle(op, call, self.llm)
         if isinstance(op, PlayOp):
             return await call.play(op.path, barge_in=op.barge_in)
         if isinstance(op, TransferOp):
             return await call.transfer(op.destination)
         raise RuntimeFailure(f"unknown operation {op!r}")  # pragma: no cover
+
+    async def _freestyle(self, op: FreestyleOp, call: Call, llm: Llm) -> FreestyleAnswer:
+        """Ask the LLM; when it is slower than ``filler_after``, play the filler line
+        (its audio is cached by the TTS after the first time) and keep waiting."""
+        answer = asyncio.ensure_future(llm.freestyle(op.request, op.fallback))
+        if not self.filler or self.filler_after is None:
+            return await answer
+        timer = asyncio.ensure_future(self.delay(self.filler_after))
+        try:
+            await asyncio.wait({answer, timer}, return_when=asyncio.FIRST_COMPLETED)
+            timer.cancel()
+            if answer.done():
+                return answer.result()
+            audio = await self.tts.synthesize(self.filler) if self.tts is not None else None
+            await call.say(self.filler, audio, barge_in=False)
+            return dataclasses.replace(await answer, filler=self.filler)
+        finally:
+            timer.cancel()
+            answer.cancel()
 
 
 # What each operation is called in "X failed: ..." messages; replay parses them back.

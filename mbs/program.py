@@ -16,6 +16,8 @@ prose):
 ``capture``          store (part of) the last utterance in a variable.
 ``set``              store a rendered template in a variable.
 ``freestyle``        ask the LLM for a short answer to the last utterance and speak it.
+``confirm``          after a read-back: a correction of the variable replaces it and goes
+                     back to the read-back; anything else falls through to the dispatch.
 ``dispatch``         route the last input to an address (see :class:`Dispatch`).
 ``count``            bump a per-visit counter: go to ``below`` while it is <= ``limit``,
                      else to ``exhausted`` (retries, freestyle turn limits).
@@ -37,7 +39,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: confirm, typed captures, safe-default routes, company facts
 
 
 class ProgramError(Exception):
@@ -87,6 +89,7 @@ class Objection(_Model):
     variants: tuple[str, ...] = ()  # other phrasings of the same objection
     response: str | None = None  # spoken response (a template), or
     audio: str | None = None  # a recorded response
+    alternatives: tuple[str, ...] = ()  # other responses: each call picks one of all
 
 
 class ObjectionPack(_Model):
@@ -112,6 +115,7 @@ class Objective(_Model):
 class Agent(_Model):
     name: str
     company: str
+    gender: Literal["f", "m", ""] = ""  # grammatical gender of the agent's lines
 
 
 class AmdPhrases(_Model):
@@ -124,6 +128,8 @@ class Thresholds(_Model):
 
     intent: float | None = None
     objection: float | None = None
+    # Below ``intent`` but at least this: a likely stop request is confirmed by asking.
+    confirm: float | None = None
 
 
 class Scenario(_Model):
@@ -140,6 +146,11 @@ class Scenario(_Model):
     barge_in: bool = True
     listen_timeout_ms: int = 6000
     thresholds: Thresholds = Thresholds()
+    # Facts about the caller's company the scenario provides (legal_name,
+    # registration, data_source, callback_number): template fields ``company.*``.
+    company: dict[str, str] = {}
+    # Why this scenario does not disclose automation up front (None: it does).
+    disclosure_waived: str | None = None
 
 
 # ---------------------------------------------------------------------- instructions
@@ -171,6 +182,13 @@ class Capture(_Model):
     op: Literal["capture"] = "capture"
     var: str
     choices: tuple[str, ...] | None = None  # None: the whole utterance
+    kind: Literal["when"] | None = None  # a typed capture: a day and time (mbs.nlu.when)
+
+
+class Confirm(_Model):
+    op: Literal["confirm"] = "confirm"
+    var: str  # a typed capture's variable
+    again: int  # the read-back: where a correction goes
 
 
 class Set(_Model):
@@ -207,6 +225,14 @@ class Dispatch(_Model):
     silence: int | None = None
     unclear: int | None = None
     otherwise: int | None = None
+    # A typed capture of this step understood the answer (wins over plain intents).
+    captured: int | None = None
+    # Safe defaults: where a yes to the robot's offer to remove the number goes, where
+    # a likely (unsure) stop request is confirmed, where an objection heard a second
+    # time in the call goes.
+    opt_out: int | None = None
+    confirm_opt_out: int | None = None
+    objection_again: int | None = None
 
 
 class Count(_Model):
@@ -249,6 +275,7 @@ Instruction = Annotated[
     | Capture
     | Set
     | Freestyle
+    | Confirm
     | Dispatch
     | Count
     | Jump
@@ -383,10 +410,12 @@ class Program(_Model):
                 case Dispatch():
                     targets: list[int | None] = [*ins.intents.values(), *ins.dtmf.values()]
                     targets += [ins.objection, ins.silence, ins.unclear, ins.otherwise]
+                    targets += [ins.captured, ins.opt_out, ins.confirm_opt_out]
+                    targets.append(ins.objection_again)
                     for target in targets:
                         addr(target)
                 case Count():
                     addr(ins.below)
                     addr(ins.exhausted)
-                case Jump(target=a) | AnswerObjection(then=a):
+                case Jump(target=a) | AnswerObjection(then=a) | Confirm(again=a):
                     addr(a)

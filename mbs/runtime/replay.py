@@ -14,6 +14,7 @@ import re
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -233,6 +234,7 @@ async def replay_call(program: Program | LoadedProgram, events: Sequence[Event])
         contact=header.get("contact", {}),
         sink=sink,
         machine_at_answer=bool(header.get("machine_at_answer", False)),
+        now=_recorded_now(header.get("now")),
     )
     replayed = sink.events
     return ReplayReport(
@@ -242,3 +244,13 @@ async def replay_call(program: Program | LoadedProgram, events: Sequence[Event])
         divergence=first_divergence(events, replayed),
         program_changed=header.get("program_hash") != loaded.program_hash,
     )
+
+
+def _recorded_now(value: object) -> datetime | None:
+    """The recorded call's start (dates the prospect said are relative to it)."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None

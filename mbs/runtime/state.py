@@ -51,6 +51,11 @@ class CallState:
     unverified: set[str] = field(default_factory=set)  # captures that matched no choice
     answered: dict[str, int] = field(default_factory=dict)  # objection -> times answered
     offer_opt_out: bool = False  # the robot offered to remove the number since the last listen
+    now: str = ""  # ISO time the call started, in the callee's zone: dates are relative to it
+    whens: dict[str, dict[str, str | None]] = field(default_factory=dict)  # typed captures
+    captured_now: bool = False  # a typed capture understood the last answer
+    mentioned: dict[str, str | None] | None = None  # the last day/time the prospect said
+    callback_at: str | None = None  # ISO moment a call-back was asked for
     handled: set[str] = field(default_factory=set)  # call events already handled
     hung_up: bool = False
     opt_out: bool = False
@@ -90,6 +95,11 @@ class CallState:
             "unverified": sorted(self.unverified),
             "answered": dict(self.answered),
             "offer_opt_out": self.offer_opt_out,
+            "now": self.now,
+            "whens": {k: dict(v) for k, v in self.whens.items()},
+            "captured_now": self.captured_now,
+            "mentioned": None if self.mentioned is None else dict(self.mentioned),
+            "callback_at": self.callback_at,
             "handled": sorted(self.handled),
             "hung_up": self.hung_up,
             "opt_out": self.opt_out,
@@ -121,6 +131,11 @@ class CallState:
             unverified=set(data.get("unverified", [])),
             answered=dict(data.get("answered", {})),
             offer_opt_out=data.get("offer_opt_out", False),
+            now=data.get("now", ""),
+            whens={k: dict(v) for k, v in data.get("whens", {}).items()},
+            captured_now=data.get("captured_now", False),
+            mentioned=data.get("mentioned"),
+            callback_at=data.get("callback_at"),
             handled=set(data.get("handled", [])),
             hung_up=data.get("hung_up", False),
             opt_out=data.get("opt_out", False),

@@ -17,14 +17,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import re
 import time
 import uuid
+import zlib
 from collections.abc import Awaitable, Callable, Generator, Mapping
+from datetime import UTC, datetime, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from mbs.nlu import DEFAULT_INTENT_THRESHOLD
+from mbs.nlu.when import When, parse_when, pick_choice
 from mbs.program import (
     AnswerObjection,
     Capture,
+    Confirm,
     Count,
     Dispatch,
     End,
@@ -65,13 +72,29 @@ from mbs.runtime.ops import (
 )
 from mbs.runtime.state import CallState, ExecutionState
 from mbs.runtime.telephony import Call, Heard, HeardKind, PlayOutcome
-from mbs.runtime.templates import TemplateFailure, Templates, first_choice
+from mbs.runtime.templates import TemplateFailure, Templates
 
 _DEFAULTS = {
     "machine": Result.ANSWERING_MACHINE,
     "hangup": Result.HUNG_UP,
     "max_turns": Result.NOT_QUALIFIED,
 }
+
+# Safety first: a recognised intent among these wins over a matched objection, over a
+# typed capture and over any score tie.
+PRIORITY_INTENTS = ("stop_calling", "vulnerable", "human_request", "robot_question", "goodbye")
+STOP = "stop_calling"
+# Below the intent threshold, a stop request at least this likely is confirmed by asking.
+CONFIRM_THRESHOLD = 0.4
+COMPANY_FACTS = ("legal_name", "registration", "data_source", "callback_number")
+DEFAULT_ZONE = "Europe/Paris"
+# A robot line offering to remove the number ("je peux le retirer de nos listes").
+_OFFER = re.compile(
+    r"\b(retir|supprim|enlev|ray|efface)\w*\b[^.?!]{0,40}\b(num[ée]ro|listes?|fichiers?|coordonn)",
+    re.IGNORECASE,
+)
+# A prospect's words asking for that removal, beside a "yes".
+_REMOVE = re.compile(r"\b(retir|supprim|enlev|ray|effac|d[ée]sinscri)\w*", re.IGNORECASE)
 
 
 # ------------------------------------------------------------------ the program, loaded
@@ -87,7 +110,25 @@ class LoadedProgram:
         self.templates = Templates(program)
         self.program_hash = program.program_hash
         agent = program.scenario.agent
-        self.agent: dict[str, str] = {"name": agent.name, "company": agent.company} if agent else {}
+        self.agent: dict[str, str] = (
+            {"name": agent.name, "company": agent.company, "gender": agent.gender} if agent else {}
+        )
+        facts = program.scenario.company
+        self.company: dict[str, str] = {k: facts.get(k, "") for k in COMPANY_FACTS}
+        # every response of each objection, by (pack, objection text)
+        self.responses: dict[tuple[str, str], tuple[str, ...]] = {
+            (pack.name, o.text): (o.response, *o.alternatives)
+            for pack in program.objection_packs
+            for o in pack.objections
+            if o.response is not None
+        }
+        thresholds = program.scenario.thresholds
+        self.intent_threshold = (
+            thresholds.intent if thresholds.intent is not None else DEFAULT_INTENT_THRESHOLD
+        )
+        self.confirm_threshold = (
+            thresholds.confirm if thresholds.confirm is not None else CONFIRM_THRESHOLD
+        )
         counters: dict[str, set[str]] = {name: set() for name in program.steps}
         for address, ins in enumerate(program.code):
             if isinstance(ins, Count):
@@ -155,13 +196,33 @@ class Machine:
         ctx: dict[str, object] = dict(st.variables)
         ctx["contact"] = st.contact
         ctx["agent"] = st.agent
+        ctx["company"] = self.loaded.company
+        ctx["callback_when"] = (
+            When.from_dict(st.mentioned).spoken(self.now) if st.mentioned is not None else ""
+        )
         return ctx
+
+    @property
+    def now(self) -> datetime:
+        """When the call started, in the callee's zone (the driver sets it; a machine
+        stepped by hand without it gets the current time)."""
+        if self.state.now:
+            return datetime.fromisoformat(self.state.now)
+        return datetime.now(UTC)
 
     def render(self, index: int) -> str:
         return self.loaded.templates.const(index, self.context())
 
     def finish(self, result: Result) -> None:
-        self.state.result = result
+        st = self.state
+        st.result = result
+        if result is Result.CALLBACK_REQUESTED:
+            # the time the prospect asked for: a typed capture, else the last one said
+            asked = [When.from_dict(w) for w in st.whens.values()]
+            if not asked and st.mentioned is not None:
+                asked = [When.from_dict(st.mentioned)]
+            if asked:
+                st.callback_at = asked[-1].moment(self.now).isoformat()
 
     def fail(self, message: str) -> None:
         st = self.state
@@ -203,6 +264,7 @@ class Machine:
             contact=dict(st.contact),
             agent=dict(st.agent),
             machine_at_answer=machine_at_answer,
+            now=st.now,
         )
         code = self.loaded.code
         if machine_at_answer:
@@ -230,6 +292,8 @@ class Machine:
                     st.address = ins.target
                 elif isinstance(ins, Capture):
                     self._capture(ins)
+                elif isinstance(ins, Confirm):
+                    self._confirm(ins)
                 elif isinstance(ins, Set):
                     value = self.render(ins.value)
                     st.variables[ins.var] = value
@@ -261,7 +325,13 @@ class Machine:
             self.fail(f"internal error: {type(exc).__name__}: {exc}")
         st.execution = ExecutionState.FINISHED
         assert st.result is not None
-        self.emit("result", result=st.result.value, opt_out=st.opt_out, turns=st.turns)
+        self.emit(
+            "result",
+            result=st.result.value,
+            opt_out=st.opt_out,
+            turns=st.turns,
+            callback_at=st.callback_at,
+        )
         return st
 
     # ------------------------------------------------------------ instructions
@@ -283,6 +353,8 @@ class Machine:
         outcome: PlayOutcome = yield SpeakOp(text, barge_in)
         st.execution = ExecutionState.RUNNING
         st.history.append(Turn("robot", text))
+        if _OFFER.search(text):
+            st.offer_opt_out = True  # a yes to this is an opt-out (next dispatch)
         self.emit("said", text=text, kind=kind, outcome=outcome.value)
         if outcome is PlayOutcome.HANGUP:
             self.call_event("hangup")
@@ -337,14 +409,53 @@ class Machine:
         else:
             value = heard.text
         st.unverified.discard(ins.var)
+        if ins.kind == "when":
+            self._capture_when(ins.var, value, None)
+            st.address += 1
+            return
         if ins.choices and value:
-            chosen = first_choice(value, ins.choices)
+            chosen = pick_choice(value, ins.choices)
             if chosen is None:
                 st.unverified.add(ins.var)
             value = chosen or value
         st.variables[ins.var] = value
         self.emit("captured", var=ins.var, value=value)
         st.address += 1
+
+    def _capture_when(self, var: str, text: str, base: When | None) -> bool:
+        """Read a day and time in ``text`` (amending ``base``) into ``var`` (spoken
+        form) and ``var_at`` (ISO); True when the answer named one."""
+        st = self.state
+        when = parse_when(text, self.now, base) if text else None
+        if when is None:
+            if base is None:
+                st.variables[var] = st.variables[f"{var}_at"] = ""
+                st.unverified.add(var)
+                self.emit("captured", var=var, value="")
+            return False
+        st.whens[var] = when.to_dict()
+        st.variables[var] = when.spoken(self.now)
+        st.variables[f"{var}_at"] = when.moment(self.now).isoformat()
+        st.unverified.discard(var)
+        st.captured_now = True
+        self.emit("captured", var=var, value=st.variables[var], at=st.variables[f"{var}_at"])
+        return True
+
+    def _confirm(self, ins: Confirm) -> None:
+        """After a read-back: a different day or time is a correction, read back again."""
+        st = self.state
+        heard = st.last_input
+        st.address += 1
+        if heard is None or heard.kind is not HeardKind.UTTERANCE:
+            return
+        before = st.whens.get(ins.var)
+        base = When.from_dict(before) if before is not None else None
+        if self._capture_when(ins.var, heard.text, base) and st.whens[ins.var] != before:
+            st.captured_now = False
+            st.routed = ""
+            st.last_input = None  # consumed by the correction
+            st.offer_opt_out = False
+            st.address = ins.again
 
     def _dispatch(self, ins: Dispatch) -> Generator[Op, Any, None]:
         st = self.state
@@ -366,6 +477,7 @@ class Machine:
         self.emit("routed", case=case, target=self.loaded.describe(target), address=st.address)
         st.last_input = None  # consumed; a freestyle it leads to still answers it:
         st.routed = heard.text if heard.kind is HeardKind.UTTERANCE else ""
+        st.offer_opt_out = st.captured_now = False
         if target is None:
             # no way to route this input: listen again (a turn, bounded by max_turns),
             # then come back to this dispatch
@@ -398,17 +510,61 @@ class Machine:
                 audio=objection.audio,
             )
         st.execution = ExecutionState.RUNNING
+        said = parse_when(utterance, self.now)
+        if said is not None:
+            st.mentioned = said.to_dict()
         handled = intent.intent is not None and intent.intent in ins.intents
         matched = objection is not None and objection.objection is not None
+        safety = self._safety(ins, intent, utterance)
+        if safety is not None:
+            return safety
+        if handled and intent.intent in PRIORITY_INTENTS:
+            assert intent.intent is not None
+            return intent.intent, ins.intents[intent.intent]
+        if st.captured_now and ins.captured is not None:
+            return "captured", ins.captured
         if handled and (not matched or intent.score >= objection.score):  # type: ignore[union-attr]
             assert intent.intent is not None
             return intent.intent, ins.intents[intent.intent]
         if matched:
+            assert objection is not None and objection.objection is not None
             st.objection = objection
+            if st.answered.get(objection.objection, 0) and ins.objection_again is not None:
+                return "objection_again", ins.objection_again
             return "objection", ins.objection
         if ins.unclear is not None:
             return "unclear", ins.unclear
         return "otherwise", ins.otherwise
+
+    def _safety(
+        self, ins: Dispatch, intent: IntentResult, utterance: str
+    ) -> tuple[str, int | None] | None:
+        """Stop requests first: sure ones (even as the runner-up of another intent), a
+        yes to the robot's own offer to remove the number, and unsure ones (confirmed)."""
+        st = self.state
+        stop = 0.0
+        if intent.intent == STOP:
+            stop = intent.score
+        elif intent.runner_up == STOP:
+            stop = intent.runner_up_score
+        opt_out = ins.intents.get(STOP, ins.opt_out)
+        if opt_out is None:
+            return None
+        if stop >= self.loaded.intent_threshold:
+            return STOP, opt_out
+        if st.offer_opt_out and intent.intent in ("yes", None):
+            robot = [t.text for t in st.history if t.speaker == "robot"]
+            offered_last = bool(robot) and _OFFER.search(robot[-1]) is not None
+            if (intent.intent == "yes" and offered_last) or _REMOVE.search(utterance):
+                return "opt_out_offer", opt_out
+        handled = intent.intent is not None and intent.intent in ins.intents
+        if (
+            ins.confirm_opt_out is not None
+            and stop >= self.loaded.confirm_threshold
+            and (not handled or intent.intent == STOP)
+        ):
+            return "confirm_opt_out", ins.confirm_opt_out
+        return None
 
     def _freestyle(self, ins: Freestyle) -> Generator[Op, Any, None]:
         st = self.state
@@ -452,13 +608,25 @@ class Machine:
         obj = st.objection
         barge = self.program.scenario.barge_in
         going_on = True
+        if obj is not None and obj.objection is not None:
+            st.answered[obj.objection] = st.answered.get(obj.objection, 0) + 1
         if obj is not None and obj.audio:
             going_on = yield from self._play(obj.audio, barge)
         elif obj is not None and obj.response:
-            text = self.loaded.templates.text(obj.response, self.context())
+            text = self.loaded.templates.text(self._response(obj), self.context())
             going_on = yield from self._speak(text, barge, "objection")
         if going_on:
             st.address = ins.then
+
+    def _response(self, obj: ObjectionResult) -> str:
+        """One of the objection's responses, chosen by the call: calls of a campaign
+        hear them in turn, a replay hears the same one."""
+        assert obj.response is not None
+        options = self.loaded.responses.get((obj.pack or "", obj.objection or ""), ())
+        if len(options) < 2:
+            return obj.response
+        seed = zlib.crc32(f"{self.state.call_id}/{obj.objection}".encode())
+        return options[seed % len(options)]
 
     def _transfer(self, ins: Transfer) -> Generator[Op, Any, None]:
         st = self.state
@@ -511,12 +679,23 @@ class Vm:
         self.filler_after = filler_after
         self.delay = delay
 
-    def new_state(self, call_id: str, contact: Mapping[str, object] | None = None) -> CallState:
+    def new_state(
+        self,
+        call_id: str,
+        contact: Mapping[str, object] | None = None,
+        now: datetime | None = None,
+    ) -> CallState:
+        """``now``: when the call starts, in the callee's zone (dates are relative to
+        it); default: the clock, in the contact's ``timezone`` or Europe/Paris."""
+        contact_map = {str(k): str(v) for k, v in (contact or {}).items()}
+        if now is None:
+            now = datetime.now(_zone(contact_map.get("timezone")))
         return CallState(
             call_id=call_id,
             address=self.program.entry,
-            contact={str(k): str(v) for k, v in (contact or {}).items()},
+            contact=contact_map,
             agent=dict(self.loaded.agent),
+            now=now.isoformat(),
         )
 
     async def run_call(
@@ -527,9 +706,11 @@ class Vm:
         sink: EventSink | None = None,
         call_id: str | None = None,
         machine_at_answer: bool = False,
+        now: datetime | None = None,
     ) -> CallState:
-        """Run one call to its end; never raises for a runtime error (TECHNICAL_ERROR)."""
-        state = self.new_state(call_id or call.call_id or uuid.uuid4().hex, contact)
+        """Run one call to its end; never raises for a runtime error (TECHNICAL_ERROR).
+        ``now``: the call's start in the callee's zone (see :meth:`new_state`)."""
+        state = self.new_state(call_id or call.call_id or uuid.uuid4().hex, contact, now)
         started = time.monotonic()
 
         def emit(event: Event) -> None:
@@ -603,6 +784,13 @@ class Vm:
         finally:
             timer.cancel()
             answer.cancel()
+
+
+def _zone(name: str | None) -> tzinfo:
+    try:
+        return ZoneInfo(name or DEFAULT_ZONE)
+    except (ValueError, KeyError, OSError):  # an unknown zone: the default one
+        return ZoneInfo(DEFAULT_ZONE)
 
 
 # What each operation is called in "X failed: ..." messages; replay parses them back.

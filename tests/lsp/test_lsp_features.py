@@ -16,7 +16,7 @@ from mbs.lsp.positions import UTF8, UTF16, UTF32, LineIndex, from_units, to_unit
 
 ROOT = Path(__file__).resolve().parents[2]
 OR_RDV = ROOT / "scenarios/or_rdv.mbs"
-HEAD = 'scenario s "Test" {\n    record no\n}\n'
+HEAD = 'scenario s "Test" {\n    record no; disclosure no "test"\n}\n'
 
 
 def at(text: str, needle: str, offset: int = 0) -> tuple[int, int]:
@@ -104,9 +104,7 @@ def test_completion_in_templates() -> None:
         HEAD + 'step a {\n    say "Bonjour {{ contact.'
     )
     assert labels(HEAD + 'step a {\n    say "{{ agent.') == {"name", "company"}
-    extra = (
-        'scenario s "T" {\n    record no\n    fields industry\n}\nstep a {\n    say "{{ contact.'
-    )
+    extra = 'scenario s "T" {\n    record no; disclosure no "test"\n    fields industry\n}\nstep a {\n    say "{{ contact.'
     assert "industry" in labels(extra)
     captured = HEAD + 'step a {\n    capture budget\n    otherwise -> b\n}\nstep b {\n    say "{{ '
     assert {"contact", "agent", "budget"} <= labels(captured)
@@ -234,7 +232,7 @@ def test_the_server_imports_no_runtime(banned: str) -> None:
 
 def test_where_a_loaded_module_is_pulled_in() -> None:
     text = (
-        'scenario s "T" {\n    record no\n    theme or\n    personality doux\n}\n'
+        'scenario s "T" {\n    record no; disclosure no "test"\n    theme or\n    personality doux\n}\n'
         "use intents.common\nstep a { end HUNG_UP }\n"
     )
     found = {f: (s.line, s.col) for f, s in loaded_by(analyse(text, "<buffer>")).items()}

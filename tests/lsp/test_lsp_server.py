@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 MBS = Path(sys.executable).parent / "mbs"
 WAIT = 60  # seconds: only a guard against a hung server, never a speed check
 
-HEAD = 'scenario s "Test" {\n    record no\n}\n'
+HEAD = 'scenario s "Test" {\n    record no; disclosure no "test"\n}\n'
 ACCENTED = '    say "Crème brûlée 👋 à bientôt"; end PAS_UN_RESULTAT\n'
 
 

@@ -65,7 +65,7 @@ def stdlib() -> Program:
 def _scenario(objective: str, theme: str | None = None) -> Program:
     theme_line = f"    theme {theme}\n" if theme else ""
     source = (
-        f'scenario s "Test" {{\n    record no\n    objective {objective}\n{theme_line}}}\n'
+        f'scenario s "Test" {{\n    record no; disclosure no "test"\n    objective {objective}\n{theme_line}}}\n'
         'step a {\n    say "Bonjour."\n    end NOT_INTERESTED\n}\n'
     )
     result = compile_source(source, "s.mbs")

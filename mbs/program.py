@@ -233,6 +233,9 @@ class Dispatch(_Model):
     opt_out: int | None = None
     confirm_opt_out: int | None = None
     objection_again: int | None = None
+    # The intent cases the compiler filled in with a safe default (not written in the
+    # scenario): tools show and count them apart.
+    defaults: tuple[str, ...] = ()
 
 
 class Count(_Model):

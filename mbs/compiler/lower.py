@@ -145,10 +145,11 @@ class _Lowerer:
         span = step.span
         lines = self.lines
         has = {k[7:] for k in merged if k.startswith("intent:")}
+        before = set(intents)
         opt_out = intents.get(safety.STOP, self.shared["opt_out"])
-        fields["opt_out"] = opt_out
         callback = intents.get("callback", self.shared["callback"])
         if safety.STOP in self.safe:
+            fields["opt_out"] = opt_out
             intents.setdefault(safety.STOP, opt_out)
         if safety.GOODBYE in self.safe and safety.GOODBYE not in has:
             intents[safety.GOODBYE] = self.shared[
@@ -159,7 +160,7 @@ class _Lowerer:
         if "objection" in merged:
             exit_ = intents.get("not_interested", self.shared["insisting"])
             fields["objection_again"] = exit_
-        mini_base = {k: v for k, v in fields.items() if k not in ("intents", "dtmf")}
+        mini_base = {k: v for k, v in fields.items() if k not in ("intents", "dtmf", "defaults")}
         mini_base.update(objection=None, confirm_opt_out=None, captured=None)
         mini_base.pop("objection_again", None)
         if safety.ROBOT in self.safe and safety.ROBOT not in has:
@@ -178,6 +179,7 @@ class _Lowerer:
                 mini["intents"] = {**intents, "yes": callback, "callback": callback, "no": back}
                 mini["intents"].pop(safety.HUMAN, None)
                 mini["dtmf"] = {}
+                mini["defaults"] = _all_cases(mini)
                 self.code[at] = (Dispatch, mini)
                 intents[safety.HUMAN] = ask
         if safety.STOP in self.safe:
@@ -188,8 +190,10 @@ class _Lowerer:
             mini = dict(mini_base, unclear=back, otherwise=back, silence=back)
             mini["intents"] = {**intents, "yes": opt_out, safety.STOP: opt_out, "no": back}
             mini["dtmf"] = {}
+            mini["defaults"] = _all_cases(mini)
             self.code[at] = (Dispatch, mini)
             fields["confirm_opt_out"] = ask
+        fields["defaults"] = tuple(sorted(set(intents) - before))
 
     # ------------------------------------------------------------------ emission
 
@@ -480,6 +484,12 @@ class _Lowerer:
         if kind is dict:
             return {k: self.resolve(v) for k, v in value.items()} if value else value
         return value
+
+
+def _all_cases(fields: dict[str, Any]) -> tuple[str, ...]:
+    """Every case of a dispatch the compiler wrote on its own (a safe default's)."""
+    named = [k for k in ("silence", "unclear", "otherwise") if fields.get(k) is not None]
+    return tuple(sorted([*fields["intents"], *named]))
 
 
 def _put_case(fields: dict[str, Any], key: str, address: Any) -> None:

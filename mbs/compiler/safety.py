@@ -116,10 +116,15 @@ def transfer_step(ctx: Context) -> str | None:
 
 
 def goodbye_result(ctx: Context, step: ast.StepDecl) -> str:
-    """The result a goodbye gets in ``step``: the result its ``otherwise`` step ends
-    with when that step ends the call straight away, else NOT_INTERESTED."""
+    """The result a goodbye gets in ``step``: the result its ``otherwise`` step (its
+    ``yes`` step after a ``confirm`` read-back: what was read back stands) ends with
+    when that step ends the call straight away, else NOT_INTERESTED."""
+    confirming = any(isinstance(a, ast.Confirm) for a in step.actions)
     for t in step.transitions:
-        if t.case.kind != "otherwise":
+        if confirming:
+            if case_key(t.case) != "intent:yes":
+                continue
+        elif t.case.kind != "otherwise":
             continue
         if isinstance(t.target, ast.EndTarget):
             return t.target.result.name

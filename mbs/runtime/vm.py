@@ -438,7 +438,8 @@ class Machine:
         st.variables[f"{var}_at"] = when.moment(self.now).isoformat()
         st.unverified.discard(var)
         st.captured_now = True
-        self.emit("captured", var=var, value=st.variables[var], at=st.variables[f"{var}_at"])
+        self.emit("captured", var=var, value=st.variables[var])
+        self.emit("captured", var=f"{var}_at", value=st.variables[f"{var}_at"])
         return True
 
     def _confirm(self, ins: Confirm) -> None:
@@ -518,11 +519,14 @@ class Machine:
         safety = self._safety(ins, intent, utterance)
         if safety is not None:
             return safety
-        if handled and intent.intent in PRIORITY_INTENTS:
+        if handled and intent.intent in PRIORITY_INTENTS[:-1]:
             assert intent.intent is not None
             return intent.intent, ins.intents[intent.intent]
         if st.captured_now and ins.captured is not None:
-            return "captured", ins.captured
+            return "captured", ins.captured  # "à la semaine prochaine" is a date here
+        if handled and intent.intent in PRIORITY_INTENTS:
+            assert intent.intent is not None
+            return intent.intent, ins.intents[intent.intent]
         if handled and (not matched or intent.score >= objection.score):  # type: ignore[union-attr]
             assert intent.intent is not None
             return intent.intent, ins.intents[intent.intent]

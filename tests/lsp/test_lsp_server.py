@@ -195,7 +195,7 @@ async def test_completion_hover_definition_symbols_on_a_real_scenario(client: Cl
     assert symbols is not None
     names = {s.name: s.kind for s in symbols}  # type: ignore[union-attr]
     assert names["pitch"] == types.SymbolKind.Function
-    assert names["slot_morning"] == types.SymbolKind.Event
+    assert names["weekday"] == types.SymbolKind.Event
     assert names["julie"] == types.SymbolKind.Class
 
 

@@ -202,6 +202,9 @@ class Freestyle(_Model):
     context: int | None = None  # consts index
     goal: int | None = None  # consts index
     fallback: int  # consts index: said when the LLM is slow, down or off-topic
+    # consts index: said instead of the fallback when the fallback was the last line
+    # said (a fallback is never said twice in a row)
+    again: int | None = None
 
 
 class Dispatch(_Model):
@@ -407,6 +410,7 @@ class Program(_Model):
                 case Say(text=c) | Set(value=c) | Transfer(destination=c):
                     const(c)
                 case Freestyle():
+                    const(ins.again)
                     const(ins.context)
                     const(ins.goal)
                     const(ins.fallback)

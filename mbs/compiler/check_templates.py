@@ -170,7 +170,7 @@ def check_template(
                 var=path,
                 help=f"available: {helpful}{extra}",
             )
-        elif base_name == "agent" and not has_agent:
+        elif base_name == "agent" and not has_agent and attr != "gender":
             ctx.report(
                 "UnknownVariable",
                 _subspan(s, f"agent.{attr}"),

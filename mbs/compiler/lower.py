@@ -57,7 +57,9 @@ from mbs.program import (
     Transfer,
 )
 
-FREESTYLE_FALLBACK = "Je comprends. Un conseiller pourra vous répondre plus précisément."
+FREESTYLE_FALLBACK = (
+    "Je comprends. Un conseiller pourra vous répondre plus précisément. Puis-je continuer ?"
+)
 
 
 class Label:
@@ -284,6 +286,7 @@ class _Lowerer:
                     fallback=self.const(
                         action.fallback.value if action.fallback else FREESTYLE_FALLBACK
                     ),
+                    again=self.const(self.lines.fallback_again),
                 )
                 self.emit(
                     Listen,

@@ -77,6 +77,10 @@ class Lines:
         "{% endif %}. Merci, et au revoir."
     )
     no_prompt = "Que souhaitiez-vous savoir ?"
+    fallback_again = (
+        "Je n'ai pas plus de précisions à vous donner moi-même : un conseiller pourra vous "
+        "répondre. Pouvons-nous continuer ?"
+    )
     rephrase = "Pardon, je n'ai pas bien compris. Pouvez-vous le dire autrement ?"
 
 

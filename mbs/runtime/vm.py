@@ -110,8 +110,11 @@ class LoadedProgram:
         self.templates = Templates(program)
         self.program_hash = program.program_hash
         agent = program.scenario.agent
+        # gender is always there: stdlib lines agree with it ("" when not declared)
         self.agent: dict[str, str] = (
-            {"name": agent.name, "company": agent.company, "gender": agent.gender} if agent else {}
+            {"name": agent.name, "company": agent.company, "gender": agent.gender}
+            if agent
+            else {"gender": ""}
         )
         facts = program.scenario.company
         self.company: dict[str, str] = {k: facts.get(k, "") for k in COMPANY_FACTS}
@@ -524,6 +527,15 @@ class Machine:
             return intent.intent, ins.intents[intent.intent]
         if st.captured_now and ins.captured is not None:
             return "captured", ins.captured  # "à la semaine prochaine" is a date here
+        if (
+            said is not None
+            and intent.intent is None
+            and intent.runner_up == "callback"
+            and intent.runner_up_score >= self.loaded.confirm_threshold
+            and "callback" in ins.intents
+        ):
+            # "rappelez-moi vendredi à 9h": a likely call-back that names its time
+            return "callback", ins.intents["callback"]
         if handled and intent.intent in PRIORITY_INTENTS:
             assert intent.intent is not None
             return intent.intent, ins.intents[intent.intent]
@@ -604,7 +616,11 @@ class Machine:
             filler=answer.filler,
         )
         barge = self.program.scenario.barge_in
-        if (yield from self._speak(answer.text, barge, "freestyle")):
+        text = answer.text
+        robot = [t.text for t in st.history if t.speaker == "robot"]
+        if answer.fallback and ins.again is not None and robot and robot[-1] == text:
+            text = self.render(ins.again)  # never the same fallback twice in a row
+        if (yield from self._speak(text, barge, "freestyle")):
             st.address += 1
 
     def _answer_objection(self, ins: AnswerObjection) -> Generator[Op, Any, None]:

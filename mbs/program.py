@@ -237,7 +237,7 @@ class Dispatch(_Model):
     confirm_opt_out: int | None = None
     objection_again: int | None = None
     # The intent cases the compiler filled in with a safe default (not written in the
-    # scenario): tools show and count them apart.
+    # scenario): tools show and count them apart; "*": the whole dispatch is one.
     defaults: tuple[str, ...] = ()
 
 

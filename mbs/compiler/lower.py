@@ -490,9 +490,8 @@ class _Lowerer:
 
 
 def _all_cases(fields: dict[str, Any]) -> tuple[str, ...]:
-    """Every case of a dispatch the compiler wrote on its own (a safe default's)."""
-    named = [k for k in ("silence", "unclear", "otherwise") if fields.get(k) is not None]
-    return tuple(sorted([*fields["intents"], *named]))
+    """A dispatch the compiler wrote on its own (a safe default's question): "*"."""
+    return ("*",)
 
 
 def _put_case(fields: dict[str, Any], key: str, address: Any) -> None:

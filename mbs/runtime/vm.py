@@ -420,6 +420,8 @@ class Machine:
             chosen = pick_choice(value, ins.choices)
             if chosen is None:
                 st.unverified.add(ins.var)
+            else:
+                st.captured_now = True  # the answer is one of the choices
             value = chosen or value
         st.variables[ins.var] = value
         self.emit("captured", var=ins.var, value=value)
@@ -517,6 +519,9 @@ class Machine:
         said = parse_when(utterance, self.now)
         if said is not None:
             st.mentioned = said.to_dict()
+        if st.captured_now and intent.intent == "repeat":
+            # "par mail" answered the question: it is not a request to hear it again
+            intent = dataclasses.replace(intent, intent=None)
         handled = intent.intent is not None and intent.intent in ins.intents
         matched = objection is not None and objection.objection is not None
         safety = self._safety(ins, intent, utterance)

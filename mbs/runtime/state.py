@@ -53,7 +53,9 @@ class CallState:
     offer_opt_out: bool = False  # the robot offered to remove the number since the last listen
     now: str = ""  # ISO time the call started, in the callee's zone: dates are relative to it
     whens: dict[str, dict[str, str | None]] = field(default_factory=dict)  # typed captures
-    captured_now: bool = False  # a typed capture understood the last answer
+    # a capture understood the last answer: "full" (a choice, or a day), "partial" (only
+    # a time or a part of the day: the step's own intents go first), "" (no)
+    captured_now: str = ""
     mentioned: dict[str, str | None] | None = None  # the last day/time the prospect said
     callback_at: str | None = None  # ISO moment a call-back was asked for
     handled: set[str] = field(default_factory=set)  # call events already handled
@@ -133,7 +135,7 @@ class CallState:
             offer_opt_out=data.get("offer_opt_out", False),
             now=data.get("now", ""),
             whens={k: dict(v) for k, v in data.get("whens", {}).items()},
-            captured_now=data.get("captured_now", False),
+            captured_now=str(data.get("captured_now") or ""),
             mentioned=data.get("mentioned"),
             callback_at=data.get("callback_at"),
             handled=set(data.get("handled", [])),

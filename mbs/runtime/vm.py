@@ -413,7 +413,9 @@ class Machine:
             value = heard.text
         st.unverified.discard(ins.var)
         if ins.kind == "when":
-            self._capture_when(ins.var, value, None)
+            # a later capture of the same variable amends it ("jeudi" after "le matin")
+            known = st.whens.get(ins.var)
+            self._capture_when(ins.var, value, When.from_dict(known) if known else None)
             st.address += 1
             return
         if ins.choices and value:
@@ -421,7 +423,7 @@ class Machine:
             if chosen is None:
                 st.unverified.add(ins.var)
             else:
-                st.captured_now = True  # the answer is one of the choices
+                st.captured_now = "full"  # the answer is one of the choices
             value = chosen or value
         st.variables[ins.var] = value
         self.emit("captured", var=ins.var, value=value)
@@ -442,7 +444,7 @@ class Machine:
         st.variables[var] = when.spoken(self.now)
         st.variables[f"{var}_at"] = when.moment(self.now).isoformat()
         st.unverified.discard(var)
-        st.captured_now = True
+        st.captured_now = "full" if when.day is not None else "partial"
         self.emit("captured", var=var, value=st.variables[var])
         self.emit("captured", var=f"{var}_at", value=st.variables[f"{var}_at"])
         return True
@@ -457,7 +459,7 @@ class Machine:
         before = st.whens.get(ins.var)
         base = When.from_dict(before) if before is not None else None
         if self._capture_when(ins.var, heard.text, base) and st.whens[ins.var] != before:
-            st.captured_now = False
+            st.captured_now = ""
             st.routed = ""
             st.last_input = None  # consumed by the correction
             st.offer_opt_out = False
@@ -483,7 +485,8 @@ class Machine:
         self.emit("routed", case=case, target=self.loaded.describe(target), address=st.address)
         st.last_input = None  # consumed; a freestyle it leads to still answers it:
         st.routed = heard.text if heard.kind is HeardKind.UTTERANCE else ""
-        st.offer_opt_out = st.captured_now = False
+        st.offer_opt_out = False
+        st.captured_now = ""
         if target is None:
             # no way to route this input: listen again (a turn, bounded by max_turns),
             # then come back to this dispatch
@@ -530,7 +533,7 @@ class Machine:
         if handled and intent.intent in PRIORITY_INTENTS[:-1]:
             assert intent.intent is not None
             return intent.intent, ins.intents[intent.intent]
-        if st.captured_now and ins.captured is not None:
+        if st.captured_now == "full" and ins.captured is not None:
             return "captured", ins.captured  # "à la semaine prochaine" is a date here
         if (
             said is not None
@@ -547,6 +550,8 @@ class Machine:
         if handled and (not matched or intent.score >= objection.score):  # type: ignore[union-attr]
             assert intent.intent is not None
             return intent.intent, ins.intents[intent.intent]
+        if st.captured_now and ins.captured is not None:
+            return "captured", ins.captured  # only a time ("14h"): nothing more specific
         if matched:
             assert objection is not None and objection.objection is not None
             st.objection = objection

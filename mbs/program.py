@@ -132,6 +132,10 @@ class Thresholds(_Model):
     confirm: float | None = None
 
 
+# Facts about the calling company a scenario may state in its header (``company KEY``).
+COMPANY_FACTS = ("legal_name", "registration", "data_source", "callback_number")
+
+
 class Scenario(_Model):
     name: str
     title: str

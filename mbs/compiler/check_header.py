@@ -9,11 +9,11 @@ from mbs.compiler.scope import Context, where
 from mbs.dsl import ast
 from mbs.dsl.loader import stdlib_path
 from mbs.dsl.problems import suggest
+from mbs.program import COMPANY_FACTS
 
 KNOWN_OBJECTIVES = ("appointment", "lead", "transfer")  # when the stdlib has none yet
 # Facts about the calling company a scenario states (`company KEY "value"`); stdlib lines
 # use them as ``company.KEY`` and never assert them on their own.
-COMPANY_FACTS = ("legal_name", "registration", "data_source", "callback_number")
 GENDERS = {"feminine": "f", "masculine": "m"}
 _LANG_RE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")
 

@@ -11,9 +11,9 @@ from collections.abc import Iterator
 import jinja2
 from jinja2 import meta, nodes
 
-from mbs.compiler.check_header import COMPANY_FACTS
 from mbs.compiler.scope import Context
 from mbs.dsl import ast
+from mbs.program import COMPANY_FACTS
 
 CONTACT_FIELDS = ("first_name", "last_name", "phone", "email", "company", "tags")
 AGENT_FIELDS = ("name", "company", "gender")

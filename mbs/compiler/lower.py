@@ -98,14 +98,22 @@ class _Lowerer:
     # ------------------------------------------------------------------ safe defaults
 
     def defaults(self, span: ast.Span) -> None:
-        """The default blocks every step may go to, before the first step."""
-        lines = self.lines
-        self.shared["opt_out"] = self.say_end(span, lines.opt_out, Result.NOT_INTERESTED, True)
-        self.shared["callback"] = self.say_end(span, lines.callback, Result.CALLBACK_REQUESTED)
-        self.shared["insisting"] = self.say_end(span, lines.insisting, Result.NOT_INTERESTED)
-        self.shared["vulnerable"] = self.say_end(span, lines.vulnerable, Result.NOT_QUALIFIED)
-        for result in {safety.goodbye_result(self.ctx, st) for st in self.ctx.scope.steps.values()}:
-            self.shared[f"goodbye {result}"] = self.say_end(span, lines.goodbye, Result(result))
+        """The default blocks steps may go to, before the first step (only those this
+        scenario can use)."""
+        lines, safe, steps = self.lines, self.safe, self.ctx.scope.steps.values()
+        if safety.STOP in safe:
+            self.shared["opt_out"] = self.say_end(span, lines.opt_out, Result.NOT_INTERESTED, True)
+        if safety.HUMAN in safe and self.transfer_step is None:
+            self.shared["callback"] = self.say_end(span, lines.callback, Result.CALLBACK_REQUESTED)
+        if any(case_key(t.case) == "objection" for st in steps for t in st.transitions) or any(
+            case_key(t.case) == "objection" for t in self.ctx.scope.always_transitions
+        ):
+            self.shared["insisting"] = self.say_end(span, lines.insisting, Result.NOT_INTERESTED)
+        if safety.VULNERABLE in safe:
+            self.shared["vulnerable"] = self.say_end(span, lines.vulnerable, Result.NOT_QUALIFIED)
+        if safety.GOODBYE in safe:
+            for result in sorted({safety.goodbye_result(self.ctx, st) for st in steps}):
+                self.shared[f"goodbye {result}"] = self.say_end(span, lines.goodbye, Result(result))
 
     def say_end(self, span: ast.Span, line: str, result: Result, opt_out: bool = False) -> int:
         start = self.emit(Say, span, text=self.const(line), barge_in=False)
@@ -148,8 +156,8 @@ class _Lowerer:
         lines = self.lines
         has = {k[7:] for k in merged if k.startswith("intent:")}
         before = set(intents)
-        opt_out = intents.get(safety.STOP, self.shared["opt_out"])
-        callback = intents.get("callback", self.shared["callback"])
+        opt_out = intents.get(safety.STOP, self.shared.get("opt_out"))
+        callback = intents.get("callback", self.shared.get("callback"))
         if safety.STOP in self.safe:
             fields["opt_out"] = opt_out
             intents.setdefault(safety.STOP, opt_out)
@@ -160,7 +168,7 @@ class _Lowerer:
         if safety.VULNERABLE in self.safe and safety.VULNERABLE not in has:
             intents[safety.VULNERABLE] = self.shared["vulnerable"]
         if "objection" in merged:
-            exit_ = intents.get("not_interested", self.shared["insisting"])
+            exit_ = intents.get("not_interested", self.shared.get("insisting"))
             fields["objection_again"] = exit_
         mini_base = {k: v for k, v in fields.items() if k not in ("intents", "dtmf", "defaults")}
         mini_base.update(objection=None, confirm_opt_out=None, captured=None)

@@ -16,10 +16,9 @@ from __future__ import annotations
 import re
 from importlib import resources
 
-from mbs.compiler.check_header import COMPANY_FACTS
 from mbs.compiler.check_names import CALL_EVENTS, INPUT_CASES
 from mbs.compiler.check_templates import AGENT_FIELDS, CONTACT_FIELDS
-from mbs.program import Result
+from mbs.program import COMPANY_FACTS, Result
 
 # --------------------------------------------------------------------------- keywords
 # Each keyword is highlighted in exactly one group; the groups are disjoint.

@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 from mbs.nlu import DEFAULT_INTENT_THRESHOLD
 from mbs.nlu.when import When, parse_when, pick_choice
 from mbs.program import (
+    COMPANY_FACTS,
     AnswerObjection,
     Capture,
     Confirm,
@@ -86,7 +87,6 @@ PRIORITY_INTENTS = ("stop_calling", "vulnerable", "human_request", "robot_questi
 STOP = "stop_calling"
 # Below the intent threshold, a stop request at least this likely is confirmed by asking.
 CONFIRM_THRESHOLD = 0.4
-COMPANY_FACTS = ("legal_name", "registration", "data_source", "callback_number")
 DEFAULT_ZONE = "Europe/Paris"
 # A robot line offering to remove the number ("je peux le retirer de nos listes").
 _OFFER = re.compile(

@@ -16,6 +16,8 @@ prose):
 ``capture``          store (part of) the last utterance in a variable.
 ``set``              store a rendered template in a variable.
 ``freestyle``        ask the LLM for a short answer to the last utterance and speak it.
+``confirm``          after a read-back: a correction of the variable replaces it and goes
+                     back to the read-back; anything else falls through to the dispatch.
 ``dispatch``         route the last input to an address (see :class:`Dispatch`).
 ``count``            bump a per-visit counter: go to ``below`` while it is <= ``limit``,
                      else to ``exhausted`` (retries, freestyle turn limits).
@@ -40,7 +42,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mbs.errors import InputError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: confirm, typed captures, safe-default routes, company facts
 
 
 class ProgramError(InputError):
@@ -90,6 +92,7 @@ class Objection(_Model):
     variants: tuple[str, ...] = ()  # other phrasings of the same objection
     response: str | None = None  # spoken response (a template), or
     audio: str | None = None  # a recorded response
+    alternatives: tuple[str, ...] = ()  # other responses: each call picks one of all
 
 
 class ObjectionPack(_Model):
@@ -115,6 +118,7 @@ class Objective(_Model):
 class Agent(_Model):
     name: str
     company: str
+    gender: Literal["f", "m", ""] = ""  # grammatical gender of the agent's lines
 
 
 class AmdPhrases(_Model):
@@ -127,6 +131,12 @@ class Thresholds(_Model):
 
     intent: float | None = None
     objection: float | None = None
+    # Below ``intent`` but at least this: a likely stop request is confirmed by asking.
+    confirm: float | None = None
+
+
+# Facts about the calling company a scenario may state in its header (``company KEY``).
+COMPANY_FACTS = ("legal_name", "registration", "data_source", "callback_number")
 
 
 class Scenario(_Model):
@@ -143,6 +153,11 @@ class Scenario(_Model):
     barge_in: bool = True
     listen_timeout_ms: int = 6000
     thresholds: Thresholds = Thresholds()
+    # Facts about the caller's company the scenario provides (legal_name,
+    # registration, data_source, callback_number): template fields ``company.*``.
+    company: dict[str, str] = {}
+    # Why this scenario does not disclose automation up front (None: it does).
+    disclosure_waived: str | None = None
 
 
 # ---------------------------------------------------------------------- instructions
@@ -174,6 +189,13 @@ class Capture(_Model):
     op: Literal["capture"] = "capture"
     var: str
     choices: tuple[str, ...] | None = None  # None: the whole utterance
+    kind: Literal["when"] | None = None  # a typed capture: a day and time (mbs.nlu.when)
+
+
+class Confirm(_Model):
+    op: Literal["confirm"] = "confirm"
+    var: str  # a typed capture's variable
+    again: int  # the read-back: where a correction goes
 
 
 class Set(_Model):
@@ -187,6 +209,9 @@ class Freestyle(_Model):
     context: int | None = None  # consts index
     goal: int | None = None  # consts index
     fallback: int  # consts index: said when the LLM is slow, down or off-topic
+    # consts index: said instead of the fallback when the fallback was the last line
+    # said (a fallback is never said twice in a row)
+    again: int | None = None
 
 
 class Dispatch(_Model):
@@ -210,6 +235,17 @@ class Dispatch(_Model):
     silence: int | None = None
     unclear: int | None = None
     otherwise: int | None = None
+    # A typed capture of this step understood the answer (wins over plain intents).
+    captured: int | None = None
+    # Safe defaults: where a yes to the robot's offer to remove the number goes, where
+    # a likely (unsure) stop request is confirmed, where an objection heard a second
+    # time in the call goes.
+    opt_out: int | None = None
+    confirm_opt_out: int | None = None
+    objection_again: int | None = None
+    # The intent cases the compiler filled in with a safe default (not written in the
+    # scenario): tools show and count them apart; "*": the whole dispatch is one.
+    defaults: tuple[str, ...] = ()
 
 
 class Count(_Model):
@@ -252,6 +288,7 @@ Instruction = Annotated[
     | Capture
     | Set
     | Freestyle
+    | Confirm
     | Dispatch
     | Count
     | Jump
@@ -381,18 +418,21 @@ class Program(_Model):
                 case Say(text=c) | Set(value=c) | Transfer(destination=c):
                     const(c)
                 case Freestyle():
+                    const(ins.again)
                     const(ins.context)
                     const(ins.goal)
                     const(ins.fallback)
                 case Dispatch():
                     targets: list[int | None] = [*ins.intents.values(), *ins.dtmf.values()]
                     targets += [ins.objection, ins.silence, ins.unclear, ins.otherwise]
+                    targets += [ins.captured, ins.opt_out, ins.confirm_opt_out]
+                    targets.append(ins.objection_again)
                     for target in targets:
                         addr(target)
                 case Count():
                     addr(ins.below)
                     addr(ins.exhausted)
-                case Jump(target=a) | AnswerObjection(then=a):
+                case Jump(target=a) | AnswerObjection(then=a) | Confirm(again=a):
                     addr(a)
 
     def check_flow(self) -> None:
@@ -495,6 +535,8 @@ def _successors(ins: Instruction, address: int) -> list[int]:
             return [t]
         case Count():
             return [ins.below, ins.exhausted]
+        case Confirm():
+            return [address + 1, ins.again]
         case _:
             return [address + 1]
 

@@ -17,7 +17,7 @@ done
 echo "== mbs chat scenarios/or_rdv.mbs (scripted prospect)"
 rm -f var/demo/chat.jsonl
 printf '%s\n' "oui allez-y" "je n'ai pas le temps" "c'est trop cher" "oui bien sûr" \
-    "plutôt l'après-midi" "jeudi" |
+    "plutôt l'après-midi" "jeudi" "oui c'est parfait" |
     $BIN/mbs chat scenarios/or_rdv.mbs --contact first_name=Marie --log var/demo/chat.jsonl
 echo "== mbs replay var/demo/chat.jsonl"
 $BIN/mbs replay var/demo/chat.jsonl

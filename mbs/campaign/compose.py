@@ -183,7 +183,12 @@ def build_builtins(campaign: CampaignFile, program: Program) -> dict[str, object
     return built
 
 
-def build_telephony(campaign: CampaignFile, amd: Amd | None, recordings_dir: Path) -> Telephony:
+def build_telephony(
+    campaign: CampaignFile,
+    amd: Amd | None,
+    recordings_dir: Path,
+    program: Program | None = None,
+) -> Telephony:
     s = campaign.settings
     if s.telephony.backend == "sim":
         from mbs.freeswitch.simbackend import SimTelephony
@@ -197,6 +202,7 @@ def build_telephony(campaign: CampaignFile, amd: Amd | None, recordings_dir: Pat
                 record=s.record,
                 recordings_dir=str(recordings_dir),
                 amd=amd,
+                program=program,  # simulated prospects speak this scenario
             ),
         )
     from mbs.freeswitch.backend import EslBackendConfig, EslTelephony
@@ -280,7 +286,7 @@ class CampaignRun:
         self.builtins = build_builtins(campaign, program)
         self.recordings_dir = output_dir / "recordings"
         self.telephony = telephony or build_telephony(
-            campaign, cast(Amd, self.builtins["amd"]), self.recordings_dir
+            campaign, cast(Amd, self.builtins["amd"]), self.recordings_dir, program
         )
         self.vm = Vm(
             program,

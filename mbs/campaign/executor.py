@@ -426,6 +426,7 @@ class Executor:
                 sink=call_log,
                 call_id=claim.call_id,
                 machine_at_answer=dial.machine,
+                now=self._callee_now(claim),
             )
         finally:
             await in_progress
@@ -457,6 +458,26 @@ class Executor:
         if self.vm.tts is None:
             return []
         return self._ahead.for_contact(claim.contact.template_vars())
+
+    def _callee_now(self, claim: Claim) -> datetime | None:
+        """The call's start in the callee's zone: the dates a prospect says
+        ("demain à 14h") are relative to it."""
+        law = self._law or CallingLaw()
+        try:
+            zone = law.clock_for(claim.contact.phone).zones[0]
+        except ValueError:
+            return None
+        return self.clock.now().astimezone(zone)
+
+    def _callback_at(self, claim: Claim, state: CallState) -> datetime | None:
+        """The call-back time the prospect asked for, moved into a legal window."""
+        if state.callback_at is None:
+            return None
+        try:
+            asked = datetime.fromisoformat(state.callback_at)
+            return (self._law or CallingLaw()).next_window(claim.contact.phone, asked)
+        except ValueError:
+            return None
 
     async def _outcome(
         self,
@@ -497,6 +518,9 @@ class Executor:
             transcript_path=str(transcript) if isinstance(transcript, Path) else None,
             opted_out=state.opt_out,
             hangup_cause=None,
+            callback_at=self._callback_at(claim, state)
+            if result is Result.CALLBACK_REQUESTED
+            else None,
         )
 
     def _recording_path(self, claim: Claim) -> Path:

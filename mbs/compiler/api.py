@@ -22,6 +22,7 @@ from mbs.compiler.check_nlu import check_nlu
 from mbs.compiler.check_templates import check_templates
 from mbs.compiler.diagnostics import Diagnostic, make
 from mbs.compiler.lower import lower
+from mbs.compiler.safety import check_safety
 from mbs.compiler.scope import Context, build_scope
 from mbs.dsl import ast
 from mbs.dsl.loader import LoadedModule, LoadResult, load_path, load_source
@@ -89,6 +90,7 @@ def _run(loaded: LoadResult, want_program: bool, module_ok: bool) -> Compilation
     if scope.scenario is not None:
         check_flow(ctx)
     check_templates(ctx)
+    check_safety(ctx)
     check_nlu(ctx)
     program = None
     if want_program and scope.scenario is not None and not any(d.is_error for d in ctx.diagnostics):

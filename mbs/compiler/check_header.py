@@ -9,8 +9,12 @@ from mbs.compiler.scope import Context, where
 from mbs.dsl import ast
 from mbs.dsl.loader import stdlib_path
 from mbs.dsl.problems import suggest
+from mbs.program import COMPANY_FACTS
 
 KNOWN_OBJECTIVES = ("appointment", "lead", "transfer")  # when the stdlib has none yet
+# Facts about the calling company a scenario states (`company KEY "value"`); stdlib lines
+# use them as ``company.KEY`` and never assert them on their own.
+GENDERS = {"feminine": "f", "masculine": "m"}
 _LANG_RE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")
 
 
@@ -23,6 +27,10 @@ class Settings:
     theme: str | None = None
     personality: str | None = None
     agent: tuple[str, str] | None = None
+    gender: str = ""  # "f" | "m" | "" (not declared)
+    company: dict[str, str] = field(default_factory=dict)
+    disclosure_waived: str | None = None  # `disclosure no "why"`
+    threshold_confirm: float | None = None
     voice: str | None = None
     max_turns: int = 30
     record: bool = True
@@ -59,10 +67,10 @@ def check_header(ctx: Context) -> Settings:
     seen: dict[str, ast.Span] = {}
     for item in decl.items:
         key = item.key
-        if key == "threshold":
+        if key in ("threshold", "company"):
             kind = item.values[0]
             assert isinstance(kind, ast.Ident)
-            key = f"threshold {kind.name}"
+            key = f"{key} {kind.name}"
         if key in seen:
             ctx.report("DuplicateSetting", item.span, key=key, first=where(seen[key]))
             continue
@@ -100,6 +108,43 @@ def check_header(ctx: Context) -> Settings:
         elif item.key == "agent":
             assert isinstance(v[0], ast.Str) and isinstance(v[1], ast.Str)
             s.agent = (v[0].value, v[1].value)
+            if len(v) > 2:
+                assert isinstance(v[2], ast.Ident)
+                if v[2].name in GENDERS:
+                    s.gender = GENDERS[v[2].name]
+                else:
+                    ctx.report(
+                        "InvalidSetting",
+                        v[2].span,
+                        problem=f"`{v[2].name}` is not a grammatical gender",
+                        help=f'write `agent "{v[0].value}" from "{v[1].value}" feminine` (or masculine)',
+                    )
+        elif item.key == "disclosure":
+            assert isinstance(v[0], ast.Ident)
+            if v[0].name not in ("yes", "no"):
+                _yes_no(ctx, item)
+            elif v[0].name == "no":
+                reason = v[1].value.strip() if len(v) > 1 and isinstance(v[1], ast.Str) else ""
+                if not reason:
+                    ctx.report(
+                        "InvalidSetting",
+                        v[0].span,
+                        problem="`disclosure no` needs the reason the prospect is not told",
+                        help='say why: `disclosure no "the opening is a recorded human voice"`',
+                    )
+                s.disclosure_waived = reason or "(no reason given)"
+        elif item.key == "company":
+            fact, value = v[0], v[1]
+            assert isinstance(fact, ast.Ident) and isinstance(value, ast.Str)
+            if fact.name not in COMPANY_FACTS:
+                ctx.report(
+                    "InvalidSetting",
+                    fact.span,
+                    problem=f"no company fact called `{fact.name}`",
+                    help="the facts are " + ", ".join(COMPANY_FACTS),
+                )
+            else:
+                s.company[fact.name] = value.value
         elif item.key == "voice":
             assert isinstance(v[0], ast.Str)
             s.voice = v[0].value
@@ -124,12 +169,13 @@ def check_header(ctx: Context) -> Settings:
         elif item.key == "threshold":
             kind, value = v[0], v[1]
             assert isinstance(kind, ast.Ident) and isinstance(value, ast.Number)
-            if kind.name not in ("intent", "objection"):
+            if kind.name not in ("intent", "objection", "confirm"):
                 ctx.report(
                     "InvalidSetting",
                     kind.span,
                     problem=f"no threshold called `{kind.name}`",
-                    help="the thresholds are `threshold intent N` and `threshold objection N`",
+                    help="the thresholds are `threshold intent N`, `threshold objection N` "
+                    "and `threshold confirm N`",
                 )
             elif not 0 <= value.value <= 1:
                 ctx.report(
@@ -140,6 +186,8 @@ def check_header(ctx: Context) -> Settings:
                 )
             elif kind.name == "intent":
                 s.threshold_intent = value.value
+            elif kind.name == "confirm":
+                s.threshold_confirm = value.value
             else:
                 s.threshold_objection = value.value
         elif item.key == "fields":

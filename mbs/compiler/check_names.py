@@ -8,7 +8,8 @@ from mbs.dsl import ast
 from mbs.dsl.problems import suggest
 from mbs.program import Result
 
-INPUT_CASES = ("objection", "silence", "unclear")
+INPUT_CASES = ("objection", "silence", "unclear", "captured")
+CAPTURE_KINDS = ("when",)
 CALL_EVENTS = ("machine", "hangup", "max_turns")
 RESULTS = tuple(r.value for r in Result)
 DTMF_KEYS = set("0123456789*#ABCD")
@@ -126,7 +127,7 @@ def _check_block(
         _check_transition(ctx, t, in_always)
 
 
-RESERVED_VARIABLES = ("contact", "agent")
+RESERVED_VARIABLES = ("contact", "agent", "company", "callback_when")
 
 
 def check_names(ctx: Context) -> None:
@@ -151,6 +152,7 @@ def check_names(ctx: Context) -> None:
                     help="pick another variable name",
                 )
         _check_block(ctx, step.transitions, f"step `{step.name.name}`", False)
+        _check_typed(ctx, step)
         for action in step.actions:
             if isinstance(action, ast.EndCall):
                 check_result(ctx, action.result)
@@ -180,6 +182,43 @@ def check_names(ctx: Context) -> None:
         for r in declared.decl.reach:
             check_result(ctx, r)
     _check_personalities(ctx)
+
+
+def typed_captures(ctx: Context) -> dict[str, str]:
+    """Variables captured with a kind (`capture slot as when`): name -> kind."""
+    out: dict[str, str] = {}
+    for step in ctx.scope.steps.values():
+        for action in step.actions:
+            if isinstance(action, ast.Capture) and action.kind is not None:
+                out[action.var.name] = action.kind.name
+    return out
+
+
+def _check_typed(ctx: Context, step: ast.StepDecl) -> None:
+    typed = typed_captures(ctx)
+    own_typed = any(isinstance(a, ast.Capture) and a.kind is not None for a in step.actions)
+    for action in step.actions:
+        if isinstance(action, ast.Capture) and action.kind is not None:
+            if action.kind.name not in CAPTURE_KINDS:
+                ctx.report(
+                    "UnknownCaptureKind",
+                    action.kind.span,
+                    kind=action.kind.name,
+                    suggestion=suggest(action.kind.name, CAPTURE_KINDS),
+                )
+        elif isinstance(action, ast.Confirm):
+            own_typed = True
+            if action.var.name not in typed:
+                ctx.report("ConfirmUntyped", action.var.span, var=action.var.name)
+    for t in step.transitions:
+        if case_key(t.case) == "captured" and not own_typed:
+            ctx.report(
+                "InvalidTransition",
+                t.case.span,
+                problem="`on captured` needs a typed capture (`capture NAME as when`) or a "
+                "`confirm` in this step",
+                help="add `capture slot as when` to the step",
+            )
 
 
 def _check_personalities(ctx: Context) -> None:

@@ -1,5 +1,6 @@
 """Texts: each is a jinja2 template over known variables; spoken lines stay short; the
-first line announces the recording."""
+first lines announce the recording and disclose that an automated assistant speaks;
+company facts come from the header."""
 
 from __future__ import annotations
 
@@ -13,9 +14,16 @@ from jinja2 import meta, nodes
 
 from mbs.compiler.scope import Context
 from mbs.dsl import ast
+from mbs.program import COMPANY_FACTS
 
 CONTACT_FIELDS = ("first_name", "last_name", "phone", "email", "company", "tags")
-AGENT_FIELDS = ("name", "company")
+AGENT_FIELDS = ("name", "company", "gender")
+BUILTIN_VARIABLES = ("callback_when",)  # set by the VM: the call-back time the prospect said
+# Words that tell the prospect a machine speaks (EU AI Act, article 50), accents folded.
+_DISCLOSURE = re.compile(
+    r"\b(automati\w*|robot\w*|virtuel\w*|intelligence artificielle|ia|voix de synthese"
+    r"|synthese vocale|programme informatique|machine)\b"
+)
 MAX_WORDS = 40
 
 # What a text may use beyond contact.*, agent.* and the scenario's variables: the same
@@ -111,7 +119,7 @@ def spoken_texts(ctx: Context) -> Iterator[tuple[ast.Str, bool]]:
     scope = ctx.scope
     for step in scope.steps.values():
         for action in step.actions:
-            if isinstance(action, ast.Say | ast.Ask):
+            if isinstance(action, ast.Say | ast.Ask | ast.Confirm):
                 yield action.text, True
             elif isinstance(action, ast.SetVar):
                 yield action.value, False
@@ -133,6 +141,8 @@ def spoken_texts(ctx: Context) -> Iterator[tuple[ast.Str, bool]]:
         for entry in declared.decl.entries:
             if entry.response is not None:
                 yield entry.response, True
+            for more in entry.more:
+                yield more, True
 
 
 _CLOSERS = {"{{": "}}", "{%": "%}", "{#": "#}"}
@@ -202,6 +212,9 @@ def variables(ctx: Context) -> set[str]:
         for action in step.actions:
             if isinstance(action, ast.Capture | ast.SetVar):
                 out.add(action.var.name)
+            if isinstance(action, ast.Capture) and action.kind is not None:
+                out.add(f"{action.var.name}_at")  # the ISO moment beside the spoken form
+    out.update(BUILTIN_VARIABLES)
     return out
 
 
@@ -295,8 +308,15 @@ def _references(text: str) -> _Refs | str:
 
 
 def check_template(
-    ctx: Context, s: ast.Str, known: set[str], fields: tuple[str, ...], has_agent: bool = True
+    ctx: Context,
+    s: ast.Str,
+    known: set[str],
+    fields: tuple[str, ...],
+    has_agent: bool = True,
+    company: tuple[str, ...] | None = None,
 ) -> None:
+    """``company``: the facts a template may assert (None: any fact, guarded by the
+    template itself, as stdlib lines do)."""
     if "{" not in s.value:
         return
     refs = _references(s.value)
@@ -308,6 +328,17 @@ def check_template(
         ctx.report("TemplateNotAllowed", _subspan(s, needle), what=what)
     contact_ok = (*CONTACT_FIELDS, *fields)
     for base_name, attr in pairs:
+        if base_name == "company":
+            if attr not in COMPANY_FACTS:
+                ctx.report(
+                    "UnknownVariable",
+                    _subspan(s, f"company.{attr}"),
+                    var=f"company.{attr}",
+                    help="available: " + ", ".join(f"company.{f}" for f in COMPANY_FACTS),
+                )
+            elif company is not None and attr not in company:
+                ctx.report("MissingCompanyFact", _subspan(s, f"company.{attr}"), fact=attr)
+            continue
         allowed = (
             contact_ok if base_name == "contact" else AGENT_FIELDS if base_name == "agent" else None
         )
@@ -325,7 +356,7 @@ def check_template(
                 var=path,
                 help=f"available: {helpful}{extra}",
             )
-        elif base_name == "agent" and not has_agent:
+        elif base_name == "agent" and not has_agent and attr != "gender":
             ctx.report(
                 "UnknownVariable",
                 _subspan(s, f"agent.{attr}"),
@@ -333,7 +364,7 @@ def check_template(
                 help='the header declares no agent: add `agent "Julie" from "Company"`',
             )
     for name in sorted(free):
-        if name in ("contact", "agent") or name in known or name in TEMPLATE_GLOBALS:
+        if name in ("contact", "agent", "company") or name in known or name in TEMPLATE_GLOBALS:
             continue
         shown = ", ".join(sorted(known)) or "none yet"
         ctx.report(
@@ -352,12 +383,41 @@ def check_templates(ctx: Context) -> None:
         ctx.settings is not None and ctx.settings.agent is not None
     )
     user_files = {m.file for m in ctx.scope.modules if not m.stdlib}
+    facts = tuple(ctx.settings.company) if ctx.settings is not None else ()
     for s, spoken in spoken_texts(ctx):
-        check_template(ctx, s, known, fields, has_agent)
+        own = s.span.file in user_files and ctx.scope.scenario is not None
+        check_template(ctx, s, known, fields, has_agent, facts if own else None)
         words = spoken_words(s.value) if spoken and s.span.file in user_files else 0
         if words > MAX_WORDS:
             ctx.report("LineTooLong", s.span, words=words)
     _check_recording(ctx)
+    _check_disclosure(ctx)
+
+
+def opening_lines(step: ast.StepDecl) -> list[ast.Str]:
+    """The start step's lines up to its first listen: what the prospect hears first."""
+    out: list[ast.Str] = []
+    for action in step.actions:
+        if isinstance(action, ast.Say | ast.Ask):
+            out.append(action.text)
+        if isinstance(action, ast.LISTENING_ACTIONS):
+            break
+    return out
+
+
+def _check_disclosure(ctx: Context) -> None:
+    from mbs.compiler.check_flow import start_step
+
+    settings = ctx.settings
+    if settings is None or ctx.scope.scenario is None or settings.disclosure_waived:
+        return
+    step = start_step(ctx)
+    if step is None:
+        return
+    lines = opening_lines(step)[:2]
+    if any(_DISCLOSURE.search(_fold(line.value)) for line in lines):
+        return
+    ctx.report("AutomationNotDisclosed", lines[0].span if lines else step.name.span)
 
 
 def _check_recording(ctx: Context) -> None:

@@ -66,7 +66,7 @@ class Diagnostic:
         }
 
 
-_HEAD = 'scenario s "Test" {\n    record no\n}\n'
+_HEAD = 'scenario s "Test" {\n    record no; disclosure no "test"\n}\n'
 
 DESCRIPTORS: tuple[DiagnosticDescriptor, ...] = (
     # ------------------------------------------------------------------ syntax
@@ -419,6 +419,68 @@ DESCRIPTORS: tuple[DiagnosticDescriptor, ...] = (
         5,
         32,
     ),
+    # Codes E075+ and W060+ (issue 10): conversations that stay right.
+    DiagnosticDescriptor(
+        "E075",
+        "AutomationNotDisclosed",
+        "error",
+        "Automation not disclosed",
+        "the opening does not tell the prospect they are talking to an automated assistant",
+        'say it in the first lines ("... je suis l\'assistante vocale automatisée de ...") or '
+        'set `disclosure no "why"` in the header',
+        "People must be told when they talk to an AI system (EU AI Act, article 50). One of "
+        "the first two lines of the start step, before it first listens, must say so "
+        '(a word such as "automatisé", "assistant virtuel", "robot", "intelligence '
+        'artificielle"). A scenario that discloses it otherwise states why with '
+        '`disclosure no "reason"`.',
+        'scenario s "Test" {\n    record no\n}\nstep a {\n    say "Bonjour, ici Julie."\n'
+        "    end NOT_INTERESTED\n}\n",
+        5,
+        9,
+    ),
+    DiagnosticDescriptor(
+        "E076",
+        "MissingCompanyFact",
+        "error",
+        "Company fact not provided",
+        "this line states `company.{fact}`, which the header does not provide",
+        'add `company {fact} "..."` to the scenario header',
+        "Facts about the calling company (legal name, registration, where the contact "
+        "data came from, a call-back number) are written once in the header, so no line "
+        "asserts a fact nobody checked.",
+        _HEAD + 'step a {\n    say "Nous sommes {{ company.legal_name }}."\n'
+        "    end NOT_INTERESTED\n}\n",
+        5,
+        25,
+    ),
+    DiagnosticDescriptor(
+        "E077",
+        "UnknownCaptureKind",
+        "error",
+        "Unknown capture kind",
+        "`{kind}` is not a kind of capture",
+        "the kinds are: when (a day and a time)",
+        "A typed capture (`capture NAME as KIND`) understands one kind of answer; `when` "
+        "reads French dates and times relative to the call.",
+        _HEAD + 'step a {\n    ask "Quand ?"\n    capture slot as date\n'
+        "    otherwise -> end QUALIFIED\n}\n",
+        6,
+        21,
+    ),
+    DiagnosticDescriptor(
+        "E078",
+        "ConfirmUntyped",
+        "error",
+        "Confirm of an untyped variable",
+        "`confirm {var}` needs `{var}` captured with a kind",
+        "capture it first with `capture {var} as when`",
+        "`confirm` reads a value back and takes a correction of it, which it must be able "
+        "to understand: the variable must come from a typed capture.",
+        _HEAD + 'step a {\n    ask "Quand ?"\n    capture slot\n    otherwise -> b\n}\n'
+        'step b {\n    confirm slot "C\'est bien {{ slot }} ?"\n    otherwise -> end QUALIFIED\n}\n',
+        10,
+        13,
+    ),
     # ------------------------------------------------------------------ warnings
     DiagnosticDescriptor(
         "W001",
@@ -553,6 +615,53 @@ DESCRIPTORS: tuple[DiagnosticDescriptor, ...] = (
         "step b { end QUALIFIED }\n",
         6,
         8,
+    ),
+    DiagnosticDescriptor(
+        "W060",
+        "SafeDefaultOverridden",
+        "warning",
+        "Safe default replaced",
+        "`on {case}` here replaces the safe default ({default})",
+        "keep it if this is deliberate; remove it to get the default",
+        "Every scenario honours stop requests, answers robot questions honestly, handles "
+        "requests for a human and goodbyes, and ends alcohol calls with vulnerable people, "
+        "without writing anything. A handler that does something else for these cases "
+        "replaces the default, and the compiler says so. A `stop_calling` handler whose "
+        "step records `opt_out` keeps the default's meaning and is not reported.",
+        _HEAD + 'use intents.common\nstep a {\n    ask "Bonjour, ici un assistant '
+        'automatisé. Vous avez deux minutes ?"\n    on goodbye -> a\n    otherwise -> b\n}\n'
+        "step b { end QUALIFIED }\n",
+        7,
+        8,
+    ),
+    DiagnosticDescriptor(
+        "W061",
+        "FallbackRepeated",
+        "warning",
+        "Same line twice in a row",
+        "`{line}` can be said twice in a row, word for word",
+        "give the retry its own line, or rephrase the question it repeats",
+        "A prospect who did not understand a line does not understand it better the "
+        "second time: a retry that repeats the line just said (the step's question, or its "
+        "own line when it loops) should rephrase it.",
+        _HEAD + 'step a {\n    ask "Vous avez deux minutes ?"\n'
+        "    on unclear -> retry 2 then b\n    otherwise -> b\n}\nstep b { end QUALIFIED }\n",
+        6,
+        19,
+    ),
+    DiagnosticDescriptor(
+        "W062",
+        "FallbackWithoutQuestion",
+        "warning",
+        "Fallback line without a question",
+        "this fallback line does not end with a question",
+        "end it with a question, so the prospect knows it is their turn",
+        "A fallback or retry line is said when the robot did not understand; it must hand "
+        "the turn back with a question, or the prospect waits in silence.",
+        _HEAD + 'step a {\n    freestyle max 1 { fallback "Un conseiller vous répondra." }\n'
+        "    otherwise -> end QUALIFIED\n}\n",
+        5,
+        32,
     ),
 )
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from mbs.program import (
     AnswerObjection,
     Capture,
+    Confirm,
     Count,
     Dispatch,
     End,
@@ -61,8 +62,14 @@ def operands(program: Program, ins: Instruction) -> str:
             return _quote(path) + ("" if b else " uninterruptible")
         case Listen(timeout_ms=ms):
             return f"timeout={ms}ms"
-        case Capture(var=var, choices=choices):
-            return var + (f" from {list(choices)}" if choices else "")
+        case Capture(var=var, choices=choices, kind=kind):
+            return (
+                var
+                + (f" from {list(choices)}" if choices else "")
+                + (f" as {kind}" if kind else "")
+            )
+        case Confirm(var=var, again=again):
+            return f"{var} corrected -> {_target(program, again)}"
         case Set(var=var, value=c):
             return f"{var} = {_quote(const[c])}"
         case Freestyle(context=ctx, goal=goal, fallback=fb):
@@ -81,6 +88,10 @@ def operands(program: Program, ins: Instruction) -> str:
                 ("silence", ins.silence),
                 ("unclear", ins.unclear),
                 ("otherwise", ins.otherwise),
+                ("captured", ins.captured),
+                ("opt_out", ins.opt_out),
+                ("confirm_opt_out", ins.confirm_opt_out),
+                ("objection_again", ins.objection_again),
             ):
                 if a is not None:
                     cases.append(f"{label}->{_target(program, a)}")

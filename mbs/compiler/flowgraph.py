@@ -115,13 +115,15 @@ def _dispatch_edges(program: Program, source: str, dispatch: Dispatch) -> list[E
                 edges.append(Edge(source, target, kind, label))
 
     for intent, address in dispatch.intents.items():
-        add(EdgeKind.INTENT, intent, address)
+        if intent not in dispatch.defaults:  # safe defaults are not drawn on every step
+            add(EdgeKind.INTENT, intent, address)
     for digit, address in dispatch.dtmf.items():
         add(EdgeKind.DTMF, f"dtmf {digit}", address)
     add(EdgeKind.OBJECTION, "objection", dispatch.objection)
     add(EdgeKind.SILENCE, "silence", dispatch.silence)
     add(EdgeKind.UNCLEAR, "unclear", dispatch.unclear)
     add(EdgeKind.OTHERWISE, "otherwise", dispatch.otherwise)
+    add(EdgeKind.INTENT, "captured", dispatch.captured)
     return edges
 
 

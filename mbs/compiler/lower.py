@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from mbs import __version__
+from mbs.compiler import safety
 from mbs.compiler.check_flow import is_terminal, start_step
 from mbs.compiler.check_header import Settings
 from mbs.compiler.check_names import CALL_EVENTS, case_key
@@ -31,6 +32,7 @@ from mbs.program import (
     AmdPhrases,
     AnswerObjection,
     Capture,
+    Confirm,
     Count,
     Dispatch,
     End,
@@ -55,7 +57,9 @@ from mbs.program import (
     Transfer,
 )
 
-FREESTYLE_FALLBACK = "Je comprends. Un conseiller pourra vous répondre plus précisément."
+FREESTYLE_FALLBACK = (
+    "Je comprends. Un conseiller pourra vous répondre plus précisément. Puis-je continuer ?"
+)
 
 
 class Label:
@@ -86,6 +90,120 @@ class _Lowerer:
             key = case_key(t.case)
             if key not in CALL_EVENTS:
                 self.always_input[key] = t
+        self.safe = safety.active(ctx)
+        self.lines = safety.lines(ctx)
+        self.transfer_step = safety.transfer_step(ctx)
+        self.shared: dict[str, int] = {}  # default blocks shared by every step
+
+    # ------------------------------------------------------------------ safe defaults
+
+    def defaults(self, span: ast.Span) -> None:
+        """The default blocks steps may go to, before the first step (only those this
+        scenario can use)."""
+        lines, safe, steps = self.lines, self.safe, self.ctx.scope.steps.values()
+        if safety.STOP in safe:
+            self.shared["opt_out"] = self.say_end(span, lines.opt_out, Result.NOT_INTERESTED, True)
+        if safety.HUMAN in safe and self.transfer_step is None:
+            self.shared["callback"] = self.say_end(span, lines.callback, Result.CALLBACK_REQUESTED)
+        if any(case_key(t.case) == "objection" for st in steps for t in st.transitions) or any(
+            case_key(t.case) == "objection" for t in self.ctx.scope.always_transitions
+        ):
+            self.shared["insisting"] = self.say_end(span, lines.insisting, Result.NOT_INTERESTED)
+        if safety.VULNERABLE in safe:
+            self.shared["vulnerable"] = self.say_end(span, lines.vulnerable, Result.NOT_QUALIFIED)
+        if safety.GOODBYE in safe:
+            for result in sorted({safety.goodbye_result(self.ctx, st) for st in steps}):
+                self.shared[f"goodbye {result}"] = self.say_end(span, lines.goodbye, Result(result))
+
+    def say_end(self, span: ast.Span, line: str, result: Result, opt_out: bool = False) -> int:
+        start = self.emit(Say, span, text=self.const(line), barge_in=False)
+        if opt_out:
+            self.emit(OptOut, span)
+        self.emit(End, span, result=result)
+        return start
+
+    def reask(
+        self,
+        span: ast.Span,
+        intro: str | None,
+        prompt: ast.Ask | ast.Say | ast.Confirm | None,
+        post_listen: Label,
+        listen_timeout: int,
+    ) -> int:
+        """Say ``intro``, then the step's question again, listen, back to the dispatch."""
+        start = len(self.code)
+        if intro is not None:
+            self.emit(Say, span, text=self.const(intro), barge_in=self.settings.barge_in)
+        text = prompt.text.value if prompt is not None else self.lines.no_prompt
+        self.emit(Say, span, text=self.const(text), barge_in=self.settings.barge_in)
+        self.emit(Listen, span, timeout_ms=listen_timeout)
+        self.emit(Jump, span, target=post_listen)
+        return start
+
+    def safe_routes(
+        self,
+        step: ast.StepDecl,
+        fields: dict[str, Any],
+        own: dict[str, ast.Transition],
+        merged: dict[str, ast.Transition],
+        prompt: ast.Ask | ast.Say | ast.Confirm | None,
+        post_listen: Label,
+        listen_timeout: int,
+    ) -> None:
+        """Fill the safe-default cases this step's dispatch has no handler for."""
+        intents: dict[str, Any] = fields["intents"]
+        span = step.span
+        lines = self.lines
+        has = {k[7:] for k in merged if k.startswith("intent:")}
+        before = set(intents)
+        opt_out = intents.get(safety.STOP, self.shared.get("opt_out"))
+        callback = intents.get("callback", self.shared.get("callback"))
+        if safety.STOP in self.safe:
+            fields["opt_out"] = opt_out
+            intents.setdefault(safety.STOP, opt_out)
+        if safety.GOODBYE in self.safe and safety.GOODBYE not in has:
+            intents[safety.GOODBYE] = self.shared[
+                f"goodbye {safety.goodbye_result(self.ctx, step)}"
+            ]
+        if safety.VULNERABLE in self.safe and safety.VULNERABLE not in has:
+            intents[safety.VULNERABLE] = self.shared["vulnerable"]
+        if "objection" in merged:
+            exit_ = intents.get("not_interested", self.shared.get("insisting"))
+            fields["objection_again"] = exit_
+        mini_base = {k: v for k, v in fields.items() if k not in ("intents", "dtmf", "defaults")}
+        mini_base.update(objection=None, confirm_opt_out=None, captured=None)
+        mini_base.pop("objection_again", None)
+        if safety.ROBOT in self.safe and safety.ROBOT not in has:
+            intents[safety.ROBOT] = self.reask(
+                span, lines.robot, prompt, post_listen, listen_timeout
+            )
+        if safety.HUMAN in self.safe and safety.HUMAN not in has:
+            if self.transfer_step is not None:
+                intents[safety.HUMAN] = StepRef(self.transfer_step)
+            else:
+                ask = self.emit(Say, span, text=self.const(lines.nobody), barge_in=True)
+                self.emit(Listen, span, timeout_ms=listen_timeout)
+                at = self.emit(Dispatch, span)
+                back = self.reask(span, lines.noted, prompt, post_listen, listen_timeout)
+                mini = dict(mini_base, unclear=back, otherwise=back, silence=back)
+                mini["intents"] = {**intents, "yes": callback, "callback": callback, "no": back}
+                mini["intents"].pop(safety.HUMAN, None)
+                mini["dtmf"] = {}
+                mini["defaults"] = _all_cases(mini)
+                self.code[at] = (Dispatch, mini)
+                intents[safety.HUMAN] = ask
+        if safety.STOP in self.safe:
+            ask = self.emit(Say, span, text=self.const(lines.confirm_opt_out), barge_in=True)
+            self.emit(Listen, span, timeout_ms=listen_timeout)
+            at = self.emit(Dispatch, span)
+            back = self.reask(span, lines.kept, prompt, post_listen, listen_timeout)
+            mini = dict(mini_base, unclear=back, otherwise=back, silence=back)
+            mini["intents"] = {**intents, "yes": opt_out, safety.STOP: opt_out, "no": back}
+            mini["dtmf"] = {}
+            mini["defaults"] = _all_cases(mini)
+            self.code[at] = (Dispatch, mini)
+            fields["confirm_opt_out"] = ask
+        fields["defaults"] = tuple(sorted(set(intents) - before))
 
     # ------------------------------------------------------------------ emission
 
@@ -126,7 +244,7 @@ class _Lowerer:
         captures = [a for a in step.actions if isinstance(a, ast.Capture)] if listens else []
         # What a retry without a line says again: the step's question, i.e. its last
         # `ask`, or failing that the last `say` before it listens.
-        asks = [a for a in step.actions if isinstance(a, ast.Ask)]
+        asks = [a for a in step.actions if isinstance(a, ast.Ask | ast.Confirm)]
         before = step.actions[: last_listen + 1] if last_listen is not None else step.actions
         says = [a for a in before if isinstance(a, ast.Say)]
         prompt = asks[-1] if asks else says[-1] if says else None
@@ -136,8 +254,13 @@ class _Lowerer:
         freestyle_loop: Label | None = None
         freestyle_counts: list[int] = []  # code indices of the freestyle counters
 
+        confirm = next((a for a in step.actions if isinstance(a, ast.Confirm)), None)
+        read_back = Label()
+
         def after_listen() -> None:
             self.here(post_listen)
+            if confirm is not None:  # a correction is read back before any routing
+                self.emit(Confirm, confirm.span, var=confirm.var.name, again=read_back)
             for c in captures:
                 self.capture(c)
 
@@ -171,13 +294,16 @@ class _Lowerer:
                     fallback=self.const(
                         action.fallback.value if action.fallback else FREESTYLE_FALLBACK
                     ),
+                    again=self.const(self.lines.fallback_again),
                 )
                 self.emit(
                     Listen,
                     action.span,
                     timeout_ms=listen_timeout if i == last_listen else self.settings.timeout_ms,
                 )
-            elif isinstance(action, ast.Ask):
+            elif isinstance(action, ast.Ask | ast.Confirm):
+                if action is confirm:
+                    self.here(read_back)
                 self.emit(
                     Say,
                     action.text.span,
@@ -206,7 +332,8 @@ class _Lowerer:
 
     def capture(self, c: ast.Capture) -> None:
         choices = tuple(s.value for s in c.choices) if c.choices is not None else None
-        self.emit(Capture, c.span, var=c.var.name, choices=choices)
+        kind = c.kind.name if c.kind is not None else None
+        self.emit(Capture, c.span, var=c.var.name, choices=choices, kind=kind)
 
     def simple(self, action: ast.Action) -> None:
         if isinstance(action, ast.Say):
@@ -240,7 +367,7 @@ class _Lowerer:
         step: str,
         t: ast.Transition,
         post_listen: Label | None,
-        prompt: ast.Ask | ast.Say | None,
+        prompt: ast.Ask | ast.Say | ast.Confirm | None,
         listen_timeout: int,
     ) -> None:
         """Emit the code of a target reached by falling through (no dispatch)."""
@@ -254,7 +381,7 @@ class _Lowerer:
         step: str,
         t: ast.Transition,
         post_listen: Label | None,
-        prompt: ast.Ask | ast.Say | None,
+        prompt: ast.Ask | ast.Say | ast.Confirm | None,
         listen_timeout: int,
     ) -> int | StepRef | Label:
         """The address a transition goes to, emitting its block if it needs one."""
@@ -289,6 +416,13 @@ class _Lowerer:
                 text=self.const(prompt.text.value),
                 barge_in=self.barge_in(prompt.uninterruptible),
             )
+        elif post_listen is not None:  # a freestyle step asks nothing: rephrase
+            self.emit(
+                Say,
+                target.span,
+                text=self.const(self.lines.rephrase),
+                barge_in=self.settings.barge_in,
+            )
         self.emit(Listen, target.span, timeout_ms=listen_timeout)
         if post_listen is not None:
             self.emit(Jump, target.span, target=post_listen)
@@ -298,7 +432,7 @@ class _Lowerer:
         self,
         step: ast.StepDecl,
         post_listen: Label,
-        prompt: ast.Ask | ast.Say | None,
+        prompt: ast.Ask | ast.Say | ast.Confirm | None,
         listen_timeout: int,
         freestyle_loop: Label | None,
         freestyle_counts: list[int],
@@ -324,6 +458,7 @@ class _Lowerer:
                     self.emit(Jump, step.span, target=post_listen)
                 for at in freestyle_counts:
                     self.code[at][1]["exhausted"] = exhausted
+        self.safe_routes(step, fields, own, merged, prompt, post_listen, listen_timeout)
         self.code[dispatch_at] = (Dispatch, fields)
 
     # ------------------------------------------------------------------ globals
@@ -360,6 +495,11 @@ class _Lowerer:
         if kind is dict:
             return {k: self.resolve(v) for k, v in value.items()} if value else value
         return value
+
+
+def _all_cases(fields: dict[str, Any]) -> tuple[str, ...]:
+    """A dispatch the compiler wrote on its own (a safe default's question): "*"."""
+    return ("*",)
 
 
 def _put_case(fields: dict[str, Any], key: str, address: Any) -> None:
@@ -437,6 +577,8 @@ def lower(ctx: Context) -> Program:
     low = _Lowerer(ctx)
     # Global handler blocks first: addresses before the first ``enter`` belong to no step.
     always_fields, handlers = low.always()
+    first = next(iter(scope.steps.values()))
+    low.defaults(first.span)
     for step in scope.steps.values():
         low.step(step)
     # Instructions go in as plain dicts: one validation of the whole Program (in
@@ -463,7 +605,11 @@ def lower(ctx: Context) -> Program:
                 objective=settings.objective.name if settings.objective else None,
                 theme=settings.theme,
                 personality=settings.personality,
-                agent=Agent(name=settings.agent[0], company=settings.agent[1])
+                agent=Agent(
+                    name=settings.agent[0],
+                    company=settings.agent[1],
+                    gender=settings.gender,  # type: ignore[arg-type]
+                )
                 if settings.agent
                 else None,
                 voice=settings.voice,
@@ -472,8 +618,12 @@ def lower(ctx: Context) -> Program:
                 barge_in=settings.barge_in,
                 listen_timeout_ms=settings.timeout_ms,
                 thresholds=Thresholds(
-                    intent=settings.threshold_intent, objection=settings.threshold_objection
+                    intent=settings.threshold_intent,
+                    objection=settings.threshold_objection,
+                    confirm=settings.threshold_confirm,
                 ),
+                company=dict(settings.company),
+                disclosure_waived=settings.disclosure_waived,
             ),
             consts=tuple(low.consts),
             intents=tuple(
@@ -494,6 +644,7 @@ def lower(ctx: Context) -> Program:
                             variants=tuple(v.value for v in e.variants),
                             response=e.response.value if e.response else None,
                             audio=e.audio.value if e.audio else None,
+                            alternatives=tuple(m.value for m in e.more),
                         )
                         for e in d.decl.entries
                     ),

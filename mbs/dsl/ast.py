@@ -103,6 +103,7 @@ class ObjectionEntry(Node):
     variants: tuple[Str, ...]
     response: Str | None
     audio: Str | None
+    more: tuple[Str, ...] = ()  # other responses, rotated from call to call
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,6 +236,19 @@ class Freestyle(Node):
 class Capture(Node):
     var: Ident
     choices: tuple[Str, ...] | None = None
+    kind: Ident | None = None  # `as when`: a typed capture
+
+
+@dataclass(frozen=True, slots=True)
+class Confirm(Node):
+    """``confirm VAR "read-back line"``: say the line, listen; a correction of VAR
+    replaces it and the line is read back again, anything else goes to the step's
+    transitions."""
+
+    var: Ident
+    text: Str
+    timeout: Duration | None = None
+    uninterruptible: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,8 +272,20 @@ class EndCall(Node):
     result: Ident
 
 
-Action = Say | Play | Ask | Listen | Freestyle | Capture | SetVar | TransferTo | OptOut | EndCall
-LISTENING_ACTIONS = (Ask, Listen, Freestyle)
+Action = (
+    Say
+    | Play
+    | Ask
+    | Listen
+    | Freestyle
+    | Capture
+    | SetVar
+    | TransferTo
+    | OptOut
+    | EndCall
+    | Confirm
+)
+LISTENING_ACTIONS = (Ask, Listen, Freestyle, Confirm)
 
 
 @dataclass(frozen=True, slots=True)

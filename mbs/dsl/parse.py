@@ -217,6 +217,12 @@ class _Builder(Transformer[Token, Any]):
     def h_start(self, c: list[Any]) -> ast.HeaderItem:
         return self._make_header("start", c)
 
+    def h_disclosure(self, c: list[Any]) -> ast.HeaderItem:
+        return self._make_header("disclosure", c)
+
+    def h_company(self, c: list[Any]) -> ast.HeaderItem:
+        return self._make_header("company", c)
+
     # ------------------------------------------------------------------ declarations
 
     def intent(self, c: list[Any]) -> ast.IntentDecl:
@@ -237,7 +243,11 @@ class _Builder(Transformer[Token, Any]):
         span = self._span(c)
         if isinstance(answer, tuple):  # ("audio", Str)
             return ast.ObjectionEntry(span, texts[0], tuple(texts[1:]), None, answer[1])
-        return ast.ObjectionEntry(span, texts[0], tuple(texts[1:]), answer, None)
+        first, *more = answer.values
+        return ast.ObjectionEntry(span, texts[0], tuple(texts[1:]), first, None, tuple(more))
+
+    def responses(self, c: list[Any]) -> _Part:
+        return _Part(list(self._values(c)), c[-1])
 
     def audio(self, c: list[Any]) -> tuple[str, ast.Str]:
         return ("audio", self._v(c[1]))
@@ -340,8 +350,20 @@ class _Builder(Transformer[Token, Any]):
         return ("fallback", self._v(c[1]))
 
     def capture(self, c: list[Any]) -> ast.Capture:
-        choices = c[2].values if len(c) > 2 else None
-        return ast.Capture(self._span(c), self._v(c[1]), choices)
+        extra = c[2] if len(c) > 2 else None
+        if isinstance(extra, ast.Ident):
+            return ast.Capture(self._span(c), self._v(c[1]), None, extra)
+        return ast.Capture(self._span(c), self._v(c[1]), extra.values if extra else None)
+
+    def capture_kind(self, c: list[Any]) -> ast.Ident:
+        ident: ast.Ident = self._v(c[1])
+        return ident
+
+    def confirm(self, c: list[Any]) -> ast.Confirm:
+        timeout = next((x for x in c[3:] if isinstance(x, ast.Duration)), None)
+        return ast.Confirm(
+            self._span(c), self._v(c[1]), self._v(c[2]), timeout, "uninterruptible" in c[3:]
+        )
 
     def choices(self, c: list[Any]) -> _Part:
         return _Part(tuple(x for x in self._values(c) if x is not None), c[-1])

@@ -13,8 +13,9 @@ from pathlib import Path
 
 from mbs.freeswitch.backend import EslBackendConfig, EslTelephony
 from mbs.freeswitch.client import ClientConfig
-from mbs.freeswitch.sim.personas import Persona, PersonaKind, persona_kind
+from mbs.freeswitch.sim.personas import Persona, PersonaKind, persona_kind, scripts_for
 from mbs.freeswitch.sim.server import Simulator
+from mbs.program import Program
 from mbs.runtime.builtins.base import Amd
 from mbs.runtime.telephony import Call, CallStatus, DialResult, Heard, PlayOutcome
 
@@ -70,6 +71,7 @@ class SimTelephony:
         amd: Amd | None = None,
         originate_timeout_s: int = 30,
         pinned: Mapping[str, Persona] | None = None,
+        program: Program | None = None,
     ) -> None:
         self.time_scale = time_scale
         self.simulator = Simulator(
@@ -77,6 +79,8 @@ class SimTelephony:
             time_scale=time_scale,
             personas=persona_mix(personas),
             pinned=pinned,  # number -> persona: who answers, whatever the mix (tests)
+            # callers who answer with the scenario's own words
+            scripts=scripts_for(program, seed=seed) if program is not None else None,
         )
         self.simulator.keep_history = False  # a long campaign must not hoard events
         self._amd = amd

@@ -43,6 +43,7 @@ _ACTION_KEYWORDS: dict[type, str] = {
     ast.TransferTo: "transfer",
     ast.OptOut: "opt_out",
     ast.EndCall: "end",
+    ast.Confirm: "confirm",
 }
 
 

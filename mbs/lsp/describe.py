@@ -44,13 +44,16 @@ def _action(a: ast.Action) -> str:
     if isinstance(a, ast.Freestyle):
         return "freestyle" + (f" max {a.max.text}" if a.max else "")
     if isinstance(a, ast.Capture):
-        return f"capture {a.var.name}" + (f" from {len(a.choices)} choices" if a.choices else "")
+        kind = f" as {a.kind.name}" if a.kind else ""
+        return f"capture {a.var.name}" + (f" from {len(a.choices)} choices" if a.choices else kind)
     if isinstance(a, ast.SetVar):
         return f"set {a.var.name} = {_quoted(a.value)}"
     if isinstance(a, ast.TransferTo):
         return f"transfer {_quoted(a.destination)}"
     if isinstance(a, ast.OptOut):
         return "opt_out"
+    if isinstance(a, ast.Confirm):
+        return f"confirm {a.var.name} {_quoted(a.text)}"
     return f"end {a.result.name}"
 
 

@@ -18,7 +18,7 @@ from importlib import resources
 
 from mbs.compiler.check_names import CALL_EVENTS, INPUT_CASES
 from mbs.compiler.check_templates import AGENT_FIELDS, CONTACT_FIELDS
-from mbs.program import Result
+from mbs.program import COMPANY_FACTS, Result
 
 # --------------------------------------------------------------------------- keywords
 # Each keyword is highlighted in exactly one group; the groups are disjoint.
@@ -46,6 +46,7 @@ ACTIONS = (
     "transfer",
     "opt_out",
     "end",
+    "confirm",
 )
 FLOW = ("on", "otherwise", "retry", "then", "answer", "dtmf")
 HEADER = (
@@ -59,6 +60,8 @@ HEADER = (
     "threshold",
     "fields",
     "start",
+    "disclosure",
+    "company",
 )
 OPTIONS = (
     "timeout",
@@ -77,6 +80,7 @@ OPTIONS = (
     "reach",
     "machine",
     "human",
+    "as",
 )
 KEYWORD_GROUPS: dict[str, tuple[str, ...]] = {
     "declaration": DECLARATIONS,
@@ -101,6 +105,8 @@ HEADER_KEYS = (
     "threshold",
     "fields",
     "start",
+    "disclosure",
+    "company",
 )
 HEADER_DOCS: dict[str, str] = {
     "language": "BCP-47 tag of the conversation (default fr-FR)",
@@ -116,6 +122,9 @@ HEADER_DOCS: dict[str, str] = {
     "threshold": "NLU acceptance threshold: threshold intent 0.6 / threshold objection 0.7",
     "fields": "extra contact fields the templates may use",
     "start": "first step (default: the first step declared)",
+    "disclosure": 'disclosure no "why": the opening does not say an automated assistant speaks',
+    "company": 'a fact about the calling company: company legal_name "Aurum SAS" '
+    "(legal_name, registration, data_source, callback_number)",
 }
 
 # Reserved names in a case slot (`on silence`), and the yes/no header values.
@@ -124,6 +133,7 @@ CASE_DOCS: dict[str, str] = {
     "objection": "an objection of a pack in scope matched the utterance",
     "silence": "the prospect said nothing before the timeout",
     "unclear": "nothing this step handles was recognised",
+    "captured": "a typed capture (`capture slot as when`) of this step understood the answer",
     "machine": "call event: an answering machine picked up (in `always` only)",
     "hangup": "call event: the prospect hung up (in `always` only)",
     "max_turns": "call event: the call used its listening turns (in `always` only)",
@@ -146,6 +156,7 @@ RESULT_DOCS: dict[str, str] = {
 TEMPLATE_ROOTS: dict[str, tuple[str, ...]] = {
     "contact": CONTACT_FIELDS,
     "agent": AGENT_FIELDS,
+    "company": COMPANY_FACTS,
 }
 JINJA_KEYWORDS = (
     "if",

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import jinja2
 from jinja2 import nodes
 
-from mbs.program import Freestyle, Program, Say
+from mbs.program import COMPANY_FACTS, Freestyle, Program, Say
 from mbs.runtime.templates import ENV, TemplateFailure, render_text
 from mbs.runtime.vm import LoadedProgram
 
@@ -62,10 +62,16 @@ def _variables(template: nodes.Template) -> list[str]:
     return found
 
 
-def classify(source: str, origin: str, agent: Mapping[str, str] | None = None) -> Line | Skipped:
+def classify(
+    source: str,
+    origin: str,
+    agent: Mapping[str, str] | None = None,
+    company: Mapping[str, str] | None = None,
+) -> Line | Skipped:
     """A fixed line rendered as the VM renders it, or why it cannot be built ahead.
 
-    ``agent`` is the program's agent (name, company), constant across calls.
+    ``agent`` is the program's agent (name, company, gender) and ``company`` its facts,
+    both constant across calls.
     """
     try:
         parsed = ENV.parse(source)
@@ -73,11 +79,16 @@ def classify(source: str, origin: str, agent: Mapping[str, str] | None = None) -
         return Skipped(source, origin, f"invalid template: {exc.message}")
     except RecursionError:
         return Skipped(source, origin, "invalid template: nested too deeply")
-    per_call = [v for v in _variables(parsed) if agent is None or v.split(".")[0] != "agent"]
+    constant = {"agent"} if agent is not None else set()
+    if company is not None:
+        constant.add("company")
+    per_call = [v for v in _variables(parsed) if v.split(".")[0] not in constant]
     if per_call:
         return Skipped(source, origin, "uses " + ", ".join(per_call))
     try:
-        context = {"agent": dict(agent)} if agent is not None else {}
+        context: dict[str, object] = {"agent": dict(agent)} if agent is not None else {}
+        if company is not None:
+            context["company"] = dict(company)
         text = render_text(ENV.from_string(source), context)
     except jinja2.TemplateSyntaxError as exc:
         return Skipped(source, origin, f"invalid template: {exc.message}")
@@ -101,11 +112,15 @@ def fixed_lines(program: Program) -> tuple[list[Line], list[Skipped]]:
             if objection.response is not None:
                 sources.append((objection.response, f"objection {pack.name}"))
     agent = program.scenario.agent
-    agent_vars = {"name": agent.name, "company": agent.company} if agent else None
+    agent_vars = (
+        {"name": agent.name, "company": agent.company, "gender": agent.gender} if agent else None
+    )
+    facts = program.scenario.company
+    company = {k: facts.get(k, "") for k in COMPANY_FACTS}
     lines: dict[str, Line] = {}
     skipped: dict[str, Skipped] = {}
     for source, origin in sources:
-        result = classify(source, origin, agent_vars)
+        result = classify(source, origin, agent_vars, company)
         if isinstance(result, Line):
             lines.setdefault(result.text, result)
         else:

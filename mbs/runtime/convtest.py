@@ -17,6 +17,11 @@ A test file (TOML, next to its scenario: ``or_rdv.test.toml`` for ``or_rdv.mbs``
     captured = { day = "mardi" }
     result  = "APPOINTMENT_SCHEDULED"
     opt_out = false
+    callback_at = "2026-12-03T10:00:00+01:00"           # the call-back time asked for
+
+``now`` (in ``[defaults]`` or a test) fixes the call's start, with its zone, so dates
+the prospect says ("demain matin") are read the same way every day:
+``now = "2026-12-02T10:15:00+01:00"``.
 
 Every expectation is optional; a test with none still fails when the call ends in
 TECHNICAL_ERROR or leaves turns unused. This module runs tests against a compiled
@@ -29,6 +34,7 @@ import difflib
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +45,17 @@ from mbs.runtime.events import Event, MemorySink
 from mbs.runtime.textcall import TextCall, TurnSyntaxError, parse_turn
 from mbs.runtime.vm import LoadedProgram, Vm
 
-_EXPECTATIONS = ("path", "said", "intents", "objections", "captured", "result", "opt_out")
-_KNOWN_KEYS = frozenset({"name", "contact", "turns", *_EXPECTATIONS})
+_EXPECTATIONS = (
+    "path",
+    "said",
+    "intents",
+    "objections",
+    "captured",
+    "result",
+    "opt_out",
+    "callback_at",
+)
+_KNOWN_KEYS = frozenset({"name", "contact", "turns", "now", *_EXPECTATIONS})
 
 
 class TestFileError(VmError, InputError):
@@ -53,6 +68,7 @@ class ConversationTest:
     turns: list[str]
     contact: dict[str, str] = field(default_factory=dict)
     expect: dict[str, Any] = field(default_factory=dict)
+    now: datetime | None = None  # the call's start (dates are relative to it)
 
 
 @dataclass
@@ -72,6 +88,21 @@ def _contact(value: object, where: str) -> dict[str, str]:
     if not isinstance(value, dict):
         raise TestFileError(f'{where} must be a table (e.g. {{ first_name = "Marie" }})')
     return {str(k): str(v) for k, v in value.items()}
+
+
+def _now(value: object, where: str) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        try:
+            moment = datetime.fromisoformat(str(value))
+        except ValueError:
+            raise TestFileError(f"{where}: now must be an ISO date-time, not {value!r}") from None
+    if moment.tzinfo is None:
+        raise TestFileError(f"{where}: now needs a UTC offset (e.g. 2026-12-02T10:15:00+01:00)")
+    return moment
 
 
 def load_test_file(path: Path) -> TestFile:
@@ -117,7 +148,8 @@ def load_test_file(path: Path) -> TestFile:
         if "captured" in expect:
             expect["captured"] = _contact(expect["captured"], f"{where}: captured")
         contact = {**base_contact, **_contact(raw.get("contact", {}), f"{where}: contact")}
-        tests.append(ConversationTest(name, turns, contact, expect))
+        now = _now(raw.get("now", defaults.get("now")), where)
+        tests.append(ConversationTest(name, turns, contact, expect, now))
     return TestFile(path, scenario, tests)
 
 
@@ -199,6 +231,12 @@ def check(test: ConversationTest, events: Sequence[Event], unused: int) -> list[
         )
     if "opt_out" in exp and (result is None or bool(result["opt_out"]) != bool(exp["opt_out"])):
         failures.append(f"opt_out: expected {exp['opt_out']}, got {not exp['opt_out']}")
+    if "callback_at" in exp:
+        got_at = result.get("callback_at") if result is not None else None
+        want = exp["callback_at"]
+        want_s = want.isoformat() if isinstance(want, datetime) else str(want)
+        if got_at != want_s:
+            failures.append(f"callback_at: expected {want_s}, got {got_at}")
     if unused:
         left = test.turns[len(test.turns) - unused :]
         failures.append(f"{unused} turn(s) never heard (the call ended first): {left}")
@@ -211,7 +249,7 @@ async def run_test(
     vm = Vm(program, nlu=nlu, llm=llm)
     call = TextCall(test.turns, call_id=test.name)
     sink = MemorySink()
-    await vm.run_call(call, contact=test.contact, sink=sink)
+    await vm.run_call(call, contact=test.contact, sink=sink, now=test.now)
     return TestOutcome(test.name, check(test, sink.events, call.pending), sink.events)
 
 
@@ -236,7 +274,7 @@ class Edge:
 def _cases(d: Dispatch) -> list[tuple[str, int]]:
     out = [(name, a) for name, a in d.intents.items()]
     out += [(f"dtmf:{digit}", a) for digit, a in d.dtmf.items()]
-    for case in ("objection", "silence", "unclear", "otherwise"):
+    for case in ("objection", "silence", "unclear", "otherwise", "captured"):
         a = getattr(d, case)
         if a is not None:
             out.append((case, a))
@@ -261,10 +299,14 @@ class Coverage:
         for address, ins in enumerate(prog.code):
             if not isinstance(ins, Dispatch):
                 continue
+            if "*" in ins.defaults:
+                continue  # a safe default's own question (confirm the opt-out, ...)
             step = prog.step_at(address) or "?"
             for case, target in _cases(ins):
                 owner = "always" if (case, target) in always else step
                 edge = Edge(owner, case, self.loaded.describe(target) or "?")
+                if case in ins.defaults:  # a safe default: counted once, for the program
+                    edge = Edge("defaults", case, "default")
                 if case == "otherwise" and ins.unclear is not None and ins.silence is not None:
                     # every utterance goes to unclear and silence has its own case:
                     # no input can take this edge (it may still be jumped to directly)

@@ -285,7 +285,10 @@ class FreestyleEvent(CallEvent):
 
     def payload(self) -> dict[str, Any]:
         a = self.answer
-        return {"prompt": a.prompt, "answer": a.text, "fallback": a.fallback, "reason": a.reason}
+        out = {"prompt": a.prompt, "answer": a.text, "fallback": a.fallback, "reason": a.reason}
+        if a.filler:
+            out["filler"] = a.filler
+        return out
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -469,6 +472,7 @@ def parse_event(e: Mapping[str, Any]) -> CallEvent:
                     fallback=e["fallback"],
                     prompt=e.get("prompt", ""),
                     reason=e.get("reason", ""),
+                    filler=e.get("filler", ""),
                 ),
             )
         if kind in ("captured", "set"):

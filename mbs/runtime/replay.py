@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -218,13 +219,14 @@ async def replay_call(program: Program | LoadedProgram, events: Sequence[Event])
         rec = Recording(events)
     except EventLogError as exc:
         raise ReplayError(str(exc)) from None
-    vm = Vm(loaded, nlu=_ReplayNlu(rec), llm=_ReplayLlm(rec))
+    vm = Vm(loaded, nlu=_ReplayNlu(rec), llm=_ReplayLlm(rec), filler_after=None)
     sink = MemorySink()
     await vm.run_call(
         _ReplayCall(call_id, rec),
         contact=header.get("contact", {}),
         sink=sink,
         machine_at_answer=bool(header.get("machine_at_answer", False)),
+        now=_recorded_now(header.get("now")),
     )
     replayed = sink.events
     return ReplayReport(
@@ -234,3 +236,13 @@ async def replay_call(program: Program | LoadedProgram, events: Sequence[Event])
         divergence=first_divergence(events, replayed),
         program_changed=header.get("program_hash") != loaded.program_hash,
     )
+
+
+def _recorded_now(value: object) -> datetime | None:
+    """The recorded call's start (dates the prospect said are relative to it)."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None

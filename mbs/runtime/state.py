@@ -45,6 +45,19 @@ class CallState:
     history: deque[Turn] = field(default_factory=lambda: deque(maxlen=HISTORY_TURNS))
     last_input: Heard | None = None  # what the last listen got
     objection: ObjectionResult | None = None  # matched by the last dispatch
+    # The utterance the last dispatch routed (a freestyle reached through a transition
+    # answers it; the dispatch consumed ``last_input``), until a freestyle answers it.
+    routed: str = ""
+    unverified: set[str] = field(default_factory=set)  # captures that matched no choice
+    answered: dict[str, int] = field(default_factory=dict)  # objection -> times answered
+    offer_opt_out: bool = False  # the robot offered to remove the number since the last listen
+    now: str = ""  # ISO time the call started, in the callee's zone: dates are relative to it
+    whens: dict[str, dict[str, str | None]] = field(default_factory=dict)  # typed captures
+    # a capture understood the last answer: "full" (a choice, or a day), "partial" (only
+    # a time or a part of the day: the step's own intents go first), "" (no)
+    captured_now: str = ""
+    mentioned: dict[str, str | None] | None = None  # the last day/time the prospect said
+    callback_at: str | None = None  # ISO moment a call-back was asked for
     handled: set[str] = field(default_factory=set)  # call events already handled
     hung_up: bool = False
     opt_out: bool = False
@@ -80,6 +93,15 @@ class CallState:
                 "pack": obj.pack,
                 "score": obj.score,
             },
+            "routed": self.routed,
+            "unverified": sorted(self.unverified),
+            "answered": dict(self.answered),
+            "offer_opt_out": self.offer_opt_out,
+            "now": self.now,
+            "whens": {k: dict(v) for k, v in self.whens.items()},
+            "captured_now": self.captured_now,
+            "mentioned": None if self.mentioned is None else dict(self.mentioned),
+            "callback_at": self.callback_at,
             "handled": sorted(self.handled),
             "hung_up": self.hung_up,
             "opt_out": self.opt_out,
@@ -107,6 +129,15 @@ class CallState:
             if last is None
             else Heard(HeardKind(last["kind"]), text=last["text"], digit=last["digit"]),
             objection=None if obj is None else ObjectionResult(**obj),
+            routed=data.get("routed", ""),
+            unverified=set(data.get("unverified", [])),
+            answered=dict(data.get("answered", {})),
+            offer_opt_out=data.get("offer_opt_out", False),
+            now=data.get("now", ""),
+            whens={k: dict(v) for k, v in data.get("whens", {}).items()},
+            captured_now=str(data.get("captured_now") or ""),
+            mentioned=data.get("mentioned"),
+            callback_at=data.get("callback_at"),
             handled=set(data.get("handled", [])),
             hung_up=data.get("hung_up", False),
             opt_out=data.get("opt_out", False),

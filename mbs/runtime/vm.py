@@ -16,14 +16,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import re
 import time
 import uuid
-from collections.abc import Callable, Generator, Mapping
+import zlib
+from collections.abc import Awaitable, Callable, Generator, Mapping
+from datetime import UTC, datetime, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from mbs.nlu import DEFAULT_INTENT_THRESHOLD
+from mbs.nlu.when import When, parse_when, pick_choice
 from mbs.program import (
+    COMPANY_FACTS,
     AnswerObjection,
     Capture,
+    Confirm,
     Count,
     Dispatch,
     End,
@@ -65,7 +74,7 @@ from mbs.runtime.ops import (
 )
 from mbs.runtime.state import CallState, ExecutionState
 from mbs.runtime.telephony import Call, Heard, HeardKind, PlayOutcome
-from mbs.runtime.templates import TemplateFailure, Templates, first_choice
+from mbs.runtime.templates import TemplateFailure, Templates
 
 # Instructions one call may run between two turns (listens). A compiled program needs a
 # few dozen; a program edited into a loop that never listens fails its call here instead
@@ -77,6 +86,21 @@ _DEFAULTS = {
     "hangup": Result.HUNG_UP,
     "max_turns": Result.NOT_QUALIFIED,
 }
+
+# Safety first: a recognised intent among these wins over a matched objection, over a
+# typed capture and over any score tie.
+PRIORITY_INTENTS = ("stop_calling", "vulnerable", "human_request", "robot_question", "goodbye")
+STOP = "stop_calling"
+# Below the intent threshold, a stop request at least this likely is confirmed by asking.
+CONFIRM_THRESHOLD = 0.4
+DEFAULT_ZONE = "Europe/Paris"
+# A robot line offering to remove the number ("je peux le retirer de nos listes").
+_OFFER = re.compile(
+    r"\b(retir|supprim|enlev|ray|efface)\w*\b[^.?!]{0,40}\b(num[ée]ro|listes?|fichiers?|coordonn)",
+    re.IGNORECASE,
+)
+# A prospect's words asking for that removal, beside a "yes".
+_REMOVE = re.compile(r"\b(retir|supprim|enlev|ray|effac|d[ée]sinscri)\w*", re.IGNORECASE)
 
 
 # ------------------------------------------------------------------ the program, loaded
@@ -92,7 +116,28 @@ class LoadedProgram:
         self.templates = Templates(program)
         self.program_hash = program.program_hash
         agent = program.scenario.agent
-        self.agent: dict[str, str] = {"name": agent.name, "company": agent.company} if agent else {}
+        # gender is always there: stdlib lines agree with it ("" when not declared)
+        self.agent: dict[str, str] = (
+            {"name": agent.name, "company": agent.company, "gender": agent.gender}
+            if agent
+            else {"gender": ""}
+        )
+        facts = program.scenario.company
+        self.company: dict[str, str] = {k: facts.get(k, "") for k in COMPANY_FACTS}
+        # every response of each objection, by (pack, objection text)
+        self.responses: dict[tuple[str, str], tuple[str, ...]] = {
+            (pack.name, o.text): (o.response, *o.alternatives)
+            for pack in program.objection_packs
+            for o in pack.objections
+            if o.response is not None
+        }
+        thresholds = program.scenario.thresholds
+        self.intent_threshold = (
+            thresholds.intent if thresholds.intent is not None else DEFAULT_INTENT_THRESHOLD
+        )
+        self.confirm_threshold = (
+            thresholds.confirm if thresholds.confirm is not None else CONFIRM_THRESHOLD
+        )
         counters: dict[str, set[str]] = {name: set() for name in program.steps}
         for address, ins in enumerate(program.code):
             if isinstance(ins, Count):
@@ -160,13 +205,33 @@ class Machine:
         ctx: dict[str, object] = dict(st.variables)
         ctx["contact"] = st.contact
         ctx["agent"] = st.agent
+        ctx["company"] = self.loaded.company
+        ctx["callback_when"] = (
+            When.from_dict(st.mentioned).spoken(self.now) if st.mentioned is not None else ""
+        )
         return ctx
+
+    @property
+    def now(self) -> datetime:
+        """When the call started, in the callee's zone (the driver sets it; a machine
+        stepped by hand without it gets the current time)."""
+        if self.state.now:
+            return datetime.fromisoformat(self.state.now)
+        return datetime.now(UTC)
 
     def render(self, index: int) -> str:
         return self.loaded.templates.const(index, self.context())
 
     def finish(self, result: Result) -> None:
-        self.state.result = result
+        st = self.state
+        st.result = result
+        if result is Result.CALLBACK_REQUESTED:
+            # the time the prospect asked for: a typed capture, else the last one said
+            asked = [When.from_dict(w) for w in st.whens.values()]
+            if not asked and st.mentioned is not None:
+                asked = [When.from_dict(st.mentioned)]
+            if asked:
+                st.callback_at = asked[-1].moment(self.now).isoformat()
 
     def fail(self, message: str, failed: str | None = None) -> None:
         st = self.state
@@ -211,6 +276,7 @@ class Machine:
             contact=dict(st.contact),
             agent=dict(st.agent),
             machine_at_answer=machine_at_answer,
+            now=st.now,
         )
         code = self.loaded.code
         if machine_at_answer:
@@ -247,6 +313,8 @@ class Machine:
                     st.address = ins.target
                 elif isinstance(ins, Capture):
                     self._capture(ins)
+                elif isinstance(ins, Confirm):
+                    self._confirm(ins)
                 elif isinstance(ins, Set):
                     value = self.render(ins.value)
                     st.variables[ins.var] = value
@@ -278,7 +346,13 @@ class Machine:
             self.fail(f"internal error: {type(exc).__name__}: {exc}")
         st.execution = ExecutionState.FINISHED
         assert st.result is not None
-        self.emit("result", result=st.result.value, opt_out=st.opt_out, turns=st.turns)
+        self.emit(
+            "result",
+            result=st.result.value,
+            opt_out=st.opt_out,
+            turns=st.turns,
+            callback_at=st.callback_at,
+        )
         return st
 
     # ------------------------------------------------------------ instructions
@@ -300,6 +374,8 @@ class Machine:
         outcome: PlayOutcome = yield SpeakOp(text, barge_in)
         st.execution = ExecutionState.RUNNING
         st.history.append(Turn("robot", text))
+        if _OFFER.search(text):
+            st.offer_opt_out = True  # a yes to this is an opt-out (next dispatch)
         self.emit("said", text=text, kind=kind, outcome=outcome.value)
         if outcome is PlayOutcome.HANGUP:
             self.call_event("hangup")
@@ -353,11 +429,59 @@ class Machine:
             value = heard.digit
         else:
             value = heard.text
+        st.unverified.discard(ins.var)
+        if ins.kind == "when":
+            # a later capture of the same variable amends it ("jeudi" after "le matin")
+            known = st.whens.get(ins.var)
+            self._capture_when(ins.var, value, When.from_dict(known) if known else None)
+            st.address += 1
+            return
         if ins.choices and value:
-            value = first_choice(value, ins.choices) or value
+            chosen = pick_choice(value, ins.choices)
+            if chosen is None:
+                st.unverified.add(ins.var)
+            else:
+                st.captured_now = "full"  # the answer is one of the choices
+            value = chosen or value
         st.variables[ins.var] = value
         self.emit("captured", var=ins.var, value=value)
         st.address += 1
+
+    def _capture_when(self, var: str, text: str, base: When | None) -> bool:
+        """Read a day and time in ``text`` (amending ``base``) into ``var`` (spoken
+        form) and ``var_at`` (ISO); True when the answer named one."""
+        st = self.state
+        when = parse_when(text, self.now, base) if text else None
+        if when is None:
+            if base is None:
+                st.variables[var] = st.variables[f"{var}_at"] = ""
+                st.unverified.add(var)
+                self.emit("captured", var=var, value="")
+            return False
+        st.whens[var] = when.to_dict()
+        st.variables[var] = when.spoken(self.now)
+        st.variables[f"{var}_at"] = when.moment(self.now).isoformat()
+        st.unverified.discard(var)
+        st.captured_now = "full" if when.day is not None else "partial"
+        self.emit("captured", var=var, value=st.variables[var])
+        self.emit("captured", var=f"{var}_at", value=st.variables[f"{var}_at"])
+        return True
+
+    def _confirm(self, ins: Confirm) -> None:
+        """After a read-back: a different day or time is a correction, read back again."""
+        st = self.state
+        heard = st.last_input
+        st.address += 1
+        if heard is None or heard.kind is not HeardKind.UTTERANCE:
+            return
+        before = st.whens.get(ins.var)
+        base = When.from_dict(before) if before is not None else None
+        if self._capture_when(ins.var, heard.text, base) and st.whens[ins.var] != before:
+            st.captured_now = ""
+            st.routed = ""
+            st.last_input = None  # consumed by the correction
+            st.offer_opt_out = False
+            st.address = ins.again
 
     def _dispatch(self, ins: Dispatch) -> Generator[Op, Any, None]:
         st = self.state
@@ -377,7 +501,10 @@ class Machine:
             utterance = heard.text if heard.kind is HeardKind.UTTERANCE else heard.digit
             case, target = yield from self._classify(ins, utterance)
         self.emit("routed", case=case, target=self.loaded.describe(target), address=st.address)
-        st.last_input = None  # consumed
+        st.last_input = None  # consumed; a freestyle it leads to still answers it:
+        st.routed = heard.text if heard.kind is HeardKind.UTTERANCE else ""
+        st.offer_opt_out = False
+        st.captured_now = ""
         if target is None:
             # no way to route this input: listen again (a turn, bounded by max_turns),
             # then come back to this dispatch
@@ -410,42 +537,118 @@ class Machine:
                 audio=objection.audio,
             )
         st.execution = ExecutionState.RUNNING
+        said = parse_when(utterance, self.now)
+        if said is not None:
+            st.mentioned = said.to_dict()
+        if st.captured_now and intent.intent == "repeat":
+            # "par mail" answered the question: it is not a request to hear it again
+            intent = dataclasses.replace(intent, intent=None)
         handled = intent.intent is not None and intent.intent in ins.intents
         matched = objection is not None and objection.objection is not None
+        safety = self._safety(ins, intent, utterance)
+        if safety is not None:
+            return safety
+        if handled and intent.intent in PRIORITY_INTENTS[:-1]:
+            assert intent.intent is not None
+            return intent.intent, ins.intents[intent.intent]
+        if st.captured_now == "full" and ins.captured is not None:
+            return "captured", ins.captured  # "à la semaine prochaine" is a date here
+        if (
+            said is not None
+            and intent.intent is None
+            and intent.runner_up == "callback"
+            and intent.runner_up_score >= self.loaded.confirm_threshold
+            and "callback" in ins.intents
+        ):
+            # "rappelez-moi vendredi à 9h": a likely call-back that names its time
+            return "callback", ins.intents["callback"]
+        if handled and intent.intent in PRIORITY_INTENTS:
+            assert intent.intent is not None
+            return intent.intent, ins.intents[intent.intent]
         if handled and (not matched or intent.score >= objection.score):  # type: ignore[union-attr]
             assert intent.intent is not None
             return intent.intent, ins.intents[intent.intent]
+        if st.captured_now and ins.captured is not None:
+            return "captured", ins.captured  # only a time ("14h"): nothing more specific
         if matched:
+            assert objection is not None and objection.objection is not None
             st.objection = objection
+            if st.answered.get(objection.objection, 0) and ins.objection_again is not None:
+                return "objection_again", ins.objection_again
             return "objection", ins.objection
         if ins.unclear is not None:
             return "unclear", ins.unclear
         return "otherwise", ins.otherwise
 
+    def _safety(
+        self, ins: Dispatch, intent: IntentResult, utterance: str
+    ) -> tuple[str, int | None] | None:
+        """Stop requests first: sure ones (even as the runner-up of another intent), a
+        yes to the robot's own offer to remove the number, and unsure ones (confirmed)."""
+        st = self.state
+        stop = 0.0
+        if intent.intent == STOP:
+            stop = intent.score
+        elif intent.runner_up == STOP:
+            stop = intent.runner_up_score
+        opt_out = ins.intents.get(STOP, ins.opt_out)
+        if opt_out is None:
+            return None
+        if stop >= self.loaded.intent_threshold:
+            return STOP, opt_out
+        if st.offer_opt_out and intent.intent in ("yes", None):
+            robot = [t.text for t in st.history if t.speaker == "robot"]
+            offered_last = bool(robot) and _OFFER.search(robot[-1]) is not None
+            if (intent.intent == "yes" and offered_last) or _REMOVE.search(utterance):
+                return "opt_out_offer", opt_out
+        handled = intent.intent is not None and intent.intent in ins.intents
+        if (
+            ins.confirm_opt_out is not None
+            and stop >= self.loaded.confirm_threshold
+            and (not handled or intent.intent == STOP)
+        ):
+            return "confirm_opt_out", ins.confirm_opt_out
+        return None
+
     def _freestyle(self, ins: Freestyle) -> Generator[Op, Any, None]:
         st = self.state
         heard = st.last_input
-        utterance = heard.text if heard is not None and heard.kind is HeardKind.UTTERANCE else ""
+        if heard is not None and heard.kind is HeardKind.UTTERANCE:
+            utterance = heard.text  # listened in this step, not routed yet
+        else:
+            utterance = st.routed  # what the dispatch that led here routed
+        st.routed = ""  # answered once
         fallback = self.render(ins.fallback)
+        # Captures that matched none of their choices are the prospect's words, not
+        # facts: the model is not told them as known values.
+        variables = {k: v for k, v in self.context().items() if k not in st.unverified}
         request = FreestyleRequest(
             utterance=utterance,
             context=self.render(ins.context) if ins.context is not None else "",
             goal=self.render(ins.goal) if ins.goal is not None else "",
             history=tuple(st.history),
-            variables=self.context(),
+            variables=variables,
         )
         st.execution = ExecutionState.THINKING
         answer: FreestyleAnswer = yield FreestyleOp(request, fallback)
         st.execution = ExecutionState.RUNNING
+        if answer.filler:
+            # the driver already played it while the model was thinking
+            self.emit("said", text=answer.filler, kind="filler", outcome=PlayOutcome.DONE.value)
         self.emit(
             "freestyle",
             prompt=answer.prompt,
             answer=answer.text,
             fallback=answer.fallback,
             reason=answer.reason,
+            filler=answer.filler,
         )
         barge = self.program.scenario.barge_in
-        if (yield from self._speak(answer.text, barge, "freestyle")):
+        text = answer.text
+        robot = [t.text for t in st.history if t.speaker == "robot"]
+        if answer.fallback and ins.again is not None and robot and robot[-1] == text:
+            text = self.render(ins.again)  # never the same fallback twice in a row
+        if (yield from self._speak(text, barge, "freestyle")):
             st.address += 1
 
     def _answer_objection(self, ins: AnswerObjection) -> Generator[Op, Any, None]:
@@ -453,13 +656,25 @@ class Machine:
         obj = st.objection
         barge = self.program.scenario.barge_in
         going_on = True
+        if obj is not None and obj.objection is not None:
+            st.answered[obj.objection] = st.answered.get(obj.objection, 0) + 1
         if obj is not None and obj.audio:
             going_on = yield from self._play(obj.audio, barge)
         elif obj is not None and obj.response:
-            text = self.loaded.templates.text(obj.response, self.context())
+            text = self.loaded.templates.text(self._response(obj), self.context())
             going_on = yield from self._speak(text, barge, "objection")
         if going_on:
             st.address = ins.then
+
+    def _response(self, obj: ObjectionResult) -> str:
+        """One of the objection's responses, chosen by the call: calls of a campaign
+        hear them in turn, a replay hears the same one."""
+        assert obj.response is not None
+        options = self.loaded.responses.get((obj.pack or "", obj.objection or ""), ())
+        if len(options) < 2:
+            return obj.response
+        seed = zlib.crc32(f"{self.state.call_id}/{obj.objection}".encode())
+        return options[seed % len(options)]
 
     def _transfer(self, ins: Transfer) -> Generator[Op, Any, None]:
         st = self.state
@@ -477,8 +692,17 @@ class Machine:
 # ------------------------------------------------------------------ the asyncio driver
 
 
+FILLER = "Je regarde ça…"
+FILLER_AFTER_S = 1.0
+
+
 class Vm:
-    """Runs calls of one program against telephony calls and builtins."""
+    """Runs calls of one program against telephony calls and builtins.
+
+    ``filler``: a short holding line played when the LLM has not answered a freestyle
+    within ``filler_after`` seconds ("" or None: never); ``delay`` is how the driver
+    waits for that moment (tests inject their own clock instead of sleeping).
+    """
 
     def __init__(
         self,
@@ -488,6 +712,9 @@ class Vm:
         llm: Llm | None = None,
         tts: Tts | None = None,
         source: str = "",
+        filler: str = FILLER,
+        filler_after: float | None = FILLER_AFTER_S,
+        delay: Callable[[float], Awaitable[object]] = asyncio.sleep,
     ) -> None:
         self.loaded = (
             program if isinstance(program, LoadedProgram) else LoadedProgram(program, source)
@@ -496,13 +723,27 @@ class Vm:
         self.nlu = nlu
         self.llm = llm
         self.tts = tts
+        self.filler = filler
+        self.filler_after = filler_after
+        self.delay = delay
 
-    def new_state(self, call_id: str, contact: Mapping[str, object] | None = None) -> CallState:
+    def new_state(
+        self,
+        call_id: str,
+        contact: Mapping[str, object] | None = None,
+        now: datetime | None = None,
+    ) -> CallState:
+        """``now``: when the call starts, in the callee's zone (dates are relative to
+        it); default: the clock, in the contact's ``timezone`` or Europe/Paris."""
+        contact_map = {str(k): str(v) for k, v in (contact or {}).items()}
+        if now is None:
+            now = datetime.now(_zone(contact_map.get("timezone")))
         return CallState(
             call_id=call_id,
             address=self.program.entry,
-            contact={str(k): str(v) for k, v in (contact or {}).items()},
+            contact=contact_map,
             agent=dict(self.loaded.agent),
+            now=now.isoformat(),
         )
 
     async def run_call(
@@ -513,9 +754,11 @@ class Vm:
         sink: EventSink | None = None,
         call_id: str | None = None,
         machine_at_answer: bool = False,
+        now: datetime | None = None,
     ) -> CallState:
-        """Run one call to its end; never raises for a runtime error (TECHNICAL_ERROR)."""
-        state = self.new_state(call_id or call.call_id or uuid.uuid4().hex, contact)
+        """Run one call to its end; never raises for a runtime error (TECHNICAL_ERROR).
+        ``now``: the call's start in the callee's zone (see :meth:`new_state`)."""
+        state = self.new_state(call_id or call.call_id or uuid.uuid4().hex, contact, now)
         started = time.monotonic()
 
         def emit(event: Event) -> None:
@@ -564,12 +807,38 @@ class Vm:
         if isinstance(op, FreestyleOp):
             if self.llm is None:
                 return FreestyleAnswer(text=op.fallback, fallback=True, reason="no llm")
-            return await self.llm.freestyle(op.request, op.fallback)
+            return await self._freestyle(op, call, self.llm)
         if isinstance(op, PlayOp):
             return await call.play(op.path, barge_in=op.barge_in)
         if isinstance(op, TransferOp):
             return await call.transfer(op.destination)
         raise RuntimeFailure(f"unknown operation {op!r}")  # pragma: no cover
+
+    async def _freestyle(self, op: FreestyleOp, call: Call, llm: Llm) -> FreestyleAnswer:
+        """Ask the LLM; when it is slower than ``filler_after``, play the filler line
+        (its audio is cached by the TTS after the first time) and keep waiting."""
+        answer = asyncio.ensure_future(llm.freestyle(op.request, op.fallback))
+        if not self.filler or self.filler_after is None:
+            return await answer
+        timer = asyncio.ensure_future(self.delay(self.filler_after))
+        try:
+            await asyncio.wait({answer, timer}, return_when=asyncio.FIRST_COMPLETED)
+            timer.cancel()
+            if answer.done():
+                return answer.result()
+            audio = await self.tts.synthesize(self.filler) if self.tts is not None else None
+            await call.say(self.filler, audio, barge_in=False)
+            return dataclasses.replace(await answer, filler=self.filler)
+        finally:
+            timer.cancel()
+            answer.cancel()
+
+
+def _zone(name: str | None) -> tzinfo:
+    try:
+        return ZoneInfo(name or DEFAULT_ZONE)
+    except (ValueError, KeyError, OSError):  # an unknown zone: the default one
+        return ZoneInfo(DEFAULT_ZONE)
 
 
 # What each operation is called in "X failed: ..." messages (for people; the error

@@ -27,6 +27,7 @@ class FakeOllama:
         self.models = models
         self.requests: list[dict[str, Any]] = []
         self.release = asyncio.Event()
+        self.asked = asyncio.Event()  # set once a chat request has arrived
         self.port = 0
         self._server: uvicorn.Server | None = None
         self._task: asyncio.Task[None] | None = None
@@ -85,6 +86,7 @@ class FakeOllama:
 
     async def _chat(self, request: dict[str, Any], send: Any) -> None:
         self.requests.append(request)
+        self.asked.set()
         if self.mode == "slow":
             # bounded: the test's teardown releases it, or it gives up by itself
             await asyncio.wait_for(self.release.wait(), 30)

@@ -135,7 +135,7 @@ def test_with_the_stdlib_phrases(greeting: str, ms: int, switch: str | None, mac
     from mbs.compiler import compile_source
 
     result = compile_source(
-        'scenario t "t" { agent "Julie" from "Aurum" }\nstep a { say "Bonjour." ; end NOT_INTERESTED }'
+        'scenario t "t" { agent "Julie" from "Aurum" }\nstep a { say "Bonjour, ici une assistante automatisée." ; end NOT_INTERESTED }'
     )
     assert result.program is not None, result.diagnostics
     assert result.program.amd.machine  # the implicit stdlib `amd` block

@@ -112,7 +112,7 @@ async def test_long_answer_is_capped_at_a_sentence_end(
     answer = await make(program, ollama_server.host).freestyle(REQUEST, FALLBACK)
     assert not answer.fallback
     words = answer.text.split()
-    assert len(words) == 143  # 11 whole sentences fit in 150 words
+    assert len(words) == 39  # 3 whole sentences fit in the default 40 words
     assert answer.text.endswith("clairement.")
 
 
@@ -140,7 +140,11 @@ async def test_down_server_falls_back(program: Program) -> None:
         ("normal", "Oui.", "garbage: answer too short"),
         ("normal", "Toi : Bonjour.\nTon interlocuteur : Oui ?", "garbage: role markers"),
         ("normal", "<|im_start|>assistant Je comprends bien.", "garbage: role markers"),
-        ("normal", "mot " * 200, "garbage: over 150 words with no sentence end"),
+        ("normal", "mot " * 200, "garbage: over 40 words with no sentence end"),
+        ("normal", "L'or a pris 12 pour cent cette année.", "garbage: figure"),
+        ("normal", "Le ticket d'entrée est de mille euros environ.", "garbage: currency"),
+        ("normal", "Votre capital est garanti, aucun souci là-dessus.", "garbage: guarantee"),
+        ("normal", "Le rendement dépasse cinq pour cent chaque année.", "garbage: rate"),
         ("error", "", "error"),
         ("broken", "", "garbage"),
     ],

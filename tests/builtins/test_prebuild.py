@@ -45,7 +45,7 @@ objections maison {
 }
 
 step intro {
-    say "Bonjour {{ contact.first_name }}, ici {{ agent.name }}."
+    say "Bonjour {{ contact.first_name }}, ici {{ agent.name }}, assistante automatisée."
     ask "Avez-vous deux minutes ?"
     on yes -> pitch
     on objection -> answer objection then pitch
@@ -77,6 +77,8 @@ FIXED = {
     "Merci, au revoir.",
     "Je comprends, deux minutes suffiront.",
     "Je suis Julie, du cabinet Aurum Conseil.",  # agent.* is the same in every call
+    # the safe default: an objection heard a second time in the call ends it politely
+    "Je comprends, je ne vais pas insister. Merci pour votre temps, et au revoir.",
 }
 
 
@@ -96,7 +98,10 @@ def test_fixed_lines_and_skipped_ones(scenario: Path) -> None:
     assert {line.text for line in lines} >= FIXED
     assert all(not set(line.text) & set("{}") for line in lines)
     assert [(s.source, s.reason) for s in skipped] == [
-        ("Bonjour {{ contact.first_name }}, ici {{ agent.name }}.", "uses contact.first_name")
+        (
+            "Bonjour {{ contact.first_name }}, ici {{ agent.name }}, assistante automatisée.",
+            "uses contact.first_name",
+        ),
     ]
     origins = {line.text: line.origin for line in lines}
     assert origins["Un conseiller vous répondra en détail."] == "freestyle fallback"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mbs.compiler import compile_source
 
-HEAD = 'scenario s "Test" {\n    record no\n}\n'
+HEAD = 'scenario s "Test" {\n    record no; disclosure no "test"\n}\n'
 
 
 def _ring(n: int) -> str:

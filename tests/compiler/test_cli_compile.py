@@ -14,11 +14,11 @@ from mbs.program import Program
 
 runner = CliRunner()
 GOOD = (
-    'scenario s "Test" {\n    record no\n}\n'
+    'scenario s "Test" {\n    record no; disclosure no "test"\n}\n'
     'step a {\n    say "Bonjour"\n    end NOT_INTERESTED\n}\n'
 )
 WARNS = GOOD + "step unused { end QUALIFIED }\n"
-BAD = 'scenario s "Test" {\n    record no\n}\nstep a {\n    otherwise -> nowhere\n}\n'
+BAD = 'scenario s "Test" {\n    record no; disclosure no "test"\n}\nstep a {\n    otherwise -> nowhere\n}\n'
 
 
 @pytest.fixture

@@ -22,12 +22,12 @@ DATA = Path(__file__).parent / "data"
 SEEDS = [
     (DATA / "or_rdv.mbs").read_text(encoding="utf-8"),
     (DATA / "errors.mbs").read_text(encoding="utf-8"),
-    'scenario s "T" {\n    record no\n}\nintent oui { "oui" keywords ouais }\n'
+    'scenario s "T" {\n    record no; disclosure no "test"\n}\nintent oui { "oui" keywords ouais }\n'
     'always { on silence -> retry 1 "Allô ?" then b ; on hangup -> end HUNG_UP }\n'
     'step a {\n    freestyle max 2 { context "c" goal "g" }\n    capture x from ["a", "b"]\n'
     '    set y = "{{ x }}"\n    on oui -> b\n    on dtmf "1" -> end QUALIFIED\n    otherwise -> b\n}\n'
     'step b {\n    say "Fin \\u00e9 {{ y }}"\n    transfer "+33100"\n}\n',
-    'scenario t "T" {\n    record no\n    fields budget\n}\n'
+    'scenario t "T" {\n    record no; disclosure no "test"\n    fields budget\n}\n'
     'step a {\n    say "{% if contact.budget %}{{ contact.budget|upper }}{% else %}rien{% endif %}"\n'
     "    set z = \"{{ agent.name ~ ' ' ~ (contact.first_name or 'x') }}\"\n    end QUALIFIED\n}\n",
 ]
@@ -96,18 +96,18 @@ def test_mutations_only_produce_diagnostics_long_run(data: bytes) -> None:
     [
         b"",
         bytes(range(256)) * 4,
-        b'scenario s "T" {\n    record no\n}\nstep a { say "never closed }\n',
+        b'scenario s "T" {\n    record no; disclosure no "test"\n}\nstep a { say "never closed }\n',
         b"{" * 5000,
         b'scenario s "T" {' + b"step a { " * 5000,
         b"\xef\xbb\xbf" + b"step a { end QUALIFIED }",
         ("é" * 10000).encode(),
-        b'scenario s "T" {\n    record no\n}\nstep a { say "x\\ud800y" end QUALIFIED }\n',
-        b'scenario s "T" {\n    record no\n}\nstep a { say "{{ '
+        b'scenario s "T" {\n    record no; disclosure no "test"\n}\nstep a { say "x\\ud800y" end QUALIFIED }\n',
+        b'scenario s "T" {\n    record no; disclosure no "test"\n}\nstep a { say "{{ '
         + b"(" * 3000
         + b"1"
         + b")" * 3000
         + b' }}" end QUALIFIED }\n',
-        b'scenario s "T" {\n    record no\n}\nstep a { say "{{ 1|nofilter }}" end QUALIFIED }\n',
+        b'scenario s "T" {\n    record no; disclosure no "test"\n}\nstep a { say "{{ 1|nofilter }}" end QUALIFIED }\n',
     ],
     ids=[
         "empty",
@@ -162,7 +162,7 @@ def scenarios(draw: st.DrawFn) -> str:
         st.builds(lambda t: f"retry 1 then {t}", st.sampled_from(names)),
     )
     out = [
-        'scenario r "Random" {\n    record no\n}\n',
+        'scenario r "Random" {\n    record no; disclosure no "test"\n}\n',
         'intent oui { "oui" }\nintent non { "non" }\n',
         'objections p {\n    "trop cher" => "Gratuit."\n}\n',
     ]

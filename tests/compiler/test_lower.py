@@ -25,7 +25,7 @@ from mbs.program import (
 )
 
 DATA = Path(__file__).parent / "data"
-HEAD = 'scenario s "Test" {\n    record no\n}\nintent oui { "oui" }\nintent non { "non" }\n'
+HEAD = 'scenario s "Test" {\n    record no; disclosure no "test"\n}\nintent oui { "oui" }\nintent non { "non" }\n'
 
 
 def program_of(source: str) -> Program:
@@ -84,7 +84,7 @@ def test_source_hash_covers_imported_files(tmp_path: Path) -> None:
     (tmp_path / "shared.mbs").write_text('intent oui { "oui" }\n', encoding="utf-8")
     entry = tmp_path / "main.mbs"
     entry.write_text(
-        'scenario s "T" {\n    record no\n}\nimport "shared.mbs"\n'
+        'scenario s "T" {\n    record no; disclosure no "test"\n}\nimport "shared.mbs"\n'
         'step a {\n    ask "Oui ?"\n    on oui -> b\n    otherwise -> b\n}\n'
         "step b { end QUALIFIED }\n",
         encoding="utf-8",
@@ -174,7 +174,7 @@ def test_freestyle_max_counts_answers_and_loops_on_unclear() -> None:
 
 def test_capture_comes_after_the_listen_and_answer_objection() -> None:
     p = program_of(
-        'scenario s "T" {\n    record no\n}\nintent jour { "mardi" }\n'
+        'scenario s "T" {\n    record no; disclosure no "test"\n}\nintent jour { "mardi" }\n'
         'objections maison {\n    "trop cher" => "C\'est gratuit."\n}\n'
         'step a {\n    capture day from ["mardi", "jeudi"]\n    ask "Quel jour ?"\n'
         "    on jour -> b\n    on objection -> answer objection then a\n    otherwise -> b\n}\n"
@@ -198,7 +198,7 @@ def test_step_without_listening_jumps_on() -> None:
 
 def test_header_settings_reach_the_program() -> None:
     p = program_of(
-        'scenario s "Titre" {\n    record no\n    barge_in no\n    timeout 1.5s\n'
+        'scenario s "Titre" {\n    record no; disclosure no "test"\n    barge_in no\n    timeout 1.5s\n'
         "    threshold intent 0.6\n    threshold objection 0.7\n    max_turns 9\n"
         '    voice "fr"\n    start b\n}\n'
         'step a { say "x" uninterruptible\n end QUALIFIED }\nstep b { otherwise -> a }\n'
@@ -235,7 +235,7 @@ def test_always_retry_is_instantiated_in_every_listening_step() -> None:
 
 def test_personalities_inherit_objective_and_amd_are_carried() -> None:
     p = program_of(
-        'scenario s "T" {\n    record no\n    personality julie\n    objective vente\n}\n'
+        'scenario s "T" {\n    record no; disclosure no "test"\n    personality julie\n    objective vente\n}\n'
         'personality base { tone "posé" style "vouvoiement" }\n'
         'personality julie extends base { tone "chaleureux" }\n'
         'objective vente {\n    guidance "Vendre."\n    reach QUALIFIED\n}\n'
@@ -251,7 +251,7 @@ def test_personalities_inherit_objective_and_amd_are_carried() -> None:
 
 def test_objective_result_never_reached_is_a_warning() -> None:
     result = compile_source(
-        'scenario s "T" {\n    record no\n    objective vente\n}\n'
+        'scenario s "T" {\n    record no; disclosure no "test"\n    objective vente\n}\n'
         'objective vente {\n    guidance "Vendre."\n    reach QUALIFIED TRANSFERRED\n}\n'
         'step a { transfer "+331" }\n',
         "t.mbs",
@@ -278,7 +278,7 @@ def test_a_name_clashing_with_the_stdlib_is_reported_in_the_users_file() -> None
     if stdlib_path("personalities") is None:
         return  # nothing to clash with
     result = compile_source(
-        'scenario s "T" {\n    record no\n}\npersonality professionnel { tone "x" }\n'
+        'scenario s "T" {\n    record no; disclosure no "test"\n}\npersonality professionnel { tone "x" }\n'
         "step a { end QUALIFIED }\n",
         "t.mbs",
     )
@@ -310,7 +310,7 @@ def test_steps_in_an_imported_module_are_refused(tmp_path: Path) -> None:
     (tmp_path / "lib.mbs").write_text("step shared { end QUALIFIED }\n", encoding="utf-8")
     entry = tmp_path / "main.mbs"
     entry.write_text(
-        'scenario s "T" {\n    record no\n}\nimport "lib.mbs"\nstep a { end QUALIFIED }\n',
+        'scenario s "T" {\n    record no; disclosure no "test"\n}\nimport "lib.mbs"\nstep a { end QUALIFIED }\n',
         encoding="utf-8",
     )
     result = compile_file(entry)
@@ -339,7 +339,7 @@ def test_source_hash_does_not_depend_on_the_working_directory(
     (tmp_path / "lib" / "shared.mbs").write_text('intent oui { "oui" }\n', encoding="utf-8")
     entry = tmp_path / "main.mbs"
     entry.write_text(
-        'scenario s "T" {\n    record no\n}\nimport "lib/shared.mbs"\n'
+        'scenario s "T" {\n    record no; disclosure no "test"\n}\nimport "lib/shared.mbs"\n'
         'step a {\n    ask "Oui ?"\n    on oui -> b\n    otherwise -> b\n}\n'
         "step b { end QUALIFIED }\n",
         encoding="utf-8",

@@ -32,6 +32,7 @@ def test_schema_names_every_instruction() -> None:
         "capture",
         "set",
         "freestyle",
+        "confirm",
         "dispatch",
         "count",
         "jump",

@@ -31,7 +31,7 @@ DROPS = 100
 CALL_DEADLINE_S = 60.0  # wall seconds: a call still running then is a hang
 MIX = "human=50,busy=8,rejected=4,no_answer=6,machine=10,barge_in=8,hangup_mid_prompt=6,dtmf=4,silent=4"
 AFTER = "0799999999"  # the conversation dialled once the storm is over
-AFTER_TURNS = ("oui allez-y", "oui, j'en ai", "oui bien sûr", "le matin", "jeudi")
+AFTER_TURNS = ("oui allez-y", "oui, j'en ai", "oui bien sûr", "le matin", "jeudi", "oui")
 
 
 class ScaledListen:

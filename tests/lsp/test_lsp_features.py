@@ -16,7 +16,7 @@ from mbs.lsp.positions import UTF8, UTF16, UTF32, LineIndex, from_units, to_unit
 
 ROOT = Path(__file__).resolve().parents[2]
 OR_RDV = ROOT / "scenarios/or_rdv.mbs"
-HEAD = 'scenario s "Test" {\n    record no\n}\n'
+HEAD = 'scenario s "Test" {\n    record no; disclosure no "test"\n}\n'
 
 
 def at(text: str, needle: str, offset: int = 0) -> tuple[int, int]:
@@ -71,7 +71,7 @@ def test_completion_contexts() -> None:
         "CALLBACK_REQUESTED", "TRANSFERRED", "ANSWERING_MACHINE", "HUNG_UP", "TECHNICAL_ERROR",
     }  # fmt: skip
     on = labels(text + "\nstep x {\n    on ", OR_RDV)
-    assert {"yes", "no", "slot_morning", "silence", "objection", "dtmf"} <= on
+    assert {"yes", "no", "weekday", "silence", "objection", "dtmf"} <= on
     assert "intents.common" in labels("use ")
     assert {"objections.finance", "personalities"} <= labels("use obj")
     assert {"professionnel", "julie"} <= labels(text + "\npersonality x extends ", OR_RDV)
@@ -103,10 +103,8 @@ def test_completion_in_templates() -> None:
     assert {"first_name", "last_name", "company"} <= labels(
         HEAD + 'step a {\n    say "Bonjour {{ contact.'
     )
-    assert labels(HEAD + 'step a {\n    say "{{ agent.') == {"name", "company"}
-    extra = (
-        'scenario s "T" {\n    record no\n    fields industry\n}\nstep a {\n    say "{{ contact.'
-    )
+    assert labels(HEAD + 'step a {\n    say "{{ agent.') == {"name", "company", "gender"}
+    extra = 'scenario s "T" {\n    record no; disclosure no "test"\n    fields industry\n}\nstep a {\n    say "{{ contact.'
     assert "industry" in labels(extra)
     captured = HEAD + 'step a {\n    capture budget\n    otherwise -> b\n}\nstep b {\n    say "{{ '
     assert {"contact", "agent", "budget"} <= labels(captured)
@@ -234,7 +232,7 @@ def test_the_server_imports_no_runtime(banned: str) -> None:
 
 def test_where_a_loaded_module_is_pulled_in() -> None:
     text = (
-        'scenario s "T" {\n    record no\n    theme or\n    personality doux\n}\n'
+        'scenario s "T" {\n    record no; disclosure no "test"\n    theme or\n    personality doux\n}\n'
         "use intents.common\nstep a { end HUNG_UP }\n"
     )
     found = {f: (s.line, s.col) for f, s in loaded_by(analyse(text, "<buffer>")).items()}
@@ -250,10 +248,10 @@ def test_templates_name_fields_and_variables() -> None:
     assert "**variable** `when`: set at line" in (hover_text(a, *when) or "")
     target = definition(a, *when)
     assert target is not None and (target.span.line, target.span.col) == at(text, "set when", 4)
-    moment = at(text, "moment == 'matin'", 1)
-    assert "captured at line" in (hover_text(a, *moment) or "")
+    slot = at(text, "if slot %}", 3)
+    assert "captured at line" in (hover_text(a, *slot) or "")
     field = at(text, "{{ contact.first_name }} :", 12)
     assert "**contact field** `first_name`" in (hover_text(a, *field) or "")
     # words inside template string literals are not variables
     names = {r.name for r in a.references if r.kind == "variable"}
-    assert {"when", "day", "moment", "gold_owned"} <= names and "midi" not in names
+    assert {"when", "slot", "gold_owned"} <= names and "semaine" not in names

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 MBS = Path(sys.executable).parent / "mbs"
 WAIT = 60  # seconds: only a guard against a hung server, never a speed check
 
-HEAD = 'scenario s "Test" {\n    record no\n}\n'
+HEAD = 'scenario s "Test" {\n    record no; disclosure no "test"\n}\n'
 ACCENTED = '    say "Crème brûlée 👋 à bientôt"; end PAS_UN_RESULTAT\n'
 
 
@@ -195,7 +195,7 @@ async def test_completion_hover_definition_symbols_on_a_real_scenario(client: Cl
     assert symbols is not None
     names = {s.name: s.kind for s in symbols}  # type: ignore[union-attr]
     assert names["pitch"] == types.SymbolKind.Function
-    assert names["slot_morning"] == types.SymbolKind.Event
+    assert names["weekday"] == types.SymbolKind.Event
     assert names["julie"] == types.SymbolKind.Class
 
 

@@ -20,7 +20,7 @@ use intents.common
 use objections.standard
 
 scenario essai "Essai" {
-    threshold intent 0.5
+    threshold intent 0.5; disclosure no "a test fixture, never dialled"
 }
 
 objections maison {

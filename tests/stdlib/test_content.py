@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import jinja2
 import pytest
 
 from mbs.compiler import compile_file, compile_source
@@ -65,7 +66,7 @@ def stdlib() -> Program:
 def _scenario(objective: str, theme: str | None = None) -> Program:
     theme_line = f"    theme {theme}\n" if theme else ""
     source = (
-        f'scenario s "Test" {{\n    record no\n    objective {objective}\n{theme_line}}}\n'
+        f'scenario s "Test" {{\n    record no; disclosure no "test"\n    objective {objective}\n{theme_line}}}\n'
         'step a {\n    say "Bonjour."\n    end NOT_INTERESTED\n}\n'
     )
     result = compile_source(source, "s.mbs")
@@ -129,14 +130,47 @@ def test_robot_is_a_question_not_an_insult(stdlib: Program) -> None:
     assert {"enceinte", "mineur"} <= set(by_name["vulnerable"].keywords)
 
 
+def _spoken(template: str) -> str:
+    """A response as said by an agent whose company states every fact (the longest)."""
+    facts = {
+        "legal_name": "Aurum Patrimoine SAS",
+        "registration": "RCS Lyon 912 345 678",
+        "data_source": "un fichier d'épargnants loué auprès d'un courtier",
+        "callback_number": "04 78 00 12 34",
+    }
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined)
+    agent = {"name": "Julie", "company": "Aurum", "gender": "f"}
+    return env.from_string(template).render(company=facts, agent=agent)
+
+
 def test_every_objection_response_is_spoken_in_under_15_seconds(stdlib: Program) -> None:
     too_long = [
-        (pack.name, o.text, len(o.response.split()))
+        (pack.name, o.text, len(_spoken(text).split()))
         for pack in stdlib.objection_packs
         for o in pack.objections
-        if o.response is None or len(o.response.split()) > WORDS_IN_15_SECONDS
+        for text in (o.response or "", *o.alternatives)
+        if o.response is None or len(_spoken(text).split()) > WORDS_IN_15_SECONDS
     ]
     assert not too_long
+
+
+def test_stdlib_lines_agree_with_the_agent_and_assert_no_company_fact(stdlib: Program) -> None:
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined)
+    empty = dict.fromkeys(("legal_name", "registration", "data_source", "callback_number"), "")
+    said = {
+        gender: [
+            env.from_string(o.response).render(company=empty, agent={"gender": gender})
+            for pack in stdlib.objection_packs
+            for o in pack.objections
+            if o.response
+        ]
+        for gender in ("f", "m", "")
+    }
+    feminine, masculine = " ".join(said["f"]), " ".join(said["m"])
+    assert "désolée" in feminine and "brève" in feminine and "désolée" not in masculine
+    assert "désolé " in masculine and "je serai bref" in masculine
+    # without facts in the header, no line claims where the number came from
+    assert not [t for t in said[""] if "provient" in t or "immatriculée au" in t]
 
 
 def test_seven_personalities_each_with_tone_style_and_example(stdlib: Program) -> None:

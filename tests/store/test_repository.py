@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy.exc import StatementError
@@ -291,7 +292,7 @@ def test_no_answer_retries_after_delay_then_gives_up(store: Store) -> None:
 
 
 def callback_requested(
-    store: Store, at: datetime, retry: RetryPolicy | None, **kw: bool
+    store: Store, at: datetime, retry: RetryPolicy | None, **kw: Any
 ) -> Finished:
     """Claim the due contact at ``at``; the prospect answers and asks to be called back."""
     claim = store.claim_due("spring", at, 1, "w1", LAW).claims[0]
@@ -319,6 +320,15 @@ def test_callback_requested_is_called_back_once_after_the_delay(store: Store) ->
     assert not store.claim_due("spring", end + timedelta(days=5), 1, "w1", LAW).claims
     stats = store.stats("spring", now=end + timedelta(days=5))
     assert stats.by_result == {"CALLBACK_REQUESTED": 2} and stats.done == 1
+
+
+def test_a_callback_is_due_when_the_prospect_asked(store: Store) -> None:
+    seed(store, 1)
+    asked = NOW + timedelta(hours=4)  # 14:30 in Paris, inside a window
+    finished = callback_requested(store, NOW, RetryPolicy(), callback_at=asked)
+    assert not finished.done and finished.next_attempt_at == asked  # not NOW + 1 day
+    assert not store.claim_due("spring", asked - timedelta(minutes=1), 1, "w1", LAW).claims
+    assert store.claim_due("spring", asked, 1, "w1", LAW).claims[0].attempt == 2
 
 
 def test_a_callback_still_waits_for_the_law(store: Store) -> None:

@@ -44,7 +44,7 @@ from mbs.campaign.store.records import (
     Finished,
     Recovery,
 )
-from mbs.campaign.store.retry import RetryPolicy, retry_kind
+from mbs.campaign.store.retry import CALLBACK, RetryPolicy, retry_kind
 from mbs.runtime.telephony import CallStatus
 
 CRASH_RECOVERED = "CRASH_RECOVERED"
@@ -446,6 +446,9 @@ class CallsMixin(StoreBase):
         used[kind] = used.get(kind, 0) + 1
         member.retries = used
         member.next_attempt_at = outcome.ended_at + retry.delay(kind)
+        if kind == CALLBACK and outcome.callback_at is not None:
+            # the time the prospect asked for, when it is still ahead
+            member.next_attempt_at = max(outcome.callback_at, outcome.ended_at)
         return Finished(False, member.next_attempt_at, kind)
 
     def schedule_retry(

@@ -106,6 +106,7 @@ class CallOutcome:
     recording_path: str | None = None
     transcript_path: str | None = None
     opted_out: bool = False  # the prospect asked never to be called again
+    callback_at: datetime | None = None  # when the prospect asked to be called back
 
 
 @dataclass(frozen=True)

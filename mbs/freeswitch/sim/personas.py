@@ -9,8 +9,11 @@ always give the same caller (``random.Random(f"{seed}:{number}")``), and a
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+
+from mbs.program import Capture, Listen, Program
 
 
 class PersonaKind(StrEnum):
@@ -110,10 +113,124 @@ _GREETINGS = (
 _NAMES = ("Marie Dupont", "Jean Martin", "Sophie Bernard", "Luc Petit", "Nathalie Moreau")
 
 
-def build(kind: PersonaKind, rng: random.Random) -> Persona:
-    """A persona of ``kind`` with its details (rings, script, pauses) drawn from ``rng``."""
+# ------------------------------------------------------------- scripts from a scenario
+
+# The noise of real speech: what STT hands over rather than what people meant to write.
+_FILLERS = ("euh", "ben", "bah", "alors", "bon", "hmm")
+_SPELLINGS = {"oui": "ouais", "d'accord": "d'acc", "je ne": "j'", "je suis": "chuis"}
+_DATES = (
+    "jeudi matin",
+    "demain vers dix heures",
+    "mardi après-midi",
+    "la semaine prochaine",
+    "vendredi à quatorze heures trente",
+    "après-demain en fin de matinée",
+)
+_CORRECTIONS = ("non, plutôt", "enfin non,", "ah non pardon,")
+
+
+def _examples(program: Program, intent: str) -> tuple[str, ...]:
+    return next((i.examples for i in program.intents if i.name == intent), ())
+
+
+def _noisy(text: str, rng: random.Random) -> str:
+    """``text`` as a recogniser may hand it over: a filler, a spelling, no punctuation."""
+    out = text
+    if rng.random() < 0.3:
+        out = f"{rng.choice(_FILLERS)} {out}"
+    if rng.random() < 0.3:
+        for written, said in _SPELLINGS.items():
+            if out.startswith(written) or f" {written}" in out:
+                out = out.replace(written, said, 1)
+                break
+    if rng.random() < 0.5:
+        out = out.lower().rstrip(" ?!.")
+    return out
+
+
+def _answer(program: Program, step_code: Sequence[object], mood: str, rng: random.Random) -> str:
+    """What a caller in ``mood`` says to one listening step of ``program``."""
+    captures = [ins for ins in step_code if isinstance(ins, Capture)]
+    if mood == "agreeable":
+        for cap in captures:
+            if cap.kind == "when":
+                first, second = rng.sample(_DATES, 2)
+                return (
+                    f"{first}, {rng.choice(_CORRECTIONS)} {second}" if rng.random() < 0.3 else first
+                )
+            if cap.choices:
+                first, second = (
+                    rng.sample(list(cap.choices), 2)
+                    if len(cap.choices) > 1
+                    else (cap.choices[0],) * 2
+                )
+                if rng.random() < 0.3:
+                    return f"{first}, {rng.choice(_CORRECTIONS)} {second}"
+                return f"plutôt {second}"
+    intent = {
+        "agreeable": "yes",
+        "refusing": rng.choice(("no", "not_interested")),
+        "stopping": "stop_calling",
+        "curious": rng.choice(("question", "who_is_calling", "robot_question")),
+        "busy": "callback",
+        "leaving": "goodbye",
+    }[mood]
+    examples = _examples(program, intent) or _examples(program, "yes") or ("oui",)
+    return rng.choice(examples)
+
+
+def scripts_for(program: Program, count: int = 12, seed: int = 0) -> tuple[tuple[str, ...], ...]:
+    """Callers who speak ``program``'s language: answers drawn from its own intents,
+    capture choices (with corrections), typed captures (dates), and objections, plus the
+    noise of real speech. Each script follows one mood through the listening steps."""
+    rng = random.Random(f"scripts:{seed}:{program.scenario.name}")
+    listening: list[Sequence[object]] = []
+    for start in program.steps.values():
+        nxt = [a for a in program.steps.values() if a > start]
+        code = program.code[start : min(nxt) if nxt else len(program.code)]
+        if any(isinstance(ins, Listen) for ins in code):
+            listening.append(code)
+    objections = [
+        (o.text, *o.variants) for pack in program.objection_packs for o in pack.objections
+    ]
+    moods = (
+        "agreeable",
+        "agreeable",
+        "agreeable",
+        "objecting",
+        "refusing",
+        "curious",
+        "busy",
+        "stopping",
+        "leaving",
+    )
+    scripts: list[tuple[str, ...]] = []
+    for i in range(count):
+        mood = moods[i % len(moods)]
+        lines: list[str] = []
+        for step_code in listening[:6] or [()]:
+            if mood == "objecting" and objections and rng.random() < 0.5:
+                lines.append(rng.choice(rng.choice(objections)))
+                continue
+            step_mood = "agreeable" if mood in ("objecting", "agreeable") else mood
+            lines.append(_answer(program, step_code, step_mood, rng))
+            if mood in ("refusing", "stopping", "leaving"):
+                break  # the call ends here
+            if mood in ("curious", "busy") and len(lines) >= 2:
+                break
+        scripts.append(tuple(_noisy(line, rng) for line in lines))
+    return tuple(scripts)
+
+
+def build(
+    kind: PersonaKind,
+    rng: random.Random,
+    scripts: tuple[tuple[str, ...], ...] = _SCRIPTS,
+) -> Persona:
+    """A persona of ``kind`` with its details (rings, script, pauses) drawn from ``rng``;
+    ``scripts``: the bank its lines come from (see :func:`scripts_for`)."""
     rings = rng.randint(1, 4)
-    lines = rng.choice(_SCRIPTS)
+    lines = rng.choice(scripts or _SCRIPTS)
     opener = rng.choice(_OPENERS)
 
     def turns(barge: bool = False) -> tuple[Turn, ...]:
@@ -220,6 +337,7 @@ class PersonaBook:
     seed: int = 0
     mix: dict[PersonaKind, float] = field(default_factory=lambda: dict(DEFAULT_MIX))
     pinned: dict[str, Persona] = field(default_factory=dict)
+    scripts: tuple[tuple[str, ...], ...] = _SCRIPTS  # scripts_for(program) speaks a scenario
 
     def choose(self, number: str, variables: dict[str, str] | None = None) -> Persona:
         if number in self.pinned:
@@ -228,9 +346,9 @@ class PersonaBook:
         forced = (variables or {}).get("sim_persona", "")
         if forced:
             try:
-                return replace(build(PersonaKind(forced), rng), name=forced)
+                return replace(build(PersonaKind(forced), rng, self.scripts), name=forced)
             except ValueError:
                 pass  # an unknown name falls back to the mix, as a real switch ignores it
         kinds = [k for k, w in self.mix.items() if w > 0]
         kind = rng.choices(kinds, weights=[self.mix[k] for k in kinds])[0]
-        return build(kind, rng)
+        return build(kind, rng, self.scripts)

@@ -53,6 +53,7 @@ class Simulator:
         time_scale: float = 1.0,
         personas: str | Mapping[PersonaKind, float] | None = None,
         pinned: Mapping[str, Persona] | None = None,
+        scripts: tuple[tuple[str, ...], ...] | None = None,
         faults: Faults | None = None,
         heartbeat_s: float = 20.0,
         auth_timeout_s: float = 25.0,
@@ -70,6 +71,8 @@ class Simulator:
         self.clock = SimClock(time_scale)
         mix = parse_mix(personas) if isinstance(personas, str) else personas
         self.book = PersonaBook(seed, dict(mix) if mix else PersonaBook().mix, dict(pinned or {}))
+        if scripts:  # callers who speak the scenario being rehearsed
+            self.book.scripts = scripts
         self.faults = faults or Faults()
         self.heartbeat_s = heartbeat_s
         self.auth_timeout_s = auth_timeout_s

@@ -79,6 +79,7 @@ class FreestyleAnswer:
     fallback: bool  # True when the scripted fallback line was used
     prompt: str = ""  # what the model was sent (for the event log)
     reason: str = ""  # why the fallback was used: timeout, down, garbage, ...
+    filler: str = ""  # the holding line played while the model was slow (set by the VM)
 
 
 @dataclass(frozen=True, slots=True)

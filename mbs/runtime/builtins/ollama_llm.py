@@ -1,14 +1,18 @@
 """``llm.ollama``: freestyle answers from a local model, always with a way out.
 
-The prompt (``prompts/freestyle.j2``, in French) gives the model who it is (agent,
-company, personality), why it calls (the objective's guidance), where the step stands
-(context, goal) and the last turns. The answer must be speakable: at most
-``max_words`` words (150) cut at a sentence end, no role markers or chat tokens, not a
-stub. When the model is slow (``timeout``, 2.5 s), down, in error, or its answer is not
-speakable, the scripted fallback line is said instead and the reason recorded.
+The prompt (``prompts/freestyle.j2``, in French) gives the model who it is (an
+automated assistant speaking for the agent and company, personality), why it calls (the
+objective's guidance), where the step stands (context, goal) and the last turns; the
+prospect's words are quoted as data, never as instructions. The answer must be
+speakable: at most ``max_words`` words (40: a phone answer, not a speech) cut at a
+sentence end, no role markers or chat tokens, not a stub. It must also be safe to say
+unchecked: an answer with a figure, a currency, a percentage or a guarantee is refused
+(the model is told never to invent them, and we do not trust that it obeys). When the
+model is slow (``timeout``, 2.5 s), down, in error, or its answer is refused, the
+scripted fallback line is said instead and the reason recorded.
 
 Settings: ``host`` (http://127.0.0.1:11434), ``model`` (mistral:7b), ``timeout`` (s,
-2.5), ``max_words`` (150), ``min_words`` (3), ``temperature`` (0.4).
+2.5), ``max_words`` (40), ``min_words`` (3), ``temperature`` (0.4).
 """
 
 from __future__ import annotations
@@ -43,6 +47,12 @@ _ROLE_MARKERS = re.compile(
     r"interlocuteur|agent|conseill[eè]re?|ta r[ée]plique)\s*:"
     r"|<\|[a-z_]+\|>|\[/?INST\]|<</?SYS>>|</?s>|^\s*#{2,}\s"
 )
+# What an unchecked answer must never assert: figures, amounts, rates, guarantees.
+_UNSAFE = re.compile(
+    r"(?P<figure>\d)|(?P<currency>[€$£]|\beuros?\b|\bdollars?\b|\bEUR\b)"
+    r"|(?P<rate>%|\bpour ?cent\b)|(?P<guarantee>garanti|sans (aucun )?risque|assur[ée] de gagner)",
+    re.IGNORECASE,
+)
 _SENTENCE_END = re.compile(r"[.!?…](?:[»\"”')\]]*)(?=\s|$)")
 _QUOTES = "«»\"“”'"
 
@@ -58,6 +68,9 @@ def shape_answer(text: str, *, max_words: int, min_words: int) -> str:
         raise UnspeakableAnswer("empty answer")
     if _ROLE_MARKERS.search(text):
         raise UnspeakableAnswer("role markers in the answer")
+    unsafe = _UNSAFE.search(text)
+    if unsafe is not None:
+        raise UnspeakableAnswer(f"{unsafe.lastgroup} in the answer ({unsafe.group()!r})")
     text = " ".join(text.split())
     if len(text) > 1 and text[0] in _QUOTES and text[-1] in _QUOTES:
         text = text[1:-1].strip()
@@ -79,7 +92,7 @@ class OllamaLlm:
     def __init__(self, program: Program, config: Mapping[str, object]) -> None:
         self.program = program
         self.chat = OllamaChat(config, owner=_OWNER, default_timeout=2.5)
-        self.max_words = get_int(config, "max_words", 150, owner=_OWNER)
+        self.max_words = get_int(config, "max_words", 40, owner=_OWNER)
         self.min_words = get_int(config, "min_words", 3, owner=_OWNER)
         self.temperature = get_float(config, "temperature", 0.4, owner=_OWNER, minimum=0.0)
         self.template = _ENV.get_template("freestyle.j2")
@@ -102,7 +115,7 @@ class OllamaLlm:
         known = {
             name: value
             for name, value in request.variables.items()
-            if name not in ("contact", "agent")
+            if name not in ("contact", "agent", "company")
             and isinstance(value, str | int | float)
             and value != ""
         }

@@ -1,0 +1,81 @@
+"""French days and times said on the phone, relative to the call's start."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from mbs.nlu.when import When, parse_when, pick_choice
+
+PARIS = ZoneInfo("Europe/Paris")
+NOW = datetime(2026, 12, 2, 10, 15, tzinfo=PARIS)  # a Wednesday
+
+
+@pytest.mark.parametrize(
+    ("said", "day", "at", "part"),
+    [
+        ("demain", date(2026, 12, 3), None, None),
+        ("après-demain", date(2026, 12, 4), None, None),
+        ("apres demain", date(2026, 12, 4), None, None),
+        ("la semaine prochaine", date(2026, 12, 7), None, None),
+        ("jeudi prochain vers 10 heures", date(2026, 12, 3), time(10, 0), None),
+        ("lundi", date(2026, 12, 7), None, None),
+        ("mercredi", date(2026, 12, 9), None, None),  # today is Wednesday: next week's
+        ("14h", None, time(14, 0), None),
+        ("14 h 30", None, time(14, 30), None),
+        ("quatorze heures trente", None, time(14, 30), None),
+        ("dix heures et demie", None, time(10, 30), None),
+        ("onze heures moins le quart", None, time(10, 45), None),
+        ("à trois heures", None, time(15, 0), None),  # office hours: the afternoon
+        ("midi", None, time(12, 0), None),
+        ("en fin de matinée", None, None, "fin de matinee"),
+        ("demain matin", date(2026, 12, 3), None, "matin"),
+        ("ce soir", date(2026, 12, 2), None, "soir"),
+        ("le 15 décembre", date(2026, 12, 15), None, None),
+        ("mardi ou mercredi, plutôt mercredi", date(2026, 12, 9), None, None),
+        ("pas le matin, plutôt l'après-midi", None, None, "apres-midi"),
+        ("rappelez-moi lundi à 15h", date(2026, 12, 7), time(15, 0), None),
+    ],
+)
+def test_what_a_prospect_asks_for(
+    said: str, day: date | None, at: time | None, part: str | None
+) -> None:
+    assert parse_when(said, NOW) == When(day, at, part)
+
+
+@pytest.mark.parametrize(
+    "said", ["oui", "non merci", "j'ai seize ans", "deux minutes", "c'est trop cher", ""]
+)
+def test_no_date_in_plain_answers(said: str) -> None:
+    assert parse_when(said, NOW) is None
+
+
+def test_a_correction_amends_the_previous_answer() -> None:
+    first = parse_when("jeudi vers 10 heures", NOW)
+    assert first is not None
+    assert parse_when("plutôt l'après-midi", NOW, first) == When(
+        date(2026, 12, 3), None, "apres-midi"
+    )
+    assert parse_when("non, vendredi", NOW, first) == When(date(2026, 12, 4), time(10, 0), None)
+
+
+def test_spoken_form_and_moment() -> None:
+    when = parse_when("après-demain à quatorze heures trente", NOW)
+    assert when is not None
+    assert when.spoken(NOW) == "après-demain, vendredi 4 décembre vers 14 h 30"
+    assert when.moment(NOW) == datetime(2026, 12, 4, 14, 30, tzinfo=PARIS)
+    # only an hour, already past today: tomorrow at that hour
+    late = parse_when("à 9h", NOW)
+    assert late is not None and late.moment(NOW) == datetime(2026, 12, 3, 9, 0, tzinfo=PARIS)
+    assert When.from_dict(when.to_dict()) == when
+
+
+def test_the_choice_a_prospect_settles_on() -> None:
+    days = ("lundi", "mardi", "mercredi", "jeudi", "vendredi")
+    assert pick_choice("mardi ou mercredi, plutôt mercredi", days) == "mercredi"
+    assert pick_choice("jeudi, sinon mardi", days) == "jeudi"
+    assert pick_choice("pas mardi, jeudi", days) == "jeudi"
+    assert pick_choice("pas le matin, plutôt l'après-midi", ("matin", "après-midi")) == "après-midi"
+    assert pick_choice("banane", days) is None

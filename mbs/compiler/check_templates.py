@@ -258,7 +258,7 @@ def _refused(tree: nodes.Template) -> list[tuple[str, str]]:
             out.append((f"the filter `{node.name}`", node.name))
         elif isinstance(node, nodes.Getattr):
             base = node.node.name if isinstance(node.node, nodes.Name) else None
-            if base in ("contact", "agent") and not node.attr.startswith("_"):
+            if base in ("contact", "agent", "company") and not node.attr.startswith("_"):
                 continue  # checked against the fields by check_template
             allowed = TEMPLATE_METHODS | (LOOP_ATTRIBUTES if base == "loop" else frozenset())
             if node.attr not in allowed:
@@ -279,7 +279,7 @@ def _references(text: str) -> _Refs | str:
             names.add(base)
             if not attr:
                 continue
-            if base in ("contact", "agent") and not attr.startswith("_"):
+            if base in ("contact", "agent", "company") and not attr.startswith("_"):
                 pairs.append((base, attr))
             elif attr not in TEMPLATE_METHODS:
                 refused.append((f"the attribute `{attr}`", attr))
@@ -291,7 +291,7 @@ def _references(text: str) -> _Refs | str:
             (node.node.name, node.attr)
             for node in tree.find_all(nodes.Getattr)
             if isinstance(node.node, nodes.Name)
-            and node.node.name in ("contact", "agent")
+            and node.node.name in ("contact", "agent", "company")
             and not node.attr.startswith("_")
         ]
         try:

@@ -47,7 +47,7 @@ from mbs.runtime.vm import LoadedProgram, Vm
 T = TypeVar("T")
 
 # fields of call_started that describe the recording rather than the behaviour
-_HEADER_ONLY = frozenset({"program_hash", "source"})
+_HEADER_ONLY = frozenset({"program_hash", "source", "now"})  # "now": replayed as recorded
 
 
 class ReplayError(VmError, InputError):
@@ -187,6 +187,8 @@ def _key(event: Event) -> Event:
         e = comparable(event)
     if e.get("event") == "call_started":
         e = {k: v for k, v in e.items() if k not in _HEADER_ONLY}
+        if isinstance(e.get("agent"), dict):  # fields added since (gender) are empty in old logs
+            e["agent"] = {k: v for k, v in e["agent"].items() if v not in ("", None)}
     elif e.get("event") == "routed":
         # the dispatch's address moves when unrelated steps are edited; the case and
         # the target's name are the behaviour

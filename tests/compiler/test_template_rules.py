@@ -6,7 +6,7 @@ import pytest
 
 from mbs.compiler import compile_source
 
-HEAD = 'scenario s "T" {\n    record no\n    fields budget\n}\n'
+HEAD = 'scenario s "T" {\n    record no; disclosure no "test"\n    fields budget\n}\n'
 
 
 def codes(text: str) -> list[tuple[str, str]]:

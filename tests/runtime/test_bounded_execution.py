@@ -117,7 +117,7 @@ def test_compiled_loops_bounded_by_a_freestyle_or_retry_counter_load() -> None:
     from mbs.compiler import compile_source
 
     source = (
-        'scenario r "R" {\n    record no\n}\n'
+        'scenario r "R" {\n    record no; disclosure no "test"\n}\n'
         "step s0 {\n    freestyle max 2\n    otherwise -> s0\n}\n"
     )
     program = compile_source(source, "r.mbs").program

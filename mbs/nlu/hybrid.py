@@ -1,0 +1,391 @@
+"""The hybrid NLU: lexical evidence (the fuzzy scorer) fused with semantic evidence (an
+encoder), thresholds and weights fitted on a development set.
+
+For an utterance *u* and a label *L* (an intent, or one objection):
+
+- ``lex(u, L)``: the fuzzy score (``mbs.nlu.scoring``; intents include their keywords):
+  sure when the prospect used the phrasing's words, blind to synonyms;
+- ``sem(u, L)``: cosine similarity of the encoded utterance to *L*'s phrasings: the
+  nearest phrasing (kNN, k=1) blended with the label's centroid (the mean of its
+  phrasings), each damped by ``negation_penalty`` when exactly one side is negative;
+  it is mapped to [0, 1] above ``floor`` (the similarity of unrelated French sentences);
+- ``fused = lexical·lex + semantic·sem``.
+
+Two-part answers: when the utterance has a contrast ("oui mais c'est trop cher", "pas
+le matin, plutôt l'après-midi", ``mbs.nlu.clauses``), the clause from the contrast on is
+scored too; an objection takes the better of the two, an intent the clause's score or
+the whole utterance's times ``contrast_discount`` (what comes before "mais" is not the
+answer).
+
+Acceptance: the best label's confidence is ``fused + margin·min(fused − runner-up,
+margin_cap)``, compared with the label's threshold (per intent when calibrated, else the
+global one). Everything is built once per set of intents / objection packs and encoder
+(a process-wide cache keyed by their content hash).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from importlib import resources
+from typing import Any
+
+import numpy as np
+
+from mbs.nlu.clauses import split_contrast
+from mbs.nlu.encoder import Encoder, Vectors
+from mbs.nlu.fuzzy import Candidate, IntentClassifier, IntentMatch, ObjectionMatch, ObjectionMatcher
+from mbs.nlu.normalize import normalize
+from mbs.program import Intent, Objection, ObjectionPack
+
+# What is classified of an utterance: a turn of speech is a few dozen words; a longer
+# input (a stuck STT, a hostile caller) is judged on its beginning, in bounded time.
+MAX_CHARS = 400
+CALIBRATION_FILE = "calibration.json"
+
+
+@dataclass(frozen=True, slots=True)
+class Fusion:
+    """How lexical and semantic evidence combine (fitted by ``mbs nlu calibrate``)."""
+
+    lexical: float = 0.6
+    semantic: float = 0.5
+    floor: float = 0.45  # cosine at or below which the semantic evidence is 0
+    centroid: float = 0.3  # share of the centroid similarity (the rest: nearest phrasing)
+    negation_penalty: float = 0.6
+    margin: float = 0.5  # confidence gain per unit of lead over the runner-up
+    margin_cap: float = 0.15
+    contrast_discount: float = 0.7  # an intent said before the last "mais"
+
+
+@dataclass(frozen=True, slots=True)
+class Calibration:
+    """Fusion weights and thresholds, as fitted and committed in ``calibration.json``."""
+
+    fusion: Fusion = field(default_factory=Fusion)
+    intent_threshold: float = 0.5
+    objection_threshold: float = 0.55
+    intent_thresholds: Mapping[str, float] = field(default_factory=dict)
+    # thresholds a scenario may set and stay in the range the calibration measured
+    threshold_range: tuple[float, float] = (0.3, 0.65)
+    encoder: str = "wordllama-l2_supercat-256"
+    fitted_on: str = ""
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        data["intent_thresholds"] = dict(self.intent_thresholds)
+        return json.dumps(data, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> Calibration:
+        data: dict[str, Any] = json.loads(text)
+        return cls(
+            fusion=Fusion(**data.get("fusion", {})),
+            intent_threshold=float(data["intent_threshold"]),
+            objection_threshold=float(data["objection_threshold"]),
+            intent_thresholds={str(k): float(v) for k, v in data["intent_thresholds"].items()},
+            threshold_range=(float(data["threshold_range"][0]), float(data["threshold_range"][1])),
+            encoder=str(data.get("encoder", "")),
+            fitted_on=str(data.get("fitted_on", "")),
+        )
+
+
+_calibration: Calibration | None = None
+
+
+def calibration() -> Calibration:
+    """The committed calibration (``mbs/nlu/calibration.json``), read once."""
+    global _calibration
+    if _calibration is None:
+        text = resources.files("mbs.nlu").joinpath(CALIBRATION_FILE).read_text("utf-8")
+        _calibration = Calibration.from_json(text)
+    return _calibration
+
+
+def bounded(text: str) -> str:
+    """The part of an utterance that is classified (see ``MAX_CHARS``)."""
+    return text[:MAX_CHARS]
+
+
+def semantic_text(text: str) -> str:
+    """What the encoder sees: the normalised content words (no fillers, articles,
+    pronouns; negations kept), else all the words."""
+    n = normalize(text)
+    return " ".join(n.content) or n.text
+
+
+class LabelSpace:
+    """Labelled phrasings encoded once; per-label semantic similarity of an utterance."""
+
+    def __init__(
+        self, phrases: Sequence[tuple[int, str]], n_labels: int, encoder: Encoder
+    ) -> None:
+        self.encoder = encoder
+        self.n_labels = n_labels
+        kept = sorted(
+            ((label, text) for label, text in phrases if semantic_text(text)),
+            key=lambda p: p[0],
+        )
+        self._labels = np.array([label for label, _ in kept], dtype=np.int64)
+        self._vectors: Vectors = encoder.encode([semantic_text(t) for _, t in kept])
+        self._negated = np.array([normalize(t).negated for _, t in kept], dtype=bool)
+        present, starts = np.unique(self._labels, return_index=True)
+        self._present = present
+        self._starts = starts
+        centroids = np.zeros((n_labels, encoder.dim), dtype=np.float32)
+        negative_share = np.zeros(n_labels, dtype=np.float32)
+        for label in present:
+            rows = self._labels == label
+            mean = self._vectors[rows].mean(axis=0)
+            norm = float(np.linalg.norm(mean))
+            centroids[label] = mean / norm if norm else mean
+            negative_share[label] = float(self._negated[rows].mean())
+        self._centroids = centroids
+        self._centroid_negated = negative_share >= 0.5
+
+    def similarity(self, vector: Vectors, negated: bool, fusion: Fusion) -> Vectors:
+        """Per label: nearest phrasing blended with the centroid, negation-damped."""
+        out = np.zeros(self.n_labels, dtype=np.float32)
+        if not len(self._labels):
+            return out
+        sims = self._vectors @ vector
+        sims = np.where(self._negated != negated, sims * fusion.negation_penalty, sims)
+        out[self._present] = np.maximum.reduceat(sims, self._starts)
+        centre = self._centroids @ vector
+        centre = np.where(self._centroid_negated != negated, centre * fusion.negation_penalty, centre)
+        return ((1.0 - fusion.centroid) * out + fusion.centroid * centre).astype(np.float32)
+
+
+class _Scorer:
+    """Fused scores of one utterance over the labels of one space."""
+
+    def __init__(
+        self,
+        lexical: Callable[[str], dict[int, float]],
+        space: LabelSpace,
+        fusion: Fusion,
+    ) -> None:
+        self._lexical = lexical
+        self._space = space
+        self.fusion = fusion
+
+    def _fused(self, text: str) -> Vectors:
+        f = self.fusion
+        lex = np.zeros(self._space.n_labels, dtype=np.float32)
+        for label, s in self._lexical(text).items():
+            lex[label] = s
+        sem_text = semantic_text(text)
+        if not sem_text:
+            return f.lexical * lex
+        vector = self._space.encoder.encode([sem_text])[0]
+        sem = self._space.similarity(vector, normalize(text).negated, f)
+        sem = np.clip((sem - f.floor) / (1.0 - f.floor), 0.0, 1.0)
+        return np.minimum(1.0, f.lexical * lex + f.semantic * sem).astype(np.float32)
+
+    def scores(self, text: str, *, intents: bool) -> Vectors:
+        text = bounded(text)
+        whole = self._fused(text)
+        split = split_contrast(text)
+        if split is None:
+            return whole
+        tail = self._fused(split.tail)
+        if intents:
+            return np.maximum(tail, whole * self.fusion.contrast_discount)
+        return np.maximum(tail, whole)
+
+    def ranked(self, scores: Vectors) -> tuple[int, float, int | None, float]:
+        """(best label, its confidence, runner-up label, its score); ties to the lower label."""
+        if not len(scores):
+            return -1, 0.0, None, 0.0
+        order = np.lexsort((np.arange(len(scores)), -scores))
+        best = int(order[0])
+        top = float(scores[best])
+        if len(order) < 2:
+            return best, top, None, 0.0
+        second = int(order[1])
+        lead = min(top - float(scores[second]), self.fusion.margin_cap)
+        confidence = min(1.0, top + self.fusion.margin * lead) if top > 0 else 0.0
+        return best, confidence, second, float(scores[second])
+
+
+class HybridClassifier:
+    """Intents: the fuzzy classifier's scores (examples + keywords) fused with the
+    encoder's similarity to each intent's examples."""
+
+    def __init__(
+        self,
+        intents: Sequence[Intent],
+        encoder: Encoder,
+        calibrated: Calibration,
+        threshold: float | None = None,
+    ) -> None:
+        self.lexical = IntentClassifier(intents)
+        self.names = self.lexical.names
+        by_name = {name: i for i, name in enumerate(self.names)}
+        phrases = [(by_name[i.name], e) for i in intents for e in i.examples]
+        self._scorer = _Scorer(
+            self.lexical.label_scores,
+            LabelSpace(phrases, len(self.names), encoder),
+            calibrated.fusion,
+        )
+        self.threshold = calibrated.intent_threshold if threshold is None else threshold
+        # per-intent thresholds apply only when the global one is the calibrated one
+        self.thresholds = dict(calibrated.intent_thresholds) if threshold is None else {}
+
+    def threshold_for(self, name: str) -> float:
+        return self.thresholds.get(name, self.threshold)
+
+    def scores(self, text: str) -> dict[str, float]:
+        """Fused score of every intent (for evaluation and calibration)."""
+        fused = self._scorer.scores(text, intents=True)
+        return {name: float(fused[i]) for i, name in enumerate(self.names)}
+
+    def top(self, text: str, n: int = 3) -> list[Candidate]:
+        fused = self._scorer.scores(text, intents=True)
+        order = np.lexsort((np.arange(len(fused)), -fused))[:n]
+        return [Candidate(self.names[i], round(float(fused[i]), 4), "") for i in order]
+
+    def classify(self, text: str) -> IntentMatch:
+        fused = self._scorer.scores(text, intents=True)
+        best, confidence, second, second_score = self._scorer.ranked(fused)
+        if best < 0 or confidence <= 0.0:
+            return IntentMatch(None, 0.0)
+        name, score = self.names[best], round(confidence, 4)
+        if score < self.threshold_for(name):
+            return IntentMatch(None, score, name, score)
+        runner_up = self.names[second] if second is not None else None
+        return IntentMatch(name, score, runner_up, round(second_score, 4))
+
+
+class HybridMatcher:
+    """Objections: every phrasing of every objection in scope (text and variants)."""
+
+    def __init__(
+        self,
+        packs: Sequence[ObjectionPack],
+        encoder: Encoder,
+        calibrated: Calibration,
+        threshold: float | None = None,
+    ) -> None:
+        self.lexical = ObjectionMatcher(packs)
+        self.entries: list[tuple[str, Objection]] = self.lexical.entries
+        phrases = [
+            (label, phrase)
+            for label, (_, objection) in enumerate(self.entries)
+            for phrase in (objection.text, *objection.variants)
+        ]
+        self._scorer = _Scorer(
+            self.lexical.scores,
+            LabelSpace(phrases, len(self.entries), encoder),
+            calibrated.fusion,
+        )
+        self.threshold = calibrated.objection_threshold if threshold is None else threshold
+
+    def scores(self, text: str) -> list[float]:
+        """Fused score of every objection, by index in ``entries``."""
+        return [float(s) for s in self._scorer.scores(text, intents=False)]
+
+    def top(self, text: str, n: int = 3) -> list[Candidate]:
+        fused = self._scorer.scores(text, intents=False)
+        order = np.lexsort((np.arange(len(fused)), -fused))[:n]
+        return [
+            Candidate(self.entries[i][1].text, round(float(fused[i]), 4), "", self.entries[i][0])
+            for i in order
+        ]
+
+    def match(self, text: str) -> ObjectionMatch:
+        fused = self._scorer.scores(text, intents=False)
+        best, confidence, second, second_score = self._scorer.ranked(fused)
+        if best < 0 or confidence <= 0.0:
+            return ObjectionMatch(None, 0.0)
+        pack, objection = self.entries[best]
+        score = round(confidence, 4)
+        if score < self.threshold:
+            return ObjectionMatch(None, score, runner_up=objection.text, runner_up_score=score)
+        runner_up = self.entries[second][1].text if second is not None else None
+        return ObjectionMatch(
+            objection.text,
+            score,
+            response=objection.response,
+            audio=objection.audio,
+            pack=pack,
+            runner_up=runner_up,
+            runner_up_score=round(second_score, 4),
+        )
+
+
+# ---------------------------------------------------------------- shared indexes
+
+_CACHE_SIZE = 16
+_cache: OrderedDict[tuple[str, ...], object] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def _content_key(kind: str, items: Sequence[Any], encoder: Encoder, fusion: Fusion) -> tuple[str, ...]:
+    digest = hashlib.sha256()
+    for item in items:
+        digest.update(item.model_dump_json().encode())
+    return (kind, digest.hexdigest(), encoder.name, repr(fusion))
+
+
+def _cached(key: tuple[str, ...], build: Callable[[], object]) -> object:
+    with _cache_lock:
+        found = _cache.get(key)
+        if found is not None:
+            _cache.move_to_end(key)
+            return found
+    built = build()
+    with _cache_lock:
+        _cache[key] = built
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return built
+
+
+def shared_classifier(
+    intents: Sequence[Intent], encoder: Encoder, calibrated: Calibration, threshold: float | None
+) -> HybridClassifier:
+    """A classifier for these intents, built once per content (thresholds are per call:
+    the index is shared, the acceptance is not)."""
+    key = _content_key("intents", intents, encoder, calibrated.fusion)
+    base = _cached(key, lambda: HybridClassifier(intents, encoder, calibrated))
+    assert isinstance(base, HybridClassifier)
+    return _with_threshold(base, calibrated, threshold)
+
+
+def shared_matcher(
+    packs: Sequence[ObjectionPack],
+    encoder: Encoder,
+    calibrated: Calibration,
+    threshold: float | None,
+) -> HybridMatcher:
+    key = _content_key("objections", packs, encoder, calibrated.fusion)
+    base = _cached(key, lambda: HybridMatcher(packs, encoder, calibrated))
+    assert isinstance(base, HybridMatcher)
+    if threshold is None or threshold == base.threshold:
+        return base
+    clone = HybridMatcher.__new__(HybridMatcher)
+    clone.__dict__.update(base.__dict__)
+    clone.threshold = threshold
+    return clone
+
+
+def _with_threshold(
+    base: HybridClassifier, calibrated: Calibration, threshold: float | None
+) -> HybridClassifier:
+    if threshold is None:
+        return base
+    clone = HybridClassifier.__new__(HybridClassifier)
+    clone.__dict__.update(base.__dict__)
+    clone.threshold = threshold
+    clone.thresholds = {}
+    return clone
+
+
+def with_fusion(calibrated: Calibration, **changes: float) -> Calibration:
+    """A calibration with some fusion weights changed (the calibration search)."""
+    return replace(calibrated, fusion=replace(calibrated.fusion, **changes))

@@ -38,6 +38,10 @@ INTENTS = (
     "wrong_person",
     "repeat",
     "insult",
+    "goodbye",
+    "robot_question",
+    "human_request",
+    "vulnerable",
 )
 PERSONALITIES = (
     "professionnel",
@@ -69,10 +73,10 @@ def _scenario(objective: str, theme: str | None = None) -> Program:
     return result.program
 
 
-def test_common_intents_are_exactly_the_ten_names(stdlib: Program) -> None:
+def test_common_intents_are_exactly_the_fourteen_names(stdlib: Program) -> None:
     assert sorted(i.name for i in stdlib.intents) == sorted(INTENTS)
     for intent in stdlib.intents:
-        assert len(intent.examples) >= 20, intent.name
+        assert len(set(intent.examples)) >= 30, intent.name
         assert intent.keywords, intent.name
 
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
@@ -39,13 +40,14 @@ import numpy as np
 from mbs.nlu.clauses import split_contrast
 from mbs.nlu.encoder import Encoder, Vectors
 from mbs.nlu.fuzzy import Candidate, IntentClassifier, IntentMatch, ObjectionMatch, ObjectionMatcher
-from mbs.nlu.normalize import normalize
+from mbs.nlu.normalize import normalize, plain_text
 from mbs.program import Intent, Objection, ObjectionPack
 
 # What is classified of an utterance: a turn of speech is a few dozen words; a longer
 # input (a stuck STT, a hostile caller) is judged on its beginning, in bounded time.
 MAX_CHARS = 400
 CALIBRATION_FILE = "calibration.json"
+_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,18 +114,16 @@ def bounded(text: str) -> str:
 
 
 def semantic_text(text: str) -> str:
-    """What the encoder sees: the normalised content words (no fillers, articles,
-    pronouns; negations kept), else all the words."""
-    n = normalize(text)
-    return " ".join(n.content) or n.text
+    """What the encoder sees: the text in lower case with plain apostrophes, accents
+    kept (the encoder's tokenizer knows accented French words; on the development set
+    this beat the normaliser's content words), punctuation and spacing collapsed."""
+    return " ".join(_WORD.findall(plain_text(text)))
 
 
 class LabelSpace:
     """Labelled phrasings encoded once; per-label semantic similarity of an utterance."""
 
-    def __init__(
-        self, phrases: Sequence[tuple[int, str]], n_labels: int, encoder: Encoder
-    ) -> None:
+    def __init__(self, phrases: Sequence[tuple[int, str]], n_labels: int, encoder: Encoder) -> None:
         self.encoder = encoder
         self.n_labels = n_labels
         kept = sorted(
@@ -147,21 +147,69 @@ class LabelSpace:
         self._centroids = centroids
         self._centroid_negated = negative_share >= 0.5
 
-    def similarity(self, vector: Vectors, negated: bool, fusion: Fusion) -> Vectors:
-        """Per label: nearest phrasing blended with the centroid, negation-damped."""
-        out = np.zeros(self.n_labels, dtype=np.float32)
+    def similarity(self, vector: Vectors, negated: bool, penalty: float) -> tuple[Vectors, Vectors]:
+        """Per label: cosine of the nearest phrasing, and of the centroid; damped by
+        ``penalty`` where exactly one side is negative."""
+        nearest = np.zeros(self.n_labels, dtype=np.float32)
         if not len(self._labels):
-            return out
+            return nearest, nearest.copy()
         sims = self._vectors @ vector
-        sims = np.where(self._negated != negated, sims * fusion.negation_penalty, sims)
-        out[self._present] = np.maximum.reduceat(sims, self._starts)
+        sims = np.where(self._negated != negated, sims * penalty, sims)
+        nearest[self._present] = np.maximum.reduceat(sims, self._starts)
         centre = self._centroids @ vector
-        centre = np.where(self._centroid_negated != negated, centre * fusion.negation_penalty, centre)
-        return ((1.0 - fusion.centroid) * out + fusion.centroid * centre).astype(np.float32)
+        centre = np.where(self._centroid_negated != negated, centre * penalty, centre)
+        return nearest, centre.astype(np.float32)
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """Per label, for one piece of text: the lexical score, the similarity of the nearest
+    phrasing and of the centroid (both already negation-damped)."""
+
+    lexical: Vectors
+    nearest: Vectors
+    centre: Vectors
+    empty: bool = False  # no word to encode
+
+
+def fuse(e: Evidence, f: Fusion) -> Vectors:
+    """The fused score per label (see the module docstring)."""
+    if e.empty:
+        return (f.lexical * e.lexical).astype(np.float32)
+    sem = (1.0 - f.centroid) * e.nearest + f.centroid * e.centre
+    sem = np.clip((sem - f.floor) / (1.0 - f.floor), 0.0, 1.0)
+    return np.minimum(1.0, f.lexical * e.lexical + f.semantic * sem).astype(np.float32)
+
+
+def combine(whole: Vectors, tail: Vectors | None, f: Fusion, *, intents: bool) -> Vectors:
+    """Whole utterance and its last contrast clause: an objection takes the better, an
+    intent the clause's or the discounted whole's."""
+    if tail is None:
+        return whole
+    if intents:
+        return np.maximum(tail, whole * f.contrast_discount)
+    return np.maximum(tail, whole)
+
+
+def rank(scores: Vectors, f: Fusion) -> tuple[int, float, int | None, float]:
+    """(best label, its confidence, runner-up label, its score); ties to the lower label.
+    The confidence adds ``margin`` times the lead over the runner-up (capped)."""
+    if not len(scores):
+        return -1, 0.0, None, 0.0
+    order = np.lexsort((np.arange(len(scores)), -scores))
+    best = int(order[0])
+    top = float(scores[best])
+    if top <= 0.0:
+        return best, 0.0, None, 0.0
+    if len(order) < 2:
+        return best, min(1.0, top + f.margin * f.margin_cap), None, 0.0
+    second = int(order[1])
+    lead = min(top - float(scores[second]), f.margin_cap)
+    return best, min(1.0, top + f.margin * lead), second, float(scores[second])
 
 
 class _Scorer:
-    """Fused scores of one utterance over the labels of one space."""
+    """Evidence and fused scores of one utterance over the labels of one space."""
 
     def __init__(
         self,
@@ -173,43 +221,34 @@ class _Scorer:
         self._space = space
         self.fusion = fusion
 
-    def _fused(self, text: str) -> Vectors:
-        f = self.fusion
-        lex = np.zeros(self._space.n_labels, dtype=np.float32)
+    def evidence(self, text: str) -> Evidence:
+        n = self._space.n_labels
+        lex = np.zeros(n, dtype=np.float32)
         for label, s in self._lexical(text).items():
             lex[label] = s
         sem_text = semantic_text(text)
         if not sem_text:
-            return f.lexical * lex
+            zero = np.zeros(n, dtype=np.float32)
+            return Evidence(lex, zero, zero, empty=True)
         vector = self._space.encoder.encode([sem_text])[0]
-        sem = self._space.similarity(vector, normalize(text).negated, f)
-        sem = np.clip((sem - f.floor) / (1.0 - f.floor), 0.0, 1.0)
-        return np.minimum(1.0, f.lexical * lex + f.semantic * sem).astype(np.float32)
+        nearest, centre = self._space.similarity(
+            vector, normalize(text).negated, self.fusion.negation_penalty
+        )
+        return Evidence(lex, nearest, centre)
+
+    def evidence_pair(self, text: str) -> tuple[Evidence, Evidence | None]:
+        """Evidence of the (bounded) utterance and of its last contrast clause, if any."""
+        text = bounded(text)
+        split = split_contrast(text)
+        return self.evidence(text), (self.evidence(split.tail) if split else None)
 
     def scores(self, text: str, *, intents: bool) -> Vectors:
-        text = bounded(text)
-        whole = self._fused(text)
-        split = split_contrast(text)
-        if split is None:
-            return whole
-        tail = self._fused(split.tail)
-        if intents:
-            return np.maximum(tail, whole * self.fusion.contrast_discount)
-        return np.maximum(tail, whole)
+        whole, tail = self.evidence_pair(text)
+        f = self.fusion
+        return combine(fuse(whole, f), fuse(tail, f) if tail else None, f, intents=intents)
 
     def ranked(self, scores: Vectors) -> tuple[int, float, int | None, float]:
-        """(best label, its confidence, runner-up label, its score); ties to the lower label."""
-        if not len(scores):
-            return -1, 0.0, None, 0.0
-        order = np.lexsort((np.arange(len(scores)), -scores))
-        best = int(order[0])
-        top = float(scores[best])
-        if len(order) < 2:
-            return best, top, None, 0.0
-        second = int(order[1])
-        lead = min(top - float(scores[second]), self.fusion.margin_cap)
-        confidence = min(1.0, top + self.fusion.margin * lead) if top > 0 else 0.0
-        return best, confidence, second, float(scores[second])
+        return rank(scores, self.fusion)
 
 
 class HybridClassifier:
@@ -325,7 +364,9 @@ _cache: OrderedDict[tuple[str, ...], object] = OrderedDict()
 _cache_lock = threading.Lock()
 
 
-def _content_key(kind: str, items: Sequence[Any], encoder: Encoder, fusion: Fusion) -> tuple[str, ...]:
+def _content_key(
+    kind: str, items: Sequence[Any], encoder: Encoder, fusion: Fusion
+) -> tuple[str, ...]:
     digest = hashlib.sha256()
     for item in items:
         digest.update(item.model_dump_json().encode())

@@ -112,6 +112,11 @@ def _plain(text: str) -> str:
     return text.translate(_APOSTROPHES).translate(_DASHES).translate(_LIGATURES)
 
 
+def plain_text(text: str) -> str:
+    """Lower case, plain apostrophes and dashes, ligatures spelled out; accents kept."""
+    return _plain(text)
+
+
 def _strip_accents(text: str) -> str:
     decomposed = unicodedata.normalize("NFD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c))

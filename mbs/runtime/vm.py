@@ -50,6 +50,7 @@ from mbs.runtime.builtins.base import (
     Tts,
     Turn,
 )
+from mbs.runtime.decision import decide, holds_choice, step_context
 from mbs.runtime.events import Event, EventSink
 from mbs.runtime.ops import (
     ClassifyOp,
@@ -97,6 +98,8 @@ class LoadedProgram:
                 if prefix in counters:
                     counters[prefix].add(ins.counter)
         self.step_counters = {k: tuple(sorted(v)) for k, v in counters.items()}
+        # values each step captures from a list: an utterance naming one answers the step
+        self.step_choices = {name: step_context(program, name).choices for name in program.steps}
 
     def location(self, address: int) -> str:
         loc = self.program.debug.get(address)
@@ -392,17 +395,22 @@ class Machine:
                 audio=objection.audio,
             )
         st.execution = ExecutionState.RUNNING
-        handled = intent.intent is not None and intent.intent in ins.intents
-        matched = objection is not None and objection.objection is not None
-        if handled and (not matched or intent.score >= objection.score):  # type: ignore[union-attr]
-            assert intent.intent is not None
-            return intent.intent, ins.intents[intent.intent]
-        if matched:
+        decision = decide(intent, objection, ins.intents, answered=self._answers_capture(utterance))
+        if decision.kind == "intent":
+            assert decision.name is not None
+            return decision.name, ins.intents[decision.name]
+        if decision.kind == "objection":
             st.objection = objection
             return "objection", ins.objection
         if ins.unclear is not None:
             return "unclear", ins.unclear
         return "otherwise", ins.otherwise
+
+    def _answers_capture(self, utterance: str) -> bool:
+        """Whether the utterance names a value the current step captures (then it is
+        the expected answer, see ``mbs.runtime.decision``)."""
+        step = self.program.step_at(self.state.address)
+        return step is not None and holds_choice(utterance, self.loaded.step_choices.get(step, ()))
 
     def _freestyle(self, ins: Freestyle) -> Generator[Op, Any, None]:
         st = self.state

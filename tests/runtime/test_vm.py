@@ -186,11 +186,16 @@ async def test_objection_is_answered_with_its_rendered_response_then_goes_on() -
     assert state.objection is not None and state.objection.score == 0.8
 
 
-@pytest.mark.parametrize(("score", "case"), [(0.95, "objection"), (0.9, "yes"), (0.5, "yes")])
-async def test_intent_and_objection_both_match_higher_score_wins_ties_to_intent(
-    score: float, case: str
+@pytest.mark.parametrize(
+    ("intent_score", "score", "case"),
+    [(0.8, 0.95, "objection"), (0.9, 1.0, "yes"), (0.9, 0.95, "yes"), (0.9, 0.5, "yes")],
+)
+async def test_an_expected_intent_wins_unless_the_objection_leads_by_the_context_margin(
+    intent_score: float, score: float, case: str
 ) -> None:
-    _, events, _ = await run(assemble(OBJ), ["oui mais le temps"], nlu=objection_nlu(score))
+    nlu = objection_nlu(score)
+    nlu.intent_score = intent_score
+    _, events, _ = await run(assemble(OBJ), ["oui mais le temps"], nlu=nlu)
     assert of(events, "routed")[0]["case"] == case
 
 

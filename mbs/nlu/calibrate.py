@@ -1,0 +1,218 @@
+"""Fitting the hybrid NLU's fusion weights and thresholds on a development set.
+
+The evidence of every development utterance (lexical scores, nearest-phrasing and
+centroid similarities, for the whole utterance and its contrast clause) is computed
+once; the search then only re-fuses vectors, so a grid of a thousand settings takes
+seconds. Objections are fitted under two conditions at once: the packs as written (many
+phrasings per objection) and the same packs cut to one phrasing per objection (what a
+user's own pack often looks like), so the weights do not lean on variants.
+
+Score of a setting (thresholds swept for each): mean accuracy over intents and both
+objection conditions, subject to at most ``max_false_objection`` of ordinary answers
+matched to an objection and ``max_false_intent`` classified as an intent.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from mbs.nlu.encoder import Encoder
+from mbs.nlu.evaluation import Item
+from mbs.nlu.hybrid import (
+    Calibration,
+    Evidence,
+    Fusion,
+    HybridClassifier,
+    HybridMatcher,
+    combine,
+    fuse,
+    rank,
+)
+from mbs.program import Intent, ObjectionPack
+
+Outcome = tuple[np.ndarray, np.ndarray, np.ndarray]  # confidence, right, ordinary per case
+
+THRESHOLDS = tuple(round(x, 2) for x in np.arange(0.30, 0.86, 0.01))
+
+GRID: dict[str, tuple[float, ...]] = {
+    "lexical": (0.4, 0.5, 0.6, 0.7, 0.8),
+    "semantic": (0.3, 0.4, 0.5, 0.6, 0.7),
+    "floor": (0.3, 0.4, 0.5, 0.6),
+    "centroid": (0.0, 0.3, 0.5),
+    "margin": (0.0, 0.5, 1.0),
+}
+
+
+def one_phrasing(packs: Sequence[ObjectionPack]) -> list[ObjectionPack]:
+    """The packs with every objection cut to its text (no variants)."""
+    return [
+        p.model_copy(
+            update={
+                "objections": tuple(o.model_copy(update={"variants": ()}) for o in p.objections)
+            }
+        )
+        for p in packs
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class _Case:
+    whole: Evidence
+    tail: Evidence | None
+    want: int | None  # label index, None: must match nothing
+
+
+@dataclass(slots=True)
+class Fit:
+    calibration: Calibration
+    intent_accuracy: float
+    objection_accuracy: float  # packs as written
+    one_phrasing_accuracy: float  # one phrasing per objection
+    false_objection: float
+    false_intent: float
+
+
+def _cases_intents(clf: HybridClassifier, items: Sequence[Item]) -> list[_Case]:
+    index = {n: i for i, n in enumerate(clf.names)}
+    out = []
+    for item in items:
+        if item.kind == "intent" and item.label in index:
+            want: int | None = index[item.label]
+        elif item.kind == "ordinary":
+            want = None
+        else:
+            continue
+        whole, tail = clf._scorer.evidence_pair(item.text)
+        out.append(_Case(whole, tail, want))
+    return out
+
+
+def _cases_objections(m: HybridMatcher, items: Sequence[Item]) -> list[_Case]:
+    index = {(pack, o.text): i for i, (pack, o) in enumerate(m.entries)}
+    by_text = {o.text: i for i, (_, o) in enumerate(m.entries)}
+    out = []
+    for item in items:
+        if item.kind == "objection":
+            label = index.get((item.pack, item.label)) if item.pack else by_text.get(item.label)  # type: ignore[arg-type]
+            if label is None:
+                continue
+            want: int | None = label
+        elif item.kind == "ordinary":
+            want = None
+        else:
+            continue
+        whole, tail = m._scorer.evidence_pair(item.text)
+        out.append(_Case(whole, tail, want))
+    return out
+
+
+def _outcomes(cases: Sequence[_Case], f: Fusion, *, intents: bool) -> Outcome:
+    """Per case: confidence of the best label, whether it is the wanted one, is ordinary."""
+    conf = np.zeros(len(cases))
+    right = np.zeros(len(cases), dtype=bool)
+    ordinary = np.zeros(len(cases), dtype=bool)
+    for i, c in enumerate(cases):
+        scores = combine(fuse(c.whole, f), fuse(c.tail, f) if c.tail else None, f, intents=intents)
+        best, confidence, _, _ = rank(scores, f)
+        conf[i] = confidence
+        right[i] = c.want is not None and best == c.want
+        ordinary[i] = c.want is None
+    return conf, right, ordinary
+
+
+def _rates(
+    conf: np.ndarray, right: np.ndarray, ordinary: np.ndarray, t: float
+) -> tuple[float, float]:
+    accepted = conf >= t
+    labelled = ~ordinary
+    acc = float((accepted & right)[labelled].mean()) if labelled.any() else 0.0
+    false = float(accepted[ordinary].mean()) if ordinary.any() else 0.0
+    return acc, false
+
+
+def fit(
+    intents: Sequence[Intent],
+    packs: Sequence[ObjectionPack],
+    items: Sequence[Item],
+    encoder: Encoder,
+    *,
+    base: Calibration | None = None,
+    max_false_objection: float = 0.04,
+    max_false_intent: float = 0.08,
+    grid: dict[str, tuple[float, ...]] | None = None,
+    fitted_on: str = "",
+) -> Fit:
+    """The best setting of ``grid`` on ``items`` (see the module docstring)."""
+    base = base or Calibration()
+    clf = HybridClassifier(intents, encoder, base)
+    full = HybridMatcher(packs, encoder, base)
+    single = HybridMatcher(one_phrasing(packs), encoder, base)
+    ci = _cases_intents(clf, items)
+    cf = _cases_objections(full, items)
+    cs = _cases_objections(single, items)
+    grid = grid or GRID
+    keys = list(grid)
+    best: tuple[float, Fit] | None = None
+    for values in itertools.product(*(grid[k] for k in keys)):
+        f = replace(base.fusion, **dict(zip(keys, values, strict=True)))
+        oi = _outcomes(ci, f, intents=True)
+        of, os_ = _outcomes(cf, f, intents=False), _outcomes(cs, f, intents=False)
+        ti, (ai, fi) = _best_threshold(oi, max_false_intent)
+        to, (af, ff), (as_, fs) = _best_objection_threshold(of, os_, max_false_objection)
+        score = (ai + af + as_) / 3
+        if best is None or score > best[0] + 1e-9:
+            cal = replace(
+                base,
+                fusion=f,
+                intent_threshold=ti,
+                objection_threshold=to,
+                intent_thresholds={},
+                fitted_on=fitted_on,
+            )
+            best = (score, Fit(cal, ai, af, as_, max(ff, fs), fi))
+    assert best is not None
+    return best[1]
+
+
+def _best_threshold(outcome: Outcome, max_false: float) -> tuple[float, tuple[float, float]]:
+    conf, right, ordinary = outcome
+    chosen = (THRESHOLDS[-1], _rates(conf, right, ordinary, THRESHOLDS[-1]))
+    best_acc = -1.0
+    for t in THRESHOLDS:
+        acc, false = _rates(conf, right, ordinary, t)
+        if false <= max_false and acc > best_acc + 1e-9:
+            best_acc, chosen = acc, (t, (acc, false))
+    return chosen
+
+
+def _best_objection_threshold(
+    full: Outcome, single: Outcome, max_false: float
+) -> tuple[float, tuple[float, float], tuple[float, float]]:
+    chosen: tuple[float, tuple[float, float], tuple[float, float]] | None = None
+    best_acc = -1.0
+    for t in THRESHOLDS:
+        rf, rs = _rates(*full, t), _rates(*single, t)
+        if max(rf[1], rs[1]) <= max_false and rf[0] + rs[0] > best_acc + 1e-9:
+            best_acc, chosen = rf[0] + rs[0], (t, rf, rs)
+    if chosen is None:
+        t = THRESHOLDS[-1]
+        chosen = (t, _rates(*full, t), _rates(*single, t))
+    return chosen
+
+
+def suggest_threshold(
+    confidences: Sequence[float],
+    right: Sequence[bool],
+    ordinary: Sequence[bool],
+    max_false: float,
+) -> float:
+    """The threshold with the best accuracy whose false-match rate stays under ``max_false``."""
+    t, _ = _best_threshold(
+        (np.array(confidences), np.array(right, dtype=bool), np.array(ordinary, dtype=bool)),
+        max_false,
+    )
+    return t

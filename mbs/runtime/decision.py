@@ -1,0 +1,95 @@
+"""What a step does with an utterance, given the NLU's intent and objection results.
+
+One function for the VM's dispatch and for ``mbs nlu classify``, so the command line
+shows exactly what a call would do. The rules, in order:
+
+1. an intent the step handles (its own ``on`` cases and the ``always`` ones merged into
+   its dispatch) wins when no objection matched, or when the objection does not beat it
+   by more than ``CONTEXT_MARGIN``: at a step that asked a question, the expected
+   answers win over objections of similar score;
+2. when the step captures one of a list of values (``capture x from ["a", "b"]``) and
+   the utterance holds one, an objection must score at least ``CAPTURE_OVERRIDE`` to
+   take over: the prospect answered;
+3. a matched objection goes to the step's ``on objection`` (if it has one);
+4. anything else is ``none`` (``unclear`` / ``otherwise``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Literal
+
+from mbs.program import Capture, Dispatch, Program
+from mbs.runtime.builtins.base import IntentResult, ObjectionResult
+from mbs.runtime.templates import first_choice
+
+CONTEXT_MARGIN = 0.1
+CAPTURE_OVERRIDE = 0.85
+
+DecisionKind = Literal["intent", "objection", "none"]
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    kind: DecisionKind
+    name: str | None  # intent name, or the objection's text as written in its pack
+    score: float
+
+    def as_dict(self) -> dict[str, object]:
+        return {"kind": self.kind, "name": self.name, "score": self.score}
+
+
+@dataclass(frozen=True, slots=True)
+class StepContext:
+    """What one step's dispatch expects (see ``step_context``)."""
+
+    step: str
+    intents: frozenset[str]
+    objection: bool  # the step handles ``on objection``
+    choices: tuple[str, ...]  # values its captures pick from
+
+
+def decide(
+    intent: IntentResult,
+    objection: ObjectionResult | None,
+    handled: Collection[str],
+    *,
+    answered: bool = False,
+) -> Decision:
+    """The decision of a step handling ``handled`` intents (``objection`` None: the step
+    does not listen for objections). ``answered``: the utterance holds one of the values
+    the step captures."""
+    matched = objection is not None and objection.objection is not None
+    objection_score = objection.score if objection is not None and matched else 0.0
+    expected = intent.intent is not None and intent.intent in handled
+    if expected and (not matched or intent.score + CONTEXT_MARGIN >= objection_score):
+        return Decision("intent", intent.intent, intent.score)
+    if matched and (not answered or objection_score >= CAPTURE_OVERRIDE):
+        assert objection is not None
+        return Decision("objection", objection.objection, objection_score)
+    return Decision("none", None, 0.0)
+
+
+def step_context(program: Program, step: str | None = None) -> StepContext:
+    """The dispatch context of ``step`` (the entry step when None); KeyError if unknown."""
+    if step is None:
+        step = program.step_at(program.entry) or ""
+    start = program.steps[step]
+    choices: list[str] = []
+    for address in range(start, len(program.code)):
+        if address > start and program.step_at(address) != step:
+            break
+        ins = program.code[address]
+        if isinstance(ins, Capture) and ins.choices:
+            choices.extend(ins.choices)
+        if isinstance(ins, Dispatch):
+            return StepContext(
+                step, frozenset(ins.intents), ins.objection is not None, tuple(choices)
+            )
+    return StepContext(step, frozenset(), False, tuple(choices))
+
+
+def holds_choice(utterance: str, choices: tuple[str, ...]) -> bool:
+    """Whether the utterance names one of the captured values (the VM's own test)."""
+    return bool(choices) and first_choice(utterance, choices) is not None

@@ -20,9 +20,9 @@ sys.path.insert(0, str(REPO))
 
 from mbs.compiler import compile_file  # noqa: E402
 from mbs.nlu.calibrate import fit  # noqa: E402
+from mbs.nlu.calibration import CALIBRATION_FILE, calibration  # noqa: E402
 from mbs.nlu.encoder import default_encoder  # noqa: E402
 from mbs.nlu.evaluation import Item, load_items  # noqa: E402
-from mbs.nlu.hybrid import CALIBRATION_FILE, calibration  # noqa: E402
 from tests.nlu import heldout  # noqa: E402
 
 STDLIB = REPO / "tests" / "nlu" / "stdlib_all.mbs"
@@ -58,8 +58,11 @@ def main() -> None:
         f"{found.false_objection:.3f}  false intent {found.false_intent:.3f}"
     )
     cal = found.calibration
-    cal = replace(cal, intent_threshold=float(cal.intent_threshold),
-                  objection_threshold=float(cal.objection_threshold))
+    cal = replace(
+        cal,
+        intent_threshold=float(cal.intent_threshold),
+        objection_threshold=float(cal.objection_threshold),
+    )
     print(cal.to_json())
     if "--dry-run" not in sys.argv:
         (REPO / "mbs" / "nlu" / CALIBRATION_FILE).write_text(cal.to_json(), encoding="utf-8")

@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.nlu.heldout import (  # noqa: E402
+from tests.nlu.heldout import (
     SETS,
     Utterance,
     assign_splits,
@@ -49,11 +49,25 @@ def parse_header(set_name: str, header: str) -> dict[str, str | None]:
     if words[:1] == ["none"] and len(words) == 1:
         return {"kind": "none", "label": None, "pack": None, "scenario": scenario, "step": step}
     if words[:1] == ["intent"] and len(words) == 2:
-        return {"kind": "intent", "label": words[1], "pack": None, "scenario": scenario, "step": step}
+        return {
+            "kind": "intent",
+            "label": words[1],
+            "pack": None,
+            "scenario": scenario,
+            "step": step,
+        }
     if words[:1] == ["objection"] and len(words) >= 4 and words[2] == "|":
         label = " ".join(words[3:])
-        return {"kind": "objection", "label": label, "pack": words[1], "scenario": scenario, "step": step}
-    raise ValueError(f"header {header!r}: 'none', 'intent NAME' or 'objection PACK | TEXT' expected")
+        return {
+            "kind": "objection",
+            "label": label,
+            "pack": words[1],
+            "scenario": scenario,
+            "step": step,
+        }
+    raise ValueError(
+        f"header {header!r}: 'none', 'intent NAME' or 'objection PACK | TEXT' expected"
+    )
 
 
 def parse(set_name: str, source: str) -> list[Utterance]:

@@ -20,12 +20,11 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from mbs.nlu.calibration import Calibration, Fusion
 from mbs.nlu.encoder import Encoder
 from mbs.nlu.evaluation import Item
 from mbs.nlu.hybrid import (
-    Calibration,
     Evidence,
-    Fusion,
     HybridClassifier,
     HybridMatcher,
     combine,

@@ -26,17 +26,16 @@ global one). Everything is built once per set of intents / objection packs and e
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
-from importlib import resources
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
+from mbs.nlu.calibration import Calibration, Fusion
 from mbs.nlu.clauses import split_contrast
 from mbs.nlu.encoder import Encoder, Vectors
 from mbs.nlu.fuzzy import Candidate, IntentClassifier, IntentMatch, ObjectionMatch, ObjectionMatcher
@@ -46,66 +45,7 @@ from mbs.program import Intent, Objection, ObjectionPack
 # What is classified of an utterance: a turn of speech is a few dozen words; a longer
 # input (a stuck STT, a hostile caller) is judged on its beginning, in bounded time.
 MAX_CHARS = 400
-CALIBRATION_FILE = "calibration.json"
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
-
-
-@dataclass(frozen=True, slots=True)
-class Fusion:
-    """How lexical and semantic evidence combine (fitted by ``mbs nlu calibrate``)."""
-
-    lexical: float = 0.6
-    semantic: float = 0.5
-    floor: float = 0.45  # cosine at or below which the semantic evidence is 0
-    centroid: float = 0.3  # share of the centroid similarity (the rest: nearest phrasing)
-    negation_penalty: float = 0.6
-    margin: float = 0.5  # confidence gain per unit of lead over the runner-up
-    margin_cap: float = 0.15
-    contrast_discount: float = 0.7  # an intent said before the last "mais"
-
-
-@dataclass(frozen=True, slots=True)
-class Calibration:
-    """Fusion weights and thresholds, as fitted and committed in ``calibration.json``."""
-
-    fusion: Fusion = field(default_factory=Fusion)
-    intent_threshold: float = 0.5
-    objection_threshold: float = 0.55
-    intent_thresholds: Mapping[str, float] = field(default_factory=dict)
-    # thresholds a scenario may set and stay in the range the calibration measured
-    threshold_range: tuple[float, float] = (0.3, 0.65)
-    encoder: str = "wordllama-l2_supercat-256"
-    fitted_on: str = ""
-
-    def to_json(self) -> str:
-        data = asdict(self)
-        data["intent_thresholds"] = dict(self.intent_thresholds)
-        return json.dumps(data, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
-
-    @classmethod
-    def from_json(cls, text: str) -> Calibration:
-        data: dict[str, Any] = json.loads(text)
-        return cls(
-            fusion=Fusion(**data.get("fusion", {})),
-            intent_threshold=float(data["intent_threshold"]),
-            objection_threshold=float(data["objection_threshold"]),
-            intent_thresholds={str(k): float(v) for k, v in data["intent_thresholds"].items()},
-            threshold_range=(float(data["threshold_range"][0]), float(data["threshold_range"][1])),
-            encoder=str(data.get("encoder", "")),
-            fitted_on=str(data.get("fitted_on", "")),
-        )
-
-
-_calibration: Calibration | None = None
-
-
-def calibration() -> Calibration:
-    """The committed calibration (``mbs/nlu/calibration.json``), read once."""
-    global _calibration
-    if _calibration is None:
-        text = resources.files("mbs.nlu").joinpath(CALIBRATION_FILE).read_text("utf-8")
-        _calibration = Calibration.from_json(text)
-    return _calibration
 
 
 def bounded(text: str) -> str:

@@ -61,6 +61,15 @@ SPEECH_VARIANTS: tuple[tuple[str, str], ...] = (
     (r"okay|okey|oke|o\.k\.?|ok+", "ok"),
     (r"nan+|nope", "non"),
     (r"d'acc|dac|d'ac|dacc|d accord|daccord", "d'accord"),
+    # double negations: saying no to "no" is a (soft) yes
+    (
+        r"(?:je |j'|j )?(?:ne |n')?(?:dis|dirais|dirai) pas non"
+        r"|(?:je |j')?(?:ne |n')?suis pas contre"
+        r"|(?:ce |c')?(?:n'est |n est |est )pas (?:impossible|exclu)",
+        "pourquoi pas",
+    ),
+    # idioms whose words mean something else alone ("entendu" is not "entendre")
+    (r"bien entendu|c'est entendu", "evidemment"),
     # idioms that look negative but are not
     (r"pas de (?:probleme|problemes|souci|soucis)", "sans probleme"),
     (r"pas mal", "beaucoup"),

@@ -61,7 +61,14 @@ def test_classify_json_one_object_per_utterance(app: typer.Typer, scenario: Path
     assert result.exit_code == 0, result.output
     rows = lines(result.stdout)
     assert [r["utterance"] for r in rows] == ["ouais", "non merci"]
-    assert set(rows[0]) == {"utterance", "intent", "score", "runner_up", "runner_up_score"}
+    assert set(rows[0]) == {
+        "utterance",
+        "intent",
+        "score",
+        "runner_up",
+        "runner_up_score",
+        "decision",
+    }
     assert rows[0]["intent"] == "yes"
     assert rows[1]["intent"] in {"no", "not_interested"}
 

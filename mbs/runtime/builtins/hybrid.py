@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from mbs.nlu.encoder import Encoder, EncoderUnavailable, default_encoder
 from mbs.nlu.calibration import Calibration, calibration
+from mbs.nlu.encoder import Encoder, EncoderUnavailable, default_encoder
 from mbs.nlu.hybrid import shared_classifier, shared_matcher
 from mbs.program import Program
 from mbs.runtime.builtins.base import (

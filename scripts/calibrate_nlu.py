@@ -12,57 +12,72 @@ per objection, plus the user's own pack of the held-out set when it exists
 from __future__ import annotations
 
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from mbs.compiler import compile_file  # noqa: E402
-from mbs.nlu.calibrate import fit  # noqa: E402
+from mbs.nlu.calibrate import ObjectionSet, fit, one_phrasing  # noqa: E402
 from mbs.nlu.calibration import CALIBRATION_FILE, calibration  # noqa: E402
 from mbs.nlu.encoder import default_encoder  # noqa: E402
 from mbs.nlu.evaluation import Item, load_items  # noqa: E402
+from mbs.program import Program  # noqa: E402
 from tests.nlu import heldout  # noqa: E402
 
 STDLIB = REPO / "tests" / "nlu" / "stdlib_all.mbs"
 
 
-def dev_items() -> list[Item]:
-    items = load_items(REPO / "tests" / "nlu" / "eval_set.jsonl")
-    for name in ("intents", "objections", "neutral"):
-        if not heldout.path_of(name).exists():
-            continue
-        for u in heldout.load(name, "dev"):
-            kind = "ordinary" if u.kind == "none" else u.kind
-            items.append(Item(kind=kind, text=u.text, label=u.label, pack=u.pack))
-    return items
+def _heldout(name: str) -> list[Item]:
+    if not heldout.path_of(name).exists():
+        return []
+    return [
+        Item(
+            kind="ordinary" if u.kind == "none" else u.kind, text=u.text, label=u.label, pack=u.pack
+        )
+        for u in heldout.load(name, "dev")
+    ]
+
+
+def _program(path: Path) -> Program:
+    result = compile_file(path)
+    assert result.program is not None, [str(d) for d in result.diagnostics]
+    return result.program
 
 
 def main() -> None:
-    result = compile_file(STDLIB)
-    assert result.program is not None, [str(d) for d in result.diagnostics]
-    program = result.program
-    items = dev_items()
+    stdlib = _program(STDLIB)
+    eval_set = load_items(REPO / "tests" / "nlu" / "eval_set.jsonl")
+    neutral = [i for i in eval_set if i.kind == "ordinary"] + _heldout("neutral")
+    intent_items = [i for i in eval_set if i.kind == "intent"] + _heldout("intents") + neutral
+    objection_items = [i for i in eval_set if i.kind == "objection"] + _heldout("objections")
+    sets = [
+        ObjectionSet("stdlib", stdlib.objection_packs, objection_items + neutral),
+        ObjectionSet(
+            "stdlib, one phrasing", one_phrasing(stdlib.objection_packs), objection_items + neutral
+        ),
+    ]
+    own_items = _heldout("own_pack")
+    if own_items:
+        own = _program(heldout.OWN_PACK_SCENARIO)
+        sets.append(ObjectionSet("own pack", own.objection_packs, own_items + neutral))
+    total = len(intent_items) + len(objection_items) + len(own_items)
     found = fit(
-        program.intents,
-        program.objection_packs,
-        items,
+        stdlib.intents,
+        intent_items,
+        sets,
         default_encoder(),
         base=calibration(),
-        fitted_on=f"eval_set.jsonl + heldout dev ({len(items)} utterances)",
+        fitted_on=f"eval_set.jsonl + held-out dev split ({total} utterances)",
+    )
+    accuracies = "  ".join(
+        f"{s.name} {a:.3f}" for s, a in zip(sets, found.objection_accuracy, strict=True)
     )
     print(
-        f"intents {found.intent_accuracy:.3f}  objections {found.objection_accuracy:.3f}  "
-        f"one phrasing {found.one_phrasing_accuracy:.3f}  false objection "
+        f"intents {found.intent_accuracy:.3f}  {accuracies}  false objection "
         f"{found.false_objection:.3f}  false intent {found.false_intent:.3f}"
     )
     cal = found.calibration
-    cal = replace(
-        cal,
-        intent_threshold=float(cal.intent_threshold),
-        objection_threshold=float(cal.objection_threshold),
-    )
     print(cal.to_json())
     if "--dry-run" not in sys.argv:
         (REPO / "mbs" / "nlu" / CALIBRATION_FILE).write_text(cal.to_json(), encoding="utf-8")

@@ -38,11 +38,11 @@ Outcome = tuple[np.ndarray, np.ndarray, np.ndarray]  # confidence, right, ordina
 THRESHOLDS = tuple(round(x, 2) for x in np.arange(0.30, 0.86, 0.01))
 
 GRID: dict[str, tuple[float, ...]] = {
-    "lexical": (0.4, 0.5, 0.6, 0.7, 0.8),
-    "semantic": (0.3, 0.4, 0.5, 0.6, 0.7),
-    "floor": (0.3, 0.4, 0.5, 0.6),
-    "centroid": (0.0, 0.3, 0.5),
-    "margin": (0.0, 0.5, 1.0),
+    "lexical": (0.5, 0.6, 0.7, 0.8, 0.9),
+    "semantic": (0.3, 0.45, 0.6, 0.75, 0.9),
+    "floor": (0.4, 0.5, 0.6, 0.7, 0.8),
+    "centroid": (0.0, 0.3, 0.5, 0.7),
+    "margin": (0.0, 0.5),
 }
 
 
@@ -69,8 +69,7 @@ class _Case:
 class Fit:
     calibration: Calibration
     intent_accuracy: float
-    objection_accuracy: float  # packs as written
-    one_phrasing_accuracy: float  # one phrasing per objection
+    objection_accuracy: list[float]  # per objection set, in the order given
     false_objection: float
     false_intent: float
 
@@ -133,48 +132,84 @@ def _rates(
     return acc, false
 
 
+@dataclass(frozen=True, slots=True)
+class ObjectionSet:
+    """Objection packs and the labelled answers measured against them (objection
+    paraphrases and ordinary answers)."""
+
+    name: str
+    packs: Sequence[ObjectionPack]
+    items: Sequence[Item]
+
+
 def fit(
     intents: Sequence[Intent],
-    packs: Sequence[ObjectionPack],
-    items: Sequence[Item],
+    intent_items: Sequence[Item],
+    objection_sets: Sequence[ObjectionSet],
     encoder: Encoder,
     *,
     base: Calibration | None = None,
-    max_false_objection: float = 0.04,
+    max_false_objection: float = 0.05,
     max_false_intent: float = 0.08,
     grid: dict[str, tuple[float, ...]] | None = None,
     fitted_on: str = "",
 ) -> Fit:
-    """The best setting of ``grid`` on ``items`` (see the module docstring)."""
+    """The best setting of ``grid`` (see the module docstring). Every objection set is
+    scored at one common threshold; the objective is the mean accuracy over intents and
+    the objection sets, under the false-match ceilings."""
     base = base or Calibration()
     clf = HybridClassifier(intents, encoder, base)
-    full = HybridMatcher(packs, encoder, base)
-    single = HybridMatcher(one_phrasing(packs), encoder, base)
-    ci = _cases_intents(clf, items)
-    cf = _cases_objections(full, items)
-    cs = _cases_objections(single, items)
+    ci = _cases_intents(clf, intent_items)
+    co = [_cases_objections(HybridMatcher(o.packs, encoder, base), o.items) for o in objection_sets]
     grid = grid or GRID
     keys = list(grid)
     best: tuple[float, Fit] | None = None
     for values in itertools.product(*(grid[k] for k in keys)):
         f = replace(base.fusion, **dict(zip(keys, values, strict=True)))
-        oi = _outcomes(ci, f, intents=True)
-        of, os_ = _outcomes(cf, f, intents=False), _outcomes(cs, f, intents=False)
-        ti, (ai, fi) = _best_threshold(oi, max_false_intent)
-        to, (af, ff), (as_, fs) = _best_objection_threshold(of, os_, max_false_objection)
-        score = (ai + af + as_) / 3
+        ti, (ai, fi) = _best_threshold(_outcomes(ci, f, intents=True), max_false_intent)
+        outcomes = [_outcomes(c, f, intents=False) for c in co]
+        to, rates = _best_objection_threshold(outcomes, max_false_objection)
+        accs = [a for a, _ in rates]
+        score = (ai + sum(accs)) / (1 + len(accs))
         if best is None or score > best[0] + 1e-9:
             cal = replace(
                 base,
                 fusion=f,
-                intent_threshold=ti,
-                objection_threshold=to,
+                intent_threshold=float(ti),
+                objection_threshold=float(to),
                 intent_thresholds={},
                 fitted_on=fitted_on,
             )
-            best = (score, Fit(cal, ai, af, as_, max(ff, fs), fi))
+            best = (score, Fit(cal, ai, accs, max((r for _, r in rates), default=0.0), fi))
     assert best is not None
-    return best[1]
+    found = best[1]
+    f = found.calibration.fusion
+    oi = _outcomes(ci, f, intents=True)
+    outcomes = [_outcomes(c, f, intents=False) for c in co]
+    found.calibration = replace(
+        found.calibration, threshold_range=_acceptable_range(oi, outcomes, found)
+    )
+    return found
+
+
+# A scenario threshold keeps at least this share of what the calibrated one recognises.
+KEEP = 0.9
+
+
+def _acceptable_range(
+    intents: Outcome, objections: Sequence[Outcome], found: Fit
+) -> tuple[float, float]:
+    """Thresholds that keep ``KEEP`` of the calibrated accuracy (intents and objections):
+    below, false matches grow; above, right answers are lost."""
+    target_i = KEEP * found.intent_accuracy
+    target_o = KEEP * sum(found.objection_accuracy)
+    high = low = min(found.calibration.intent_threshold, found.calibration.objection_threshold)
+    for t in THRESHOLDS:
+        ok_i = _rates(*intents, t)[0] >= target_i
+        ok_o = sum(_rates(*o, t)[0] for o in objections) >= target_o
+        if ok_i or ok_o:
+            high = max(high, t)
+    return (round(float(low), 2), round(float(high), 2))
 
 
 def _best_threshold(outcome: Outcome, max_false: float) -> tuple[float, tuple[float, float]]:
@@ -189,17 +224,18 @@ def _best_threshold(outcome: Outcome, max_false: float) -> tuple[float, tuple[fl
 
 
 def _best_objection_threshold(
-    full: Outcome, single: Outcome, max_false: float
-) -> tuple[float, tuple[float, float], tuple[float, float]]:
-    chosen: tuple[float, tuple[float, float], tuple[float, float]] | None = None
+    outcomes: Sequence[Outcome], max_false: float
+) -> tuple[float, list[tuple[float, float]]]:
+    chosen: tuple[float, list[tuple[float, float]]] | None = None
     best_acc = -1.0
     for t in THRESHOLDS:
-        rf, rs = _rates(*full, t), _rates(*single, t)
-        if max(rf[1], rs[1]) <= max_false and rf[0] + rs[0] > best_acc + 1e-9:
-            best_acc, chosen = rf[0] + rs[0], (t, rf, rs)
+        rates = [_rates(*o, t) for o in outcomes]
+        total = sum(a for a, _ in rates)
+        if max((f for _, f in rates), default=0.0) <= max_false and total > best_acc + 1e-9:
+            best_acc, chosen = total, (t, rates)
     if chosen is None:
         t = THRESHOLDS[-1]
-        chosen = (t, _rates(*full, t), _rates(*single, t))
+        chosen = (t, [_rates(*o, t) for o in outcomes])
     return chosen
 
 

@@ -39,13 +39,14 @@ from mbs.nlu.calibration import Calibration, Fusion
 from mbs.nlu.clauses import split_contrast
 from mbs.nlu.encoder import Encoder, Vectors
 from mbs.nlu.fuzzy import Candidate, IntentClassifier, IntentMatch, ObjectionMatch, ObjectionMatcher
-from mbs.nlu.normalize import normalize, plain_text
+from mbs.nlu.lexicon import ELISIONS, STOP_WORDS
+from mbs.nlu.normalize import fold, normalize, plain_text
 from mbs.program import Intent, Objection, ObjectionPack
 
 # What is classified of an utterance: a turn of speech is a few dozen words; a longer
 # input (a stuck STT, a hostile caller) is judged on its beginning, in bounded time.
 MAX_CHARS = 400
-_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
+_WORD = re.compile(r"[^\W_]+")
 
 
 def bounded(text: str) -> str:
@@ -54,10 +55,13 @@ def bounded(text: str) -> str:
 
 
 def semantic_text(text: str) -> str:
-    """What the encoder sees: the text in lower case with plain apostrophes, accents
-    kept (the encoder's tokenizer knows accented French words; on the development set
-    this beat the normaliser's content words), punctuation and spacing collapsed."""
-    return " ".join(_WORD.findall(plain_text(text)))
+    """What the encoder sees: the words in lower case, accents kept (the encoder's
+    tokenizer knows accented French), without the normaliser's stop words (articles,
+    pronouns, fillers: they dilute an average of word vectors; negations stay). On the
+    development set this beat both the raw text and the folded, stemmed tokens."""
+    words = _WORD.findall(plain_text(text).replace("'", " "))
+    content = [w for w in words if fold(w) not in STOP_WORDS and fold(w) not in ELISIONS]
+    return " ".join(content or words)
 
 
 class LabelSpace:

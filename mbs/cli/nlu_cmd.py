@@ -46,7 +46,7 @@ def register(app: typer.Typer) -> None:
         """Classify utterances over the intents in scope for SCENARIO, and show the
         decision the step would take (intent, objection or none)."""
         from mbs.runtime.builtins.base import IntentResult, Nlu, ObjectionResult
-        from mbs.runtime.decision import decide, holds_choice, step_context
+        from mbs.runtime.decision import decide_at, step_context
 
         texts = read_utterances(utterances, stdin)
         program = load_program_of(scenario)
@@ -67,9 +67,7 @@ def register(app: typer.Typer) -> None:
 
         rows: list[dict[str, Any]] = []
         for text, (intent, objection) in zip(texts, asyncio.run(results()), strict=True):
-            decision = decide(
-                intent, objection, ctx.intents, answered=holds_choice(text, ctx.choices)
-            )
+            decision = decide_at(ctx, text, intent, objection)
             rows.append(
                 {
                     "utterance": text,

@@ -187,9 +187,44 @@ def fit(
     oi = _outcomes(ci, f, intents=True)
     outcomes = [_outcomes(c, f, intents=False) for c in co]
     found.calibration = replace(
-        found.calibration, threshold_range=_acceptable_range(oi, outcomes, found)
+        found.calibration,
+        threshold_range=_acceptable_range(oi, outcomes, found),
+        intent_thresholds=_per_intent(ci, clf.names, f, found.calibration.intent_threshold),
     )
     return found
+
+
+# A wrong acceptance (the wrong intent, or an ordinary answer taken for one) costs this
+# many right ones: a wrong "insult" or "stop_calling" ends a call that was going well.
+WRONG_COST = 2.0
+PER_LABEL_SPAN = (-0.05, 0.25)  # how far a per-intent threshold may move from the global
+
+
+def _per_intent(
+    cases: Sequence[_Case], names: Sequence[str], f: Fusion, global_t: float
+) -> dict[str, float]:
+    """A threshold per intent where the development set says another one pays: for the
+    answers whose best intent is L, the threshold maximising right - WRONG_COST x wrong
+    acceptances (ties: the one nearest the global threshold)."""
+    by_label: dict[int, list[tuple[float, bool]]] = {}
+    for c in cases:
+        scores = combine(fuse(c.whole, f), fuse(c.tail, f) if c.tail else None, f, intents=True)
+        best, confidence, _, _ = rank(scores, f)
+        by_label.setdefault(best, []).append((confidence, c.want == best))
+    out: dict[str, float] = {}
+    lo, hi = global_t + PER_LABEL_SPAN[0], global_t + PER_LABEL_SPAN[1]
+    for label, rows in by_label.items():
+        if label < 0:
+            continue
+
+        def gain(t: float, rows: list[tuple[float, bool]] = rows) -> float:
+            return sum(1.0 if right else -WRONG_COST for c, right in rows if c >= t)
+
+        candidates = [t for t in THRESHOLDS if lo - 1e-9 <= t <= hi + 1e-9]
+        best_t = max(candidates, key=lambda t: (gain(t), -abs(t - global_t)))
+        if abs(best_t - global_t) > 1e-9 and gain(best_t) > gain(global_t):
+            out[names[label]] = float(best_t)
+    return dict(sorted(out.items()))
 
 
 # A scenario threshold keeps at least this share of what the calibrated one recognises.

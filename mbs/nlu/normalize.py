@@ -113,8 +113,12 @@ def _plain(text: str) -> str:
 
 
 def plain_text(text: str) -> str:
-    """Lower case, plain apostrophes and dashes, ligatures spelled out; accents kept."""
-    return _plain(text)
+    """Lower case, plain apostrophes and dashes, ligatures spelled out, spoken spellings
+    and idioms rewritten (step 2 of ``normalize``); accents kept."""
+    s = " ".join(_PUNCTUATION.sub(" ", _plain(text)).split())
+    for pattern, replacement in _VARIANTS:
+        s = pattern.sub(replacement, s)
+    return s
 
 
 def _strip_accents(text: str) -> str:

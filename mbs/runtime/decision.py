@@ -7,11 +7,15 @@ shows exactly what a call would do. The rules, in order:
    its dispatch) wins when no objection matched, or when the objection does not beat it
    by more than ``CONTEXT_MARGIN``: at a step that asked a question, the expected
    answers win over objections of similar score;
-2. when the step captures one of a list of values (``capture x from ["a", "b"]``) and
+2. the step's own answers (its ``on`` intents, not the ``always`` ones) are expected: the
+   NLU's best intent, even under its threshold, is taken when it is one of them and
+   scores at least ``EXPECTED_FLOOR`` (same rule against objections). "oui passez-le
+   moi" after "je vous le passe ?" is a yes, though said in more words than any example;
+3. when the step captures one of a list of values (``capture x from ["a", "b"]``) and
    the utterance holds one, an objection must score at least ``CAPTURE_OVERRIDE`` to
    take over: the prospect answered;
-3. a matched objection goes to the step's ``on objection`` (if it has one);
-4. anything else is ``none`` (``unclear`` / ``otherwise``).
+4. a matched objection goes to the step's ``on objection`` (if it has one);
+5. anything else is ``none`` (``unclear`` / ``otherwise``).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from mbs.runtime.builtins.base import IntentResult, ObjectionResult
 from mbs.runtime.templates import first_choice
 
 CONTEXT_MARGIN = 0.1
+EXPECTED_FLOOR = 0.35  # swept on the held-out context set's dev split (0.3-0.35 best)
 CAPTURE_OVERRIDE = 0.85
 
 DecisionKind = Literal["intent", "objection", "none"]
@@ -45,9 +50,10 @@ class StepContext:
     """What one step's dispatch expects (see ``step_context``)."""
 
     step: str
-    intents: frozenset[str]
+    intents: frozenset[str]  # every intent its dispatch routes (``always`` included)
     objection: bool  # the step handles ``on objection``
     choices: tuple[str, ...]  # values its captures pick from
+    expected: frozenset[str] = frozenset()  # its own ``on`` intents
 
 
 def decide(
@@ -55,20 +61,40 @@ def decide(
     objection: ObjectionResult | None,
     handled: Collection[str],
     *,
+    expected: Collection[str] = (),
     answered: bool = False,
 ) -> Decision:
-    """The decision of a step handling ``handled`` intents (``objection`` None: the step
-    does not listen for objections). ``answered``: the utterance holds one of the values
-    the step captures."""
+    """The decision of a step handling ``handled`` intents, of which ``expected`` are
+    its own answers (``objection`` None: the step does not listen for objections).
+    ``answered``: the utterance holds one of the values the step captures."""
     matched = objection is not None and objection.objection is not None
     objection_score = objection.score if objection is not None and matched else 0.0
-    expected = intent.intent is not None and intent.intent in handled
-    if expected and (not matched or intent.score + CONTEXT_MARGIN >= objection_score):
-        return Decision("intent", intent.intent, intent.score)
+    name, score = intent.intent, intent.score
+    if name is None and intent.runner_up in expected and intent.runner_up_score >= EXPECTED_FLOOR:
+        name, score = intent.runner_up, intent.runner_up_score
+    wins = not matched or score + CONTEXT_MARGIN >= objection_score
+    if name is not None and name in handled and wins:
+        return Decision("intent", name, score)
     if matched and (not answered or objection_score >= CAPTURE_OVERRIDE):
         assert objection is not None
         return Decision("objection", objection.objection, objection_score)
     return Decision("none", None, 0.0)
+
+
+def decide_at(
+    ctx: StepContext,
+    utterance: str,
+    intent: IntentResult,
+    objection: ObjectionResult | None,
+) -> Decision:
+    """``decide`` with a step's context, as the VM does at that step's dispatch."""
+    return decide(
+        intent,
+        objection if ctx.objection else None,
+        ctx.intents,
+        expected=ctx.expected,
+        answered=holds_choice(utterance, ctx.choices),
+    )
 
 
 def step_context(program: Program, step: str | None = None) -> StepContext:
@@ -76,6 +102,7 @@ def step_context(program: Program, step: str | None = None) -> StepContext:
     if step is None:
         step = program.step_at(program.entry) or ""
     start = program.steps[step]
+    always = set(program.always.intents) if program.always is not None else set()
     choices: list[str] = []
     for address in range(start, len(program.code)):
         if address > start and program.step_at(address) != step:
@@ -84,8 +111,11 @@ def step_context(program: Program, step: str | None = None) -> StepContext:
         if isinstance(ins, Capture) and ins.choices:
             choices.extend(ins.choices)
         if isinstance(ins, Dispatch):
+            # the step's own answers: the cases `always` does not also handle (those
+            # are the call-wide reactions: insults, opt-outs, wrong numbers...)
+            own = frozenset(n for n in ins.intents if n not in always)
             return StepContext(
-                step, frozenset(ins.intents), ins.objection is not None, tuple(choices)
+                step, frozenset(ins.intents), ins.objection is not None, tuple(choices), own
             )
     return StepContext(step, frozenset(), False, tuple(choices))
 

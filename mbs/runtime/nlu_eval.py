@@ -24,7 +24,7 @@ from mbs.nlu.calibrate import suggest_threshold
 from mbs.nlu.fuzzy import IntentMatch, ObjectionMatch
 from mbs.program import Program
 from mbs.runtime.builtins.base import IntentResult, ObjectionResult
-from mbs.runtime.decision import Decision, StepContext, decide, holds_choice, step_context
+from mbs.runtime.decision import Decision, StepContext, decide_at, step_context
 
 KINDS = ("intent", "objection", "none")
 # False matches tolerated when suggesting a threshold (share of the "none" answers).
@@ -166,12 +166,7 @@ def evaluate(
             ctx = contexts.setdefault(item.step, step_context(program, item.step))
         im = engine.intents.classify(item.text)
         om = engine.objections.match(item.text)
-        decision = decide(
-            _intent_result(im),
-            _objection_result(om) if ctx.objection else None,
-            ctx.intents,
-            answered=holds_choice(item.text, ctx.choices),
-        )
+        decision = decide_at(ctx, item.text, _intent_result(im), _objection_result(om))
         want, got = _name(item.kind, item.label), _name(decision.kind, decision.name)
         right = want == got
         report.total += 1

@@ -100,6 +100,17 @@ class LoadedProgram:
         self.step_counters = {k: tuple(sorted(v)) for k, v in counters.items()}
         # values each step captures from a list: an utterance naming one answers the step
         self.step_choices = {name: step_context(program, name).choices for name in program.steps}
+        self._always_intents = frozenset(program.always.intents) if program.always else frozenset()
+        self._expected: dict[int, frozenset[str]] = {}
+
+    def expected_intents(self, ins: Dispatch) -> frozenset[str]:
+        """A dispatch's own answers: its intents that ``always`` does not also handle
+        (see ``mbs.runtime.decision``)."""
+        found = self._expected.get(id(ins))
+        if found is None:
+            found = frozenset(ins.intents) - self._always_intents
+            self._expected[id(ins)] = found
+        return found
 
     def location(self, address: int) -> str:
         loc = self.program.debug.get(address)
@@ -395,7 +406,13 @@ class Machine:
                 audio=objection.audio,
             )
         st.execution = ExecutionState.RUNNING
-        decision = decide(intent, objection, ins.intents, answered=self._answers_capture(utterance))
+        decision = decide(
+            intent,
+            objection,
+            ins.intents,
+            expected=self.loaded.expected_intents(ins),
+            answered=self._answers_capture(utterance),
+        )
         if decision.kind == "intent":
             assert decision.name is not None
             return decision.name, ins.intents[decision.name]

@@ -11,6 +11,8 @@ shows exactly what a call would do. The rules, in order:
    NLU's best intent, even under its threshold, is taken when it is one of them and
    scores at least ``EXPECTED_FLOOR`` (same rule against objections). "oui passez-le
    moi" after "je vous le passe ?" is a yes, though said in more words than any example;
+   likewise, when the best intent is one the step does not handle and the runner-up is
+   one it does, within ``CONTEXT_MARGIN``, the runner-up is taken;
 3. when the step captures one of a list of values (``capture x from ["a", "b"]``) and
    the utterance holds one, an objection must score at least ``CAPTURE_OVERRIDE`` to
    take over: the prospect answered;
@@ -70,8 +72,17 @@ def decide(
     matched = objection is not None and objection.objection is not None
     objection_score = objection.score if objection is not None and matched else 0.0
     name, score = intent.intent, intent.score
-    if name is None and intent.runner_up in expected and intent.runner_up_score >= EXPECTED_FLOOR:
-        name, score = intent.runner_up, intent.runner_up_score
+    second, second_score = intent.runner_up, intent.runner_up_score
+    if name is None and second in expected and second_score >= EXPECTED_FLOOR:
+        name, score = second, second_score
+    elif (
+        name is not None
+        and name not in handled
+        and second in handled
+        and second_score >= max(EXPECTED_FLOOR, score - CONTEXT_MARGIN)
+    ):
+        # the best intent is one this step does not handle, a close second is one it does
+        name, score = second, second_score
     wins = not matched or score + CONTEXT_MARGIN >= objection_score
     if name is not None and name in handled and wins:
         return Decision("intent", name, score)

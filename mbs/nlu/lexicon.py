@@ -69,7 +69,7 @@ SPEECH_VARIANTS: tuple[tuple[str, str], ...] = (
         "pourquoi pas",
     ),
     # idioms whose words mean something else alone ("entendu" is not "entendre")
-    (r"bien entendu|c'est entendu", "evidemment"),
+    (r"bien entendu|c'est entendu", "certain"),  # "bien sûr" (whose "sûr" became "certain")
     # idioms that look negative but are not
     (r"pas de (?:probleme|problemes|souci|soucis)", "sans probleme"),
     (r"pas mal", "beaucoup"),

@@ -25,6 +25,7 @@ global one). Everything is built once per set of intents / objection packs and e
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import threading
@@ -54,6 +55,7 @@ def bounded(text: str) -> str:
     return text[:MAX_CHARS]
 
 
+@functools.lru_cache(maxsize=8192)
 def semantic_text(text: str) -> str:
     """What the encoder sees: the words in lower case, accents kept (the encoder's
     tokenizer knows accented French), without the normaliser's stop words (articles,
@@ -62,6 +64,24 @@ def semantic_text(text: str) -> str:
     words = _WORD.findall(plain_text(text).replace("'", " "))
     content = [w for w in words if fold(w) not in STOP_WORDS and fold(w) not in ELISIONS]
     return " ".join(content or words)
+
+
+_encoded: OrderedDict[tuple[int, str], Vectors] = OrderedDict()
+
+
+def _encode_one(encoder: Encoder, text: str) -> Vectors:
+    """One utterance's vector, cached (bounded): a turn encodes the same text for the
+    intents and for the objections."""
+    key = (id(encoder), text)
+    found = _encoded.get(key)
+    if found is None:
+        found = encoder.encode([text])[0]
+        found.flags.writeable = False
+        with _cache_lock:
+            _encoded[key] = found
+            if len(_encoded) > 1024:
+                _encoded.popitem(last=False)
+    return found
 
 
 class LabelSpace:
@@ -174,7 +194,7 @@ class _Scorer:
         if not sem_text:
             zero = np.zeros(n, dtype=np.float32)
             return Evidence(lex, zero, zero, empty=True)
-        vector = self._space.encoder.encode([sem_text])[0]
+        vector = _encode_one(self._space.encoder, sem_text)
         nearest, centre = self._space.similarity(
             vector, normalize(text).negated, self.fusion.negation_penalty
         )

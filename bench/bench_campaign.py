@@ -43,8 +43,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from mbs.runtime.store import Store  # noqa: E402
-from mbs.runtime.store.engine import make_engine  # noqa: E402
+from mbs.campaign.store import Store  # noqa: E402
+from mbs.campaign.store.engine import make_engine  # noqa: E402
 
 MBS = [sys.executable, "-c", "from mbs.cli import main; main()"]
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -30,11 +30,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from mbs.campaign.compose import CampaignRun, enrol_contacts  # noqa: E402
+from mbs.campaign.config import load_campaign  # noqa: E402
+from mbs.campaign.store import Store  # noqa: E402
 from mbs.cli.programs import load_program  # noqa: E402
 from mbs.runtime import vm as vm_module  # noqa: E402
-from mbs.runtime.campaign_file import load_campaign  # noqa: E402
-from mbs.runtime.campaign_run import CampaignRun, enrol_contacts  # noqa: E402
-from mbs.runtime.store import Store  # noqa: E402
 
 TIMES: dict[str, list[float]] = defaultdict(list)
 

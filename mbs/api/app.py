@@ -39,9 +39,9 @@ from mbs.api.models import (
     LiveSnapshot,
     LiveStatus,
 )
+from mbs.campaign.store import CampaignNotFound, CampaignStats, Store, StoreError
+from mbs.campaign.store.records import CampaignInfo
 from mbs.program import Result
-from mbs.runtime.store import CampaignNotFound, CampaignStats, Store, StoreError
-from mbs.runtime.store.records import CampaignInfo
 from mbs.runtime.telephony import CallStatus
 
 DESCRIPTION = """Read-only status of the campaigns in the mbs store: progress, calls,

@@ -19,7 +19,7 @@ import uvicorn
 from mbs.api.app import create_app
 from mbs.api.live import LiveRegistry, ProgressFeed, ProgressLike
 from mbs.api.server import serve_in_background, server_port, stop_background
-from mbs.runtime.store import Store
+from mbs.campaign.store import Store
 
 
 class LiveApi:

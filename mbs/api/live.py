@@ -1,7 +1,7 @@
 """Live executor metrics: what a running campaign does between two looks at the store.
 
 The executor reports through ``Executor(on_progress=...)``, passing its
-:class:`~mbs.runtime.executor.Progress` (cumulative counters, mutated in place). A
+:class:`~mbs.campaign.executor.Progress` (cumulative counters, mutated in place). A
 :class:`LiveRegistry` hands out one :class:`ProgressFeed` per executor; each call of a
 feed turns the growth since its previous call into totals per campaign, so several
 executors of one campaign add up, and a counter that goes backwards (a new run with a

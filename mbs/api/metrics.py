@@ -20,9 +20,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from mbs.api.live import TALK_BUCKETS, LiveRegistry
 from mbs.api.reads import TalkTimes, talk_times
+from mbs.campaign.store import CampaignNotFound, CampaignStats, Store, StoreError
+from mbs.campaign.store.records import CampaignInfo
 from mbs.program import Result
-from mbs.runtime.store import CampaignNotFound, CampaignStats, Store, StoreError
-from mbs.runtime.store.records import CampaignInfo
 from mbs.runtime.telephony import CallStatus
 
 CONTACT_STATES = ("done", "in_flight", "waiting")

@@ -14,9 +14,9 @@ from typing import Any
 
 from sqlalchemy import case, func, select
 
+from mbs.campaign.store import Store
+from mbs.campaign.store.models import Call, Campaign, Contact
 from mbs.program import Result
-from mbs.runtime.store import Store
-from mbs.runtime.store.models import Call, Campaign, Contact
 from mbs.runtime.telephony import CallStatus
 
 

@@ -42,7 +42,7 @@ def register(app: typer.Typer) -> None:
 
         from mbs.api import create_app
         from mbs.api.server import ApiBindError, StandaloneServer, bind
-        from mbs.runtime.store import Store, StoreError
+        from mbs.campaign.store import Store, StoreError
 
         try:
             store = Store.open(database)

@@ -8,9 +8,9 @@ from typing import Annotated
 
 import typer
 
+from mbs.campaign.contacts import ContactFileError, parse_phone, read_numbers
 from mbs.cli.campaign_cmd import OutputFormat, open_store
 from mbs.cli.output import EXIT_DIAGNOSTICS, EXIT_USAGE, abort, emit_json, out, warning
-from mbs.runtime.contacts import ContactFileError, parse_phone, read_numbers
 
 
 def _parse_numbers(numbers: list[str], region: str) -> list[str]:

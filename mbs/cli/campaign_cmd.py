@@ -15,10 +15,10 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from mbs.campaign.config import CampaignFileError, load_campaign
+from mbs.campaign.store import EXPORT_COLUMNS, Store, StoreError
+from mbs.campaign.store.engine import database_url
 from mbs.cli.output import EXIT_DIAGNOSTICS, EXIT_USAGE, abort, emit_json, err, out
-from mbs.runtime.campaign_file import CampaignFileError, load_campaign
-from mbs.runtime.store import EXPORT_COLUMNS, Store, StoreError
-from mbs.runtime.store.engine import database_url
 
 
 class OutputFormat(StrEnum):

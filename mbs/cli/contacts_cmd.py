@@ -8,15 +8,15 @@ from typing import Annotated
 
 import typer
 
-from mbs.cli.campaign_cmd import OutputFormat, open_store
-from mbs.cli.output import EXIT_DIAGNOSTICS, EXIT_USAGE, abort, emit_json, err, error, out, warning
-from mbs.runtime.contacts import (
+from mbs.campaign.contacts import (
     FORMATS,
     ContactFileError,
     ImportResult,
     read_contacts,
     save_contacts,
 )
+from mbs.cli.campaign_cmd import OutputFormat, open_store
+from mbs.cli.output import EXIT_DIAGNOSTICS, EXIT_USAGE, abort, emit_json, err, error, out, warning
 
 
 def _print_report(result: ImportResult, totals: dict[str, object]) -> None:

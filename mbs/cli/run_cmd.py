@@ -19,7 +19,7 @@ from mbs.cli.output import EXIT_DIAGNOSTICS, EXIT_RUNTIME, EXIT_USAGE, abort, em
 def _progress_table(
     progress: object, started: float, clock_now: datetime, simulated: bool
 ) -> Table:
-    from mbs.runtime.executor import Progress
+    from mbs.campaign.executor import Progress
 
     assert isinstance(progress, Progress)
     table = Table(box=None, show_header=False, pad_edge=False)
@@ -48,7 +48,7 @@ def _progress_table(
 
 
 def _print_summary(summary: dict[str, object], result: object) -> None:
-    from mbs.runtime.campaign_run import RunResult
+    from mbs.campaign.compose import RunResult
 
     assert isinstance(result, RunResult)
     out.print(f"\n[bold]Campaign {summary['campaign']}[/]")
@@ -135,12 +135,12 @@ def register(app: typer.Typer) -> None:
         """
         from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+        from mbs.campaign.compose import CampaignRun, enrol_contacts
+        from mbs.campaign.config import CampaignFileError, load_campaign, parse_campaign
+        from mbs.campaign.contacts import ContactFileError
+        from mbs.campaign.executor import summarise
+        from mbs.campaign.store import Store, StoreError
         from mbs.cli.programs import load_program
-        from mbs.runtime.campaign_file import CampaignFileError, load_campaign, parse_campaign
-        from mbs.runtime.campaign_run import CampaignRun, enrol_contacts
-        from mbs.runtime.contacts import ContactFileError
-        from mbs.runtime.executor import summarise
-        from mbs.runtime.store import Store, StoreError
 
         try:
             store = Store.open(database)
@@ -284,7 +284,7 @@ def register(app: typer.Typer) -> None:
         except SQLAlchemyError as exc:  # the database went away or refused a write
             detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
             abort(f"campaign stopped, database error: {detail}; run again to resume", EXIT_RUNTIME)
-        from mbs.runtime.campaign_run import RunResult
+        from mbs.campaign.compose import RunResult
 
         assert isinstance(result, RunResult)
         summary = summarise(result.stats, result.progress, result.totals)

@@ -15,9 +15,9 @@ import httpx
 import pytest
 
 from mbs.api import LiveRegistry, create_app, serve_in_background, server_port, stop_background
+from mbs.campaign.law import CallingLaw
+from mbs.campaign.store import CallOutcome, ContactData, RetryPolicy, Store
 from mbs.program import Result
-from mbs.runtime.law import CallingLaw
-from mbs.runtime.store import CallOutcome, ContactData, RetryPolicy, Store
 from mbs.runtime.telephony import CallStatus
 from tests.store.conftest import backend, pg_schema, sqlite_url, store
 

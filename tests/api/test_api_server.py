@@ -22,8 +22,8 @@ from mbs.api import (
     server_port,
     stop_background,
 )
-from mbs.runtime.executor import Progress
-from mbs.runtime.store import Store
+from mbs.campaign.executor import Progress
+from mbs.campaign.store import Store
 from tests.api.conftest import seed
 
 MBS = str(Path(sys.executable).with_name("mbs"))

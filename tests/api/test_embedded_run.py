@@ -9,11 +9,11 @@ from pathlib import Path
 import httpx
 
 from mbs.api import LiveApi
+from mbs.campaign.compose import CampaignRun, enrol_contacts
+from mbs.campaign.config import load_campaign
+from mbs.campaign.executor import Progress
+from mbs.campaign.store import Store
 from mbs.compiler import compile_file
-from mbs.runtime.campaign_file import load_campaign
-from mbs.runtime.campaign_run import CampaignRun, enrol_contacts
-from mbs.runtime.executor import Progress
-from mbs.runtime.store import Store
 from tests.api.conftest import NOW
 from tests.api.metrics_util import samples, value
 

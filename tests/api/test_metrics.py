@@ -9,8 +9,8 @@ import prometheus_client
 from prometheus_client.parser import text_string_to_metric_families
 
 from mbs.api import create_app, serve_in_background, server_port, stop_background
+from mbs.campaign.store import Store
 from mbs.program import Result
-from mbs.runtime.store import Store
 from mbs.runtime.telephony import CallStatus
 from tests.api.conftest import LATER, Seeded
 from tests.api.metrics_util import families, samples, value
@@ -65,7 +65,7 @@ async def test_store_metrics(client: httpx.AsyncClient, seeded: Seeded) -> None:
 async def test_metrics_follow_the_store(
     client: httpx.AsyncClient, store: Store, seeded: Seeded
 ) -> None:
-    from mbs.runtime.store import CallOutcome
+    from mbs.campaign.store import CallOutcome
 
     before = samples((await client.get("/metrics")).text)
     assert value(before, "mbs_calls", campaign="printemps", status="RINGING") == 1

@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from mbs.runtime.store import Store
-from mbs.runtime.store.models import Base
+from mbs.campaign.store import Store
+from mbs.campaign.store.models import Base
 from tests.api.conftest import Seeded
 
 API = Path(__file__).resolve().parents[2] / "mbs" / "api"

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import httpx
 
-from mbs.runtime.store import Store
+from mbs.campaign.store import Store
 from tests.api.conftest import LATER, NOW, TRANSCRIPT, Seeded
 
 

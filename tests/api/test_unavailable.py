@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from mbs.api import create_app, serve_in_background, server_port, stop_background
-from mbs.runtime.store import Store
-from mbs.runtime.store.engine import make_engine
+from mbs.campaign.store import Store
+from mbs.campaign.store.engine import make_engine
 from tests.api.metrics_util import samples, value
 
 

@@ -14,9 +14,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from mbs.runtime.law import CallingLaw, CallingPolicy
-from mbs.runtime.store import CRASH_RECOVERED, Store
-from mbs.runtime.store.models import Call, CampaignContact, Contact
+from mbs.campaign.law import CallingLaw, CallingPolicy
+from mbs.campaign.store import CRASH_RECOVERED, Store
+from mbs.campaign.store.models import Call, CampaignContact, Contact
 from mbs.runtime.telephony import CallStatus
 
 ROOT = Path(__file__).resolve().parents[2]

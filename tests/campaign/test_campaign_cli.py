@@ -17,11 +17,11 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from mbs.campaign.law import CallingLaw
+from mbs.campaign.store import CallOutcome, Store
+from mbs.campaign.store.engine import make_engine
 from mbs.cli import blocklist_cmd, campaign_cmd, contacts_cmd, run_cmd
 from mbs.program import Result
-from mbs.runtime.law import CallingLaw
-from mbs.runtime.store import CallOutcome, Store
-from mbs.runtime.store.engine import make_engine
 from mbs.runtime.telephony import CallStatus
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"

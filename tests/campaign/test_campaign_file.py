@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from mbs.freeswitch.sim.personas import PersonaKind, parse_mix
-from mbs.runtime.campaign_file import (
+from mbs.campaign.config import (
     PERSONAS,
     CampaignFileError,
     load_campaign,
     parse_campaign,
 )
+from mbs.freeswitch.sim.personas import PersonaKind, parse_mix
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "campagne-or.toml"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from mbs.runtime.contacts import (
+from mbs.campaign.contacts import (
     ContactFileError,
     map_columns,
     normalise_column,

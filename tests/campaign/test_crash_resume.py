@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from campaign_rig import check_campaign, write_campaign
 
-from mbs.runtime.store import CRASH_RECOVERED, Store
+from mbs.campaign.store import CRASH_RECOVERED, Store
 
 MBS = [sys.executable, "-c", "from mbs.cli import main; main()"]
 CONTACTS = 24

@@ -12,15 +12,15 @@ import typer
 from campaign_rig import RecordingStore, call_rows, check_campaign, members, write_campaign
 from typer.testing import CliRunner
 
+from mbs.campaign.compose import CampaignRun, enrol_contacts
+from mbs.campaign.config import load_campaign
+from mbs.campaign.store import Store
 from mbs.cli import campaign_cmd
 from mbs.cli.programs import load_program
 from mbs.freeswitch.sim.personas import Persona, PersonaKind, Turn
 from mbs.freeswitch.simbackend import SimTelephony
-from mbs.runtime.campaign_file import load_campaign
-from mbs.runtime.campaign_run import CampaignRun, enrol_contacts
 from mbs.runtime.events import calls_in, read_log
 from mbs.runtime.replay import replay_call
-from mbs.runtime.store import Store
 from mbs.runtime.vm import LoadedProgram
 
 SCALE = 30.0

@@ -12,7 +12,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from mbs.runtime.law import CallingLaw, CallingPolicy, ContactHistory, Reason
+from mbs.campaign.law import CallingLaw, CallingPolicy, ContactHistory, Reason
 
 LAW = CallingLaw()
 PARIS_MOBILE = "+33612345678"

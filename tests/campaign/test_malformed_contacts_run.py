@@ -11,7 +11,7 @@ from pathlib import Path
 from campaign_rig import check_campaign, write_campaign
 from test_crash_resume import MBS
 
-from mbs.runtime.store import Store
+from mbs.campaign.store import Store
 
 ROWS = [  # file rows 2.. (the header is row 1)
     "Armelle;02 61 91 44 10;Crêperie Ty Armor",  # 2 good

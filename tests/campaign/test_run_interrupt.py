@@ -14,7 +14,7 @@ from campaign_rig import call_rows, check_campaign, write_campaign
 from sqlalchemy.exc import OperationalError
 from test_crash_resume import MBS, phones
 
-from mbs.runtime.store import CRASH_RECOVERED, Store
+from mbs.campaign.store import CRASH_RECOVERED, Store
 
 
 def test_sigint_stops_cleanly_and_the_same_command_resumes(tmp_path: Path) -> None:

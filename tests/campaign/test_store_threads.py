@@ -8,9 +8,9 @@ import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from mbs.campaign.law import CallingLaw
+from mbs.campaign.store import CallOutcome, ContactData, RetryPolicy, Store
 from mbs.program import Result
-from mbs.runtime.law import CallingLaw
-from mbs.runtime.store import CallOutcome, ContactData, RetryPolicy, Store
 from mbs.runtime.telephony import CallStatus
 
 NOW = datetime(2026, 3, 10, 9, 30, tzinfo=UTC)  # Tuesday, 10:30 Paris

@@ -18,8 +18,8 @@ import pytest
 from campaign_rig import check_campaign, write_campaign
 from test_crash_resume import MBS, phones
 
-from mbs.runtime.store import Store
-from mbs.runtime.store.engine import make_engine, normalise_url
+from mbs.campaign.store import Store
+from mbs.campaign.store.engine import make_engine, normalise_url
 
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 CONTACTS = 40

@@ -12,12 +12,12 @@ from zoneinfo import ZoneInfo
 from campaign_rig import call_rows, check_campaign, members, write_campaign
 from test_executor import booker, national
 
+from mbs.campaign.compose import CampaignRun, enrol_contacts
+from mbs.campaign.config import load_campaign
+from mbs.campaign.store import Store
 from mbs.cli.programs import load_program
 from mbs.freeswitch.sim.personas import Persona, PersonaKind
 from mbs.freeswitch.simbackend import SimTelephony
-from mbs.runtime.campaign_file import load_campaign
-from mbs.runtime.campaign_run import CampaignRun, enrol_contacts
-from mbs.runtime.store import Store
 
 SCALE = 30.0
 PARIS, REUNION, MARTINIQUE = "+33140000021", "+262692618520", "+596696123456"

@@ -61,8 +61,7 @@ def path_of(set_name: str) -> Path:
     return HERE / f"{set_name}.jsonl"
 
 
-def _parse(set_name: str, number: int, line: str) -> Utterance:
-    where = f"{path_of(set_name).name}:{number}"
+def _parse(where: str, set_name: str, line: str) -> Utterance:
     try:
         raw = json.loads(line)
     except ValueError as exc:
@@ -88,20 +87,26 @@ def _parse(set_name: str, number: int, line: str) -> Utterance:
     return item
 
 
-def load(set_name: str, split: str | None = None) -> list[Utterance]:
-    """The utterances of one set, in file order; ``split`` None: both splits.
+def read(path: Path, set_name: str, split: str | None = None) -> list[Utterance]:
+    """The utterances of one JSONL file, in file order; ``split`` None: both splits.
 
     A malformed line raises ValueError naming the file and line."""
+    if set_name not in SETS:
+        raise ValueError(f"unknown held-out set {set_name!r} (known: {', '.join(SETS)})")
     if split is not None and split not in SPLITS:
         raise ValueError(f"unknown split {split!r} (known: {', '.join(SPLITS)})")
     items = []
-    text = path_of(set_name).read_text(encoding="utf-8")
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if line.strip():
-            item = _parse(set_name, number, line)
+            item = _parse(f"{path.name}:{number}", set_name, line)
             if split is None or item.split == split:
                 items.append(item)
     return items
+
+
+def load(set_name: str, split: str | None = None) -> list[Utterance]:
+    """One held-out set (``SETS``), optionally one split of it (``dev`` or ``test``)."""
+    return read(path_of(set_name), set_name, split)
 
 
 def load_all(split: str | None = None) -> list[Utterance]:

@@ -10,8 +10,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from mbs.runtime.store import Store
-from mbs.runtime.store.engine import make_engine, normalise_url
+from mbs.campaign.store import Store
+from mbs.campaign.store.engine import make_engine, normalise_url
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 

@@ -6,8 +6,8 @@ import threading
 from collections import Counter
 from datetime import UTC, datetime
 
-from mbs.runtime.law import CallingLaw
-from mbs.runtime.store import ContactData, Store
+from mbs.campaign.law import CallingLaw
+from mbs.campaign.store import ContactData, Store
 
 NOW = datetime(2026, 3, 10, 9, 30, tzinfo=UTC)  # Tuesday, 10:30 Paris
 CONTACTS = 120

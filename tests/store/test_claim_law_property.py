@@ -11,9 +11,9 @@ import holidays
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from mbs.campaign.law import CallingLaw
+from mbs.campaign.store import CallOutcome, ContactData, RetryPolicy, Store
 from mbs.program import Result
-from mbs.runtime.law import CallingLaw
-from mbs.runtime.store import CallOutcome, ContactData, RetryPolicy, Store
 from mbs.runtime.telephony import CallStatus
 
 PHONES = {

@@ -11,9 +11,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import event, inspect
 
-from mbs.runtime.migrations import alembic_config, current_revision, head_revision, upgrade
-from mbs.runtime.store import ContactData, Store
-from mbs.runtime.store.models import Base
+from mbs.campaign.migrations import alembic_config, current_revision, head_revision, upgrade
+from mbs.campaign.store import ContactData, Store
+from mbs.campaign.store.models import Base
 
 TABLES = {"contacts", "campaigns", "campaign_contacts", "calls", "call_events", "blocklist"}
 

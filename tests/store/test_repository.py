@@ -7,9 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.exc import StatementError
 
-from mbs.program import Result
-from mbs.runtime.law import CallingLaw, CallingPolicy, Reason
-from mbs.runtime.store import (
+from mbs.campaign.law import CallingLaw, CallingPolicy, Reason
+from mbs.campaign.store import (
     CRASH_RECOVERED,
     CallAlreadyFinished,
     CallOutcome,
@@ -20,6 +19,7 @@ from mbs.runtime.store import (
     Store,
     StoreError,
 )
+from mbs.program import Result
 from mbs.runtime.telephony import CallStatus
 
 # Tuesday 10 March 2026, 10:30 in Paris: inside the legal hours.

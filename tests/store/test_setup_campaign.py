@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from mbs.runtime.campaign_file import load_campaign, setup_campaign
-from mbs.runtime.law import CallingLaw
-from mbs.runtime.store import Store
+from mbs.campaign.config import load_campaign, setup_campaign
+from mbs.campaign.law import CallingLaw
+from mbs.campaign.store import Store
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "campagne-or.toml"
 NOW = datetime(2026, 3, 10, 9, 30, tzinfo=UTC)

@@ -1,6 +1,6 @@
 """The store's tables as SQLAlchemy 2 typed models.
 
-The schema itself is owned by the Alembic migrations (``mbs/runtime/migrations``); a
+The schema itself is owned by the Alembic migrations (``mbs/campaign/migrations``); a
 test checks that autogenerate finds no difference between these models and the
 migrated database, on SQLite and on PostgreSQL.
 """
@@ -26,8 +26,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from mbs.campaign.store.types import UTCDateTime
 from mbs.program import Result
-from mbs.runtime.store.types import UTCDateTime
 from mbs.runtime.telephony import CallStatus
 
 NAMING = {

@@ -9,10 +9,10 @@ from typing import Any
 
 from sqlalchemy import func, or_, select
 
-from mbs.runtime.store.base import StoreBase
-from mbs.runtime.store.calls_repo import counted
-from mbs.runtime.store.models import Call, Campaign, CampaignContact, Contact
-from mbs.runtime.store.records import CallTotals, CampaignStats
+from mbs.campaign.store.base import StoreBase
+from mbs.campaign.store.calls_repo import counted
+from mbs.campaign.store.models import Call, Campaign, CampaignContact, Contact
+from mbs.campaign.store.records import CallTotals, CampaignStats
 
 EXPORT_COLUMNS = (
     "call_id",

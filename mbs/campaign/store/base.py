@@ -11,9 +11,9 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from mbs.runtime.store.engine import StoreError, immediate
-from mbs.runtime.store.models import Campaign
-from mbs.runtime.store.records import CampaignInfo
+from mbs.campaign.store.engine import StoreError, immediate
+from mbs.campaign.store.models import Campaign
+from mbs.campaign.store.records import CampaignInfo
 
 
 class CampaignNotFound(StoreError):

@@ -26,10 +26,10 @@ from typing import TYPE_CHECKING, Any
 
 import phonenumbers
 
-from mbs.runtime.store.records import ContactData
+from mbs.campaign.store.records import ContactData
 
 if TYPE_CHECKING:
-    from mbs.runtime.store import Store
+    from mbs.campaign.store import Store
 
 FORMATS = ("csv", "xlsx", "json")
 

@@ -13,16 +13,16 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
-from mbs.runtime.store.base import CampaignNotFound
-from mbs.runtime.store.calls_repo import (
+from mbs.campaign.store.base import CampaignNotFound
+from mbs.campaign.store.calls_repo import (
     CRASH_RECOVERED,
     CallAlreadyFinished,
     CallNotFound,
     CallsMixin,
 )
-from mbs.runtime.store.contacts_repo import ContactsMixin, UpsertReport
-from mbs.runtime.store.engine import StoreError, database_url, make_engine
-from mbs.runtime.store.records import (
+from mbs.campaign.store.contacts_repo import ContactsMixin, UpsertReport
+from mbs.campaign.store.engine import StoreError, database_url, make_engine
+from mbs.campaign.store.records import (
     CallOutcome,
     CallTotals,
     CampaignInfo,
@@ -35,8 +35,8 @@ from mbs.runtime.store.records import (
     Finished,
     Recovery,
 )
-from mbs.runtime.store.retry import RetryPolicy
-from mbs.runtime.store.stats_repo import EXPORT_COLUMNS, StatsMixin
+from mbs.campaign.store.retry import RetryPolicy
+from mbs.campaign.store.stats_repo import EXPORT_COLUMNS, StatsMixin
 
 
 class Store(ContactsMixin, CallsMixin, StatsMixin):
@@ -53,7 +53,7 @@ class Store(ContactsMixin, CallsMixin, StatsMixin):
     @classmethod
     def from_engine(cls, engine: Engine, *, migrate: bool = True) -> Store:
         if migrate:
-            from mbs.runtime.migrations import upgrade
+            from mbs.campaign.migrations import upgrade
 
             try:
                 upgrade(engine)

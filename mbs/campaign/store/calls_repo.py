@@ -25,12 +25,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from mbs.runtime.law import CallingLaw, CallingPolicy, ContactHistory, Reason
-from mbs.runtime.store.base import StoreBase
-from mbs.runtime.store.contacts_repo import contact_info
-from mbs.runtime.store.engine import StoreError
-from mbs.runtime.store.models import BlocklistEntry, Call, CallEvent, CampaignContact, Contact
-from mbs.runtime.store.records import (
+from mbs.campaign.law import CallingLaw, CallingPolicy, ContactHistory, Reason
+from mbs.campaign.store.base import StoreBase
+from mbs.campaign.store.contacts_repo import contact_info
+from mbs.campaign.store.engine import StoreError
+from mbs.campaign.store.models import BlocklistEntry, Call, CallEvent, CampaignContact, Contact
+from mbs.campaign.store.records import (
     CallOutcome,
     Claim,
     ClaimBatch,
@@ -38,7 +38,7 @@ from mbs.runtime.store.records import (
     Finished,
     Recovery,
 )
-from mbs.runtime.store.retry import RetryPolicy, retry_kind
+from mbs.campaign.store.retry import RetryPolicy, retry_kind
 from mbs.runtime.telephony import CallStatus
 
 CRASH_RECOVERED = "CRASH_RECOVERED"

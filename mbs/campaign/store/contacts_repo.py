@@ -8,9 +8,9 @@ from datetime import datetime
 
 from sqlalchemy import delete, func, select
 
-from mbs.runtime.store.base import StoreBase
-from mbs.runtime.store.models import BlocklistEntry, CampaignContact, Contact
-from mbs.runtime.store.records import ContactData, ContactInfo
+from mbs.campaign.store.base import StoreBase
+from mbs.campaign.store.models import BlocklistEntry, CampaignContact, Contact
+from mbs.campaign.store.records import ContactData, ContactInfo
 
 _CHUNK = 500  # rows per IN (...) query
 

@@ -22,12 +22,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from mbs.program import Result, Say
-from mbs.runtime.clock import Clock, ScaledClock
-from mbs.runtime.events import Event
-from mbs.runtime.law import CallingLaw, CallingPolicy
-from mbs.runtime.state import CallState
-from mbs.runtime.store.records import (
+from mbs.campaign.clock import Clock, ScaledClock
+from mbs.campaign.law import CallingLaw, CallingPolicy
+from mbs.campaign.store.records import (
     CallOutcome,
     CallTotals,
     CampaignStats,
@@ -36,7 +33,10 @@ from mbs.runtime.store.records import (
     Finished,
     Recovery,
 )
-from mbs.runtime.store.retry import RetryPolicy
+from mbs.campaign.store.retry import RetryPolicy
+from mbs.program import Result, Say
+from mbs.runtime.events import Event
+from mbs.runtime.state import CallState
 from mbs.runtime.telephony import CallStatus, Telephony
 from mbs.runtime.vm import Vm
 
@@ -51,7 +51,7 @@ SYNTHESIS_SLOTS = max(1, (os.cpu_count() or 2) - 1)
 
 
 class StorePort(Protocol):
-    """The part of the store the executor uses (``mbs.runtime.store.Store``)."""
+    """The part of the store the executor uses (``mbs.campaign.store.Store``)."""
 
     def recover_interrupted(
         self,

@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from mbs.runtime.contacts import ImportResult, SaveReport, read_contacts, save_contacts
-from mbs.runtime.law import CallingPolicy
-from mbs.runtime.store.records import CampaignInfo
-from mbs.runtime.store.retry import RetryPolicy
+from mbs.campaign.contacts import ImportResult, SaveReport, read_contacts, save_contacts
+from mbs.campaign.law import CallingPolicy
+from mbs.campaign.store.records import CampaignInfo
+from mbs.campaign.store.retry import RetryPolicy
 
 if TYPE_CHECKING:
-    from mbs.runtime.store import Store
+    from mbs.campaign.store import Store
 
 # The simulator's persona kinds (mbs.freeswitch.sim.personas.PersonaKind; the runtime
 # does not import the simulator, a test keeps the two lists equal).

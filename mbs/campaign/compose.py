@@ -2,14 +2,14 @@
 
 Given a loaded campaign file and a compiled program: enrol the contacts, build the
 builtins and the telephony backend the file names, pick the clock (simulated for
-``sim``, the wall for ``esl``) and run the :class:`~mbs.runtime.executor.Executor`.
-The telephony backends live in ``mbs.freeswitch`` and are looked up by name, so the
-runtime never imports them at module level.
+``sim``, the wall for ``esl``) and run the :class:`~mbs.campaign.executor.Executor`.
+This is the campaign side's composition root: the only place that builds a telephony
+backend from ``mbs.freeswitch`` (imported when a campaign needs it, so commands that
+never dial do not load the ESL stack).
 """
 
 from __future__ import annotations
 
-import importlib
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,15 +17,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
+from mbs.campaign.clock import Clock, ScaledClock, WallClock
+from mbs.campaign.config import CampaignFile
+from mbs.campaign.contacts import ImportResult, read_contacts, save_contacts
+from mbs.campaign.executor import Executor, ExecutorSettings, Progress
+from mbs.campaign.law import CallingLaw
+from mbs.campaign.store import CallTotals, CampaignNotFound, CampaignStats, Store
 from mbs.program import Program, Say
 from mbs.runtime.builtins import registry
 from mbs.runtime.builtins.base import Amd, Llm, Nlu, Tts
-from mbs.runtime.campaign_file import CampaignFile
-from mbs.runtime.clock import Clock, ScaledClock, WallClock
-from mbs.runtime.contacts import ImportResult, read_contacts, save_contacts
-from mbs.runtime.executor import Executor, ExecutorSettings, Progress
-from mbs.runtime.law import CallingLaw
-from mbs.runtime.store import CallTotals, CampaignNotFound, CampaignStats, Store
 from mbs.runtime.telephony import Telephony
 from mbs.runtime.vm import Vm
 
@@ -73,10 +73,11 @@ def build_builtins(campaign: CampaignFile, program: Program) -> dict[str, object
 def build_telephony(campaign: CampaignFile, amd: Amd | None, recordings_dir: Path) -> Telephony:
     s = campaign.settings
     if s.telephony.backend == "sim":
-        module = importlib.import_module("mbs.freeswitch.simbackend")
+        from mbs.freeswitch.simbackend import SimTelephony
+
         return cast(
             Telephony,
-            module.SimTelephony(
+            SimTelephony(
                 seed=s.sim.seed,
                 time_scale=s.sim.time_scale,
                 personas=s.sim.personas,
@@ -85,7 +86,8 @@ def build_telephony(campaign: CampaignFile, amd: Amd | None, recordings_dir: Pat
                 amd=amd,
             ),
         )
-    backend = importlib.import_module("mbs.freeswitch.backend")
+    from mbs.freeswitch.backend import EslBackendConfig, EslTelephony
+
     esl = s.telephony.esl
     settings: dict[str, Any] = {
         "host": esl.host,
@@ -101,8 +103,8 @@ def build_telephony(campaign: CampaignFile, amd: Amd | None, recordings_dir: Pat
         settings["caller_id_number"] = esl.caller_id_number
     if esl.caller_id_name:
         settings["caller_id_name"] = esl.caller_id_name
-    config = backend.EslBackendConfig.from_mapping(settings)
-    return cast(Telephony, backend.EslTelephony(config, amd=amd))
+    config = EslBackendConfig.from_mapping(settings)
+    return cast(Telephony, EslTelephony(config, amd=amd))
 
 
 def build_clock(

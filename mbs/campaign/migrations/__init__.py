@@ -1,9 +1,9 @@
 """The store's schema history (Alembic), run from code so it works from an installed package.
 
 ``upgrade(url_or_engine)`` brings a database to the newest revision; it is what
-:meth:`mbs.runtime.store.Store.open` calls. Developers add a revision with::
+:meth:`mbs.campaign.store.Store.open` calls. Developers add a revision with::
 
-    .venv/bin/python -m mbs.runtime.migrations revision "what changed"
+    .venv/bin/python -m mbs.campaign.migrations revision "what changed"
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def alembic_config(connection: Connection | None = None) -> Config:
 def _engine(target: str | URL | Engine) -> tuple[Engine, bool]:
     if isinstance(target, Engine):
         return target, False
-    from mbs.runtime.store.engine import make_engine
+    from mbs.campaign.store.engine import make_engine
 
     return make_engine(target), True
 

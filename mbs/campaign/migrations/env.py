@@ -1,15 +1,15 @@
-"""Alembic environment: always given a live connection by mbs.runtime.migrations."""
+"""Alembic environment: always given a live connection by mbs.campaign.migrations."""
 
 from __future__ import annotations
 
 from alembic import context
 
-from mbs.runtime.store.models import Base
+from mbs.campaign.store.models import Base
 
 config = context.config
 connection = config.attributes.get("connection")
 if connection is None:
-    raise RuntimeError("run migrations through mbs.runtime.migrations.upgrade(url)")
+    raise RuntimeError("run migrations through mbs.campaign.migrations.upgrade(url)")
 
 context.configure(
     connection=connection,

@@ -9,7 +9,8 @@ For an utterance *u* and a label *L* (an intent, or one objection):
   nearest phrasing (kNN, k=1) blended with the label's centroid (the mean of its
   phrasings), each damped by ``negation_penalty`` when exactly one side is negative;
   it is mapped to [0, 1] above ``floor`` (the similarity of unrelated French sentences);
-- ``fused = lexical·lex + semantic·sem``.
+- ``fused = lexical·lex + semantic·sem``, and 1 when the utterance is one of the
+  label's phrasings (``lex`` = 1).
 
 Two-part answers: when the utterance has a contrast ("oui mais c'est trop cher", "pas
 le matin, plutôt l'après-midi", ``mbs.nlu.clauses``), the clause from the contrast on is
@@ -48,6 +49,11 @@ from mbs.program import Intent, Objection, ObjectionPack
 # input (a stuck STT, a hostile caller) is judged on its beginning, in bounded time.
 MAX_CHARS = 400
 _WORD = re.compile(r"[^\W_]+")
+
+
+# A lexical score this high means the utterance says one of the label's phrasings, all
+# of its words and nothing else.
+EXACT = 0.999
 
 
 def bounded(text: str) -> str:
@@ -142,7 +148,9 @@ def fuse(e: Evidence, f: Fusion) -> Vectors:
         return (f.lexical * e.lexical).astype(np.float32)
     sem = (1.0 - f.centroid) * e.nearest + f.centroid * e.centre
     sem = np.clip((sem - f.floor) / (1.0 - f.floor), 0.0, 1.0)
-    return np.minimum(1.0, f.lexical * e.lexical + f.semantic * sem).astype(np.float32)
+    fused = np.minimum(1.0, f.lexical * e.lexical + f.semantic * sem)
+    # the utterance is one of the label's phrasings (after normalisation): certain
+    return np.where(e.lexical >= EXACT, 1.0, fused).astype(np.float32)
 
 
 def combine(whole: Vectors, tail: Vectors | None, f: Fusion, *, intents: bool) -> Vectors:

@@ -15,7 +15,9 @@ shows exactly what a call would do. The rules, in order:
    one it does, within ``CONTEXT_MARGIN``, the runner-up is taken;
 3. when the step captures one of a list of values (``capture x from ["a", "b"]``) and
    the utterance holds one, an objection must score at least ``CAPTURE_OVERRIDE`` to
-   take over: the prospect answered;
+   take over: the prospect answered; when it captures the whole answer (``capture x``),
+   any answer is expected and an objection must score at least ``CAPTURE_FREE``
+   ("moins de quinze euros la bouteille" is a budget, not "Vos vins sont trop chers");
 4. a matched objection goes to the step's ``on objection`` (if it has one);
 5. anything else is ``none`` (``unclear`` / ``otherwise``).
 """
@@ -33,6 +35,7 @@ from mbs.runtime.templates import first_choice
 CONTEXT_MARGIN = 0.1
 EXPECTED_FLOOR = 0.35  # swept on the held-out context set's dev split (0.3-0.35 best)
 CAPTURE_OVERRIDE = 0.85
+CAPTURE_FREE = 0.7
 
 DecisionKind = Literal["intent", "objection", "none"]
 
@@ -56,6 +59,7 @@ class StepContext:
     objection: bool  # the step handles ``on objection``
     choices: tuple[str, ...]  # values its captures pick from
     expected: frozenset[str] = frozenset()  # its own ``on`` intents
+    captures: bool = False  # it captures the whole answer (``capture x``, no list)
 
 
 def decide(
@@ -65,10 +69,12 @@ def decide(
     *,
     expected: Collection[str] = (),
     answered: bool = False,
+    captures: bool = False,
 ) -> Decision:
     """The decision of a step handling ``handled`` intents, of which ``expected`` are
     its own answers (``objection`` None: the step does not listen for objections).
-    ``answered``: the utterance holds one of the values the step captures."""
+    ``answered``: the utterance holds one of the values the step captures; ``captures``:
+    the step captures the whole answer."""
     matched = objection is not None and objection.objection is not None
     objection_score = objection.score if objection is not None and matched else 0.0
     name, score = intent.intent, intent.score
@@ -86,7 +92,8 @@ def decide(
     wins = not matched or score + CONTEXT_MARGIN >= objection_score
     if name is not None and name in handled and wins:
         return Decision("intent", name, score)
-    if matched and (not answered or objection_score >= CAPTURE_OVERRIDE):
+    bar = CAPTURE_OVERRIDE if answered else CAPTURE_FREE if captures else 0.0
+    if matched and objection_score >= bar:
         assert objection is not None
         return Decision("objection", objection.objection, objection_score)
     return Decision("none", None, 0.0)
@@ -105,6 +112,7 @@ def decide_at(
         ctx.intents,
         expected=ctx.expected,
         answered=holds_choice(utterance, ctx.choices),
+        captures=ctx.captures,
     )
 
 
@@ -115,18 +123,20 @@ def step_context(program: Program, step: str | None = None) -> StepContext:
     start = program.steps[step]
     always = set(program.always.intents) if program.always is not None else set()
     choices: list[str] = []
+    free = False
     for address in range(start, len(program.code)):
         if address > start and program.step_at(address) != step:
             break
         ins = program.code[address]
-        if isinstance(ins, Capture) and ins.choices:
-            choices.extend(ins.choices)
+        if isinstance(ins, Capture):
+            choices.extend(ins.choices or ())
+            free = free or not ins.choices
         if isinstance(ins, Dispatch):
             # the step's own answers: the cases `always` does not also handle (those
             # are the call-wide reactions: insults, opt-outs, wrong numbers...)
             own = frozenset(n for n in ins.intents if n not in always)
             return StepContext(
-                step, frozenset(ins.intents), ins.objection is not None, tuple(choices), own
+                step, frozenset(ins.intents), ins.objection is not None, tuple(choices), own, free
             )
     return StepContext(step, frozenset(), False, tuple(choices))
 

@@ -99,7 +99,9 @@ class LoadedProgram:
                     counters[prefix].add(ins.counter)
         self.step_counters = {k: tuple(sorted(v)) for k, v in counters.items()}
         # values each step captures from a list: an utterance naming one answers the step
-        self.step_choices = {name: step_context(program, name).choices for name in program.steps}
+        contexts = {name: step_context(program, name) for name in program.steps}
+        self.step_choices = {name: c.choices for name, c in contexts.items()}
+        self.step_captures = {name for name, c in contexts.items() if c.captures}
         self._always_intents = frozenset(program.always.intents) if program.always else frozenset()
         self._expected: dict[int, frozenset[str]] = {}
 
@@ -412,6 +414,7 @@ class Machine:
             ins.intents,
             expected=self.loaded.expected_intents(ins),
             answered=self._answers_capture(utterance),
+            captures=self._captures_freely(),
         )
         if decision.kind == "intent":
             assert decision.name is not None
@@ -428,6 +431,11 @@ class Machine:
         the expected answer, see ``mbs.runtime.decision``)."""
         step = self.program.step_at(self.state.address)
         return step is not None and holds_choice(utterance, self.loaded.step_choices.get(step, ()))
+
+    def _captures_freely(self) -> bool:
+        """Whether the current step captures the whole answer (then every answer is
+        expected, see ``mbs.runtime.decision``)."""
+        return self.program.step_at(self.state.address) in self.loaded.step_captures
 
     def _freestyle(self, ins: Freestyle) -> Generator[Op, Any, None]:
         st = self.state

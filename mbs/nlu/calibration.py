@@ -30,6 +30,17 @@ class Fusion:
 
 
 @dataclass(frozen=True, slots=True)
+class DecisionSettings:
+    """The step-context rules of ``mbs.runtime.decision`` (swept on the in-context
+    development set: they depend on the thresholds above)."""
+
+    context_margin: float = 0.1  # an objection must lead a handled intent by more
+    expected_floor: float = 0.25  # a step's own answer is taken from this score
+    capture_override: float = 0.85  # an objection over a named captured value
+    capture_free: float = 0.7  # an objection at a step that captures the whole answer
+
+
+@dataclass(frozen=True, slots=True)
 class Calibration:
     """Fusion weights and thresholds, as fitted and committed in ``calibration.json``."""
 
@@ -41,6 +52,7 @@ class Calibration:
     threshold_range: tuple[float, float] = (0.3, 0.65)
     encoder: str = "wordllama-l2_supercat-256"
     fitted_on: str = ""
+    decision: DecisionSettings = field(default_factory=DecisionSettings)
 
     def to_json(self) -> str:
         data = asdict(self)
@@ -58,6 +70,7 @@ class Calibration:
             threshold_range=(float(data["threshold_range"][0]), float(data["threshold_range"][1])),
             encoder=str(data.get("encoder", "")),
             fitted_on=str(data.get("fitted_on", "")),
+            decision=DecisionSettings(**data.get("decision", {})),
         )
 
 

@@ -5,21 +5,23 @@ shows exactly what a call would do. The rules, in order:
 
 1. an intent the step handles (its own ``on`` cases and the ``always`` ones merged into
    its dispatch) wins when no objection matched, or when the objection does not beat it
-   by more than ``CONTEXT_MARGIN``: at a step that asked a question, the expected
+   by more than ``context_margin``: at a step that asked a question, the expected
    answers win over objections of similar score;
 2. the step's own answers (its ``on`` intents, not the ``always`` ones) are expected: the
    NLU's best intent, even under its threshold, is taken when it is one of them and
-   scores at least ``EXPECTED_FLOOR`` (same rule against objections). "oui passez-le
+   scores at least ``expected_floor`` (same rule against objections). "oui passez-le
    moi" after "je vous le passe ?" is a yes, though said in more words than any example;
    likewise, when the best intent is one the step does not handle and the runner-up is
-   one it does, within ``CONTEXT_MARGIN``, the runner-up is taken;
+   one it does, within ``context_margin``, the runner-up is taken;
 3. when the step captures one of a list of values (``capture x from ["a", "b"]``) and
-   the utterance holds one, an objection must score at least ``CAPTURE_OVERRIDE`` to
+   the utterance holds one, an objection must score at least ``capture_override`` to
    take over: the prospect answered; when it captures the whole answer (``capture x``),
-   any answer is expected and an objection must score at least ``CAPTURE_FREE``
+   any answer is expected and an objection must score at least ``capture_free``
    ("moins de quinze euros la bouteille" is a budget, not "Vos vins sont trop chers");
 4. a matched objection goes to the step's ``on objection`` (if it has one);
 5. anything else is ``none`` (``unclear`` / ``otherwise``).
+
+The four settings are calibration data (``mbs/nlu/calibration.json``, ``decision``).
 """
 
 from __future__ import annotations
@@ -28,14 +30,10 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Literal
 
+from mbs.nlu.calibration import DecisionSettings, calibration
 from mbs.program import Capture, Dispatch, Program
 from mbs.runtime.builtins.base import IntentResult, ObjectionResult
 from mbs.runtime.templates import first_choice
-
-CONTEXT_MARGIN = 0.1
-EXPECTED_FLOOR = 0.35  # swept on the held-out context set's dev split (0.3-0.35 best)
-CAPTURE_OVERRIDE = 0.85
-CAPTURE_FREE = 0.7
 
 DecisionKind = Literal["intent", "objection", "none"]
 
@@ -70,29 +68,31 @@ def decide(
     expected: Collection[str] = (),
     answered: bool = False,
     captures: bool = False,
+    settings: DecisionSettings | None = None,
 ) -> Decision:
     """The decision of a step handling ``handled`` intents, of which ``expected`` are
     its own answers (``objection`` None: the step does not listen for objections).
     ``answered``: the utterance holds one of the values the step captures; ``captures``:
-    the step captures the whole answer."""
+    the step captures the whole answer. ``settings``: the calibrated ones by default."""
+    rules = settings or calibration().decision
     matched = objection is not None and objection.objection is not None
     objection_score = objection.score if objection is not None and matched else 0.0
     name, score = intent.intent, intent.score
     second, second_score = intent.runner_up, intent.runner_up_score
-    if name is None and second in expected and second_score >= EXPECTED_FLOOR:
+    if name is None and second in expected and second_score >= rules.expected_floor:
         name, score = second, second_score
     elif (
         name is not None
         and name not in handled
         and second in handled
-        and second_score >= max(EXPECTED_FLOOR, score - CONTEXT_MARGIN)
+        and second_score >= max(rules.expected_floor, score - rules.context_margin)
     ):
         # the best intent is one this step does not handle, a close second is one it does
         name, score = second, second_score
-    wins = not matched or score + CONTEXT_MARGIN >= objection_score
+    wins = not matched or score + rules.context_margin >= objection_score
     if name is not None and name in handled and wins:
         return Decision("intent", name, score)
-    bar = CAPTURE_OVERRIDE if answered else CAPTURE_FREE if captures else 0.0
+    bar = rules.capture_override if answered else rules.capture_free if captures else 0.0
     if matched and objection_score >= bar:
         assert objection is not None
         return Decision("objection", objection.objection, objection_score)
@@ -104,6 +104,7 @@ def decide_at(
     utterance: str,
     intent: IntentResult,
     objection: ObjectionResult | None,
+    settings: DecisionSettings | None = None,
 ) -> Decision:
     """``decide`` with a step's context, as the VM does at that step's dispatch."""
     return decide(
@@ -113,6 +114,7 @@ def decide_at(
         expected=ctx.expected,
         answered=holds_choice(utterance, ctx.choices),
         captures=ctx.captures,
+        settings=settings,
     )
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from mbs.nlu.calibrate import suggest_threshold
+from mbs.nlu.calibration import DecisionSettings
 from mbs.nlu.fuzzy import IntentMatch, ObjectionMatch
 from mbs.program import Program
 from mbs.runtime.builtins.base import IntentResult, ObjectionResult
@@ -146,7 +147,11 @@ def _objection_result(m: ObjectionMatch) -> ObjectionResult:
 
 
 def evaluate(
-    engine: Engine, program: Program, items: Sequence[Labelled], step: str | None
+    engine: Engine,
+    program: Program,
+    items: Sequence[Labelled],
+    step: str | None,
+    settings: DecisionSettings | None = None,
 ) -> EvalReport:
     """Decide every item at its step and count (``step``: KeyError when unknown)."""
     everything = StepContext("", frozenset(i.name for i in program.intents), True, ())
@@ -166,7 +171,7 @@ def evaluate(
             ctx = contexts.setdefault(item.step, step_context(program, item.step))
         im = engine.intents.classify(item.text)
         om = engine.objections.match(item.text)
-        decision = decide_at(ctx, item.text, _intent_result(im), _objection_result(om))
+        decision = decide_at(ctx, item.text, _intent_result(im), _objection_result(om), settings)
         want, got = _name(item.kind, item.label), _name(decision.kind, decision.name)
         right = want == got
         report.total += 1

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from mbs.nlu.calibration import calibration
 from mbs.runtime.builtins.base import IntentResult, ObjectionResult
-from mbs.runtime.decision import (
-    CAPTURE_OVERRIDE,
-    CONTEXT_MARGIN,
-    EXPECTED_FLOOR,
-    Decision,
-    decide,
-)
+from mbs.runtime.decision import Decision, decide
+
+RULES = calibration().decision
+CONTEXT_MARGIN = RULES.context_margin
+EXPECTED_FLOOR = RULES.expected_floor
+CAPTURE_OVERRIDE = RULES.capture_override
 
 OBJ = "C'est trop cher"
 
@@ -58,12 +58,17 @@ def test_an_expected_answer_is_taken_under_the_threshold() -> None:
 def test_a_close_handled_runner_up_beats_an_unhandled_best() -> None:
     close = IntentResult("vulnerable", 0.76, runner_up="abstinent", runner_up_score=0.70)
     assert decide(close, None, {"abstinent"}).name == "abstinent"
-    far = IntentResult("vulnerable", 0.95, runner_up="abstinent", runner_up_score=0.70)
+    far = IntentResult(
+        "vulnerable", 0.70 + CONTEXT_MARGIN + 0.05, runner_up="abstinent", runner_up_score=0.70
+    )
     assert decide(far, None, {"abstinent"}).kind == "none"
 
 
 def test_a_captured_value_answers_the_step_unless_the_objection_is_sure() -> None:
     nothing = IntentResult(None, 0.0)
     assert decide(nothing, objection(0.6), {"yes"}, answered=True).kind == "none"
+    assert decide(nothing, objection(0.6), {"yes"}, captures=True).kind == (
+        "objection" if RULES.capture_free <= 0.6 else "none"
+    )
     assert decide(nothing, objection(CAPTURE_OVERRIDE), {"yes"}, answered=True).kind == "objection"
     assert decide(nothing, objection(0.6), {"yes"}).kind == "objection"

@@ -199,6 +199,30 @@ async def test_an_expected_intent_wins_unless_the_objection_leads_by_the_context
     assert of(events, "routed")[0]["case"] == case
 
 
+CAPTURE_OBJ = [
+    ("enter", "a"),
+    ("listen",),
+    ("capture", "moment", ("matin", "après-midi")),
+    ("dispatch", {"intents": {"yes": "b"}, "objection": "a.answer", "otherwise": "c"}),
+    ("label", "a.answer"),
+    ("answer_objection", "b"),
+    ("enter", "b"),
+    ("end", "QUALIFIED"),
+    ("enter", "c"),
+    ("end", "NOT_QUALIFIED"),
+]
+
+
+async def test_a_captured_value_answers_the_step_over_an_unsure_objection() -> None:
+    nlu = KeywordNlu(objections={"Je n'ai pas le temps": (["temps"], "Deux minutes.", 0.8)})
+    state, events, _ = await run(assemble(CAPTURE_OBJ), ["le matin si j'ai le temps"], nlu=nlu)
+    assert of(events, "routed")[0]["case"] == "otherwise"
+    assert state.variables["moment"] == "matin"
+    sure = KeywordNlu(objections={"Je n'ai pas le temps": (["temps"], "Deux minutes.", 0.95)})
+    _, events, _ = await run(assemble(CAPTURE_OBJ), ["le matin si j'ai le temps"], nlu=sure)
+    assert of(events, "routed")[0]["case"] == "objection"
+
+
 async def test_objection_audio_is_played() -> None:
     class AudioNlu(KeywordNlu):
         async def match_objection(self, utterance: str) -> ObjectionResult:

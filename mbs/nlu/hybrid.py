@@ -43,6 +43,7 @@ from mbs.nlu.encoder import Encoder, Vectors
 from mbs.nlu.fuzzy import Candidate, IntentClassifier, IntentMatch, ObjectionMatch, ObjectionMatcher
 from mbs.nlu.lexicon import ELISIONS, STOP_WORDS
 from mbs.nlu.normalize import fold, normalize, plain_text
+from mbs.nlu.scoring import DEFAULT_WEIGHTS
 from mbs.program import Intent, Objection, ObjectionPack
 
 # What is classified of an utterance: a turn of speech is a few dozen words; a longer
@@ -50,6 +51,11 @@ from mbs.program import Intent, Objection, ObjectionPack
 MAX_CHARS = 400
 _WORD = re.compile(r"[^\W_]+")
 
+
+# The lexical layer's settings in the hybrid: an unknown word is mapped to a close
+# vocabulary word only from 5 letters on ("mail" is not "mal", "dis" not "dit"): the
+# encoder covers spelling variants of short words, and one letter changes their meaning.
+LEXICAL = replace(DEFAULT_WEIGHTS, fuzzy_token_min_len=5)
 
 # A lexical score this high means the utterance says one of the label's phrasings, all
 # of its words and nothing else.
@@ -234,7 +240,7 @@ class HybridClassifier:
         calibrated: Calibration,
         threshold: float | None = None,
     ) -> None:
-        self.lexical = IntentClassifier(intents)
+        self.lexical = IntentClassifier(intents, weights=LEXICAL)
         self.names = self.lexical.names
         by_name = {name: i for i, name in enumerate(self.names)}
         phrases = [(by_name[i.name], e) for i in intents for e in i.examples]
@@ -282,7 +288,7 @@ class HybridMatcher:
         calibrated: Calibration,
         threshold: float | None = None,
     ) -> None:
-        self.lexical = ObjectionMatcher(packs)
+        self.lexical = ObjectionMatcher(packs, weights=LEXICAL)
         self.entries: list[tuple[str, Objection]] = self.lexical.entries
         phrases = [
             (label, phrase)

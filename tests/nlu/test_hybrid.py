@@ -182,6 +182,10 @@ async def test_no_false_friends_from_one_letter_matches() -> None:
     nlu = HybridNlu(program, {})
     assert (await nlu.classify("bien entendu")).intent == "yes"
     assert (await nlu.match_objection("envoyez-moi un mail")).objection is None
+    # the lexical layer does not take an unknown short word for a known one
+    index = nlu.objections.lexical._index
+    assert index._map("mail") == "mail"  # not "mal"
+    assert index.query("ça tombbe mal").tokens == index.query("ça tombe mal").tokens  # 5+ map
 
 
 async def test_a_one_word_example_does_not_give_full_marks_to_a_long_sentence() -> None:

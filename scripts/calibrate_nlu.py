@@ -1,6 +1,6 @@
 """Fit the hybrid NLU's fusion weights and thresholds; write mbs/nlu/calibration.json.
 
-    .venv/bin/python scripts/calibrate_nlu.py [--dry-run]
+    .venv/bin/python scripts/calibrate_nlu.py [--dry-run] [--decision-only]
 
 Development data only: tests/nlu/eval_set.jsonl (written for the fuzzy NLU) and the
 ``dev`` split of the held-out sets (tests/nlu/heldout/); the ``test`` split is never
@@ -69,8 +69,10 @@ def decision_settings(cal: Calibration) -> DecisionSettings:
         program = _program(heldout.SCENARIOS / f"{name}.mbs")
         runs.append((HybridNlu(program, {}), program, items))
     best: tuple[float, DecisionSettings] | None = None
-    for floor, free in itertools.product(EXPECTED_FLOORS, CAPTURE_FREES):
-        rules = replace(cal.decision, expected_floor=floor, capture_free=free)
+    for margin, floor, free in itertools.product(CONTEXT_MARGINS, EXPECTED_FLOORS, CAPTURE_FREES):
+        rules = replace(
+            cal.decision, context_margin=margin, expected_floor=floor, capture_free=free
+        )
         right = sum(evaluate(e, p, items, None, rules).correct for e, p, items in runs)
         if best is None or right >= best[0]:  # ties: the higher floor, the safer
             best = (right, rules)
@@ -80,11 +82,18 @@ def decision_settings(cal: Calibration) -> DecisionSettings:
     return best[1]
 
 
+CONTEXT_MARGINS = (0.0, 0.1, 0.2)
 EXPECTED_FLOORS = (0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45)
 CAPTURE_FREES = (0.6, 0.7, 0.8)
 
 
 def main() -> None:
+    if "--decision-only" in sys.argv:  # keep the fit, sweep the step-context rules again
+        cal = replace(calibration(), decision=decision_settings(calibration()))
+        print(cal.to_json())
+        if "--dry-run" not in sys.argv:
+            (REPO / "mbs" / "nlu" / CALIBRATION_FILE).write_text(cal.to_json(), encoding="utf-8")
+        return
     stdlib = _program(STDLIB)
     eval_set = load_items(REPO / "tests" / "nlu" / "eval_set.jsonl")
     neutral = [i for i in eval_set if i.kind == "ordinary"] + _heldout("neutral")

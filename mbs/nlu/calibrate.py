@@ -3,13 +3,14 @@
 The evidence of every development utterance (lexical scores, nearest-phrasing and
 centroid similarities, for the whole utterance and its contrast clause) is computed
 once; the search then only re-fuses vectors, so a grid of a thousand settings takes
-seconds. Objections are fitted under two conditions at once: the packs as written (many
-phrasings per objection) and the same packs cut to one phrasing per objection (what a
-user's own pack often looks like), so the weights do not lean on variants.
+about a minute. Objections are fitted on several ``ObjectionSet``s at once (the caller
+passes, e.g., the packs as written, the same packs cut to one phrasing per objection,
+and a user's own one-phrasing pack), so the weights do not lean on variants.
 
-Score of a setting (thresholds swept for each): mean accuracy over intents and both
-objection conditions, subject to at most ``max_false_objection`` of ordinary answers
-matched to an objection and ``max_false_intent`` classified as an intent.
+Score of a setting (thresholds swept for each): mean accuracy over intents and the
+objection sets, subject to at most ``max_false_objection`` of ordinary answers matched
+to an objection and ``max_false_intent`` classified as an intent. Then a threshold per
+intent where one pays (``WRONG_COST``), and the acceptable threshold range (``KEEP``).
 """
 
 from __future__ import annotations

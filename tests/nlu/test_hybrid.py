@@ -66,7 +66,7 @@ def test_the_encoder_fits_the_protocol_and_is_shared() -> None:
     assert default_encoder() is default_encoder()
 
 
-def test_mbs_help_loads_neither_the_model_nor_numpy() -> None:
+def test_mbs_help_does_not_load_the_encoder() -> None:
     code = (
         "import sys\n"
         "sys.argv = ['mbs', '--help']\n"

@@ -343,12 +343,12 @@ _cache_lock = threading.Lock()
 
 
 def _content_key(
-    kind: str, items: Sequence[Any], encoder: Encoder, fusion: Fusion
+    kind: str, items: Sequence[Any], encoder: Encoder, calibrated: Calibration
 ) -> tuple[str, ...]:
     digest = hashlib.sha256()
     for item in items:
         digest.update(item.model_dump_json().encode())
-    return (kind, digest.hexdigest(), encoder.name, repr(fusion))
+    return (kind, digest.hexdigest(), encoder.name, repr(calibrated))
 
 
 def _cached(key: tuple[str, ...], build: Callable[[], object]) -> object:
@@ -370,10 +370,10 @@ def shared_classifier(
 ) -> HybridClassifier:
     """A classifier for these intents, built once per content (thresholds are per call:
     the index is shared, the acceptance is not)."""
-    key = _content_key("intents", intents, encoder, calibrated.fusion)
+    key = _content_key("intents", intents, encoder, calibrated)
     base = _cached(key, lambda: HybridClassifier(intents, encoder, calibrated))
     assert isinstance(base, HybridClassifier)
-    return _with_threshold(base, calibrated, threshold)
+    return _with_threshold(base, threshold)
 
 
 def shared_matcher(
@@ -382,7 +382,7 @@ def shared_matcher(
     calibrated: Calibration,
     threshold: float | None,
 ) -> HybridMatcher:
-    key = _content_key("objections", packs, encoder, calibrated.fusion)
+    key = _content_key("objections", packs, encoder, calibrated)
     base = _cached(key, lambda: HybridMatcher(packs, encoder, calibrated))
     assert isinstance(base, HybridMatcher)
     if threshold is None or threshold == base.threshold:
@@ -393,9 +393,7 @@ def shared_matcher(
     return clone
 
 
-def _with_threshold(
-    base: HybridClassifier, calibrated: Calibration, threshold: float | None
-) -> HybridClassifier:
+def _with_threshold(base: HybridClassifier, threshold: float | None) -> HybridClassifier:
     if threshold is None:
         return base
     clone = HybridClassifier.__new__(HybridClassifier)
@@ -403,8 +401,3 @@ def _with_threshold(
     clone.threshold = threshold
     clone.thresholds = {}
     return clone
-
-
-def with_fusion(calibrated: Calibration, **changes: float) -> Calibration:
-    """A calibration with some fusion weights changed (the calibration search)."""
-    return replace(calibrated, fusion=replace(calibrated.fusion, **changes))

@@ -1,6 +1,12 @@
-"""Fuzzy NLU against the original platform's difflib matcher, side by side, in one run.
+"""The NLUs side by side, in one run: hybrid (default), fuzzy, and the original
+platform's difflib matcher.
 
-    .venv/bin/python bench/bench_nlu.py [--repeat N]
+    .venv/bin/python bench/bench_nlu.py [--repeat N] [--no-baseline]
+
+Hybrid against fuzzy: the time of one prospect turn (intent classification and
+objection matching over the whole stdlib), p50 and p99 per utterance, and the memory the
+hybrid adds to a process (resident set size before and after loading the encoder and
+building the program's index).
 
 Both match over every objection of the stdlib (tests/nlu/stdlib_all.mbs pulls all nine
 packs) and are scored on the same labelled set (tests/nlu/eval_set.jsonl):
@@ -18,6 +24,7 @@ packs) and are scored on the same labelled set (tests/nlu/eval_set.jsonl):
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import re
 import statistics
@@ -101,12 +108,94 @@ def per_match_seconds(
     return statistics.median(passes)
 
 
+def rss_mb() -> float:
+    """This process's resident set size (Linux /proc), in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def turn_times(
+    texts: Sequence[str], turn: Callable[[str], object], repeat: int, clock: Callable[[], float]
+) -> list[float]:
+    """Seconds of every (utterance, pass): caches of utterances cleared before each
+    pass, as every utterance of a call is new."""
+    from mbs.nlu import hybrid
+
+    times = []
+    for _ in range(repeat):
+        normalize.cache_clear()
+        hybrid.semantic_text.cache_clear()
+        hybrid._encoded.clear()
+        for text in texts:
+            start = clock()
+            turn(text)
+            times.append(clock() - start)
+    return times
+
+
+def hybrid_against_fuzzy(program: Program, items: Sequence[Item], repeat: int) -> None:
+    """Latency per turn and memory added, hybrid and fuzzy in the same process."""
+    from mbs.runtime.builtins.fuzzy import FuzzyNlu
+    from mbs.runtime.builtins.hybrid import HybridNlu
+
+    before = rss_mb()
+    start = time.perf_counter()
+    hybrid = HybridNlu(program, {})
+    hybrid_build = time.perf_counter() - start
+    after = rss_mb()
+    fuzzy = FuzzyNlu(program, {})
+    texts = [i.text for i in items]
+
+    def hybrid_turn(text: str) -> None:
+        hybrid.intents.classify(text)
+        hybrid.objections.match(text)
+
+    def fuzzy_turn(text: str) -> None:
+        fuzzy.intents.classify(text)
+        fuzzy.objections.match(text)
+
+    turn_times(texts, hybrid_turn, 1, time.perf_counter)  # warm-up: first-touch allocations
+    turn_times(texts, fuzzy_turn, 1, time.perf_counter)
+    print(f"one turn (classify + match objection), {len(texts)} utterances x {repeat} passes")
+    print("(wall: elapsed, includes being preempted on a shared machine; cpu: this thread's")
+    print("CPU time, what the turn costs):")
+    print(f"  {'':14} {'p50':>9} {'p99':>9} {'max':>9}")
+    for clock_name, clock in (("wall", time.perf_counter), ("cpu", time.thread_time)):
+        for name, turn in (("hybrid", hybrid_turn), ("fuzzy", fuzzy_turn)):
+            t = turn_times(texts, turn, repeat, clock)
+            print(
+                f"  {name + ' ' + clock_name:14} {percentile(t, 0.5) * 1000:7.3f}ms"
+                f" {percentile(t, 0.99) * 1000:7.3f}ms {max(t) * 1000:7.3f}ms"
+            )
+    print(
+        f"hybrid memory added (encoder + index, RSS): {after - before:.1f} MB "
+        f"({before:.0f} -> {after:.0f} MB); encoder + index built in {hybrid_build:.2f} s"
+    )
+    print()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5, help="timed passes (median)")
+    parser.add_argument(
+        "--no-baseline", action="store_true", help="skip the (slow) difflib baseline"
+    )
     args = parser.parse_args()
 
     program = load_program()
+    items_all: list[Item] = load_items(EVAL_SET)
+    print(f"machine: {machine()}, {os.cpu_count()} cores")
+    hybrid_against_fuzzy(program, items_all, args.repeat)
+    if args.no_baseline:
+        return
+
     packs = program.objection_packs
     items: list[Item] = load_items(EVAL_SET)
     n_objections = sum(len(p.objections) for p in packs)
@@ -136,7 +225,6 @@ def main() -> None:
     fz_s = per_match_seconds(texts, fuzzy.match, args.repeat, normalize.cache_clear)
     bl_s = per_match_seconds(texts, baseline.match, max(1, args.repeat // 2), lambda: None)
 
-    print(f"machine: {machine()}")
     print(
         f"stdlib: {len(packs)} packs, {n_objections} objections, {n_phrases} phrasings; "
         f"{len(program.intents)} intents"

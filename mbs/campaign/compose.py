@@ -39,7 +39,7 @@ from mbs.runtime.vm import Vm
 # A Paris number: where a simulated campaign's clock starts when nothing else says.
 _REFERENCE_NUMBER = "+33140000000"
 
-DEFAULT_BUILTINS = {"nlu": "fuzzy", "llm": "none", "tts": "none", "amd": "default"}
+DEFAULT_BUILTINS = {"nlu": "hybrid", "llm": "none", "tts": "none", "amd": "default"}
 
 
 class CampaignNotResolved(CampaignError, InputError):

@@ -116,7 +116,7 @@ def chat(
         list[str] | None,
         typer.Option("--contact", "-c", help="A contact field, key=value (repeatable)."),
     ] = None,
-    nlu: Annotated[str, typer.Option(help="NLU builtin (e.g. fuzzy, ollama).")] = "fuzzy",
+    nlu: Annotated[str, typer.Option(help="NLU builtin (hybrid, fuzzy, ollama).")] = "hybrid",
     llm: Annotated[
         str, typer.Option(help="LLM builtin for freestyle: none (fallback lines) or ollama.")
     ] = "none",

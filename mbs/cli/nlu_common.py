@@ -13,7 +13,14 @@ from rich.table import Table
 from mbs.cli.output import EXIT_USAGE, abort, emit_json, out
 
 if TYPE_CHECKING:
+    from mbs.program import Program
     from mbs.runtime.builtins.fuzzy import FuzzyNlu
+    from mbs.runtime.builtins.hybrid import HybridNlu
+
+    Engine = FuzzyNlu | HybridNlu
+
+# The NLU builtins these commands can show in detail (their classifier and matcher).
+ENGINES = ("hybrid", "fuzzy")
 
 
 def read_utterances(arguments: list[str] | None, stdin: bool) -> list[str]:
@@ -26,17 +33,28 @@ def read_utterances(arguments: list[str] | None, stdin: bool) -> list[str]:
     return texts
 
 
-def build_nlu(scenario: Path, overrides: dict[str, object]) -> FuzzyNlu:
-    """The runtime's own ``nlu.fuzzy`` for the scenario, so the CLI shows what calls get."""
-    # Imported here: the NLU builds its lexicon at import, which `mbs --help` need not pay.
+def build_nlu(scenario: Path, overrides: dict[str, object], name: str = "hybrid") -> Engine:
+    """The runtime's own NLU builtin for the scenario, so the CLI shows what calls get."""
+    return build_nlu_for(load_program_of(scenario), overrides, name)
+
+
+def load_program_of(scenario: Path) -> Program:
+    # Imported here: the NLU and compiler are not loaded for `mbs --help`.
     from mbs.cli.programs import load_program
+
+    return load_program(scenario)
+
+
+def build_nlu_for(program: Program, overrides: dict[str, object], name: str = "hybrid") -> Engine:
     from mbs.runtime.builtins.base import BuiltinError
     from mbs.runtime.builtins.fuzzy import FuzzyNlu
+    from mbs.runtime.builtins.hybrid import HybridNlu
 
-    program = load_program(scenario)
     config = {k: v for k, v in overrides.items() if v is not None}
+    if name not in ENGINES:
+        abort(f"--nlu must be one of {', '.join(ENGINES)}, not {name!r}", EXIT_USAGE)
     try:
-        return FuzzyNlu(program, config)
+        return HybridNlu(program, config) if name == "hybrid" else FuzzyNlu(program, config)
     except BuiltinError as exc:
         abort(str(exc), EXIT_USAGE)
 
@@ -48,6 +66,7 @@ UtterancesArg = Annotated[
 ]
 StdinOpt = Annotated[bool, typer.Option("--stdin", help="Read one utterance per line.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="One JSON object per utterance and line.")]
+NluOpt = Annotated[str, typer.Option("--nlu", help="NLU builtin: hybrid (default) or fuzzy.")]
 
 
 def threshold_option(what: str) -> Any:

@@ -1,4 +1,4 @@
-"""``mbs objections match``: which objection the fuzzy NLU would answer."""
+"""``mbs objections match``: which objection the NLU would answer."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import typer
 from mbs.cli.nlu_common import (
     Column,
     JsonOpt,
+    NluOpt,
     ScenarioArg,
     StdinOpt,
     UtterancesArg,
@@ -29,10 +30,11 @@ def register(app: typer.Typer) -> None:
         stdin: StdinOpt = False,
         as_json: JsonOpt = False,
         threshold: Annotated[float | None, threshold_option("Objection")] = None,
+        engine_name: NluOpt = "hybrid",
     ) -> None:
         """Match utterances against every objection in scope for SCENARIO."""
         texts = read_utterances(utterances, stdin)
-        engine = build_nlu(scenario, {"objection_threshold": threshold})
+        engine = build_nlu(scenario, {"objection_threshold": threshold}, engine_name)
         rows = []
         for text in texts:
             m = engine.objections.match(text)

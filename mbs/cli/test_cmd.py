@@ -42,7 +42,7 @@ def test(
         list[Path] | None,
         typer.Argument(help="Test files, scenarios or folders (default: scenarios/)."),
     ] = None,
-    nlu: Annotated[str, typer.Option(help="NLU builtin the tests run with.")] = "fuzzy",
+    nlu: Annotated[str, typer.Option(help="NLU builtin the tests run with.")] = "hybrid",
     keyword: Annotated[
         str | None, typer.Option("-k", help="Only tests whose name contains this.")
     ] = None,

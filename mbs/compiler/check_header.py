@@ -9,6 +9,7 @@ from mbs.compiler.scope import Context, where
 from mbs.dsl import ast
 from mbs.dsl.loader import stdlib_path
 from mbs.dsl.problems import suggest
+from mbs.nlu.calibration import calibration
 from mbs.program import COMPANY_FACTS
 
 KNOWN_OBJECTIVES = ("appointment", "lead", "transfer")  # when the stdlib has none yet
@@ -184,12 +185,14 @@ def check_header(ctx: Context) -> Settings:
                     problem=f"a threshold is between 0 and 1, not {value.text}",
                     help="for example `threshold intent 0.6`",
                 )
-            elif kind.name == "intent":
-                s.threshold_intent = value.value
             elif kind.name == "confirm":
                 s.threshold_confirm = value.value
             else:
-                s.threshold_objection = value.value
+                _check_calibrated(ctx, kind.name, value)
+                if kind.name == "intent":
+                    s.threshold_intent = value.value
+                else:
+                    s.threshold_objection = value.value
         elif item.key == "fields":
             s.fields = tuple(x.name for x in v if isinstance(x, ast.Ident))
         elif item.key == "start":
@@ -220,6 +223,13 @@ def _duration(ctx: Context, d: ast.Duration) -> int:
 
 def _stdlib_missing(name: str) -> bool:
     return stdlib_path(name) is None
+
+
+def _check_calibrated(ctx: Context, kind: str, value: ast.Number) -> None:
+    """A threshold above what the default NLU was calibrated for loses right answers."""
+    high = calibration().threshold_range[1]
+    if value.value > high + 1e-9:
+        ctx.report("ThresholdAboveCalibrated", value.span, kind=kind, value=value.text, high=high)
 
 
 def _check_objective(ctx: Context, s: Settings) -> None:

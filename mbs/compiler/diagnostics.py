@@ -663,6 +663,23 @@ DESCRIPTORS: tuple[DiagnosticDescriptor, ...] = (
         5,
         32,
     ),
+    DiagnosticDescriptor(
+        "W011",
+        "ThresholdAboveCalibrated",
+        "warning",
+        "Threshold above the calibrated range",
+        "`threshold {kind} {value}` is above the calibrated range of the default NLU "
+        "(up to {high})",
+        "remove the line to use the calibrated threshold, or check the accuracy with "
+        "`mbs nlu eval` before raising it",
+        "The default NLU's thresholds were fitted on labelled French answers "
+        "(`mbs/nlu/calibration.json`); above that range it rejects answers it recognises "
+        "correctly, and the call goes to `unclear` instead.",
+        'scenario s "Test" {\n    record no; disclosure no "test"\n    threshold objection 0.9\n}\n'
+        "step a { end NOT_INTERESTED }\n",
+        3,
+        25,
+    ),
 )
 
 BY_NAME = {d.name: d for d in DESCRIPTORS}

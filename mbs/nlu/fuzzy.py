@@ -122,6 +122,11 @@ class IntentClassifier:
                 scores[label] = (s, " + ".join(kws))
         return scores
 
+    def label_scores(self, text: str) -> dict[int, float]:
+        """Score of every intent that shares a word with ``text`` (examples and keywords),
+        by index in ``names`` (the others score 0)."""
+        return {label: s for label, (s, _) in self._scores(text).items()}
+
     def top(self, text: str, n: int = 3) -> list[Candidate]:
         return [
             Candidate(self.names[label], round(s, 4), phrase)

@@ -61,13 +61,31 @@ SPEECH_VARIANTS: tuple[tuple[str, str], ...] = (
     (r"okay|okey|oke|o\.k\.?|ok+", "ok"),
     (r"nan+|nope", "non"),
     (r"d'acc|dac|d'ac|dacc|d accord|daccord", "d'accord"),
+    # double negations: saying no to "no" is a (soft) yes
+    (
+        r"(?:je |j'|j )?(?:ne |n')?(?:dis|dirais|dirai) pas non"
+        r"|(?:je |j')?(?:ne |n')?suis pas contre"
+        r"|(?:ce |c')?(?:n'est |n est |est )pas (?:impossible|exclu)",
+        "pourquoi pas",
+    ),
+    # negated idioms that agree: "ça ne me dérange pas", "c'est pas de refus"
+    (
+        r"(?:(?:ça|cela) )?(?:ne |n')?(?:me |nous )?(?:dérange|gêne|derangerait|dérangerait)"
+        r" pas",
+        "sans probleme",
+    ),
+    (r"(?:ce |c')?(?:n'est |est )?pas de refus", "volontiers"),
+    (r"pas le moins du monde", "pas du tout"),
+    (r"si si(?: si)*", "oui oui"),  # "si" repeated is a yes to a negative question
+    # idioms whose words mean something else alone ("entendu" is not "entendre")
+    (r"bien entendu|c'est entendu", "certain"),  # "bien sûr" (whose "sûr" became "certain")
     # idioms that look negative but are not
     (r"pas de (?:probleme|problemes|souci|soucis)", "sans probleme"),
     (r"pas mal", "beaucoup"),
     (r"n'importe|n importe", "nimporte"),
     # abbreviations and spellings
     (r"bcp", "beaucoup"),
-    (r"svp|stp|s'il vous plait|s'il te plait", ""),  # politeness, no meaning here
+    (r"svp|stp|s'il vous plait|s'il te plait|je vous en prie|je t'en prie", ""),  # politeness
     (r"si jamais", "si"),  # "if ever", not a negation
     (r"(?<!oui )(?:ou (?:pas|non|quoi)[\W_]*)+$", ""),  # tag questions: "c'est gratuit ou pas ?"
     (r"hors de question", "pas question"),

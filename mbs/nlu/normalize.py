@@ -112,6 +112,15 @@ def _plain(text: str) -> str:
     return text.translate(_APOSTROPHES).translate(_DASHES).translate(_LIGATURES)
 
 
+def plain_text(text: str) -> str:
+    """Lower case, plain apostrophes and dashes, ligatures spelled out, spoken spellings
+    and idioms rewritten (step 2 of ``normalize``); accents kept."""
+    s = " ".join(_PUNCTUATION.sub(" ", _plain(text)).split())
+    for pattern, replacement in _VARIANTS:
+        s = pattern.sub(replacement, s)
+    return s
+
+
 def _strip_accents(text: str) -> str:
     decomposed = unicodedata.normalize("NFD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c))

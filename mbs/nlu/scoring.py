@@ -180,15 +180,21 @@ class PhraseIndex:
 
     # -------------------------------------------------------------------- scoring
 
-    def _score(self, q: _Query, p: _Phrase) -> float:
+    def _score(self, q: _Query, p: _Phrase, pooled_cache: dict[int, float] | None = None) -> float:
         w = self.weights
-        matched = sum(self._idf[t] for t in q.tokens & p.tokens)
+        idf = self._idf
+        matched = sum(idf[t] for t in q.tokens & p.tokens)
         if matched <= 0.0:
             return 0.0
         recall = matched / p.weight
         precision = matched / q.weight
         if w.pooled:
-            pooled = sum(self._idf[t] for t in q.tokens & self._label_tokens[p.label])
+            # the same for every phrasing of a label: computed once per query and label
+            pooled = pooled_cache.get(p.label) if pooled_cache is not None else None
+            if pooled is None:
+                pooled = sum(idf[t] for t in q.tokens & self._label_tokens[p.label])
+                if pooled_cache is not None:
+                    pooled_cache[p.label] = pooled
             precision = (1 - w.pooled) * precision + w.pooled * pooled / q.weight
         b2 = w.beta * w.beta
         token = (1 + b2) * recall * precision / (b2 * precision + recall)
@@ -209,9 +215,10 @@ class PhraseIndex:
         for t in q.tokens:
             candidates.update(self._postings.get(t, ()))
         best: dict[int, tuple[float, str]] = {}
+        pooled: dict[int, float] = {}
         for i in candidates:
             p = self._phrases[i]
-            s = self._score(q, p)
+            s = self._score(q, p, pooled)
             if s > best.get(p.label, (0.0, ""))[0]:
                 best[p.label] = (s, p.text)
         return best

@@ -59,6 +59,7 @@ from mbs.runtime.builtins.base import (
     Tts,
     Turn,
 )
+from mbs.runtime.decision import decide, holds_choice, step_context
 from mbs.runtime.events import Event, EventSink
 from mbs.runtime.ops import (
     OPERATION_NAME,
@@ -148,6 +149,21 @@ class LoadedProgram:
                 if prefix in counters:
                     counters[prefix].add(ins.counter)
         self.step_counters = {k: tuple(sorted(v)) for k, v in counters.items()}
+        # values each step captures from a list: an utterance naming one answers the step
+        contexts = {name: step_context(program, name) for name in program.steps}
+        self.step_choices = {name: c.choices for name, c in contexts.items()}
+        self.step_captures = {name for name, c in contexts.items() if c.captures}
+        self._always_intents = frozenset(program.always.intents) if program.always else frozenset()
+        self._expected: dict[int, frozenset[str]] = {}
+
+    def expected_intents(self, ins: Dispatch) -> frozenset[str]:
+        """A dispatch's own answers: its intents that ``always`` does not also handle
+        (see ``mbs.runtime.decision``)."""
+        found = self._expected.get(id(ins))
+        if found is None:
+            found = frozenset(ins.intents) - self._always_intents
+            self._expected[id(ins)] = found
+        return found
 
     def location(self, address: int) -> str:
         loc = self.program.debug.get(address)
@@ -565,12 +581,20 @@ class Machine:
         if handled and intent.intent in PRIORITY_INTENTS:
             assert intent.intent is not None
             return intent.intent, ins.intents[intent.intent]
-        if handled and (not matched or intent.score >= objection.score):  # type: ignore[union-attr]
-            assert intent.intent is not None
-            return intent.intent, ins.intents[intent.intent]
+        decision = decide(
+            intent,
+            objection,
+            ins.intents,
+            expected=self.loaded.expected_intents(ins),
+            answered=self._answers_capture(utterance),
+            captures=self._captures_freely(),
+        )
+        if decision.kind == "intent":
+            assert decision.name is not None
+            return decision.name, ins.intents[decision.name]
         if st.captured_now and ins.captured is not None:
             return "captured", ins.captured  # only a time ("14h"): nothing more specific
-        if matched:
+        if decision.kind == "objection" and matched:
             assert objection is not None and objection.objection is not None
             st.objection = objection
             if st.answered.get(objection.objection, 0) and ins.objection_again is not None:
@@ -609,6 +633,17 @@ class Machine:
         ):
             return "confirm_opt_out", ins.confirm_opt_out
         return None
+
+    def _answers_capture(self, utterance: str) -> bool:
+        """Whether the utterance names a value the current step captures (then it is
+        the expected answer, see ``mbs.runtime.decision``)."""
+        step = self.program.step_at(self.state.address)
+        return step is not None and holds_choice(utterance, self.loaded.step_choices.get(step, ()))
+
+    def _captures_freely(self) -> bool:
+        """Whether the current step captures the whole answer (then every answer is
+        expected, see ``mbs.runtime.decision``)."""
+        return self.program.step_at(self.state.address) in self.loaded.step_captures
 
     def _freestyle(self, ins: Freestyle) -> Generator[Op, Any, None]:
         st = self.state

@@ -61,7 +61,14 @@ def test_classify_json_one_object_per_utterance(app: typer.Typer, scenario: Path
     assert result.exit_code == 0, result.output
     rows = lines(result.stdout)
     assert [r["utterance"] for r in rows] == ["ouais", "non merci"]
-    assert set(rows[0]) == {"utterance", "intent", "score", "runner_up", "runner_up_score"}
+    assert set(rows[0]) == {
+        "utterance",
+        "intent",
+        "score",
+        "runner_up",
+        "runner_up_score",
+        "decision",
+    }
     assert rows[0]["intent"] == "yes"
     assert rows[1]["intent"] in {"no", "not_interested"}
 
@@ -189,3 +196,140 @@ def test_match_an_audio_answer_has_a_null_response(app: typer.Typer, tmp_path: P
         None,
         "maison",
     )
+
+
+# ------------------------------------------------------ decisions and evaluation
+
+STEPS = """\
+use intents.common
+use objections.standard
+
+scenario rdv "Rendez-vous" {
+    record no
+}
+
+intent slot_morning { "le matin" "plutôt le matin" "en matinée" }
+intent slot_afternoon { "l'après-midi" "plutôt l'après-midi" "après le déjeuner" }
+
+always {
+    on stop_calling -> bye
+}
+
+step intro {
+    ask "Avez-vous deux minutes ?"
+    on yes -> propose
+    on objection -> answer objection then intro
+    otherwise -> propose
+}
+
+step propose {
+    ask "Le matin ou l'après-midi ?"
+    capture moment from ["matin", "après-midi"]
+    on slot_morning -> bye
+    on slot_afternoon -> bye
+    on objection -> answer objection then propose
+    otherwise -> bye
+}
+
+step bye { end QUALIFIED }
+"""
+
+
+@pytest.fixture
+def steps(tmp_path: Path) -> Path:
+    path = tmp_path / "rdv.mbs"
+    path.write_text(STEPS, encoding="utf-8")
+    return path
+
+
+def decisions(app: typer.Typer, path: Path, *args: str) -> list[dict[str, object]]:
+    result = runner.invoke(app, ["nlu", "classify", str(path), *args, "--json"])
+    assert result.exit_code == 0, result.output
+    return [row["decision"] for row in lines(result.stdout)]  # type: ignore[misc]
+
+
+def test_classify_decides_as_the_entry_step_by_default(app: typer.Typer, steps: Path) -> None:
+    got = decisions(app, steps, "oui allez-y", "c'est trop cher", "le matin", "j'habite à Lyon")
+    assert got == [
+        {"kind": "intent", "name": "yes", "score": got[0]["score"]},
+        {"kind": "objection", "name": "C'est trop cher", "score": got[1]["score"]},
+        {"kind": "none", "name": None, "score": 0.0},  # not an answer the intro handles
+        {"kind": "none", "name": None, "score": 0.0},
+    ]
+
+
+def test_classify_at_a_step(app: typer.Typer, steps: Path) -> None:
+    got = decisions(
+        app,
+        steps,
+        "pas le matin, plutôt l'après-midi",
+        "oui mais c'est trop cher",
+        "--step",
+        "propose",
+    )
+    assert (got[0]["kind"], got[0]["name"]) == ("intent", "slot_afternoon")
+    assert (got[1]["kind"], got[1]["name"]) == ("objection", "C'est trop cher")
+
+
+def test_classify_an_unknown_step_exits_2(app: typer.Typer, steps: Path) -> None:
+    result = runner.invoke(app, ["nlu", "classify", str(steps), "oui", "--step", "nowhere"])
+    assert result.exit_code == 2
+    assert "no step named 'nowhere'" in result.output and "Traceback" not in result.output
+
+
+def test_classify_with_the_fuzzy_nlu(app: typer.Typer, steps: Path) -> None:
+    got = decisions(app, steps, "oui", "--nlu", "fuzzy")
+    assert (got[0]["kind"], got[0]["name"]) == ("intent", "yes")
+    assert runner.invoke(app, ["nlu", "classify", str(steps), "oui", "--nlu", "x"]).exit_code == 2
+
+
+def test_eval_reports_labels_confusion_false_matches_and_thresholds(
+    app: typer.Typer, steps: Path, tmp_path: Path
+) -> None:
+    labelled = tmp_path / "set.tsv"
+    labelled.write_text(
+        "kind\tlabel\ttext\n"
+        "intent\tyes\toui allez-y\n"
+        "intent\tyes\td'accord je vous écoute\n"
+        "objection\tC'est trop cher\tc'est hors de prix\n"
+        "none\t\tj'habite à Lyon depuis vingt ans\n"
+        "none\t\tnous sommes quatre à la maison\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["nlu", "eval", str(labelled), "--scenario", str(steps), "--json"])
+    assert result.exit_code == 0, result.output
+    data = lines(result.stdout)[0]
+    assert data["items"] == 5
+    assert set(data["labels"]) == {"intent:yes", "objection:C'est trop cher", "none"}  # type: ignore[arg-type]
+    assert data["labels"]["none"]["total"] == 2  # type: ignore[index]
+    assert sum(data["confusion"]["intent:yes"].values()) == 2  # type: ignore[index]
+    assert 0.0 <= data["false_match_rate"] <= 1.0  # type: ignore[operator]
+    assert set(data["suggested"]) == {"intent", "objection"}  # type: ignore[arg-type]
+    assert set(data["thresholds"]) == {"intent", "objection"}  # type: ignore[arg-type]
+    table = runner.invoke(app, ["nlu", "eval", str(labelled), "--scenario", str(steps)])
+    assert table.exit_code == 0 and "false-match rate" in table.stdout
+
+
+def test_eval_reads_jsonl_with_steps(app: typer.Typer, steps: Path, tmp_path: Path) -> None:
+    labelled = tmp_path / "set.jsonl"
+    labelled.write_text(
+        '{"kind": "intent", "label": "slot_afternoon", "text": "plutôt l\'après-midi",'
+        ' "step": "propose"}\n{"kind": "ordinary", "text": "je suis plombier"}\n',
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["nlu", "eval", str(labelled), "--scenario", str(steps), "--json"])
+    assert result.exit_code == 0, result.output
+    assert lines(result.stdout)[0]["labels"]["intent:slot_afternoon"]["right"] == 1  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    "content", ["intent\tyes\n", "maybe\tyes\toui\n", "none\tyes\toui\n", "intent\t\toui\n"]
+)
+def test_eval_bad_set_is_one_line_exit_2(
+    app: typer.Typer, steps: Path, tmp_path: Path, content: str
+) -> None:
+    labelled = tmp_path / "bad.tsv"
+    labelled.write_text(content, encoding="utf-8")
+    result = runner.invoke(app, ["nlu", "eval", str(labelled), "--scenario", str(steps)])
+    assert result.exit_code == 2
+    assert "bad.tsv:1" in result.output and "Traceback" not in result.output

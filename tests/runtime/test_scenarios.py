@@ -1,5 +1,6 @@
 """The shipped scenarios pass their conversation tests with >= 90% transition coverage
-(compiled by the real compiler, classified by the real fuzzy NLU)."""
+(compiled by the real compiler, classified by the real NLU: the default hybrid, and the
+fuzzy one that stays available)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from mbs.runtime.builtins.fuzzy import FuzzyNlu
+from mbs.runtime.builtins.hybrid import HybridNlu
 from mbs.runtime.convtest import Coverage, load_test_file, run_test
 from mbs.runtime.vm import LoadedProgram
 
@@ -15,15 +17,18 @@ SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 TEST_FILES = sorted(SCENARIOS.glob("*.test.toml"))
 
 
+@pytest.mark.parametrize("nlu_class", [HybridNlu, FuzzyNlu], ids=["hybrid", "fuzzy"])
 @pytest.mark.parametrize("path", TEST_FILES, ids=lambda p: p.name)
-async def test_shipped_scenario_conversations(path: Path) -> None:
+async def test_shipped_scenario_conversations(
+    path: Path, nlu_class: type[HybridNlu] | type[FuzzyNlu]
+) -> None:
     from mbs.compiler import compile_file
 
     tfile = load_test_file(path)
     result = compile_file(tfile.scenario)
     assert result.program is not None and result.ok, [d.message for d in result.diagnostics]
     loaded = LoadedProgram(result.program, str(tfile.scenario))
-    nlu = FuzzyNlu(result.program, {})
+    nlu = nlu_class(result.program, {})
     coverage = Coverage(loaded)
     failures = {}
     for case in tfile.tests:

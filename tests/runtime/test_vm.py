@@ -186,12 +186,41 @@ async def test_objection_is_answered_with_its_rendered_response_then_goes_on() -
     assert state.objection is not None and state.objection.score == 0.8
 
 
-@pytest.mark.parametrize(("score", "case"), [(0.95, "objection"), (0.9, "yes"), (0.5, "yes")])
-async def test_intent_and_objection_both_match_higher_score_wins_ties_to_intent(
-    score: float, case: str
+@pytest.mark.parametrize(
+    ("intent_score", "score", "case"),
+    [(0.8, 0.95, "objection"), (0.9, 1.0, "yes"), (0.9, 0.95, "yes"), (0.9, 0.5, "yes")],
+)
+async def test_an_expected_intent_wins_unless_the_objection_leads_by_the_context_margin(
+    intent_score: float, score: float, case: str
 ) -> None:
-    _, events, _ = await run(assemble(OBJ), ["oui mais le temps"], nlu=objection_nlu(score))
+    nlu = objection_nlu(score)
+    nlu.intent_score = intent_score
+    _, events, _ = await run(assemble(OBJ), ["oui mais le temps"], nlu=nlu)
     assert of(events, "routed")[0]["case"] == case
+
+
+CAPTURE_OBJ = [
+    ("enter", "a"),
+    ("listen",),
+    ("capture", "moment", ("matin", "après-midi")),
+    ("dispatch", {"intents": {"yes": "b"}, "objection": "a.answer", "otherwise": "c"}),
+    ("label", "a.answer"),
+    ("answer_objection", "b"),
+    ("enter", "b"),
+    ("end", "QUALIFIED"),
+    ("enter", "c"),
+    ("end", "NOT_QUALIFIED"),
+]
+
+
+async def test_a_captured_value_answers_the_step_over_an_unsure_objection() -> None:
+    nlu = KeywordNlu(objections={"Je n'ai pas le temps": (["temps"], "Deux minutes.", 0.8)})
+    state, events, _ = await run(assemble(CAPTURE_OBJ), ["le matin si j'ai le temps"], nlu=nlu)
+    assert of(events, "routed")[0]["case"] == "otherwise"
+    assert state.variables["moment"] == "matin"
+    sure = KeywordNlu(objections={"Je n'ai pas le temps": (["temps"], "Deux minutes.", 0.95)})
+    _, events, _ = await run(assemble(CAPTURE_OBJ), ["le matin si j'ai le temps"], nlu=sure)
+    assert of(events, "routed")[0]["case"] == "objection"
 
 
 async def test_objection_audio_is_played() -> None:

@@ -1,0 +1,289 @@
+"""Fitting the hybrid NLU's fusion weights and thresholds on a development set.
+
+The evidence of every development utterance (lexical scores, nearest-phrasing and
+centroid similarities, for the whole utterance and its contrast clause) is computed
+once; the search then only re-fuses vectors, so a grid of a thousand settings takes
+about a minute. Objections are fitted on several ``ObjectionSet``s at once (the caller
+passes, e.g., the packs as written, the same packs cut to one phrasing per objection,
+and a user's own one-phrasing pack), so the weights do not lean on variants.
+
+Score of a setting (thresholds swept for each): mean accuracy over intents and the
+objection sets, subject to at most ``max_false_objection`` of ordinary answers matched
+to an objection and ``max_false_intent`` classified as an intent. Then a threshold per
+intent where one pays (``WRONG_COST``), and the acceptable threshold range (``KEEP``).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from mbs.nlu.calibration import Calibration, Fusion
+from mbs.nlu.encoder import Encoder
+from mbs.nlu.evaluation import Item
+from mbs.nlu.hybrid import (
+    Evidence,
+    HybridClassifier,
+    HybridMatcher,
+    combine,
+    fuse,
+    rank,
+)
+from mbs.program import Intent, ObjectionPack
+
+Outcome = tuple[np.ndarray, np.ndarray, np.ndarray]  # confidence, right, ordinary per case
+
+THRESHOLDS = tuple(round(x, 2) for x in np.arange(0.30, 0.86, 0.01))
+
+GRID: dict[str, tuple[float, ...]] = {
+    "lexical": (0.5, 0.6, 0.7, 0.8, 0.9),
+    "semantic": (0.3, 0.45, 0.6, 0.75, 0.9),
+    "floor": (0.4, 0.5, 0.6, 0.7, 0.8),
+    "centroid": (0.0, 0.3, 0.5, 0.7),
+    "margin": (0.0, 0.5),
+}
+
+
+def one_phrasing(packs: Sequence[ObjectionPack]) -> list[ObjectionPack]:
+    """The packs with every objection cut to its text (no variants)."""
+    return [
+        p.model_copy(
+            update={
+                "objections": tuple(o.model_copy(update={"variants": ()}) for o in p.objections)
+            }
+        )
+        for p in packs
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class _Case:
+    whole: Evidence
+    tail: Evidence | None
+    want: int | None  # label index, None: must match nothing
+
+
+@dataclass(slots=True)
+class Fit:
+    calibration: Calibration
+    intent_accuracy: float
+    objection_accuracy: list[float]  # per objection set, in the order given
+    false_objection: float
+    false_intent: float
+
+
+def _cases_intents(clf: HybridClassifier, items: Sequence[Item]) -> list[_Case]:
+    index = {n: i for i, n in enumerate(clf.names)}
+    out = []
+    for item in items:
+        if item.kind == "intent" and item.label in index:
+            want: int | None = index[item.label]
+        elif item.kind == "ordinary":
+            want = None
+        else:
+            continue
+        whole, tail = clf._scorer.evidence_pair(item.text)
+        out.append(_Case(whole, tail, want))
+    return out
+
+
+def _cases_objections(m: HybridMatcher, items: Sequence[Item]) -> list[_Case]:
+    index = {(pack, o.text): i for i, (pack, o) in enumerate(m.entries)}
+    by_text = {o.text: i for i, (_, o) in enumerate(m.entries)}
+    out = []
+    for item in items:
+        if item.kind == "objection":
+            label = index.get((item.pack, item.label)) if item.pack else by_text.get(item.label)  # type: ignore[arg-type]
+            if label is None:
+                continue
+            want: int | None = label
+        elif item.kind == "ordinary":
+            want = None
+        else:
+            continue
+        whole, tail = m._scorer.evidence_pair(item.text)
+        out.append(_Case(whole, tail, want))
+    return out
+
+
+def _outcomes(cases: Sequence[_Case], f: Fusion, *, intents: bool) -> Outcome:
+    """Per case: confidence of the best label, whether it is the wanted one, is ordinary."""
+    conf = np.zeros(len(cases))
+    right = np.zeros(len(cases), dtype=bool)
+    ordinary = np.zeros(len(cases), dtype=bool)
+    for i, c in enumerate(cases):
+        scores = combine(fuse(c.whole, f), fuse(c.tail, f) if c.tail else None, f, intents=intents)
+        best, confidence, _, _ = rank(scores, f)
+        conf[i] = confidence
+        right[i] = c.want is not None and best == c.want
+        ordinary[i] = c.want is None
+    return conf, right, ordinary
+
+
+def _rates(
+    conf: np.ndarray, right: np.ndarray, ordinary: np.ndarray, t: float
+) -> tuple[float, float]:
+    accepted = conf >= t
+    labelled = ~ordinary
+    acc = float((accepted & right)[labelled].mean()) if labelled.any() else 0.0
+    false = float(accepted[ordinary].mean()) if ordinary.any() else 0.0
+    return acc, false
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectionSet:
+    """Objection packs and the labelled answers measured against them (objection
+    paraphrases and ordinary answers)."""
+
+    name: str
+    packs: Sequence[ObjectionPack]
+    items: Sequence[Item]
+
+
+def fit(
+    intents: Sequence[Intent],
+    intent_items: Sequence[Item],
+    objection_sets: Sequence[ObjectionSet],
+    encoder: Encoder,
+    *,
+    base: Calibration | None = None,
+    max_false_objection: float = 0.05,
+    max_false_intent: float = 0.08,
+    grid: dict[str, tuple[float, ...]] | None = None,
+    fitted_on: str = "",
+) -> Fit:
+    """The best setting of ``grid`` (see the module docstring). Every objection set is
+    scored at one common threshold; the objective is the mean accuracy over intents and
+    the objection sets, under the false-match ceilings."""
+    base = base or Calibration()
+    clf = HybridClassifier(intents, encoder, base)
+    ci = _cases_intents(clf, intent_items)
+    co = [_cases_objections(HybridMatcher(o.packs, encoder, base), o.items) for o in objection_sets]
+    grid = grid or GRID
+    keys = list(grid)
+    best: tuple[float, Fit] | None = None
+    for values in itertools.product(*(grid[k] for k in keys)):
+        f = replace(base.fusion, **dict(zip(keys, values, strict=True)))
+        ti, (ai, fi) = _best_threshold(_outcomes(ci, f, intents=True), max_false_intent)
+        outcomes = [_outcomes(c, f, intents=False) for c in co]
+        to, rates = _best_objection_threshold(outcomes, max_false_objection)
+        accs = [a for a, _ in rates]
+        score = (ai + sum(accs)) / (1 + len(accs))
+        if best is None or score > best[0] + 1e-9:
+            cal = replace(
+                base,
+                fusion=f,
+                intent_threshold=float(ti),
+                objection_threshold=float(to),
+                intent_thresholds={},
+                fitted_on=fitted_on,
+            )
+            best = (score, Fit(cal, ai, accs, max((r for _, r in rates), default=0.0), fi))
+    assert best is not None
+    found = best[1]
+    f = found.calibration.fusion
+    oi = _outcomes(ci, f, intents=True)
+    outcomes = [_outcomes(c, f, intents=False) for c in co]
+    found.calibration = replace(
+        found.calibration,
+        threshold_range=_acceptable_range(oi, outcomes, found),
+        intent_thresholds=_per_intent(ci, clf.names, f, found.calibration.intent_threshold),
+    )
+    return found
+
+
+# A wrong acceptance (the wrong intent, or an ordinary answer taken for one) costs this
+# many right ones: a wrong "insult" or "stop_calling" ends a call that was going well.
+WRONG_COST = 2.0
+PER_LABEL_SPAN = (-0.05, 0.25)  # how far a per-intent threshold may move from the global
+
+
+def _per_intent(
+    cases: Sequence[_Case], names: Sequence[str], f: Fusion, global_t: float
+) -> dict[str, float]:
+    """A threshold per intent where the development set says another one pays: for the
+    answers whose best intent is L, the threshold maximising right - WRONG_COST x wrong
+    acceptances (ties: the one nearest the global threshold)."""
+    by_label: dict[int, list[tuple[float, bool]]] = {}
+    for c in cases:
+        scores = combine(fuse(c.whole, f), fuse(c.tail, f) if c.tail else None, f, intents=True)
+        best, confidence, _, _ = rank(scores, f)
+        by_label.setdefault(best, []).append((confidence, c.want == best))
+    out: dict[str, float] = {}
+    lo, hi = global_t + PER_LABEL_SPAN[0], global_t + PER_LABEL_SPAN[1]
+    for label, rows in by_label.items():
+        if label < 0:
+            continue
+
+        def gain(t: float, rows: list[tuple[float, bool]] = rows) -> float:
+            return sum(1.0 if right else -WRONG_COST for c, right in rows if c >= t)
+
+        candidates = [t for t in THRESHOLDS if lo - 1e-9 <= t <= hi + 1e-9]
+        best_t = max(candidates, key=lambda t: (gain(t), -abs(t - global_t)))
+        if abs(best_t - global_t) > 1e-9 and gain(best_t) > gain(global_t):
+            out[names[label]] = float(best_t)
+    return dict(sorted(out.items()))
+
+
+# A scenario threshold keeps at least this share of what the calibrated one recognises.
+KEEP = 0.9
+
+
+def _acceptable_range(
+    intents: Outcome, objections: Sequence[Outcome], found: Fit
+) -> tuple[float, float]:
+    """Thresholds that keep ``KEEP`` of the calibrated accuracy (intents and objections):
+    below, false matches grow; above, right answers are lost."""
+    target_i = KEEP * found.intent_accuracy
+    target_o = KEEP * sum(found.objection_accuracy)
+    high = low = min(found.calibration.intent_threshold, found.calibration.objection_threshold)
+    for t in THRESHOLDS:
+        ok_i = _rates(*intents, t)[0] >= target_i
+        ok_o = sum(_rates(*o, t)[0] for o in objections) >= target_o
+        if ok_i or ok_o:
+            high = max(high, t)
+    return (round(float(low), 2), round(float(high), 2))
+
+
+def _best_threshold(outcome: Outcome, max_false: float) -> tuple[float, tuple[float, float]]:
+    conf, right, ordinary = outcome
+    chosen = (THRESHOLDS[-1], _rates(conf, right, ordinary, THRESHOLDS[-1]))
+    best_acc = -1.0
+    for t in THRESHOLDS:
+        acc, false = _rates(conf, right, ordinary, t)
+        if false <= max_false and acc > best_acc + 1e-9:
+            best_acc, chosen = acc, (t, (acc, false))
+    return chosen
+
+
+def _best_objection_threshold(
+    outcomes: Sequence[Outcome], max_false: float
+) -> tuple[float, list[tuple[float, float]]]:
+    chosen: tuple[float, list[tuple[float, float]]] | None = None
+    best_acc = -1.0
+    for t in THRESHOLDS:
+        rates = [_rates(*o, t) for o in outcomes]
+        total = sum(a for a, _ in rates)
+        if max((f for _, f in rates), default=0.0) <= max_false and total > best_acc + 1e-9:
+            best_acc, chosen = total, (t, rates)
+    if chosen is None:
+        t = THRESHOLDS[-1]
+        chosen = (t, [_rates(*o, t) for o in outcomes])
+    return chosen
+
+
+def suggest_threshold(
+    confidences: Sequence[float],
+    right: Sequence[bool],
+    ordinary: Sequence[bool],
+    max_false: float,
+) -> float:
+    """The threshold with the best accuracy whose false-match rate stays under ``max_false``."""
+    t, _ = _best_threshold(
+        (np.array(confidences), np.array(right, dtype=bool), np.array(ordinary, dtype=bool)),
+        max_false,
+    )
+    return t

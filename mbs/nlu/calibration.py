@@ -1,0 +1,86 @@
+"""The hybrid NLU's fitted settings: fusion weights and thresholds (``calibration.json``).
+
+Kept apart from the scorer (no numpy here) so that the compiler can read the calibrated
+threshold range cheaply when it checks a scenario's ``threshold`` settings.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from importlib import resources
+from typing import Any
+
+CALIBRATION_FILE = "calibration.json"
+
+
+@dataclass(frozen=True, slots=True)
+class Fusion:
+    """How lexical and semantic evidence combine (fitted by ``mbs nlu calibrate``)."""
+
+    lexical: float = 0.6
+    semantic: float = 0.5
+    floor: float = 0.45  # cosine at or below which the semantic evidence is 0
+    centroid: float = 0.3  # share of the centroid similarity (the rest: nearest phrasing)
+    negation_penalty: float = 0.6
+    margin: float = 0.5  # confidence gain per unit of lead over the runner-up
+    margin_cap: float = 0.15
+    contrast_discount: float = 0.7  # an intent said before the last "mais"
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionSettings:
+    """The step-context rules of ``mbs.runtime.decision`` (swept on the in-context
+    development set: they depend on the thresholds above)."""
+
+    context_margin: float = 0.1  # an objection must lead a handled intent by more
+    expected_floor: float = 0.25  # a step's own answer is taken from this score
+    capture_override: float = 0.85  # an objection over a named captured value
+    capture_free: float = 0.7  # an objection at a step that captures the whole answer
+
+
+@dataclass(frozen=True, slots=True)
+class Calibration:
+    """Fusion weights and thresholds, as fitted and committed in ``calibration.json``."""
+
+    fusion: Fusion = field(default_factory=Fusion)
+    intent_threshold: float = 0.5
+    objection_threshold: float = 0.55
+    intent_thresholds: Mapping[str, float] = field(default_factory=dict)
+    # thresholds a scenario may set and stay in the range the calibration measured
+    threshold_range: tuple[float, float] = (0.3, 0.65)
+    encoder: str = "wordllama-l2_supercat-256"
+    fitted_on: str = ""
+    decision: DecisionSettings = field(default_factory=DecisionSettings)
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        data["intent_thresholds"] = dict(self.intent_thresholds)
+        return json.dumps(data, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> Calibration:
+        data: dict[str, Any] = json.loads(text)
+        return cls(
+            fusion=Fusion(**data.get("fusion", {})),
+            intent_threshold=float(data["intent_threshold"]),
+            objection_threshold=float(data["objection_threshold"]),
+            intent_thresholds={str(k): float(v) for k, v in data["intent_thresholds"].items()},
+            threshold_range=(float(data["threshold_range"][0]), float(data["threshold_range"][1])),
+            encoder=str(data.get("encoder", "")),
+            fitted_on=str(data.get("fitted_on", "")),
+            decision=DecisionSettings(**data.get("decision", {})),
+        )
+
+
+_calibration: Calibration | None = None
+
+
+def calibration() -> Calibration:
+    """The committed calibration (``mbs/nlu/calibration.json``), read once."""
+    global _calibration
+    if _calibration is None:
+        text = resources.files("mbs.nlu").joinpath(CALIBRATION_FILE).read_text("utf-8")
+        _calibration = Calibration.from_json(text)
+    return _calibration

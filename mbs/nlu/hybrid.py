@@ -1,0 +1,402 @@
+"""The hybrid NLU: lexical evidence (the fuzzy scorer) fused with semantic evidence (an
+encoder), thresholds and weights fitted on a development set.
+
+For an utterance *u* and a label *L* (an intent, or one objection):
+
+- ``lex(u, L)``: the fuzzy score (``mbs.nlu.scoring``; intents include their keywords):
+  sure when the prospect used the phrasing's words, blind to synonyms;
+- ``sem(u, L)``: cosine similarity of the encoded utterance to *L*'s phrasings: the
+  nearest phrasing (kNN, k=1) blended with the label's centroid (the mean of its
+  phrasings), each damped by ``negation_penalty`` when exactly one side is negative;
+  it is mapped to [0, 1] above ``floor`` (the similarity of unrelated French sentences);
+- ``fused = lexical·lex + semantic·sem``, and 1 when the utterance is one of the
+  label's phrasings (``lex`` = 1).
+
+Two-part answers: when the utterance has a contrast ("oui mais c'est trop cher", "pas
+le matin, plutôt l'après-midi", ``mbs.nlu.clauses``), the clause from the contrast on is
+scored too; an objection takes the better of the two, an intent the clause's score or
+the whole utterance's times ``contrast_discount`` (what comes before "mais" is not the
+answer).
+
+Acceptance: the best label's confidence is ``fused + margin·min(fused − runner-up,
+margin_cap)``, compared with the label's threshold (per intent when calibrated, else the
+global one). Everything is built once per set of intents / objection packs and encoder
+(a process-wide cache keyed by their content hash).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from mbs.nlu.calibration import Calibration, Fusion
+from mbs.nlu.clauses import split_contrast
+from mbs.nlu.encoder import Encoder, Vectors
+from mbs.nlu.fuzzy import Candidate, IntentClassifier, IntentMatch, ObjectionMatch, ObjectionMatcher
+from mbs.nlu.lexicon import ELISIONS, STOP_WORDS
+from mbs.nlu.normalize import fold, normalize, plain_text
+from mbs.nlu.scoring import DEFAULT_WEIGHTS
+from mbs.program import Intent, Objection, ObjectionPack
+
+# What is classified of an utterance: a turn of speech is a few dozen words; a longer
+# input (a stuck STT, a hostile caller) is judged on its beginning, in bounded time.
+MAX_CHARS = 400
+_WORD = re.compile(r"[^\W_]+")
+
+
+# The lexical layer's settings in the hybrid: an unknown word is mapped to a close
+# vocabulary word only from 5 letters on ("mail" is not "mal", "dis" not "dit"): the
+# encoder covers spelling variants of short words, and one letter changes their meaning.
+LEXICAL = replace(DEFAULT_WEIGHTS, fuzzy_token_min_len=5)
+
+# A lexical score this high means the utterance says one of the label's phrasings, all
+# of its words and nothing else.
+EXACT = 0.999
+
+
+def bounded(text: str) -> str:
+    """The part of an utterance that is classified (see ``MAX_CHARS``)."""
+    return text[:MAX_CHARS]
+
+
+@functools.lru_cache(maxsize=8192)
+def semantic_text(text: str) -> str:
+    """What the encoder sees: the words in lower case, accents kept (the encoder's
+    tokenizer knows accented French), without the normaliser's stop words (articles,
+    pronouns, fillers: they dilute an average of word vectors; negations stay). On the
+    development set this beat both the raw text and the folded, stemmed tokens."""
+    words = _WORD.findall(plain_text(text).replace("'", " "))
+    content = [w for w in words if fold(w) not in STOP_WORDS and fold(w) not in ELISIONS]
+    return " ".join(content or words)
+
+
+_encoded: OrderedDict[tuple[int, str], Vectors] = OrderedDict()
+
+
+def _encode_one(encoder: Encoder, text: str) -> Vectors:
+    """One utterance's vector, cached (bounded): a turn encodes the same text for the
+    intents and for the objections."""
+    key = (id(encoder), text)
+    found = _encoded.get(key)
+    if found is None:
+        found = encoder.encode([text])[0]
+        found.flags.writeable = False
+        with _cache_lock:
+            _encoded[key] = found
+            if len(_encoded) > 1024:
+                _encoded.popitem(last=False)
+    return found
+
+
+class LabelSpace:
+    """Labelled phrasings encoded once; per-label semantic similarity of an utterance."""
+
+    def __init__(self, phrases: Sequence[tuple[int, str]], n_labels: int, encoder: Encoder) -> None:
+        self.encoder = encoder
+        self.n_labels = n_labels
+        kept = sorted(
+            ((label, text) for label, text in phrases if semantic_text(text)),
+            key=lambda p: p[0],
+        )
+        self._labels = np.array([label for label, _ in kept], dtype=np.int64)
+        self._vectors: Vectors = encoder.encode([semantic_text(t) for _, t in kept])
+        self._negated = np.array([normalize(t).negated for _, t in kept], dtype=bool)
+        present, starts = np.unique(self._labels, return_index=True)
+        self._present = present
+        self._starts = starts
+        centroids = np.zeros((n_labels, encoder.dim), dtype=np.float32)
+        negative_share = np.zeros(n_labels, dtype=np.float32)
+        for label in present:
+            rows = self._labels == label
+            mean = self._vectors[rows].mean(axis=0)
+            norm = float(np.linalg.norm(mean))
+            centroids[label] = mean / norm if norm else mean
+            negative_share[label] = float(self._negated[rows].mean())
+        self._centroids = centroids
+        self._centroid_negated = negative_share >= 0.5
+
+    def similarity(self, vector: Vectors, negated: bool, penalty: float) -> tuple[Vectors, Vectors]:
+        """Per label: cosine of the nearest phrasing, and of the centroid; damped by
+        ``penalty`` where exactly one side is negative."""
+        nearest = np.zeros(self.n_labels, dtype=np.float32)
+        if not len(self._labels):
+            return nearest, nearest.copy()
+        sims = self._vectors @ vector
+        sims = np.where(self._negated != negated, sims * penalty, sims)
+        nearest[self._present] = np.maximum.reduceat(sims, self._starts)
+        centre = self._centroids @ vector
+        centre = np.where(self._centroid_negated != negated, centre * penalty, centre)
+        return nearest, centre.astype(np.float32)
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """Per label, for one piece of text: the lexical score, the similarity of the nearest
+    phrasing and of the centroid (both already negation-damped)."""
+
+    lexical: Vectors
+    nearest: Vectors
+    centre: Vectors
+    empty: bool = False  # no word to encode
+
+
+def fuse(e: Evidence, f: Fusion) -> Vectors:
+    """The fused score per label (see the module docstring)."""
+    if e.empty:
+        return (f.lexical * e.lexical).astype(np.float32)
+    sem = (1.0 - f.centroid) * e.nearest + f.centroid * e.centre
+    sem = np.clip((sem - f.floor) / (1.0 - f.floor), 0.0, 1.0)
+    fused = np.minimum(1.0, f.lexical * e.lexical + f.semantic * sem)
+    # the utterance is one of the label's phrasings (after normalisation): certain
+    return np.where(e.lexical >= EXACT, 1.0, fused).astype(np.float32)
+
+
+def combine(whole: Vectors, tail: Vectors | None, f: Fusion, *, intents: bool) -> Vectors:
+    """Whole utterance and its last contrast clause: an objection takes the better, an
+    intent the clause's or the discounted whole's."""
+    if tail is None:
+        return whole
+    out: Vectors = np.maximum(tail, whole * f.contrast_discount if intents else whole)
+    return out
+
+
+def rank(scores: Vectors, f: Fusion) -> tuple[int, float, int | None, float]:
+    """(best label, its confidence, runner-up label, its score); ties to the lower label.
+    The confidence adds ``margin`` times the lead over the runner-up (capped)."""
+    if not len(scores):
+        return -1, 0.0, None, 0.0
+    order = np.lexsort((np.arange(len(scores)), -scores))
+    best = int(order[0])
+    top = float(scores[best])
+    if top <= 0.0:
+        return best, 0.0, None, 0.0
+    if len(order) < 2:
+        return best, min(1.0, top + f.margin * f.margin_cap), None, 0.0
+    second = int(order[1])
+    lead = min(top - float(scores[second]), f.margin_cap)
+    return best, min(1.0, top + f.margin * lead), second, float(scores[second])
+
+
+class _Scorer:
+    """Evidence and fused scores of one utterance over the labels of one space."""
+
+    def __init__(
+        self,
+        lexical: Callable[[str], dict[int, float]],
+        space: LabelSpace,
+        fusion: Fusion,
+    ) -> None:
+        self._lexical = lexical
+        self._space = space
+        self.fusion = fusion
+
+    def evidence(self, text: str) -> Evidence:
+        n = self._space.n_labels
+        lex = np.zeros(n, dtype=np.float32)
+        for label, s in self._lexical(text).items():
+            lex[label] = s
+        sem_text = semantic_text(text)
+        if not sem_text:
+            zero = np.zeros(n, dtype=np.float32)
+            return Evidence(lex, zero, zero, empty=True)
+        vector = _encode_one(self._space.encoder, sem_text)
+        nearest, centre = self._space.similarity(
+            vector, normalize(text).negated, self.fusion.negation_penalty
+        )
+        return Evidence(lex, nearest, centre)
+
+    def evidence_pair(self, text: str) -> tuple[Evidence, Evidence | None]:
+        """Evidence of the (bounded) utterance and of its last contrast clause, if any."""
+        text = bounded(text)
+        split = split_contrast(text)
+        return self.evidence(text), (self.evidence(split.tail) if split else None)
+
+    def scores(self, text: str, *, intents: bool) -> Vectors:
+        whole, tail = self.evidence_pair(text)
+        f = self.fusion
+        return combine(fuse(whole, f), fuse(tail, f) if tail else None, f, intents=intents)
+
+    def ranked(self, scores: Vectors) -> tuple[int, float, int | None, float]:
+        return rank(scores, self.fusion)
+
+
+class HybridClassifier:
+    """Intents: the fuzzy classifier's scores (examples + keywords) fused with the
+    encoder's similarity to each intent's examples."""
+
+    def __init__(
+        self,
+        intents: Sequence[Intent],
+        encoder: Encoder,
+        calibrated: Calibration,
+        threshold: float | None = None,
+    ) -> None:
+        self.lexical = IntentClassifier(intents, weights=LEXICAL)
+        self.names = self.lexical.names
+        by_name = {name: i for i, name in enumerate(self.names)}
+        phrases = [(by_name[i.name], e) for i in intents for e in i.examples]
+        self._scorer = _Scorer(
+            self.lexical.label_scores,
+            LabelSpace(phrases, len(self.names), encoder),
+            calibrated.fusion,
+        )
+        self.threshold = calibrated.intent_threshold if threshold is None else threshold
+        # per-intent thresholds apply only when the global one is the calibrated one
+        self.thresholds = dict(calibrated.intent_thresholds) if threshold is None else {}
+
+    def threshold_for(self, name: str) -> float:
+        return self.thresholds.get(name, self.threshold)
+
+    def scores(self, text: str) -> dict[str, float]:
+        """Fused score of every intent (for evaluation and calibration)."""
+        fused = self._scorer.scores(text, intents=True)
+        return {name: float(fused[i]) for i, name in enumerate(self.names)}
+
+    def top(self, text: str, n: int = 3) -> list[Candidate]:
+        fused = self._scorer.scores(text, intents=True)
+        order = np.lexsort((np.arange(len(fused)), -fused))[:n]
+        return [Candidate(self.names[i], round(float(fused[i]), 4), "") for i in order]
+
+    def classify(self, text: str) -> IntentMatch:
+        fused = self._scorer.scores(text, intents=True)
+        best, confidence, second, second_score = self._scorer.ranked(fused)
+        if best < 0 or confidence <= 0.0:
+            return IntentMatch(None, 0.0)
+        name, score = self.names[best], round(confidence, 4)
+        if score < self.threshold_for(name):
+            return IntentMatch(None, score, name, score)
+        runner_up = self.names[second] if second is not None else None
+        return IntentMatch(name, score, runner_up, round(second_score, 4))
+
+
+class HybridMatcher:
+    """Objections: every phrasing of every objection in scope (text and variants)."""
+
+    def __init__(
+        self,
+        packs: Sequence[ObjectionPack],
+        encoder: Encoder,
+        calibrated: Calibration,
+        threshold: float | None = None,
+    ) -> None:
+        self.lexical = ObjectionMatcher(packs, weights=LEXICAL)
+        self.entries: list[tuple[str, Objection]] = self.lexical.entries
+        phrases = [
+            (label, phrase)
+            for label, (_, objection) in enumerate(self.entries)
+            for phrase in (objection.text, *objection.variants)
+        ]
+        self._scorer = _Scorer(
+            self.lexical.scores,
+            LabelSpace(phrases, len(self.entries), encoder),
+            calibrated.fusion,
+        )
+        self.threshold = calibrated.objection_threshold if threshold is None else threshold
+
+    def scores(self, text: str) -> list[float]:
+        """Fused score of every objection, by index in ``entries``."""
+        return [float(s) for s in self._scorer.scores(text, intents=False)]
+
+    def top(self, text: str, n: int = 3) -> list[Candidate]:
+        fused = self._scorer.scores(text, intents=False)
+        order = np.lexsort((np.arange(len(fused)), -fused))[:n]
+        return [
+            Candidate(self.entries[i][1].text, round(float(fused[i]), 4), "", self.entries[i][0])
+            for i in order
+        ]
+
+    def match(self, text: str) -> ObjectionMatch:
+        fused = self._scorer.scores(text, intents=False)
+        best, confidence, second, second_score = self._scorer.ranked(fused)
+        if best < 0 or confidence <= 0.0:
+            return ObjectionMatch(None, 0.0)
+        pack, objection = self.entries[best]
+        score = round(confidence, 4)
+        if score < self.threshold:
+            return ObjectionMatch(None, score, runner_up=objection.text, runner_up_score=score)
+        runner_up = self.entries[second][1].text if second is not None else None
+        return ObjectionMatch(
+            objection.text,
+            score,
+            response=objection.response,
+            audio=objection.audio,
+            pack=pack,
+            runner_up=runner_up,
+            runner_up_score=round(second_score, 4),
+        )
+
+
+# ---------------------------------------------------------------- shared indexes
+
+_CACHE_SIZE = 16
+_cache: OrderedDict[tuple[str, ...], object] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def _content_key(
+    kind: str, items: Sequence[Any], encoder: Encoder, calibrated: Calibration
+) -> tuple[str, ...]:
+    digest = hashlib.sha256()
+    for item in items:
+        digest.update(item.model_dump_json().encode())
+    return (kind, digest.hexdigest(), encoder.name, repr(calibrated))
+
+
+def _cached(key: tuple[str, ...], build: Callable[[], object]) -> object:
+    with _cache_lock:
+        found = _cache.get(key)
+        if found is not None:
+            _cache.move_to_end(key)
+            return found
+    built = build()
+    with _cache_lock:
+        _cache[key] = built
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return built
+
+
+def shared_classifier(
+    intents: Sequence[Intent], encoder: Encoder, calibrated: Calibration, threshold: float | None
+) -> HybridClassifier:
+    """A classifier for these intents, built once per content (thresholds are per call:
+    the index is shared, the acceptance is not)."""
+    key = _content_key("intents", intents, encoder, calibrated)
+    base = _cached(key, lambda: HybridClassifier(intents, encoder, calibrated))
+    assert isinstance(base, HybridClassifier)
+    return _with_threshold(base, threshold)
+
+
+def shared_matcher(
+    packs: Sequence[ObjectionPack],
+    encoder: Encoder,
+    calibrated: Calibration,
+    threshold: float | None,
+) -> HybridMatcher:
+    key = _content_key("objections", packs, encoder, calibrated)
+    base = _cached(key, lambda: HybridMatcher(packs, encoder, calibrated))
+    assert isinstance(base, HybridMatcher)
+    if threshold is None or threshold == base.threshold:
+        return base
+    clone = HybridMatcher.__new__(HybridMatcher)
+    clone.__dict__.update(base.__dict__)
+    clone.threshold = threshold
+    return clone
+
+
+def _with_threshold(base: HybridClassifier, threshold: float | None) -> HybridClassifier:
+    if threshold is None:
+        return base
+    clone = HybridClassifier.__new__(HybridClassifier)
+    clone.__dict__.update(base.__dict__)
+    clone.threshold = threshold
+    clone.thresholds = {}
+    return clone

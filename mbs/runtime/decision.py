@@ -1,0 +1,148 @@
+"""What a step does with an utterance, given the NLU's intent and objection results.
+
+One function for the VM's dispatch and for ``mbs nlu classify``, so the command line
+shows exactly what a call would do. The rules, in order:
+
+1. an intent the step handles (its own ``on`` cases and the ``always`` ones merged into
+   its dispatch) wins when no objection matched, or when the objection does not beat it
+   by more than ``context_margin``: at a step that asked a question, the expected
+   answers win over objections of similar score;
+2. the step's own answers (its ``on`` intents, not the ``always`` ones) are expected: the
+   NLU's best intent, even under its threshold, is taken when it is one of them and
+   scores at least ``expected_floor`` (same rule against objections). "oui passez-le
+   moi" after "je vous le passe ?" is a yes, though said in more words than any example;
+   likewise, when the best intent is one the step does not handle and the runner-up is
+   one it does, within ``context_margin``, the runner-up is taken;
+3. when the step captures one of a list of values (``capture x from ["a", "b"]``) and
+   the utterance holds one, an objection must score at least ``capture_override`` to
+   take over: the prospect answered; when it captures the whole answer (``capture x``),
+   any answer is expected and an objection must score at least ``capture_free``
+   ("moins de quinze euros la bouteille" is a budget, not "Vos vins sont trop chers");
+4. a matched objection goes to the step's ``on objection`` (if it has one);
+5. anything else is ``none`` (``unclear`` / ``otherwise``).
+
+The four settings are calibration data (``mbs/nlu/calibration.json``, ``decision``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Literal
+
+from mbs.nlu.calibration import DecisionSettings, calibration
+from mbs.program import Capture, Dispatch, Program
+from mbs.runtime.builtins.base import IntentResult, ObjectionResult
+from mbs.runtime.templates import first_choice
+
+DecisionKind = Literal["intent", "objection", "none"]
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    kind: DecisionKind
+    name: str | None  # intent name, or the objection's text as written in its pack
+    score: float
+
+    def as_dict(self) -> dict[str, object]:
+        return {"kind": self.kind, "name": self.name, "score": self.score}
+
+
+@dataclass(frozen=True, slots=True)
+class StepContext:
+    """What one step's dispatch expects (see ``step_context``)."""
+
+    step: str
+    intents: frozenset[str]  # every intent its dispatch routes (``always`` included)
+    objection: bool  # the step handles ``on objection``
+    choices: tuple[str, ...]  # values its captures pick from
+    expected: frozenset[str] = frozenset()  # its own ``on`` intents
+    captures: bool = False  # it captures the whole answer (``capture x``, no list)
+
+
+def decide(
+    intent: IntentResult,
+    objection: ObjectionResult | None,
+    handled: Collection[str],
+    *,
+    expected: Collection[str] = (),
+    answered: bool = False,
+    captures: bool = False,
+    settings: DecisionSettings | None = None,
+) -> Decision:
+    """The decision of a step handling ``handled`` intents, of which ``expected`` are
+    its own answers (``objection`` None: the step does not listen for objections).
+    ``answered``: the utterance holds one of the values the step captures; ``captures``:
+    the step captures the whole answer. ``settings``: the calibrated ones by default."""
+    rules = settings or calibration().decision
+    matched = objection is not None and objection.objection is not None
+    objection_score = objection.score if objection is not None and matched else 0.0
+    name, score = intent.intent, intent.score
+    second, second_score = intent.runner_up, intent.runner_up_score
+    if name is None and second in expected and second_score >= rules.expected_floor:
+        name, score = second, second_score
+    elif (
+        name is not None
+        and name not in handled
+        and second in handled
+        and second_score >= max(rules.expected_floor, score - rules.context_margin)
+    ):
+        # the best intent is one this step does not handle, a close second is one it does
+        name, score = second, second_score
+    wins = not matched or score + rules.context_margin >= objection_score
+    if name is not None and name in handled and wins:
+        return Decision("intent", name, score)
+    bar = rules.capture_override if answered else rules.capture_free if captures else 0.0
+    if matched and objection_score >= bar:
+        assert objection is not None
+        return Decision("objection", objection.objection, objection_score)
+    return Decision("none", None, 0.0)
+
+
+def decide_at(
+    ctx: StepContext,
+    utterance: str,
+    intent: IntentResult,
+    objection: ObjectionResult | None,
+    settings: DecisionSettings | None = None,
+) -> Decision:
+    """``decide`` with a step's context, as the VM does at that step's dispatch."""
+    return decide(
+        intent,
+        objection if ctx.objection else None,
+        ctx.intents,
+        expected=ctx.expected,
+        answered=holds_choice(utterance, ctx.choices),
+        captures=ctx.captures,
+        settings=settings,
+    )
+
+
+def step_context(program: Program, step: str | None = None) -> StepContext:
+    """The dispatch context of ``step`` (the entry step when None); KeyError if unknown."""
+    if step is None:
+        step = program.step_at(program.entry) or ""
+    start = program.steps[step]
+    always = set(program.always.intents) if program.always is not None else set()
+    choices: list[str] = []
+    free = False
+    for address in range(start, len(program.code)):
+        if address > start and program.step_at(address) != step:
+            break
+        ins = program.code[address]
+        if isinstance(ins, Capture):
+            choices.extend(ins.choices or ())
+            free = free or not ins.choices
+        if isinstance(ins, Dispatch):
+            # the step's own answers: the cases `always` does not also handle (those
+            # are the call-wide reactions: insults, opt-outs, wrong numbers...)
+            own = frozenset(n for n in ins.intents if n not in always)
+            return StepContext(
+                step, frozenset(ins.intents), ins.objection is not None, tuple(choices), own, free
+            )
+    return StepContext(step, frozenset(), False, tuple(choices))
+
+
+def holds_choice(utterance: str, choices: tuple[str, ...]) -> bool:
+    """Whether the utterance names one of the captured values (the VM's own test)."""
+    return bool(choices) and first_choice(utterance, choices) is not None

@@ -1,0 +1,137 @@
+"""Fit the hybrid NLU's fusion weights and thresholds; write mbs/nlu/calibration.json.
+
+    .venv/bin/python scripts/calibrate_nlu.py [--dry-run] [--decision-only]
+
+Development data only: tests/nlu/eval_set.jsonl (written for the fuzzy NLU) and the
+``dev`` split of the held-out sets (tests/nlu/heldout/); the ``test`` split is never
+read here. Objections are fitted on the stdlib packs as written and cut to one phrasing
+per objection, plus the user's own pack of the held-out set when it exists
+(``mbs.nlu.calibrate``).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+import itertools  # noqa: E402
+from collections import defaultdict  # noqa: E402
+from dataclasses import replace  # noqa: E402
+
+from mbs.compiler import compile_file  # noqa: E402
+from mbs.nlu.calibrate import ObjectionSet, fit, one_phrasing  # noqa: E402
+from mbs.nlu.calibration import (  # noqa: E402
+    CALIBRATION_FILE,
+    Calibration,
+    DecisionSettings,
+    calibration,
+)
+from mbs.nlu.encoder import default_encoder  # noqa: E402
+from mbs.nlu.evaluation import Item, load_items  # noqa: E402
+from mbs.program import Program  # noqa: E402
+from mbs.runtime.builtins.hybrid import HybridNlu  # noqa: E402
+from mbs.runtime.nlu_eval import Labelled, evaluate  # noqa: E402
+from tests.nlu import heldout  # noqa: E402
+
+STDLIB = REPO / "tests" / "nlu" / "stdlib_all.mbs"
+
+
+def _heldout(name: str) -> list[Item]:
+    if not heldout.path_of(name).exists():
+        return []
+    return [
+        Item(
+            kind="ordinary" if u.kind == "none" else u.kind, text=u.text, label=u.label, pack=u.pack
+        )
+        for u in heldout.load(name, "dev")
+    ]
+
+
+def _program(path: Path) -> Program:
+    result = compile_file(path)
+    assert result.program is not None, [str(d) for d in result.diagnostics]
+    return result.program
+
+
+def decision_settings(cal: Calibration) -> DecisionSettings:
+    """The step-context rules swept on the in-context dev set, with the fitted NLU."""
+    from mbs.nlu import calibration as calibration_module
+
+    calibration_module._calibration = cal  # the engines below use the new fit
+    by_scenario: dict[str, list[Labelled]] = defaultdict(list)
+    for u in heldout.load("context", "dev"):
+        by_scenario[u.scenario or ""].append(Labelled(u.kind, u.label, u.text, u.step))
+    runs = []
+    for name, items in sorted(by_scenario.items()):
+        program = _program(heldout.SCENARIOS / f"{name}.mbs")
+        runs.append((HybridNlu(program, {}), program, items))
+    best: tuple[float, DecisionSettings] | None = None
+    for margin, floor, free in itertools.product(CONTEXT_MARGINS, EXPECTED_FLOORS, CAPTURE_FREES):
+        rules = replace(
+            cal.decision, context_margin=margin, expected_floor=floor, capture_free=free
+        )
+        right = sum(evaluate(e, p, items, None, rules).correct for e, p, items in runs)
+        if best is None or right >= best[0]:  # ties: the higher floor, the safer
+            best = (right, rules)
+    assert best is not None
+    total = sum(len(items) for _, _, items in runs)
+    print(f"context (dev): {best[0]}/{total} with {best[1]}")
+    return best[1]
+
+
+CONTEXT_MARGINS = (0.0, 0.1, 0.2)
+EXPECTED_FLOORS = (0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45)
+CAPTURE_FREES = (0.6, 0.7, 0.8)
+
+
+def main() -> None:
+    if "--decision-only" in sys.argv:  # keep the fit, sweep the step-context rules again
+        cal = replace(calibration(), decision=decision_settings(calibration()))
+        print(cal.to_json())
+        if "--dry-run" not in sys.argv:
+            (REPO / "mbs" / "nlu" / CALIBRATION_FILE).write_text(cal.to_json(), encoding="utf-8")
+        return
+    stdlib = _program(STDLIB)
+    eval_set = load_items(REPO / "tests" / "nlu" / "eval_set.jsonl")
+    neutral = [i for i in eval_set if i.kind == "ordinary"] + _heldout("neutral")
+    intent_items = [i for i in eval_set if i.kind == "intent"] + _heldout("intents") + neutral
+    objection_items = [i for i in eval_set if i.kind == "objection"] + _heldout("objections")
+    sets = [
+        ObjectionSet("stdlib", stdlib.objection_packs, objection_items + neutral),
+        ObjectionSet(
+            "stdlib, one phrasing", one_phrasing(stdlib.objection_packs), objection_items + neutral
+        ),
+    ]
+    own_items = _heldout("own_pack")
+    if own_items:
+        own = _program(heldout.OWN_PACK_SCENARIO)
+        sets.append(ObjectionSet("own pack", own.objection_packs, own_items + neutral))
+    total = len(intent_items) + len(objection_items) + len(own_items)
+    found = fit(
+        stdlib.intents,
+        intent_items,
+        sets,
+        default_encoder(),
+        base=calibration(),
+        max_false_objection=0.05,
+        max_false_intent=0.05,
+        fitted_on=f"eval_set.jsonl + held-out dev split ({total} utterances)",
+    )
+    accuracies = "  ".join(
+        f"{s.name} {a:.3f}" for s, a in zip(sets, found.objection_accuracy, strict=True)
+    )
+    print(
+        f"intents {found.intent_accuracy:.3f}  {accuracies}  false objection "
+        f"{found.false_objection:.3f}  false intent {found.false_intent:.3f}"
+    )
+    cal = replace(found.calibration, decision=decision_settings(found.calibration))
+    print(cal.to_json())
+    if "--dry-run" not in sys.argv:
+        (REPO / "mbs" / "nlu" / CALIBRATION_FILE).write_text(cal.to_json(), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

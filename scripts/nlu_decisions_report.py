@@ -1,0 +1,124 @@
+"""Measure an NLU builtin on the held-out sets (tests/nlu/heldout/), one split, with the
+runtime's own decision function (``mbs.runtime.decision``, as ``mbs nlu eval``).
+
+    .venv/bin/python scripts/nlu_decisions_report.py [--split dev|test] [--nlu hybrid|fuzzy]
+                                                   [--json] [--misses]
+
+Every answer is decided with the runtime's own decision function (``mbs nlu eval``):
+
+- intents: over the stdlib (tests/nlu/stdlib_all.mbs), at a step handling every intent;
+- objections: the stdlib packs, top-1 objection (intent answers are not competing);
+- own_pack: the user's own pack of one phrasing per objection (heldout/own_pack.mbs);
+- neutral: answers that are neither, against the stdlib: share routed nowhere;
+- context: the shipped scenarios at the labelled step.
+
+Calibrate on ``dev``; the figures in docs/nlu.md are ``test``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from mbs.cli.nlu_common import build_nlu_for  # noqa: E402
+from mbs.compiler import compile_file  # noqa: E402
+from mbs.program import Program  # noqa: E402
+from mbs.runtime.nlu_eval import Labelled, evaluate  # noqa: E402
+from tests.nlu import heldout  # noqa: E402
+
+STDLIB = REPO / "tests" / "nlu" / "stdlib_all.mbs"
+
+
+def _program(path: Path) -> Program:
+    result = compile_file(path)
+    assert result.program is not None, [str(d) for d in result.diagnostics]
+    return result.program
+
+
+def _labelled(items: list[heldout.Utterance]) -> list[Labelled]:
+    return [Labelled(u.kind, u.label, u.text, u.step) for u in items]
+
+
+def _objection_top1(engine: object, items: list[heldout.Utterance]) -> tuple[int, int, list]:
+    right, misses = 0, []
+    for u in items:
+        m = engine.objections.match(u.text)  # type: ignore[attr-defined]
+        if m.objection == u.label:
+            right += 1
+        else:
+            misses.append((u.text, u.label, m.objection or f"({m.runner_up} {m.score})"))
+    return right, len(items), misses
+
+
+def main() -> None:
+    args = sys.argv[1:]
+    split = args[args.index("--split") + 1] if "--split" in args else "dev"
+    name = args[args.index("--nlu") + 1] if "--nlu" in args else "hybrid"
+    stdlib = _program(STDLIB)
+    engine = build_nlu_for(stdlib, {}, name)
+    figures: dict[str, object] = {"split": split, "nlu": name}
+    misses: dict[str, list] = {}
+
+    intents = evaluate(engine, stdlib, _labelled(heldout.load("intents", split)), None)
+    figures["intents"] = intents.as_dict()["accuracy"]
+    figures["intents_per_label"] = {
+        k.removeprefix("intent:"): v["accuracy"] for k, v in intents.as_dict()["labels"].items()
+    }
+    misses["intents"] = [(i.text, i.label, f"{d.kind}:{d.name}") for i, d in intents.misses]
+
+    r, n, m = _objection_top1(engine, heldout.load("objections", split))
+    figures["objections"] = round(r / n, 4) if n else None
+    misses["objections"] = m
+
+    own = _program(heldout.OWN_PACK_SCENARIO)
+    own_engine = build_nlu_for(own, {}, name)
+    r, n, m = _objection_top1(own_engine, heldout.load("own_pack", split))
+    figures["own_pack"] = round(r / n, 4) if n else None
+    misses["own_pack"] = m
+
+    neutral = heldout.load("neutral", split)
+    routed_obj = sum(engine.objections.match(u.text).objection is not None for u in neutral)
+    figures["neutral_no_objection"] = round(1 - routed_obj / len(neutral), 4)
+    nd = evaluate(engine, stdlib, _labelled(neutral), None)
+    figures["neutral_routed_nowhere"] = round(1 - nd.as_dict()["false_match_rate"], 4)
+    misses["neutral"] = [(i.text, f"{d.kind}:{d.name}") for i, d in nd.misses]
+
+    by_scenario: dict[str, list[heldout.Utterance]] = defaultdict(list)
+    for u in heldout.load("context", split):
+        by_scenario[u.scenario or ""].append(u)
+    right = total = neutral_total = neutral_routed = 0
+    misses["context"] = []
+    for scenario, items in sorted(by_scenario.items()):
+        program = _program(heldout.SCENARIOS / f"{scenario}.mbs")
+        e = build_nlu_for(program, {}, name)
+        rep = evaluate(e, program, _labelled(items), None)
+        right += rep.correct
+        total += rep.total
+        neutral_total += rep.none_total
+        neutral_routed += rep.none_routed
+        misses["context"] += [
+            (scenario, i.step, i.text, f"{i.kind}:{i.label}", f"{d.kind}:{d.name}")
+            for i, d in rep.misses
+        ]
+    figures["context"] = round(right / total, 4) if total else None
+    figures["context_neutral_routed"] = f"{neutral_routed}/{neutral_total}"
+
+    if "--json" in args:
+        print(json.dumps(figures, ensure_ascii=False))
+    else:
+        for k, v in figures.items():
+            print(f"{k:24} {v}")
+    if "--misses" in args:
+        for k, rows in misses.items():
+            print(f"--- {k} misses ({len(rows)})")
+            for row in rows:
+                print("   ", row)
+
+
+if __name__ == "__main__":
+    main()

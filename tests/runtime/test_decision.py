@@ -1,0 +1,74 @@
+"""The one decision function the VM's dispatch and ``mbs nlu classify`` share."""
+
+from __future__ import annotations
+
+import pytest
+
+from mbs.nlu.calibration import calibration
+from mbs.runtime.builtins.base import IntentResult, ObjectionResult
+from mbs.runtime.decision import Decision, decide
+
+RULES = calibration().decision
+CONTEXT_MARGIN = RULES.context_margin
+EXPECTED_FLOOR = RULES.expected_floor
+CAPTURE_OVERRIDE = RULES.capture_override
+
+OBJ = "C'est trop cher"
+
+
+def objection(score: float) -> ObjectionResult:
+    return ObjectionResult(objection=OBJ, response="Parlons-en.", score=score)
+
+
+def test_nothing_recognised_is_none() -> None:
+    assert decide(IntentResult(None, 0.1), ObjectionResult(None, score=0.2), {"yes"}) == Decision(
+        "none", None, 0.0
+    )
+
+
+@pytest.mark.parametrize(
+    ("objection_score", "kind"),
+    [(0.7, "intent"), (0.7 + CONTEXT_MARGIN, "intent"), (0.7 + CONTEXT_MARGIN + 0.01, "objection")],
+)
+def test_a_handled_intent_wins_over_an_objection_within_the_margin(
+    objection_score: float, kind: str
+) -> None:
+    got = decide(IntentResult("yes", 0.7), objection(objection_score), {"yes"})
+    assert got.kind == kind
+
+
+def test_an_intent_the_step_does_not_handle_leaves_the_objection() -> None:
+    got = decide(IntentResult("callback", 0.9), objection(0.5), {"yes"})
+    assert (got.kind, got.name, got.score) == ("objection", OBJ, 0.5)
+
+
+def test_no_objection_handler_means_no_objection() -> None:
+    assert decide(IntentResult("callback", 0.9), None, {"yes"}).kind == "none"
+
+
+def test_an_expected_answer_is_taken_under_the_threshold() -> None:
+    below = IntentResult(None, EXPECTED_FLOOR, runner_up="yes", runner_up_score=EXPECTED_FLOOR)
+    assert decide(below, None, {"yes", "insult"}, expected={"yes"}).name == "yes"
+    # not when it is only handled through `always`, nor under the floor
+    assert decide(below, None, {"yes"}, expected=set()).kind == "none"
+    weak = IntentResult(None, 0.2, runner_up="yes", runner_up_score=EXPECTED_FLOOR - 0.01)
+    assert decide(weak, None, {"yes"}, expected={"yes"}).kind == "none"
+
+
+def test_a_close_handled_runner_up_beats_an_unhandled_best() -> None:
+    close = IntentResult("vulnerable", 0.76, runner_up="abstinent", runner_up_score=0.70)
+    assert decide(close, None, {"abstinent"}).name == "abstinent"
+    far = IntentResult(
+        "vulnerable", 0.70 + CONTEXT_MARGIN + 0.05, runner_up="abstinent", runner_up_score=0.70
+    )
+    assert decide(far, None, {"abstinent"}).kind == "none"
+
+
+def test_a_captured_value_answers_the_step_unless_the_objection_is_sure() -> None:
+    nothing = IntentResult(None, 0.0)
+    assert decide(nothing, objection(0.6), {"yes"}, answered=True).kind == "none"
+    assert decide(nothing, objection(0.6), {"yes"}, captures=True).kind == (
+        "objection" if RULES.capture_free <= 0.6 else "none"
+    )
+    assert decide(nothing, objection(CAPTURE_OVERRIDE), {"yes"}, answered=True).kind == "objection"
+    assert decide(nothing, objection(0.6), {"yes"}).kind == "objection"

@@ -32,8 +32,6 @@ from mbs.runtime.vm import Vm
 # A Paris number: where a simulated campaign's clock starts when nothing else says.
 _REFERENCE_NUMBER = "+33140000000"
 
-DEFAULT_BUILTINS = {"nlu": "fuzzy", "llm": "none", "tts": "none", "amd": "default"}
-
 
 @dataclass
 class Enrolment:
@@ -59,11 +57,14 @@ def worker_identity(campaign: str, worker: str | None) -> str:
 
 
 def build_builtins(campaign: CampaignFile, program: Program) -> dict[str, object]:
-    chosen = {**DEFAULT_BUILTINS, **campaign.settings.builtins.chosen()}
+    chosen = campaign.settings.builtins.effective()
     built: dict[str, object] = {}
     for kind in ("nlu", "llm", "tts", "amd"):
         name = chosen[kind]
         config = campaign.settings.builtins.options(name)
+        model = registry.options_model(kind, name)
+        if model is not None:  # a table shared by two kinds ([builtins.ollama]): each its own
+            config = {k: v for k, v in config.items() if k in model.model_fields}
         if kind == "tts" and name != "none":
             config.setdefault("cache_dir", str(Path("var") / "tts-cache"))
         built[kind] = registry.create(kind, name, program, config)

@@ -21,6 +21,9 @@ from mbs.campaign.contacts import ImportResult, SaveReport, read_contacts, save_
 from mbs.campaign.law import CallingPolicy
 from mbs.campaign.store.records import CampaignInfo
 from mbs.campaign.store.retry import RetryPolicy
+from mbs.dsl.problems import suggest
+from mbs.runtime.builtins import registry
+from mbs.runtime.builtins.base import BuiltinError, MissingDependency, UnknownBuiltin
 
 if TYPE_CHECKING:
     from mbs.campaign.store import Store
@@ -42,6 +45,17 @@ PERSONA_ALIASES = {
     "hangup": "hangup_mid_prompt",
     "voicemail": "machine",
     "answering_machine": "machine",
+}
+
+
+# The implementation of each builtin kind when a campaign file names none: what a real
+# switch needs (a voice that speaks, the offline NLU, no model server required).
+DEFAULT_BUILTINS: dict[str, str] = {
+    "stt": "text",
+    "nlu": "fuzzy",
+    "llm": "none",
+    "tts": "espeak",
+    "amd": "default",
 }
 
 
@@ -97,6 +111,13 @@ class BuiltinSettings(BaseModel):
     def chosen(self) -> dict[str, str]:
         kinds = ("stt", "nlu", "llm", "tts", "amd")
         return {k: v for k in kinds if (v := getattr(self, k))}
+
+    def effective(self) -> dict[str, str]:
+        """Kind -> implementation, the campaign defaults filled in."""
+        return {**DEFAULT_BUILTINS, **self.chosen()}
+
+    def tables(self) -> dict[str, dict[str, Any]]:
+        return {k: dict(v) for k, v in (self.model_extra or {}).items() if isinstance(v, dict)}
 
 
 class SimSettings(_Model):
@@ -289,6 +310,9 @@ def parse_campaign(source: str, path: Path, *, check_paths: bool = True) -> Camp
         issues.sort(key=lambda i: i.line or 0)
         raise CampaignFileError(path, issues) from None
     campaign = CampaignFile(path, settings)
+    builtin_issues = check_builtins(settings.builtins, lines)
+    if builtin_issues:
+        raise CampaignFileError(path, builtin_issues)
     if check_paths:
         issues = []
         for key, target in (
@@ -300,6 +324,90 @@ def parse_campaign(source: str, path: Path, *, check_paths: bool = True) -> Camp
         if issues:
             raise CampaignFileError(path, issues)
     return campaign
+
+
+def _did_you_mean(name: str, candidates: list[str]) -> str:
+    close = suggest(name, candidates)
+    return f" (did you mean {close!r}?)" if close else ""
+
+
+def check_builtins(builtins: BuiltinSettings, lines: dict[tuple[str, ...], int]) -> list[Issue]:
+    """Every builtin name registered and installed, every option known and well typed.
+
+    Reads each implementation's ``Options`` through the registry: nothing is built.
+    A ``[builtins.<name>]`` table serves every kind with an implementation of that name
+    (``[builtins.ollama]`` for both ``nlu.ollama`` and ``llm.ollama``).
+    """
+    issues: list[Issue] = []
+    for kind, name in builtins.chosen().items():
+        known = registry.available(kind)
+        key = f"builtins.{kind}"
+        line = lines.get(("builtins", kind))
+        if name not in known:
+            issues.append(
+                Issue(
+                    key,
+                    line,
+                    f"no {kind} builtin named {name!r}{_did_you_mean(name, known)}"
+                    f" (available: {', '.join(known) or 'none'})",
+                )
+            )
+            continue
+        try:
+            registry.options_model(kind, name)
+        except MissingDependency as exc:
+            issues.append(Issue(key, line, f"{kind} {name!r} is not installed: {exc}"))
+        except BuiltinError as exc:
+            issues.append(Issue(key, line, str(exc)))
+    every = sorted({n for kind in registry.KINDS for n in registry.available(kind)})
+    for table, options in builtins.tables().items():
+        where = ("builtins", table)
+        kinds = [k for k in registry.KINDS if table in registry.available(k)]
+        if not kinds:
+            issues.append(
+                Issue(
+                    f"builtins.{table}",
+                    lines.get(where),
+                    f"no builtin named {table!r}{_did_you_mean(table, every)}",
+                )
+            )
+            continue
+        models = []
+        for kind in kinds:
+            try:
+                model = registry.options_model(kind, table)
+            except (MissingDependency, UnknownBuiltin, BuiltinError):
+                continue  # reported above when the campaign uses it
+            if model is not None:
+                models.append(model)
+        if not models:
+            continue
+        fields = sorted({f for m in models for f in m.model_fields})
+        for option in options:
+            if option not in fields and not any(
+                registry.option_errors(m, {option: options[option]}) == [] for m in models
+            ):
+                issues.append(
+                    Issue(
+                        f"builtins.{table}.{option}",
+                        lines.get((*where, option)) or lines.get(where),
+                        f"unknown option{_did_you_mean(option, fields)}"
+                        f" (options of {table}: {', '.join(fields) or 'none'})",
+                    )
+                )
+        for model in models:
+            own = {k: v for k, v in options.items() if k in model.model_fields}
+            for option, message in registry.option_errors(model, own):
+                top = option.split(".", 1)[0]
+                issue = Issue(
+                    f"builtins.{table}.{option}",
+                    lines.get((*where, top)) or lines.get(where),
+                    message,
+                )
+                if issue not in issues:
+                    issues.append(issue)
+    issues.sort(key=lambda i: i.line or 0)
+    return issues
 
 
 def load_campaign(path: str | Path, *, check_paths: bool = True) -> CampaignFile:

@@ -21,10 +21,12 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 
+from pydantic import Field
 from rapidfuzz import fuzz
 
 from mbs.program import Program
 from mbs.runtime.builtins.base import AmdVerdict
+from mbs.runtime.builtins.options import BuiltinOptions
 from mbs.runtime.builtins.settings import get_float, get_int
 
 _OWNER = "amd.default"
@@ -57,7 +59,23 @@ def phrase_score(phrase: str, words: Sequence[str]) -> float:
     return best
 
 
+class AmdOptions(BuiltinOptions):
+    phrase_threshold: float = Field(
+        default=0.85, ge=0.0, le=1.0, description="Score a voicemail phrase needs in the greeting"
+    )
+    long_greeting_ms: int = Field(
+        default=2500, ge=0, description="Speech longer than this is a machine"
+    )
+    long_greeting_words: int = Field(
+        default=12,
+        ge=1,
+        description="A greeting this many words long is a machine (length unknown)",
+    )
+
+
 class DefaultAmd:
+    Options = AmdOptions
+
     def __init__(self, program: Program, config: Mapping[str, object]) -> None:
         self.machine_phrases = program.amd.machine
         self.human_phrases = program.amd.human

@@ -1,0 +1,39 @@
+"""The typed options of a builtin: each factory declares them as ``Options``.
+
+A factory's class attribute ``Options`` is a pydantic model with ``extra="forbid"``:
+its fields are the keys a ``[builtins.<name>]`` table or ``--<kind>-opt`` may set, with
+their types and defaults. The registry reads it without building the builtin (no model
+loaded, no program compiled), so ``mbs campaign check`` refuses a misspelt or mistyped
+option before anything runs, and ``docs/builtins.md`` lists the same fields.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+
+class BuiltinOptions(BaseModel):
+    """Base of every builtin's ``Options``: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NoOptions(BuiltinOptions):
+    """A builtin that takes no option."""
+
+
+def option_rows(model: type[BaseModel]) -> list[tuple[str, str, str, str]]:
+    """(key, type, default, meaning) per field, for the generated docs tables."""
+    rows = []
+    for name, field in model.model_fields.items():
+        annotation = field.annotation
+        kind = getattr(annotation, "__name__", None) or str(annotation)
+        kind = str(annotation).replace("typing.", "") if kind.startswith("Literal") else kind
+        if "|" in str(annotation) or "Optional" in str(annotation):
+            kind = str(annotation).replace("typing.", "")
+        default: Any = field.get_default(call_default_factory=True)
+        shown = "none" if default is None else repr(default)
+        rows.append((name, kind, shown, field.description or ""))
+    return rows

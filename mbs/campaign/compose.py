@@ -66,7 +66,8 @@ def build_builtins(campaign: CampaignFile, program: Program) -> dict[str, object
         if model is not None:  # a table shared by two kinds ([builtins.ollama]): each its own
             config = {k: v for k, v in config.items() if k in model.model_fields}
         if kind == "tts" and name != "none":
-            config.setdefault("cache_dir", str(Path("var") / "tts-cache"))
+            # the switch plays these files: an absolute path in the folder it shares
+            config.setdefault("cache_dir", str(campaign.audio_dir() / "tts-cache"))
         built[kind] = registry.create(kind, name, program, config)
     return built
 
@@ -94,12 +95,11 @@ def build_telephony(campaign: CampaignFile, amd: Amd | None, recordings_dir: Pat
         "host": esl.host,
         "port": esl.port,
         "password": esl.password,
-        "originate_timeout_s": esl.originate_timeout,
         "record": s.record,
-        "recordings_dir": str(recordings_dir),
+        # gateway, originate timeout, AMD, recogniser and the recordings folder: what
+        # the switch was set up with (`mbs freeswitch config` wrote the same profile)
+        **campaign.switch_profile().backend_settings(),
     }
-    if esl.gateway:
-        settings["gateway"] = esl.gateway
     if esl.caller_id_number:
         settings["caller_id_number"] = esl.caller_id_number
     if esl.caller_id_name:
@@ -169,7 +169,10 @@ class CampaignRun:
         self.clock = clock
         s = campaign.settings
         self.builtins = build_builtins(campaign, program)
-        self.recordings_dir = output_dir / "recordings"
+        if s.telephony.backend == "esl":  # uuid_record writes on the switch, in its folder
+            self.recordings_dir = Path(campaign.switch_profile().recordings_dir)
+        else:
+            self.recordings_dir = output_dir / "recordings"
         self.telephony = telephony or build_telephony(
             campaign, cast(Amd, self.builtins["amd"]), self.recordings_dir
         )

@@ -22,6 +22,7 @@ from mbs.campaign.law import CallingPolicy
 from mbs.campaign.store.records import CampaignInfo
 from mbs.campaign.store.retry import RetryPolicy
 from mbs.dsl.problems import suggest
+from mbs.freeswitch.profile import AsrMode, ProfileError, SwitchProfile, load_profile
 from mbs.runtime.builtins import registry
 from mbs.runtime.builtins.base import BuiltinError, MissingDependency, UnknownBuiltin
 
@@ -63,18 +64,37 @@ class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+_SWITCH = SwitchProfile()  # what `mbs freeswitch config` sets up by default
+
+# The keys of [telephony.esl] that must match the switch's profile when one is named,
+# with the `mbs freeswitch config` flag that changes each.
+SWITCH_KEYS = {
+    "gateway": "--gateway",
+    "originate_timeout": "--originate-timeout",
+    "asr": "--asr",
+    "amd": "--amd/--no-amd",
+}
+
+
 class EslSettings(_Model):
     host: str = "127.0.0.1"
     port: int = Field(default=8021, ge=1, le=65535)
     password: str = "ClueCon"
-    gateway: str | None = None  # sofia gateway name: sofia/gateway/<gateway>/<number>
-    originate_timeout: int = Field(default=30, ge=1, le=600)  # seconds of ringing
+    switch: Path | None = None  # the mbs-switch.toml `mbs freeswitch config` wrote
+    gateway: str = _SWITCH.gateway  # sofia gateway name: sofia/gateway/<gateway>/<number>
+    originate_timeout: int = Field(default=_SWITCH.originate_timeout, ge=5, le=300)
+    asr: AsrMode = _SWITCH.asr  # the switch's recogniser: vosk, audio_fork or none
+    amd: bool = _SWITCH.amd  # run mod_amd's `amd` app at answer
     caller_id_number: str | None = None
     caller_id_name: str | None = None
 
 
 class TelephonySettings(_Model):
     backend: Literal["sim", "esl"] = "sim"
+    # where audio the switch plays lives (TTS cache, prompts): absolute, and the same
+    # path on the switch (a shared folder); None: the switch profile's audio_dir for
+    # esl, ./var (made absolute) for sim
+    audio_dir: Path | None = None
     esl: EslSettings = EslSettings()
 
 
@@ -233,6 +253,37 @@ class CampaignFile:
             return None
         return (self.path.parent / self.settings.contacts).resolve()
 
+    @property
+    def switch_path(self) -> Path | None:
+        switch = self.settings.telephony.esl.switch
+        return None if switch is None else (self.path.parent / switch).resolve()
+
+    def switch_profile(self) -> SwitchProfile:
+        """What the switch is set up for: its profile file, else the campaign's own keys.
+
+        Raises :class:`ProfileError` when the named file cannot be read."""
+        path = self.switch_path
+        if path is not None:
+            return load_profile(path)
+        esl = self.settings.telephony.esl
+        audio = self.settings.telephony.audio_dir
+        return SwitchProfile(
+            gateway=esl.gateway,
+            originate_timeout=esl.originate_timeout,
+            asr=esl.asr,
+            amd=esl.amd,
+            audio_dir=str(audio) if audio is not None else _SWITCH.audio_dir,
+        )
+
+    def audio_dir(self) -> Path:
+        """The absolute folder for audio the switch plays (TTS cache, prompts)."""
+        audio = self.settings.telephony.audio_dir
+        if audio is not None:
+            return (self.path.parent / audio).resolve()
+        if self.settings.telephony.backend == "esl":
+            return Path(self.switch_profile().audio_dir)
+        return Path("var").resolve()
+
 
 # ---------------------------------------------------------------------- lines
 
@@ -310,8 +361,9 @@ def parse_campaign(source: str, path: Path, *, check_paths: bool = True) -> Camp
         issues.sort(key=lambda i: i.line or 0)
         raise CampaignFileError(path, issues) from None
     campaign = CampaignFile(path, settings)
-    builtin_issues = check_builtins(settings.builtins, lines)
+    builtin_issues = check_builtins(settings.builtins, lines) + check_switch(campaign, lines)
     if builtin_issues:
+        builtin_issues.sort(key=lambda i: i.line or 0)
         raise CampaignFileError(path, builtin_issues)
     if check_paths:
         issues = []
@@ -407,6 +459,62 @@ def check_builtins(builtins: BuiltinSettings, lines: dict[tuple[str, ...], int])
                 if issue not in issues:
                     issues.append(issue)
     issues.sort(key=lambda i: i.line or 0)
+    return issues
+
+
+def check_switch(campaign: CampaignFile, lines: dict[tuple[str, ...], int]) -> list[Issue]:
+    """The campaign asks only for what the switch is set up for (its profile file)."""
+    s = campaign.settings
+    esl = s.telephony.esl
+    issues: list[Issue] = []
+    audio = s.telephony.audio_dir
+    if s.telephony.backend == "esl" and audio is not None and not audio.is_absolute():
+        issues.append(
+            Issue(
+                "telephony.audio_dir",
+                lines.get(("telephony", "audio_dir")),
+                f"must be an absolute path the switch reads at the same place, got {audio}",
+            )
+        )
+    try:
+        profile = campaign.switch_profile()
+    except ProfileError as exc:
+        issues.append(
+            Issue("telephony.esl.switch", lines.get(("telephony", "esl", "switch")), str(exc))
+        )
+        return issues
+    if campaign.switch_path is not None:
+        for key, flag in SWITCH_KEYS.items():
+            wanted, has = getattr(esl, key), getattr(profile, key)
+            if key in esl.model_fields_set and wanted != has:
+                issues.append(
+                    Issue(
+                        f"telephony.esl.{key}",
+                        lines.get(("telephony", "esl", key)),
+                        f"the switch ({campaign.switch_path.name}) is set up with {key} = "
+                        f"{has!r}, not {wanted!r}: regenerate it with `mbs freeswitch config "
+                        f"{flag}` or drop the key",
+                    )
+                )
+    stt = s.builtins.effective()["stt"]
+    if s.telephony.backend == "esl" and stt != "text" and profile.asr != "audio_fork":
+        issues.append(
+            Issue(
+                "builtins.stt",
+                lines.get(("builtins", "stt")),
+                f"stt {stt!r} hears the call's audio, which the switch sends only with "
+                f"asr = 'audio_fork' (it is set up with {profile.asr!r})",
+            )
+        )
+    if s.telephony.backend == "esl" and stt == "text" and profile.asr == "none":
+        issues.append(
+            Issue(
+                "telephony.esl.asr",
+                lines.get(("telephony", "esl", "asr")) or lines.get(("telephony", "esl")),
+                "the switch has no recogniser (asr = 'none') and the robot's stt is 'text': "
+                "nothing would hear the prospect",
+            )
+        )
     return issues
 
 

@@ -30,9 +30,9 @@ def option_rows(model: type[BaseModel]) -> list[tuple[str, str, str, str]]:
     for name, field in model.model_fields.items():
         annotation = field.annotation
         kind = getattr(annotation, "__name__", None) or str(annotation)
-        kind = str(annotation).replace("typing.", "") if kind.startswith("Literal") else kind
-        if "|" in str(annotation) or "Optional" in str(annotation):
+        if kind.startswith("Literal") or "|" in str(annotation):
             kind = str(annotation).replace("typing.", "")
+        kind = kind.replace(" | None", " or none").replace("|", "or")
         default: Any = field.get_default(call_default_factory=True)
         shown = "none" if default is None else repr(default)
         rows.append((name, kind, shown, field.description or ""))

@@ -272,7 +272,10 @@ class CampaignFile:
             originate_timeout=esl.originate_timeout,
             asr=esl.asr,
             amd=esl.amd,
-            audio_dir=str(audio) if audio is not None else _SWITCH.audio_dir,
+            # a relative folder is refused by check_switch; here it falls back
+            audio_dir=str(audio)
+            if audio is not None and audio.is_absolute()
+            else _SWITCH.audio_dir,
         )
 
     def audio_dir(self) -> Path:

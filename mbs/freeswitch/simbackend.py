@@ -87,6 +87,9 @@ class SimTelephony:
             time_scale=time_scale,
             personas=persona_mix(personas),
             pinned=pinned,  # number -> persona: who answers, whatever the mix (tests)
+            # plays only what a real switch could: an absolute, readable file or one of
+            # its built-in streams; anything else fails with FILE NOT FOUND
+            strict_files=True,
         )
         self.simulator.keep_history = False  # a long campaign must not hoard events
         self._amd = amd

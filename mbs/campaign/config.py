@@ -479,6 +479,19 @@ def check_switch(campaign: CampaignFile, lines: dict[tuple[str, ...], int]) -> l
                 f"must be an absolute path the switch reads at the same place, got {audio}",
             )
         )
+    cache_dir = s.builtins.options("espeak").get("cache_dir")
+    if (
+        s.telephony.backend == "esl"
+        and isinstance(cache_dir, str)
+        and not Path(cache_dir).is_absolute()
+    ):
+        issues.append(
+            Issue(
+                "builtins.espeak.cache_dir",
+                lines.get(("builtins", "espeak", "cache_dir")),
+                f"the switch plays these files: give an absolute path it reads, not {cache_dir!r}",
+            )
+        )
     try:
         profile = campaign.switch_profile()
     except ProfileError as exc:

@@ -112,3 +112,17 @@ def test_an_unreadable_profile_and_a_relative_audio_dir(tmp_path: Path) -> None:
     )
     (found,) = errors(path)
     assert f"{path}:5: telephony.audio_dir: must be an absolute path" in found
+
+
+def test_a_relative_tts_cache_is_refused_against_a_real_switch(tmp_path: Path) -> None:
+    path = campaign(tmp_path, "", '\n[builtins.espeak]\ncache_dir = "var/tts"\n')
+    (found,) = errors(path)
+    assert "builtins.espeak.cache_dir: the switch plays these files" in found
+
+
+def test_the_generated_files_carry_the_profile(tmp_path: Path) -> None:
+    profile = configure(tmp_path, "--originate-timeout", "40", "--audio-dir", "/srv/a")
+    out = profile.parent
+    assert 'call_timeout=40"' in (out / "dialplan" / "mbs.xml").read_text()
+    assert "mbs_audio_dir=/srv/a" in (out / "vars" / "mbs-vars.xml").read_text()
+    assert "originate_timeout = 40" in profile.read_text()

@@ -182,6 +182,7 @@ class CampaignRun:
             llm=cast(Llm, self.builtins["llm"]),
             tts=cast(Tts, self.builtins["tts"]) if self.builtins["tts"] is not None else None,
             source=str(campaign.scenario_path),
+            prompts_dir=campaign.prompts_dir(),
         )
         concurrent = max_concurrent or s.max_concurrent
         self.settings = ExecutorSettings(

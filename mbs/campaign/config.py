@@ -278,6 +278,14 @@ class CampaignFile:
             else _SWITCH.audio_dir,
         )
 
+    def prompts_dir(self) -> Path:
+        """Where relative prompt paths of the scenario (``audio "mail.wav"``) are found:
+        the shared audio folder against a real switch (or when the file names one), the
+        scenario's own folder in a simulated campaign."""
+        if self.settings.telephony.backend == "esl" or self.settings.telephony.audio_dir:
+            return self.audio_dir()
+        return self.scenario_path.parent
+
     def audio_dir(self) -> Path:
         """The absolute folder for audio the switch plays (TTS cache, prompts)."""
         audio = self.settings.telephony.audio_dir

@@ -19,6 +19,7 @@ import contextlib
 import time
 import uuid
 from collections.abc import Callable, Generator, Mapping
+from pathlib import Path
 from typing import Any
 
 from mbs.program import (
@@ -470,6 +471,7 @@ class Vm:
         llm: Llm | None = None,
         tts: Tts | None = None,
         source: str = "",
+        prompts_dir: Path | None = None,
     ) -> None:
         self.loaded = (
             program if isinstance(program, LoadedProgram) else LoadedProgram(program, source)
@@ -478,6 +480,9 @@ class Vm:
         self.nlu = nlu
         self.llm = llm
         self.tts = tts
+        # where a relative prompt path (`audio "mail.wav"`) is found: the switch plays
+        # only absolute paths it can read (docs/freeswitch.md)
+        self.prompts_dir = prompts_dir
 
     def new_state(self, call_id: str, contact: Mapping[str, object] | None = None) -> CallState:
         return CallState(
@@ -548,7 +553,10 @@ class Vm:
                 return FreestyleAnswer(text=op.fallback, fallback=True, reason="no llm")
             return await self.llm.freestyle(op.request, op.fallback)
         if isinstance(op, PlayOp):
-            return await call.play(op.path, barge_in=op.barge_in)
+            path = op.path
+            if self.prompts_dir is not None and "://" not in path and not Path(path).is_absolute():
+                path = str(self.prompts_dir / path)
+            return await call.play(path, barge_in=op.barge_in)
         if isinstance(op, TransferOp):
             return await call.transfer(op.destination)
         raise RuntimeFailure(f"unknown operation {op!r}")  # pragma: no cover

@@ -126,3 +126,12 @@ def test_the_generated_files_carry_the_profile(tmp_path: Path) -> None:
     assert 'call_timeout=40"' in (out / "dialplan" / "mbs.xml").read_text()
     assert "mbs_audio_dir=/srv/a" in (out / "vars" / "mbs-vars.xml").read_text()
     assert "originate_timeout = 40" in profile.read_text()
+
+
+def test_relative_prompts_are_looked_for_where_the_switch_reads(tmp_path: Path) -> None:
+    profile = configure(tmp_path, "--audio-dir", "/srv/shared/audio")
+    real = load_campaign(campaign(tmp_path, f'switch = "{profile}"\n'))
+    assert real.prompts_dir() == Path("/srv/shared/audio")
+    sim = tmp_path / "sim.toml"
+    sim.write_text(f'name = "x"\nscenario = "{SCENARIO}"\n', encoding="utf-8")
+    assert load_campaign(sim).prompts_dir() == SCENARIO.parent

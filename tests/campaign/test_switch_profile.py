@@ -135,3 +135,8 @@ def test_relative_prompts_are_looked_for_where_the_switch_reads(tmp_path: Path) 
     sim = tmp_path / "sim.toml"
     sim.write_text(f'name = "x"\nscenario = "{SCENARIO}"\n', encoding="utf-8")
     assert load_campaign(sim).prompts_dir() == SCENARIO.parent
+
+
+def test_the_example_profile_is_what_the_generator_writes() -> None:
+    example = ROOT / "examples" / "freeswitch" / "mbs-switch.toml"
+    assert example.read_text(encoding="utf-8") == FreeSwitchSettings().profile().to_toml()

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from mbs.campaign.config import CampaignFileError, load_campaign
@@ -261,7 +262,7 @@ def register(app: typer.Typer) -> None:
             loaded = load_campaign(file)
         except CampaignFileError as exc:
             for line in exc.lines():
-                err.print(f"[bold red]error:[/] {line}", markup=True)
+                err.print(f"[bold red]error:[/] {escape(line)}", markup=True)
             raise typer.Exit(EXIT_DIAGNOSTICS) from None
         s = loaded.settings
         out.print(

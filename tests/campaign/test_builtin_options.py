@@ -131,3 +131,37 @@ def test_the_documented_table_is_the_code() -> None:
 def test_unknown_table_error_is_still_a_campaign_file_error(tmp_path: Path) -> None:
     with pytest.raises(CampaignFileError):
         load_campaign(write(tmp_path, "[builtins]\nstt = 3\n"))
+
+
+def test_third_party_builtins_plug_in_with_their_options(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another package's builtin: its Options are checked like ours; a builtin whose
+    optional dependency is absent is refused at check time with the install hint."""
+    site = tmp_path / "site"
+    info = site / "acme_voice-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-voice\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(
+        "[mbs.builtins]\nnlu.shout = acme_shout:ShoutNlu\ntts.coqui = acme_coqui:CoquiTts [coqui]\n"
+    )
+    (site / "acme_shout.py").write_text(
+        "from mbs.runtime.builtins.options import BuiltinOptions\n\n"
+        "class ShoutOptions(BuiltinOptions):\n    loud: bool = False\n\n"
+        "class ShoutNlu:\n    Options = ShoutOptions\n\n"
+        "    def __init__(self, program, config):\n        self.loud = config.get('loud')\n"
+    )
+    (site / "acme_coqui.py").write_text("import acme_absent_tts_engine\n\nclass CoquiTts: ...\n")
+    monkeypatch.syspath_prepend(str(site))
+
+    path = write(
+        tmp_path, '[builtins]\nnlu = "shout"\ntts = "coqui"\n\n[builtins.shout]\nlowd = true\n'
+    )
+    result = CliRunner().invoke(app, ["campaign", "check", str(path)])
+    text = " ".join(result.output.split())
+    assert result.exit_code != 0
+    assert f"{path}:6: builtins.tts: tts 'coqui' is not installed" in text
+    assert "pip install 'acme-voice[coqui]'" in text
+    assert f"{path}:9: builtins.shout.lowd: unknown option (did you mean 'loud'?)" in text
+    path = write(tmp_path, '[builtins]\nnlu = "shout"\n\n[builtins.shout]\nloud = true\n')
+    assert load_campaign(path).settings.builtins.options("shout") == {"loud": True}

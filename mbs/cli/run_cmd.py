@@ -142,15 +142,24 @@ def register(app: typer.Typer) -> None:
         from mbs.campaign.store import Store, StoreError
         from mbs.cli.programs import load_program
 
+        path = Path(campaign)
+        from_file = path.suffix == ".toml" or path.exists()
+        try:
+            # a campaign file is checked in full (builtins and options included) before
+            # the store is opened: a refused file leaves nothing behind
+            loaded = load_campaign(path) if from_file else None
+        except CampaignFileError as exc:
+            for line in str(exc).splitlines():
+                err.print(line)
+            raise typer.Exit(EXIT_DIAGNOSTICS) from None
+        except OSError as exc:
+            abort(f"cannot read the campaign file: {exc}", EXIT_USAGE)
         try:
             store = Store.open(database)
         except StoreError as exc:
             abort(str(exc), EXIT_RUNTIME)
-        path = Path(campaign)
         try:
-            if path.suffix == ".toml" or path.exists():
-                loaded = load_campaign(path)
-            else:
+            if loaded is None:
                 info = store.get_campaign(campaign)
                 if info is None:
                     abort(

@@ -77,6 +77,7 @@ def test_mbs_run_refuses_before_writing_to_the_store(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["run", "--campaign", str(path), "--database", url, "-q"])
     assert result.exit_code != 0
     assert "no tts builtin named 'coqui'" in " ".join(result.output.split())
+    assert not (tmp_path / "store.sqlite").exists()  # the store was not even opened
     store = Store.open(url)
     assert store.list_campaigns() == []
 

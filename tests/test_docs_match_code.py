@@ -216,3 +216,38 @@ def test_each_documented_builtin_option_exists(kind: str, name: str, option: str
     assert model is not None and option in model.model_fields, (
         f"docs/builtins.md: {kind}.{name} has no option {option!r}"
     )
+
+
+# ------------------------------------------------------------- campaign fragments
+
+CAMPAIGN_TABLES = ("[builtins", "[telephony", "[retry", "[policy", "[sim")
+
+
+def documented_campaign_fragments() -> list[tuple[str, str]]:
+    found = []
+    for doc in sorted(DOCS.glob("*.md")):
+        text = doc.read_text(encoding="utf-8")
+        for block in re.findall(r"```toml\n(.*?)```", text, flags=re.S):
+            block = "\n".join(line.strip() for line in block.splitlines())  # list-indented
+            if any(line.startswith(CAMPAIGN_TABLES) for line in block.splitlines()):
+                found.append((doc.name, block))
+    return found
+
+
+@pytest.mark.parametrize(("doc", "fragment"), documented_campaign_fragments())
+def test_each_documented_campaign_fragment_is_accepted(
+    doc: str, fragment: str, tmp_path: Path
+) -> None:
+    """Pasted into a campaign file as the docs show it, every snippet passes the check."""
+    from mbs.campaign.config import CampaignFileError, parse_campaign
+    from mbs.freeswitch.profile import SwitchProfile
+
+    for switch in re.findall(r'^switch = "([^"]+)"', fragment, flags=re.M):
+        target = tmp_path / switch
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(SwitchProfile().to_toml(), encoding="utf-8")
+    source = f'name = "doc"\nscenario = "s.mbs"\n{fragment}'
+    try:
+        parse_campaign(source, tmp_path / "c.toml", check_paths=False)
+    except CampaignFileError as exc:
+        raise AssertionError(f"{doc}: a documented campaign snippet is refused:\n{exc}") from None

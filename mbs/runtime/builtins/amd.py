@@ -26,8 +26,7 @@ from rapidfuzz import fuzz
 
 from mbs.program import Program
 from mbs.runtime.builtins.base import AmdVerdict
-from mbs.runtime.builtins.options import BuiltinOptions
-from mbs.runtime.builtins.settings import get_float, get_int
+from mbs.runtime.builtins.options import BuiltinOptions, read_options
 
 _OWNER = "amd.default"
 _NON_WORD = re.compile(r"[^a-z0-9]+")
@@ -79,9 +78,10 @@ class DefaultAmd:
     def __init__(self, program: Program, config: Mapping[str, object]) -> None:
         self.machine_phrases = program.amd.machine
         self.human_phrases = program.amd.human
-        self.threshold = get_float(config, "phrase_threshold", 0.85, owner=_OWNER, minimum=0.0)
-        self.long_ms = get_int(config, "long_greeting_ms", 2500, owner=_OWNER)
-        self.long_words = get_int(config, "long_greeting_words", 12, owner=_OWNER)
+        options = read_options(AmdOptions, config, owner=_OWNER)
+        self.threshold = options.phrase_threshold
+        self.long_ms = options.long_greeting_ms
+        self.long_words = options.long_greeting_words
 
     def _best(self, phrases: Sequence[str], words: Sequence[str]) -> tuple[float, str]:
         scored = [(phrase_score(p, words), p) for p in phrases]

@@ -33,8 +33,7 @@ from pydantic import Field, field_validator
 from mbs.program import Program
 from mbs.runtime.builtins.audio import read_wav, resample, write_wav
 from mbs.runtime.builtins.base import BuiltinError, MissingDependency
-from mbs.runtime.builtins.options import BuiltinOptions
-from mbs.runtime.builtins.settings import get_float, get_int, get_str
+from mbs.runtime.builtins.options import BuiltinOptions, read_options
 
 _OWNER = "tts.espeak"
 ENGINE = "espeak-ng"
@@ -74,16 +73,13 @@ class EspeakTts:
     Options = EspeakOptions
 
     def __init__(self, program: Program, config: Mapping[str, object]) -> None:
-        self.voice = get_str(config, "voice", program.scenario.voice or "fr", owner=_OWNER)
-        self.rate = get_int(config, "rate", 8000, owner=_OWNER, choices=RATES)
-        self.speed = get_int(config, "speed", 165, owner=_OWNER)
-        self.cache_dir = Path(get_str(config, "cache_dir", "var/tts-cache", owner=_OWNER))
-        self.timeout = get_float(config, "timeout", 20.0, owner=_OWNER, minimum=0.1)
-        resampler = get_str(config, "resampler", "auto", owner=_OWNER)
-        if resampler not in ("auto", "sox", "python"):
-            raise BuiltinError(
-                f"{_OWNER}: resampler must be auto, sox or python, not {resampler!r}"
-            )
+        options = read_options(EspeakOptions, config, owner=_OWNER)
+        self.voice = options.voice or program.scenario.voice or "fr"
+        self.rate = options.rate
+        self.speed = options.speed
+        self.cache_dir = Path(options.cache_dir)
+        self.timeout = options.timeout
+        resampler = options.resampler
         self.espeak = shutil.which("espeak-ng")
         if self.espeak is None:
             raise MissingDependency(

@@ -9,9 +9,14 @@ option before anything runs, and ``docs/builtins.md`` lists the same fields.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from mbs.runtime.builtins.base import BuiltinError
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class BuiltinOptions(BaseModel):
@@ -22,6 +27,20 @@ class BuiltinOptions(BaseModel):
 
 class NoOptions(BuiltinOptions):
     """A builtin that takes no option."""
+
+
+def read_options(model: type[M], config: Mapping[str, object], *, owner: str) -> M:
+    """``config`` as ``model`` (text from the command line converted), or a
+    :class:`BuiltinError` naming the builtin and the first bad key."""
+    try:
+        return model.model_validate(dict(config))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(p) for p in first["loc"]) or "?"
+        message = first["msg"].removeprefix("Value error, ")
+        if first["type"] == "extra_forbidden":
+            message = f"unknown setting (known: {', '.join(model.model_fields)})"
+        raise BuiltinError(f"{owner}: setting {key!r}: {message}") from None
 
 
 def option_rows(model: type[BaseModel]) -> list[tuple[str, str, str, str]]:

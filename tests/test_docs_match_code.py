@@ -19,6 +19,7 @@ from mbs.cli import COMMAND_MODULES
 from mbs.runtime.builtins import registry
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
+README = DOCS.parent / "README.md"
 
 
 def full_app() -> typer.Typer:
@@ -40,7 +41,7 @@ ROOT = typer.main.get_command(APP)
 def documented_commands() -> list[tuple[str, str]]:
     """(doc file, one `mbs ...` command line) from inline code and code blocks."""
     found = []
-    for doc in sorted(DOCS.glob("*.md")):
+    for doc in [README, *sorted(DOCS.glob("*.md"))]:
         text = doc.read_text(encoding="utf-8")
         for block in re.findall(r"```[a-z]*\n(.*?)```", text, flags=re.S):
             joined = re.sub(r"\\\n\s*", " ", block)

@@ -39,8 +39,6 @@ from mbs.runtime.vm import Vm
 # A Paris number: where a simulated campaign's clock starts when nothing else says.
 _REFERENCE_NUMBER = "+33140000000"
 
-DEFAULT_BUILTINS = {"nlu": "hybrid", "llm": "none", "tts": "none", "amd": "default"}
-
 
 class CampaignNotResolved(CampaignError, InputError):
     """Neither a campaign file nor a campaign of the store answers to that name."""
@@ -172,13 +170,17 @@ def worker_identity(campaign: str, worker: str | None) -> str:
 
 
 def build_builtins(campaign: CampaignFile, program: Program) -> dict[str, object]:
-    chosen = {**DEFAULT_BUILTINS, **campaign.settings.builtins.chosen()}
+    chosen = campaign.settings.builtins.effective()
     built: dict[str, object] = {}
     for kind in ("nlu", "llm", "tts", "amd"):
         name = chosen[kind]
         config = campaign.settings.builtins.options(name)
+        model = registry.options_model(kind, name)
+        if model is not None:  # a table shared by two kinds ([builtins.ollama]): each its own
+            config = {k: v for k, v in config.items() if k in model.model_fields}
         if kind == "tts" and name != "none":
-            config.setdefault("cache_dir", str(Path("var") / "tts-cache"))
+            # the switch plays these files: an absolute path in the folder it shares
+            config.setdefault("cache_dir", str(campaign.audio_dir() / "tts-cache"))
         built[kind] = registry.create(kind, name, program, config)
     return built
 
@@ -210,14 +212,17 @@ def build_telephony(
 
     esl = s.telephony.esl
     defaults = EslBackendConfig()
+    profile = campaign.switch_profile()  # what `mbs freeswitch config` set the switch up for
     config = EslBackendConfig(
         client=ClientConfig(host=esl.host, port=esl.port, password=esl.password),
-        gateway=esl.gateway or defaults.gateway,
-        originate_timeout_s=esl.originate_timeout,
+        gateway=profile.gateway,
+        originate_timeout_s=profile.originate_timeout,
+        amd=profile.amd,
+        asr_app_arg=profile.detect_speech,
         caller_id_number=esl.caller_id_number or defaults.caller_id_number,
         caller_id_name=esl.caller_id_name or defaults.caller_id_name,
         record=s.record,
-        recordings_dir=str(recordings_dir),
+        recordings_dir=profile.recordings_dir,
     )
     return cast(Telephony, EslTelephony(config, amd=amd))
 
@@ -284,7 +289,10 @@ class CampaignRun:
         self.clock = clock
         s = campaign.settings
         self.builtins = build_builtins(campaign, program)
-        self.recordings_dir = output_dir / "recordings"
+        if s.telephony.backend == "esl":  # uuid_record writes on the switch, in its folder
+            self.recordings_dir = Path(campaign.switch_profile().recordings_dir)
+        else:
+            self.recordings_dir = output_dir / "recordings"
         self.telephony = telephony or build_telephony(
             campaign, cast(Amd, self.builtins["amd"]), self.recordings_dir, program
         )
@@ -294,6 +302,7 @@ class CampaignRun:
             llm=cast(Llm, self.builtins["llm"]),
             tts=cast(Tts, self.builtins["tts"]) if self.builtins["tts"] is not None else None,
             source=str(campaign.scenario_path),
+            prompts_dir=campaign.prompts_dir(),
         )
         concurrent = max_concurrent or s.max_concurrent
         self.settings = ExecutorSettings(

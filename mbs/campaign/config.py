@@ -23,28 +23,62 @@ from mbs.campaign.law import CallingPolicy
 from mbs.campaign.names import check_slug, suggest_slug
 from mbs.campaign.store.records import CampaignInfo
 from mbs.campaign.store.retry import RetryPolicy
+from mbs.dsl.problems import suggest
 from mbs.errors import DiagnosticsError
+from mbs.freeswitch.profile import AsrMode, ProfileError, SwitchProfile, load_profile
+from mbs.runtime.builtins import registry
+from mbs.runtime.builtins.base import BuiltinError, MissingDependency, UnknownBuiltin
 
 if TYPE_CHECKING:
     from mbs.campaign.store import Store
+
+
+# The implementation of each builtin kind when a campaign file names none: what a real
+# switch needs (a voice that speaks, the offline NLU, no model server required).
+DEFAULT_BUILTINS: dict[str, str] = {
+    "stt": "text",
+    "nlu": "hybrid",
+    "llm": "none",
+    "tts": "espeak",
+    "amd": "default",
+}
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+_SWITCH = SwitchProfile()  # what `mbs freeswitch config` sets up by default
+
+# The keys of [telephony.esl] that must match the switch's profile when one is named,
+# with the `mbs freeswitch config` flag that changes each.
+SWITCH_KEYS = {
+    "gateway": "--gateway",
+    "originate_timeout": "--originate-timeout",
+    "asr": "--asr",
+    "amd": "--amd/--no-amd",
+}
+
+
 class EslSettings(_Model):
     host: str = "127.0.0.1"
     port: int = Field(default=8021, ge=1, le=65535)
     password: str = "ClueCon"
-    gateway: str | None = None  # sofia gateway name: sofia/gateway/<gateway>/<number>
-    originate_timeout: int = Field(default=30, ge=1, le=600)  # seconds of ringing
+    switch: Path | None = None  # the mbs-switch.toml `mbs freeswitch config` wrote
+    gateway: str = _SWITCH.gateway  # sofia gateway name: sofia/gateway/<gateway>/<number>
+    originate_timeout: int = Field(default=_SWITCH.originate_timeout, ge=5, le=300)
+    asr: AsrMode = _SWITCH.asr  # the switch's recogniser: vosk, audio_fork or none
+    amd: bool = _SWITCH.amd  # run mod_amd's `amd` app at answer
     caller_id_number: str | None = None
     caller_id_name: str | None = None
 
 
 class TelephonySettings(_Model):
     backend: Literal["sim", "esl"] = "sim"
+    # where audio the switch plays lives (TTS cache, prompts): absolute, and the same
+    # path on the switch (a shared folder); None: the switch profile's audio_dir for
+    # esl, ./var (made absolute) for sim
+    audio_dir: Path | None = None
     esl: EslSettings = EslSettings()
 
 
@@ -81,6 +115,13 @@ class BuiltinSettings(BaseModel):
     def chosen(self) -> dict[str, str]:
         kinds = ("stt", "nlu", "llm", "tts", "amd")
         return {k: v for k in kinds if (v := getattr(self, k))}
+
+    def effective(self) -> dict[str, str]:
+        """Kind -> implementation, the campaign defaults filled in."""
+        return {**DEFAULT_BUILTINS, **self.chosen()}
+
+    def tables(self) -> dict[str, dict[str, Any]]:
+        return {k: dict(v) for k, v in (self.model_extra or {}).items() if isinstance(v, dict)}
 
 
 class SimSettings(_Model):
@@ -209,6 +250,48 @@ class CampaignFile:
             return None
         return (self.path.parent / self.settings.contacts).resolve()
 
+    @property
+    def switch_path(self) -> Path | None:
+        switch = self.settings.telephony.esl.switch
+        return None if switch is None else (self.path.parent / switch).resolve()
+
+    def switch_profile(self) -> SwitchProfile:
+        """What the switch is set up for: its profile file, else the campaign's own keys.
+
+        Raises :class:`ProfileError` when the named file cannot be read."""
+        path = self.switch_path
+        if path is not None:
+            return load_profile(path)
+        esl = self.settings.telephony.esl
+        audio = self.settings.telephony.audio_dir
+        return SwitchProfile(
+            gateway=esl.gateway,
+            originate_timeout=esl.originate_timeout,
+            asr=esl.asr,
+            amd=esl.amd,
+            # a relative folder is refused by check_switch; here it falls back
+            audio_dir=str(audio)
+            if audio is not None and audio.is_absolute()
+            else _SWITCH.audio_dir,
+        )
+
+    def prompts_dir(self) -> Path:
+        """Where relative prompt paths of the scenario (``audio "mail.wav"``) are found:
+        the shared audio folder against a real switch (or when the file names one), the
+        scenario's own folder in a simulated campaign."""
+        if self.settings.telephony.backend == "esl" or self.settings.telephony.audio_dir:
+            return self.audio_dir()
+        return self.scenario_path.parent
+
+    def audio_dir(self) -> Path:
+        """The absolute folder for audio the switch plays (TTS cache, prompts)."""
+        audio = self.settings.telephony.audio_dir
+        if audio is not None:
+            return (self.path.parent / audio).resolve()
+        if self.settings.telephony.backend == "esl":
+            return Path(self.switch_profile().audio_dir)
+        return Path("var").resolve()
+
 
 # ---------------------------------------------------------------------- lines
 
@@ -286,6 +369,10 @@ def parse_campaign(source: str, path: Path, *, check_paths: bool = True) -> Camp
         issues.sort(key=lambda i: i.line or 0)
         raise CampaignFileError(path, issues) from None
     campaign = CampaignFile(path, settings)
+    builtin_issues = check_builtins(settings.builtins, lines) + check_switch(campaign, lines)
+    if builtin_issues:
+        builtin_issues.sort(key=lambda i: i.line or 0)
+        raise CampaignFileError(path, builtin_issues)
     if check_paths:
         issues = []
         for key, target in (
@@ -297,6 +384,159 @@ def parse_campaign(source: str, path: Path, *, check_paths: bool = True) -> Camp
         if issues:
             raise CampaignFileError(path, issues)
     return campaign
+
+
+def _did_you_mean(name: str, candidates: list[str]) -> str:
+    close = suggest(name, candidates)
+    return f" (did you mean {close!r}?)" if close else ""
+
+
+def check_builtins(builtins: BuiltinSettings, lines: dict[tuple[str, ...], int]) -> list[Issue]:
+    """Every builtin name registered and installed, every option known and well typed.
+
+    Reads each implementation's ``Options`` through the registry: nothing is built.
+    A ``[builtins.<name>]`` table serves every kind with an implementation of that name
+    (``[builtins.ollama]`` for both ``nlu.ollama`` and ``llm.ollama``).
+    """
+    issues: list[Issue] = []
+    for kind, name in builtins.chosen().items():
+        known = registry.available(kind)
+        key = f"builtins.{kind}"
+        line = lines.get(("builtins", kind))
+        if name not in known:
+            issues.append(
+                Issue(
+                    key,
+                    line,
+                    f"no {kind} builtin named {name!r}{_did_you_mean(name, known)}"
+                    f" (available: {', '.join(known) or 'none'})",
+                )
+            )
+            continue
+        try:
+            registry.options_model(kind, name)
+        except MissingDependency as exc:
+            issues.append(Issue(key, line, f"{kind} {name!r} is not installed: {exc}"))
+        except BuiltinError as exc:
+            issues.append(Issue(key, line, str(exc)))
+    every = sorted({n for kind in registry.KINDS for n in registry.available(kind)})
+    for table, options in builtins.tables().items():
+        where = ("builtins", table)
+        kinds = [k for k in registry.KINDS if table in registry.available(k)]
+        if not kinds:
+            issues.append(
+                Issue(
+                    f"builtins.{table}",
+                    lines.get(where),
+                    f"no builtin named {table!r}{_did_you_mean(table, every)}",
+                )
+            )
+            continue
+        models = []
+        for kind in kinds:
+            try:
+                model = registry.options_model(kind, table)
+            except (MissingDependency, UnknownBuiltin, BuiltinError):
+                continue  # reported above when the campaign uses it
+            if model is not None:
+                models.append(model)
+        if not models:
+            continue
+        fields = sorted({f for m in models for f in m.model_fields})
+        for option in options:
+            if option not in fields and not any(
+                registry.option_errors(m, {option: options[option]}) == [] for m in models
+            ):
+                issues.append(
+                    Issue(
+                        f"builtins.{table}.{option}",
+                        lines.get((*where, option)) or lines.get(where),
+                        f"unknown option{_did_you_mean(option, fields)}"
+                        f" (options of {table}: {', '.join(fields) or 'none'})",
+                    )
+                )
+        for model in models:
+            own = {k: v for k, v in options.items() if k in model.model_fields}
+            for option, message in registry.option_errors(model, own):
+                top = option.split(".", 1)[0]
+                issue = Issue(
+                    f"builtins.{table}.{option}",
+                    lines.get((*where, top)) or lines.get(where),
+                    message,
+                )
+                if issue not in issues:
+                    issues.append(issue)
+    issues.sort(key=lambda i: i.line or 0)
+    return issues
+
+
+def check_switch(campaign: CampaignFile, lines: dict[tuple[str, ...], int]) -> list[Issue]:
+    """The campaign asks only for what the switch is set up for (its profile file)."""
+    s = campaign.settings
+    esl = s.telephony.esl
+    issues: list[Issue] = []
+    audio = s.telephony.audio_dir
+    if s.telephony.backend == "esl" and audio is not None and not audio.is_absolute():
+        issues.append(
+            Issue(
+                "telephony.audio_dir",
+                lines.get(("telephony", "audio_dir")),
+                f"must be an absolute path the switch reads at the same place, got {audio}",
+            )
+        )
+    cache_dir = s.builtins.options("espeak").get("cache_dir")
+    if (
+        s.telephony.backend == "esl"
+        and isinstance(cache_dir, str)
+        and not Path(cache_dir).is_absolute()
+    ):
+        issues.append(
+            Issue(
+                "builtins.espeak.cache_dir",
+                lines.get(("builtins", "espeak", "cache_dir")),
+                f"the switch plays these files: give an absolute path it reads, not {cache_dir!r}",
+            )
+        )
+    try:
+        profile = campaign.switch_profile()
+    except ProfileError as exc:
+        issues.append(
+            Issue("telephony.esl.switch", lines.get(("telephony", "esl", "switch")), str(exc))
+        )
+        return issues
+    if campaign.switch_path is not None:
+        for key, flag in SWITCH_KEYS.items():
+            wanted, has = getattr(esl, key), getattr(profile, key)
+            if key in esl.model_fields_set and wanted != has:
+                issues.append(
+                    Issue(
+                        f"telephony.esl.{key}",
+                        lines.get(("telephony", "esl", key)),
+                        f"the switch ({campaign.switch_path.name}) is set up with {key} = "
+                        f"{has!r}, not {wanted!r}: regenerate it with `mbs freeswitch config "
+                        f"{flag}` or drop the key",
+                    )
+                )
+    stt = s.builtins.effective()["stt"]
+    if s.telephony.backend == "esl" and stt != "text" and profile.asr != "audio_fork":
+        issues.append(
+            Issue(
+                "builtins.stt",
+                lines.get(("builtins", "stt")),
+                f"stt {stt!r} hears the call's audio, which the switch sends only with "
+                f"asr = 'audio_fork' (it is set up with {profile.asr!r})",
+            )
+        )
+    if s.telephony.backend == "esl" and stt == "text" and profile.asr == "none":
+        issues.append(
+            Issue(
+                "telephony.esl.asr",
+                lines.get(("telephony", "esl", "asr")) or lines.get(("telephony", "esl")),
+                "the switch has no recogniser (asr = 'none') and the robot's stt is 'text': "
+                "nothing would hear the prospect",
+            )
+        )
+    return issues
 
 
 def load_campaign(path: str | Path, *, check_paths: bool = True) -> CampaignFile:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 
 from mbs.campaign.export import export_rows, write_csv, write_xlsx
 from mbs.cli.common import (
@@ -247,7 +248,7 @@ def register(app: typer.Typer) -> None:
             loaded = load_campaign(file)
         except CampaignFileError as exc:
             for line in exc.lines():
-                err.print(f"[bold red]error:[/] {line}", markup=True)
+                err.print(f"[bold red]error:[/] {escape(line)}", markup=True)
             raise typer.Exit(EXIT_DIAGNOSTICS) from None
         s = loaded.settings
         out.print(

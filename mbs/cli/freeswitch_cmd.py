@@ -50,7 +50,16 @@ def register(app: typer.Typer) -> None:
         recordings: Annotated[
             str, typer.Option("--recordings", help="Recordings directory on the switch.")
         ] = "/var/lib/freeswitch/recordings/mbs",
-        originate_timeout: Annotated[int, typer.Option("--originate-timeout")] = 30,
+        audio_dir: Annotated[
+            str,
+            typer.Option(
+                "--audio-dir",
+                help="Folder shared with the robot's host at the same path (TTS cache, prompts).",
+            ),
+        ] = "/var/lib/mbs/audio",
+        originate_timeout: Annotated[
+            int, typer.Option("--originate-timeout", help="Seconds of ringing (5-300).")
+        ] = 30,
         force: Annotated[bool, typer.Option("--force", help="Overwrite existing files.")] = False,
         as_json: Annotated[
             bool, typer.Option("--json", help="List the written files as JSON.")
@@ -60,7 +69,8 @@ def register(app: typer.Typer) -> None:
             typer.Option("--format", help="text or json (--json is the same as json)."),
         ] = OutputFormat.text,
     ) -> None:
-        """Write event_socket, ACL, modules, AMD/Vosk, dialplan, gateway and vars files.
+        """Write event_socket, ACL, modules, AMD/Vosk, dialplan, gateway and vars files,
+        and mbs-switch.toml: the settings a campaign's robot takes from this switch.
 
         The files follow FreeSWITCH's conf/ layout; see docs/freeswitch.md for where each
         one goes and what to merge.
@@ -83,6 +93,7 @@ def register(app: typer.Typer) -> None:
             amd=amd,
             avmd=avmd,
             recordings_dir=recordings,
+            audio_dir=audio_dir,
             originate_timeout=originate_timeout,
         )
         try:

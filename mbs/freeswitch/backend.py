@@ -34,6 +34,7 @@ from mbs.freeswitch.client import (
 )
 from mbs.freeswitch.esl import EslError, SwitchEvent
 from mbs.freeswitch.esl_call import EslCall
+from mbs.freeswitch.profile import SwitchProfile
 from mbs.runtime.builtins.base import Amd
 from mbs.runtime.telephony import CallStatus, DialResult, Heard, HeardKind
 
@@ -86,18 +87,21 @@ def _var(value: str) -> str:
     return value
 
 
+_SWITCH = SwitchProfile()  # the defaults `mbs freeswitch config` writes too
+
+
 @dataclass
 class EslBackendConfig:
     client: ClientConfig = field(default_factory=ClientConfig)
-    gateway: str = "default"
+    gateway: str = _SWITCH.gateway
     endpoint: str = "sofia/gateway/{gateway}/{number}"
-    originate_timeout_s: int = 30
+    originate_timeout_s: int = _SWITCH.originate_timeout
     caller_id_number: str = ""
     caller_id_name: str = ""
     variables: dict[str, str] = field(default_factory=dict)  # added to every originate
-    asr_app_arg: str = "vosk default default"  # detect_speech arguments; "" = no recogniser
+    asr_app_arg: str = _SWITCH.detect_speech  # detect_speech arguments; "" = no recogniser
     asr_resume: bool = True  # detect_speech resume after each result
-    amd: bool = True  # run the `amd` app at answer
+    amd: bool = _SWITCH.amd  # run the `amd` app at answer
     amd_timeout_s: float = 8.0
     greeting_wait_s: float = 6.0  # how long to let a greeting finish for the AMD builtin
     record: bool = False

@@ -15,11 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from pydantic import ValidationError
 
 from mbs.errors import InputError
+from mbs.freeswitch.profile import ASR_MODES, PROFILE_FILE, SwitchProfile
 
 TEMPLATES = Path(__file__).parent / "templates"
-ASR_CHOICES = ("vosk", "audio_fork", "none")
+ASR_CHOICES = ASR_MODES
+_DEFAULT = SwitchProfile()  # the defaults the robot uses too
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 _XML_UNSAFE = re.compile(r"[<>&\"']")
 
@@ -35,19 +38,36 @@ class FreeSwitchSettings:
     password: str = "ClueCon"
     acl_name: str = "mbs"
     acl: list[str] = field(default_factory=lambda: ["127.0.0.1/32"])
-    gateway: str = "mbs_trunk"
+    gateway: str = _DEFAULT.gateway
     gateway_proxy: str = "sip.example.net"
     gateway_username: str = ""
     gateway_password: str = ""
     gateway_realm: str = ""
     caller_id: str = ""
     context: str = "mbs"
-    originate_timeout: int = 30
-    amd: bool = True
-    avmd: bool = False
-    asr: str = "vosk"
+    originate_timeout: int = _DEFAULT.originate_timeout
+    amd: bool = _DEFAULT.amd
+    avmd: bool = _DEFAULT.avmd
+    asr: str = _DEFAULT.asr
     vosk_url: str = "ws://127.0.0.1:2700"
-    recordings_dir: str = "/var/lib/freeswitch/recordings/mbs"
+    recordings_dir: str = _DEFAULT.recordings_dir
+    audio_dir: str = _DEFAULT.audio_dir
+
+    def profile(self) -> SwitchProfile:
+        """The part the robot must agree with (written as ``mbs-switch.toml``)."""
+        try:
+            return SwitchProfile(
+                gateway=self.gateway,
+                originate_timeout=self.originate_timeout,
+                recordings_dir=self.recordings_dir,
+                audio_dir=self.audio_dir,
+                amd=self.amd,
+                avmd=self.avmd,
+                asr=self.asr,  # type: ignore[arg-type]
+            )
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            raise ConfigError(f"{first['loc'][0]}: {first['msg']}") from None
 
     def check(self) -> None:
         """Raise ConfigError naming the first bad setting."""
@@ -91,6 +111,7 @@ class FreeSwitchSettings:
             ("caller id", self.caller_id),
             ("vosk URL", self.vosk_url),
             ("recordings directory", self.recordings_dir),
+            ("audio directory", self.audio_dir),
         ):
             if _XML_UNSAFE.search(value):
                 raise ConfigError(f"{what} {value!r} cannot contain quotes, < > or &")
@@ -108,6 +129,9 @@ class FreeSwitchSettings:
             raise ConfigError("the Vosk server URL must start with ws:// or wss://")
         if not self.recordings_dir.startswith("/"):
             raise ConfigError("the recordings directory must be an absolute path on the switch")
+        if not self.audio_dir.startswith("/"):
+            raise ConfigError("the audio directory must be an absolute path shared with the switch")
+        self.profile()
 
 
 def _environment() -> jinja2.Environment:
@@ -136,9 +160,11 @@ def render(settings: FreeSwitchSettings) -> dict[str, str]:
     settings.check()
     env = _environment()
     values: dict[str, Any] = asdict(settings)
-    return {
+    files = {
         name[: -len(".j2")]: env.get_template(name).render(**values) for name in outputs(settings)
     }
+    files[PROFILE_FILE] = settings.profile().to_toml()
+    return files
 
 
 def write(settings: FreeSwitchSettings, out_dir: Path, *, force: bool = False) -> list[Path]:

@@ -81,6 +81,9 @@ class SimTelephony:
             pinned=pinned,  # number -> persona: who answers, whatever the mix (tests)
             # callers who answer with the scenario's own words
             scripts=scripts_for(program, seed=seed) if program is not None else None,
+            # plays only what a real switch could: an absolute, readable file or one of
+            # its built-in streams; anything else fails with FILE NOT FOUND
+            strict_files=True,
         )
         self.simulator.keep_history = False  # a long campaign must not hoard events
         self._amd = amd

@@ -23,6 +23,7 @@ import uuid
 import zlib
 from collections.abc import Awaitable, Callable, Generator, Mapping
 from datetime import UTC, datetime, tzinfo
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -750,6 +751,7 @@ class Vm:
         filler: str = FILLER,
         filler_after: float | None = FILLER_AFTER_S,
         delay: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        prompts_dir: Path | None = None,
     ) -> None:
         self.loaded = (
             program if isinstance(program, LoadedProgram) else LoadedProgram(program, source)
@@ -761,6 +763,9 @@ class Vm:
         self.filler = filler
         self.filler_after = filler_after
         self.delay = delay
+        # where a relative prompt path (`audio "mail.wav"`) is found: the switch plays
+        # only absolute paths it can read (docs/freeswitch.md)
+        self.prompts_dir = prompts_dir
 
     def new_state(
         self,
@@ -844,7 +849,10 @@ class Vm:
                 return FreestyleAnswer(text=op.fallback, fallback=True, reason="no llm")
             return await self._freestyle(op, call, self.llm)
         if isinstance(op, PlayOp):
-            return await call.play(op.path, barge_in=op.barge_in)
+            path = op.path
+            if self.prompts_dir is not None and "://" not in path and not Path(path).is_absolute():
+                path = str(self.prompts_dir / path)
+            return await call.play(path, barge_in=op.barge_in)
         if isinstance(op, TransferOp):
             return await call.transfer(op.destination)
         raise RuntimeFailure(f"unknown operation {op!r}")  # pragma: no cover

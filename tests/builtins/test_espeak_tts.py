@@ -115,7 +115,7 @@ async def test_empty_text_makes_no_audio(program: Program, tmp_path: Path) -> No
 
 
 def test_bad_settings(program: Program, tmp_path: Path) -> None:
-    with pytest.raises(BuiltinError, match="'rate' must be one of 8000, 16000"):
+    with pytest.raises(BuiltinError, match="'rate': must be one of 8000, 16000"):
         make(program, tmp_path, rate=22050)
     with pytest.raises(BuiltinError, match="resampler"):
         make(program, tmp_path, resampler="magic")

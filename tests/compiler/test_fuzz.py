@@ -85,7 +85,7 @@ def test_mutations_only_produce_diagnostics(data: bytes) -> None:
 
 
 @pytest.mark.slow
-@settings(max_examples=10_000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=3_000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated())
 def test_mutations_only_produce_diagnostics_long_run(data: bytes) -> None:
     _check(data)
@@ -214,7 +214,7 @@ def test_random_scenarios_compile_or_explain(source: str) -> None:
 
 
 @pytest.mark.slow
-@settings(max_examples=10_000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=3_000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenarios())
 def test_random_scenarios_compile_or_explain_long_run(source: str) -> None:
     _check_program(source)

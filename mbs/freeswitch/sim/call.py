@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+import os
 import random
 import re
 import uuid as uuidlib
@@ -96,6 +97,14 @@ def wav_seconds(path: str) -> float | None:
             return w.getnframes() / rate if rate else None
     except (OSError, EOFError, wave.Error):
         return None
+
+
+def switch_readable(path: str) -> bool:
+    """Whether a real switch could open ``path``: FreeSWITCH resolves a relative path
+    against its own sounds folder (never the robot's working directory), so only an
+    absolute path to a readable regular file plays."""
+    target = Path(path)
+    return target.is_absolute() and target.is_file() and os.access(target, os.R_OK)
 
 
 _TONE_GROUP = re.compile(r"%\((\d+),(\d+)(?:,[\d.+\-]+)*\)")
@@ -444,7 +453,7 @@ class SimCall:
         params, path = split_params(req.data)
         self.emit(ch.execute("playback", req.data, req.app_uuid))
         seconds = stream_seconds(path)
-        if seconds is None:
+        if seconds is None and (not self.strict_files or switch_readable(path)):
             seconds = wav_seconds(path)
         if seconds is None:
             if self.strict_files:

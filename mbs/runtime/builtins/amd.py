@@ -21,11 +21,12 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 
+from pydantic import Field
 from rapidfuzz import fuzz
 
 from mbs.program import Program
 from mbs.runtime.builtins.base import AmdVerdict
-from mbs.runtime.builtins.settings import get_float, get_int
+from mbs.runtime.builtins.options import BuiltinOptions, read_options
 
 _OWNER = "amd.default"
 _NON_WORD = re.compile(r"[^a-z0-9]+")
@@ -57,13 +58,30 @@ def phrase_score(phrase: str, words: Sequence[str]) -> float:
     return best
 
 
+class AmdOptions(BuiltinOptions):
+    phrase_threshold: float = Field(
+        default=0.85, ge=0.0, le=1.0, description="Score a voicemail phrase needs in the greeting"
+    )
+    long_greeting_ms: int = Field(
+        default=2500, ge=0, description="Speech longer than this is a machine"
+    )
+    long_greeting_words: int = Field(
+        default=12,
+        ge=1,
+        description="A greeting this many words long is a machine (length unknown)",
+    )
+
+
 class DefaultAmd:
+    Options = AmdOptions
+
     def __init__(self, program: Program, config: Mapping[str, object]) -> None:
         self.machine_phrases = program.amd.machine
         self.human_phrases = program.amd.human
-        self.threshold = get_float(config, "phrase_threshold", 0.85, owner=_OWNER, minimum=0.0)
-        self.long_ms = get_int(config, "long_greeting_ms", 2500, owner=_OWNER)
-        self.long_words = get_int(config, "long_greeting_words", 12, owner=_OWNER)
+        options = read_options(AmdOptions, config, owner=_OWNER)
+        self.threshold = options.phrase_threshold
+        self.long_ms = options.long_greeting_ms
+        self.long_words = options.long_greeting_words
 
     def _best(self, phrases: Sequence[str], words: Sequence[str]) -> tuple[float, str]:
         scored = [(phrase_score(p, words), p) for p in phrases]

@@ -26,11 +26,14 @@ import shutil
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
 
 from mbs.audio.pcm import read_wav, resample, write_wav
 from mbs.program import Program
 from mbs.runtime.builtins.base import BuiltinError, MissingDependency
-from mbs.runtime.builtins.settings import get_float, get_int, get_str
+from mbs.runtime.builtins.options import BuiltinOptions, read_options
 
 _OWNER = "tts.espeak"
 ENGINE = "espeak-ng"
@@ -43,18 +46,40 @@ def cache_key(engine: str, voice: str, rate: int, speed: int, text: str) -> str:
     return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
 
+class EspeakOptions(BuiltinOptions):
+    voice: str | None = Field(
+        default=None, description="espeak-ng voice; none: the scenario's voice, else fr"
+    )
+    rate: int = Field(default=8000, description="Sample rate of the WAV files (Hz)")
+    speed: int = Field(default=165, ge=80, le=450, description="Words per minute")
+    cache_dir: str = Field(
+        default="var/tts-cache",
+        description="Where synthesised lines are kept (content-addressed); the campaign puts it under telephony.audio_dir",
+    )
+    timeout: float = Field(default=20.0, ge=0.1, description="Seconds one synthesis may take")
+    resampler: Literal["auto", "sox", "python"] = Field(
+        default="auto", description="How 22.05 kHz espeak output becomes `rate`"
+    )
+
+    @field_validator("rate")
+    @classmethod
+    def _rate(cls, value: int) -> int:
+        if value not in RATES:
+            raise ValueError(f"must be one of {', '.join(str(r) for r in RATES)}, got {value}")
+        return value
+
+
 class EspeakTts:
+    Options = EspeakOptions
+
     def __init__(self, program: Program, config: Mapping[str, object]) -> None:
-        self.voice = get_str(config, "voice", program.scenario.voice or "fr", owner=_OWNER)
-        self.rate = get_int(config, "rate", 8000, owner=_OWNER, choices=RATES)
-        self.speed = get_int(config, "speed", 165, owner=_OWNER)
-        self.cache_dir = Path(get_str(config, "cache_dir", "var/tts-cache", owner=_OWNER))
-        self.timeout = get_float(config, "timeout", 20.0, owner=_OWNER, minimum=0.1)
-        resampler = get_str(config, "resampler", "auto", owner=_OWNER)
-        if resampler not in ("auto", "sox", "python"):
-            raise BuiltinError(
-                f"{_OWNER}: resampler must be auto, sox or python, not {resampler!r}"
-            )
+        options = read_options(EspeakOptions, config, owner=_OWNER)
+        self.voice = options.voice or program.scenario.voice or "fr"
+        self.rate = options.rate
+        self.speed = options.speed
+        self.cache_dir = Path(options.cache_dir)
+        self.timeout = options.timeout
+        resampler = options.resampler
         self.espeak = shutil.which("espeak-ng")
         if self.espeak is None:
             raise MissingDependency(

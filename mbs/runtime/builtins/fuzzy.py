@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from pydantic import Field
+
 from mbs.nlu import (
     DEFAULT_INTENT_THRESHOLD,
     DEFAULT_OBJECTION_THRESHOLD,
@@ -19,6 +21,7 @@ from mbs.nlu import (
 )
 from mbs.program import Program
 from mbs.runtime.builtins.base import BuiltinError, IntentResult, ObjectionResult
+from mbs.runtime.builtins.options import BuiltinOptions
 from mbs.runtime.builtins.settings import get_float
 
 _OWNER = "nlu.fuzzy"
@@ -35,8 +38,25 @@ def _threshold(
     return value
 
 
+class FuzzyOptions(BuiltinOptions):
+    intent_threshold: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description="Lowest score an intent needs; none: the scenario's, else the default",
+    )
+    objection_threshold: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description="Lowest score an objection needs; none: the scenario's, else the default",
+    )
+
+
 class FuzzyNlu:
     """The ``Nlu`` protocol over the program's intents and objection packs."""
+
+    Options = FuzzyOptions
 
     def __init__(self, program: Program, config: Mapping[str, object] | None = None) -> None:
         config = config or {}

@@ -22,10 +22,12 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import jinja2
+from pydantic import Field
 
 from mbs.program import Program
 from mbs.runtime.builtins.base import FreestyleAnswer, FreestyleRequest
-from mbs.runtime.builtins.ollama_chat import OllamaChat, OllamaFailure
+from mbs.runtime.builtins.ollama_chat import DEFAULT_HOST, DEFAULT_MODEL, OllamaChat, OllamaFailure
+from mbs.runtime.builtins.options import BuiltinOptions
 from mbs.runtime.builtins.settings import get_float, get_int
 from mbs.runtime.errors import VmError
 
@@ -88,7 +90,20 @@ def shape_answer(text: str, *, max_words: int, min_words: int) -> str:
     return text
 
 
+class OllamaLlmOptions(BuiltinOptions):
+    host: str = Field(default=DEFAULT_HOST, description="Ollama server")
+    model: str = Field(default=DEFAULT_MODEL, description="Model name on that server")
+    timeout: float = Field(
+        default=2.5, ge=0.01, description="Seconds an answer may take before the scripted fallback"
+    )
+    max_words: int = Field(default=150, ge=1, description="Longer answers are refused")
+    min_words: int = Field(default=3, ge=0, description="Shorter answers are refused")
+    temperature: float = Field(default=0.4, ge=0.0, description="Sampling temperature")
+
+
 class OllamaLlm:
+    Options = OllamaLlmOptions
+
     def __init__(self, program: Program, config: Mapping[str, object]) -> None:
         self.program = program
         self.chat = OllamaChat(config, owner=_OWNER, default_timeout=2.5)

@@ -23,10 +23,13 @@ import math
 from collections.abc import Mapping
 from typing import Any, cast
 
+from pydantic import Field, model_validator
+
 from mbs.program import Program
 from mbs.runtime.builtins import registry
 from mbs.runtime.builtins.base import IntentResult, Nlu, ObjectionResult
-from mbs.runtime.builtins.ollama_chat import OllamaChat, OllamaFailure
+from mbs.runtime.builtins.ollama_chat import DEFAULT_HOST, DEFAULT_MODEL, OllamaChat, OllamaFailure
+from mbs.runtime.builtins.options import BuiltinOptions
 from mbs.runtime.builtins.settings import get_float, get_int, get_str
 
 _OWNER = "nlu.ollama"
@@ -39,7 +42,40 @@ _SYSTEM = (
 )
 
 
+class OllamaNluOptions(BuiltinOptions):
+    host: str = Field(default=DEFAULT_HOST, description="Ollama server")
+    model: str = Field(default=DEFAULT_MODEL, description="Model name on that server")
+    timeout: float = Field(
+        default=2.0, ge=0.01, description="Seconds a classification may take before the fallback"
+    )
+    examples: int = Field(default=4, ge=0, description="Examples per intent in the prompt")
+    threshold: float | None = Field(
+        default=None, ge=0.0, description="Lowest confidence; none: the scenario's, else 0.6"
+    )
+    fallback: str = Field(
+        default="fuzzy",
+        description="NLU used when the model fails; `fallback.<option>` keys go to it",
+    )
+    fallback_options: dict[str, Any] = Field(
+        default_factory=dict, description="Options of the fallback (written `fallback.<option>`)"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fallback_keys(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            inner = {
+                k.removeprefix("fallback."): v for k, v in data.items() if k.startswith("fallback.")
+            }
+            data = {k: v for k, v in data.items() if not k.startswith("fallback.")}
+            if inner:
+                data["fallback_options"] = {**data.get("fallback_options", {}), **inner}
+        return data
+
+
 class OllamaNlu:
+    Options = OllamaNluOptions
+
     def __init__(self, program: Program, config: Mapping[str, object]) -> None:
         self.program = program
         self.chat = OllamaChat(config, owner=_OWNER, default_timeout=2.0)

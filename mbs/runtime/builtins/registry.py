@@ -12,6 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from importlib.metadata import EntryPoint, entry_points
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
 
 from mbs.program import Program
 from mbs.runtime.builtins.base import BuiltinError, MissingDependency, UnknownBuiltin
@@ -49,15 +52,8 @@ def _install_hint(ep: EntryPoint) -> tuple[str, str | None]:
     return f"pip install '{dist}[{','.join(extras)}]'", extras[0]
 
 
-def create(
-    kind: str, name: str, program: Program, config: Mapping[str, object] | None = None
-) -> object:
-    """Build the implementation ``kind.name`` for ``program`` with its ``config``.
-
-    Raises :class:`UnknownBuiltin` for a name nobody registered, and
-    :class:`MissingDependency` when the implementation's optional dependency is absent.
-    Any other failure of the factory becomes a :class:`BuiltinError` naming the builtin.
-    """
+def _load(kind: str, name: str) -> Any:
+    """The factory of ``kind.name`` (its module imported, nothing built)."""
     _check_kind(kind)
     eps = _entry_points(kind)
     ep = eps.get(name)
@@ -66,7 +62,7 @@ def create(
         names = ", ".join(sorted(eps)) or "none"
         raise UnknownBuiltin(f"no {kind} builtin named {name!r} (available: {names})")
     try:
-        factory = ep.load()
+        return ep.load()
     except ImportError as exc:
         hint, extra = _install_hint(ep)
         if hint:
@@ -76,6 +72,61 @@ def create(
         raise BuiltinError(f"cannot load the {label} builtin ({ep.value}): {exc}") from exc
     except AttributeError as exc:
         raise BuiltinError(f"cannot load the {label} builtin ({ep.value}): {exc}") from exc
+
+
+def options_model(kind: str, name: str) -> type[BaseModel] | None:
+    """The ``Options`` model ``kind.name`` declares, None when it declares none.
+
+    Raises like :func:`create` for an unknown name or a missing optional dependency;
+    the builtin itself is not built.
+    """
+    options = getattr(_load(kind, name), "Options", None)
+    if isinstance(options, type) and issubclass(options, BaseModel):
+        return options
+    return None
+
+
+def option_errors(model: type[BaseModel], config: Mapping[str, object]) -> list[tuple[str, str]]:
+    """(key, message) per problem of ``config`` against ``model`` (empty when valid)."""
+    try:
+        model.model_validate(dict(config))
+    except ValidationError as exc:
+        out = []
+        for e in exc.errors():
+            key = ".".join(str(p) for p in e["loc"]) or "?"
+            message = e["msg"].removeprefix("Value error, ")
+            if e["type"] == "extra_forbidden":
+                message = "unknown option"
+            out.append((key, message))
+        return out
+    return []
+
+
+def check_options(kind: str, name: str, config: Mapping[str, object]) -> None:
+    """Raise :class:`BuiltinError` naming the first bad option of ``config``."""
+    model = options_model(kind, name)
+    if model is None:
+        return
+    errors = option_errors(model, config)
+    if errors:
+        key, message = errors[0]
+        known = ", ".join(model.model_fields) or "none"
+        raise BuiltinError(f"{kind}.{name}: option {key!r}: {message} (options: {known})")
+
+
+def create(
+    kind: str, name: str, program: Program, config: Mapping[str, object] | None = None
+) -> object:
+    """Build the implementation ``kind.name`` for ``program`` with its ``config``.
+
+    Raises :class:`UnknownBuiltin` for a name nobody registered, and
+    :class:`MissingDependency` when the implementation's optional dependency is absent.
+    Any other failure of the factory becomes a :class:`BuiltinError` naming the builtin.
+    """
+    factory = _load(kind, name)
+    check_options(kind, name, config or {})
+    ep = _entry_points(kind)[name]
+    label = f"{kind}.{name}"
     try:
         return factory(program, dict(config or {}))
     except BuiltinError:

@@ -6,9 +6,12 @@ from collections.abc import Mapping
 
 from mbs.program import Program
 from mbs.runtime.builtins.base import FreestyleAnswer, FreestyleRequest
+from mbs.runtime.builtins.options import NoOptions
 
 
 class ScriptedLlm:
+    Options = NoOptions
+
     def __init__(self, program: Program, config: Mapping[str, object]) -> None:
         self.program = program
 

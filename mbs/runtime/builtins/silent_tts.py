@@ -7,9 +7,12 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from mbs.program import Program
+from mbs.runtime.builtins.options import NoOptions
 
 
 class SilentTts:
+    Options = NoOptions
+
     def __init__(self, program: Program, config: Mapping[str, object]) -> None:
         self.program = program
 

@@ -7,10 +7,13 @@ from collections.abc import Mapping
 
 from mbs.program import Program
 from mbs.runtime.builtins.base import BuiltinError
+from mbs.runtime.builtins.options import NoOptions
 
 
 class TextStt:
     """Identity on text; refuses audio with a message that says what to use instead."""
+
+    Options = NoOptions
 
     def __init__(self, program: Program, config: Mapping[str, object]) -> None:
         self.program = program

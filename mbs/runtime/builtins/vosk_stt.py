@@ -24,8 +24,11 @@ from collections.abc import AsyncIterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field
+
 from mbs.program import Program
 from mbs.runtime.builtins.base import BuiltinError, MissingDependency
+from mbs.runtime.builtins.options import BuiltinOptions
 from mbs.runtime.builtins.settings import get_int, get_str
 from mbs.runtime.builtins.vad import SAMPLE_RATES, EndOfSpeech, speech_span
 
@@ -46,7 +49,18 @@ def _import_vosk() -> Any:
     return vosk
 
 
+class VoskOptions(BuiltinOptions):
+    model: str | None = Field(
+        default=None, description="Vosk model directory; none: $MBS_VOSK_MODEL"
+    )
+    vad: int = Field(default=2, ge=0, le=3, description="WebRTC VAD aggressiveness")
+    end_ms: int = Field(default=700, ge=0, description="Silence (ms) that ends an utterance")
+    pad_ms: int = Field(default=200, ge=0, description="Audio (ms) kept around the speech")
+
+
 class VoskStt:
+    Options = VoskOptions
+
     def __init__(self, program: Program, config: Mapping[str, object]) -> None:
         vosk = _import_vosk()
         model_dir = get_str(config, "model", os.environ.get("MBS_VOSK_MODEL", ""), owner=_OWNER)

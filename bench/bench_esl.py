@@ -16,9 +16,9 @@ every event and looks up its Event-Name and Unique-ID, as a client routing calls
 - ``python-ESL``: FreeSWITCH's libesl (C, via SWIG): ``ESLconnection(host, port,
   password)``, ``events("plain", "ALL")``, one ``recvEvent()`` per event.
 
-A peer measures its own process CPU time (user + system) from before it connects to
-its N-th event, so start-up and imports are not counted and the server's work is not
-either. Rounds are interleaved (each round runs every peer once), so background load
+A peer measures its own process CPU time (user + system) from just before it sends
+``event plain ALL`` to its N-th event, so start-up, imports and connecting are not
+counted, nor is the server's work. Rounds are interleaved (each round runs every peer once), so background load
 meets all peers alike; reported: the median over rounds with its range, and the median
 of the per-round ratios against libesl. The load average is printed before and after.
 """
@@ -106,7 +106,7 @@ def serve_one(listener: socket.socket, stream: bytes) -> None:
 # ------------------------------------------------------------------ the peers
 
 
-def peer_core(port: int, n: int) -> int:
+def peer_core(port: int, n: int) -> tuple[int, float]:
     from mbs.freeswitch.esl import (
         NEED_DATA,
         Auth,
@@ -129,6 +129,7 @@ def peer_core(port: int, n: int) -> int:
     assert isinstance(next_message(), AuthRequest)
     sock.sendall(conn.send(Auth(PASSWORD)))
     assert isinstance(next_message(), CommandReply)
+    start = time.process_time()
     sock.sendall(conn.send(Subscribe(("ALL",), "plain")))
     assert isinstance(next_message(), CommandReply)
     count = routed = 0
@@ -141,17 +142,18 @@ def peer_core(port: int, n: int) -> int:
             assert isinstance(event, PlainEvent)
             count += 1
             routed += bool(event.name) and event.unique_id is not None
+    cpu = time.process_time() - start
     sock.close()
-    return count if routed else -1
+    return (count if routed else -1), cpu
 
 
-def peer_asyncio(port: int, n: int) -> int:
+def peer_asyncio(port: int, n: int) -> tuple[int, float]:
     import asyncio
 
     from mbs.freeswitch.client import ClientConfig, EslClient
     from mbs.freeswitch.esl import SwitchEvent
 
-    async def run() -> int:
+    async def run() -> tuple[int, float]:
         client = EslClient(ClientConfig(port=port, password=PASSWORD))
         done = asyncio.get_running_loop().create_future()
         count = routed = 0
@@ -161,23 +163,24 @@ def peer_asyncio(port: int, n: int) -> int:
             count += 1
             routed += bool(event.name) and event.unique_id is not None
             if count == n and not done.done():
-                done.set_result(None)
+                done.set_result(time.process_time())
 
         client.add_handler(on_event)
         await client.connect()
+        start = time.process_time()
         await client.subscribe("ALL")
-        await done
+        end = await done
         await client.close()
-        return count if routed else -1
+        return (count if routed else -1), end - start
 
     return asyncio.run(run())
 
 
-def peer_greenswitch(port: int, n: int) -> int:
+def peer_greenswitch(port: int, n: int) -> tuple[int, float]:
     import gevent.event
     import greenswitch
 
-    done = gevent.event.Event()
+    done = gevent.event.AsyncResult()
     count = routed = 0
 
     def on_event(event: object) -> None:
@@ -186,24 +189,26 @@ def peer_greenswitch(port: int, n: int) -> int:
         count += 1
         routed += bool(headers.get("Event-Name")) and headers.get("Unique-ID") is not None
         if count == n:
-            done.set()
+            done.set(time.process_time())
 
     fs = greenswitch.InboundESL(host="127.0.0.1", port=port, password=PASSWORD)
     fs.connect()
     fs.register_handle("*", on_event)
+    start = time.process_time()
     fs.send("event plain ALL")
-    done.wait()
+    end = done.get()
     fs._run = False  # its stop() waits for a reply to `exit`: just hang up
     fs.sock.close()
-    return count if routed else -1
+    return (count if routed else -1), end - start
 
 
-def peer_libesl(port: int, n: int) -> int:
+def peer_libesl(port: int, n: int) -> tuple[int, float]:
     import ESL
 
     con = ESL.ESLconnection("127.0.0.1", str(port), PASSWORD)
     if not con.connected():
         raise ConnectionError("libesl could not connect")
+    start = time.process_time()
     con.events("plain", "ALL")
     count = routed = 0
     while count < n:
@@ -212,11 +217,12 @@ def peer_libesl(port: int, n: int) -> int:
             break
         count += 1
         routed += bool(event.getHeader("Event-Name")) and event.getHeader("Unique-ID") is not None
+    cpu = time.process_time() - start
     con.disconnect()
-    return count if routed else -1
+    return (count if routed else -1), cpu
 
 
-PEERS: dict[str, Callable[[int, int], int]] = {
+PEERS: dict[str, Callable[[int, int], tuple[int, float]]] = {
     "python-ESL (libesl, C)": peer_libesl,
     "mbs core, blocking socket": peer_core,
     "mbs EslClient (asyncio)": peer_asyncio,
@@ -232,9 +238,7 @@ SLUGS = {
 
 def peer_main(slug: str, port: int, n: int) -> None:
     fn = next(PEERS[name] for name, s in SLUGS.items() if s == slug)
-    start = time.process_time()
-    got = fn(port, n)
-    cpu = time.process_time() - start
+    got, cpu = fn(port, n)
     print(json.dumps({"events": got, "cpu_s": cpu}))
 
 

@@ -1,6 +1,7 @@
 """The asyncio inbound ESL client: the socket around the sans-I/O core.
 
-One reader task per connection feeds ``EslConnection`` and dispatches without ever
+One asyncio ``Protocol`` per connection feeds ``EslConnection`` from ``data_received``
+and dispatches there, without a reader task or a ``StreamReader`` copy, and without ever
 awaiting a consumer: replies resolve the futures of pipelined commands in FIFO order,
 BACKGROUND_JOB events resolve ``bgapi`` waiters by Job-UUID, channel events go to the
 bounded per-call queue of their Unique-ID (overflow drops the oldest and is counted),
@@ -159,10 +160,10 @@ class ChannelQueue:
 
 @dataclass
 class _Session:
-    """One TCP connection: its core, writer and the commands awaiting replies."""
+    """One TCP connection: its core, transport and the commands awaiting replies."""
 
     conn: EslConnection
-    writer: asyncio.StreamWriter
+    transport: asyncio.Transport
     pending: deque[tuple[ClientCommand, asyncio.Future[ServerMessage]]] = field(
         default_factory=deque
     )
@@ -327,32 +328,33 @@ class EslClient:
     async def _request(
         self, session: _Session, command: ClientCommand, timeout_s: float | None = None
     ) -> ServerMessage:
-        if session.done.is_set() or session.writer.is_closing():
+        if session.done.is_set() or session.transport.is_closing():
             raise ConnectionLost("connection to the switch is down")
         future: asyncio.Future[ServerMessage] = asyncio.get_running_loop().create_future()
         data = session.conn.send(command)
         session.pending.append((command, future))  # same step as the write: FIFO holds
-        session.writer.write(data)
+        session.transport.write(data)
         timeout = self.config.command_timeout_s if timeout_s is None else timeout_s
         # shield: on timeout the entry stays queued so the late reply is consumed in order
         return await asyncio.wait_for(asyncio.shield(future), timeout)
 
     async def _open(self) -> None:
         cfg = self.config
+        loop = asyncio.get_running_loop()
+        reader = _Reader(self)
         try:
-            reader, writer = await asyncio.wait_for(
-                asyncio.open_connection(cfg.host, cfg.port), cfg.connect_timeout_s
+            transport, _ = await asyncio.wait_for(
+                loop.create_connection(lambda: reader, cfg.host, cfg.port), cfg.connect_timeout_s
             )
         except (OSError, TimeoutError) as exc:
             why = str(exc) or f"no answer within {cfg.connect_timeout_s:g} s"
             raise ConnectionLost(
                 f"cannot connect to FreeSWITCH at {cfg.host}:{cfg.port} ({why}): {_CHECK_LISTENING}"
             ) from None
-        loop = asyncio.get_running_loop()
-        session = _Session(EslConnection(Role.CLIENT, cfg.max_message_size), writer)
+        session = _Session(EslConnection(Role.CLIENT, cfg.max_message_size), transport)
         session.auth_requested = loop.create_future()
         session.last_rx = loop.time()
-        session.tasks.append(asyncio.create_task(self._read(session, reader), name="esl-reader"))
+        reader.attach(session)
         session.tasks.append(asyncio.create_task(self._watch(session), name="esl-liveness"))
         try:
             await asyncio.wait_for(asyncio.shield(session.auth_requested), cfg.connect_timeout_s)
@@ -424,21 +426,18 @@ class EslClient:
             except Exception:
                 log.exception("ESL reconnect hook failed")
 
-    async def _read(self, session: _Session, reader: asyncio.StreamReader) -> None:
-        reason = "connection closed by the switch"
-        loop = asyncio.get_running_loop()
+    def _received(self, session: _Session, data: bytes) -> None:
+        """Bytes from the socket (``b""`` at its end): parse and dispatch them now."""
+        if session.done.is_set():
+            return
         try:
-            while True:
-                data = await reader.read(65536)
-                session.last_rx = loop.time()
-                session.conn.receive_data(data)
-                if not self._drain(session):
-                    break
+            session.conn.receive_data(data)
+            if self._drain(session):
+                return
+            reason = "connection closed by the switch"
         except (OSError, EslError) as exc:
             reason = f"{type(exc).__name__}: {exc}"
-        except asyncio.CancelledError:
-            reason = "reader cancelled"
-        await self._end_session(session, reason, from_reader=True)
+        self._end_session_now(session, reason)
 
     def _drain(self, session: _Session) -> bool:
         """Dispatch every complete message; False once the stream ended."""
@@ -503,21 +502,24 @@ class EslClient:
             idle = loop.time() - session.last_rx
             if idle >= timeout:
                 log.warning("ESL link silent for %.1f s: treating it as dead", idle)
-                session.writer.transport.abort()
+                session.transport.abort()
                 return
             if idle >= timeout / 2 and session is self._session and (probe is None or probe.done()):
                 probe = asyncio.create_task(self._request(session, Api("version"), timeout))
                 probe.add_done_callback(lambda t: t.cancelled() or t.exception())
             await asyncio.sleep(min(timeout - idle, timeout / 4) + 0.001)
 
-    async def _end_session(self, session: _Session, reason: str, from_reader: bool = False) -> None:
+    async def _end_session(self, session: _Session, reason: str) -> None:
+        self._end_session_now(session, reason)
+
+    def _end_session_now(self, session: _Session, reason: str) -> None:
         if session.done.is_set():
             return
         session.done.set()
         if session is self._session:
             self._ready.clear()
             self.stats.disconnects += 1
-        session.writer.transport.abort()
+        session.transport.abort()
         while session.pending:
             command, future = session.pending.popleft()
             if not future.done():
@@ -527,7 +529,7 @@ class EslClient:
             session.auth_requested.set_exception(ConnectionLost(reason))
         current = asyncio.current_task()
         for task in session.tasks:
-            if task is not current and not (from_reader and task.get_name() == "esl-reader"):
+            if task is not current:
                 task.cancel()
         log.info("ESL session ended: %s", reason)
 
@@ -536,6 +538,43 @@ class EslClient:
             if not waiter.done():
                 self.stats.failed_commands += 1
                 waiter.set_exception(ConnectionLost(f"background job {job_uuid}: {reason}"))
+
+
+class _Reader(asyncio.Protocol):
+    """The socket's receiving side: hands every read straight to the client's parser."""
+
+    def __init__(self, client: EslClient) -> None:
+        self._client = client
+        self._session: _Session | None = None
+        self._early: list[bytes] = []  # read before the session existed
+        self._lost: str | None = None
+        self._time = asyncio.get_running_loop().time
+
+    def attach(self, session: _Session) -> None:
+        self._session = session
+        for data in self._early:
+            self._client._received(session, data)
+        self._early.clear()
+        if self._lost is not None:
+            self._client._end_session_now(session, self._lost)
+
+    def data_received(self, data: bytes) -> None:
+        if self._session is None:
+            self._early.append(data)
+        else:
+            self._session.last_rx = self._time()
+            self._client._received(self._session, data)
+
+    def eof_received(self) -> bool:
+        self.data_received(b"")
+        return False  # close the transport
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        reason = f"{type(exc).__name__}: {exc}" if exc else "connection closed by the switch"
+        if self._session is None:
+            self._lost = reason
+        else:
+            self._client._end_session_now(self._session, reason)
 
 
 def events_of(names: Iterable[str]) -> tuple[str, ...]:

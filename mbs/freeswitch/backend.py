@@ -48,7 +48,6 @@ EVENTS = events_of(
         "CHANNEL_HANGUP",
         "CHANNEL_HANGUP_COMPLETE",
         "CHANNEL_EXECUTE_COMPLETE",
-        "PLAYBACK_START",
         "PLAYBACK_STOP",
         "DETECTED_SPEECH",
         "DTMF",

@@ -4,7 +4,8 @@ One asyncio ``Protocol`` per connection feeds ``EslConnection`` from ``data_rece
 and dispatches there, without a reader task or a ``StreamReader`` copy, and without ever
 awaiting a consumer: replies resolve the futures of pipelined commands in FIFO order,
 BACKGROUND_JOB events resolve ``bgapi`` waiters by Job-UUID, channel events go to the
-bounded per-call queue of their Unique-ID (overflow drops the oldest and is counted),
+handler routed for their Unique-ID (called at once) or to the bounded per-call queue of
+their Unique-ID (overflow drops the oldest and is counted),
 and every event reaches the synchronous handler hooks. A watchdog declares the link dead
 when nothing (not even a HEARTBEAT) arrived for ``liveness_timeout_s``; a supervisor then
 reconnects with exponential backoff and jitter, authenticates, restores subscriptions and
@@ -172,6 +173,7 @@ class _Session:
     rejection: AuthenticationFailed | None = None  # text/rude-rejection received
     done: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    outbox: list[bytes] = field(default_factory=list)  # written at the next loop turn
 
 
 class EslClient:
@@ -185,6 +187,7 @@ class EslClient:
         self._event_format = "plain"
         self._filters: list[tuple[str, str]] = []
         self._channels: dict[str, ChannelQueue] = {}
+        self._routes: dict[str, EventHandler] = {}
         self._jobs: dict[str, asyncio.Future[BackgroundJob]] = {}
         self._handlers: list[EventHandler] = []
         self._reconnect_hooks: list[ReconnectHook] = []
@@ -243,8 +246,16 @@ class EslClient:
         self._channels[uuid] = queue
         return queue
 
+    def route_channel(self, uuid: str, handler: EventHandler) -> None:
+        """Call ``handler(event)`` for each event whose Unique-ID is ``uuid``, as it is read.
+
+        No queue and no task in between: the handler runs in the reader's callback, so
+        it must only update state and wake waiters (it must not block)."""
+        self._routes[uuid] = handler
+
     def close_channel(self, uuid: str) -> None:
         self._channels.pop(uuid, None)
+        self._routes.pop(uuid, None)
 
     # ------------------------------------------------------------------ commands
 
@@ -290,6 +301,8 @@ class EslClient:
             return await asyncio.wait_for(waiter, timeout_s)
         finally:
             self._jobs.pop(job_uuid, None)
+            if waiter.done() and not waiter.cancelled():
+                waiter.exception()  # failed with the link while the command was: seen
 
     async def subscribe(self, *names: str, format: str = "plain") -> None:
         """``event FORMAT NAMES``, remembered and restored after each reconnect."""
@@ -333,7 +346,9 @@ class EslClient:
         future: asyncio.Future[ServerMessage] = asyncio.get_running_loop().create_future()
         data = session.conn.send(command)
         session.pending.append((command, future))  # same step as the write: FIFO holds
-        session.transport.write(data)
+        if not session.outbox:
+            asyncio.get_running_loop().call_soon(self._flush, session)
+        session.outbox.append(data)
         timeout = self.config.command_timeout_s if timeout_s is None else timeout_s
         # shield: on timeout the entry stays queued so the late reply is consumed in order
         return await asyncio.wait_for(asyncio.shield(future), timeout)
@@ -426,6 +441,14 @@ class EslClient:
             except Exception:
                 log.exception("ESL reconnect hook failed")
 
+    @staticmethod
+    def _flush(session: _Session) -> None:
+        """One socket write for every command issued during a loop turn (a burst of
+        answers to a thousand calls costs a few syscalls, not a thousand)."""
+        if not session.transport.is_closing():
+            session.transport.write(b"".join(session.outbox))
+        session.outbox.clear()
+
     def _received(self, session: _Session, data: bytes) -> None:
         """Bytes from the socket (``b""`` at its end): parse and dispatch them now."""
         if session.done.is_set():
@@ -475,12 +498,20 @@ class EslClient:
             if waiter is not None and not waiter.done():
                 waiter.set_result(BackgroundJob(job or "", event.body, event))
         elif name != "HEARTBEAT":
-            uuid = event.unique_id
-            queue = self._channels.get(uuid) if uuid else None
-            if queue is not None:
-                queue.put(event)
+            uuid = event.unique_id or ""
+            route = self._routes.get(uuid)
+            if route is not None:
+                try:
+                    route(event)
+                except Exception:
+                    self.stats.handler_errors += 1
+                    log.exception("ESL channel handler failed")
             else:
-                self.stats.unrouted_events += 1
+                queue = self._channels.get(uuid)
+                if queue is not None:
+                    queue.put(event)
+                else:
+                    self.stats.unrouted_events += 1
         for handler in self._handlers:
             try:
                 handler(event)

@@ -65,10 +65,10 @@ GOODBYE = "Disconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n
 def to_message(event: FsEvent, fmt: str) -> ServerMessage:
     """An event in the listener's format (plain, json or xml)."""
     if fmt == "json":
-        return JsonEvent(Headers(event.headers), event.body or "")
+        return JsonEvent(Headers.of_strings(event.headers), event.body or "")
     if fmt == "xml":
         return XmlEvent(xmlize(event))
-    return PlainEvent(Headers(event.headers), event.body or "")
+    return PlainEvent(Headers.of_strings(event.headers), event.body or "")
 
 
 def xmlize(event: FsEvent) -> str:
@@ -172,8 +172,20 @@ class Listener:
             if event is None:
                 assert self._hangup_event is not None
                 await self._session_hangup(self._hangup_event)
-            else:
-                await self.send(to_message(event, self.sub.format))
+                continue
+            # what else is queued already goes in the same write (one syscall per batch)
+            batch = [self.conn.send(to_message(event, self.sub.format))]
+            hangup = False
+            while not self.queue.empty() and self.sim.faults.event_delay_s <= 0:
+                _, event = self.queue.get_nowait()
+                if event is None:
+                    hangup = True
+                    break
+                batch.append(self.conn.send(to_message(event, self.sub.format)))
+            await self.out.write(b"".join(batch))
+            if hangup:
+                assert self._hangup_event is not None
+                await self._session_hangup(self._hangup_event)
 
     async def _session_hangup(self, event: FsEvent) -> None:
         if self._session_down:

@@ -16,7 +16,7 @@ import logging
 import os
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -31,9 +31,12 @@ from mbs.campaign.store.records import (
     Claim,
     ClaimBatch,
     Finished,
+    FinishWrite,
     Recovery,
+    StatusWrite,
 )
 from mbs.campaign.store.retry import RetryPolicy
+from mbs.campaign.writes import GroupCommit
 from mbs.program import Result, Say
 from mbs.runtime.events import Event
 from mbs.runtime.state import CallState
@@ -85,6 +88,8 @@ class StorePort(Protocol):
     ) -> Finished: ...
 
     def stats(self, campaign: str | int, *, now: datetime) -> CampaignStats: ...
+
+    def apply_writes(self, writes: Sequence[StatusWrite | FinishWrite]) -> list[object]: ...
 
 
 @dataclass
@@ -181,6 +186,7 @@ class Executor:
         self._synthesis = asyncio.Semaphore(SYNTHESIS_SLOTS)
         self._background: set[asyncio.Task[Any]] = set()
         self._slot_freed = asyncio.Event()
+        self._writes = GroupCommit(store)  # status changes and call ends, batched
 
     def stop(self) -> None:
         """Stop claiming; calls in flight finish normally."""
@@ -251,6 +257,7 @@ class Executor:
             self.progress.waiting_until = None
         if self._running:
             await asyncio.gather(*self._running, return_exceptions=True)
+        await self._writes.close()
         for task in list(self._background):
             task.cancel()
         self._notify()
@@ -294,16 +301,17 @@ class Executor:
             log.exception("call %s failed", claim.call_id)
             self.progress.errors.append(f"{claim.call_id}: {exc}")
             with contextlib.suppress(Exception):
-                await self._db(
-                    self.store.finish_call,
-                    claim.call_id,
-                    CallOutcome(
-                        status=CallStatus.FAILED,
-                        ended_at=self.clock.now(),
-                        result=Result.TECHNICAL_ERROR,
-                        hangup_cause=f"EXECUTOR_ERROR: {exc}"[:200],
-                    ),
-                    retry=self.settings.retry,
+                await self._writes.finish(
+                    FinishWrite(
+                        claim.call_id,
+                        CallOutcome(
+                            status=CallStatus.FAILED,
+                            ended_at=self.clock.now(),
+                            result=Result.TECHNICAL_ERROR,
+                            hangup_cause=f"EXECUTOR_ERROR: {exc}"[:200],
+                        ),
+                        retry=self.settings.retry,
+                    )
                 )
         finally:
             self.progress.running = len(self._running) - 1
@@ -322,9 +330,7 @@ class Executor:
             if len(lines) > 1:
                 self._in_background(self._synthesise(lines[1:]))
         # Committed before the originate goes out: the crash-safety rule.
-        await self._db(
-            self.store.update_call_status, claim.call_id, CallStatus.CALLING, at=self.clock.now()
-        )
+        await self._writes.status(StatusWrite(claim.call_id, CallStatus.CALLING, self.clock.now()))
         ringing: list[asyncio.Task[None]] = []
 
         def on_status(status: CallStatus) -> None:
@@ -332,12 +338,7 @@ class Executor:
             if status is CallStatus.RINGING and not ringing:
                 ringing.append(
                     asyncio.ensure_future(
-                        self._db(
-                            self.store.update_call_status,
-                            claim.call_id,
-                            status,
-                            at=self.clock.now(),
-                        )
+                        self._writes.status(StatusWrite(claim.call_id, status, self.clock.now()))
                     )
                 )
 
@@ -377,19 +378,14 @@ class Executor:
                 ended_at=self.clock.now(),
                 hangup_cause=dial.hangup_cause or None,
             )
-            await self._db(self.store.finish_call, claim.call_id, outcome, retry=s.retry)
+            await self._writes.finish(FinishWrite(claim.call_id, outcome, retry=s.retry))
             return
 
         answered_at = self.clock.now()
         self.progress.answered += 1
         # Not awaited before the conversation starts: the prospect is saying "allô".
         in_progress = asyncio.ensure_future(
-            self._db(
-                self.store.update_call_status,
-                claim.call_id,
-                CallStatus.IN_PROGRESS,
-                at=answered_at,
-            )
+            self._writes.status(StatusWrite(claim.call_id, CallStatus.IN_PROGRESS, answered_at))
         )
         try:
             state = await self.vm.run_call(
@@ -404,8 +400,8 @@ class Executor:
         ended_at = self.clock.now()
         self.progress.talk_seconds += (ended_at - answered_at).total_seconds()
         outcome = await self._outcome(claim, state, call_log, ended_at)
-        await self._db(
-            self.store.finish_call, claim.call_id, outcome, retry=s.retry, events=call_log.stored
+        await self._writes.finish(
+            FinishWrite(claim.call_id, outcome, retry=s.retry, events=tuple(call_log.stored))
         )
 
     def _in_background(self, coro: Any) -> None:

@@ -189,9 +189,12 @@ class EventFactory:
         if self._dates_of != secs:
             local = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(secs))
             gmt = email.utils.formatdate(secs, usegmt=True)
-            self._dates_of, self._date_headers = secs, (
-                ("Event-Date-Local", local),
-                ("Event-Date-GMT", gmt),
+            self._dates_of, self._date_headers = (
+                secs,
+                (
+                    ("Event-Date-Local", local),
+                    ("Event-Date-GMT", gmt),
+                ),
             )
         return self._date_headers
 

@@ -19,7 +19,6 @@ import asyncio
 import contextlib
 import logging
 import random
-import uuid as uuidlib
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -47,6 +46,7 @@ from mbs.freeswitch.esl import (
     SwitchEvent,
 )
 from mbs.freeswitch.esl.connection import DEFAULT_MAX_MESSAGE_SIZE
+from mbs.freeswitch.ids import new_uuid
 
 log = logging.getLogger(__name__)
 
@@ -286,7 +286,7 @@ class EslClient:
 
         ``on_accepted(job_uuid)`` runs when the switch has accepted the job (its reply).
         """
-        job_uuid = job_uuid or str(uuidlib.uuid4())
+        job_uuid = job_uuid or new_uuid()
         session = await self._ready_session()
         waiter: asyncio.Future[BackgroundJob] = asyncio.get_running_loop().create_future()
         self._jobs[job_uuid] = waiter

@@ -15,7 +15,6 @@ import contextlib
 import json
 import logging
 import re
-import uuid as uuidlib
 import wave
 from collections import deque
 from collections.abc import Callable
@@ -33,6 +32,7 @@ from mbs.freeswitch.esl import (
     SwitchEvent,
     url_decode,
 )
+from mbs.freeswitch.ids import new_hex, new_uuid
 from mbs.runtime.telephony import Heard, HeardKind, PlayOutcome
 
 if TYPE_CHECKING:
@@ -262,7 +262,7 @@ class EslCall:
         self, app: str, arg: str = "", *, wait: bool = True, timeout_s: float | None = None
     ) -> SwitchEvent | None:
         """Run a dialplan application on the channel (``sendmsg`` execute, Event-UUID)."""
-        app_uuid = str(uuidlib.uuid4())
+        app_uuid = new_uuid()
         waiter: asyncio.Future[SwitchEvent] = asyncio.get_running_loop().create_future()
         if wait:
             self._apps[app_uuid] = waiter
@@ -376,7 +376,7 @@ class EslCall:
             return PlayOutcome.HANGUP
         if any(c.isspace() for c in path):  # uuid_broadcast splits its arguments on spaces
             raise PlaybackFailed(f"a prompt path cannot contain spaces on FreeSWITCH: {path!r}")
-        play_id = uuidlib.uuid4().hex[:16]
+        play_id = new_hex(16)
         loop = asyncio.get_running_loop()
         length = prompt_seconds(path)
         if length is not None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-import uuid as uuidlib
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
@@ -50,6 +49,7 @@ from mbs.freeswitch.esl import (
     url_encode,
 )
 from mbs.freeswitch.esl.writers import command_line
+from mbs.freeswitch.ids import new_uuid
 from mbs.freeswitch.sim import api
 from mbs.freeswitch.sim.call import AppRequest, SimCall
 from mbs.freeswitch.sim.faults import ConnectionDropped, FaultyWriter
@@ -403,7 +403,7 @@ class Listener:
         return "+OK Events Enabled"
 
     async def _bgapi(self, command: str, job_uuid: str) -> None:
-        job = job_uuid or str(uuidlib.uuid4())
+        job = job_uuid or new_uuid()
         await self.reply(f"+OK Job-UUID: {job}", Headers([("Job-UUID", job)]))
         self.sim.start_job(job, command)
 
@@ -454,7 +454,7 @@ class Listener:
             request = AppRequest(
                 app,
                 arg or "",
-                app_uuid=headers.get("Event-UUID") or str(uuidlib.uuid4()),
+                app_uuid=headers.get("Event-UUID") or new_uuid(),
                 event_lock=(headers.get("event-lock") or "").lower() in ("true", "1", "yes"),
                 loops=int(loops) if loops.isdigit() else 1,
             )
@@ -464,7 +464,7 @@ class Listener:
         return "+OK", request
 
     def _sendevent(self, name: str, headers: Headers, body: str) -> str:
-        event_uuid = str(uuidlib.uuid4())
+        event_uuid = new_uuid()
         canonical = event_type((name or "CUSTOM").split()[0]) or "CUSTOM"
         # the command's own headers first (Event-Subclass among them), then Event-UUID,
         # then the base block switch_event_prep_for_delivery appends

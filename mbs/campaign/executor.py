@@ -187,6 +187,7 @@ class Executor:
         self._background: set[asyncio.Task[Any]] = set()
         self._slot_freed = asyncio.Event()
         self._writes = GroupCommit(store)  # status changes and call ends, batched
+        self._tts_silent = False  # the TTS made no audio for a line: nothing to prepare
 
     def stop(self) -> None:
         """Stop claiming; calls in flight finish normally."""
@@ -323,7 +324,7 @@ class Executor:
         call_log = _CallLog(claim.call_id, self.clock)
         # The contact's own lines ("Bonjour Marie, ...") are made before the dial, the
         # first one awaited, so the robot speaks as soon as the prospect picks up.
-        lines = self._personal_lines(claim)
+        lines = [] if self._tts_silent else self._personal_lines(claim)
         if lines:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._synthesise(lines[:1]), s.opening_wait_s)
@@ -416,7 +417,10 @@ class Executor:
         for text in texts:
             async with self._synthesis:
                 with contextlib.suppress(Exception):  # the call will say it, or fail, itself
-                    await tts.synthesize(text)
+                    if await tts.synthesize(text) is None:
+                        # a TTS that makes no audio (tts "none", the switch speaks): the
+                        # templates rendered for it were CPU spent for nothing
+                        self._tts_silent = True
 
     def _personal_lines(self, claim: Claim) -> list[str]:
         """The lines this contact will hear that can be rendered before the call, in

@@ -80,8 +80,21 @@ def _loose(name: str, sep: str, value: str) -> tuple[str, str, str]:
     return name, sep, value
 
 
+_LINES: dict[tuple[str, str], str] = {}  # a header line, encoded: most repeat
+_LINES_MAX = 8192
+
+
 def encode_plain(headers: Headers, body: str) -> bytes:
-    parts = [f"{name}: {url_encode(value)}\n" for name, value in headers.pairs]
+    cache = _LINES
+    parts = []
+    for pair in headers.pairs:
+        line = cache.get(pair)
+        if line is None:
+            line = f"{pair[0]}: {url_encode(pair[1])}\n"
+            if len(cache) >= _LINES_MAX:
+                cache.clear()
+            cache[pair] = line
+        parts.append(line)
     if body:
         parts.append(f"Content-Length: {body_length(body)}\n\n")
         parts.append(body)

@@ -143,6 +143,8 @@ class SimChannel:
     variables: dict[str, str] = field(default_factory=lambda: _Variables())
     _disposition: str = "send_bye"
     _var_key: tuple[int, int] | None = None
+    _profile_key: tuple[object, ...] = ()
+    _profile_block: list[Header] = field(default_factory=list)
     _var_block: list[Header] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -197,6 +199,24 @@ class SimChannel:
         return h
 
     def _caller_profile(self, p: str = "Caller-") -> list[Header]:
+        """The caller profile block, rebuilt only when one of its fields changed."""
+        key = (
+            p,
+            self.caller_id_name,
+            self.caller_id_number,
+            self.destination,
+            self.name,
+            self.created_us,
+            self.answered_us,
+            self.progress_us,
+            self.progress_media_us,
+            self.hungup_us,
+        )
+        if self._profile_key != key:
+            self._profile_key, self._profile_block = key, self._build_caller_profile(p)
+        return self._profile_block
+
+    def _build_caller_profile(self, p: str) -> list[Header]:
         h: list[Header] = [(p + "Direction", "outbound"), (p + "Logical-Direction", "outbound")]
         if self.caller_id_name:
             h.append((p + "Caller-ID-Name", self.caller_id_name))

@@ -6,9 +6,9 @@ One command (after ``bench/bench_calls.py --calls 200 --profile /tmp/robot.prof`
 Own time (``tottime``) of every function is put in one bucket by the file it lives in:
 ESL parsing (the sans-I/O core), the client (reading, routing, commands), the call
 (``esl_call.py``/``backend.py``: the channel's state, playback, listen), the VM, the NLU
-(``mbs.nlu`` with simplemma and rapidfuzz), asyncio's loop, socket system calls, and the
-rest. Start-up (compiling the scenario, imports, building the NLU index) is left out:
-functions under ``compile_file`` and imports are not counted. Shares are of the
+(``mbs.nlu`` with simplemma, snowballstemmer and rapidfuzz), asyncio's loop, socket system calls, and the
+rest. Start-up (compiling the scenario, imports, building the NLU index, compiling
+regexes, unpacking lemma tables) is left out. Shares are of the
 counted total (cProfile's times are wall times and inflate small functions: read
 them as proportions, and take CPU per turn from an unprofiled run).
 """
@@ -24,12 +24,24 @@ BUCKETS = (
     ("ESL client (client.py)", ("mbs/freeswitch/client.py",)),
     ("call state (esl_call.py, backend.py)", ("esl_call.py", "mbs/freeswitch/backend.py")),
     ("VM (mbs/runtime)", ("mbs/runtime/",)),
-    ("NLU (mbs/nlu, simplemma, rapidfuzz)", ("mbs/nlu/", "simplemma", "rapidfuzz")),
+    (
+        "NLU (mbs/nlu, simplemma, rapidfuzz)",
+        ("mbs/nlu/", "simplemma", "rapidfuzz", "snowballstemmer"),
+    ),
     ("templates (jinja2)", ("jinja2",)),
     ("asyncio event loop", ("asyncio/",)),
     ("socket send/recv", ("<method 'send' of '_socket", "<method 'recv' of '_socket")),
 )
-STARTUP = ("compile_file", "<frozen importlib", "mbs/compiler/", "lark/", "scoring.py:99")
+STARTUP = (
+    "compile_file",
+    "<frozen importlib",
+    "mbs/compiler/",
+    "lark/",
+    "scoring.py:99",
+    "re/_parser.py",
+    "re/_compiler.py",
+    "_lzma",
+)
 
 
 def bucket(where: str) -> str:

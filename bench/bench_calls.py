@@ -52,7 +52,15 @@ def number(i: int) -> str:
 
 def serve_simulator(conn: Any, calls: int, time_scale: float) -> None:
     """Child process: a Simulator whose events are timestamped as they fire."""
-    asyncio.run(_serve(conn, calls, time_scale))
+    profile = os.environ.get("MBS_BENCH_PROFILE_SIM")
+    if profile:
+        import cProfile
+
+        with cProfile.Profile() as prof:
+            asyncio.run(_serve(conn, calls, time_scale))
+        prof.dump_stats(profile)
+    else:
+        asyncio.run(_serve(conn, calls, time_scale))
 
 
 async def _serve(conn: Any, calls: int, time_scale: float) -> None:
@@ -167,6 +175,8 @@ async def robot(port: int, calls: int, scale: float) -> dict[str, Any]:
     tel = EslTelephony(config)
     await tel.start()
     results: Counter[str] = Counter()
+    seen: Counter[str] = Counter()
+    tel.client.add_handler(lambda event: seen.update((event.name,)))
 
     async def one(i: int) -> None:
         dialled = await tel.dial(number(i), call_id=f"c{i}", variables={"mbs_campaign": "bench"})
@@ -192,6 +202,7 @@ async def robot(port: int, calls: int, scale: float) -> dict[str, Any]:
         "dropped_events": stats.dropped_events,
         "unrouted_events": stats.unrouted_events,
         "connects": stats.connects,
+        "events_by_name": dict(seen.most_common()),
     }
     await tel.stop()
     return out
@@ -205,14 +216,21 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[k]
 
 
-def run_size(calls: int, scale: float) -> dict[str, Any]:
+def run_size(calls: int, scale: float, profile: str | None = None) -> dict[str, Any]:
     ctx = mp.get_context("spawn")
     parent, child = ctx.Pipe()
     proc = ctx.Process(target=serve_simulator, args=(child, calls, scale), daemon=True)
     proc.start()
     port = parent.recv()
     try:
-        robot_side = asyncio.run(robot(port, calls, scale))
+        if profile:
+            import cProfile
+
+            with cProfile.Profile() as prof:
+                robot_side = asyncio.run(robot(port, calls, scale))
+            prof.dump_stats(profile)
+        else:
+            robot_side = asyncio.run(robot(port, calls, scale))
     finally:
         parent.send("done")
     sim_side = parent.recv()
@@ -237,6 +255,7 @@ def run_size(calls: int, scale: float) -> dict[str, Any]:
         "sim_cpu_s": sim_side["cpu_s"],
         "connects": robot_side["connects"],
         "results": robot_side["results"],
+        "events_by_name": robot_side["events_by_name"],
         "sim_counts": sim_side["counts"],
     }
 
@@ -259,10 +278,11 @@ def main() -> None:
     parser.add_argument("--calls", default="100,1000", help="comma-separated call counts")
     parser.add_argument("--time-scale", type=float, default=10.0)
     parser.add_argument("--json", action="store_true", help="print one JSON object per size")
+    parser.add_argument("--profile", help="cProfile the robot's process into this file")
     args = parser.parse_args()
     sizes = [int(n) for n in args.calls.split(",") if n.strip()]
     print(f"machine: {machine()}")
-    rows = [run_size(n, args.time_scale) for n in sizes]
+    rows = [run_size(n, args.time_scale, args.profile) for n in sizes]
     base = rows[0]
     header = (
         f"{'calls':>6} {'turns':>6} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'wall s':>7} "
@@ -277,7 +297,17 @@ def main() -> None:
             f"{r['events_per_s']:>9.0f} {r['dropped']:>7} {r['p99_ms'] / base['p99_ms']:>11.2f}x"
         )
     for r in rows:
-        detail = {k: r[k] for k in ("calls", "results", "sim_counts", "robot_cpu_s", "sim_cpu_s")}
+        detail = {
+            k: r[k]
+            for k in (
+                "calls",
+                "results",
+                "sim_counts",
+                "robot_cpu_s",
+                "sim_cpu_s",
+                "events_by_name",
+            )
+        }
         print(json.dumps(detail) if args.json else detail)
 
 

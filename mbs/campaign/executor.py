@@ -15,7 +15,7 @@ import contextlib
 import logging
 import os
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -42,9 +42,12 @@ from mbs.campaign.store.records import (
     Claim,
     ClaimBatch,
     Finished,
+    FinishWrite,
     Recovery,
+    StatusWrite,
 )
 from mbs.campaign.store.retry import RetryPolicy
+from mbs.campaign.writes import GroupCommit
 from mbs.program import Result
 from mbs.runtime.ahead import AheadLines
 from mbs.runtime.events import CallEvent, Event, FreestyleEvent, ObjectionEvent, parse_event
@@ -102,6 +105,8 @@ class StorePort(Protocol):
     ) -> Finished: ...
 
     def stats(self, campaign: str | int, *, now: datetime) -> CampaignStats: ...
+
+    def apply_writes(self, writes: Sequence[StatusWrite | FinishWrite]) -> list[object]: ...
 
 
 @dataclass
@@ -185,6 +190,8 @@ class Executor:
         self._synthesis = asyncio.Semaphore(SYNTHESIS_SLOTS)
         self._background: set[asyncio.Task[Any]] = set()
         self._slot_freed = asyncio.Event()
+        self._writes = GroupCommit(store)  # status changes and call ends, batched
+        self._tts_silent = False  # the TTS made no audio for a line: nothing to prepare
 
     def stop(self) -> None:
         """Stop claiming; calls in flight finish normally."""
@@ -262,6 +269,7 @@ class Executor:
             self._report(WaitingForWindow(s.campaign, None), notify=False)
         if self._running:
             await asyncio.gather(*self._running, return_exceptions=True)
+        await self._writes.close()
         for task in list(self._background):
             task.cancel()
         self._notify()
@@ -303,16 +311,17 @@ class Executor:
             log.exception("call %s failed", claim.call_id)
             report.status, report.result, report.error = CallStatus.FAILED.value, None, str(exc)
             with contextlib.suppress(Exception):
-                await self._db(
-                    self.store.finish_call,
-                    claim.call_id,
-                    CallOutcome(
-                        status=CallStatus.FAILED,
-                        ended_at=self.clock.now(),
-                        result=Result.TECHNICAL_ERROR,
-                        hangup_cause=f"EXECUTOR_ERROR: {exc}"[:200],
-                    ),
-                    retry=self.settings.retry,
+                await self._writes.finish(
+                    FinishWrite(
+                        claim.call_id,
+                        CallOutcome(
+                            status=CallStatus.FAILED,
+                            ended_at=self.clock.now(),
+                            result=Result.TECHNICAL_ERROR,
+                            hangup_cause=f"EXECUTOR_ERROR: {exc}"[:200],
+                        ),
+                        retry=self.settings.retry,
+                    )
                 )
         finally:
             self._report(
@@ -333,7 +342,7 @@ class Executor:
         call_log = _CallLog(claim.call_id, self.clock)
         # The contact's own lines ("Bonjour Marie, ...") are made before the dial, the
         # first one awaited, so the robot speaks as soon as the prospect picks up.
-        lines = self._personal_lines(claim)
+        lines = [] if self._tts_silent else self._personal_lines(claim)
         if lines:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._synthesise(lines[:1]), s.opening_wait_s)
@@ -356,12 +365,7 @@ class Executor:
             if status is CallStatus.RINGING and not ringing:
                 ringing.append(
                     asyncio.ensure_future(
-                        self._db(
-                            self.store.update_call_status,
-                            claim.call_id,
-                            status,
-                            at=self.clock.now(),
-                        )
+                        self._writes.status(StatusWrite(claim.call_id, status, self.clock.now()))
                     )
                 )
 
@@ -406,18 +410,13 @@ class Executor:
                 ended_at=self.clock.now(),
                 hangup_cause=dial.hangup_cause or None,
             )
-            await self._db(self.store.finish_call, claim.call_id, outcome, retry=s.retry)
+            await self._writes.finish(FinishWrite(claim.call_id, outcome, retry=s.retry))
             return
 
         answered_at = self.clock.now()
         # Not awaited before the conversation starts: the prospect is saying "allô".
         in_progress = asyncio.ensure_future(
-            self._db(
-                self.store.update_call_status,
-                claim.call_id,
-                CallStatus.IN_PROGRESS,
-                at=answered_at,
-            )
+            self._writes.status(StatusWrite(claim.call_id, CallStatus.IN_PROGRESS, answered_at))
         )
         try:
             state = await self.vm.run_call(
@@ -433,8 +432,8 @@ class Executor:
         ended_at = self.clock.now()
         report.talk_seconds = (ended_at - answered_at).total_seconds()
         outcome = await self._outcome(claim, state, call_log, ended_at, report)
-        await self._db(
-            self.store.finish_call, claim.call_id, outcome, retry=s.retry, events=call_log.stored
+        await self._writes.finish(
+            FinishWrite(claim.call_id, outcome, retry=s.retry, events=tuple(call_log.stored))
         )
 
     def _in_background(self, coro: Any) -> None:
@@ -449,7 +448,10 @@ class Executor:
         for text in texts:
             async with self._synthesis:
                 with contextlib.suppress(Exception):  # the call will say it, or fail, itself
-                    await tts.synthesize(text)
+                    if await tts.synthesize(text) is None:
+                        # a TTS that makes no audio (tts "none", the switch speaks): the
+                        # templates rendered for it were CPU spent for nothing
+                        self._tts_silent = True
 
     def _personal_lines(self, claim: Claim) -> list[str]:
         """The lines this contact will hear that can be rendered before the call (the

@@ -102,6 +102,48 @@ def _report_enrolment(enrolment: Any) -> None:
         err.print(f"  row {rejected.row}: {rejected.reason}")
 
 
+def _run_workers(
+    store: object, campaign: str, count: int, base_id: str, api_port: int | None, fmt: str
+) -> None:
+    import sys
+
+    from mbs.campaign.store import Store
+    from mbs.cli.workers import run_workers
+
+    assert isinstance(store, Store)
+    err.print(f"starting {count} workers ({base_id}-1 … {base_id}-{count}) on {campaign}")
+    exits = run_workers(sys.argv[1:], count, base_id, api_port)
+    stats = store.stats(campaign, now=datetime.now(UTC))
+    summaries = [e.summary for e in exits if e.summary is not None]
+    summary: dict[str, object] = dict(summaries[-1]) if summaries else {"campaign": campaign}
+    summary.update(
+        contacts=stats.contacts,
+        done=stats.done,
+        waiting=stats.waiting,
+        calls=stats.calls,
+        answered=stats.answered,
+        answer_rate=stats.answer_rate,
+        by_status=stats.by_status,
+        by_result=stats.by_result,
+        workers=[{"worker": e.worker_id, "exit": e.code} for e in exits],
+    )
+    if fmt == "json":
+        emit_json(summary)
+    else:
+        rate = stats.answer_rate
+        out.print(f"\n[bold]Campaign {campaign}[/] ({count} workers)")
+        out.print(
+            f"  contacts {stats.contacts}  done {stats.done}  waiting {stats.waiting}  "
+            f"calls {stats.calls}  answered {stats.answered}"
+            + (f" ({rate:.0%})" if isinstance(rate, float) else "")
+        )
+        for e in exits:
+            out.print(f"  worker {e.worker_id}: exit {e.code}")
+    failed = max((e.code for e in exits), default=0)
+    if failed:
+        raise typer.Exit(failed)
+
+
 async def _drive(runner: Any, api: Any) -> Any:
     """Run the campaign; the first Ctrl-C stops claiming, the second cancels everything."""
     loop = asyncio.get_running_loop()
@@ -141,6 +183,14 @@ def run(
             "--worker", help="Worker id when several workers share a campaign (default 1)."
         ),
     ] = None,
+    workers: Annotated[
+        str | None,
+        typer.Option(
+            "--workers",
+            help="Run N worker processes on this campaign (one core each; 'auto': one "
+            "per core), sharing the store's queue. PostgreSQL only.",
+        ),
+    ] = None,
     max_concurrent: Annotated[
         int | None, typer.Option("--max-concurrent", min=1, help="Override max_concurrent.")
     ] = None,
@@ -175,15 +225,28 @@ def run(
     from mbs.campaign.store import StoreError
     from mbs.cli.errors import reporting
     from mbs.cli.programs import load_program
+    from mbs.cli.workers import WorkersError, check_database, worker_count
 
     fmt = output_format(fmt, json_alias)
+    try:
+        count = worker_count(workers) if workers is not None else 1
+    except WorkersError as exc:
+        abort(str(exc), EXIT_USAGE)
     with reporting():
         store, loaded = open_campaign(campaign, database)
+        if count > 1:
+            try:
+                check_database(store.dialect)
+            except WorkersError as exc:
+                abort(str(exc), EXIT_USAGE)
         if loaded.settings.telephony.backend == "sim" and fmt == OutputFormat.text:
             err.print(f"simulated campaign: store {store.engine.url.render_as_string()}")
         program = load_program(loaded.scenario_path)
         enrolment = register_and_enrol(store, loaded, program, datetime.now(UTC))
     _report_enrolment(enrolment)
+    if count > 1:  # contacts enrolled once, here; then the workers share the queue
+        _run_workers(store, loaded.settings.name, count, worker or "1", api_port, fmt.value)
+        return
 
     started = time.monotonic()
     live: Live | None = None

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import uuid as uuidlib
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -34,6 +34,7 @@ from mbs.freeswitch.client import (
 )
 from mbs.freeswitch.esl import EslError, SwitchEvent
 from mbs.freeswitch.esl_call import EslCall
+from mbs.freeswitch.ids import new_uuid
 from mbs.freeswitch.profile import SwitchProfile
 from mbs.runtime.builtins.base import Amd
 from mbs.runtime.telephony import CallStatus, DialResult, Heard, HeardKind
@@ -49,7 +50,6 @@ EVENTS = events_of(
         "CHANNEL_HANGUP",
         "CHANNEL_HANGUP_COMPLETE",
         "CHANNEL_EXECUTE_COMPLETE",
-        "PLAYBACK_START",
         "PLAYBACK_STOP",
         "DETECTED_SPEECH",
         "DTMF",
@@ -80,9 +80,12 @@ def status_for_cause(cause: str, answered: bool = False) -> CallStatus:
     return _CAUSE_STATUS.get(cause.strip().upper(), CallStatus.FAILED)
 
 
+_NEEDS_QUOTES = re.compile(r"[,{}' ]")
+
+
 def _var(value: str) -> str:
     """A channel variable value safe inside ``{k=v,...}`` (FreeSWITCH quotes with '')."""
-    if any(c in value for c in ",{}' "):
+    if _NEEDS_QUOTES.search(value):
         return "'" + value.replace("'", "") + "'"
     return value
 
@@ -231,7 +234,7 @@ class EslTelephony:
         on_status: Callable[[CallStatus], None] | None = None,
     ) -> DialResult:
         cfg = self.config
-        uuid = str(uuidlib.uuid4())
+        uuid = new_uuid()
         call = EslCall(self.client, uuid, call_id, cfg, on_event=self._traced(uuid))
         self.calls[uuid] = call
         notify = on_status or (lambda status: None)

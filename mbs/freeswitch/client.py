@@ -1,9 +1,11 @@
 """The asyncio inbound ESL client: the socket around the sans-I/O core.
 
-One reader task per connection feeds ``EslConnection`` and dispatches without ever
+One asyncio ``Protocol`` per connection feeds ``EslConnection`` from ``data_received``
+and dispatches there, without a reader task or a ``StreamReader`` copy, and without ever
 awaiting a consumer: replies resolve the futures of pipelined commands in FIFO order,
 BACKGROUND_JOB events resolve ``bgapi`` waiters by Job-UUID, channel events go to the
-bounded per-call queue of their Unique-ID (overflow drops the oldest and is counted),
+handler routed for their Unique-ID (called at once) or to the bounded per-call queue of
+their Unique-ID (overflow drops the oldest and is counted),
 and every event reaches the synchronous handler hooks. A watchdog declares the link dead
 when nothing (not even a HEARTBEAT) arrived for ``liveness_timeout_s``; a supervisor then
 reconnects with exponential backoff and jitter, authenticates, restores subscriptions and
@@ -17,7 +19,6 @@ import asyncio
 import contextlib
 import logging
 import random
-import uuid as uuidlib
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -45,6 +46,7 @@ from mbs.freeswitch.esl import (
     SwitchEvent,
 )
 from mbs.freeswitch.esl.connection import DEFAULT_MAX_MESSAGE_SIZE
+from mbs.freeswitch.ids import new_uuid
 
 log = logging.getLogger(__name__)
 
@@ -159,10 +161,10 @@ class ChannelQueue:
 
 @dataclass
 class _Session:
-    """One TCP connection: its core, writer and the commands awaiting replies."""
+    """One TCP connection: its core, transport and the commands awaiting replies."""
 
     conn: EslConnection
-    writer: asyncio.StreamWriter
+    transport: asyncio.Transport
     pending: deque[tuple[ClientCommand, asyncio.Future[ServerMessage]]] = field(
         default_factory=deque
     )
@@ -171,6 +173,7 @@ class _Session:
     rejection: AuthenticationFailed | None = None  # text/rude-rejection received
     done: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    outbox: list[bytes] = field(default_factory=list)  # written at the next loop turn
 
 
 class EslClient:
@@ -184,6 +187,7 @@ class EslClient:
         self._event_format = "plain"
         self._filters: list[tuple[str, str]] = []
         self._channels: dict[str, ChannelQueue] = {}
+        self._routes: dict[str, EventHandler] = {}
         self._jobs: dict[str, asyncio.Future[BackgroundJob]] = {}
         self._handlers: list[EventHandler] = []
         self._reconnect_hooks: list[ReconnectHook] = []
@@ -242,8 +246,16 @@ class EslClient:
         self._channels[uuid] = queue
         return queue
 
+    def route_channel(self, uuid: str, handler: EventHandler) -> None:
+        """Call ``handler(event)`` for each event whose Unique-ID is ``uuid``, as it is read.
+
+        No queue and no task in between: the handler runs in the reader's callback, so
+        it must only update state and wake waiters (it must not block)."""
+        self._routes[uuid] = handler
+
     def close_channel(self, uuid: str) -> None:
         self._channels.pop(uuid, None)
+        self._routes.pop(uuid, None)
 
     # ------------------------------------------------------------------ commands
 
@@ -274,7 +286,7 @@ class EslClient:
 
         ``on_accepted(job_uuid)`` runs when the switch has accepted the job (its reply).
         """
-        job_uuid = job_uuid or str(uuidlib.uuid4())
+        job_uuid = job_uuid or new_uuid()
         session = await self._ready_session()
         waiter: asyncio.Future[BackgroundJob] = asyncio.get_running_loop().create_future()
         self._jobs[job_uuid] = waiter
@@ -289,6 +301,8 @@ class EslClient:
             return await asyncio.wait_for(waiter, timeout_s)
         finally:
             self._jobs.pop(job_uuid, None)
+            if waiter.done() and not waiter.cancelled():
+                waiter.exception()  # failed with the link while the command was: seen
 
     async def subscribe(self, *names: str, format: str = "plain") -> None:
         """``event FORMAT NAMES``, remembered and restored after each reconnect."""
@@ -327,32 +341,35 @@ class EslClient:
     async def _request(
         self, session: _Session, command: ClientCommand, timeout_s: float | None = None
     ) -> ServerMessage:
-        if session.done.is_set() or session.writer.is_closing():
+        if session.done.is_set() or session.transport.is_closing():
             raise ConnectionLost("connection to the switch is down")
         future: asyncio.Future[ServerMessage] = asyncio.get_running_loop().create_future()
         data = session.conn.send(command)
         session.pending.append((command, future))  # same step as the write: FIFO holds
-        session.writer.write(data)
+        if not session.outbox:
+            asyncio.get_running_loop().call_soon(self._flush, session)
+        session.outbox.append(data)
         timeout = self.config.command_timeout_s if timeout_s is None else timeout_s
         # shield: on timeout the entry stays queued so the late reply is consumed in order
         return await asyncio.wait_for(asyncio.shield(future), timeout)
 
     async def _open(self) -> None:
         cfg = self.config
+        loop = asyncio.get_running_loop()
+        reader = _Reader(self)
         try:
-            reader, writer = await asyncio.wait_for(
-                asyncio.open_connection(cfg.host, cfg.port), cfg.connect_timeout_s
+            transport, _ = await asyncio.wait_for(
+                loop.create_connection(lambda: reader, cfg.host, cfg.port), cfg.connect_timeout_s
             )
         except (OSError, TimeoutError) as exc:
             why = str(exc) or f"no answer within {cfg.connect_timeout_s:g} s"
             raise ConnectionLost(
                 f"cannot connect to FreeSWITCH at {cfg.host}:{cfg.port} ({why}): {_CHECK_LISTENING}"
             ) from None
-        loop = asyncio.get_running_loop()
-        session = _Session(EslConnection(Role.CLIENT, cfg.max_message_size), writer)
+        session = _Session(EslConnection(Role.CLIENT, cfg.max_message_size), transport)
         session.auth_requested = loop.create_future()
         session.last_rx = loop.time()
-        session.tasks.append(asyncio.create_task(self._read(session, reader), name="esl-reader"))
+        reader.attach(session)
         session.tasks.append(asyncio.create_task(self._watch(session), name="esl-liveness"))
         try:
             await asyncio.wait_for(asyncio.shield(session.auth_requested), cfg.connect_timeout_s)
@@ -424,21 +441,26 @@ class EslClient:
             except Exception:
                 log.exception("ESL reconnect hook failed")
 
-    async def _read(self, session: _Session, reader: asyncio.StreamReader) -> None:
-        reason = "connection closed by the switch"
-        loop = asyncio.get_running_loop()
+    @staticmethod
+    def _flush(session: _Session) -> None:
+        """One socket write for every command issued during a loop turn (a burst of
+        answers to a thousand calls costs a few syscalls, not a thousand)."""
+        if not session.transport.is_closing():
+            session.transport.write(b"".join(session.outbox))
+        session.outbox.clear()
+
+    def _received(self, session: _Session, data: bytes) -> None:
+        """Bytes from the socket (``b""`` at its end): parse and dispatch them now."""
+        if session.done.is_set():
+            return
         try:
-            while True:
-                data = await reader.read(65536)
-                session.last_rx = loop.time()
-                session.conn.receive_data(data)
-                if not self._drain(session):
-                    break
+            session.conn.receive_data(data)
+            if self._drain(session):
+                return
+            reason = "connection closed by the switch"
         except (OSError, EslError) as exc:
             reason = f"{type(exc).__name__}: {exc}"
-        except asyncio.CancelledError:
-            reason = "reader cancelled"
-        await self._end_session(session, reason, from_reader=True)
+        self._end_session_now(session, reason)
 
     def _drain(self, session: _Session) -> bool:
         """Dispatch every complete message; False once the stream ended."""
@@ -476,12 +498,20 @@ class EslClient:
             if waiter is not None and not waiter.done():
                 waiter.set_result(BackgroundJob(job or "", event.body, event))
         elif name != "HEARTBEAT":
-            uuid = event.unique_id
-            queue = self._channels.get(uuid) if uuid else None
-            if queue is not None:
-                queue.put(event)
+            uuid = event.unique_id or ""
+            route = self._routes.get(uuid)
+            if route is not None:
+                try:
+                    route(event)
+                except Exception:
+                    self.stats.handler_errors += 1
+                    log.exception("ESL channel handler failed")
             else:
-                self.stats.unrouted_events += 1
+                queue = self._channels.get(uuid)
+                if queue is not None:
+                    queue.put(event)
+                else:
+                    self.stats.unrouted_events += 1
         for handler in self._handlers:
             try:
                 handler(event)
@@ -503,21 +533,24 @@ class EslClient:
             idle = loop.time() - session.last_rx
             if idle >= timeout:
                 log.warning("ESL link silent for %.1f s: treating it as dead", idle)
-                session.writer.transport.abort()
+                session.transport.abort()
                 return
             if idle >= timeout / 2 and session is self._session and (probe is None or probe.done()):
                 probe = asyncio.create_task(self._request(session, Api("version"), timeout))
                 probe.add_done_callback(lambda t: t.cancelled() or t.exception())
             await asyncio.sleep(min(timeout - idle, timeout / 4) + 0.001)
 
-    async def _end_session(self, session: _Session, reason: str, from_reader: bool = False) -> None:
+    async def _end_session(self, session: _Session, reason: str) -> None:
+        self._end_session_now(session, reason)
+
+    def _end_session_now(self, session: _Session, reason: str) -> None:
         if session.done.is_set():
             return
         session.done.set()
         if session is self._session:
             self._ready.clear()
             self.stats.disconnects += 1
-        session.writer.transport.abort()
+        session.transport.abort()
         while session.pending:
             command, future = session.pending.popleft()
             if not future.done():
@@ -527,7 +560,7 @@ class EslClient:
             session.auth_requested.set_exception(ConnectionLost(reason))
         current = asyncio.current_task()
         for task in session.tasks:
-            if task is not current and not (from_reader and task.get_name() == "esl-reader"):
+            if task is not current:
                 task.cancel()
         log.info("ESL session ended: %s", reason)
 
@@ -536,6 +569,43 @@ class EslClient:
             if not waiter.done():
                 self.stats.failed_commands += 1
                 waiter.set_exception(ConnectionLost(f"background job {job_uuid}: {reason}"))
+
+
+class _Reader(asyncio.Protocol):
+    """The socket's receiving side: hands every read straight to the client's parser."""
+
+    def __init__(self, client: EslClient) -> None:
+        self._client = client
+        self._session: _Session | None = None
+        self._early: list[bytes] = []  # read before the session existed
+        self._lost: str | None = None
+        self._time = asyncio.get_running_loop().time
+
+    def attach(self, session: _Session) -> None:
+        self._session = session
+        for data in self._early:
+            self._client._received(session, data)
+        self._early.clear()
+        if self._lost is not None:
+            self._client._end_session_now(session, self._lost)
+
+    def data_received(self, data: bytes) -> None:
+        if self._session is None:
+            self._early.append(data)
+        else:
+            self._session.last_rx = self._time()
+            self._client._received(self._session, data)
+
+    def eof_received(self) -> bool:
+        self.data_received(b"")
+        return False  # close the transport
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        reason = f"{type(exc).__name__}: {exc}" if exc else "connection closed by the switch"
+        if self._session is None:
+            self._lost = reason
+        else:
+            self._client._end_session_now(self._session, reason)
 
 
 def events_of(names: Iterable[str]) -> tuple[str, ...]:

@@ -1,7 +1,7 @@
 """One call of the ``esl`` backend: the channel's events turned into say/listen/hangup.
 
-A pump task reads the call's queue (events routed by Unique-ID in the client) and keeps
-the state the robot's operations wait on: answered, hung up (and why), the playbacks in
+The client hands the call its channel's events (routed by Unique-ID) as it reads them,
+with no queue or task in between, and the call keeps the state the robot's operations wait on: answered, hung up (and why), the playbacks in
 flight (correlated by the ``{mbs_play_id=..}`` variable FreeSWITCH copies into
 PLAYBACK_* headers and Application-Data), applications run through ``sendmsg`` (by
 Event-UUID = Application-UUID), and what the prospect did (DETECTED_SPEECH from the
@@ -15,7 +15,6 @@ import contextlib
 import json
 import logging
 import re
-import uuid as uuidlib
 import wave
 from collections import deque
 from collections.abc import Callable
@@ -23,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mbs.freeswitch.client import ChannelQueue, ConnectionLost, EslClient
+from mbs.freeswitch.client import ConnectionLost, EslClient
 from mbs.freeswitch.esl import (
     CommandReply,
     EslError,
@@ -33,6 +32,7 @@ from mbs.freeswitch.esl import (
     SwitchEvent,
     url_decode,
 )
+from mbs.freeswitch.ids import new_hex, new_uuid
 from mbs.runtime.telephony import Heard, HeardKind, PlayOutcome
 
 if TYPE_CHECKING:
@@ -123,7 +123,6 @@ class EslCall:
         self.uuid = uuid
         self._call_id = call_id
         self.config = config
-        self.queue: ChannelQueue = client.open_channel(uuid)
         loop = asyncio.get_running_loop()
         self.answered: asyncio.Future[SwitchEvent] = loop.create_future()
         self.hung_up: asyncio.Future[str] = loop.create_future()  # the hangup cause
@@ -136,10 +135,10 @@ class EslCall:
         self._heard_signal = asyncio.Event()
         self._speech_started = asyncio.Event()  # barge-in trigger
         self._speaking_since_us = 0  # begin-speaking time of the utterance in progress
-        self._pump = asyncio.create_task(self._run_pump(), name=f"esl-call-{uuid}")
         self.transferred_to: str | None = None
         self.originate: asyncio.Future[Any] | None = None  # the dial's bgapi job
         self._background: set[asyncio.Future[None]] = set()
+        client.route_channel(uuid, self._deliver)
 
     @property
     def call_id(self) -> str:
@@ -149,17 +148,15 @@ class EslCall:
     def is_up(self) -> bool:
         return not self.hung_up.done()
 
-    # ------------------------------------------------------------------ the pump
+    # ------------------------------------------------------------------ events
 
-    async def _run_pump(self) -> None:
-        while True:
-            event = await self.queue.get()
-            try:
-                self._handle(event)
-            except Exception:
-                log.exception("call %s: bad event %s", self.uuid, event.name)
-            if self._on_event is not None:
-                self._on_event(event)
+    def _deliver(self, event: SwitchEvent) -> None:
+        try:
+            self._handle(event)
+        except Exception:
+            log.exception("call %s: bad event %s", self.uuid, event.name)
+        if self._on_event is not None:
+            self._on_event(event)
 
     def _handle(self, event: SwitchEvent) -> None:
         name = event.name
@@ -253,9 +250,6 @@ class EslCall:
     async def close(self) -> None:
         """Stop following the channel (after its hangup)."""
         self.client.close_channel(self.uuid)
-        self._pump.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._pump
 
     @staticmethod
     async def _quietly(coro: object) -> None:
@@ -268,7 +262,7 @@ class EslCall:
         self, app: str, arg: str = "", *, wait: bool = True, timeout_s: float | None = None
     ) -> SwitchEvent | None:
         """Run a dialplan application on the channel (``sendmsg`` execute, Event-UUID)."""
-        app_uuid = str(uuidlib.uuid4())
+        app_uuid = new_uuid()
         waiter: asyncio.Future[SwitchEvent] = asyncio.get_running_loop().create_future()
         if wait:
             self._apps[app_uuid] = waiter
@@ -382,7 +376,7 @@ class EslCall:
             return PlayOutcome.HANGUP
         if any(c.isspace() for c in path):  # uuid_broadcast splits its arguments on spaces
             raise PlaybackFailed(f"a prompt path cannot contain spaces on FreeSWITCH: {path!r}")
-        play_id = uuidlib.uuid4().hex[:16]
+        play_id = new_hex(16)
         loop = asyncio.get_running_loop()
         length = prompt_seconds(path)
         if length is not None:

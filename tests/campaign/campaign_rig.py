@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import threading
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 
 from mbs.campaign.law import CallingLaw, CallingPolicy
-from mbs.campaign.store import CRASH_RECOVERED, Store
+from mbs.campaign.store import CRASH_RECOVERED, FinishWrite, StatusWrite, Store
 from mbs.campaign.store.models import Call, CampaignContact, Contact
 from mbs.runtime.telephony import CallStatus
 
@@ -107,6 +108,14 @@ class RecordingStore:
         done = self.store.finish_call(call_id, outcome, **kwargs)
         self._note(call_id, outcome.status.value)
         return done
+
+    def apply_writes(self, writes: Sequence[StatusWrite | FinishWrite]) -> list[object]:
+        results = self.store.apply_writes(writes)
+        for write, result in zip(writes, results, strict=True):
+            if not isinstance(result, BaseException):
+                status = write.status if isinstance(write, StatusWrite) else write.outcome.status
+                self._note(write.call_id, status.value)
+        return results
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.store, name)

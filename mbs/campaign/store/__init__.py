@@ -33,7 +33,9 @@ from mbs.campaign.store.records import (
     ContactInfo,
     Deferred,
     Finished,
+    FinishWrite,
     Recovery,
+    StatusWrite,
 )
 from mbs.campaign.store.retry import RetryPolicy
 from mbs.campaign.store.stats_repo import EXPORT_COLUMNS, StatsMixin
@@ -78,9 +80,11 @@ __all__ = [
     "ContactData",
     "ContactInfo",
     "Deferred",
+    "FinishWrite",
     "Finished",
     "Recovery",
     "RetryPolicy",
+    "StatusWrite",
     "Store",
     "StoreError",
     "UpsertReport",

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -42,7 +42,9 @@ from mbs.campaign.store.records import (
     ClaimBatch,
     Deferred,
     Finished,
+    FinishWrite,
     Recovery,
+    StatusWrite,
 )
 from mbs.campaign.store.retry import CALLBACK, RetryPolicy, retry_kind
 from mbs.runtime.telephony import CallStatus
@@ -319,14 +321,55 @@ class CallsMixin(StoreBase):
         if status not in LIVE:
             raise ValueError(f"update_call_status takes {', '.join(LIVE)}; use finish_call")
         with self.writer() as s:
-            call = self._live_call(s, call_id)
-            call.status = status
-            if call.dialled_at is None:
-                call.dialled_at = at
-            if status == CallStatus.IN_PROGRESS and call.answered_at is None:
-                call.answered_at = at
-            if hangup_cause:
-                call.hangup_cause = hangup_cause
+            self._set_status(s, call_id, status, at, hangup_cause)
+
+    def _set_status(
+        self, s: Session, call_id: str, status: CallStatus, at: datetime, hangup_cause: str | None
+    ) -> None:
+        call = self._live_call(s, call_id)
+        call.status = status
+        if call.dialled_at is None:
+            call.dialled_at = at
+        if status == CallStatus.IN_PROGRESS and call.answered_at is None:
+            call.answered_at = at
+        if hangup_cause:
+            call.hangup_cause = hangup_cause
+
+    def apply_writes(self, writes: Sequence[StatusWrite | FinishWrite]) -> list[object]:
+        """Status changes and call ends of many calls in one transaction (group commit).
+
+        Returns, per write and in order, ``None`` for a status change, the ``Finished``
+        of a call end, or the exception the write raised. One commit for the batch; when
+        a write fails the batch is rolled back and every write is made again in its own
+        transaction, so one bad write never loses the others.
+        """
+        for w in writes:
+            if isinstance(w, StatusWrite) and w.status not in LIVE:
+                raise ValueError(f"a StatusWrite takes {', '.join(LIVE)}; use FinishWrite")
+            if isinstance(w, FinishWrite) and w.outcome.status not in FINAL:
+                raise ValueError(f"{w.outcome.status} is not a final status")
+        try:
+            with self.writer() as s:
+                return [self._apply(s, w) for w in writes]
+        except Exception:
+            if len(writes) == 1:
+                raise
+        results: list[object] = []
+        for w in writes:
+            try:
+                with self.writer() as s:
+                    results.append(self._apply(s, w))
+            except Exception as exc:
+                results.append(exc)
+        return results
+
+    def _apply(self, s: Session, w: StatusWrite | FinishWrite) -> object:
+        if isinstance(w, StatusWrite):
+            self._set_status(s, w.call_id, w.status, w.at, w.hangup_cause)
+            return None
+        call = self._live_call(s, w.call_id)
+        self._append_events(s, w.call_id, w.events)
+        return self._close(s, call, w.outcome, w.retry)
 
     def record_event(
         self, call_id: str, kind: str, data: dict[str, Any] | None = None, *, at: datetime

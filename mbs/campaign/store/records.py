@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mbs.program import Result
 from mbs.runtime.telephony import CallStatus
+
+if TYPE_CHECKING:
+    from mbs.campaign.store.retry import RetryPolicy
 
 
 @dataclass
@@ -107,6 +110,26 @@ class CallOutcome:
     transcript_path: str | None = None
     opted_out: bool = False  # the prospect asked never to be called again
     callback_at: datetime | None = None  # when the prospect asked to be called back
+
+
+@dataclass(frozen=True)
+class StatusWrite:
+    """``update_call_status`` as a value, for ``Store.apply_writes``."""
+
+    call_id: str
+    status: CallStatus
+    at: datetime
+    hangup_cause: str | None = None
+
+
+@dataclass(frozen=True)
+class FinishWrite:
+    """``finish_call`` as a value, for ``Store.apply_writes``."""
+
+    call_id: str
+    outcome: CallOutcome
+    retry: RetryPolicy | None = None
+    events: tuple[tuple[datetime, str, dict[str, Any]], ...] = ()
 
 
 @dataclass(frozen=True)

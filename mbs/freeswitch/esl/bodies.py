@@ -12,7 +12,7 @@ from typing import Any
 
 from mbs.freeswitch.esl.errors import LocalProtocolError, RemoteProtocolError
 from mbs.freeswitch.esl.headers import Headers
-from mbs.freeswitch.esl.urlcoding import UNDEF, url_decode, url_encode
+from mbs.freeswitch.esl.urlcoding import url_encode
 
 _ARRAY = "ARRAY::"
 _ARRAY_SEP = "|:"
@@ -32,26 +32,29 @@ def body_length(body: str) -> int:
 
 
 def decode_plain(data: bytes) -> tuple[Headers, str]:
-    """Headers and body of a text/event-plain payload."""
+    """Headers and body of a text/event-plain payload (values decoded on lookup)."""
     if data == b"\n":
         return Headers(), ""
     end = data.find(b"\n\n")
     if end < 0:
         raise RemoteProtocolError("event-plain payload has no end of headers")
-    block = _text(data[:end])
-    lines = block.split("\n")
-    parts = [line.partition(": ") for line in lines]
+    block = data[:end].decode("utf-8", "surrogateescape")
+    # Well-formed (values are URL-coded, so no ": " inside): one ": " per line and no
+    # empty name; then one split in C gives names and values alternately.
+    lines = block.count("\n") + 1
+    flat = block.replace("\n", ": ").split(": ")
+    names, values = flat[0::2], flat[1::2]
+    if len(flat) != 2 * lines or "" in names:
+        parts = [_loose(*line.partition(": ")) for line in block.split("\n")]
+        names, values = [p[0] for p in parts], [p[2] for p in parts]
     body_len = -1
-    last_name, _, last_value = parts[-1]
-    if last_name == "Content-Length":  # FreeSWITCH writes the body's length last
+    if names[-1] == "Content-Length":  # FreeSWITCH writes the body's length last
+        last_value = values[-1]
         if not (last_value.isascii() and last_value.isdigit()):
             raise RemoteProtocolError(f"invalid inner Content-Length {last_value!r}")
         body_len = int(last_value)
-        parts.pop()
-    # well-formed (values are URL-coded, so no ": " inside): one ": " per line, no empty name
-    if block.count(": ") != len(lines) or block.startswith(":") or "\n:" in block:
-        parts = [_loose(name, sep, value) for name, sep, value in parts]
-    pairs = [(n, url_decode(v) if "%" in v or v == UNDEF else v) for n, _, v in parts]
+        names.pop()
+        values.pop()
     rest = data[end + 2 :]
     if body_len < 0:
         if rest:
@@ -63,7 +66,7 @@ def decode_plain(data: bytes) -> tuple[Headers, str]:
         )
     else:
         body = _text(rest)
-    return Headers.from_wire(pairs), body
+    return Headers.from_coded(names, values), body
 
 
 def _loose(name: str, sep: str, value: str) -> tuple[str, str, str]:
@@ -77,8 +80,21 @@ def _loose(name: str, sep: str, value: str) -> tuple[str, str, str]:
     return name, sep, value
 
 
+_LINES: dict[tuple[str, str], str] = {}  # a header line, encoded: most repeat
+_LINES_MAX = 8192
+
+
 def encode_plain(headers: Headers, body: str) -> bytes:
-    parts = [f"{name}: {url_encode(value)}\n" for name, value in headers.pairs]
+    cache = _LINES
+    parts = []
+    for pair in headers.pairs:
+        line = cache.get(pair)
+        if line is None:
+            line = f"{pair[0]}: {url_encode(pair[1])}\n"
+            if len(cache) >= _LINES_MAX:
+                cache.clear()
+            cache[pair] = line
+        parts.append(line)
     if body:
         parts.append(f"Content-Length: {body_length(body)}\n\n")
         parts.append(body)

@@ -47,7 +47,13 @@ def read_server_message(frame: Frame) -> ev.ServerMessage:
         raise RemoteProtocolError(str(exc)) from None
 
 
+_PLAIN_TYPE = "Content-Type: text/event-plain"
+
+
 def _read_server_message(frame: Frame) -> ev.ServerMessage:
+    lines = frame.lines
+    if len(lines) == 2 and lines[1] == _PLAIN_TYPE and lines[0].startswith("Content-Length: "):
+        return ev.PlainEvent(*decode_plain(frame.body))  # how every event is framed
     pairs = [_split_header(line) for line in frame.lines]
     ctype = _first(pairs, "Content-Type") or ""
     body = frame.body

@@ -27,11 +27,20 @@ def _escape(match: re.Match[str]) -> str:
     return "".join(f"%{b:02X}" for b in raw)
 
 
+_ENCODED: dict[str, str] = {}  # the simulator writes the same values over and over
+
+
 def url_encode(value: str) -> str:
     """Encode a header value exactly as FreeSWITCH writes it in text/event-plain."""
     if not value:
         return UNDEF
-    return _UNSAFE.sub(_escape, value)
+    cached = _ENCODED.get(value)
+    if cached is None:
+        cached = _UNSAFE.sub(_escape, value)
+        if len(_ENCODED) >= _CACHE_MAX:
+            _ENCODED.clear()
+        _ENCODED[value] = cached
+    return cached
 
 
 def url_decode(text: str) -> str:

@@ -7,12 +7,12 @@ or BACKGROUND_JOB body). ``originate`` is the one that waits: a call's outcome.
 from __future__ import annotations
 
 import time
-import uuid as uuidlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from mbs.freeswitch.esl import url_encode
+from mbs.freeswitch.ids import new_uuid
 from mbs.freeswitch.sim.call import AppRequest
 from mbs.freeswitch.sim.fsevents import VERSION, VERSION_HUMAN, uptime_text
 
@@ -319,7 +319,7 @@ async def echo(sim: Simulator, arg: str) -> str:
 
 
 async def uuid_generate(sim: Simulator, arg: str) -> str:
-    return str(uuidlib.uuid4())
+    return new_uuid()
 
 
 HANDLERS: dict[str, Handler] = {

@@ -17,13 +17,13 @@ import math
 import os
 import random
 import re
-import uuid as uuidlib
 import wave
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from mbs.freeswitch.ids import new_uuid
 from mbs.freeswitch.sim.audiofork import AudioFork
 from mbs.freeswitch.sim.caller import Caller
 from mbs.freeswitch.sim.channel import SimChannel
@@ -71,7 +71,7 @@ class AppRequest:
 
     app: str
     data: str = ""
-    app_uuid: str = field(default_factory=lambda: str(uuidlib.uuid4()))
+    app_uuid: str = field(default_factory=new_uuid)
     event_lock: bool = False
     loops: int = 1
     finished: asyncio.Event = field(default_factory=asyncio.Event)
@@ -368,7 +368,7 @@ class SimCall:
         if self.inline_app[0] == "socket":
             self.emit(self.channel.start_app("socket"))
         else:
-            self.emit(self.channel.park(str(uuidlib.uuid4())))
+            self.emit(self.channel.park(new_uuid()))
 
     async def _fail(self) -> None:
         """Originate failed: hang-up events and BACKGROUND_JOB ``-ERR CAUSE``."""

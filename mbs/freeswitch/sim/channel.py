@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from mbs.freeswitch.sim.fsevents import AUDIO_FORK_SITE, AVMD_SITE, EventFactory, FsEvent, Header
 
@@ -74,6 +75,45 @@ def _stamp(us: int) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(us / 1_000_000))
 
 
+class _Variables(dict[str, str]):
+    """A channel's variables, counting their changes (the event block is cached)."""
+
+    version = 0
+
+    def __setitem__(self, key: str, value: str) -> None:
+        self.version += 1
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: str) -> None:
+        self.version += 1
+        super().__delitem__(key)
+
+    def pop(self, key: str, *default: Any) -> Any:
+        self.version += 1
+        return super().pop(key, *default)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        self.version += 1
+        super().update(*args, **kwargs)
+
+    def setdefault(self, key: str, default: str = "") -> str:
+        self.version += 1
+        return super().setdefault(key, default)
+
+    def clear(self) -> None:
+        self.version += 1
+        super().clear()
+
+    def popitem(self) -> tuple[str, str]:
+        self.version += 1
+        return super().popitem()
+
+    def __ior__(self, other: Any) -> _Variables:  # type: ignore[override,misc]
+        self.version += 1
+        super().update(other)
+        return self
+
+
 @dataclass
 class SimChannel:
     """The data behind a channel's header block, plus its transitions."""
@@ -100,8 +140,12 @@ class SimChannel:
     progress_media_us: int = 0
     answered_us: int = 0
     hungup_us: int = 0
-    variables: dict[str, str] = field(default_factory=dict)
+    variables: dict[str, str] = field(default_factory=lambda: _Variables())
     _disposition: str = "send_bye"
+    _var_key: tuple[int, int] | None = None
+    _profile_key: tuple[object, ...] = ()
+    _profile_block: list[Header] = field(default_factory=list)
+    _var_block: list[Header] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.name = f"sofia/gateway/{self.gateway}/{self.destination}"
@@ -155,6 +199,24 @@ class SimChannel:
         return h
 
     def _caller_profile(self, p: str = "Caller-") -> list[Header]:
+        """The caller profile block, rebuilt only when one of its fields changed."""
+        key = (
+            p,
+            self.caller_id_name,
+            self.caller_id_number,
+            self.destination,
+            self.name,
+            self.created_us,
+            self.answered_us,
+            self.progress_us,
+            self.progress_media_us,
+            self.hungup_us,
+        )
+        if self._profile_key != key:
+            self._profile_key, self._profile_block = key, self._build_caller_profile(p)
+        return self._profile_block
+
+    def _build_caller_profile(self, p: str) -> list[Header]:
         h: list[Header] = [(p + "Direction", "outbound"), (p + "Logical-Direction", "outbound")]
         if self.caller_id_name:
             h.append((p + "Caller-ID-Name", self.caller_id_name))
@@ -190,7 +252,13 @@ class SimChannel:
         return h
 
     def variable_headers(self) -> list[Header]:
-        return [(f"variable_{k}", v) for k, v in self.variables.items() if v != ""]
+        """The ``variable_*`` block, rebuilt only when a variable changed since."""
+        v = self.variables
+        key = (len(v), v.version) if isinstance(v, _Variables) else None
+        if key is None or key != self._var_key:
+            self._var_block = [(f"variable_{k}", x) for k, x in v.items() if x != ""]
+            self._var_key = key
+        return self._var_block
 
     # ------------------------------------------------------------------ helpers
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import uuid as uuidlib
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
@@ -49,6 +48,7 @@ from mbs.freeswitch.esl import (
     url_encode,
 )
 from mbs.freeswitch.esl.writers import command_line
+from mbs.freeswitch.ids import new_uuid
 from mbs.freeswitch.sim import api
 from mbs.freeswitch.sim.call import AppRequest, SimCall
 from mbs.freeswitch.sim.faults import ConnectionDropped, FaultyWriter
@@ -64,10 +64,10 @@ GOODBYE = "Disconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n
 def to_message(event: FsEvent, fmt: str) -> ServerMessage:
     """An event in the listener's format (plain, json or xml)."""
     if fmt == "json":
-        return JsonEvent(Headers(event.headers), event.body or "")
+        return JsonEvent(Headers.of_strings(event.headers), event.body or "")
     if fmt == "xml":
         return XmlEvent(xmlize(event))
-    return PlainEvent(Headers(event.headers), event.body or "")
+    return PlainEvent(Headers.of_strings(event.headers), event.body or "")
 
 
 def xmlize(event: FsEvent) -> str:
@@ -177,8 +177,20 @@ class Listener:
             if event is None:
                 assert self._hangup_event is not None
                 await self._session_hangup(self._hangup_event)
-            else:
-                await self.send(to_message(event, self.sub.format))
+                continue
+            # what else is queued already goes in the same write (one syscall per batch)
+            batch = [self.conn.send(to_message(event, self.sub.format))]
+            hangup = False
+            while not self.queue.empty() and self.sim.faults.event_delay_s <= 0:
+                _, event = self.queue.get_nowait()
+                if event is None:
+                    hangup = True
+                    break
+                batch.append(self.conn.send(to_message(event, self.sub.format)))
+            await self.out.write(b"".join(batch))
+            if hangup:
+                assert self._hangup_event is not None
+                await self._session_hangup(self._hangup_event)
 
     async def _session_hangup(self, event: FsEvent) -> None:
         if self._session_down:
@@ -435,7 +447,7 @@ class Listener:
         return "+OK Events Enabled"
 
     async def _bgapi(self, command: str, job_uuid: str) -> None:
-        job = job_uuid or str(uuidlib.uuid4())
+        job = job_uuid or new_uuid()
         await self.reply(f"+OK Job-UUID: {job}", Headers([("Job-UUID", job)]))
         self.sim.start_job(job, command)
 
@@ -486,7 +498,7 @@ class Listener:
             request = AppRequest(
                 app,
                 arg or "",
-                app_uuid=headers.get("Event-UUID") or str(uuidlib.uuid4()),
+                app_uuid=headers.get("Event-UUID") or new_uuid(),
                 event_lock=(headers.get("event-lock") or "").lower() in ("true", "1", "yes"),
                 loops=int(loops) if loops.isdigit() else 1,
             )
@@ -496,7 +508,7 @@ class Listener:
         return "+OK", request
 
     def _sendevent(self, name: str, headers: Headers, body: str) -> str:
-        event_uuid = str(uuidlib.uuid4())
+        event_uuid = new_uuid()
         canonical = event_type((name or "CUSTOM").split()[0]) or "CUSTOM"
         # the command's own headers first (Event-Subclass among them), then Event-UUID,
         # then the base block switch_event_prep_for_delivery appends

@@ -62,6 +62,9 @@ class Faults:
         return self.bgjob_order
 
 
+_HIGH_WATER = 1 << 20
+
+
 class ConnectionDropped(Exception):
     """The ``drop_at_byte`` fault fired: the connection is gone."""
 
@@ -76,9 +79,28 @@ class FaultyWriter:
     on_cut: Callable[[], None] | None = None
     sent: int = 0
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _pending: list[bytes] = field(default_factory=list)
+
+    def _flush(self) -> None:
+        if not self.writer.is_closing():
+            self.writer.write(b"".join(self._pending))
+        self._pending.clear()
 
     async def write(self, data: bytes) -> None:
+        if self.limit is None and self.faults.chunk_size is None:
+            # no fault to apply: what the loop turn writes goes out in one send
+            if self.writer.is_closing():
+                raise ConnectionDropped("connection closed")
+            if not self._pending:
+                asyncio.get_running_loop().call_soon(self._flush)
+            self._pending.append(data)
+            self.sent += len(data)
+            if self.writer.transport.get_write_buffer_size() > _HIGH_WATER:
+                await self.writer.drain()  # the reader is slow: wait, as drain() would
+            return
         async with self._lock:
+            if self._pending:  # faults switched on meanwhile: keep the order
+                self._flush()
             if self.writer.is_closing():
                 raise ConnectionDropped("connection closed")
             limit = self.limit

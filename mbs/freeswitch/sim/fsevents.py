@@ -156,6 +156,8 @@ class EventFactory:
     identity: SwitchIdentity = field(default_factory=SwitchIdentity)
     now_us: Callable[[], int] = field(default=lambda: int(time.time() * 1_000_000))
     _seq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _dates_of: int = -1
+    _date_headers: tuple[Header, Header] = (("", ""), ("", ""))
 
     def base(
         self, name: str, subclass: str | None = None, site: tuple[str, str, int] | None = None
@@ -171,8 +173,7 @@ class EventFactory:
             ("FreeSWITCH-Switchname", ident.switchname),
             ("FreeSWITCH-IPv4", ident.ipv4),
             ("FreeSWITCH-IPv6", ident.ipv6),
-            ("Event-Date-Local", time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(secs))),
-            ("Event-Date-GMT", email.utils.formatdate(secs, usegmt=True)),
+            *self._dates(int(secs)),
             ("Event-Date-Timestamp", str(ts)),
             ("Event-Calling-File", file),
             ("Event-Calling-Function", func),
@@ -182,6 +183,20 @@ class EventFactory:
         if subclass is not None:
             headers.append(("Event-Subclass", subclass))
         return headers
+
+    def _dates(self, secs: int) -> tuple[Header, Header]:
+        """Event-Date-Local and -GMT: formatted once per second, not once per event."""
+        if self._dates_of != secs:
+            local = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(secs))
+            gmt = email.utils.formatdate(secs, usegmt=True)
+            self._dates_of, self._date_headers = (
+                secs,
+                (
+                    ("Event-Date-Local", local),
+                    ("Event-Date-GMT", gmt),
+                ),
+            )
+        return self._date_headers
 
     def channel_event(
         self,

@@ -23,6 +23,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from mbs.freeswitch.ids import new_uuid
 from mbs.freeswitch.sim import api
 from mbs.freeswitch.sim.call import SimCall
 from mbs.freeswitch.sim.channel import SimChannel
@@ -246,9 +247,9 @@ class Simulator:
 
     def _start_call(self, request: api.OriginateRequest, finish: Any) -> SimCall:
         variables = dict(request.variables)
-        uuid = variables.get("origination_uuid") or str(uuidlib.uuid4())
+        uuid = variables.get("origination_uuid") or new_uuid()
         if uuid in self.calls:  # FreeSWITCH refuses a duplicate origination_uuid
-            uuid = str(uuidlib.uuid4())
+            uuid = new_uuid()
         self.stats.since_startup += 1
         channel = SimChannel(
             uuid=uuid,

@@ -54,7 +54,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Disassemble a program: address, op, operands and the source line of each...",
     ),
     "graph": ("mbs.cli.graph_cmd", "Draw a scenario's step graph (svg, png, pdf or dot)."),
-    "nlu": ("mbs.cli.nlu_cmd", "Try the fuzzy NLU on utterances."),
+    "nlu": ("mbs.cli.nlu_cmd", "Try the NLU on utterances; measure it."),
     "objections": ("mbs.cli.objections_cmd", "Try objection matching on utterances."),
     "chat": ("mbs.cli.chat_cmd", "Chat with a scenario: you type the prospect's lines."),
     "test": ("mbs.cli.test_cmd", "Run conversation tests and report transition coverage."),

@@ -42,7 +42,9 @@ def test_sqlite_is_refused_with_the_reason(tmp_path: Path) -> None:
 def test_workers_share_one_campaign(pg: tuple[str, str], tmp_path: Path) -> None:  # noqa: F811
     base, schema = pg
     sep = "&" if "?" in base else "?"
-    env = {**os.environ, "DATABASE_URL": f"{base}{sep}options=-csearch_path%3D{schema}"}
+    url = f"{base}{sep}options=-csearch_path%3D{schema}"
+    # a simulated campaign: its store is the simulated one (MBS_SIM_DATABASE_URL)
+    env = {**os.environ, "DATABASE_URL": url, "MBS_SIM_DATABASE_URL": url}
     campaign = write_campaign(
         tmp_path / "camp",
         phones(CONTACTS),

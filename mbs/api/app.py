@@ -1,7 +1,8 @@
-"""The status API: campaigns, calls, their event logs and transcripts, and metrics.
+"""The JSON API: campaigns, calls, their event logs and transcripts, and metrics.
 
-Read-only by construction: routes only call the store's read methods and
-:mod:`mbs.api.reads`; nothing here claims, dials or changes a row. Routes are plain
+The read routes only call the store's read methods and :mod:`mbs.api.reads`; the
+control routes (:mod:`mbs.api.control`) change a campaign's state and nothing else,
+and the console (:mod:`mbs.api.console`) is served by the same app. Routes are plain
 functions, so FastAPI runs them in its worker threads and a slow query never stalls
 the event loop (which, under ``mbs run --api-port``, is also the executor's).
 """
@@ -13,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import FastAPI, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4
@@ -23,6 +24,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mbs import __version__
 from mbs.api import reads
+from mbs.api.auth import Authenticator, Permission
+from mbs.api.console import ConsoleConfig, forbidden_page, install_console, login_redirect
+from mbs.api.control import control_router
+from mbs.api.docs import install_docs
+from mbs.api.guard import Forbidden, NotAuthenticated, require
 from mbs.api.live import LiveCampaign, LiveRegistry
 from mbs.api.metrics import build_registry
 from mbs.api.models import (
@@ -44,8 +50,10 @@ from mbs.campaign.store.records import CampaignInfo
 from mbs.program import Result
 from mbs.runtime.telephony import CallStatus
 
-DESCRIPTION = """Read-only status of the campaigns in the mbs store: progress, calls,
-event logs, transcripts, and Prometheus metrics at `/metrics`. It never places a call."""
+DESCRIPTION = """Campaigns in the mbs store: progress, calls, event logs, transcripts,
+captured answers, Prometheus metrics at `/metrics`, and control (create, start, pause,
+resume, cancel). Every route but `/health` needs `Authorization: Bearer KEY` (or a
+console session)."""
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody}}
 UNAVAILABLE: dict[int | str, dict[str, Any]] = {
@@ -72,6 +80,20 @@ def _validation_message(exc: RequestValidationError) -> str:
 
 
 def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(NotAuthenticated)
+    async def _unauthenticated(request: Request, exc: NotAuthenticated) -> Response:
+        if exc.page:
+            return login_redirect(request)
+        response = _error(401, "unauthorized", "log in, or send Authorization: Bearer KEY")
+        response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+
+    @app.exception_handler(Forbidden)
+    async def _forbidden(request: Request, exc: Forbidden) -> Response:
+        if exc.page:
+            return forbidden_page(request, exc.detail)
+        return _error(403, "forbidden", exc.detail)
+
     @app.exception_handler(ApiError)
     async def _api(request: Request, exc: ApiError) -> JSONResponse:
         return _error(exc.status, exc.error, exc.detail)
@@ -163,6 +185,7 @@ def create_app(
     live: LiveRegistry | None = None,
     now: Callable[[], datetime] | None = None,
     base_dir: Path | None = None,
+    console: ConsoleConfig | None = None,
 ) -> FastAPI:
     """The API over ``store``; ``live`` adds the executors' live counters.
 
@@ -174,11 +197,23 @@ def create_app(
     clock = now or (lambda: datetime.now(UTC))
     root = (base_dir or Path.cwd()).resolve()
     registry = build_registry(store, clock, live)
-    app = FastAPI(title="mbs status API", version=__version__, description=DESCRIPTION)
+    app = FastAPI(
+        title="mbs API",
+        version=__version__,
+        description=DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
     app.state.store = store
     app.state.live = live
     app.state.metrics = registry
+    app.state.auth = Authenticator(store, lambda: datetime.now(UTC))
+    app.state.clock = clock
+    app.state.base_dir = root
+    app.state.console = console or ConsoleConfig()
     _install_error_handlers(app)
+    api = APIRouter(dependencies=[Depends(require(Permission.READ))])
 
     def campaign_info(name: str) -> CampaignInfo:
         info = store.get_campaign(name)
@@ -204,7 +239,7 @@ def create_app(
         store.ping()
         return Health(status="ok", database=store.dialect, live=live is not None)
 
-    @app.get(
+    @api.get(
         "/campaigns",
         response_model=list[CampaignSummary],
         responses=UNAVAILABLE,
@@ -222,7 +257,7 @@ def create_app(
             found.append(CampaignSummary(**_summary_fields(info, st)))
         return found
 
-    @app.get(
+    @api.get(
         "/campaigns/{name}",
         response_model=CampaignDetail,
         responses={**NOT_FOUND, **UNAVAILABLE},
@@ -245,7 +280,7 @@ def create_app(
             live=_live_model(snap) if snap is not None else None,
         )
 
-    @app.get(
+    @api.get(
         "/campaigns/{name}/calls",
         response_model=CallPage,
         responses={**NOT_FOUND, **UNAVAILABLE},
@@ -273,7 +308,7 @@ def create_app(
             items=[CallSummary(**_call_summary(r)) for r in page.rows],
         )
 
-    @app.get(
+    @api.get(
         "/calls/{call_id}",
         response_model=CallDetail,
         responses={**NOT_FOUND, **UNAVAILABLE},
@@ -300,7 +335,7 @@ def create_app(
             worker_id=row.worker_id,
         )
 
-    @app.get(
+    @api.get(
         "/calls/{call_id}/events",
         response_model=CallEvents,
         responses={**NOT_FOUND, **UNAVAILABLE},
@@ -318,7 +353,7 @@ def create_app(
             ],
         )
 
-    @app.get(
+    @api.get(
         "/calls/{call_id}/transcript",
         response_class=PlainTextResponse,
         responses={
@@ -345,14 +380,14 @@ def create_app(
             ) from None
         return PlainTextResponse(text)
 
-    @app.get("/live", response_model=LiveStatus, tags=["status"])
+    @api.get("/live", response_model=LiveStatus, tags=["status"])
     def live_status() -> LiveStatus:
         """Live counters of the executors feeding this API (``mbs run --api-port``)."""
         if live is None:
             return LiveStatus(attached=False, campaigns=[])
         return LiveStatus(attached=True, campaigns=[_live_model(c) for c in live.snapshot()])
 
-    @app.get(
+    @api.get(
         "/metrics",
         response_class=Response,
         responses={200: {"content": {CONTENT_TYPE_PLAIN_0_0_4: {}}, "description": "Metrics."}},
@@ -366,4 +401,8 @@ def create_app(
         encode, content_type = choose_encoder(request.headers.get("accept", ""))
         return Response(encode(registry), headers={"Content-Type": content_type})
 
+    install_docs(api, app)
+    app.include_router(api)
+    app.include_router(control_router(store, clock))
+    install_console(app)
     return app

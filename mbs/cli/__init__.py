@@ -41,6 +41,7 @@ COMMAND_MODULES = [
     "mbs.cli.freeswitch_cmd",
     "mbs.cli.lsp_cmd",
     "mbs.cli.api_cmd",
+    "mbs.cli.user_cmd",
 ]
 
 

@@ -3,20 +3,19 @@ logs, check a file."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import sys
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from mbs.campaign.config import CampaignFileError, load_campaign
-from mbs.campaign.store import EXPORT_COLUMNS, Store, StoreError
+from mbs.campaign.export_table import csv_text, export_table, xlsx_bytes
+from mbs.campaign.store import Store, StoreError
 from mbs.campaign.store.engine import database_url
 from mbs.cli.output import EXIT_DIAGNOSTICS, EXIT_USAGE, abort, emit_json, err, out
 
@@ -37,47 +36,6 @@ def open_store() -> Store:
         return Store.open(database_url())
     except StoreError as exc:
         abort(str(exc), EXIT_USAGE)
-
-
-def _cell(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, list | dict):
-        return json.dumps(value, ensure_ascii=False)
-    return "" if value is None else value
-
-
-def _write_csv(rows: list[dict[str, Any]], target: Path | None) -> None:
-    buffer = io.StringIO(newline="")
-    writer = csv.DictWriter(buffer, fieldnames=list(EXPORT_COLUMNS))
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: _cell(v) for k, v in row.items()})
-    if target is None:
-        sys.stdout.write(buffer.getvalue())
-    else:
-        target.write_text(buffer.getvalue(), encoding="utf-8")
-
-
-def _write_xlsx(rows: list[dict[str, Any]], target: Path, campaign: str) -> None:
-    from openpyxl import Workbook
-
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = campaign[:31] or "calls"
-    sheet.append(list(EXPORT_COLUMNS))
-    for row in rows:
-        values = []
-        for column in EXPORT_COLUMNS:
-            value = row[column]
-            if isinstance(value, datetime):  # Excel has no time zones: UTC, naive
-                value = value.astimezone(UTC).replace(tzinfo=None)
-            elif isinstance(value, list | dict):
-                value = json.dumps(value, ensure_ascii=False)
-            values.append(value)
-        sheet.append(values)
-    book.save(target)
 
 
 def _percent(value: float | None) -> str:
@@ -194,15 +152,19 @@ def register(app: typer.Typer) -> None:
                 abort(
                     f"no campaign {name!r} in the store (see: mbs campaign list)", EXIT_DIAGNOSTICS
                 )
-            rows = list(store.export_calls(name))
+            columns, rows = export_table(store, name)
         finally:
             store.close()
         try:
             if fmt == ExportFormat.csv:
-                _write_csv(rows, output)
+                text = csv_text(columns, rows)
+                if output is None:
+                    sys.stdout.write(text)
+                else:
+                    output.write_text(text, encoding="utf-8")
             else:
                 assert output is not None
-                _write_xlsx(rows, output, name)
+                output.write_bytes(xlsx_bytes(columns, rows, name))
         except OSError as exc:
             abort(f"cannot write {output}: {exc.strerror or exc}", EXIT_USAGE)
         if output is not None:

@@ -16,6 +16,7 @@ The law is applied at claim time, with the contact's history across all campaign
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
@@ -29,7 +30,15 @@ from mbs.campaign.law import CallingLaw, CallingPolicy, ContactHistory, Reason
 from mbs.campaign.store.base import StoreBase
 from mbs.campaign.store.contacts_repo import contact_info
 from mbs.campaign.store.engine import StoreError
-from mbs.campaign.store.models import BlocklistEntry, Call, CallEvent, CampaignContact, Contact
+from mbs.campaign.store.models import (
+    BlocklistEntry,
+    Call,
+    CallEvent,
+    CampaignContact,
+    CampaignStep,
+    Contact,
+    ForgottenNumber,
+)
 from mbs.campaign.store.records import (
     CallOutcome,
     Claim,
@@ -75,6 +84,57 @@ def counted(q_status: Any, q_dialled: Any) -> Any:
     return or_(q_status != CallStatus.CANCELLED, q_dialled.is_not(None))
 
 
+def add_step_counts(
+    s: Session,
+    campaign_id: int,
+    steps: dict[str, tuple[int, int, int, int]],
+    last_step: str | None,
+) -> None:
+    """Add one call's per-step counts to the campaign's (rows locked in a stable order)."""
+    names = sorted(n[:100] for n in steps)
+    blank = [
+        {
+            "campaign_id": campaign_id,
+            "step": name,
+            "reached": 0,
+            "left": 0,
+            "unclear": 0,
+            "fallback": 0,
+            "objections": 0,
+        }
+        for name in names
+    ]
+    # Two workers may meet a step for the first time together: insert-if-absent, then lock.
+    dialect = s.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        s.execute(pg_insert(CampaignStep).values(blank).on_conflict_do_nothing())
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        s.execute(sqlite_insert(CampaignStep).values(blank).on_conflict_do_nothing())
+    rows = s.scalars(
+        select(CampaignStep)
+        .where(CampaignStep.campaign_id == campaign_id, CampaignStep.step.in_(names))
+        .order_by(CampaignStep.step)
+        .with_for_update()
+    )
+    for row in rows:
+        reached, unclear, fallback, objections = steps.get(row.step, (0, 0, 0, 0))
+        row.reached += reached
+        row.unclear += unclear
+        row.fallback += fallback
+        row.objections += objections
+        if row.step == last_step:
+            row.left += 1
+
+
+def phone_hash(phone: str) -> str:
+    """What is kept of a forgotten number (the law needs their opt-out to last)."""
+    return hashlib.sha256(phone.encode("utf-8")).hexdigest()
+
+
 class CallsMixin(StoreBase):
     # ------------------------------------------------------------------ history
 
@@ -107,11 +167,18 @@ class CallsMixin(StoreBase):
         blocked = set(
             s.scalars(select(BlocklistEntry.phone).where(BlocklistEntry.phone.in_(phones)))
         )
+        hashes = {phone_hash(p): p for p in phones}
+        forgotten = {
+            hashes[h]
+            for h in s.scalars(
+                select(ForgottenNumber.phone_hash).where(ForgottenNumber.phone_hash.in_(hashes))
+            )
+        }
         return {
             cid: ContactHistory(
                 attempts=attempts[cid],
                 refusals=refusals[cid],
-                opted_out=c.opted_out,
+                opted_out=c.opted_out or c.phone in forgotten,
                 blocklisted=c.phone in blocked,
                 consent=c.consent,
             )
@@ -343,6 +410,14 @@ class CallsMixin(StoreBase):
         call.objections = list(outcome.objections)
         call.recording_path = outcome.recording_path
         call.transcript_path = outcome.transcript_path
+        if outcome.captures:
+            call.captures = dict(outcome.captures)
+        call.last_step = outcome.last_step
+        if outcome.objective_result is not None:
+            call.objective_result = str(outcome.objective_result)
+            call.objective_at = outcome.objective_at
+        if outcome.steps:
+            add_step_counts(s, call.campaign_id, outcome.steps, outcome.last_step)
         if call.answered_at is not None:
             call.duration_s = max(0.0, (outcome.ended_at - call.answered_at).total_seconds())
         member = s.scalars(

@@ -38,6 +38,8 @@ EXPORT_COLUMNS = (
     "program_hash",
     "policy",
     "worker_id",
+    "objective_result",
+    "last_step",
 )
 
 
@@ -199,4 +201,7 @@ class StatsMixin(StoreBase):
                 "program_hash": call.program_hash or "",
                 "policy": (call.policy or {}).get("name", ""),
                 "worker_id": call.worker_id or "",
+                "objective_result": call.objective_result or "",
+                "last_step": call.last_step or "",
+                "captures": dict(call.captures or {}),  # expanded by mbs.campaign.export_table
             }

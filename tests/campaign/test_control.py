@@ -118,7 +118,7 @@ async def test_a_paused_campaign_stays_paused_across_a_restart(tmp_path: Path) -
 
 
 async def test_cancel_stops_the_workers(tmp_path: Path) -> None:
-    run, recording, store = setup(tmp_path, name="stopped")
+    run, _, store = setup(tmp_path, name="stopped")
     name = run.settings.campaign
     store.control_campaign(name, Action.CANCEL, now=datetime.now(UTC))
     result = await run.run()

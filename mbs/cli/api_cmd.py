@@ -73,6 +73,7 @@ def serve(
         create_app(store, base_dir=base_dir, console=console),
         access_log=access_log,
         log_level="info" if access_log else "warning",
+        timeout_graceful_shutdown=5,  # open event streams do not hold Ctrl-C up
     )
     try:
         StandaloneServer(config).run(sockets=[sock])

@@ -40,6 +40,7 @@ HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 PAGE_SIZE = 50
 STREAM_PERIOD_S = 1.0
+STREAM_LIFETIME_S = 60.0  # then the browser reconnects (EventSource does it by itself)
 
 
 def login_redirect(request: Request) -> Response:
@@ -217,8 +218,11 @@ def install_console(app: FastAPI) -> None:
 
         async def events() -> AsyncIterator[str]:
             last = ""
-            yield "retry: 2000\n\n"
+            yield "retry: 500\n\n"
+            ends = asyncio.get_running_loop().time() + STREAM_LIFETIME_S
             while not await request.is_disconnected():
+                if asyncio.get_running_loop().time() > ends:
+                    break
                 cards = await run_in_threadpool(campaign_cards)
                 data = json.dumps(cards, ensure_ascii=False, default=str)
                 if data != last:

@@ -27,6 +27,7 @@ from mbs.api import reads
 from mbs.api.auth import Authenticator, Permission
 from mbs.api.console import ConsoleConfig, forbidden_page, install_console, login_redirect
 from mbs.api.control import control_router
+from mbs.api.create import MAX_UPLOAD_BYTES
 from mbs.api.docs import install_docs
 from mbs.api.guard import Forbidden, NotAuthenticated, require
 from mbs.api.live import LiveCampaign, LiveRegistry
@@ -54,6 +55,8 @@ DESCRIPTION = """Campaigns in the mbs store: progress, calls, event logs, transc
 captured answers, Prometheus metrics at `/metrics`, and control (create, start, pause,
 resume, cancel). Every route but `/health` needs `Authorization: Bearer KEY` (or a
 console session)."""
+
+MAX_BODY_BYTES = MAX_UPLOAD_BYTES + 64 * 1024  # an upload and its form fields
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody}}
 UNAVAILABLE: dict[int | str, dict[str, Any]] = {
@@ -213,6 +216,16 @@ def create_app(
     app.state.base_dir = root
     app.state.console = console or ConsoleConfig()
     _install_error_handlers(app)
+
+    @app.middleware("http")
+    async def _bounded_body(request: Request, call_next: Callable[[Request], Any]) -> Response:
+        """Refuse a body larger than an upload may be before reading it."""
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > MAX_BODY_BYTES:
+            return _error(413, "too_large", f"the request is over {MAX_BODY_BYTES} bytes")
+        response: Response = await call_next(request)
+        return response
+
     api = APIRouter(dependencies=[Depends(require(Permission.READ))])
 
     def campaign_info(name: str) -> CampaignInfo:

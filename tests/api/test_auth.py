@@ -229,3 +229,55 @@ def test_user_and_key_commands(sqlite_url: str, tmp_path: Path) -> None:
         store.close()
     listed = run_mbs("api", "key", "list", database=sqlite_url)
     assert listed.stdout.split()[:2] == ["grafana", "read"] and secret not in listed.stdout
+
+
+async def test_create_a_campaign_from_an_upload(
+    store: Store, seeded: Seeded, tmp_path: Path
+) -> None:
+    from mbs.api.console import ConsoleConfig
+
+    store.add_user("sam", hash_password(PASSWORD), "supervisor", now=NOW)
+    scenarios = Path(__file__).resolve().parents[2] / "scenarios"
+    console = ConsoleConfig(scenarios_dir=scenarios, campaigns_dir=tmp_path / "campaigns")
+    app = create_app(store, now=lambda: LATER, base_dir=tmp_path, console=console)
+    task, server = await serve_in_background(app, "127.0.0.1", 0)
+    good = "Prénom;Téléphone\nAnne;0611223344\nBob;pas un numéro\n".encode()
+    try:
+        async with log_in(f"http://127.0.0.1:{server_port(server)}", "sam") as c:
+            form = await c.get("/console/new")
+            assert "or_rdv.mbs" in form.text
+            token = csrf_of(form.text)
+
+            async def post(name: str, filename: str, data: bytes) -> httpx.Response:
+                return await c.post(
+                    "/console/new",
+                    data={"csrf": token, "name": name, "scenario": "or_rdv.mbs"},
+                    files={"contacts": (filename, data, "text/csv")},
+                )
+
+            r = await post("hiver", "liste.exe", good)
+            assert r.status_code == 422 and "must be a .csv" in r.text
+            r = await post("hiver", "big.csv", b"Nom;Telephone\n" + b"x" * 6_000_000)
+            assert r.status_code == 413 and "too_large" in r.text
+            r = await post("hiver", "nophone.csv", b"Nom;Ville\nA;Paris\n")
+            assert r.status_code == 422 and "no phone column" in r.text
+            r = await post("../evil", "liste.csv", good)
+            assert r.status_code == 422 and "campaign name" in r.text
+            r = await c.post(
+                "/console/new",
+                data={"csrf": token, "name": "hiver", "scenario": "../../etc/passwd"},
+                files={"contacts": ("liste.csv", good, "text/csv")},
+            )
+            assert r.status_code == 422 and "unknown scenario" in r.text
+            r = await post("hiver", "liste.csv", good)
+            assert r.status_code == 303 and r.headers["location"] == "/console/campaigns/hiver"
+            info = store.get_campaign("hiver")
+            assert info is not None and info.state == "created"
+            assert store.campaign_size("hiver") == 1
+            assert (tmp_path / "campaigns" / "hiver.toml").is_file()
+            r = await post("hiver", "liste.csv", good)
+            assert r.status_code == 422 and "already exists" in r.text
+            page = await c.get("/console/campaigns/hiver")
+            assert 'id="action-start"' in page.text and 'id="action-resume"' not in page.text
+    finally:
+        await stop_background(task, server)

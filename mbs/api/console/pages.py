@@ -30,7 +30,7 @@ from mbs.api.console.config import ConsoleConfig
 from mbs.api.create import CreateError, create_from_upload, scenarios
 from mbs.api.guard import require
 from mbs.campaign.export_table import csv_text, export_table, xlsx_bytes
-from mbs.campaign.state import Action, TransitionRefused
+from mbs.campaign.state import TRANSITIONS, Action, CampaignState, TransitionRefused
 from mbs.campaign.store import CampaignNotFound, Store
 from mbs.campaign.store.records import CampaignInfo
 from mbs.program import Result
@@ -285,7 +285,7 @@ def install_console(app: FastAPI) -> None:
             statuses=list(CallStatus),
             results=list(Result),
             step_names=[s.step for s in steps],
-            actions=list(Action),
+            actions=[a for a in Action if CampaignState(info.state) in TRANSITIONS[a][0]],
             has_graph=app.state.console.graph is not None and bool(info.scenario),
         )
 

@@ -42,6 +42,7 @@ COMMAND_MODULES = [
     "mbs.cli.lsp_cmd",
     "mbs.cli.api_cmd",
     "mbs.cli.user_cmd",
+    "mbs.cli.privacy_cmd",
 ]
 
 

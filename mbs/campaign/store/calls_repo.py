@@ -34,10 +34,12 @@ from mbs.campaign.store.models import (
     BlocklistEntry,
     Call,
     CallEvent,
+    Campaign,
     CampaignContact,
     CampaignStep,
     Contact,
     ForgottenNumber,
+    WebhookOutbox,
 )
 from mbs.campaign.store.records import (
     CallOutcome,
@@ -136,6 +138,41 @@ def phone_hash(phone: str) -> str:
 
 
 class CallsMixin(StoreBase):
+    # Write a webhook event to the outbox with each call's end (mbs.campaign.webhooks).
+    outbox_enabled: bool = False
+
+    @staticmethod
+    def _queue_webhook(s: Session, call: Call, outcome: CallOutcome) -> None:
+        campaign = s.get(Campaign, call.campaign_id)
+        payload = {
+            "event": "call.finished",
+            "call_id": call.id,
+            "campaign": campaign.name if campaign is not None else None,
+            "phone": call.phone,
+            "attempt": call.attempt,
+            "status": str(outcome.status),
+            "result": str(outcome.result) if outcome.result else None,
+            "objective_result": call.objective_result,
+            "last_step": call.last_step,
+            "captures": dict(call.captures or {}),
+            "duration_s": call.duration_s,
+            "ended_at": outcome.ended_at.isoformat(),
+            "opted_out": outcome.opted_out,
+        }
+        key = f"call.finished:{call.id}"
+        exists = s.scalar(select(WebhookOutbox.id).where(WebhookOutbox.idempotency_key == key))
+        if exists is None:
+            s.add(
+                WebhookOutbox(
+                    idempotency_key=key,
+                    event="call.finished",
+                    payload=payload,
+                    created_at=outcome.ended_at,
+                    attempts=0,
+                    next_attempt_at=outcome.ended_at,
+                )
+            )
+
     # ------------------------------------------------------------------ history
 
     def _histories(
@@ -420,6 +457,8 @@ class CallsMixin(StoreBase):
             add_step_counts(s, call.campaign_id, outcome.steps, outcome.last_step)
         if call.answered_at is not None:
             call.duration_s = max(0.0, (outcome.ended_at - call.answered_at).total_seconds())
+        if self.outbox_enabled and outcome.status is not CallStatus.CANCELLED:
+            self._queue_webhook(s, call, outcome)
         member = s.scalars(
             select(CampaignContact).where(
                 CampaignContact.campaign_id == call.campaign_id,

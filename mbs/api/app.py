@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.exposition import choose_encoder
 from sqlalchemy.exc import SQLAlchemyError
@@ -136,6 +136,7 @@ def _summary_fields(info: CampaignInfo, st: CampaignStats) -> dict[str, Any]:
         "created_at": info.created_at,
         "started_at": info.started_at,
         "finished_at": info.finished_at,
+        "state": info.state,
         "contacts": st.contacts,
         "done": st.done,
         "in_flight": st.in_flight,
@@ -179,6 +180,9 @@ def _call_summary(row: reads.CallRow) -> dict[str, Any]:
         "ended_at": row.ended_at,
         "duration_s": row.duration_s,
         "hangup_cause": row.hangup_cause,
+        "captures": row.captures,
+        "objective_result": row.objective_result,
+        "last_step": row.last_step,
     }
 
 
@@ -240,11 +244,14 @@ def create_app(
             raise ApiError(404, "not_found", f"no call {call_id!r} in the store")
         return row
 
-    def transcript_file(row: reads.CallRow) -> Path | None:
-        if not row.transcript_path:
+    def stored_file(stored: str | None) -> Path | None:
+        if not stored:
             return None
-        path = Path(row.transcript_path)
+        path = Path(stored)
         return path if path.is_absolute() else root / path
+
+    def transcript_file(row: reads.CallRow) -> Path | None:
+        return stored_file(row.transcript_path)
 
     @app.get("/health", response_model=Health, responses=UNAVAILABLE, tags=["status"])
     def health() -> Health:
@@ -392,6 +399,23 @@ def create_app(
                 500, "unreadable", f"cannot read the transcript {path}: {exc.strerror}"
             ) from None
         return PlainTextResponse(text)
+
+    @api.get(
+        "/calls/{call_id}/recording",
+        response_class=FileResponse,
+        responses={
+            200: {"content": {"audio/wav": {}}, "description": "The recording (Range supported)."},
+            404: {"model": ErrorBody, "description": "No such call, or no recording file."},
+        },
+        tags=["calls"],
+    )
+    def call_recording(call_id: str) -> FileResponse:
+        """The call's recording; Range requests (206) let a player seek."""
+        row = call_row(call_id)
+        path = stored_file(row.recording_path)
+        if path is None or not path.is_file():
+            raise ApiError(404, "not_found", f"call {call_id} has no recording")
+        return FileResponse(path, media_type="audio/wav")
 
     @api.get("/live", response_model=LiveStatus, tags=["status"])
     def live_status() -> LiveStatus:

@@ -47,6 +47,9 @@ class CallRow:
     first_name: str | None
     last_name: str | None
     company: str | None
+    captures: dict[str, Any]
+    objective_result: Result | None
+    last_step: str | None
 
 
 def _row(call: Call, campaign: str, contact: Contact) -> CallRow:
@@ -74,6 +77,9 @@ def _row(call: Call, campaign: str, contact: Contact) -> CallRow:
         first_name=contact.first_name,
         last_name=contact.last_name,
         company=contact.company,
+        captures=dict(call.captures or {}),
+        objective_result=Result(call.objective_result) if call.objective_result else None,
+        last_step=call.last_step,
     )
 
 

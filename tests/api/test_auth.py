@@ -281,3 +281,24 @@ async def test_create_a_campaign_from_an_upload(
             assert 'id="action-start"' in page.text and 'id="action-resume"' not in page.text
     finally:
         await stop_background(task, server)
+
+
+async def test_recording_with_range_requests(
+    base: str, store: Store, seeded: Seeded, tmp_path: Path
+) -> None:
+    wav = tmp_path / "recordings" / "printemps" / f"{seeded.answered}.wav"
+    wav.parent.mkdir(parents=True)
+    wav.write_bytes(b"RIFF" + bytes(range(256)) * 4)
+    async with httpx.AsyncClient(base_url=base, headers=read_key(store)) as c:
+        r = await c.get(f"/calls/{seeded.answered}/recording", headers={"Range": "bytes=4-7"})
+        assert r.status_code == 206 and r.content == bytes(range(4))
+        assert r.headers["content-range"] == f"bytes 4-7/{wav.stat().st_size}"
+        assert (await c.get(f"/calls/{seeded.no_answer}/recording")).status_code == 404
+        detail = (await c.get(f"/calls/{seeded.answered}")).json()
+        assert detail["captures"] == {} and detail["objective_result"] is None
+        assert (await c.get("/campaigns/printemps")).json()["state"] == "created"
+    async with log_in(base, "vic") as viewer:
+        r = await viewer.get(
+            f"/console/calls/{seeded.answered}/recording", headers={"Range": "bytes=0-3"}
+        )
+        assert r.status_code == 206 and r.content == b"RIFF"

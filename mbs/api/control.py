@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from mbs.api.auth import Permission
 from mbs.api.create import MAX_UPLOAD_BYTES, CreateError, create_from_upload
@@ -80,16 +81,18 @@ def control_router(store: Store, clock: Callable[[], datetime]) -> APIRouter:
         data = await read_upload(contacts)
         cfg = request.app.state.console
         try:
-            made = create_from_upload(
-                store,
-                name=name,
-                scenario=scenario,
-                filename=contacts.filename or "",
-                data=data,
-                scenarios_dir=cfg.scenarios_dir,
-                campaigns_dir=cfg.campaigns_dir,
-                defaults=cfg.defaults,
-                now=datetime.now(UTC),
+            made = await run_in_threadpool(
+                lambda: create_from_upload(
+                    store,
+                    name=name,
+                    scenario=scenario,
+                    filename=contacts.filename or "",
+                    data=data,
+                    scenarios_dir=cfg.scenarios_dir,
+                    campaigns_dir=cfg.campaigns_dir,
+                    defaults=cfg.defaults,
+                    now=datetime.now(UTC),
+                )
             )
         except CreateError as exc:
             return _refused(422, "invalid_request", str(exc))

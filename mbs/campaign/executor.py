@@ -275,10 +275,13 @@ class Executor:
                 continue
             stats = await self._db(self.store.stats, s.campaign, now=self.clock.now())
             if stats.next_due_at is None or stats.waiting == 0:
-                # Nothing left that the law or the retry policy will ever allow.
-                self.progress.state = await self._db(
-                    self.store.finish_work, s.campaign, now=self.clock.now()
-                )
+                # Nothing left that the law or the retry policy will ever allow; done
+                # once no other worker has a call in flight either (its call could
+                # still schedule a retry).
+                if stats.in_flight == 0:
+                    self.progress.state = await self._db(
+                        self.store.finish_work, s.campaign, now=self.clock.now()
+                    )
                 break
             self.progress.waiting_until = stats.next_due_at
             self._notify()

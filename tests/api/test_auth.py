@@ -302,3 +302,29 @@ async def test_recording_with_range_requests(
             f"/console/calls/{seeded.answered}/recording", headers={"Range": "bytes=0-3"}
         )
         assert r.status_code == 206 and r.content == b"RIFF"
+
+
+async def test_create_through_the_json_api(store: Store, seeded: Seeded, tmp_path: Path) -> None:
+    from mbs.api.console import ConsoleConfig
+
+    scenarios = Path(__file__).resolve().parents[2] / "scenarios"
+    console = ConsoleConfig(scenarios_dir=scenarios, campaigns_dir=tmp_path / "campaigns")
+    app = create_app(store, base_dir=tmp_path, console=console)
+    task, server = await serve_in_background(app, "127.0.0.1", 0)
+    data = b"phone,first_name\n0611223344,Anne\n0611223355,Bob\nnope,Carl\n"
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server_port(server)}") as c:
+            form = {"name": "api-made", "scenario": "vin_lead.mbs"}
+            files = {"contacts": ("list.csv", data, "text/csv")}
+            r = await c.post("/campaigns", data=form, files=files, headers=read_key(store, "r"))
+            assert r.status_code == 403
+            control = read_key(store, "c", "control")
+            r = await c.post("/campaigns", data=form, files=files, headers=control)
+            assert r.status_code == 201, r.text
+            body = r.json()
+            assert body["state"] == "created" and body["contacts"] == 2
+            assert len(body["rejected"]) == 1 and body["rejected"][0].startswith("row 4")
+            r = await c.post("/campaigns/api-made/start", headers=control)
+            assert r.json()["state"] == "running"
+    finally:
+        await stop_background(task, server)

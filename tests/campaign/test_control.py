@@ -18,6 +18,9 @@ from mbs.campaign.state import Action, CampaignState, TransitionRefused, next_st
 from mbs.campaign.store import Store
 from mbs.cli.programs import load_program
 from mbs.program import Result
+from tests.store.conftest import pg_schema
+
+__all__ = ["pg_schema"]
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -176,3 +179,20 @@ def test_formula_cells_are_neutralised(tmp_path: Path) -> None:
         assert safe_text("Jeanne") == "Jeanne"
     finally:
         store.close()
+
+
+def test_two_workers_on_postgresql_read_the_same_state(pg_schema: tuple[str, str]) -> None:
+    url, schema = pg_schema
+    operator, worker = Store.open(url, schema=schema), Store.open(url, schema=schema)
+    try:
+        now = datetime.now(UTC)
+        operator.create_campaign("shared", now=now)
+        assert worker.begin_work("shared", now=now) is CampaignState.RUNNING
+        operator.control_campaign("shared", Action.PAUSE, now=now)
+        assert worker.campaign_state("shared") is CampaignState.PAUSED
+        assert worker.begin_work("shared", now=now) is CampaignState.PAUSED  # a restart obeys
+        operator.control_campaign("shared", Action.RESUME, now=now)
+        assert worker.campaign_state("shared") is CampaignState.RUNNING
+    finally:
+        operator.close()
+        worker.close()

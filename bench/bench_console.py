@@ -3,8 +3,9 @@
 One command: ``.venv/bin/python bench/bench_console.py [--calls N] [--runs R] [--skip-pg]``.
 
 The store is seeded directly (bulk inserts, not calls): 100,000 calls in one campaign
-over 50,000 contacts, each with two events, captures, a last step, a result; per-step
-counts; 200 calls in progress. Then the real app is served by uvicorn on loopback and
+over 50,000 contacts, answered ones with two events, captures, a last step, a result;
+per-step counts and tallies (objections, results per day, objective) as finish_call
+keeps them; 200 calls in progress. Then the real app is served by uvicorn on loopback and
 each page is fetched R times (after one warm-up) with a logged-in session cookie or an
 API key, as a browser or a program would: what is timed is the whole HTTP request
 (authentication, queries, template rendering). Figures are medians with min-max.
@@ -38,6 +39,7 @@ from mbs.campaign.store.models import (  # noqa: E402
     CallEvent,
     CampaignContact,
     CampaignStep,
+    CampaignTally,
     Contact,
 )
 
@@ -91,6 +93,7 @@ def seed(store: Store, calls: int) -> str:
             ],
         )
     one = ""
+    tallies: dict[tuple[str, str], int] = {}
     batch: list[dict[str, object]] = []
     events: list[dict[str, object]] = []
     for n in range(calls):
@@ -127,6 +130,14 @@ def seed(store: Store, calls: int) -> str:
                 "worker_id": "bench",
             }
         )
+        day = f"{created:%Y-%m-%d}|{result or status}"
+        if not live:
+            tallies[("day", day)] = tallies.get(("day", day), 0) + 1
+        for text in batch[-1]["objections"]:  # type: ignore[attr-defined]
+            tallies[("objection", text)] = tallies.get(("objection", text), 0) + 1
+        if result == "APPOINTMENT_SCHEDULED":
+            key = ("objective", result)
+            tallies[key] = tallies.get(key, 0) + 1
         if answered:
             one = one or call_id
             events += [
@@ -156,6 +167,13 @@ def seed(store: Store, calls: int) -> str:
             s.execute(Call.__table__.insert(), batch)
         if events:
             s.execute(CallEvent.__table__.insert(), events)
+        s.execute(
+            CampaignTally.__table__.insert(),
+            [
+                {"campaign_id": info.id, "kind": k, "key": key, "n": n}
+                for (k, key), n in tallies.items()
+            ],
+        )
         s.execute(
             CampaignStep.__table__.insert(),
             [

@@ -4,22 +4,24 @@ with a hundred thousand calls in the store."""
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, cast, func, or_, select
+from sqlalchemy import func, or_, select
 
 from mbs.api.reads import CallRow, _joined, _row
 from mbs.campaign.store import Store
 from mbs.campaign.store.models import (
     BlocklistEntry,
     Call,
+    Campaign,
     CampaignContact,
     CampaignStep,
+    CampaignTally,
     Contact,
 )
+from mbs.campaign.store.types import UTCDateTime
 from mbs.program import Result
 from mbs.runtime.telephony import CallStatus
 
@@ -48,37 +50,30 @@ def step_counts(store: Store, campaign_id: int) -> list[StepRow]:
         ]
 
 
-def _day(store: Store, column: Any) -> Any:
-    if store.dialect == "postgresql":
-        return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD")
-    return func.substr(column, 1, 10)
+def _tallies(store: Store, campaign_id: int, kind: str) -> list[tuple[str, int]]:
+    with store.session() as s:
+        return [
+            (str(k), int(n))
+            for k, n in s.execute(
+                select(CampaignTally.key, CampaignTally.n).where(
+                    CampaignTally.campaign_id == campaign_id, CampaignTally.kind == kind
+                )
+            )
+        ]
 
 
 def results_by_day(store: Store, campaign_id: int) -> list[tuple[str, dict[str, int]]]:
     """Per day (UTC) of the call's creation: how many calls ended with each result."""
-    day = _day(store, Call.created_at)
-    q = (
-        select(day, Call.result, func.count())
-        .where(Call.campaign_id == campaign_id, Call.result.is_not(None))
-        .group_by(day, Call.result)
-        .order_by(day)
-    )
     found: dict[str, dict[str, int]] = {}
-    with store.session() as s:
-        for d, result, n in s.execute(q):
-            found.setdefault(str(d), {})[str(result)] = int(n)
-    return list(found.items())
+    for key, n in _tallies(store, campaign_id, "day"):
+        day, _, result = key.partition("|")
+        found.setdefault(day, {})[result] = n
+    return sorted(found.items())
 
 
 def objection_counts(store: Store, campaign_id: int, limit: int = 15) -> list[tuple[str, int]]:
-    counts: Counter[str] = Counter()
-    q = select(Call.objections).where(
-        Call.campaign_id == campaign_id, cast(Call.objections, String) != "[]"
-    )
-    with store.session() as s:
-        for (matched,) in s.execute(q):
-            counts.update(str(o) for o in matched or ())
-    return counts.most_common(limit)
+    counts = _tallies(store, campaign_id, "objection")
+    return sorted(counts, key=lambda kv: (-kv[1], kv[0]))[:limit]
 
 
 @dataclass(frozen=True)
@@ -91,13 +86,7 @@ class Funnel:
 
 
 def objective_reached(store: Store, campaign_id: int) -> dict[str, int]:
-    q = (
-        select(Call.objective_result, func.count())
-        .where(Call.campaign_id == campaign_id, Call.objective_result.is_not(None))
-        .group_by(Call.objective_result)
-    )
-    with store.session() as s:
-        return {str(r): int(n) for r, n in s.execute(q)}
+    return dict(_tallies(store, campaign_id, "objective"))
 
 
 @dataclass(frozen=True)
@@ -130,13 +119,12 @@ def filtered_calls(
         conds += [Call.created_at >= begin, Call.created_at < begin + timedelta(days=1)]
     with store.session() as s:
         total = int(s.scalar(select(func.count()).select_from(Call).where(*conds)) or 0)
-        rows = s.execute(
-            _joined()
-            .where(*conds)
-            .order_by(Call.created_at.desc(), Call.id.desc())
-            .limit(limit)
-            .offset(offset)
-        ).all()
+        # The page's ids first, from the (campaign, created_at, id) index alone; then
+        # only those rows are read in full.
+        order = (Call.created_at.desc(), Call.id.desc())
+        ids = select(Call.id).where(*conds).order_by(*order).limit(limit).offset(offset)
+        page = ids.subquery()
+        rows = s.execute(_joined().join(page, page.c.id == Call.id).order_by(*order)).all()
         return CallsPage(total, [_row(c, n, k) for c, n, k in rows])
 
 
@@ -147,15 +135,42 @@ def steps_seen(store: Store, campaign_id: int) -> list[str]:
         )
 
 
-def calls_in_progress(store: Store, limit: int = 1000) -> list[CallRow]:
+@dataclass(frozen=True)
+class LiveCall:
+    id: str
+    campaign: str
+    phone: str
+    status: str
+    started: datetime  # answered, else dialled, else claimed
+
+
+def calls_in_progress(store: Store, limit: int = 1000) -> list[LiveCall]:
+    """Calls claimed, dialling, ringing or in conversation: the few columns the page shows."""
     with store.session() as s:
+        # Per campaign, so the (campaign_id, status, ...) index finds them.
+        campaigns = dict(s.execute(select(Campaign.id, Campaign.name)).all())
         rows = s.execute(
-            _joined()
-            .where(Call.status.in_(LIVE_STATUSES), Call.ended_at.is_(None))
+            select(
+                Call.id,
+                Call.campaign_id,
+                Call.phone,
+                Call.status,
+                func.coalesce(Call.answered_at, Call.dialled_at, Call.created_at),
+            )
+            .where(
+                Call.campaign_id.in_(list(campaigns)),
+                Call.status.in_(LIVE_STATUSES),
+                Call.ended_at.is_(None),
+            )
             .order_by(Call.created_at)
             .limit(limit)
         ).all()
-        return [_row(c, n, k) for c, n, k in rows]
+    found = []
+    for call_id, campaign_id, phone, status, started in rows:
+        if not isinstance(started, datetime):
+            started = UTCDateTime().process_result_value(started, store.engine.dialect)
+        found.append(LiveCall(call_id, campaigns[campaign_id], phone, str(status), started))
+    return found
 
 
 @dataclass(frozen=True)

@@ -149,6 +149,19 @@ async def test_captures_and_objective_are_stored_and_exported(tmp_path: Path) ->
 
     steps = {s.step: s for s in step_counts(store, info.id)}
     assert steps["booked"].reached == 2 and steps["booked"].left == 2
+    # the running tallies agree with the calls
+    from mbs.api.console_reads import objective_reached, results_by_day
+
+    assert objective_reached(store, info.id) == {"APPOINTMENT_SCHEDULED": 2}
+    per_day: dict[str, int] = {}
+    for _, counts in results_by_day(store, info.id):
+        for result, n in counts.items():
+            per_day[result] = per_day.get(result, 0) + n
+    expected: dict[str, int] = {}
+    for r in rows:
+        key = r["result"] or r["status"]
+        expected[key] = expected.get(key, 0) + 1
+    assert per_day == expected
 
 
 def test_a_hang_up_after_the_confirmation_is_still_an_appointment() -> None:

@@ -401,14 +401,13 @@ def install_console(app: FastAPI) -> None:
         live = app.state.live
         in_process = live.calls() if live is not None else {}
         for row in cr.calls_in_progress(store):
-            start = row.answered_at or row.dialled_at or row.created_at
             extra = in_process.get(row.id, {})
             found[row.id] = {
                 "id": row.id,
                 "campaign": row.campaign,
                 "phone": row.phone,
-                "status": row.status.value,
-                "elapsed": (now - start).total_seconds(),
+                "status": row.status,
+                "elapsed": max(0.0, (now - row.started).total_seconds()),
                 "step": extra.get("step"),
                 "heard": extra.get("heard"),
                 "lines": extra.get("lines", []),

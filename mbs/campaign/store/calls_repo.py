@@ -20,7 +20,7 @@ import hashlib
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
@@ -37,6 +37,7 @@ from mbs.campaign.store.models import (
     Campaign,
     CampaignContact,
     CampaignStep,
+    CampaignTally,
     Contact,
     ForgottenNumber,
     WebhookOutbox,
@@ -130,6 +131,41 @@ def add_step_counts(
         row.objections += objections
         if row.step == last_step:
             row.left += 1
+
+
+def add_tallies(s: Session, call: Call, outcome: CallOutcome) -> None:
+    """Count the call's objections, its result for its day, its objective result."""
+    day = call.created_at.astimezone(UTC).strftime("%Y-%m-%d")
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    counts[("day", f"{day}|{outcome.result or outcome.status}")] += 1
+    for text in outcome.objections:
+        counts[("objection", str(text)[:200])] += 1
+    if outcome.objective_result is not None:
+        counts[("objective", str(outcome.objective_result))] += 1
+    rows = [
+        {"campaign_id": call.campaign_id, "kind": k, "key": key, "n": n}
+        for (k, key), n in sorted(counts.items())
+    ]
+    if s.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        pg = pg_insert(CampaignTally).values(rows)
+        s.execute(
+            pg.on_conflict_do_update(
+                index_elements=["campaign_id", "kind", "key"],
+                set_={"n": CampaignTally.n + pg.excluded.n},
+            )
+        )
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        lite = sqlite_insert(CampaignTally).values(rows)
+        s.execute(
+            lite.on_conflict_do_update(
+                index_elements=["campaign_id", "kind", "key"],
+                set_={"n": CampaignTally.n + lite.excluded.n},
+            )
+        )
 
 
 def phone_hash(phone: str) -> str:
@@ -457,6 +493,8 @@ class CallsMixin(StoreBase):
             add_step_counts(s, call.campaign_id, outcome.steps, outcome.last_step)
         if call.answered_at is not None:
             call.duration_s = max(0.0, (outcome.ended_at - call.answered_at).total_seconds())
+        if outcome.status is not CallStatus.CANCELLED or call.dialled_at is not None:
+            add_tallies(s, call, outcome)
         if self.outbox_enabled and outcome.status is not CallStatus.CANCELLED:
             self._queue_webhook(s, call, outcome)
         member = s.scalars(

@@ -123,8 +123,10 @@ class Call(Base):
         Index(None, "campaign_id", "status"),
         Index(None, "contact_id", "created_at"),
         Index(None, "worker_id", "status"),
-        Index(None, "campaign_id", "created_at"),
-        Index(None, "campaign_id", "result"),
+        Index(None, "campaign_id", "created_at", "id"),  # pages of calls, index-only
+        # covering indexes for the console's counts (read alone, not the wide rows)
+        Index(None, "campaign_id", "status", "dialled_at", "answered_at"),
+        Index(None, "campaign_id", "result", "status", "dialled_at"),
         Index(None, "campaign_id", "last_step"),
     )
 
@@ -229,6 +231,21 @@ class CampaignStep(Base):
     unclear: Mapped[int] = mapped_column(Integer, default=0)
     fallback: Mapped[int] = mapped_column(Integer, default=0)
     objections: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CampaignTally(Base):
+    """Running counts the console shows without scanning the calls: objections heard
+    (kind ``objection``), results per day (``day``, key ``YYYY-MM-DD|RESULT``), the
+    objective reached (``objective``). Kept by ``finish_call``."""
+
+    __tablename__ = "campaign_tallies"
+
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class WebhookOutbox(Base):

@@ -1,5 +1,5 @@
 """Console: users, API keys, sessions, campaign state, captures and objective outcome,
-per-step counts, webhook outbox, hashed opt-outs of forgotten people.
+per-step counts and tallies, webhook outbox, hashed opt-outs of forgotten people.
 
 Revision ID: 0002
 Revises: 0001
@@ -87,6 +87,20 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("campaign_id", "step", name=op.f("pk_campaign_steps")),
     )
     op.create_table(
+        "campaign_tallies",
+        _ref("campaign_id"),
+        sa.Column("kind", sa.String(16), nullable=False),
+        sa.Column("key", sa.String(200), nullable=False),
+        sa.Column("n", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["campaign_id"],
+            ["campaigns.id"],
+            name=op.f("fk_campaign_tallies_campaign_id_campaigns"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("campaign_id", "kind", "key", name=op.f("pk_campaign_tallies")),
+    )
+    op.create_table(
         "webhook_outbox",
         _id(),
         sa.Column("idempotency_key", sa.String(80), nullable=False),
@@ -126,17 +140,26 @@ def upgrade() -> None:
         batch.add_column(sa.Column("objective_result", sa.String(32)))
         batch.add_column(_time("objective_at"))
         batch.create_index(
-            batch.f("ix_calls_campaign_id_created_at"), ["campaign_id", "created_at"]
+            batch.f("ix_calls_campaign_id_created_at_id"), ["campaign_id", "created_at", "id"]
         )
-        batch.create_index(batch.f("ix_calls_campaign_id_result"), ["campaign_id", "result"])
+        # Covering indexes: the console's counts read them alone, never the wide rows.
+        batch.create_index(
+            batch.f("ix_calls_campaign_id_status_dialled_at_answered_at"),
+            ["campaign_id", "status", "dialled_at", "answered_at"],
+        )
+        batch.create_index(
+            batch.f("ix_calls_campaign_id_result_status_dialled_at"),
+            ["campaign_id", "result", "status", "dialled_at"],
+        )
         batch.create_index(batch.f("ix_calls_campaign_id_last_step"), ["campaign_id", "last_step"])
 
 
 def downgrade() -> None:
     with op.batch_alter_table("calls") as batch:
         batch.drop_index(batch.f("ix_calls_campaign_id_last_step"))
-        batch.drop_index(batch.f("ix_calls_campaign_id_result"))
-        batch.drop_index(batch.f("ix_calls_campaign_id_created_at"))
+        batch.drop_index(batch.f("ix_calls_campaign_id_result_status_dialled_at"))
+        batch.drop_index(batch.f("ix_calls_campaign_id_status_dialled_at_answered_at"))
+        batch.drop_index(batch.f("ix_calls_campaign_id_created_at_id"))
         batch.drop_column("objective_at")
         batch.drop_column("objective_result")
         batch.drop_column("last_step")
@@ -147,6 +170,7 @@ def downgrade() -> None:
     op.drop_table("forgotten_numbers")
     op.drop_index(op.f("ix_webhook_outbox_delivered_at_next_attempt_at"), "webhook_outbox")
     op.drop_table("webhook_outbox")
+    op.drop_table("campaign_tallies")
     op.drop_table("campaign_steps")
     op.drop_table("web_sessions")
     op.drop_table("api_keys")

@@ -217,8 +217,11 @@ async def time_pages(store: Store, one_call: str, runs: int) -> dict[str, list[f
     found: dict[str, list[float]] = {}
     try:
         async with httpx.AsyncClient(base_url=base, timeout=120) as browser:
+            form = (await browser.get("/login")).text
+            token = form.split('name="csrf" value="', 1)[1].split('"', 1)[0]
             r = await browser.post(
-                "/login", data={"username": "bench", "password": "bench-password-1"}
+                "/login",
+                data={"username": "bench", "password": "bench-password-1", "csrf": token},
             )
             assert r.status_code == 303, r.text
             for name, path in pages.items():

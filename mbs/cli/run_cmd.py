@@ -40,6 +40,8 @@ def _progress_table(
         table.add_row("dial", ", ".join(f"{k} {v}" for k, v in progress.statuses.most_common()))
     if progress.results:
         table.add_row("results", ", ".join(f"{k} {v}" for k, v in progress.results.most_common()))
+    if progress.state != "running":
+        table.add_row("state", f"{progress.state} (set from the console or the control API)")
     if progress.waiting_until:
         table.add_row(
             "waiting", f"next allowed call at {progress.waiting_until.astimezone():%a %d %b %H:%M}"

@@ -41,11 +41,15 @@ async def log_in(
     base: str, user: str, password: str = PASSWORD
 ) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=base, timeout=30) as c:
-        r = await c.post(
-            "/login", data={"username": user, "password": password, "next": "/console"}
-        )
+        r = await post_login(c, {"username": user, "password": password, "next": "/console"})
         assert r.status_code == 303, r.text
         yield c
+
+
+async def post_login(client: httpx.AsyncClient, form: dict[str, str]) -> httpx.Response:
+    """Log in as the form does: its token (and the cookie that goes with it) first."""
+    page = await client.get("/login")
+    return await client.post("/login", data={**form, "csrf": csrf_of(page.text)})
 
 
 def csrf_of(html: str) -> str:
@@ -107,7 +111,7 @@ async def test_bounded_query_parameters(base: str, store: Store) -> None:
 
 async def test_log_in_session_cookie_and_csrf(base: str, seeded: Seeded) -> None:
     async with httpx.AsyncClient(base_url=base) as bare:
-        r = await bare.post("/login", data={"username": "sam", "password": "nope nope nope"})
+        r = await post_login(bare, {"username": "sam", "password": "nope nope nope"})
         assert r.status_code == 401 and "incorrect" in r.text
     async with log_in(base, "sam") as c:
         cookie = next(h for h in c.cookies.jar if h.name == "mbs_session")
@@ -133,7 +137,7 @@ async def test_log_in_session_cookie_and_csrf(base: str, seeded: Seeded) -> None
 
 async def test_set_cookie_attributes(base: str) -> None:
     async with httpx.AsyncClient(base_url=base) as c:
-        r = await c.post("/login", data={"username": "vic", "password": PASSWORD})
+        r = await post_login(c, {"username": "vic", "password": PASSWORD})
         header = r.headers["set-cookie"].lower()
         assert "httponly" in header and "samesite=strict" in header and "path=/" in header
 
@@ -160,11 +164,11 @@ async def test_login_rate_limit(base: str) -> None:
     async with httpx.AsyncClient(base_url=base) as c:
         codes = []
         for _ in range(6):
-            r = await c.post("/login", data={"username": "ada", "password": "wrong password"})
+            r = await post_login(c, {"username": "ada", "password": "wrong password"})
             codes.append(r.status_code)
         assert codes == [401] * 5 + [429]
         # even the right password waits now
-        r = await c.post("/login", data={"username": "ada", "password": PASSWORD})
+        r = await post_login(c, {"username": "ada", "password": PASSWORD})
         assert r.status_code == 429 and "réessayez" in r.text
 
 
@@ -178,10 +182,19 @@ def test_limiter_window() -> None:
     assert limiter.retry_after("a") == 0
 
 
+async def test_the_log_in_form_has_its_own_csrf_token(base: str) -> None:
+    async with httpx.AsyncClient(base_url=base) as c:
+        r = await c.post("/login", data={"username": "ada", "password": PASSWORD})
+        assert r.status_code == 403 and "mbs_session" not in r.headers.get("set-cookie", "")
+        await c.get("/login")  # the cookie, but another page's token
+        r = await c.post("/login", data={"username": "ada", "password": PASSWORD, "csrf": "x"})
+        assert r.status_code == 403
+
+
 async def test_next_never_leaves_the_site(base: str) -> None:
     async with httpx.AsyncClient(base_url=base) as c:
-        r = await c.post(
-            "/login", data={"username": "ada", "password": PASSWORD, "next": "//evil.example/x"}
+        r = await post_login(
+            c, {"username": "ada", "password": PASSWORD, "next": "//evil.example/x"}
         )
         assert r.status_code == 303 and r.headers["location"] == "/console"
 

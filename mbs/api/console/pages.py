@@ -25,7 +25,15 @@ from starlette.concurrency import run_in_threadpool
 
 from mbs.api import console_reads as cr
 from mbs.api import reads
-from mbs.api.auth import SESSION_COOKIE, SESSION_LIFETIME, LoginLimiter, Permission, Principal
+from mbs.api.auth import (
+    SESSION_COOKIE,
+    SESSION_LIFETIME,
+    LoginLimiter,
+    Permission,
+    Principal,
+    new_token,
+    same,
+)
 from mbs.api.console.config import ConsoleConfig
 from mbs.api.create import CreateError, create_from_upload, scenarios
 from mbs.api.guard import require
@@ -39,6 +47,7 @@ from mbs.runtime.telephony import CallStatus
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 PAGE_SIZE = 50
+LOGIN_CSRF_COOKIE = "mbs_login_csrf"
 STREAM_PERIOD_S = 1.0
 STREAM_LIFETIME_S = 60.0  # then the browser reconnects (EventSource does it by itself)
 
@@ -113,9 +122,35 @@ def install_console(app: FastAPI) -> None:
     def root() -> RedirectResponse:
         return RedirectResponse("/console", status_code=303)
 
+    def login_page(
+        request: Request, next: str, error: str | None, status_code: int = 200
+    ) -> HTMLResponse:
+        # Before a session exists, the form's token is checked against a cookie of its
+        # own (double submit): a third-party page cannot log a browser in.
+        token = new_token()
+        response = render(
+            request,
+            "login.html",
+            None,
+            status_code=status_code,
+            next=_safe_next(next[:500]),
+            error=error,
+            login_csrf=token,
+        )
+        response.set_cookie(
+            LOGIN_CSRF_COOKIE,
+            token,
+            max_age=3600,
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+            path="/login",
+        )
+        return response
+
     @pages.get("/login")
     def login_form(request: Request, next: str = "/console") -> HTMLResponse:
-        return render(request, "login.html", None, next=_safe_next(next[:500]), error=None)
+        return login_page(request, next, None)
 
     @pages.post("/login")
     async def login(
@@ -123,30 +158,24 @@ def install_console(app: FastAPI) -> None:
         username: Annotated[str, Form(max_length=64)] = "",
         password: Annotated[str, Form(max_length=256)] = "",
         next: Annotated[str, Form(max_length=500)] = "/console",
+        csrf: Annotated[str, Form(max_length=100)] = "",
     ) -> Response:
+        expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+        if not expected or not same(csrf, expected):
+            return login_page(
+                request, next, "Session expirée : rechargez la page et recommencez.", 403
+            )
         client = f"ip:{request.client.host if request.client else '?'}"
         keys = (client, f"user:{username.lower()}")
         wait = limiter.retry_after(*keys)
         if wait > 0:
-            return render(
-                request,
-                "login.html",
-                None,
-                status_code=429,
-                next=_safe_next(next),
-                error=f"Trop d'essais : réessayez dans {int(wait) + 1} s.",
+            return login_page(
+                request, next, f"Trop d'essais : réessayez dans {int(wait) + 1} s.", 429
             )
         done = await run_in_threadpool(app.state.auth.log_in, username, password)
         if done is None:
             limiter.failed(*keys)
-            return render(
-                request,
-                "login.html",
-                None,
-                status_code=401,
-                next=_safe_next(next),
-                error="Nom d'utilisateur ou mot de passe incorrect.",
-            )
+            return login_page(request, next, "Nom d'utilisateur ou mot de passe incorrect.", 401)
         limiter.succeeded(*keys)
         token, _ = done
         response = RedirectResponse(_safe_next(next), status_code=303)

@@ -24,6 +24,7 @@ from mbs.campaign.store import Store
 
 selenium = pytest.importorskip("selenium")
 from selenium import webdriver  # noqa: E402
+from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
@@ -133,9 +134,13 @@ def wait(driver: WebDriver, condition: object, message: str) -> object:
     return WebDriverWait(driver, WAIT_S, poll_frequency=0.1).until(condition, message)  # type: ignore[arg-type]
 
 
-def text_of(driver: WebDriver, element_id: str) -> str:
-    found = driver.find_elements(By.ID, element_id)
-    return found[0].text if found else ""
+def text_of(driver: WebDriver, element_id: str, css: str | None = None) -> str:
+    """The element's text, or "" while it is absent (or the page is reloading)."""
+    try:
+        found = driver.find_elements(By.CSS_SELECTOR, css or f"#{element_id}")
+        return found[0].text if found else ""
+    except StaleElementReferenceException:
+        return ""
 
 
 def shoot(driver: WebDriver, name: str) -> None:
@@ -191,7 +196,8 @@ def test_operator_session(browser: WebDriver, world: tuple[str, str, Path], tmp_
 
         wait(browser, campaign_page_open, "the campaign never appeared")
         start = int(text_of(browser, "calls-count") or 0)
-        # live: the counter grows on the open page (server-sent events, no reload)
+        # live: the counter grows on the open page (server-sent events; the page reloads
+        # itself only when the campaign's state changes)
         wait(browser, lambda d: int(text_of(d, "calls-count") or 0) > start, "no live update")
         shoot(browser, "campaign-live")
 
@@ -200,9 +206,7 @@ def test_operator_session(browser: WebDriver, world: tuple[str, str, Path], tmp_
         # the worker lets its calls end and claims nothing more
         wait(
             browser,
-            lambda d: (
-                d.find_element(By.CSS_SELECTOR, '#counters [data-field="in_flight"]').text == "0"
-            ),
+            lambda d: text_of(d, "", '#counters [data-field="in_flight"]') == "0",
             "calls in flight never ended",
         )
         held = int(text_of(browser, "calls-count"))

@@ -27,6 +27,8 @@ function applyCampaigns(cards) {
     const state = document.getElementById("campaign-state");
     const counters = document.getElementById("counters");
     if (state && counters && counters.dataset.campaign === card.name) {
+      // The buttons depend on the state: a change made elsewhere reloads the page.
+      if (state.dataset.rendered && state.dataset.rendered !== card.state) { location.reload(); return; }
       state.textContent = card.state;
       state.className = `state state-${card.state}`;
     }

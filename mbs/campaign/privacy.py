@@ -3,7 +3,8 @@
 ``purge`` removes, for calls ended before the cut-off, the transcript and recording
 files and the call's event log (which holds what was said); the call's row stays, so
 the figures and the law's attempt counts do not change. ``forget`` erases a person:
-contact row, calls, events, files, blocklist entry, and keeps only the SHA-256 of the
+contact row, calls, events, files, blocklist entry, undelivered webhook events, and keeps
+only the SHA-256 of the
 number, so they are never called again (the opt-out the law requires).
 """
 
@@ -23,6 +24,7 @@ from mbs.campaign.store.models import (
     CallEvent,
     Contact,
     ForgottenNumber,
+    WebhookOutbox,
 )
 
 BATCH = 500
@@ -100,6 +102,9 @@ def forget(store: Store, phone: str, *, now: datetime, base_dir: Path = Path("."
         if ids:
             s.execute(delete(CallEvent).where(CallEvent.call_id.in_(ids)))
             s.execute(delete(Call).where(Call.id.in_(ids)))
+            # Webhook events not yet delivered carry the number and the answers too.
+            keys = [f"call.finished:{i}" for i in ids]
+            s.execute(delete(WebhookOutbox).where(WebhookOutbox.idempotency_key.in_(keys)))
         if contact is not None:
             s.execute(delete(Contact).where(Contact.id == contact.id))  # memberships cascade
         s.execute(delete(BlocklistEntry).where(BlocklistEntry.phone == phone))

@@ -129,6 +129,14 @@ def test_a_crash_after_taking_a_row_sends_it_again(store: Store, receiver: Recei
     assert pending(store) == 0
 
 
+def test_forget_drops_undelivered_webhooks(store: Store) -> None:
+    store.outbox_enabled = True
+    finish_one(store, "+33699000009")
+    assert pending(store) == 1
+    assert forget(store, "+33699000009", now=NOW).calls == 1
+    assert pending(store) == 0
+
+
 def test_no_outbox_unless_enabled(store: Store) -> None:
     finish_one(store)
     assert pending(store) == 0

@@ -3,9 +3,8 @@
 ``purge`` removes, for calls ended before the cut-off, the transcript and recording
 files and the call's event log (which holds what was said); the call's row stays, so
 the figures and the law's attempt counts do not change. ``forget`` erases a person:
-contact row, calls, events, files, blocklist entry, undelivered webhook events, and keeps
-only the SHA-256 of the
-number, so they are never called again (the opt-out the law requires).
+contact row, calls, events, files, blocklist entry, undelivered webhook events, and
+keeps only the SHA-256 of the number, so they are never called again (the opt-out the law requires).
 """
 
 from __future__ import annotations

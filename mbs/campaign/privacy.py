@@ -4,7 +4,8 @@
 files and the call's event log (which holds what was said); the call's row stays, so
 the figures and the law's attempt counts do not change. ``forget`` erases a person:
 contact row, calls, events, files, blocklist entry, undelivered webhook events, and
-keeps only the SHA-256 of the number, so they are never called again (the opt-out the law requires).
+keeps only the SHA-256 of the number, so they are never called again (the opt-out the
+law requires).
 """
 
 from __future__ import annotations

@@ -25,6 +25,8 @@ $(SYSTEM_STAMP): | $(VENV)/bin/python
 	command -v espeak-ng >/dev/null || missing="$$missing espeak-ng"; \
 	command -v dot >/dev/null || missing="$$missing graphviz"; \
 	command -v sox >/dev/null || missing="$$missing sox"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v chromedriver >/dev/null || missing="$$missing chromium-driver"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \

@@ -1,7 +1,8 @@
-"""The status API: campaigns, calls, their event logs and transcripts, and metrics.
+"""The JSON API: campaigns, calls, their event logs and transcripts, and metrics.
 
-Read-only by construction: routes only call the store's read methods and
-:mod:`mbs.api.reads`; nothing here claims, dials or changes a row. Routes are plain
+The read routes only call the store's read methods and :mod:`mbs.api.reads`; the
+control routes (:mod:`mbs.api.control`) change a campaign's state and nothing else,
+and the console (:mod:`mbs.api.console`) is served by the same app. Routes are plain
 functions, so FastAPI runs them in its worker threads and a slow query never stalls
 the event loop (which, under ``mbs run --api-port``, is also the executor's).
 """
@@ -13,9 +14,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import FastAPI, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.exposition import choose_encoder
 from sqlalchemy.exc import SQLAlchemyError
@@ -23,6 +24,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mbs import __version__
 from mbs.api import reads
+from mbs.api.auth import Authenticator, Permission
+from mbs.api.console import ConsoleConfig, forbidden_page, install_console, login_redirect
+from mbs.api.control import control_router
+from mbs.api.create import MAX_UPLOAD_BYTES
+from mbs.api.docs import install_docs
+from mbs.api.guard import Forbidden, NotAuthenticated, require
 from mbs.api.live import LiveCampaign, LiveRegistry
 from mbs.api.metrics import build_registry
 from mbs.api.models import (
@@ -45,8 +52,12 @@ from mbs.errors import MbsError
 from mbs.program import Result
 from mbs.runtime.telephony import CallStatus
 
-DESCRIPTION = """Read-only status of the campaigns in the mbs store: progress, calls,
-event logs, transcripts, and Prometheus metrics at `/metrics`. It never places a call."""
+DESCRIPTION = """Campaigns in the mbs store: progress, calls, event logs, transcripts,
+captured answers, Prometheus metrics at `/metrics`, and control (create, start, pause,
+resume, cancel). Every route but `/health` needs `Authorization: Bearer KEY` (or a
+console session)."""
+
+MAX_BODY_BYTES = MAX_UPLOAD_BYTES + 64 * 1024  # an upload and its form fields
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody}}
 UNAVAILABLE: dict[int | str, dict[str, Any]] = {
@@ -73,6 +84,20 @@ def _validation_message(exc: RequestValidationError) -> str:
 
 
 def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(NotAuthenticated)
+    async def _unauthenticated(request: Request, exc: NotAuthenticated) -> Response:
+        if exc.page:
+            return login_redirect(request)
+        response = _error(401, "unauthorized", "log in, or send Authorization: Bearer KEY")
+        response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+
+    @app.exception_handler(Forbidden)
+    async def _forbidden(request: Request, exc: Forbidden) -> Response:
+        if exc.page:
+            return forbidden_page(request, exc.detail)
+        return _error(403, "forbidden", exc.detail)
+
     @app.exception_handler(ApiError)
     async def _api(request: Request, exc: ApiError) -> JSONResponse:
         return _error(exc.status, exc.error, exc.detail)
@@ -112,6 +137,7 @@ def _summary_fields(info: CampaignInfo, st: CampaignStats) -> dict[str, Any]:
         "created_at": info.created_at,
         "started_at": info.started_at,
         "finished_at": info.finished_at,
+        "state": info.state,
         "contacts": st.contacts,
         "done": st.done,
         "in_flight": st.in_flight,
@@ -155,6 +181,9 @@ def _call_summary(row: reads.CallRow) -> dict[str, Any]:
         "ended_at": row.ended_at,
         "duration_s": row.duration_s,
         "hangup_cause": row.hangup_cause,
+        "captures": row.captures,
+        "objective_result": row.objective_result,
+        "last_step": row.last_step,
     }
 
 
@@ -164,6 +193,7 @@ def create_app(
     live: LiveRegistry | None = None,
     now: Callable[[], datetime] | None = None,
     base_dir: Path | None = None,
+    console: ConsoleConfig | None = None,
 ) -> FastAPI:
     """The API over ``store``; ``live`` adds the executors' live counters.
 
@@ -175,11 +205,33 @@ def create_app(
     clock = now or (lambda: datetime.now(UTC))
     root = (base_dir or Path.cwd()).resolve()
     registry = build_registry(store, clock, live)
-    app = FastAPI(title="mbs status API", version=__version__, description=DESCRIPTION)
+    app = FastAPI(
+        title="mbs API",
+        version=__version__,
+        description=DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
     app.state.store = store
     app.state.live = live
     app.state.metrics = registry
+    app.state.auth = Authenticator(store, lambda: datetime.now(UTC))
+    app.state.clock = clock
+    app.state.base_dir = root
+    app.state.console = console or ConsoleConfig()
     _install_error_handlers(app)
+
+    @app.middleware("http")
+    async def _bounded_body(request: Request, call_next: Callable[[Request], Any]) -> Response:
+        """Refuse a body larger than an upload may be before reading it."""
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > MAX_BODY_BYTES:
+            return _error(413, "too_large", f"the request is over {MAX_BODY_BYTES} bytes")
+        response: Response = await call_next(request)
+        return response
+
+    api = APIRouter(dependencies=[Depends(require(Permission.READ))])
 
     def campaign_info(name: str) -> CampaignInfo:
         info = store.get_campaign(name)
@@ -193,11 +245,14 @@ def create_app(
             raise ApiError(404, "not_found", f"no call {call_id!r} in the store")
         return row
 
-    def transcript_file(row: reads.CallRow) -> Path | None:
-        if not row.transcript_path:
+    def stored_file(stored: str | None) -> Path | None:
+        if not stored:
             return None
-        path = Path(row.transcript_path)
+        path = Path(stored)
         return path if path.is_absolute() else root / path
+
+    def transcript_file(row: reads.CallRow) -> Path | None:
+        return stored_file(row.transcript_path)
 
     @app.get("/health", response_model=Health, responses=UNAVAILABLE, tags=["status"])
     def health() -> Health:
@@ -205,7 +260,7 @@ def create_app(
         store.ping()
         return Health(status="ok", database=store.dialect, live=live is not None)
 
-    @app.get(
+    @api.get(
         "/campaigns",
         response_model=list[CampaignSummary],
         responses=UNAVAILABLE,
@@ -223,7 +278,7 @@ def create_app(
             found.append(CampaignSummary(**_summary_fields(info, st)))
         return found
 
-    @app.get(
+    @api.get(
         "/campaigns/{name}",
         response_model=CampaignDetail,
         responses={**NOT_FOUND, **UNAVAILABLE},
@@ -246,7 +301,7 @@ def create_app(
             live=_live_model(snap) if snap is not None else None,
         )
 
-    @app.get(
+    @api.get(
         "/campaigns/{name}/calls",
         response_model=CallPage,
         responses={**NOT_FOUND, **UNAVAILABLE},
@@ -276,7 +331,7 @@ def create_app(
             items=[CallSummary(**_call_summary(r)) for r in page.rows],
         )
 
-    @app.get(
+    @api.get(
         "/calls/{call_id}",
         response_model=CallDetail,
         responses={**NOT_FOUND, **UNAVAILABLE},
@@ -303,7 +358,7 @@ def create_app(
             worker_id=row.worker_id,
         )
 
-    @app.get(
+    @api.get(
         "/calls/{call_id}/events",
         response_model=CallEvents,
         responses={**NOT_FOUND, **UNAVAILABLE},
@@ -321,7 +376,7 @@ def create_app(
             ],
         )
 
-    @app.get(
+    @api.get(
         "/calls/{call_id}/transcript",
         response_class=PlainTextResponse,
         responses={
@@ -348,14 +403,31 @@ def create_app(
             ) from None
         return PlainTextResponse(text)
 
-    @app.get("/live", response_model=LiveStatus, tags=["status"])
+    @api.get(
+        "/calls/{call_id}/recording",
+        response_class=FileResponse,
+        responses={
+            200: {"content": {"audio/wav": {}}, "description": "The recording (Range supported)."},
+            404: {"model": ErrorBody, "description": "No such call, or no recording file."},
+        },
+        tags=["calls"],
+    )
+    def call_recording(call_id: str) -> FileResponse:
+        """The call's recording; Range requests (206) let a player seek."""
+        row = call_row(call_id)
+        path = stored_file(row.recording_path)
+        if path is None or not path.is_file():
+            raise ApiError(404, "not_found", f"call {call_id} has no recording")
+        return FileResponse(path, media_type="audio/wav")
+
+    @api.get("/live", response_model=LiveStatus, tags=["status"])
     def live_status() -> LiveStatus:
         """Live counters of the executors feeding this API (``mbs run --api-port``)."""
         if live is None:
             return LiveStatus(attached=False, campaigns=[])
         return LiveStatus(attached=True, campaigns=[_live_model(c) for c in live.snapshot()])
 
-    @app.get(
+    @api.get(
         "/metrics",
         response_class=Response,
         responses={200: {"content": {CONTENT_TYPE_PLAIN_0_0_4: {}}, "description": "Metrics."}},
@@ -369,4 +441,8 @@ def create_app(
         encode, content_type = choose_encoder(request.headers.get("accept", ""))
         return Response(encode(registry), headers={"Content-Type": content_type})
 
+    install_docs(api, app)
+    app.include_router(api)
+    app.include_router(control_router(store, clock))
+    install_console(app)
     return app

@@ -16,9 +16,10 @@ import math
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 from prometheus_client.core import (
     CounterMetricFamily,
@@ -91,6 +92,7 @@ class LiveFeed:
         self.campaign = campaign
         self.running = 0
         self.waiting_until: datetime | None = None
+        self.live_calls: Mapping[str, Mapping[str, Any]] = {}
 
     def __call__(self, fact: Fact) -> None:
         with self._registry._lock:
@@ -158,6 +160,24 @@ class LiveRegistry:
         """Copies of every campaign's totals, by name."""
         with self._lock:
             return [self._campaigns[k].copy() for k in sorted(self._campaigns)]
+
+    def calls(self) -> dict[str, dict[str, Any]]:
+        """The calls in progress in this process's executors: step, last words, lines.
+
+        The executors change these maps on their event loop; a copy that meets a change
+        is simply taken again.
+        """
+        with self._lock:
+            sources = [feed.live_calls for feed in self._feeds]
+        found: dict[str, dict[str, Any]] = {}
+        for source in sources:
+            for _ in range(5):
+                try:
+                    found.update({k: dict(v) for k, v in list(source.items())})
+                    break
+                except RuntimeError:
+                    continue
+        return found
 
     def get(self, campaign: str) -> LiveCampaign | None:
         with self._lock:

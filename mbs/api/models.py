@@ -33,6 +33,7 @@ class CampaignSummary(BaseModel):
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    state: str = Field(description="created, running, paused, cancelled or done.")
     contacts: int = Field(description="Contacts enrolled.")
     done: int = Field(description="Contacts the campaign is finished with.")
     in_flight: int = Field(description="Contacts with a call in progress.")
@@ -85,6 +86,13 @@ class CallSummary(BaseModel):
     ended_at: datetime | None
     duration_s: float | None = Field(description="Seconds from answer to hang-up.")
     hangup_cause: str | None
+    captures: dict[str, Any] = Field(
+        default_factory=dict, description="Answers captured (variable -> value)."
+    )
+    objective_result: Result | None = Field(
+        default=None, description="The objective's result, once its step was reached."
+    )
+    last_step: str | None = Field(default=None, description="The step the call ended in.")
 
 
 class CallPage(BaseModel):

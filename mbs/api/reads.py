@@ -47,6 +47,9 @@ class CallRow:
     first_name: str | None
     last_name: str | None
     company: str | None
+    captures: dict[str, Any]
+    objective_result: Result | None
+    last_step: str | None
 
 
 def _row(call: Call, campaign: str, contact: Contact) -> CallRow:
@@ -74,6 +77,9 @@ def _row(call: Call, campaign: str, contact: Contact) -> CallRow:
         first_name=contact.first_name,
         last_name=contact.last_name,
         company=contact.company,
+        captures=dict(call.captures or {}),
+        objective_result=Result(call.objective_result) if call.objective_result else None,
+        last_step=call.last_step,
     )
 
 
@@ -117,9 +123,10 @@ def list_calls(
         conds.append(Call.result == result)
     with store.session() as s:
         total = int(s.scalar(select(func.count()).select_from(Call).where(*conds)) or 0)
-        rows = s.execute(
-            _joined().where(*conds).order_by(Call.created_at, Call.id).limit(limit).offset(offset)
-        ).all()
+        order = (Call.created_at, Call.id)
+        page = select(Call.id).where(*conds).order_by(*order).limit(limit).offset(offset)
+        ids = page.subquery()  # the page's ids from the index alone, then those rows
+        rows = s.execute(_joined().join(ids, ids.c.id == Call.id).order_by(*order)).all()
         return CallPage(total, [_row(call, name, contact) for call, name, contact in rows])
 
 

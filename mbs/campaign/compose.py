@@ -10,6 +10,8 @@ never dial do not load the ESL stack).
 
 from __future__ import annotations
 
+import asyncio
+import os
 import socket
 import time
 from collections.abc import Callable, Iterable
@@ -27,7 +29,9 @@ from mbs.campaign.errors import CampaignError
 from mbs.campaign.executor import Executor, ExecutorSettings
 from mbs.campaign.facts import Observer, Progress
 from mbs.campaign.law import CallingLaw
+from mbs.campaign.privacy import purge
 from mbs.campaign.store import CallTotals, CampaignNotFound, CampaignStats, Store
+from mbs.campaign.webhooks import WebhookCourier, WebhookSender
 from mbs.errors import InputError
 from mbs.program import Program
 from mbs.runtime.ahead import AheadLines
@@ -325,9 +329,34 @@ class CampaignRun:
             on_progress=on_progress,
             observers=observers,
         )
+        self._webhook: tuple[str, str] | None = None
+        hook = campaign.settings.webhook
+        if hook is not None:
+            secret = os.environ.get(hook.secret_env, "")
+            if not secret:
+                raise ValueError(
+                    f"webhook: the environment variable {hook.secret_env} (the signing "
+                    "secret) is not set"
+                )
+            self._webhook = (hook.url, secret)
 
     def stop(self) -> None:
         self.executor.stop()
+
+    def purge(self) -> None:
+        """Drop transcripts, recordings and event logs past the retention period."""
+        days = self.campaign.settings.retention_days
+        if days is not None:
+            purge(self.store, before=datetime.now(UTC) - timedelta(days=days), base_dir=Path("."))
+
+    def _start_webhooks(self) -> WebhookCourier | None:
+        if self._webhook is None:
+            return None
+        url, secret = self._webhook
+        self.store.outbox_enabled = True
+        courier = WebhookCourier(WebhookSender(self.store, url, secret), now=self.clock.now)
+        courier.start()
+        return courier
 
     async def warm_tts(self) -> int:
         """Synthesise every line that is the same on every call, before the first dial."""
@@ -343,11 +372,16 @@ class CampaignRun:
         await self.warm_tts()
         started = self.clock.now()
         self.store.mark_campaign(self.campaign.settings.name, started_at=started)
+        await asyncio.to_thread(self.purge)
+        courier = self._start_webhooks()
         await self.telephony.start()
         try:
             stats = await self.executor.run()
         finally:
             await self.telephony.stop()
+            if courier is not None:
+                await courier.stop()
+        await asyncio.to_thread(self.purge)
         ended = self.clock.now()
         if stats.waiting == 0 and stats.in_flight == 0:
             self.store.mark_campaign(self.campaign.settings.name, finished_at=ended)

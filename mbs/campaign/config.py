@@ -180,6 +180,18 @@ class SimSettings(_Model):
         return ",".join(f"{k}={w:g}" for k, w in self.personas.items())
 
 
+class WebhookSettings(_Model):
+    url: str = Field(min_length=1, max_length=2000)  # http(s)://...
+    secret_env: str = Field(default="MBS_WEBHOOK_SECRET", min_length=1)  # variable holding it
+
+    @field_validator("url")
+    @classmethod
+    def _http(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("the webhook url must start with http:// or https://")
+        return value
+
+
 class CampaignSettings(_Model):
     name: str  # a slug (mbs.campaign.names): it names folders
     scenario: Path
@@ -193,6 +205,8 @@ class CampaignSettings(_Model):
     retry: RetryPolicy = RetryPolicy()
     policy: CallingPolicy = CallingPolicy()
     sim: SimSettings = SimSettings()
+    webhook: WebhookSettings | None = None  # POST each finished call there
+    retention_days: int | None = Field(default=None, ge=1, le=3650)  # purge older talk
 
     @field_validator("name")
     @classmethod

@@ -35,6 +35,8 @@ from mbs.campaign.facts import (
 )
 from mbs.campaign.law import CallingLaw, CallingPolicy, Decision
 from mbs.campaign.names import campaign_file, check_slug
+from mbs.campaign.outcomes import call_facts, committed_steps
+from mbs.campaign.state import CampaignState
 from mbs.campaign.store.records import (
     CallOutcome,
     CallTotals,
@@ -108,6 +110,12 @@ class StorePort(Protocol):
 
     def apply_writes(self, writes: Sequence[StatusWrite | FinishWrite]) -> list[object]: ...
 
+    def begin_work(self, campaign: str | int, *, now: datetime) -> CampaignState: ...
+
+    def finish_work(self, campaign: str | int, *, now: datetime) -> CampaignState: ...
+
+    def campaign_state(self, campaign: str | int) -> CampaignState: ...
+
 
 @dataclass
 class ExecutorSettings:
@@ -121,6 +129,7 @@ class ExecutorSettings:
     recordings_dir: Path = Path("recordings")
     transcripts_dir: Path = Path("transcripts")
     idle_poll_s: float = 1.0  # wall seconds between looks at the store when waiting
+    state_poll_s: float = 1.0  # wall seconds between looks at the campaign's state
     # The contact's first line is synthesised before dialling (never a silence after
     # "allô"); the wait is bounded, and the line is then made on demand if still missing.
     opening_wait_s: float = 20.0
@@ -132,12 +141,13 @@ class ExecutorSettings:
 class _CallLog:
     """Collects one call's events for the store and writes its transcript."""
 
-    def __init__(self, call_id: str, clock: Clock) -> None:
+    def __init__(self, call_id: str, clock: Clock, live: dict[str, Any] | None = None) -> None:
         self.call_id = call_id
         self.clock = clock
         self.events: list[CallEvent] = []
         self.stored: list[tuple[datetime, str, dict[str, Any]]] = []
         self.lines: list[str] = []
+        self.live = live  # the console's view of this call, updated as it goes
 
     def emit(self, event: Event) -> None:
         event.setdefault("call_id", self.call_id)
@@ -149,6 +159,13 @@ class _CallLog:
         line = log_line(typed)
         if line is not None:
             self.lines.append(f"[{now.strftime('%H:%M:%S')}] {line}")
+        if self.live is not None:  # the console's view of the call in progress
+            kind = event.get("event")
+            if kind == "step_entered":
+                self.live["step"] = event.get("step")
+            elif kind == "heard" and event.get("kind") == "utterance":
+                self.live["heard"] = event.get("text")
+            self.live["lines"] = self.lines[-40:]
 
 
 @dataclass
@@ -192,6 +209,8 @@ class Executor:
         self._slot_freed = asyncio.Event()
         self._writes = GroupCommit(store)  # status changes and call ends, batched
         self._tts_silent = False  # the TTS made no audio for a line: nothing to prepare
+        self._committed = committed_steps(vm.program)
+        self._state_read_at = float("-inf")
 
     def stop(self) -> None:
         """Stop claiming; calls in flight finish normally."""
@@ -225,6 +244,9 @@ class Executor:
                 len(recovery.interrupted),
                 len(recovery.released),
             )
+        self.progress.state = await self._db(
+            self.store.begin_work, s.campaign, now=self.clock.now()
+        )
         loop = asyncio.get_running_loop()
         # Claim in batches: each claim is a write transaction that also reads the
         # contacts' histories, so with many calls in flight a slot or two is not worth
@@ -234,6 +256,13 @@ class Executor:
         look_again_at = 0.0
         while not self._stopping.is_set():
             self._slot_freed.clear()  # set again by any call that ends from here on
+            if not await self._may_claim(loop.time()):
+                if self.progress.state in (CampaignState.CANCELLED, CampaignState.DONE):
+                    break  # calls in flight finish below
+                # Paused: calls in flight go on; look at the state again shortly.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), timeout=s.state_poll_s)
+                continue
             free = s.max_concurrent - len(self._running)
             claimed = 0
             idle = not self._running
@@ -263,7 +292,14 @@ class Executor:
                 continue
             stats = await self._db(self.store.stats, s.campaign, now=self.clock.now())
             if stats.next_due_at is None or stats.waiting == 0:
-                break  # nothing left that the law or the retry policy will ever allow
+                # Nothing left that the law or the retry policy will ever allow; done
+                # once no other worker has a call in flight either (its call could
+                # still schedule a retry).
+                if stats.in_flight == 0:
+                    self.progress.state = await self._db(
+                        self.store.finish_work, s.campaign, now=self.clock.now()
+                    )
+                break
             self._report(WaitingForWindow(s.campaign, stats.next_due_at))
             await self._wait_until(stats.next_due_at)
             self._report(WaitingForWindow(s.campaign, None), notify=False)
@@ -274,6 +310,16 @@ class Executor:
             task.cancel()
         self._notify()
         return await self._db(self.store.stats, s.campaign, now=self.clock.now())
+
+    async def _may_claim(self, now: float) -> bool:
+        """Whether the stored state lets this worker claim (read every state_poll_s)."""
+        if now - self._state_read_at >= self.settings.state_poll_s:
+            self._state_read_at = now
+            state = await self._db(self.store.campaign_state, self.settings.campaign)
+            if state != self.progress.state:
+                self.progress.state = state
+                self._notify()
+        return self.progress.state == CampaignState.RUNNING
 
     @staticmethod
     async def _db(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
@@ -324,6 +370,7 @@ class Executor:
                     )
                 )
         finally:
+            self.progress.live.pop(claim.call_id, None)
             self._report(
                 CallFinished(
                     claim.campaign,
@@ -339,7 +386,9 @@ class Executor:
 
     async def _place_call(self, claim: Claim, report: _CallReport) -> None:
         s = self.settings
-        call_log = _CallLog(claim.call_id, self.clock)
+        live: dict[str, Any] = {"campaign": claim.campaign, "step": None, "heard": None}
+        self.progress.live[claim.call_id] = live
+        call_log = _CallLog(claim.call_id, self.clock, live)
         # The contact's own lines ("Bonjour Marie, ...") are made before the dial, the
         # first one awaited, so the robot speaks as soon as the prospect picks up.
         lines = [] if self._tts_silent else self._personal_lines(claim)
@@ -490,6 +539,9 @@ class Executor:
         report: _CallReport,
     ) -> CallOutcome:
         result = state.result or Result.TECHNICAL_ERROR
+        facts = call_facts(call_log.stored, self._committed)
+        if result is Result.HUNG_UP and facts.objective_result is not None:
+            result = facts.objective_result  # hung up after the objective was reached
         if result is Result.ANSWERING_MACHINE:
             status = CallStatus.ANSWERING_MACHINE
         elif result is Result.TECHNICAL_ERROR:
@@ -514,6 +566,13 @@ class Executor:
             status=status,
             ended_at=ended_at,
             result=result,
+            captures=facts.captures,
+            last_step=facts.last_step,
+            objective_result=facts.objective_result,
+            objective_at=facts.objective_at,
+            steps={
+                k: (v.reached, v.unclear, v.fallback, v.objections) for k, v in facts.steps.items()
+            },
             freestyle_turns=freestyle,
             objections=objections,
             recording_path=str(self._recording_path(claim)) if self.settings.record else None,

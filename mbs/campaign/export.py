@@ -24,7 +24,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
 from mbs.campaign.store import EXPORT_COLUMNS, Store
 
@@ -83,7 +83,7 @@ def write_csv(
 
 def write_xlsx(
     rows: Iterable[Mapping[str, Any]],
-    target: Path,
+    target: Path | BinaryIO,
     sheet: str,
     columns: Sequence[str] = EXPORT_COLUMNS,
 ) -> int:

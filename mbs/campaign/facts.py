@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +96,10 @@ class Progress:
     waiting_until: datetime | None = None
     deferred: Counter[str] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)
+    state: str = "running"  # the campaign's stored state, as last read
+    # Calls in progress: call id -> step, last prospect words, transcript lines so far
+    # (kept by the executor as the calls go, read by the console's live view).
+    live: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def apply(self, fact: Fact) -> None:
         if isinstance(fact, CallStarted):

@@ -39,6 +39,8 @@ COMMAND_MODULES = [
     "mbs.cli.freeswitch_cmd",
     "mbs.cli.lsp_cmd",
     "mbs.cli.api_cmd",
+    "mbs.cli.user_cmd",
+    "mbs.cli.privacy_cmd",
 ]
 
 # command name -> (its module, its one-line help as ``mbs --help`` shows it)
@@ -79,10 +81,17 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "mbs.cli.lsp_cmd",
         "Run the .mbs language server (diagnostics, completion, hover, definitions).",
     ),
-    "api": (
+    "api": ("mbs.cli.api_cmd", "Serve the JSON API and the console; manage API keys."),
+    "console": (
         "mbs.cli.api_cmd",
-        "Serve the status API: campaigns, calls, transcripts, /metrics (read-only).",
+        "Serve the operator's console (the same server as `mbs api`).",
     ),
+    "user": ("mbs.cli.user_cmd", "Console users: add, list."),
+    "purge": (
+        "mbs.cli.privacy_cmd",
+        "Delete transcripts, recordings and event logs of calls ended more than N days...",
+    ),
+    "webhook": ("mbs.cli.privacy_cmd", "Webhooks: send a test event, deliver the outbox."),
 }
 
 

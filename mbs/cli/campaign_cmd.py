@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from mbs.campaign.export import export_rows, write_csv, write_xlsx
+from mbs.campaign.export import write_csv, write_xlsx
+from mbs.campaign.export_table import export_table
 from mbs.cli.common import (
     DatabaseOpt,
     JsonAliasOpt,
@@ -174,18 +175,18 @@ def register(app: typer.Typer) -> None:
                 abort(
                     f"no campaign {name!r} in the store (see: mbs campaign list)", EXIT_DIAGNOSTICS
                 )
-            rows = export_rows(store, name)
+            columns, rows = export_table(store, name)
         finally:
             store.close()
         try:
             if fmt == ExportFormat.xlsx:
                 assert output is not None
-                write_xlsx(rows, output, name)
+                write_xlsx(rows, output, name, columns)
             elif output is None:
-                write_csv(rows, sys.stdout)
+                write_csv(rows, sys.stdout, columns)
             else:
                 with output.open("w", encoding="utf-8", newline="") as stream:
-                    write_csv(rows, stream)
+                    write_csv(rows, stream, columns)
         except OSError as exc:
             abort(f"cannot write {output}: {exc.strerror or exc}", EXIT_USAGE)
         if output is not None:

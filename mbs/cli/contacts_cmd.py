@@ -114,4 +114,7 @@ def register(app: typer.Typer) -> None:
                 err.print("nothing imported: every row was rejected")
             raise typer.Exit(EXIT_DIAGNOSTICS)
 
+    from mbs.cli.privacy_cmd import register_forget
+
+    register_forget(contacts)
     app.add_typer(contacts, name="contacts")

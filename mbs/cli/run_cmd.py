@@ -41,6 +41,8 @@ def _progress_table(
         table.add_row("dial", ", ".join(f"{k} {v}" for k, v in progress.statuses.most_common()))
     if progress.results:
         table.add_row("results", ", ".join(f"{k} {v}" for k, v in progress.results.most_common()))
+    if progress.state != "running":
+        table.add_row("state", f"{progress.state} (set from the console or the control API)")
     if progress.waiting_until:
         table.add_row(
             "waiting", f"next allowed call at {progress.waiting_until.astimezone():%a %d %b %H:%M}"
@@ -262,6 +264,7 @@ def run(
         from mbs.api import LiveApi
 
         api = LiveApi(store, port=api_port)
+    feed = api.feed(loaded.settings.name) if api is not None else None
     try:
         runner = CampaignRun(
             loaded,
@@ -271,11 +274,13 @@ def run(
             max_concurrent=max_concurrent,
             output_dir=output_dir,
             on_progress=on_progress,
-            observers=[api.feed(loaded.settings.name)] if api else (),
+            observers=[feed] if feed is not None else (),
         )
     except Exception as exc:  # a builtin that cannot start (missing espeak, model, ...)
         abort(str(exc), EXIT_RUNTIME)
     holder["run"] = runner
+    if feed is not None:  # the console's live view reads the calls in progress
+        feed.live_calls = runner.executor.progress.live
 
     show = not quiet and fmt == OutputFormat.text and err.is_terminal
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import graphviz
@@ -39,7 +40,10 @@ def _terminal_id(target: str) -> str:
     return target.replace(":", "__")
 
 
-def to_digraph(program: Program, graph: FlowGraph | None = None) -> graphviz.Digraph:
+def to_digraph(
+    program: Program, graph: FlowGraph | None = None, notes: Mapping[str, str] | None = None
+) -> graphviz.Digraph:
+    """The step graph; ``notes`` adds a line under a step's name (the console's counts)."""
     graph = graph or build(program)
     title = f"{program.scenario.name} — {program.scenario.title}"
     dot = graphviz.Digraph(name=program.scenario.name, comment=title)
@@ -49,6 +53,8 @@ def to_digraph(program: Program, graph: FlowGraph | None = None) -> graphviz.Dig
 
     for node in graph.steps.values():
         lines = [node.name]
+        if notes and node.name in notes:
+            lines.append(notes[node.name])
         if node.results:
             lines.append("end " + " | ".join(sorted(node.results)))
         if node.transfers:

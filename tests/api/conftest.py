@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from mbs.api import LiveRegistry, create_app, serve_in_background, server_port, stop_background
+from mbs.api.auth import new_api_key, sha256
 from mbs.campaign.law import CallingLaw
 from mbs.campaign.store import CallOutcome, ContactData, RetryPolicy, Store
 from mbs.program import Result
@@ -121,6 +122,13 @@ def live() -> LiveRegistry:
     return LiveRegistry()
 
 
+def read_key(store: Store, name: str = "tests", scope: str = "read") -> dict[str, str]:
+    """An API key of ``scope`` created in ``store``, as the header that sends it."""
+    secret = new_api_key()
+    store.add_api_key(name, sha256(secret), scope, now=NOW)
+    return {"Authorization": f"Bearer {secret}"}
+
+
 @pytest.fixture
 async def client(
     store: Store, seeded: Seeded, live: LiveRegistry, tmp_path: Path
@@ -130,7 +138,9 @@ async def client(
     task, server = await serve_in_background(app, "127.0.0.1", 0)
     try:
         async with httpx.AsyncClient(
-            base_url=f"http://127.0.0.1:{server_port(server)}", timeout=30
+            base_url=f"http://127.0.0.1:{server_port(server)}",
+            timeout=30,
+            headers=read_key(store),
         ) as c:
             yield c
     finally:

@@ -24,7 +24,7 @@ from mbs.api import (
 )
 from mbs.campaign.facts import CallStarted
 from mbs.campaign.store import Store
-from tests.api.conftest import seed
+from tests.api.conftest import read_key, seed
 
 MBS = str(Path(sys.executable).with_name("mbs"))
 
@@ -63,7 +63,7 @@ async def test_the_loop_stays_free_while_serving(store: Store) -> None:
 
     other = asyncio.create_task(ticker())
     try:
-        async with httpx.AsyncClient() as c:
+        async with httpx.AsyncClient(headers=read_key(store)) as c:
             for _ in range(5):
                 r = await c.get(f"http://127.0.0.1:{server_port(server)}/campaigns")
                 assert r.status_code == 200
@@ -91,7 +91,7 @@ async def test_live_api_serves_during_the_block(store: Store, tmp_path: Path) ->
     simulated = datetime(2026, 3, 12, 15, 0, tzinfo=UTC)
     async with api.serving(now=lambda: simulated) as running:
         assert running is api and not api.url.endswith(":0")
-        async with httpx.AsyncClient(base_url=api.url) as c:
+        async with httpx.AsyncClient(base_url=api.url, headers=read_key(store)) as c:
             detail = (await c.get("/campaigns/printemps")).json()
             assert detail["next_due_at"].startswith("2026-03-12T15:00:00")  # the campaign's clock
             assert detail["live"]["started"] == 0
@@ -116,7 +116,16 @@ def seeded_sqlite(sqlite_url: str, tmp_path: Path) -> str:
     return sqlite_url
 
 
-def test_mbs_api_command(seeded_sqlite: str, tmp_path: Path) -> None:
+@pytest.fixture
+def key_header(seeded_sqlite: str) -> dict[str, str]:
+    store = Store.open(seeded_sqlite)
+    try:
+        return read_key(store)
+    finally:
+        store.close()
+
+
+def test_mbs_api_command(seeded_sqlite: str, key_header: dict[str, str], tmp_path: Path) -> None:
     proc = subprocess.Popen(
         [MBS, "api", "--port", "0", "--database", seeded_sqlite, "--base-dir", str(tmp_path)],
         stderr=subprocess.PIPE,
@@ -129,7 +138,9 @@ def test_mbs_api_command(seeded_sqlite: str, tmp_path: Path) -> None:
         first = proc.stderr.readline()
         assert first.startswith("mbs api on http://127.0.0.1:"), first
         url = first.split()[3]
-        with httpx.Client(base_url=url, timeout=30) as c:
+        with httpx.Client(base_url=url, timeout=30) as bare:
+            assert bare.get("/campaigns").status_code == 401
+        with httpx.Client(base_url=url, timeout=30, headers=key_header) as c:
             assert c.get("/health").json()["database"] == "sqlite"
             names = [x["name"] for x in c.get("/campaigns").json()]
             assert names == ["printemps", "vide"]

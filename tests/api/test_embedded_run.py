@@ -14,7 +14,7 @@ from mbs.campaign.config import load_campaign
 from mbs.campaign.executor import Progress
 from mbs.campaign.store import Store
 from mbs.compiler import compile_file
-from tests.api.conftest import NOW
+from tests.api.conftest import NOW, read_key
 from tests.api.metrics_util import samples, value
 
 # Wall time: the API's routes run in anyio's worker threads, which a virtual loop cannot
@@ -79,7 +79,7 @@ async def test_a_campaign_run_feeds_the_api_in_its_own_loop(store: Store, tmp_pa
     )
     async with api.serving(now=runner.clock.now):
         result = await runner.run()
-        async with httpx.AsyncClient(base_url=api.url, timeout=30) as c:
+        async with httpx.AsyncClient(base_url=api.url, timeout=30, headers=read_key(store)) as c:
             live = (await c.get("/live")).json()["campaigns"]
             detail = (await c.get("/campaigns/direct")).json()
             page = samples((await c.get("/metrics")).text)

@@ -1,5 +1,6 @@
-"""The API writes nothing: the database is the same after every route, and its code
-never calls a method of the store that writes."""
+"""The read routes write nothing: the database is the same after every GET (but for a
+key's time of last use), and the modules behind them never call a method of the store
+that writes. Writing is the control routes' and the console forms' job."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from mbs.campaign.store.models import Base
 from tests.api.conftest import Seeded
 
 API = Path(__file__).resolve().parents[2] / "mbs" / "api"
+READERS = ("app.py", "reads.py", "console_reads.py", "metrics.py", "live.py", "docs.py")
 
 WRITERS = {
     "add_to_blocklist",
@@ -39,7 +41,11 @@ def everything(store: Store) -> dict[str, list[tuple[Any, ...]]]:
     with store.session() as s:
         return {
             table.name: sorted(
-                (tuple(repr(v) for v in row) for row in s.execute(select(table))), key=repr
+                (
+                    tuple(repr(v) for k, v in row._mapping.items() if k != "last_used_at")
+                    for row in s.execute(select(table))
+                ),
+                key=repr,
             )
             for table in Base.metadata.sorted_tables
         }
@@ -62,7 +68,8 @@ async def test_every_route_leaves_the_database_as_it_was(
 
 def test_the_api_code_calls_no_writing_store_method() -> None:
     called = set()
-    for path in API.glob("*.py"):
+    for name in READERS:
+        path = API / name
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
                 called.add((path.name, node.func.attr))

@@ -13,6 +13,9 @@ import httpx
 from campaign_rig import write_campaign
 from test_crash_resume import MBS, phones
 
+from mbs.campaign.store import Store
+from tests.api.conftest import read_key
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -23,6 +26,11 @@ def _free_port() -> int:
 def test_status_api_serves_during_a_run(tmp_path: Path) -> None:
     campaign = write_campaign(tmp_path / "c", phones(12), name="api-run", time_scale=30.0)
     port = _free_port()
+    store = Store.open(f"sqlite:///{tmp_path / 'mbs.sqlite'}")
+    try:
+        headers = read_key(store)
+    finally:
+        store.close()
     proc = subprocess.Popen(
         [
             *MBS,
@@ -49,10 +57,12 @@ def test_status_api_serves_during_a_run(tmp_path: Path) -> None:
     try:
         while proc.poll() is None and time.monotonic() < deadline:
             try:
-                live = httpx.get(f"http://127.0.0.1:{port}/live", timeout=2)
+                live = httpx.get(f"http://127.0.0.1:{port}/live", timeout=2, headers=headers)
                 if live.status_code == 200 and seen_live is None:
                     seen_live = live.json()
-                    metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text
+                    metrics = httpx.get(
+                        f"http://127.0.0.1:{port}/metrics", timeout=2, headers=headers
+                    ).text
             except httpx.TransportError:
                 pass  # not listening yet, or the run just ended
             if seen_live is not None:

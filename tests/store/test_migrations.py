@@ -27,7 +27,7 @@ def test_autogenerate_finds_no_difference(store: Store) -> None:
 
 def test_upgrade_is_idempotent_and_at_head(store: Store) -> None:
     upgrade(store.engine)
-    assert current_revision(store.engine) == head_revision() == "0001"
+    assert current_revision(store.engine) == head_revision() == "0002"
 
 
 def test_downgrade_to_base_and_back(store: Store) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
+from mbs.campaign.store.auth_repo import ApiKeyInfo, AuthMixin, SessionInfo, UserInfo
 from mbs.campaign.store.base import CampaignNotFound
 from mbs.campaign.store.calls_repo import (
     CRASH_RECOVERED,
@@ -21,6 +22,7 @@ from mbs.campaign.store.calls_repo import (
     CallsMixin,
 )
 from mbs.campaign.store.contacts_repo import ContactsMixin, UpsertReport
+from mbs.campaign.store.control_repo import ControlMixin
 from mbs.campaign.store.engine import StoreError, database_url, make_engine
 from mbs.campaign.store.records import (
     CallOutcome,
@@ -41,7 +43,7 @@ from mbs.campaign.store.retry import RetryPolicy
 from mbs.campaign.store.stats_repo import EXPORT_COLUMNS, StatsMixin
 
 
-class Store(ContactsMixin, CallsMixin, StatsMixin):
+class Store(ContactsMixin, CallsMixin, StatsMixin, AuthMixin, ControlMixin):
     """The repository the CLI and the campaign executor use."""
 
     @classmethod
@@ -68,6 +70,7 @@ class Store(ContactsMixin, CallsMixin, StatsMixin):
 __all__ = [
     "CRASH_RECOVERED",
     "EXPORT_COLUMNS",
+    "ApiKeyInfo",
     "CallAlreadyFinished",
     "CallNotFound",
     "CallOutcome",
@@ -84,8 +87,10 @@ __all__ = [
     "Finished",
     "Recovery",
     "RetryPolicy",
+    "SessionInfo",
     "StatusWrite",
     "Store",
     "StoreError",
     "UpsertReport",
+    "UserInfo",
 ]

@@ -140,4 +140,5 @@ def _campaign_info(c: Campaign) -> CampaignInfo:
         created_at=c.created_at,
         started_at=c.started_at,
         finished_at=c.finished_at,
+        state=c.state or "created",
     )

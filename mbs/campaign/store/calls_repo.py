@@ -22,10 +22,11 @@ not dialled.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
@@ -35,7 +36,18 @@ from mbs.campaign.law import CallingLaw, CallingPolicy, ContactHistory, Decision
 from mbs.campaign.store.base import StoreBase
 from mbs.campaign.store.contacts_repo import contact_info
 from mbs.campaign.store.engine import StoreError
-from mbs.campaign.store.models import BlocklistEntry, Call, CallEvent, CampaignContact, Contact
+from mbs.campaign.store.models import (
+    BlocklistEntry,
+    Call,
+    CallEvent,
+    Campaign,
+    CampaignContact,
+    CampaignStep,
+    CampaignTally,
+    Contact,
+    ForgottenNumber,
+    WebhookOutbox,
+)
 from mbs.campaign.store.records import (
     CallOutcome,
     Claim,
@@ -83,7 +95,128 @@ def counted(q_status: Any, q_dialled: Any) -> Any:
     return or_(q_status != CallStatus.CANCELLED, q_dialled.is_not(None))
 
 
+def add_step_counts(
+    s: Session,
+    campaign_id: int,
+    steps: dict[str, tuple[int, int, int, int]],
+    last_step: str | None,
+) -> None:
+    """Add one call's per-step counts to the campaign's (rows locked in a stable order)."""
+    names = sorted(n[:100] for n in steps)
+    blank = [
+        {
+            "campaign_id": campaign_id,
+            "step": name,
+            "reached": 0,
+            "left": 0,
+            "unclear": 0,
+            "fallback": 0,
+            "objections": 0,
+        }
+        for name in names
+    ]
+    # Two workers may meet a step for the first time together: insert-if-absent, then lock.
+    dialect = s.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        s.execute(pg_insert(CampaignStep).values(blank).on_conflict_do_nothing())
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        s.execute(sqlite_insert(CampaignStep).values(blank).on_conflict_do_nothing())
+    rows = s.scalars(
+        select(CampaignStep)
+        .where(CampaignStep.campaign_id == campaign_id, CampaignStep.step.in_(names))
+        .order_by(CampaignStep.step)
+        .with_for_update()
+    )
+    for row in rows:
+        reached, unclear, fallback, objections = steps.get(row.step, (0, 0, 0, 0))
+        row.reached += reached
+        row.unclear += unclear
+        row.fallback += fallback
+        row.objections += objections
+        if row.step == last_step:
+            row.left += 1
+
+
+def add_tallies(s: Session, call: Call, outcome: CallOutcome) -> None:
+    """Count the call's objections, its result for its day, its objective result."""
+    day = call.created_at.astimezone(UTC).strftime("%Y-%m-%d")
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    counts[("day", f"{day}|{outcome.result or outcome.status}")] += 1
+    for text in outcome.objections:
+        counts[("objection", str(text)[:200])] += 1
+    if outcome.objective_result is not None:
+        counts[("objective", str(outcome.objective_result))] += 1
+    rows = [
+        {"campaign_id": call.campaign_id, "kind": k, "key": key, "n": n}
+        for (k, key), n in sorted(counts.items())
+    ]
+    if s.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        pg = pg_insert(CampaignTally).values(rows)
+        s.execute(
+            pg.on_conflict_do_update(
+                index_elements=["campaign_id", "kind", "key"],
+                set_={"n": CampaignTally.n + pg.excluded.n},
+            )
+        )
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        lite = sqlite_insert(CampaignTally).values(rows)
+        s.execute(
+            lite.on_conflict_do_update(
+                index_elements=["campaign_id", "kind", "key"],
+                set_={"n": CampaignTally.n + lite.excluded.n},
+            )
+        )
+
+
+def phone_hash(phone: str) -> str:
+    """What is kept of a forgotten number (the law needs their opt-out to last)."""
+    return hashlib.sha256(phone.encode("utf-8")).hexdigest()
+
+
 class CallsMixin(StoreBase):
+    # Write a webhook event to the outbox with each call's end (mbs.campaign.webhooks).
+    outbox_enabled: bool = False
+
+    @staticmethod
+    def _queue_webhook(s: Session, call: Call, outcome: CallOutcome) -> None:
+        campaign = s.get(Campaign, call.campaign_id)
+        payload = {
+            "event": "call.finished",
+            "call_id": call.id,
+            "campaign": campaign.name if campaign is not None else None,
+            "phone": call.phone,
+            "attempt": call.attempt,
+            "status": str(outcome.status),
+            "result": str(outcome.result) if outcome.result else None,
+            "objective_result": call.objective_result,
+            "last_step": call.last_step,
+            "captures": dict(call.captures or {}),
+            "duration_s": call.duration_s,
+            "ended_at": outcome.ended_at.isoformat(),
+            "opted_out": outcome.opted_out,
+        }
+        key = f"call.finished:{call.id}"
+        exists = s.scalar(select(WebhookOutbox.id).where(WebhookOutbox.idempotency_key == key))
+        if exists is None:
+            s.add(
+                WebhookOutbox(
+                    idempotency_key=key,
+                    event="call.finished",
+                    payload=payload,
+                    created_at=outcome.ended_at,
+                    attempts=0,
+                    next_attempt_at=outcome.ended_at,
+                )
+            )
+
     # ------------------------------------------------------------------ history
 
     def _histories(
@@ -131,11 +264,18 @@ class CallsMixin(StoreBase):
         blocked = set(
             s.scalars(select(BlocklistEntry.phone).where(BlocklistEntry.phone.in_(phones)))
         )
+        hashes = {phone_hash(p): p for p in phones}
+        forgotten = {
+            hashes[h]
+            for h in s.scalars(
+                select(ForgottenNumber.phone_hash).where(ForgottenNumber.phone_hash.in_(hashes))
+            )
+        }
         return {
             cid: ContactHistory(
                 attempts=attempts[cid],
                 refusals=refusals[cid],
-                opted_out=c.opted_out,
+                opted_out=c.opted_out or c.phone in forgotten,
                 blocklisted=c.phone in blocked,
                 consent=c.consent,
             )
@@ -454,8 +594,20 @@ class CallsMixin(StoreBase):
         call.objections = list(outcome.objections)
         call.recording_path = outcome.recording_path
         call.transcript_path = outcome.transcript_path
+        if outcome.captures:
+            call.captures = dict(outcome.captures)
+        call.last_step = outcome.last_step
+        if outcome.objective_result is not None:
+            call.objective_result = str(outcome.objective_result)
+            call.objective_at = outcome.objective_at
+        if outcome.steps:
+            add_step_counts(s, call.campaign_id, outcome.steps, outcome.last_step)
         if call.answered_at is not None:
             call.duration_s = max(0.0, (outcome.ended_at - call.answered_at).total_seconds())
+        if outcome.status is not CallStatus.CANCELLED or call.dialled_at is not None:
+            add_tallies(s, call, outcome)
+        if self.outbox_enabled and outcome.status is not CallStatus.CANCELLED:
+            self._queue_webhook(s, call, outcome)
         member = s.scalars(
             select(CampaignContact).where(
                 CampaignContact.campaign_id == call.campaign_id,

@@ -86,6 +86,9 @@ class Campaign(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # created, running, paused, cancelled, done: every worker obeys it (mbs.campaign.state)
+    state: Mapped[str] = mapped_column(String(16), default="created", server_default="created")
+    state_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class CampaignContact(Base):
@@ -120,6 +123,11 @@ class Call(Base):
         Index(None, "campaign_id", "status"),
         Index(None, "contact_id", "created_at"),
         Index(None, "worker_id", "status"),
+        Index(None, "campaign_id", "created_at", "id"),  # pages of calls, index-only
+        # covering indexes for the console's counts (read alone, not the wide rows)
+        Index(None, "campaign_id", "status", "dialled_at", "answered_at"),
+        Index(None, "campaign_id", "result", "status", "dialled_at"),
+        Index(None, "campaign_id", "last_step"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # uuid4, the telephony call id
@@ -143,6 +151,11 @@ class Call(Base):
     policy: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     hangup_cause: Mapped[str | None] = mapped_column(String(64))
     worker_id: Mapped[str | None] = mapped_column(String(100))
+    captures: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # var -> value, last wins
+    last_step: Mapped[str | None] = mapped_column(String(100))  # where the call ended
+    # The objective's result once its step was reached (kept when the prospect hangs up).
+    objective_result: Mapped[str | None] = mapped_column(String(32))
+    objective_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class CallEvent(Base):
@@ -163,3 +176,99 @@ class BlocklistEntry(Base):
     phone: Mapped[str] = mapped_column(String(20), primary_key=True)  # E.164
     source: Mapped[str | None] = mapped_column(String(200))
     added_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class User(Base):
+    """A console user; ``role`` is admin, supervisor or viewer (mbs.api.auth)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))  # argon2id, PHC string
+    role: Mapped[str] = mapped_column(String(16))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ApiKey(Base):
+    """A key for the JSON API; only the SHA-256 of the secret is kept."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scope: Mapped[str] = mapped_column(String(16))  # read | control
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class WebSession(Base):
+    """A logged-in browser: the SHA-256 of its cookie, and its CSRF token."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CampaignStep(Base):
+    """Per campaign and step: calls that reached it, ended there, and what went wrong there."""
+
+    __tablename__ = "campaign_steps"
+
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True
+    )
+    step: Mapped[str] = mapped_column(String(100), primary_key=True)
+    reached: Mapped[int] = mapped_column(Integer, default=0)
+    left: Mapped[int] = mapped_column(Integer, default=0)
+    unclear: Mapped[int] = mapped_column(Integer, default=0)
+    fallback: Mapped[int] = mapped_column(Integer, default=0)
+    objections: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CampaignTally(Base):
+    """Running counts the console shows without scanning the calls: objections heard
+    (kind ``objection``), results per day (``day``, key ``YYYY-MM-DD|RESULT``), the
+    objective reached (``objective``). Kept by ``finish_call``."""
+
+    __tablename__ = "campaign_tallies"
+
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class WebhookOutbox(Base):
+    """A webhook to deliver at least once; written in the same transaction as the call's end."""
+
+    __tablename__ = "webhook_outbox"
+    __table_args__ = (Index(None, "delivered_at", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
+    event: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(300))
+
+
+class ForgottenNumber(Base):
+    """What is kept of a forgotten person: the SHA-256 of the number, so they stay opted out."""
+
+    __tablename__ = "forgotten_numbers"
+
+    phone_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    forgotten_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -66,6 +66,7 @@ class CampaignInfo:
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    state: str = "created"  # mbs.campaign.state.CampaignState
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,12 @@ class CallOutcome:
     transcript_path: str | None = None
     opted_out: bool = False  # the prospect asked never to be called again
     callback_at: datetime | None = None  # when the prospect asked to be called back
+    captures: dict[str, Any] = field(default_factory=dict)  # var -> value
+    last_step: str | None = None  # the step the call ended in
+    objective_result: Result | None = None  # set when the objective's step was reached
+    objective_at: datetime | None = None
+    # step -> (reached, unclear, fallback, objections) for the campaign's step counts
+    steps: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

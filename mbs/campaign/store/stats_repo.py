@@ -7,12 +7,13 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 
 from mbs.campaign.store.base import StoreBase
 from mbs.campaign.store.calls_repo import counted
 from mbs.campaign.store.models import Call, Campaign, CampaignContact, Contact
 from mbs.campaign.store.records import CallTotals, CampaignStats
+from mbs.campaign.store.types import UTCDateTime
 
 EXPORT_COLUMNS = (
     "call_id",
@@ -38,6 +39,8 @@ EXPORT_COLUMNS = (
     "program_hash",
     "policy",
     "worker_id",
+    "objective_result",
+    "last_step",
 )
 
 
@@ -45,52 +48,59 @@ class StatsMixin(StoreBase):
     def stats(self, campaign: str | int, *, now: datetime) -> CampaignStats:
         with self.session() as s:
             camp = self._find_campaign(s, campaign)
-            members = select(CampaignContact).where(CampaignContact.campaign_id == camp.id)
-            cc = members.subquery()
-            contacts = int(s.scalar(select(func.count()).select_from(cc)) or 0)
-            done = int(s.scalar(select(func.count()).select_from(cc).where(cc.c.done)) or 0)
-            in_flight = int(
-                s.scalar(
-                    select(func.count()).select_from(cc).where(cc.c.active_call_id.is_not(None))
-                )
-                or 0
-            )
-            open_ = [cc.c.done.is_(False), cc.c.active_call_id.is_(None)]
-            waiting = int(s.scalar(select(func.count()).select_from(cc).where(*open_)) or 0)
-            due_now = int(
-                s.scalar(
-                    select(func.count())
-                    .select_from(cc)
-                    .where(*open_, or_(cc.c.next_attempt_at.is_(None), cc.c.next_attempt_at <= now))
-                )
-                or 0
-            )
-            next_due = s.scalar(select(func.min(cc.c.next_attempt_at)).where(*open_))
+            # One pass over the memberships and one over the calls for the counts (the
+            # console asks for these every second, with 100,000 calls in the store).
+            cc = CampaignContact
+            open_ = and_(cc.done.is_(False), cc.active_call_id.is_(None))
+            due = and_(open_, or_(cc.next_attempt_at.is_(None), cc.next_attempt_at <= now))
+            contacts, done, in_flight, waiting, due_now, next_due = s.execute(
+                select(
+                    func.count(),
+                    func.coalesce(func.sum(case((cc.done, 1), else_=0)), 0),
+                    func.count(cc.active_call_id),
+                    func.coalesce(func.sum(case((open_, 1), else_=0)), 0),
+                    func.coalesce(func.sum(case((due, 1), else_=0)), 0),
+                    func.min(case((open_, cc.next_attempt_at), else_=None)),
+                ).where(cc.campaign_id == camp.id)
+            ).one()
+            contacts, done, in_flight = int(contacts), int(done), int(in_flight)
+            waiting, due_now = int(waiting), int(due_now)
+            if next_due is not None and not isinstance(next_due, datetime):
+                next_due = UTCDateTime().process_result_value(next_due, self.engine.dialect)
             if due_now:
                 next_due = now
             outcomes = {
                 str(o): int(n)
                 for o, n in s.execute(
-                    select(cc.c.outcome, func.count())
-                    .where(cc.c.outcome.is_not(None))
-                    .group_by(cc.c.outcome)
+                    select(cc.outcome, func.count())
+                    .where(cc.campaign_id == camp.id, cc.outcome.is_not(None))
+                    .group_by(cc.outcome)
                 )
             }
             reasons = {
                 str(r): int(n)
                 for r, n in s.execute(
-                    select(cc.c.waiting_reason, func.count())
-                    .where(*open_, cc.c.waiting_reason.is_not(None))
-                    .group_by(cc.c.waiting_reason)
+                    select(cc.waiting_reason, func.count())
+                    .where(cc.campaign_id == camp.id, open_, cc.waiting_reason.is_not(None))
+                    .group_by(cc.waiting_reason)
                 )
             }
             mine = [Call.campaign_id == camp.id, counted(Call.status, Call.dialled_at)]
-            by_status = {
-                str(st): int(n)
-                for st, n in s.execute(
-                    select(Call.status, func.count()).where(*mine).group_by(Call.status)
+            by_status: dict[str, int] = {}
+            dialled = answered = 0
+            for st, n, d, a in s.execute(
+                select(
+                    Call.status,
+                    func.count(),
+                    func.count(Call.dialled_at),
+                    func.count(Call.answered_at),
                 )
-            }
+                .where(*mine)
+                .group_by(Call.status)
+            ):
+                by_status[str(st)] = int(n)
+                dialled += int(d)
+                answered += int(a)
             by_result = {
                 str(r): int(n)
                 for r, n in s.execute(
@@ -99,12 +109,6 @@ class StatsMixin(StoreBase):
                     .group_by(Call.result)
                 )
             }
-            dialled = int(
-                s.scalar(select(func.count()).where(*mine, Call.dialled_at.is_not(None))) or 0
-            )
-            answered = int(
-                s.scalar(select(func.count()).where(*mine, Call.answered_at.is_not(None))) or 0
-            )
             return CampaignStats(
                 campaign=camp.name,
                 contacts=contacts,
@@ -199,4 +203,7 @@ class StatsMixin(StoreBase):
                 "program_hash": call.program_hash or "",
                 "policy": (call.policy or {}).get("name", ""),
                 "worker_id": call.worker_id or "",
+                "objective_result": call.objective_result or "",
+                "last_step": call.last_step or "",
+                "captures": dict(call.captures or {}),  # expanded by mbs.campaign.export_table
             }

@@ -18,21 +18,27 @@ from pathlib import Path
 from typing import Any, cast
 
 from mbs.campaign.clock import Clock, ScaledClock, WallClock
-from mbs.campaign.config import CampaignFile
+from mbs.campaign.config import SWITCH_STT, CampaignFile
 from mbs.campaign.contacts import ImportResult, read_contacts, save_contacts
 from mbs.campaign.executor import Executor, ExecutorSettings, Progress
 from mbs.campaign.law import CallingLaw
 from mbs.campaign.store import CallTotals, CampaignNotFound, CampaignStats, Store
 from mbs.program import Program, Say
 from mbs.runtime.builtins import registry
-from mbs.runtime.builtins.base import Amd, Llm, Nlu, Tts
+from mbs.runtime.builtins.base import Amd, BuiltinError, Llm, Nlu, StreamingStt, Tts
 from mbs.runtime.telephony import Telephony
 from mbs.runtime.vm import Vm
 
 # A Paris number: where a simulated campaign's clock starts when nothing else says.
 _REFERENCE_NUMBER = "+33140000000"
 
-DEFAULT_BUILTINS = {"nlu": "fuzzy", "llm": "none", "tts": "none", "amd": "default"}
+DEFAULT_BUILTINS = {
+    "stt": SWITCH_STT,
+    "nlu": "fuzzy",
+    "llm": "none",
+    "tts": "none",
+    "amd": "default",
+}
 
 
 @dataclass
@@ -60,7 +66,16 @@ def worker_identity(campaign: str, worker: str | None) -> str:
 
 def build_builtins(campaign: CampaignFile, program: Program) -> dict[str, object]:
     chosen = {**DEFAULT_BUILTINS, **campaign.settings.builtins.chosen()}
-    built: dict[str, object] = {}
+    built: dict[str, object] = {"stt": None}  # None: the switch recognises (detect_speech)
+    if chosen["stt"] != SWITCH_STT:
+        stt = registry.create(
+            "stt", chosen["stt"], program, campaign.settings.builtins.options(chosen["stt"])
+        )
+        if not callable(getattr(stt, "open_stream", None)):
+            raise BuiltinError(
+                f"the {chosen['stt']} STT cannot listen to a live stream (no open_stream)"
+            )
+        built["stt"] = stt
     for kind in ("nlu", "llm", "tts", "amd"):
         name = chosen[kind]
         config = campaign.settings.builtins.options(name)
@@ -70,8 +85,32 @@ def build_builtins(campaign: CampaignFile, program: Program) -> dict[str, object
     return built
 
 
-def build_telephony(campaign: CampaignFile, amd: Amd | None, recordings_dir: Path) -> Telephony:
+def build_audio_server(campaign: CampaignFile, stt: StreamingStt | None) -> Any:
+    """The audio fork's server when the campaign hears with its own STT, else None."""
+    if stt is None:
+        return None
+    from mbs.freeswitch.audio_server import AudioForkServer, AudioServerConfig
+
+    fork = campaign.settings.telephony.audio_fork
+    config = AudioServerConfig(
+        host=fork.host,
+        port=fork.port,
+        url=fork.url or "",
+        rate=fork.rate,
+        connect_s=fork.connect_timeout,
+        idle_s=fork.idle_timeout,
+    )
+    return AudioForkServer(stt, config)
+
+
+def build_telephony(
+    campaign: CampaignFile,
+    amd: Amd | None,
+    recordings_dir: Path,
+    stt: StreamingStt | None = None,
+) -> Telephony:
     s = campaign.settings
+    audio = build_audio_server(campaign, stt)
     if s.telephony.backend == "sim":
         from mbs.freeswitch.simbackend import SimTelephony
 
@@ -84,6 +123,8 @@ def build_telephony(campaign: CampaignFile, amd: Amd | None, recordings_dir: Pat
                 record=s.record,
                 recordings_dir=str(recordings_dir),
                 amd=amd,
+                audio=audio,
+                voice=s.sim.voice,
             ),
         )
     from mbs.freeswitch.backend import EslBackendConfig, EslTelephony
@@ -104,7 +145,7 @@ def build_telephony(campaign: CampaignFile, amd: Amd | None, recordings_dir: Pat
     if esl.caller_id_name:
         settings["caller_id_name"] = esl.caller_id_name
     config = EslBackendConfig.from_mapping(settings)
-    return cast(Telephony, EslTelephony(config, amd=amd))
+    return cast(Telephony, EslTelephony(config, amd=amd, audio=audio))
 
 
 def build_clock(
@@ -170,7 +211,10 @@ class CampaignRun:
         self.builtins = build_builtins(campaign, program)
         self.recordings_dir = output_dir / "recordings"
         self.telephony = telephony or build_telephony(
-            campaign, cast(Amd, self.builtins["amd"]), self.recordings_dir
+            campaign,
+            cast(Amd, self.builtins["amd"]),
+            self.recordings_dir,
+            cast(StreamingStt | None, self.builtins["stt"]),
         )
         self.vm = Vm(
             program,

@@ -59,9 +59,32 @@ class EslSettings(_Model):
     caller_id_name: str | None = None
 
 
+class AudioForkSettings(_Model):
+    """The audio server that hears calls through mod_audio_fork (``stt`` other than
+    ``switch``)."""
+
+    host: str = "127.0.0.1"  # where the server listens
+    port: int = Field(default=0, ge=0, le=65535)  # 0: any free port (fine for the simulator)
+    url: str | None = None  # the URL the switch connects to; default ws://host:port
+    rate: Literal[8000, 16000] = 8000
+    connect_timeout: float = Field(default=5.0, gt=0, le=60)  # seconds for the fork to connect
+    idle_timeout: float = Field(default=5.0, gt=0, le=600)  # seconds without audio: failed
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("ws://", "wss://")):
+            raise ValueError(f"url must start with ws:// or wss://, got {value!r}")
+        return value
+
+
 class TelephonySettings(_Model):
     backend: Literal["sim", "esl"] = "sim"
     esl: EslSettings = EslSettings()
+    audio_fork: AudioForkSettings = AudioForkSettings()
+
+
+SWITCH_STT = "switch"  # stt = "switch": FreeSWITCH's own recogniser (detect_speech)
 
 
 class BuiltinSettings(BaseModel):
@@ -78,6 +101,22 @@ class BuiltinSettings(BaseModel):
     llm: str | None = None
     tts: str | None = None
     amd: str | None = None
+
+    @field_validator("stt")
+    @classmethod
+    def _stt(cls, value: str | None) -> str | None:
+        if value is None or value == SWITCH_STT:
+            return value
+        from mbs.runtime.builtins import registry
+
+        streaming = [n for n in registry.available("stt") if n != "text"]
+        if value not in streaming:
+            raise ValueError(
+                f"unknown stt {value!r}: a campaign hears through {SWITCH_STT!r} (the switch's "
+                f"detect_speech) or a streaming STT on the audio fork "
+                f"({', '.join(streaming) or 'none installed'})"
+            )
+        return value
 
     @model_validator(mode="after")
     def _tables(self) -> BuiltinSettings:
@@ -104,6 +143,7 @@ class SimSettings(_Model):
     time_scale: float = Field(default=1.0, gt=0)  # simulated seconds per real second
     seed: int = 0
     start: str = "next-window"  # "next-window", "now", or an ISO 8601 time with offset
+    voice: str = Field(default="fr", pattern=r"^[A-Za-z0-9_+-]+$")  # espeak-ng voice of the callers
 
     @field_validator("personas")
     @classmethod

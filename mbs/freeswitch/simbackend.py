@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from mbs.freeswitch.audio_server import AudioForkServer
 from mbs.freeswitch.backend import EslBackendConfig, EslTelephony
 from mbs.freeswitch.client import ClientConfig
 from mbs.freeswitch.sim.personas import Persona, PersonaKind
@@ -80,6 +81,8 @@ class SimTelephony:
         amd: Amd | None = None,
         originate_timeout_s: int = 30,
         pinned: Mapping[str, Persona] | None = None,
+        audio: AudioForkServer | None = None,
+        voice: str = "fr",
     ) -> None:
         self.time_scale = time_scale
         self.simulator = Simulator(
@@ -87,7 +90,9 @@ class SimTelephony:
             time_scale=time_scale,
             personas=persona_mix(personas),
             pinned=pinned,  # number -> persona: who answers, whatever the mix (tests)
+            voice=voice,
         )
+        self.audio = audio  # with it, calls hear through the audio fork, not detect_speech
         self.simulator.keep_history = False  # a long campaign must not hoard events
         self._amd = amd
         self._record = record
@@ -113,7 +118,7 @@ class SimTelephony:
             # on the simulator's clock.
             media_time_scale=scale,
         )
-        self.backend = EslTelephony(config, amd=self._amd)
+        self.backend = EslTelephony(config, amd=self._amd, audio=self.audio)
         try:
             await self.backend.start()
         except BaseException:

@@ -60,8 +60,10 @@ class Simulator:
         identity: SwitchIdentity | None = None,
         max_queue: int = 100_000,
         max_missed: int = 500,
+        voice: str = "fr",
     ) -> None:
         self.host = host
+        self.voice = voice  # espeak-ng voice of the callers' audio (fork, recordings)
         self._port = port
         self.password = password
         self.seed = seed
@@ -260,6 +262,7 @@ class Simulator:
             strict_files=self.strict_files,
             inline_app=(request.app, request.app_arg),
             connector=self.connect_outbound,
+            voice=self.voice,
         )
         self.calls[uuid] = call
         self.stats.peak = max(self.stats.peak, len(self.calls))

@@ -101,6 +101,7 @@ class AudioForkServer:
             cfg.port,
             subprotocols=[SUBPROTOCOL],
             max_size=cfg.max_frame,
+            close_timeout=2,  # a peer that never answers our close is dropped after this
             ping_interval=None,  # the switch's libwebsockets does not answer our pings reliably
         )
         sockets = list(self._server.sockets)

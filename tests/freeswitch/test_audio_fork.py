@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import random
 from array import array
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -48,13 +49,27 @@ def vosk_stt() -> object:
     )
 
 
+@dataclass
+class Outcome:
+    result: str
+    heard: list[str]  # the utterances, as recognised
+    call: EslCall | None
+    error: str | None
+
+
 async def run_calls(
-    stt: object, lines: dict[str, str], *, record_dir: Path | None = None, rate: int = 8000
-) -> dict[str, tuple[str, list[str], EslCall | None]]:
-    """Dial one pinned caller per line; (result, utterances heard, call) per number."""
+    stt: object,
+    lines: dict[str, str],
+    *,
+    record_dir: Path | None = None,
+    rate: int = 8000,
+    server_class: type[AudioForkServer] = AudioForkServer,
+    tts: object = None,
+) -> dict[str, Outcome]:
+    """Dial one pinned caller per line, all at once; what happened, per number."""
     program = ko_program()
-    vm = Vm(program, nlu=registry.create("nlu", "fuzzy", program, {}))
-    audio = AudioForkServer(stt, AudioServerConfig(rate=rate))  # type: ignore[arg-type]
+    vm = Vm(program, nlu=registry.create("nlu", "fuzzy", program, {}), tts=tts)  # type: ignore[arg-type]
+    audio = server_class(stt, AudioServerConfig(rate=rate))  # type: ignore[arg-type]
     tel = SimTelephony(
         time_scale=SCALE,
         pinned={number: persona(line) for number, line in lines.items()},
@@ -66,14 +81,15 @@ async def run_calls(
     await tel.start()
     try:
 
-        async def one(number: str) -> tuple[str, list[str], EslCall | None]:
+        async def one(number: str) -> Outcome:
             dialled = await tel.dial(number, call_id=f"c{number}", variables={"mbs_campaign": "ko"})
             assert dialled.status is CallStatus.IN_PROGRESS, dialled
             sink = MemorySink()
             state = await vm.run_call(dialled.call, sink=sink, call_id=f"c{number}")  # type: ignore[arg-type]
             heard = [str(e["text"]) for e in sink.events if e["event"] == "heard" and e["text"]]
             inner = getattr(dialled.call, "_call", dialled.call)
-            return str(state.result), heard, inner if isinstance(inner, EslCall) else None
+            call = inner if isinstance(inner, EslCall) else None
+            return Outcome(str(state.result), heard, call, state.error)
 
         results = await asyncio.gather(*(one(n) for n in lines))
     finally:
@@ -87,11 +103,11 @@ async def test_a_campaign_hears_korean_through_the_audio_fork(vosk_stt: object, 
     got = await asyncio.wait_for(run_calls(vosk_stt, lines, rate=rate), 120)
     errors = []
     for number, line in lines.items():
-        result, heard, _ = got[number]
-        assert heard, f"{line}: nothing heard"
-        errors.append(cer(line, heard[0]))
+        outcome = got[number]
+        assert outcome.heard, f"{line}: nothing heard"
+        errors.append(cer(line, outcome.heard[0]))
         expected = "QUALIFIED" if line in AGREE else "NOT_INTERESTED"
-        assert result == expected, (line, heard, result)
+        assert outcome.result == expected, (line, outcome)
     assert errors == [0.0] * len(errors), errors  # stable lines: heard exactly
 
 

@@ -1,0 +1,172 @@
+"""Bad audio forks: each ends its own call's listening with a one-line cause; the
+others go on.
+
+The server's checks are exercised with raw WebSocket peers on loopback (garbage,
+a wrong rate, nothing at all, no connection, a peer that never closes), next to a
+healthy fork whose caller is still heard. Then a whole call over the simulator whose
+fork was started at the wrong rate ends as TECHNICAL_ERROR with that cause, while the
+calls around it are heard and routed.
+
+The timeouts are short (a fraction of a second) and only ever bound how long a broken
+fork takes to be declared broken; no assertion depends on how fast this machine is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from array import array
+
+import pytest
+from audio_rig import AGREE, GRAMMAR, REFUSE, ko_program, korean_model
+from test_audio_fork import run_calls
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from mbs.freeswitch.audio_server import SUBPROTOCOL, AudioForkServer, AudioServerConfig
+from mbs.freeswitch.sim.audiofork import speak_pcm
+from mbs.runtime.builtins import registry
+from mbs.runtime.builtins.audio import samples_to_pcm
+from mbs.runtime.builtins.base import SpeechUpdate
+
+
+@pytest.fixture(scope="module")
+def vosk_stt() -> object:
+    return registry.create(
+        "stt", "vosk", ko_program(), {"model": str(korean_model()), "grammar": GRAMMAR}
+    )
+
+
+class Listener:
+    def __init__(self) -> None:
+        self.updates: list[SpeechUpdate] = []
+        self.cause = ""
+        self.final = asyncio.Event()
+        self.failure = asyncio.Event()
+
+    def heard(self, update: SpeechUpdate) -> None:
+        self.updates.append(update)
+        if update.kind == "final":
+            self.final.set()
+
+    def failed(self, cause: str) -> None:
+        self.cause = cause
+        self.failure.set()
+
+
+def meta(uuid: str, rate: int = 8000) -> str:
+    return json.dumps({"uuid": uuid, "call": uuid, "rate": rate})
+
+
+async def healthy(server: AudioForkServer, uuid: str) -> None:
+    """A well-behaved fork: metadata, then a line of speech and silence until heard."""
+    listener = server.sessions[uuid].listener
+    assert isinstance(listener, Listener)
+    speech = await speak_pcm(AGREE[0], 8000, "ko")
+    pcm = samples_to_pcm(array("h", bytes(8000)) + speech + array("h", bytes(16000)))
+    async with connect(f"{server.base_url}/{uuid}", subprotocols=[SUBPROTOCOL]) as ws:
+        await ws.send(meta(uuid))
+        for offset in range(0, len(pcm), 320):
+            await ws.send(pcm[offset : offset + 320])
+        while not listener.final.is_set():  # the line noise goes on until it is heard
+            await ws.send(bytes(320))
+            await asyncio.sleep(0)
+
+
+async def test_each_bad_fork_fails_its_own_call_only(vosk_stt: object) -> None:
+    server = AudioForkServer(
+        vosk_stt,  # type: ignore[arg-type]
+        AudioServerConfig(connect_s=0.5, idle_s=1.0),
+    )
+    await server.start()
+    names = ["good", "binary", "notjson", "odd", "rate", "other", "quiet", "absent"]
+    listeners = {name: Listener() for name in names}
+    for name, listener in listeners.items():
+        server.register(name, listener)
+    url = server.base_url
+    try:
+        good = asyncio.ensure_future(healthy(server, "good"))
+        async with (
+            connect(f"{url}/binary", subprotocols=[SUBPROTOCOL]) as binary,
+            connect(f"{url}/notjson", subprotocols=[SUBPROTOCOL]) as notjson,
+            connect(f"{url}/odd", subprotocols=[SUBPROTOCOL]) as odd,
+            connect(f"{url}/rate", subprotocols=[SUBPROTOCOL]) as rate,
+            connect(f"{url}/other", subprotocols=[SUBPROTOCOL]) as other,
+            connect(f"{url}/quiet", subprotocols=[SUBPROTOCOL]) as quiet,
+        ):
+            await binary.send(b"\x00\x01" * 160)
+            await notjson.send("uuid=odd; rate=8000")
+            await odd.send(meta("odd"))
+            await odd.send(b"\x00" * 321)
+            await rate.send(meta("rate", 16000))
+            await other.send(meta("someone-else"))
+            await quiet.send(meta("quiet"))  # then nothing, never closing
+            await asyncio.wait_for(
+                asyncio.gather(*(listeners[n].failure.wait() for n in names[1:])), 30
+            )
+            for ws in (binary, notjson, odd, rate, other, quiet):  # closed by the server
+                with pytest.raises(ConnectionClosed):
+                    await asyncio.wait_for(ws.recv(), 10)
+        await asyncio.wait_for(good, 60)
+    finally:
+        await server.stop()
+    causes = {name: listeners[name].cause for name in names}
+    assert causes == {
+        "good": "",
+        "binary": "the audio fork sent audio before its metadata",
+        "notjson": "the audio fork's metadata is not JSON: 'uuid=odd; rate=8000'",
+        "odd": "the audio fork sent 321 bytes: not 16-bit PCM",
+        "rate": "the audio fork streams at 16000 Hz, the call listens at 8000 Hz",
+        "other": "the audio fork's metadata names another call: 'someone-else'",
+        "quiet": "the audio fork sent no audio for 1 s",
+        "absent": "the audio fork did not connect within 0.5 s",
+    }
+    kinds = [u.kind for u in listeners["good"].updates]
+    assert kinds[0] == "start" and kinds[-1] == "final", kinds
+    assert listeners["good"].updates[-1].text == AGREE[0]
+
+
+async def test_an_unknown_call_or_a_second_connection_is_refused(vosk_stt: object) -> None:
+    server = AudioForkServer(vosk_stt, AudioServerConfig(connect_s=30))  # type: ignore[arg-type]
+    await server.start()
+    listener = Listener()
+    server.register("known", listener)
+    try:
+        async with connect(f"{server.base_url}/stranger", subprotocols=[SUBPROTOCOL]) as ws:
+            with pytest.raises(ConnectionClosed) as info:
+                await asyncio.wait_for(ws.recv(), 10)
+            assert info.value.rcvd is not None and info.value.rcvd.code == 1008
+        async with connect(f"{server.base_url}/known", subprotocols=[SUBPROTOCOL]) as first:
+            await first.send(meta("known"))
+            async with connect(f"{server.base_url}/known", subprotocols=[SUBPROTOCOL]) as second:
+                with pytest.raises(ConnectionClosed):
+                    await asyncio.wait_for(second.recv(), 10)
+            await first.send(bytes(320))
+        assert listener.cause == ""  # the intruders did not break the call's own fork
+    finally:
+        await server.stop()
+
+
+class WrongRateFor(AudioForkServer):
+    """Starts one call's fork at 16 kHz while the server listens at 8 kHz (a switch
+    misconfigured for that call): the real simulator fork then streams at 16 kHz."""
+
+    victim = "07000000001"
+
+    def fork_command(self, uuid: str, call_id: str) -> str:
+        command = super().fork_command(uuid, call_id)
+        if call_id == f"c{self.victim}":
+            command = command.replace(" 8k ", " 16k ").replace('"rate":8000', '"rate":16000')
+        return command
+
+
+async def test_a_call_whose_fork_is_wrong_ends_with_its_cause(vosk_stt: object) -> None:
+    lines = {"07000000000": AGREE[0], "07000000001": AGREE[0], "07000000002": REFUSE[0]}
+    got = await asyncio.wait_for(run_calls(vosk_stt, lines, server_class=WrongRateFor), 120)
+    assert got["07000000000"].result == "QUALIFIED"
+    assert got["07000000002"].result == "NOT_INTERESTED"
+    victim = got[WrongRateFor.victim]
+    assert victim.result == "TECHNICAL_ERROR" and victim.heard == []
+    cause = "the audio fork streams at 16000 Hz, the call listens at 8000 Hz"
+    assert victim.call is not None and victim.call.audio_failure == cause
+    assert victim.error is not None and f"the call's audio stream failed: {cause}" in victim.error

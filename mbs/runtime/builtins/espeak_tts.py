@@ -11,8 +11,16 @@ espeak-ng writes 22050 Hz; the file is resampled to ``rate`` (8000 or 16000 Hz) 
 sox when it is installed (``resampler = "auto"``), else with the pure-Python filter of
 :mod:`mbs.runtime.builtins.audio`.
 
-Settings: ``voice`` (default: the scenario's ``voice``, else ``fr``), ``rate`` (8000 |
-16000, default 8000), ``speed`` (words per minute, default 165), ``cache_dir``
+The agent's voice: ``gender`` (``male`` | ``female``) picks an espeak-ng variant
+(``fr+m3`` / ``fr+f3``), and the scenario's personality sets the delivery: each
+personality of the standard library has a speed and a pitch (``PROSODY``: ``doux``
+slower and lower, ``dynamique`` faster and higher, ...); ``speed`` and ``pitch`` settings
+override them.
+
+Settings: ``voice`` (default: the scenario's ``voice``, else ``fr``), ``gender`` (male |
+female, default: the voice's own), ``rate`` (8000 | 16000, default 8000: the call's
+rate on a PCMU/PCMA trunk), ``speed`` (words per minute, default: the personality's,
+else 165), ``pitch`` (0-99, default: the personality's, else 50), ``cache_dir``
 (default ``var/tts-cache``), ``resampler`` (auto | sox | python), ``timeout`` (s, 20).
 """
 
@@ -35,19 +43,46 @@ from mbs.runtime.builtins.settings import get_float, get_int, get_str
 _OWNER = "tts.espeak"
 ENGINE = "espeak-ng"
 RATES = (8000, 16000)
+GENDERS = {"male": "m3", "female": "f3"}  # espeak-ng variants (voices/!v/m3, f3)
+# (words per minute, pitch 0-99) per personality of the standard library
+PROSODY: dict[str, tuple[int, int]] = {
+    "professionnel": (165, 50),
+    "commercial": (170, 52),
+    "doux": (150, 44),
+    "dynamique": (185, 58),
+    "assertif": (170, 46),
+    "expert": (160, 48),
+    "consultative": (160, 50),
+}
+DEFAULT_PROSODY = (165, 50)
 
 
-def cache_key(engine: str, voice: str, rate: int, speed: int, text: str) -> str:
+def cache_key(engine: str, voice: str, rate: int, speed: int, text: str, pitch: int = 50) -> str:
     """The content address of one synthesised line."""
-    material = "\x1f".join((engine, voice, str(rate), str(speed), text))
+    parts = [engine, voice, str(rate), str(speed), text]
+    if pitch != 50:  # lines made before pitch was a setting keep their address
+        parts.append(f"p{pitch}")
+    material = "\x1f".join(parts)
     return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
 
 class EspeakTts:
     def __init__(self, program: Program, config: Mapping[str, object]) -> None:
-        self.voice = get_str(config, "voice", program.scenario.voice or "fr", owner=_OWNER)
+        voice = get_str(config, "voice", program.scenario.voice or "fr", owner=_OWNER)
+        gender = get_str(config, "gender", "", owner=_OWNER)
+        if gender and gender not in GENDERS:
+            raise BuiltinError(f"{_OWNER}: gender must be male or female, not {gender!r}")
+        if gender:
+            voice = f"{voice.split('+', 1)[0]}+{GENDERS[gender]}"
+        self.voice = voice
         self.rate = get_int(config, "rate", 8000, owner=_OWNER, choices=RATES)
-        self.speed = get_int(config, "speed", 165, owner=_OWNER)
+        speed, pitch = PROSODY.get(program.scenario.personality or "", DEFAULT_PROSODY)
+        self.speed = get_int(config, "speed", speed, owner=_OWNER)
+        self.pitch = get_int(config, "pitch", pitch, owner=_OWNER)
+        if not 80 <= self.speed <= 450:
+            raise BuiltinError(f"{_OWNER}: speed must be 80-450 words a minute, not {self.speed}")
+        if not 0 <= self.pitch <= 99:
+            raise BuiltinError(f"{_OWNER}: pitch must be 0-99, not {self.pitch}")
         self.cache_dir = Path(get_str(config, "cache_dir", "var/tts-cache", owner=_OWNER))
         self.timeout = get_float(config, "timeout", 20.0, owner=_OWNER, minimum=0.1)
         resampler = get_str(config, "resampler", "auto", owner=_OWNER)
@@ -74,7 +109,7 @@ class EspeakTts:
 
     def path_for(self, text: str) -> Path:
         """Where the audio for ``text`` lives (whether or not it exists yet)."""
-        key = cache_key(ENGINE, self.voice, self.rate, self.speed, text)
+        key = cache_key(ENGINE, self.voice, self.rate, self.speed, text, self.pitch)
         return self.cache_dir / key[:2] / f"{key}.wav"
 
     async def synthesize(self, text: str) -> Path | None:
@@ -118,6 +153,8 @@ class EspeakTts:
                     self.voice,
                     "-s",
                     str(self.speed),
+                    "-p",
+                    str(self.pitch),
                     "--stdin",
                     "-w",
                     str(raw),

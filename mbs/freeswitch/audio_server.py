@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 SUBPROTOCOL = Subprotocol("audio.drachtio.org")
 RATES = (8000, 16000)
+FRAME_HINT = 640  # bytes: 20 ms at 16 kHz, what mod_audio_fork sends at a time
 
 
 class ForkListener(Protocol):
@@ -209,27 +210,46 @@ class AudioForkServer:
             self._fail(session, problem)
             await ws.close(1008, "bad metadata")
             return
+        pending = bytearray()  # audio received and not yet heard
+        wake = asyncio.Event()
+        hearing = asyncio.ensure_future(self._hear(session, pending, wake))
+        try:
+            async for message in ws:
+                if session.ended.is_set() or hearing.done():
+                    return
+                if isinstance(message, str):
+                    continue  # mod_audio_fork sends only the metadata as text
+                if len(message) % 2:
+                    self._fail(session, f"the audio fork sent {len(message)} bytes: not 16-bit PCM")
+                    await ws.close(1003, "not L16")
+                    return
+                session.frames += 1
+                session.bytes_in += len(message)
+                if self.on_audio is not None:
+                    self.on_audio(session, len(message))
+                pending += message
+                wake.set()
+        finally:
+            hearing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await hearing
+
+    async def _hear(self, session: ForkSession, pending: bytearray, wake: asyncio.Event) -> None:
+        """Feed the recogniser everything received since its last turn, in one go: under
+        load, frames queue up here instead of each paying a trip to a worker thread."""
         loop = asyncio.get_running_loop()
-        async for message in ws:
-            if session.ended.is_set():
-                return
-            if isinstance(message, str):
-                continue  # mod_audio_fork sends only the metadata as text
-            if len(message) % 2:
-                self._fail(session, f"the audio fork sent {len(message)} bytes: not 16-bit PCM")
-                await ws.close(1003, "not L16")
-                return
-            session.frames += 1
-            session.bytes_in += len(message)
-            if self.on_audio is not None:
-                self.on_audio(session, len(message))
-            stream = session.stream
-            if getattr(stream, "decoding", False):
-                updates = await loop.run_in_executor(None, _timed_feed, stream, message)
+        stream = session.stream
+        while True:
+            await wake.wait()
+            wake.clear()
+            chunk = bytes(pending)
+            pending.clear()
+            if getattr(stream, "decoding", False) or len(chunk) > 4 * FRAME_HINT:
+                updates, cpu = await loop.run_in_executor(None, _timed_feed, stream, chunk)
             else:
-                updates = _timed_feed(stream, message)
-            session.cpu_s += updates[1]
-            for update in updates[0]:
+                updates, cpu = _timed_feed(stream, chunk)
+            session.cpu_s += cpu
+            for update in updates:
                 session.listener.heard(update)
 
     @staticmethod

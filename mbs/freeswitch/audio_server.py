@@ -212,7 +212,8 @@ class AudioForkServer:
             return
         pending = bytearray()  # audio received and not yet heard
         wake = asyncio.Event()
-        hearing = asyncio.ensure_future(self._hear(session, pending, wake))
+        done = asyncio.Event()  # no more audio will come
+        hearing = asyncio.ensure_future(self._hear(session, pending, wake, done))
         try:
             async for message in ws:
                 if session.ended.is_set() or hearing.done():
@@ -230,18 +231,25 @@ class AudioForkServer:
                 pending += message
                 wake.set()
         finally:
-            hearing.cancel()
+            done.set()
+            wake.set()
+            if session.ended.is_set():  # the call is over: what is queued is moot
+                hearing.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await hearing
+                await hearing  # else the audio received before the close is still heard
 
-    async def _hear(self, session: ForkSession, pending: bytearray, wake: asyncio.Event) -> None:
+    async def _hear(
+        self, session: ForkSession, pending: bytearray, wake: asyncio.Event, done: asyncio.Event
+    ) -> None:
         """Feed the recogniser everything received since its last turn, in one go: under
         load, frames queue up here instead of each paying a trip to a worker thread."""
         loop = asyncio.get_running_loop()
         stream = session.stream
-        while True:
+        while not (done.is_set() and not pending):
             await wake.wait()
             wake.clear()
+            if not pending:
+                continue
             chunk = bytes(pending)
             pending.clear()
             if getattr(stream, "decoding", False) or len(chunk) > 4 * FRAME_HINT:

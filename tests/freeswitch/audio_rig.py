@@ -10,8 +10,7 @@ from rapidfuzz.distance import Levenshtein
 from mbs.compiler import compile_file
 from mbs.program import Program
 
-DATA = Path(__file__).resolve().parent / "data"
-SCENARIO = DATA / "ko_audio.mbs"
+SCENARIO = Path(__file__).resolve().parents[2] / "examples" / "audio-ko" / "ko_audio.mbs"
 
 # What the callers of the campaign tests say (espeak-ng, voice "ko"), and the intent of
 # ko_audio.mbs each means. espeak-ng's Korean is rough: of the grammar's phrases, these

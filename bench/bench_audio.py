@@ -74,7 +74,7 @@ async def _switch(url: str, calls: int, turns: int, out: multiprocessing.Queue) 
     async def one(index: int) -> None:
         uuid = f"call-{index}"
         await asyncio.sleep(rng.random())
-        async with connect(f"{url}/{uuid}", subprotocols=[SUBPROTOCOL]) as ws:
+        async with connect(f"{url}/{uuid}", subprotocols=[SUBPROTOCOL], compression=None) as ws:
             await ws.send(json.dumps({"uuid": uuid, "rate": RATE}))
             loop = asyncio.get_running_loop()
             start = loop.time()

@@ -103,6 +103,7 @@ class AudioForkServer:
             subprotocols=[SUBPROTOCOL],
             max_size=cfg.max_frame,
             close_timeout=2,  # a peer that never answers our close is dropped after this
+            compression=None,  # raw PCM barely compresses; deflate cost more CPU than it saved
             ping_interval=None,  # the switch's libwebsockets does not answer our pings reliably
         )
         sockets = list(self._server.sockets)

@@ -1,0 +1,166 @@
+"""The held-out NLU sets (tests/nlu/heldout/*.jsonl): written apart from the stdlib.
+
+Every utterance was written without looking at the stdlib's examples or phrasings, so a
+matcher tuned on the stdlib is measured on French it has never seen. The format is
+described in tests/nlu/README.md. Use ``load(set_name, split)`` to read a set; calibrate
+on ``dev`` only and report ``test``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).parent / "heldout"
+REPO = Path(__file__).resolve().parents[2]
+SCENARIOS = REPO / "scenarios"
+OWN_PACK_SCENARIO = HERE / "own_pack.mbs"
+OWN_PACK = "alarme_maison"  # the pack declared in own_pack.mbs
+
+# Which utterances each set holds (see tests/nlu/README.md).
+SETS = ("intents", "objections", "own_pack", "neutral", "context")
+SPLITS = ("dev", "test")
+KINDS = ("intent", "objection", "none")
+FIELDS = ("split", "kind", "label", "pack", "scenario", "step", "text")
+
+
+@dataclass(frozen=True, slots=True)
+class Utterance:
+    """One labelled utterance: what the NLU should decide when it hears ``text``.
+
+    ``kind`` is ``intent`` (``label`` is the intent name), ``objection`` (``label`` is
+    the objection's text as written in ``pack``) or ``none`` (no intent, no objection).
+    ``scenario`` and ``step`` are set in the ``context`` set only: the decision is then
+    the one the step should take (an intent it handles, an objection, or neither).
+    """
+
+    set: str
+    split: str
+    kind: str
+    text: str
+    label: str | None = None
+    pack: str | None = None
+    scenario: str | None = None
+    step: str | None = None
+
+    @property
+    def target(self) -> tuple[str, str | None]:
+        """(kind, label): the decision to compare with a matcher's."""
+        return self.kind, self.label
+
+
+def path_of(set_name: str) -> Path:
+    if set_name not in SETS:
+        raise ValueError(f"unknown held-out set {set_name!r} (known: {', '.join(SETS)})")
+    return HERE / f"{set_name}.jsonl"
+
+
+def _parse(where: str, set_name: str, line: str) -> Utterance:
+    try:
+        raw = json.loads(line)
+    except ValueError as exc:
+        raise ValueError(f"{where}: not JSON ({exc})") from None
+    if not isinstance(raw, dict) or not set(raw) <= set(FIELDS):
+        raise ValueError(f"{where}: an object with fields among {', '.join(FIELDS)} expected")
+    values = {k: raw.get(k) for k in FIELDS}
+    if any(v is not None and not isinstance(v, str) for v in values.values()):
+        raise ValueError(f"{where}: every field is a string")
+    item = Utterance(set=set_name, **values)  # type: ignore[arg-type]
+    if item.split not in SPLITS:
+        raise ValueError(f"{where}: split must be one of {', '.join(SPLITS)}")
+    if item.kind not in KINDS:
+        raise ValueError(f"{where}: kind must be one of {', '.join(KINDS)}")
+    if not item.text or not item.text.strip():
+        raise ValueError(f"{where}: empty text")
+    if (item.kind == "none") != (item.label is None):
+        raise ValueError(f"{where}: a label is required for intents and objections only")
+    if (item.kind == "objection") != (item.pack is not None):
+        raise ValueError(f"{where}: a pack is required for objections only")
+    if (set_name == "context") != (item.scenario is not None and item.step is not None):
+        raise ValueError(f"{where}: scenario and step belong to the context set only")
+    return item
+
+
+def read(path: Path, set_name: str, split: str | None = None) -> list[Utterance]:
+    """The utterances of one JSONL file, in file order; ``split`` None: both splits.
+
+    A malformed line raises ValueError naming the file and line."""
+    if set_name not in SETS:
+        raise ValueError(f"unknown held-out set {set_name!r} (known: {', '.join(SETS)})")
+    if split is not None and split not in SPLITS:
+        raise ValueError(f"unknown split {split!r} (known: {', '.join(SPLITS)})")
+    items = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            item = _parse(f"{path.name}:{number}", set_name, line)
+            if split is None or item.split == split:
+                items.append(item)
+    return items
+
+
+def load(set_name: str, split: str | None = None) -> list[Utterance]:
+    """One held-out set (``SETS``), optionally one split of it (``dev`` or ``test``)."""
+    return read(path_of(set_name), set_name, split)
+
+
+def load_all(split: str | None = None) -> list[Utterance]:
+    return [item for name in SETS for item in load(name, split)]
+
+
+def plain(text: str) -> str:
+    """Case, accents and punctuation removed, spaces collapsed: for comparing wordings."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", bare).split())
+
+
+def stratum(item: Utterance) -> tuple[str | None, ...]:
+    """What a split is balanced over: the decision, and the step in context."""
+    return (item.kind, item.pack, item.label, item.scenario, item.step)
+
+
+def _tiebreak(text: str) -> int:
+    return hashlib.sha256(plain(text).encode()).digest()[0] & 1
+
+
+def assign_splits(existing: Iterable[Utterance], new: Iterable[Utterance]) -> list[Utterance]:
+    """Give each new utterance a split, keeping every stratum balanced (within one).
+
+    Existing splits never move (the team calibrates on dev: moving an utterance to test
+    would leak), so the result only depends on the order of additions; within a
+    stratum the smaller split gets the next utterance, a tie goes by a hash of its text.
+    """
+    counts: Counter[tuple[tuple[str | None, ...], str]] = Counter(
+        (stratum(i), i.split) for i in existing
+    )
+    out = []
+    for item in new:
+        key = stratum(item)
+        dev, test = counts[key, "dev"], counts[key, "test"]
+        split = "dev" if dev < test else "test" if test < dev else SPLITS[_tiebreak(item.text)]
+        counts[key, split] += 1
+        out.append(
+            Utterance(
+                set=item.set,
+                split=split,
+                kind=item.kind,
+                text=item.text,
+                label=item.label,
+                pack=item.pack,
+                scenario=item.scenario,
+                step=item.step,
+            )
+        )
+    return out
+
+
+def dump_line(item: Utterance) -> str:
+    """One JSONL line, fields in a fixed order, absent fields left out."""
+    raw = {k: getattr(item, k) for k in FIELDS if getattr(item, k) is not None}
+    return json.dumps(raw, ensure_ascii=False)

@@ -76,7 +76,7 @@ async def healthy(server: AudioForkServer, uuid: str) -> None:
 async def test_each_bad_fork_fails_its_own_call_only(vosk_stt: object) -> None:
     server = AudioForkServer(
         vosk_stt,  # type: ignore[arg-type]
-        AudioServerConfig(connect_s=0.5, idle_s=1.0),
+        AudioServerConfig(connect_s=1.0, idle_s=2.0),
     )
     await server.start()
     names = ["good", "binary", "notjson", "odd", "rate", "other", "quiet", "absent"]
@@ -118,8 +118,8 @@ async def test_each_bad_fork_fails_its_own_call_only(vosk_stt: object) -> None:
         "odd": "the audio fork sent 321 bytes: not 16-bit PCM",
         "rate": "the audio fork streams at 16000 Hz, the call listens at 8000 Hz",
         "other": "the audio fork's metadata names another call: 'someone-else'",
-        "quiet": "the audio fork sent no audio for 1 s",
-        "absent": "the audio fork did not connect within 0.5 s",
+        "quiet": "the audio fork sent no audio for 2 s",
+        "absent": "the audio fork did not connect within 1 s",
     }
     kinds = [u.kind for u in listeners["good"].updates]
     assert kinds[0] == "start" and kinds[-1] == "final", kinds

@@ -142,7 +142,11 @@ async def test_an_unknown_call_or_a_second_connection_is_refused(vosk_stt: objec
                 with pytest.raises(ConnectionClosed):
                     await asyncio.wait_for(second.recv(), 10)
             await first.send(bytes(320))
-        assert listener.cause == ""  # the intruders did not break the call's own fork
+            assert listener.cause == ""  # the intruders did not break the call's own fork
+            await server.close("known")  # the call ended: we close, whatever the peer does
+            with pytest.raises(ConnectionClosed):
+                await asyncio.wait_for(first.recv(), 10)
+        assert "known" not in server.sessions
     finally:
         await server.stop()
 

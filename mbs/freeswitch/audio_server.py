@@ -253,10 +253,15 @@ class AudioForkServer:
                 continue
             chunk = bytes(pending)
             pending.clear()
-            if getattr(stream, "decoding", False) or len(chunk) > 4 * FRAME_HINT:
-                updates, cpu = await loop.run_in_executor(None, _timed_feed, stream, chunk)
-            else:
-                updates, cpu = _timed_feed(stream, chunk)
+            try:
+                if getattr(stream, "decoding", False) or len(chunk) > 4 * FRAME_HINT:
+                    updates, cpu = await loop.run_in_executor(None, _timed_feed, stream, chunk)
+                else:
+                    updates, cpu = _timed_feed(stream, chunk)
+            except Exception as exc:  # a recogniser bug ends this call's listening only
+                log.exception("call %s: the recogniser failed", session.uuid)
+                self._fail(session, f"the recogniser failed: {exc}")
+                return
             session.cpu_s += cpu
             for update in updates:
                 session.listener.heard(update)

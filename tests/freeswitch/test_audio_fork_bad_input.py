@@ -174,3 +174,37 @@ async def test_a_call_whose_fork_is_wrong_ends_with_its_cause(vosk_stt: object) 
     cause = "the audio fork streams at 16000 Hz, the call listens at 8000 Hz"
     assert victim.call is not None and victim.call.audio_failure == cause
     assert victim.error is not None and f"the call's audio stream failed: {cause}" in victim.error
+
+
+class BrokenStream:
+    """A recogniser with a bug: it fails on the first audio it is fed."""
+
+    decoding = False
+
+    def feed(self, pcm: bytes) -> list[SpeechUpdate]:
+        raise RuntimeError("decoder state corrupted")
+
+    def close(self) -> list[SpeechUpdate]:
+        return []
+
+
+class BrokenStt:
+    def open_stream(self, sample_rate: int) -> BrokenStream:
+        return BrokenStream()
+
+
+async def test_a_recogniser_that_fails_ends_its_call_with_the_reason() -> None:
+    server = AudioForkServer(BrokenStt(), AudioServerConfig(connect_s=30, idle_s=30))
+    await server.start()
+    listener = Listener()
+    server.register("c1", listener)
+    try:
+        async with connect(f"{server.base_url}/c1", subprotocols=[SUBPROTOCOL]) as ws:
+            await ws.send(meta("c1"))
+            await ws.send(bytes(320))
+            await asyncio.wait_for(listener.failure.wait(), 30)
+            with pytest.raises(ConnectionClosed):
+                await asyncio.wait_for(ws.recv(), 10)
+    finally:
+        await server.stop()
+    assert listener.cause == "the recogniser failed: decoder state corrupted"

@@ -91,6 +91,7 @@ class AudioForkServer:
         self._server: Server | None = None
         self.port = self.config.port
         self.on_audio: Callable[[ForkSession, int], None] | None = None  # (session, bytes)
+        self._closing: set[asyncio.Future[None]] = set()
 
     # ------------------------------------------------------------------ life
 
@@ -160,6 +161,10 @@ class AudioForkServer:
         log.warning("call %s: audio fork failed: %s", session.uuid, cause)
         session.listener.failed(cause)
         session.ended.set()
+        if session.connection is not None:  # from our side: the peer may never close
+            closing = asyncio.ensure_future(_close_quietly(session.connection, 1011, "failed"))
+            self._closing.add(closing)
+            closing.add_done_callback(self._closing.discard)
 
     async def _watch(self, session: ForkSession) -> None:
         """No connection in time, or a connection that stops sending: the fork failed."""
@@ -173,9 +178,6 @@ class AudioForkServer:
         while not session.ended.is_set():
             if session.frames == seen:
                 self._fail(session, f"the audio fork sent no audio for {cfg.idle_s:g} s")
-                if session.connection is not None:
-                    with contextlib.suppress(Exception):
-                        await asyncio.wait_for(session.connection.close(1011, "no audio"), 1.0)
                 return
             seen = session.frames
             with contextlib.suppress(TimeoutError):
@@ -282,6 +284,11 @@ class AudioForkServer:
         if rate != session.rate:
             return f"the audio fork streams at {rate!r} Hz, the call listens at {session.rate} Hz"
         return ""
+
+
+async def _close_quietly(connection: ServerConnection, code: int, reason: str) -> None:
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(connection.close(code, reason), 3.0)
 
 
 def _timed_feed(stream: SttStream, pcm: bytes) -> tuple[list[SpeechUpdate], float]:

@@ -58,12 +58,10 @@ def meta(uuid: str, rate: int = 8000) -> str:
     return json.dumps({"uuid": uuid, "call": uuid, "rate": rate})
 
 
-async def healthy(server: AudioForkServer, uuid: str) -> None:
+async def healthy(server: AudioForkServer, uuid: str, pcm: bytes) -> None:
     """A well-behaved fork: metadata, then a line of speech and silence until heard."""
     listener = server.sessions[uuid].listener
     assert isinstance(listener, Listener)
-    speech = await speak_pcm(AGREE[0], 8000, "ko")
-    pcm = samples_to_pcm(array("h", bytes(8000)) + speech + array("h", bytes(16000)))
     async with connect(f"{server.base_url}/{uuid}", subprotocols=[SUBPROTOCOL]) as ws:
         await ws.send(meta(uuid))
         for offset in range(0, len(pcm), 320):
@@ -74,9 +72,11 @@ async def healthy(server: AudioForkServer, uuid: str) -> None:
 
 
 async def test_each_bad_fork_fails_its_own_call_only(vosk_stt: object) -> None:
+    speech = await speak_pcm(AGREE[0], 8000, "ko")  # made before any fork's clock starts
+    pcm = samples_to_pcm(array("h", bytes(8000)) + speech + array("h", bytes(16000)))
     server = AudioForkServer(
         vosk_stt,  # type: ignore[arg-type]
-        AudioServerConfig(connect_s=1.0, idle_s=2.0),
+        AudioServerConfig(connect_s=2.0, idle_s=3.0),
     )
     await server.start()
     names = ["good", "binary", "notjson", "odd", "rate", "other", "quiet", "absent"]
@@ -85,7 +85,7 @@ async def test_each_bad_fork_fails_its_own_call_only(vosk_stt: object) -> None:
         server.register(name, listener)
     url = server.base_url
     try:
-        good = asyncio.ensure_future(healthy(server, "good"))
+        good = asyncio.ensure_future(healthy(server, "good", pcm))
         async with (
             connect(f"{url}/binary", subprotocols=[SUBPROTOCOL]) as binary,
             connect(f"{url}/notjson", subprotocols=[SUBPROTOCOL]) as notjson,
@@ -118,8 +118,8 @@ async def test_each_bad_fork_fails_its_own_call_only(vosk_stt: object) -> None:
         "odd": "the audio fork sent 321 bytes: not 16-bit PCM",
         "rate": "the audio fork streams at 16000 Hz, the call listens at 8000 Hz",
         "other": "the audio fork's metadata names another call: 'someone-else'",
-        "quiet": "the audio fork sent no audio for 2 s",
-        "absent": "the audio fork did not connect within 1 s",
+        "quiet": "the audio fork sent no audio for 3 s",
+        "absent": "the audio fork did not connect within 2 s",
     }
     kinds = [u.kind for u in listeners["good"].updates]
     assert kinds[0] == "start" and kinds[-1] == "final", kinds

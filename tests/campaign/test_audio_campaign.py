@@ -23,6 +23,7 @@ from mbs.campaign.store import Store
 from mbs.cli.programs import load_program
 from mbs.freeswitch.audio_server import AudioForkServer
 from mbs.freeswitch.sim import Persona, PersonaKind, Turn
+from mbs.freeswitch.sim.audiofork import speak_pcm
 from mbs.freeswitch.simbackend import SimTelephony
 from mbs.runtime.builtins.audio import read_wav
 
@@ -97,6 +98,8 @@ async def test_a_vosk_campaign_runs_through_the_audio_fork_and_records(tmp_path:
     assert isinstance(telephony, SimTelephony) and isinstance(telephony.audio, AudioForkServer)
     assert telephony.simulator.voice == "ko"
     telephony.simulator.book.pinned.update({p: caller(line) for p, line in PHONES.items()})
+    for line in set(PHONES.values()):  # the callers' audio is ready before any timer runs
+        await speak_pcm(line, 8000, "ko")
 
     await run.run()
 

@@ -67,6 +67,8 @@ async def run_calls(
     tts: object = None,
 ) -> dict[str, Outcome]:
     """Dial one pinned caller per line, all at once; what happened, per number."""
+    for line in set(lines.values()):  # the callers' audio is ready before any timer runs
+        await speak_pcm(line, rate, "ko")
     program = ko_program()
     vm = Vm(program, nlu=registry.create("nlu", "fuzzy", program, {}), tts=tts)  # type: ignore[arg-type]
     audio = server_class(stt, AudioServerConfig(rate=rate))  # type: ignore[arg-type]

@@ -42,6 +42,23 @@ RATES = (8000, 16000)
 FRAME_HINT = 640  # bytes: 20 ms at 16 kHz, what mod_audio_fork sends at a time
 
 
+class Timer(Protocol):
+    """How the watchdog waits: the loop's clock, or one a test moves by hand."""
+
+    async def wait(self, event: asyncio.Event, seconds: float) -> bool:
+        """True when ``event`` is set, False once ``seconds`` have passed first."""
+        ...
+
+
+class LoopTimer:
+    async def wait(self, event: asyncio.Event, seconds: float) -> bool:
+        try:
+            await asyncio.wait_for(event.wait(), seconds)
+        except TimeoutError:
+            return False
+        return True
+
+
 class ForkListener(Protocol):
     """The call side: what the recogniser heard, or why listening stopped."""
 
@@ -82,9 +99,16 @@ class ForkSession:
 class AudioForkServer:
     """Accepts mod_audio_fork connections and routes each to its call's session."""
 
-    def __init__(self, stt: StreamingStt, config: AudioServerConfig | None = None) -> None:
+    def __init__(
+        self,
+        stt: StreamingStt,
+        config: AudioServerConfig | None = None,
+        *,
+        timer: Timer | None = None,
+    ) -> None:
         self.stt = stt
         self.config = config or AudioServerConfig()
+        self.timer = timer or LoopTimer()
         if self.config.rate not in RATES:
             raise ValueError(f"the audio fork runs at 8000 or 16000 Hz, not {self.config.rate}")
         self.sessions: dict[str, ForkSession] = {}
@@ -169,9 +193,7 @@ class AudioForkServer:
     async def _watch(self, session: ForkSession) -> None:
         """No connection in time, or a connection that stops sending: the fork failed."""
         cfg = self.config
-        try:
-            await asyncio.wait_for(session.connected.wait(), cfg.connect_s)
-        except TimeoutError:
+        if not await self.timer.wait(session.connected, cfg.connect_s):
             self._fail(session, f"the audio fork did not connect within {cfg.connect_s:g} s")
             return
         seen = -1
@@ -180,8 +202,7 @@ class AudioForkServer:
                 self._fail(session, f"the audio fork sent no audio for {cfg.idle_s:g} s")
                 return
             seen = session.frames
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(session.ended.wait(), cfg.idle_s)
+            await self.timer.wait(session.ended, cfg.idle_s)
 
     # ------------------------------------------------------------------ connections
 

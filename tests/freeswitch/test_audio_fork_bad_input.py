@@ -7,8 +7,9 @@ healthy fork whose caller is still heard. Then a whole call over the simulator w
 fork was started at the wrong rate ends as TECHNICAL_ERROR with that cause, while the
 calls around it are heard and routed.
 
-The timeouts are short (a fraction of a second) and only ever bound how long a broken
-fork takes to be declared broken; no assertion depends on how fast this machine is.
+Time is the test's: the server's watchdog runs on a :class:`HandTimer`, so "no
+connection in time" and "no audio for a while" happen when the test moves the clock,
+after everything else has been checked, whatever this machine's speed.
 """
 
 from __future__ import annotations
@@ -35,6 +36,28 @@ def vosk_stt() -> object:
     return registry.create(
         "stt", "vosk", ko_program(), {"model": str(korean_model()), "grammar": GRAMMAR}
     )
+
+
+class HandTimer:
+    """The watchdog's clock, moved by the test: ``advance()`` makes every wait pending
+    at that moment time out (the events they wait on still end them first)."""
+
+    def __init__(self) -> None:
+        self._tick = asyncio.Event()
+
+    async def wait(self, event: asyncio.Event, seconds: float) -> bool:
+        tick = self._tick
+        waits = {asyncio.ensure_future(event.wait()), asyncio.ensure_future(tick.wait())}
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for w in waits:
+                w.cancel()
+        return event.is_set()
+
+    def advance(self) -> None:
+        self._tick.set()
+        self._tick = asyncio.Event()
 
 
 class Listener:
@@ -74,9 +97,11 @@ async def healthy(server: AudioForkServer, uuid: str, pcm: bytes) -> None:
 async def test_each_bad_fork_fails_its_own_call_only(vosk_stt: object) -> None:
     speech = await speak_pcm(AGREE[0], 8000, "ko")  # made before any fork's clock starts
     pcm = samples_to_pcm(array("h", bytes(8000)) + speech + array("h", bytes(16000)))
+    timer = HandTimer()
     server = AudioForkServer(
         vosk_stt,  # type: ignore[arg-type]
         AudioServerConfig(connect_s=2.0, idle_s=3.0),
+        timer=timer,
     )
     await server.start()
     names = ["good", "binary", "notjson", "odd", "rate", "other", "quiet", "absent"]
@@ -101,13 +126,24 @@ async def test_each_bad_fork_fails_its_own_call_only(vosk_stt: object) -> None:
             await rate.send(meta("rate", 16000))
             await other.send(meta("someone-else"))
             await quiet.send(meta("quiet"))  # then nothing, never closing
+            bad_input = names[1:6]
             await asyncio.wait_for(
-                asyncio.gather(*(listeners[n].failure.wait() for n in names[1:])), 30
+                asyncio.gather(*(listeners[n].failure.wait() for n in bad_input)), 30
+            )
+            await asyncio.wait_for(good, 60)  # heard while the others failed
+            await server.close("good")  # its call ends, as the backend does at hangup
+            assert not listeners["quiet"].failure.is_set()
+            assert not listeners["absent"].failure.is_set()
+            timer.advance()  # "absent" never connected; "quiet" has sent no audio since
+            await asyncio.wait_for(
+                asyncio.gather(
+                    listeners["absent"].failure.wait(), listeners["quiet"].failure.wait()
+                ),
+                30,
             )
             for ws in (binary, notjson, odd, rate, other, quiet):  # closed by the server
                 with pytest.raises(ConnectionClosed):
                     await asyncio.wait_for(ws.recv(), 10)
-        await asyncio.wait_for(good, 60)
     finally:
         await server.stop()
     causes = {name: listeners[name].cause for name in names}

@@ -237,7 +237,8 @@ async def test_a_recogniser_that_fails_ends_its_call_with_the_reason() -> None:
     try:
         async with connect(f"{server.base_url}/c1", subprotocols=[SUBPROTOCOL]) as ws:
             await ws.send(meta("c1"))
-            await ws.send(bytes(320))
+            for _ in range(2):  # 40 ms: the server's first batch for the recogniser
+                await ws.send(bytes(320))
             await asyncio.wait_for(listener.failure.wait(), 30)
             with pytest.raises(ConnectionClosed):
                 await asyncio.wait_for(ws.recv(), 10)

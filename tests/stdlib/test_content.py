@@ -38,6 +38,10 @@ INTENTS = (
     "wrong_person",
     "repeat",
     "insult",
+    "goodbye",
+    "robot_question",
+    "human_request",
+    "vulnerable",
 )
 PERSONALITIES = (
     "professionnel",
@@ -69,10 +73,10 @@ def _scenario(objective: str, theme: str | None = None) -> Program:
     return result.program
 
 
-def test_common_intents_are_exactly_the_ten_names(stdlib: Program) -> None:
+def test_common_intents_are_exactly_the_fourteen_names(stdlib: Program) -> None:
     assert sorted(i.name for i in stdlib.intents) == sorted(INTENTS)
     for intent in stdlib.intents:
-        assert len(intent.examples) >= 20, intent.name
+        assert len(set(intent.examples)) >= 30, intent.name
         assert intent.keywords, intent.name
 
 
@@ -81,6 +85,48 @@ def test_nine_packs_with_at_least_153_objections(stdlib: Program) -> None:
     assert sorted(packs) == sorted(f"objections.{t}" for t in THEMES)
     assert sum(len(p.objections) for p in packs.values()) >= 153
     assert all(len(p.objections) >= 15 for p in packs.values())
+
+
+def test_every_objection_has_at_least_eight_phrasings(stdlib: Program) -> None:
+    few = [
+        (pack.name, o.text)
+        for pack in stdlib.objection_packs
+        for o in pack.objections
+        if len({o.text, *o.variants}) < 8
+    ]
+    assert not few
+
+
+# Issue 10: when the prospect has no money or says they are too old, the answer leaves it
+# there instead of arguing.
+NO_MONEY_OR_AGE = (
+    ("objections.standard", "C'est trop cher"),
+    ("objections.standard", "En ce moment c'est compliqué financièrement"),
+    ("objections.standard", "À mon âge ça ne vaut plus la peine"),
+    ("objections.finance", "Je n'ai pas d'argent à placer"),
+    ("objections.immobilier", "Je n'ai pas d'apport"),
+    ("objections.energie", "Je ne peux pas avancer l'argent des travaux"),
+    ("objections.or", "Un lingot c'est hors de ma portée"),
+    ("objections.saas_b2b", "Pas de budget cette année"),
+)
+
+
+@pytest.mark.parametrize(("pack", "text"), NO_MONEY_OR_AGE)
+def test_no_money_and_age_answers_do_not_push(stdlib: Program, pack: str, text: str) -> None:
+    objection = next(
+        o for p in stdlib.objection_packs if p.name == pack for o in p.objections if o.text == text
+    )
+    assert objection.response is not None
+    response = objection.response.lower()
+    assert any(m in response for m in ("insister", "insisterai", "en rest", "pas vous pousser"))
+    assert not response.rstrip().endswith("?")
+
+
+def test_robot_is_a_question_not_an_insult(stdlib: Program) -> None:
+    by_name = {i.name: i for i in stdlib.intents}
+    assert not [e for e in by_name["insult"].examples if "robot" in e.lower()]
+    assert "robot" in by_name["robot_question"].keywords
+    assert {"enceinte", "mineur"} <= set(by_name["vulnerable"].keywords)
 
 
 def test_every_objection_response_is_spoken_in_under_15_seconds(stdlib: Program) -> None:

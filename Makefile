@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SYSTEM_STAMP := $(VENV)/.system-deps
 
-.PHONY: setup demo test lint typecheck pytest bench clean
+.PHONY: setup demo demo-audio test lint typecheck pytest bench clean
 
 setup: $(STAMP) $(SYSTEM_STAMP)
 
@@ -36,6 +36,11 @@ $(SYSTEM_STAMP): | $(VENV)/bin/python
 
 demo: setup
 	@bash scripts/demo.sh
+
+# The audio path end to end: callers' voices through the audio fork, VAD and Vosk
+# (the Korean test model: see examples/audio-ko/campagne.toml).
+demo-audio: setup
+	@$(BIN)/python scripts/demo_audio.py
 
 lint: setup
 	$(BIN)/ruff format --check mbs tests bench

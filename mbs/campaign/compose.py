@@ -18,12 +18,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from sqlalchemy.exc import IntegrityError
 
 from mbs.campaign.clock import Clock, ScaledClock, WallClock
-from mbs.campaign.config import CampaignFile, load_campaign, parse_campaign
+from mbs.campaign.config import SWITCH_STT, CampaignFile, load_campaign, parse_campaign
 from mbs.campaign.contacts import ImportResult, read_contacts, save_contacts
 from mbs.campaign.errors import CampaignError
 from mbs.campaign.executor import Executor, ExecutorSettings
@@ -36,9 +36,12 @@ from mbs.errors import InputError
 from mbs.program import Program
 from mbs.runtime.ahead import AheadLines
 from mbs.runtime.builtins import registry
-from mbs.runtime.builtins.base import Amd, Llm, Nlu, Tts
+from mbs.runtime.builtins.base import Amd, BuiltinError, Llm, Nlu, StreamingStt, Tts
 from mbs.runtime.telephony import Telephony
 from mbs.runtime.vm import Vm
+
+if TYPE_CHECKING:
+    from mbs.freeswitch.audio_server import AudioForkServer
 
 # A Paris number: where a simulated campaign's clock starts when nothing else says.
 _REFERENCE_NUMBER = "+33140000000"
@@ -175,7 +178,16 @@ def worker_identity(campaign: str, worker: str | None) -> str:
 
 def build_builtins(campaign: CampaignFile, program: Program) -> dict[str, object]:
     chosen = campaign.settings.builtins.effective()
-    built: dict[str, object] = {}
+    built: dict[str, object] = {"stt": None}  # None: the switch recognises (detect_speech)
+    if chosen["stt"] != SWITCH_STT:
+        stt = registry.create(
+            "stt", chosen["stt"], program, campaign.settings.builtins.options(chosen["stt"])
+        )
+        if not callable(getattr(stt, "open_stream", None)):
+            raise BuiltinError(
+                f"the {chosen['stt']} STT cannot listen to a live stream (no open_stream)"
+            )
+        built["stt"] = stt
     for kind in ("nlu", "llm", "tts", "amd"):
         name = chosen[kind]
         config = campaign.settings.builtins.options(name)
@@ -189,13 +201,33 @@ def build_builtins(campaign: CampaignFile, program: Program) -> dict[str, object
     return built
 
 
+def build_audio_server(campaign: CampaignFile, stt: StreamingStt | None) -> AudioForkServer | None:
+    """The audio fork's server when the campaign hears with its own STT, else None."""
+    if stt is None:
+        return None
+    from mbs.freeswitch.audio_server import AudioForkServer, AudioServerConfig
+
+    fork = campaign.settings.telephony.audio_fork
+    config = AudioServerConfig(
+        host=fork.host,
+        port=fork.port,
+        url=fork.url or "",
+        rate=fork.rate,
+        connect_s=fork.connect_timeout,
+        idle_s=fork.idle_timeout,
+    )
+    return AudioForkServer(stt, config)
+
+
 def build_telephony(
     campaign: CampaignFile,
     amd: Amd | None,
     recordings_dir: Path,
     program: Program | None = None,
+    stt: StreamingStt | None = None,
 ) -> Telephony:
     s = campaign.settings
+    audio = build_audio_server(campaign, stt)
     if s.telephony.backend == "sim":
         from mbs.freeswitch.simbackend import SimTelephony
 
@@ -209,6 +241,8 @@ def build_telephony(
                 recordings_dir=str(recordings_dir),
                 amd=amd,
                 program=program,  # simulated prospects speak this scenario
+                audio=audio,
+                voice=s.sim.voice,
             ),
         )
     from mbs.freeswitch.backend import EslBackendConfig, EslTelephony
@@ -228,7 +262,7 @@ def build_telephony(
         record=s.record,
         recordings_dir=profile.recordings_dir,
     )
-    return cast(Telephony, EslTelephony(config, amd=amd))
+    return cast(Telephony, EslTelephony(config, amd=amd, audio=audio))
 
 
 def build_clock(
@@ -298,7 +332,11 @@ class CampaignRun:
         else:
             self.recordings_dir = output_dir / "recordings"
         self.telephony = telephony or build_telephony(
-            campaign, cast(Amd, self.builtins["amd"]), self.recordings_dir, program
+            campaign,
+            cast(Amd, self.builtins["amd"]),
+            self.recordings_dir,
+            program,
+            cast(StreamingStt | None, self.builtins["stt"]),
         )
         self.vm = Vm(
             program,

@@ -35,8 +35,10 @@ if TYPE_CHECKING:
 
 # The implementation of each builtin kind when a campaign file names none: what a real
 # switch needs (a voice that speaks, the offline NLU, no model server required).
+SWITCH_STT = "switch"  # stt = "switch": FreeSWITCH's own recogniser (detect_speech)
+
 DEFAULT_BUILTINS: dict[str, str] = {
-    "stt": "text",
+    "stt": SWITCH_STT,
     "nlu": "hybrid",
     "llm": "none",
     "tts": "espeak",
@@ -73,6 +75,25 @@ class EslSettings(_Model):
     caller_id_name: str | None = None
 
 
+class AudioForkSettings(_Model):
+    """The audio server that hears calls through mod_audio_fork (``stt`` other than
+    ``switch``)."""
+
+    host: str = "127.0.0.1"  # where the server listens
+    port: int = Field(default=0, ge=0, le=65535)  # 0: any free port (fine for the simulator)
+    url: str | None = None  # the URL the switch connects to; default ws://host:port
+    rate: Literal[8000, 16000] = 8000
+    connect_timeout: float = Field(default=5.0, gt=0, le=60)  # seconds for the fork to connect
+    idle_timeout: float = Field(default=5.0, gt=0, le=600)  # seconds without audio: failed
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("ws://", "wss://")):
+            raise ValueError(f"url must start with ws:// or wss://, got {value!r}")
+        return value
+
+
 class TelephonySettings(_Model):
     backend: Literal["sim", "esl"] = "sim"
     # where audio the switch plays lives (TTS cache, prompts): absolute, and the same
@@ -80,6 +101,7 @@ class TelephonySettings(_Model):
     # esl, ./var (made absolute) for sim
     audio_dir: Path | None = None
     esl: EslSettings = EslSettings()
+    audio_fork: AudioForkSettings = AudioForkSettings()
 
 
 class BuiltinSettings(BaseModel):
@@ -96,6 +118,22 @@ class BuiltinSettings(BaseModel):
     llm: str | None = None
     tts: str | None = None
     amd: str | None = None
+
+    @field_validator("stt")
+    @classmethod
+    def _stt(cls, value: str | None) -> str | None:
+        if value is None or value == SWITCH_STT:
+            return value
+        from mbs.runtime.builtins import registry
+
+        streaming = [n for n in registry.available("stt") if n != "text"]
+        if value not in streaming:
+            raise ValueError(
+                f"unknown stt {value!r}: a campaign hears through {SWITCH_STT!r} (the switch's "
+                f"detect_speech) or a streaming STT on the audio fork "
+                f"({', '.join(streaming) or 'none installed'})"
+            )
+        return value
 
     @model_validator(mode="after")
     def _tables(self) -> BuiltinSettings:
@@ -131,6 +169,7 @@ class SimSettings(_Model):
     time_scale: float = Field(default=1.0, ge=0.01, le=100_000, allow_inf_nan=False)
     seed: int = 0
     start: str = "next-window"  # "next-window", "now", or an ISO 8601 time with offset
+    voice: str = Field(default="fr", pattern=r"^[A-Za-z0-9_+-]+$")  # espeak-ng voice of the callers
 
     @field_validator("personas")
     @classmethod
@@ -414,6 +453,8 @@ def check_builtins(builtins: BuiltinSettings, lines: dict[tuple[str, ...], int])
     """
     issues: list[Issue] = []
     for kind, name in builtins.chosen().items():
+        if kind == "stt" and name == SWITCH_STT:
+            continue  # not a builtin: the switch's own recogniser
         known = registry.available(kind)
         key = f"builtins.{kind}"
         line = lines.get(("builtins", kind))
@@ -532,7 +573,7 @@ def check_switch(campaign: CampaignFile, lines: dict[tuple[str, ...], int]) -> l
                     )
                 )
     stt = s.builtins.effective()["stt"]
-    if s.telephony.backend == "esl" and stt != "text" and profile.asr != "audio_fork":
+    if s.telephony.backend == "esl" and stt != SWITCH_STT and profile.asr != "audio_fork":
         issues.append(
             Issue(
                 "builtins.stt",
@@ -541,12 +582,12 @@ def check_switch(campaign: CampaignFile, lines: dict[tuple[str, ...], int]) -> l
                 f"asr = 'audio_fork' (it is set up with {profile.asr!r})",
             )
         )
-    if s.telephony.backend == "esl" and stt == "text" and profile.asr == "none":
+    if s.telephony.backend == "esl" and stt == SWITCH_STT and profile.asr == "none":
         issues.append(
             Issue(
                 "telephony.esl.asr",
                 lines.get(("telephony", "esl", "asr")) or lines.get(("telephony", "esl")),
-                "the switch has no recogniser (asr = 'none') and the robot's stt is 'text': "
+                "the switch has no recogniser (asr = 'none') and the robot's stt is 'switch': "
                 "nothing would hear the prospect",
             )
         )

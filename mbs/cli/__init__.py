@@ -31,6 +31,7 @@ COMMAND_MODULES = [
     "mbs.cli.test_cmd",
     "mbs.cli.replay_cmd",
     "mbs.cli.tts_cmd",
+    "mbs.cli.models_cmd",
     "mbs.cli.contacts_cmd",
     "mbs.cli.blocklist_cmd",
     "mbs.cli.campaign_cmd",

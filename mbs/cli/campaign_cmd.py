@@ -53,6 +53,12 @@ def _percent(value: float | None) -> str:
     return "—" if value is None else f"{100 * value:.1f} %"
 
 
+def _hearing(stt: str | None) -> str:
+    if stt in (None, "switch"):
+        return "the switch (detect_speech)"
+    return f"mbs ({stt}, through the audio fork)"
+
+
 def register(app: typer.Typer) -> None:
     campaign = typer.Typer(
         help="Campaigns in the store: list, status, export.", no_args_is_help=True
@@ -255,7 +261,8 @@ def register(app: typer.Typer) -> None:
         out.print(
             f"{file}: campaign {s.name!r}, scenario {loaded.scenario_path}, "
             f"backend {s.telephony.backend}, policy {s.policy.name}, "
-            f"max {s.max_concurrent} calls at once"
+            f"max {s.max_concurrent} calls at once, "
+            f"speech heard by {_hearing(s.builtins.stt)}"
         )
 
     app.add_typer(campaign, name="campaign")

@@ -59,6 +59,12 @@ def register(app: typer.Typer) -> None:
             bool,
             typer.Option("--strict-files", help="Missing playback files answer FILE NOT FOUND."),
         ] = False,
+        voice: Annotated[
+            str,
+            typer.Option(
+                "--voice", help="espeak-ng voice of the callers (audio fork, recordings)."
+            ),
+        ] = "fr",
         as_json: Annotated[
             bool,
             typer.Option(
@@ -115,6 +121,7 @@ def register(app: typer.Typer) -> None:
             pinned=pinned,
             faults=faults,
             strict_files=strict_files,
+            voice=voice,
         )
 
         async def serve() -> None:

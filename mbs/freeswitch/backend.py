@@ -6,7 +6,9 @@ Command mapping (docs/esl.md has the table):
   fire_asr_events=true,mbs_campaign=..,mbs_contact=..}sofia/gateway/GW/NUMBER &park()``;
   CHANNEL_PROGRESS* → RINGING, CHANNEL_ANSWER → answered, a hangup or ``-ERR CAUSE``
   before that → a CallStatus through ``status_for_cause``;
-- after answer: ``detect_speech`` (the switch's recogniser), ``uuid_record`` when asked,
+- after answer: ``detect_speech`` (the switch's recogniser), or, with an audio server,
+  ``uuid_audio_fork U start ws://.../U mono 8k {metadata}`` (our streaming recogniser,
+  audio_server.py), ``uuid_record`` when asked,
   and the ``amd`` app (first AMD layer, ``variable_amd_result``) plus the greeting
   heard meanwhile for the ``amd`` builtin (second layer);
 - say/play: ``uuid_broadcast U {mbs_play_id=..}path aleg``, barge-in ``bgapi uuid_break U all``;
@@ -24,6 +26,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from mbs.freeswitch.audio_server import AudioForkServer
 from mbs.freeswitch.client import (
     BackgroundJob,
     ClientConfig,
@@ -142,10 +145,12 @@ class EslTelephony:
         *,
         amd: Amd | None = None,
         client: EslClient | None = None,
+        audio: AudioForkServer | None = None,
     ) -> None:
         self.config = config or EslBackendConfig()
         self.client = client or EslClient(self.config.client)
         self.amd = amd
+        self.audio = audio  # the streaming STT's server: calls hear through the audio fork
         self.calls: dict[str, EslCall] = {}
         self.trace: Callable[[str, SwitchEvent], None] | None = None
 
@@ -156,13 +161,22 @@ class EslTelephony:
         handshake) or ``AuthenticationFailed`` (wrong password, refused by the ACL), each
         with the host, port and what to check; the client is closed again on failure.
         """
-        await self.client.connect()
+        if self.audio is not None:
+            await self.audio.start()
+        try:
+            await self.client.connect()
+        except BaseException:
+            if self.audio is not None:
+                await self.audio.stop()
+            raise
         try:
             await self.client.subscribe(*EVENTS)
             self.client.add_reconnect_hook(self._reconcile)
             await self._check_modules()
         except BaseException:
             await self.client.close()
+            if self.audio is not None:
+                await self.audio.stop()
             raise
 
     async def _check_modules(self) -> None:
@@ -172,6 +186,10 @@ class EslTelephony:
         if cfg.amd and await self._module_missing("mod_amd"):
             log.warning("mod_amd is not loaded on the switch: the switch-side AMD is off")
             cfg.amd = False
+        if self.audio is not None:
+            if await self._module_missing("mod_audio_fork"):
+                log.warning("mod_audio_fork is not loaded on the switch: calls will hear nothing")
+            return
         engine = cfg.asr_app_arg.split(" ", 1)[0]
         if engine and await self._module_missing(f"mod_{engine}"):
             log.warning(
@@ -184,9 +202,11 @@ class EslTelephony:
 
     async def stop(self) -> None:
         for call in list(self.calls.values()):
-            await call.close()
+            await self._closed(call)
         self.calls.clear()
         await self.client.close()
+        if self.audio is not None:
+            await self.audio.stop()
 
     async def _reconcile(self) -> None:
         """After a reconnect, events may have been lost: ask the switch about each call
@@ -199,7 +219,7 @@ class EslTelephony:
             if not call.is_up and call.answered.done():
                 # its CHANNEL_HANGUP_COMPLETE may never come: stop following it here
                 self.calls.pop(call.uuid, None)
-                await call.close()
+                await self._closed(call)
 
         # pipelined on the one connection: a thousand calls take one round of replies
         await asyncio.gather(*(one(call) for call in list(self.calls.values())))
@@ -332,7 +352,11 @@ class EslTelephony:
 
     async def _setup_answered(self, call: EslCall, variables: Mapping[str, str]) -> DialResult:
         cfg = self.config
-        if cfg.asr_app_arg:
+        if self.audio is not None:
+            self.audio.register(call.uuid, call)
+            if not await call.api_ok(self.audio.fork_command(call.uuid, call.call_id)):
+                call.failed("the switch refused uuid_audio_fork (is mod_audio_fork loaded?)")
+        elif cfg.asr_app_arg:
             await call.execute("detect_speech", cfg.asr_app_arg, wait=False)
         recording = variables.get("mbs_recording")
         if recording is None and cfg.record:
@@ -388,10 +412,15 @@ class EslTelephony:
             if event.name == "CHANNEL_HANGUP_COMPLETE":
                 call = self.calls.pop(uuid, None)
                 if call is not None:
-                    asyncio.get_running_loop().call_soon(asyncio.ensure_future, call.close())
+                    asyncio.get_running_loop().call_soon(asyncio.ensure_future, self._closed(call))
 
         return on_event
 
+    async def _closed(self, call: EslCall) -> None:
+        if self.audio is not None:
+            await self.audio.close(call.uuid)
+        await call.close()
+
     async def _forget(self, call: EslCall) -> None:
         self.calls.pop(call.uuid, None)
-        await call.close()
+        await self._closed(call)

@@ -15,6 +15,7 @@ import contextlib
 import json
 import logging
 import re
+import time
 import wave
 from collections import deque
 from collections.abc import Callable
@@ -33,6 +34,7 @@ from mbs.freeswitch.esl import (
     url_decode,
 )
 from mbs.freeswitch.ids import new_hex, new_uuid
+from mbs.runtime.builtins.base import SpeechUpdate
 from mbs.runtime.telephony import Heard, HeardKind, PlayOutcome
 
 if TYPE_CHECKING:
@@ -56,6 +58,11 @@ _VARIABLE_SNAPSHOTS = frozenset(
 
 class PlaybackFailed(EslError):
     """The switch could not play a prompt (missing file, bad format)."""
+
+
+class AudioStreamFailed(EslError):
+    """The call's audio fork broke (bad frames, silence, no connection): nothing can be
+    heard any more, so the call ends as a technical error with this cause."""
 
 
 def event_time_us(event: SwitchEvent) -> int:
@@ -139,6 +146,7 @@ class EslCall:
         self.originate: asyncio.Future[Any] | None = None  # the dial's bgapi job
         self._background: set[asyncio.Future[None]] = set()
         client.route_channel(uuid, self._deliver)
+        self.audio_failure = ""  # why the audio fork stopped hearing (ForkListener.failed)
 
     @property
     def call_id(self) -> str:
@@ -207,29 +215,56 @@ class EslCall:
     def _speech(self, event: SwitchEvent) -> None:
         kind = event.headers.get("Speech-Type", "")
         if kind == "begin-speaking":
-            self._speaking_since_us = event_time_us(event)
-            self._speech_started.set()
+            self._began_speaking(event_time_us(event))
         elif kind == "detected-partial-speech":
             text, _ = speech_result(event.body)
-            if len(text) >= self.config.barge_in_min_chars:
-                if not self._speaking_since_us:
-                    self._speaking_since_us = event_time_us(event)
-                self._speech_started.set()
+            self._partial(text, event_time_us(event))
         elif kind == "detected-speech":
             text, confidence = speech_result(event.body)
             began, ended = self._speaking_since_us, event_time_us(event)
-            self._speaking_since_us = 0
             duration = (ended - began) // 1000 if began and ended > began else 0
-            if text:
-                self._push(
-                    Heard(HeardKind.UTTERANCE, text, confidence=confidence, duration_ms=duration)
-                )
+            self._utterance(text, confidence, duration)
             if self.config.asr_resume:
                 task = asyncio.ensure_future(
                     self._quietly(self.execute("detect_speech", "resume", wait=False))
                 )
                 self._background.add(task)
                 task.add_done_callback(self._background.discard)
+
+    def _began_speaking(self, at_us: int) -> None:
+        self._speaking_since_us = at_us or 1
+        self._speech_started.set()
+
+    def _partial(self, text: str, at_us: int) -> None:
+        if len(text) >= self.config.barge_in_min_chars:
+            if not self._speaking_since_us:
+                self._speaking_since_us = at_us or 1
+            self._speech_started.set()
+
+    def _utterance(self, text: str, confidence: float, duration_ms: int) -> None:
+        self._speaking_since_us = 0
+        if text:
+            self._push(
+                Heard(HeardKind.UTTERANCE, text, confidence=confidence, duration_ms=duration_ms)
+            )
+
+    # ------------------------------------------------ the audio fork (ForkListener)
+
+    def heard(self, update: SpeechUpdate) -> None:
+        """What the streaming recogniser heard on this call's audio fork."""
+        if update.kind == "start":
+            self._began_speaking(int(time.time() * 1_000_000))
+        elif update.kind == "partial":
+            self._partial(update.text, int(time.time() * 1_000_000))
+        elif update.kind == "final":
+            self._utterance(update.text, update.confidence, update.duration_ms)
+
+    def failed(self, cause: str) -> None:
+        """The audio fork broke: the next listen() ends the call with this cause."""
+        if not self.audio_failure:
+            self.audio_failure = cause
+            self._speaking_since_us = 0
+            self._heard_signal.set()
 
     def _push(self, heard: Heard) -> None:
         self._heard.append(heard)
@@ -451,6 +486,8 @@ class EslCall:
                 return self._heard.popleft()
             if not self.is_up:
                 return Heard(HeardKind.HANGUP)
+            if self.audio_failure:
+                raise AudioStreamFailed(f"the call's audio stream failed: {self.audio_failure}")
             remaining = deadline - loop.time()
             if remaining <= 0:
                 if extended or not self._speaking_since_us:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from mbs.freeswitch.audio_server import AudioForkServer
 from mbs.freeswitch.backend import EslBackendConfig, EslTelephony
 from mbs.freeswitch.client import ClientConfig
 from mbs.freeswitch.sim.personas import Persona, PersonaKind, persona_kind, scripts_for
@@ -72,6 +73,8 @@ class SimTelephony:
         originate_timeout_s: int = 30,
         pinned: Mapping[str, Persona] | None = None,
         program: Program | None = None,
+        audio: AudioForkServer | None = None,
+        voice: str = "fr",
     ) -> None:
         self.time_scale = time_scale
         self.simulator = Simulator(
@@ -84,7 +87,9 @@ class SimTelephony:
             # plays only what a real switch could: an absolute, readable file or one of
             # its built-in streams; anything else fails with FILE NOT FOUND
             strict_files=True,
+            voice=voice,
         )
+        self.audio = audio  # with it, calls hear through the audio fork, not detect_speech
         self.simulator.keep_history = False  # a long campaign must not hoard events
         self._amd = amd
         self._record = record
@@ -110,7 +115,7 @@ class SimTelephony:
             # on the simulator's clock.
             media_time_scale=scale,
         )
-        self.backend = EslTelephony(config, amd=self._amd)
+        self.backend = EslTelephony(config, amd=self._amd, audio=self.audio)
         try:
             await self.backend.start()
         except BaseException:

@@ -152,7 +152,7 @@ def test_prebuild_reports_user_mistakes(scenario: Path, tmp_path: Path) -> None:
     bad_rate = runner.invoke(app, ["tts", "prebuild", str(scenario), "--rate", "22050"])
     assert bad_rate.exit_code == 2 and "must be one of 8000, 16000" in bad_rate.stderr
     engine = runner.invoke(app, ["tts", "prebuild", str(scenario), "--tts", "polly"])
-    assert engine.exit_code == 2 and "available: espeak, none" in engine.stderr
+    assert engine.exit_code == 2 and "available: coqui, espeak, none" in engine.stderr
     broken = tmp_path / "broken.mbs"
     broken.write_text('scenario x "x" {\n', encoding="utf-8")
     assert runner.invoke(app, ["tts", "prebuild", str(broken)]).exit_code == 1

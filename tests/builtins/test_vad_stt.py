@@ -117,7 +117,8 @@ def test_vosk_without_a_model_says_what_to_do(
     program: Program, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("MBS_VOSK_MODEL", raising=False)
-    with pytest.raises(MissingDependency, match="no model given: download a French Vosk"):
+    monkeypatch.setenv("MBS_MODELS_DIR", str(tmp_path / "models"))
+    with pytest.raises(MissingDependency, match="no model given or installed: install a French"):
         registry.create("stt", "vosk", program, {})
     with pytest.raises(MissingDependency, match="no model directory at /nowhere"):
         registry.create("stt", "vosk", program, {"model": "/nowhere"})

@@ -5,7 +5,9 @@
 ``audio.drachtio.org``), sends one text frame of metadata, then binary frames of 16-bit
 little-endian PCM, 20 ms each, for as long as the fork runs. The simulator does the same,
 paced by the simulated clock: silence, except while the persona talks, when the frames
-carry its line spoken by espeak-ng (French), resampled to the fork's rate.
+carry its line spoken by espeak-ng (the simulator's ``voice``, French by default),
+resampled to the fork's rate. The metadata is sent as given on the command line (the
+switch does not read it).
 
 Text frames coming back are the server's commands, turned into CUSTOM events with the
 JSON ``data`` as body, as ``lws_glue.cpp`` does: ``{"type": "transcription", "data":
@@ -47,16 +49,33 @@ MESSAGE_EVENTS = {
 }
 
 
-async def speak_pcm(text: str, rate: int) -> array[int]:
-    """``text`` said by espeak-ng (French) as 16-bit samples at ``rate``; a voiced buzz
-    of the same length when espeak-ng is missing, so voice activity is still there."""
+_SPOKEN: dict[tuple[str, int, str], array[int]] = {}  # personas repeat their lines
+_SPOKEN_MAX = 512
+
+
+async def speak_pcm(text: str, rate: int, voice: str = "fr") -> array[int]:
+    """``text`` said by espeak-ng in ``voice`` as 16-bit samples at ``rate`` (kept for
+    the next caller who says the same line); a voiced buzz of the same length when
+    espeak-ng is missing, so voice activity is still there."""
+    key = (text, rate, voice)
+    cached = _SPOKEN.get(key)
+    if cached is not None:
+        return cached
+    samples = await _speak(text, rate, voice)
+    if len(_SPOKEN) >= _SPOKEN_MAX:
+        _SPOKEN.pop(next(iter(_SPOKEN)))
+    _SPOKEN[key] = samples
+    return samples
+
+
+async def _speak(text: str, rate: int, voice: str) -> array[int]:
     from mbs.audio.pcm import pcm_to_samples, resample
 
     try:
         proc = await asyncio.create_subprocess_exec(
             "espeak-ng",
             "-v",
-            "fr",
+            voice,
             "--stdout",
             text,
             stdout=asyncio.subprocess.PIPE,
@@ -65,7 +84,7 @@ async def speak_pcm(text: str, rate: int) -> array[int]:
         wav, _ = await proc.communicate()
         if proc.returncode == 0 and wav[:4] == b"RIFF" and len(wav) > 44:
             native = int.from_bytes(wav[24:28], "little")
-            return resample(pcm_to_samples(wav[44:]), native, rate)
+            return await asyncio.to_thread(resample, pcm_to_samples(wav[44:]), native, rate)
     except OSError:
         pass
     seconds = max(0.4, len(text.split()) / 2.8)
@@ -119,11 +138,11 @@ class AudioFork:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
 
-    async def feed(self, text: str) -> None:
-        """The caller says ``text``: its audio goes out in the next frames."""
+    def feed(self, samples: array[int]) -> None:
+        """The caller speaks: ``samples`` (at the fork's rate) go out in the next frames."""
         if self.simulated or self._closing:
             return
-        self._speech.extend(await speak_pcm(text, self.rate))
+        self._speech.extend(samples)
 
     def _frame(self) -> bytes:
         n = int(self.rate * FRAME_S)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import math
 import os
 import random
@@ -31,6 +32,9 @@ from mbs.freeswitch.sim.clock import SimClock
 from mbs.freeswitch.sim.faults import Faults
 from mbs.freeswitch.sim.fsevents import FsEvent, Header
 from mbs.freeswitch.sim.personas import Persona, PersonaKind
+from mbs.freeswitch.sim.recording import CallRecorder
+
+log = logging.getLogger(__name__)
 
 Emit = Callable[[FsEvent], None]
 
@@ -171,8 +175,10 @@ class SimCall:
         strict_files: bool = False,
         inline_app: tuple[str, str] = ("park", ""),
         connector: Connector | None = None,
+        voice: str = "fr",
     ) -> None:
         self.channel = channel
+        self.voice = voice  # espeak-ng voice the caller speaks with (audio fork, recordings)
         self.persona = persona
         self.clock = clock
         self.emit_event = emit
@@ -193,7 +199,10 @@ class SimCall:
         self.agent_talk_s = 30.0
         self.prompts = 0
         self.recordings: list[str] = []
-        # (cause, HANGUP before the running app completes?, sip_hangup_disposition)
+        self.recorders: dict[str, CallRecorder] = {}
+        self.recorded: list[
+            str
+        ] = []  # WAV files written        # (cause, HANGUP before the running app completes?, sip_hangup_disposition)
         self._hangup: asyncio.Future[tuple[str, bool, str]] = (
             asyncio.get_running_loop().create_future()
         )
@@ -282,6 +291,7 @@ class SimCall:
 
     def start_recording(self, path: str) -> None:
         self.recordings.append(path)
+        self.recorders[path] = CallRecorder(path, self.clock.now())
         self.emit(self.channel.record(path, start=True))
 
     def stop_recording(self, path: str) -> bool:
@@ -289,9 +299,20 @@ class SimCall:
             paths = list(self.recordings) if path == "all" else [path]
             for p in paths:
                 self.recordings.remove(p)
+                recorder = self.recorders.pop(p, None)
+                if recorder is not None:
+                    try:
+                        self.recorded.append(str(recorder.write(self.clock.now())))
+                    except OSError as exc:  # FreeSWITCH logs it; the call goes on
+                        log.warning("cannot write the recording %s: %s", p, exc)
                 self.emit(self.channel.record(p, start=False))
             return True
         return False
+
+    def record_caller(self, samples: Any, rate: int, at: float) -> None:
+        """The caller's audio (spoken at simulated time ``at``) for running recordings."""
+        for recorder in self.recorders.values():
+            recorder.add_samples(samples, rate, at)
 
     def start_fork(self, url: str, rate: int, metadata: str) -> bool:
         """uuid_audio_fork start: False when a fork is already attached (one bug per call)."""
@@ -475,6 +496,8 @@ class SimCall:
         finally:
             self.playing = None
         played_ms = int(min(seconds, self.clock.now() - started) * 1000)
+        for recorder in self.recorders.values():
+            recorder.add_prompt(path, started, played_ms / 1000)
         ch.set_var("playback_ms", str(played_ms))
         ch.set_var("playback_samples", str(played_ms * 8))
         # a break (uuid_break, a terminator) reads "break"; a dead channel ends the loop

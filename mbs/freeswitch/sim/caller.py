@@ -23,7 +23,9 @@ import asyncio
 import json
 from typing import TYPE_CHECKING
 
+from mbs.freeswitch.sim.audiofork import speak_pcm
 from mbs.freeswitch.sim.personas import PersonaKind, Turn
+from mbs.freeswitch.sim.recording import RATE as RECORD_RATE
 
 if TYPE_CHECKING:
     from mbs.freeswitch.sim.call import Playback, SimCall
@@ -140,6 +142,10 @@ class Caller:
         if self.call.up and self.call.playing is None:
             self._arm_silence()
 
+    async def _record(self, text: str, at: float) -> None:
+        samples = await speak_pcm(text, RECORD_RATE, self.call.voice)
+        self.call.record_caller(samples, RECORD_RATE, at)
+
     async def _press(self, digits: str) -> None:
         terminators = self.call.channel.variables.get("playback_terminators", "*")
         for digit in digits:
@@ -154,15 +160,22 @@ class Caller:
     async def _speak(self, turn: Turn) -> None:
         ch = self.call.channel
         fork = self.call.fork
+        speech_s = turn.speech_s
+        at = self.call.clock.now()
         if fork is not None and not fork.simulated:  # the voice itself goes to the websocket
-            self.call.spawn(fork.feed(turn.text), self.call.persona_tasks)
+            samples = await speak_pcm(turn.text, fork.rate, self.call.voice)
+            fork.feed(samples)
+            self.call.record_caller(samples, fork.rate, at)
+            speech_s = len(samples) / fork.rate
+        elif self.call.recorders:  # only the recording needs the sound: made aside
+            self.call.spawn(self._record(turn.text, at), self.call.persona_tasks)
         if self.call.asr_active and self.call.asr_reaches_esl:
             self.call.emit(ch.speech("begin-speaking"))
-        if not await self.call.wait(turn.speech_s):
+        if not await self.call.wait(speech_s):
             return
         if self.call.asr_active and self.call.asr_reaches_esl:
             self.call.emit(ch.speech("detected-speech", turn.text))
-        elif self.call.fork_active:
+        elif self.call.fork_active:  # a sim:// fork: the simulator plays the transcriber
             body = json.dumps(
                 {"text": turn.text, "final": True, "confidence": turn.confidence},
                 ensure_ascii=False,

@@ -64,8 +64,10 @@ class Simulator:
         max_missed: int = 500,
         preauth_max_bytes: int = 4096,
         max_buffered_bytes: int = 64 * 1024 * 1024,
+        voice: str = "fr",
     ) -> None:
         self.host = host
+        self.voice = voice  # espeak-ng voice of the callers' audio (fork, recordings)
         self._port = port
         self.password = password
         self.seed = seed
@@ -272,6 +274,7 @@ class Simulator:
             strict_files=self.strict_files,
             inline_app=(request.app, request.app_arg),
             connector=self.connect_outbound,
+            voice=self.voice,
         )
         self.calls[uuid] = call
         self.stats.peak = max(self.stats.peak, len(self.calls))

@@ -98,6 +98,37 @@ class Stt(Protocol):
     async def transcribe(self, pcm: bytes, sample_rate: int) -> str: ...
 
 
+@dataclass(frozen=True, slots=True)
+class SpeechUpdate:
+    """What a streaming recogniser heard in the audio fed so far.
+
+    ``start``: the prospect began speaking (barge-in may stop the prompt); ``partial``:
+    the words so far; ``final``: the utterance, ended by ``end_ms`` of silence
+    (``duration_ms`` is the speech's length).
+    """
+
+    kind: str  # "start" | "partial" | "final"
+    text: str = ""
+    confidence: float = 1.0
+    duration_ms: int = 0
+
+
+class SttStream(Protocol):
+    """One call's audio, fed as it arrives (16-bit mono PCM at the stream's rate)."""
+
+    def feed(self, pcm: bytes) -> list[SpeechUpdate]: ...
+
+    def close(self) -> list[SpeechUpdate]:
+        """End of the audio: an utterance under way is finished (``final``)."""
+        ...
+
+
+class StreamingStt(Protocol):
+    """An STT that listens to a live stream (the audio fork's)."""
+
+    def open_stream(self, sample_rate: int) -> SttStream: ...
+
+
 class Nlu(Protocol):
     async def classify(self, utterance: str) -> IntentResult: ...
 

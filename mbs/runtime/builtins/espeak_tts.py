@@ -11,8 +11,16 @@ espeak-ng writes 22050 Hz; the file is resampled to ``rate`` (8000 or 16000 Hz) 
 sox when it is installed (``resampler = "auto"``), else with the pure-Python filter of
 :mod:`mbs.audio.pcm`.
 
-Settings: ``voice`` (default: the scenario's ``voice``, else ``fr``), ``rate`` (8000 |
-16000, default 8000), ``speed`` (words per minute, default 165), ``cache_dir``
+The agent's voice: ``gender`` (``male`` | ``female``) picks an espeak-ng variant
+(``fr+m3`` / ``fr+f3``), and the scenario's personality sets the delivery: each
+personality of the standard library has a speed and a pitch (``PROSODY``: ``doux``
+slower and lower, ``dynamique`` faster and higher, ...); ``speed`` and ``pitch`` settings
+override them.
+
+Settings: ``voice`` (default: the scenario's ``voice``, else ``fr``), ``gender`` (male |
+female, default: the voice's own), ``rate`` (8000 | 16000, default 8000: the call's
+rate on a PCMU/PCMA trunk), ``speed`` (words per minute, default: the personality's,
+else 165), ``pitch`` (0-99, default: the personality's, else 50), ``cache_dir``
 (default ``var/tts-cache``), ``resampler`` (auto | sox | python), ``timeout`` (s, 20).
 """
 
@@ -38,20 +46,49 @@ from mbs.runtime.builtins.options import BuiltinOptions, read_options
 _OWNER = "tts.espeak"
 ENGINE = "espeak-ng"
 RATES = (8000, 16000)
+GENDERS = {"male": "m3", "female": "f3"}  # espeak-ng variants (voices/!v/m3, f3)
+# (words per minute, pitch 0-99) per personality of the standard library
+PROSODY: dict[str, tuple[int, int]] = {
+    "professionnel": (165, 50),
+    "commercial": (170, 52),
+    "doux": (150, 44),
+    "dynamique": (185, 58),
+    "assertif": (170, 46),
+    "expert": (160, 48),
+    "consultative": (160, 50),
+}
+DEFAULT_PROSODY = (165, 50)
 
 
-def cache_key(engine: str, voice: str, rate: int, speed: int, text: str) -> str:
+def cache_key(engine: str, voice: str, rate: int, speed: int, text: str, pitch: int = 50) -> str:
     """The content address of one synthesised line."""
-    material = "\x1f".join((engine, voice, str(rate), str(speed), text))
+    parts = [engine, voice, str(rate), str(speed), text]
+    if pitch != 50:  # lines made before pitch was a setting keep their address
+        parts.append(f"p{pitch}")
+    material = "\x1f".join(parts)
     return hashlib.sha256(material.encode("utf-8")).hexdigest()
+
+
+_AGENT_GENDER = {"f": "female", "m": "male"}  # Agent.gender -> espeak variant
 
 
 class EspeakOptions(BuiltinOptions):
     voice: str | None = Field(
         default=None, description="espeak-ng voice; none: the scenario's voice, else fr"
     )
+    gender: Literal["male", "female"] | None = Field(
+        default=None, description="Voice variant; none: the scenario's agent, else the voice's own"
+    )
     rate: int = Field(default=8000, description="Sample rate of the WAV files (Hz)")
-    speed: int = Field(default=165, ge=80, le=450, description="Words per minute")
+    speed: int | None = Field(
+        default=None,
+        ge=80,
+        le=450,
+        description="Words per minute; none: the personality's, else 165",
+    )
+    pitch: int | None = Field(
+        default=None, ge=0, le=99, description="0-99; none: the personality's, else 50"
+    )
     cache_dir: str = Field(
         default="var/tts-cache",
         description="Where synthesised lines are kept (content-addressed); the campaign puts it under telephony.audio_dir",
@@ -74,9 +111,17 @@ class EspeakTts:
 
     def __init__(self, program: Program, config: Mapping[str, object]) -> None:
         options = read_options(EspeakOptions, config, owner=_OWNER)
-        self.voice = options.voice or program.scenario.voice or "fr"
+        voice = options.voice or program.scenario.voice or "fr"
+        agent = program.scenario.agent
+        # the agent declared in the scenario (`agent "Julie" ... feminine`) picks the voice
+        gender = options.gender or _AGENT_GENDER.get(agent.gender if agent else "", "")
+        if gender:
+            voice = f"{voice.split('+', 1)[0]}+{GENDERS[gender]}"
+        self.voice = voice
         self.rate = options.rate
-        self.speed = options.speed
+        speed, pitch = PROSODY.get(program.scenario.personality or "", DEFAULT_PROSODY)
+        self.speed = options.speed if options.speed is not None else speed
+        self.pitch = options.pitch if options.pitch is not None else pitch
         self.cache_dir = Path(options.cache_dir)
         self.timeout = options.timeout
         resampler = options.resampler
@@ -99,7 +144,7 @@ class EspeakTts:
 
     def path_for(self, text: str) -> Path:
         """Where the audio for ``text`` lives (whether or not it exists yet)."""
-        key = cache_key(ENGINE, self.voice, self.rate, self.speed, text)
+        key = cache_key(ENGINE, self.voice, self.rate, self.speed, text, self.pitch)
         return self.cache_dir / key[:2] / f"{key}.wav"
 
     async def synthesize(self, text: str) -> Path | None:
@@ -143,6 +188,8 @@ class EspeakTts:
                     self.voice,
                     "-s",
                     str(self.speed),
+                    "-p",
+                    str(self.pitch),
                     "--stdin",
                     "-w",
                     str(raw),

@@ -59,7 +59,7 @@ from mbs.runtime.builtins.base import (
     Tts,
     Turn,
 )
-from mbs.runtime.decision import decide, holds_choice, step_context
+from mbs.runtime.decision import CALL_WIDE, decide, holds_choice, step_context
 from mbs.runtime.events import Event, EventSink
 from mbs.runtime.ops import (
     OPERATION_NAME,
@@ -167,7 +167,7 @@ class LoadedProgram:
         (see ``mbs.runtime.decision``)."""
         found = self._expected.get(id(ins))
         if found is None:
-            found = frozenset(ins.intents) - self._always_intents
+            found = frozenset(ins.intents) - self._always_intents - CALL_WIDE
             self._expected[id(ins)] = found
         return found
 

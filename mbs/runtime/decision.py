@@ -44,9 +44,7 @@ DecisionKind = Literal["intent", "objection", "none"]
 # request for a human, robot question, goodbye). They are call-wide, never a step's
 # expected answer: a guess under the threshold must not transfer or end the call
 # ("plutôt par téléphone" is a contact channel, not a request for a human).
-CALL_WIDE = frozenset(
-    ("stop_calling", "vulnerable", "human_request", "robot_question", "goodbye")
-)
+CALL_WIDE = frozenset(("stop_calling", "vulnerable", "human_request", "robot_question", "goodbye"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ replay compares everything else. Types, in the order a call emits them:
 ``played``        path, outcome
 ``heard``         kind (utterance|silence|dtmf|hangup|machine), text, digit, turn
 ``intent``        intent (or null), score, runner_up, runner_up_score, runner_up_threshold
-                  (null when the NLU does not report it, and in older logs)
+                  (absent when the NLU does not report it, and in older logs)
 ``objection``     objection (or null), pack, score, response, audio
 ``routed``        case (intent name, objection, silence, unclear, otherwise, dtmf:D), target
 ``freestyle``     prompt, answer, fallback, reason
@@ -241,13 +241,15 @@ class IntentEvent(CallEvent):
 
     def payload(self) -> dict[str, Any]:
         r = self.result
-        return {
+        payload: dict[str, Any] = {
             "intent": r.intent,
             "score": r.score,
             "runner_up": r.runner_up,
             "runner_up_score": r.runner_up_score,
-            "runner_up_threshold": r.runner_up_threshold,
         }
+        if r.runner_up_threshold is not None:  # absent from older logs
+            payload["runner_up_threshold"] = r.runner_up_threshold
+        return payload
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -540,13 +540,19 @@ class Machine:
         st = self.state
         st.execution = ExecutionState.THINKING
         intent: IntentResult = yield ClassifyOp(utterance)
+        # the threshold the safety rules read, when the NLU reports it (replays need it)
+        reported = (
+            {"runner_up_threshold": intent.runner_up_threshold}
+            if intent.runner_up_threshold is not None
+            else {}
+        )
         self.emit(
             "intent",
             intent=intent.intent,
             score=intent.score,
             runner_up=intent.runner_up,
             runner_up_score=intent.runner_up_score,
-            runner_up_threshold=intent.runner_up_threshold,
+            **reported,
         )
         objection: ObjectionResult | None = None
         if ins.objection is not None:

@@ -7,12 +7,15 @@ shows exactly what a call would do. The rules, in order:
    its dispatch) wins when no objection matched, or when the objection does not beat it
    by more than ``context_margin``: at a step that asked a question, the expected
    answers win over objections of similar score;
-2. the step's own answers (its ``on`` intents, not the ``always`` ones) are expected: the
-   NLU's best intent, even under its threshold, is taken when it is one of them and
-   scores at least ``expected_floor`` (same rule against objections). "oui passez-le
-   moi" after "je vous le passe ?" is a yes, though said in more words than any example;
-   likewise, when the best intent is one the step does not handle and the runner-up is
-   one it does, within ``context_margin``, the runner-up is taken;
+2. the step's own answers (its ``on`` intents, not the ``always`` ones nor the call-wide
+   safety ones, ``CALL_WIDE``) are expected: the NLU's best intent, even under its
+   threshold, is taken when it is one of them and scores at least ``expected_floor``
+   (same rule against objections). "oui passez-le moi" after "je vous le passe ?" is a
+   yes, though said in more words than any example; likewise, when the best intent is
+   one the step does not handle and the runner-up is one it does, within
+   ``context_margin``, the runner-up is taken. Not when the utterance names a value the
+   step captures: "par téléphone, enfin non plutôt par SMS" answered the question, an
+   intent under its threshold ("non") does not override it;
 3. when the step captures one of a list of values (``capture x from ["a", "b"]``) and
    the utterance holds one, an objection must score at least ``capture_override`` to
    take over: the prospect answered; when it captures the whole answer (``capture x``),
@@ -36,6 +39,12 @@ from mbs.runtime.builtins.base import IntentResult, ObjectionResult
 from mbs.runtime.templates import first_choice
 
 DecisionKind = Literal["intent", "objection", "none"]
+
+# Reactions every step has (the compiler's safe defaults: opt-out, vulnerable person,
+# request for a human, robot question, goodbye). They are call-wide, never a step's
+# expected answer: a guess under the threshold must not transfer or end the call
+# ("plutôt par téléphone" is a contact channel, not a request for a human).
+CALL_WIDE = frozenset(("stop_calling", "vulnerable", "human_request", "robot_question", "goodbye"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,10 +88,12 @@ def decide(
     objection_score = objection.score if objection is not None and matched else 0.0
     name, score = intent.intent, intent.score
     second, second_score = intent.runner_up, intent.runner_up_score
-    if name is None and second in expected and second_score >= rules.expected_floor:
+    guess = not answered and second not in CALL_WIDE
+    if name is None and guess and second in expected and second_score >= rules.expected_floor:
         name, score = second, second_score
     elif (
-        name is not None
+        guess
+        and name is not None
         and name not in handled
         and second in handled
         and second_score >= max(rules.expected_floor, score - rules.context_margin)
@@ -136,7 +147,7 @@ def step_context(program: Program, step: str | None = None) -> StepContext:
         if isinstance(ins, Dispatch):
             # the step's own answers: the cases `always` does not also handle (those
             # are the call-wide reactions: insults, opt-outs, wrong numbers...)
-            own = frozenset(n for n in ins.intents if n not in always)
+            own = frozenset(n for n in ins.intents if n not in always and n not in CALL_WIDE)
             return StepContext(
                 step, frozenset(ins.intents), ins.objection is not None, tuple(choices), own, free
             )

@@ -10,7 +10,8 @@ replay compares everything else. Types, in the order a call emits them:
 ``said``          text, kind (say|objection|freestyle|retry), outcome (done|interrupted|hangup)
 ``played``        path, outcome
 ``heard``         kind (utterance|silence|dtmf|hangup|machine), text, digit, turn
-``intent``        intent (or null), score, runner_up, runner_up_score
+``intent``        intent (or null), score, runner_up, runner_up_score, runner_up_threshold
+                  (absent when the NLU does not report it, and in older logs)
 ``objection``     objection (or null), pack, score, response, audio
 ``routed``        case (intent name, objection, silence, unclear, otherwise, dtmf:D), target
 ``freestyle``     prompt, answer, fallback, reason
@@ -240,12 +241,15 @@ class IntentEvent(CallEvent):
 
     def payload(self) -> dict[str, Any]:
         r = self.result
-        return {
+        payload: dict[str, Any] = {
             "intent": r.intent,
             "score": r.score,
             "runner_up": r.runner_up,
             "runner_up_score": r.runner_up_score,
         }
+        if r.runner_up_threshold is not None:  # absent from older logs
+            payload["runner_up_threshold"] = r.runner_up_threshold
+        return payload
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -443,6 +447,7 @@ def parse_event(e: Mapping[str, Any]) -> CallEvent:
                     score=e["score"],
                     runner_up=e.get("runner_up"),
                     runner_up_score=e.get("runner_up_score", 0.0),
+                    runner_up_threshold=e.get("runner_up_threshold"),
                 ),
             )
         if kind == "objection":

@@ -216,6 +216,7 @@ always {
 }
 
 step intro {
+    say "Bonjour, je suis l'assistante vocale automatisée du cabinet."
     ask "Avez-vous deux minutes ?"
     on yes -> propose
     on objection -> answer objection then intro

@@ -72,3 +72,25 @@ def test_a_captured_value_answers_the_step_unless_the_objection_is_sure() -> Non
     )
     assert decide(nothing, objection(CAPTURE_OVERRIDE), {"yes"}, answered=True).kind == "objection"
     assert decide(nothing, objection(0.6), {"yes"}).kind == "objection"
+
+
+@pytest.mark.parametrize(
+    "safety", ["stop_calling", "vulnerable", "human_request", "robot_question", "goodbye"]
+)
+def test_a_call_wide_intent_is_never_guessed_under_its_threshold(safety: str) -> None:
+    # "plutôt par téléphone" scored as a weak human_request must not transfer the call
+    weak = IntentResult(None, 0.4, runner_up=safety, runner_up_score=EXPECTED_FLOOR + 0.05)
+    assert decide(weak, None, {safety, "no"}, expected={safety, "no"}).kind == "none"
+    close = IntentResult("callback", 0.5, runner_up=safety, runner_up_score=0.48)
+    assert decide(close, None, {safety}, expected={safety}).kind == "none"
+    # recognised at its threshold, it is taken as usual
+    assert decide(IntentResult(safety, 0.6), None, {safety}).name == safety
+
+
+def test_a_named_captured_value_is_not_overridden_by_a_guess() -> None:
+    # "par téléphone, enfin non plutôt par SMS": a weak "no" is not the answer
+    weak_no = IntentResult(None, 0.43, runner_up="no", runner_up_score=0.43)
+    assert decide(weak_no, None, {"no"}, expected={"no"}).name == "no"
+    assert decide(weak_no, None, {"no"}, expected={"no"}, answered=True).kind == "none"
+    # a "no" the NLU recognised still counts
+    assert decide(IntentResult("no", 0.7), None, {"no"}, answered=True).name == "no"

@@ -47,6 +47,10 @@ class IntentResult:
     score: float
     runner_up: str | None = None
     runner_up_score: float = 0.0
+    # the score at which this NLU accepts the runner-up's label: scores are on each
+    # NLU's own scale (and per label when calibrated so), and the VM's safety rules
+    # ("sure" and "unsure" stop requests) are read against it; None: not reported
+    runner_up_threshold: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

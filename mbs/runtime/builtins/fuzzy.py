@@ -85,6 +85,7 @@ class FuzzyNlu:
             score=m.score,
             runner_up=m.runner_up,
             runner_up_score=m.runner_up_score,
+            runner_up_threshold=self.intent_threshold if m.runner_up is not None else None,
         )
 
     async def match_objection(self, utterance: str) -> ObjectionResult:

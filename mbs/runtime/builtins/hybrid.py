@@ -79,7 +79,14 @@ class HybridNlu:
     async def classify(self, utterance: str) -> IntentResult:
         m = self.intents.classify(utterance)
         return IntentResult(
-            intent=m.intent, score=m.score, runner_up=m.runner_up, runner_up_score=m.runner_up_score
+            intent=m.intent,
+            score=m.score,
+            runner_up=m.runner_up,
+            runner_up_score=m.runner_up_score,
+            # per label when calibrated: the VM's stop rules read the same thresholds
+            runner_up_threshold=(
+                self.intents.threshold_for(m.runner_up) if m.runner_up is not None else None
+            ),
         )
 
     async def match_objection(self, utterance: str) -> ObjectionResult:

@@ -188,12 +188,17 @@ def documented_builtin_options() -> list[tuple[str, str, str]]:
         if kind not in registry.KINDS:
             continue
         name = None
+        in_settings = False  # inside a "| setting |" table (others list other things)
         for line in body.splitlines():
             m = re.match(r"\*\*`([a-z_]+)`\*\*", line)
             if m:
                 name = m.group(1)
+            if not line.startswith("|"):
+                in_settings = False
+            elif line.startswith("| setting |"):
+                in_settings = True
             row = re.match(r"\|\s*`([a-z_]+)`\s*\|", line)
-            if row and name and "| setting |" not in line:
+            if row and name and in_settings:
                 found.append((kind, name, row.group(1)))
             if line.startswith("| setting |") and name is None:
                 raise AssertionError(f"docs/builtins.md: a {kind} settings table names no builtin")

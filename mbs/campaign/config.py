@@ -470,6 +470,7 @@ def check_builtins(builtins: BuiltinSettings, lines: dict[tuple[str, ...], int])
             continue
         try:
             registry.options_model(kind, name)
+            registry.check_installed(kind, name)
         except MissingDependency as exc:
             issues.append(Issue(key, line, f"{kind} {name!r} is not installed: {exc}"))
         except BuiltinError as exc:

@@ -74,9 +74,9 @@ async def test_the_personality_sets_the_delivery(program: Program, tmp_path: Pat
 @pytest.mark.parametrize(
     ("config", "message"),
     [
-        ({"gender": "robot"}, "gender must be male or female"),
-        ({"pitch": 120}, "pitch must be 0-99"),
-        ({"speed": 20}, "speed must be 80-450"),
+        ({"gender": "robot"}, "option 'gender': Input should be 'male' or 'female'"),
+        ({"pitch": 120}, "option 'pitch': Input should be less than or equal to 99"),
+        ({"speed": 20}, "option 'speed': Input should be greater than or equal to 80"),
     ],
 )
 def test_bad_voice_settings_are_refused(

@@ -27,7 +27,8 @@ run_cmd.register(app)
 # Each mistake the issue names, the line it is on and what the message must say.
 MISTAKES = [
     ('[builtins]\nnlu = "bogus"\n', 5, "builtins.nlu: no nlu builtin named 'bogus'"),
-    ('[builtins]\ntts = "coqui"\n', 5, "builtins.tts: no tts builtin named 'coqui'"),
+    ('[builtins]\ntts = "bogus"\n', 5, "builtins.tts: no tts builtin named 'bogus'"),
+    ('[builtins]\ntts = "coqui"\n', 5, "builtins.tts: tts 'coqui' is not installed"),
     ('[builtins]\ntts = "espek"\n', 5, "builtins.tts: no tts builtin named 'espek' (did you mean 'espeak'?)"),
     ("[builtins.espeak]\nsped = 200\n", 5, "builtins.espeak.sped: unknown option (did you mean 'speed'?)"),
     ('[builtins.ollama]\nmodle = "m"\n', 5, "builtins.ollama.modle: unknown option (did you mean 'model'?)"),
@@ -76,7 +77,7 @@ def test_mbs_run_refuses_before_writing_to_the_store(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'store.sqlite'}"
     result = CliRunner().invoke(app, ["run", "--campaign", str(path), "--database", url, "-q"])
     assert result.exit_code != 0
-    assert "no tts builtin named 'coqui'" in " ".join(result.output.split())
+    assert "tts 'coqui' is not installed" in " ".join(result.output.split())
     assert not (tmp_path / "store.sqlite").exists()  # the store was not even opened
     store = Store.open(url)
     assert store.list_campaigns() == []

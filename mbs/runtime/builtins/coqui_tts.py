@@ -27,17 +27,34 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field
+
 from mbs.audio.pcm import read_wav, resample, write_wav
 from mbs.program import Program
 from mbs.runtime.builtins.base import BuiltinError, MissingDependency
 from mbs.runtime.builtins.espeak_tts import RATES, cache_key
+from mbs.runtime.builtins.options import BuiltinOptions
 from mbs.runtime.builtins.settings import get_int, get_str
 
 _OWNER = "tts.coqui"
 ENGINE = "coqui-xtts"
 
 
+class CoquiOptions(BuiltinOptions):
+    model_dir: str = Field(description="A local XTTS checkpoint folder (with config.json)")
+    speaker_wav: str = Field(description="A WAV of the agent's voice, to clone")
+    language: str = Field(default="fr", description="Language of the lines")
+    rate: int = Field(default=8000, description="Sample rate of the WAV files (Hz): 8000 or 16000")
+    device: str = Field(default="cpu", description="Where the model runs (cpu, cuda)")
+    cache_dir: str = Field(
+        default="var/tts-cache", description="Where synthesised lines are kept"
+    )
+
+
 class CoquiTts:
+    Options = CoquiOptions
+    requires = ("TTS",)  # imported when built: checked by `mbs campaign check`
+
     def __init__(self, program: Program, config: Mapping[str, object]) -> None:
         try:
             from TTS.api import TTS

@@ -26,15 +26,21 @@ from mbs.runtime.builtins.base import (
     MissingDependency,
     ObjectionResult,
 )
+from mbs.runtime.builtins.fuzzy import FuzzyOptions
 from mbs.runtime.builtins.settings import get_float
 
 _SETTINGS = ("intent_threshold", "objection_threshold")
+
+
+class HybridOptions(FuzzyOptions):
+    """The same thresholds as ``nlu.fuzzy`` (none: the scenario's, else the calibrated)."""
 
 
 class HybridNlu:
     """The ``Nlu`` protocol over the hybrid classifier and objection matcher."""
 
     owner = "nlu.hybrid"
+    Options = HybridOptions
 
     def __init__(self, program: Program, config: Mapping[str, object] | None = None) -> None:
         config = config or {}

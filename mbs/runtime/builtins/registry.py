@@ -10,6 +10,8 @@ error tells which ``pip install`` brings it.
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from collections.abc import Mapping
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
@@ -72,6 +74,27 @@ def _load(kind: str, name: str) -> Any:
         raise BuiltinError(f"cannot load the {label} builtin ({ep.value}): {exc}") from exc
     except AttributeError as exc:
         raise BuiltinError(f"cannot load the {label} builtin ({ep.value}): {exc}") from exc
+
+
+def check_installed(kind: str, name: str) -> None:
+    """Raise :class:`MissingDependency` when ``kind.name`` could not be built here.
+
+    A builtin whose engine is imported only when it is built declares the modules it
+    needs (``requires``), so a campaign check reports it missing, not the first call.
+    """
+    for module in getattr(_load(kind, name), "requires", ()):
+        try:
+            present = module in sys.modules or importlib.util.find_spec(module) is not None
+        except (ImportError, ValueError):
+            present = False
+        if not present:
+            ep = _entry_points(kind)[name]
+            hint, extra = _install_hint(ep)
+            raise MissingDependency(
+                f"the {name} {kind.upper()} needs `{hint or 'pip install ' + module}` "
+                f"(no module named {module!r})",
+                extra=extra,
+            )
 
 
 def options_model(kind: str, name: str) -> type[BaseModel] | None:

@@ -1,10 +1,12 @@
 """Fit the hybrid NLU's fusion weights and thresholds; write mbs/nlu/calibration.json.
 
-    .venv/bin/python scripts/calibrate_nlu.py [--dry-run] [--decision-only]
+    .venv/bin/python scripts/calibrate_nlu.py [--dry-run] [--decision-only] [--objections-only]
 
 Development data only: tests/nlu/eval_set.jsonl (written for the fuzzy NLU) and the
 ``dev`` split of the held-out sets (tests/nlu/heldout/); the ``test`` split is never
-read here. Objections are fitted on the stdlib packs as written and cut to one phrasing
+read here. ``--objections-only`` keeps the committed intents' fusion and thresholds
+(see docs/nlu.md: refitting them moved runner-up scores the VM's stop rules read).
+Objections are fitted on the stdlib packs as written and cut to one phrasing
 per objection, plus the user's own pack of the held-out set when it exists
 (``mbs.nlu.calibrate``).
 """
@@ -68,20 +70,24 @@ def decision_settings(cal: Calibration) -> DecisionSettings:
     for name, items in sorted(by_scenario.items()):
         program = _program(heldout.SCENARIOS / f"{name}.mbs")
         runs.append((HybridNlu(program, {}), program, items))
-    best: tuple[float, DecisionSettings] | None = None
+    # The committed rules stay unless another setting gets at least MIN_GAIN more answers
+    # right: the VM's tests pin their behaviour, and one utterance of the dev set is noise.
+    kept = cal.decision
+    kept_right = sum(evaluate(e, p, items, None, kept).correct for e, p, items in runs)
+    best = (kept_right, kept)
     for margin, floor, free in itertools.product(CONTEXT_MARGINS, EXPECTED_FLOORS, CAPTURE_FREES):
         rules = replace(
             cal.decision, context_margin=margin, expected_floor=floor, capture_free=free
         )
         right = sum(evaluate(e, p, items, None, rules).correct for e, p, items in runs)
-        if best is None or right >= best[0]:  # ties: the higher floor, the safer
+        if right >= kept_right + MIN_GAIN and right > best[0]:
             best = (right, rules)
-    assert best is not None
     total = sum(len(items) for _, _, items in runs)
     print(f"context (dev): {best[0]}/{total} with {best[1]}")
     return best[1]
 
 
+MIN_GAIN = 2
 CONTEXT_MARGINS = (0.0, 0.1, 0.2)
 EXPECTED_FLOORS = (0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45)
 CAPTURE_FREES = (0.6, 0.7, 0.8)
@@ -119,6 +125,7 @@ def main() -> None:
         max_false_objection=0.05,
         max_false_intent=0.05,
         fitted_on=f"eval_set.jsonl + held-out dev split ({total} utterances)",
+        refit_intents="--objections-only" not in sys.argv,
     )
     accuracies = "  ".join(
         f"{s.name} {a:.3f}" for s, a in zip(sets, found.objection_accuracy, strict=True)

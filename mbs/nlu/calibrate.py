@@ -16,7 +16,7 @@ intent where one pays (``WRONG_COST``), and the acceptable threshold range (``KE
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -161,18 +161,25 @@ def fit(
     grid: dict[str, tuple[float, ...]] | None = None,
     fitted_on: str = "",
     refit_intents: bool = True,
+    judge: Callable[[Calibration], float] | None = None,
+    judged: int = 12,
 ) -> Fit:
     """The best setting of ``grid`` (see the module docstring). Every objection set is
     scored at one common threshold; the objective is the mean accuracy over intents and
     the objection sets, under the false-match ceilings. With ``refit_intents`` False the
-    intents keep ``base``'s fusion and thresholds (only the objections are fitted)."""
+    intents keep ``base``'s fusion and thresholds (only the objections are fitted).
+
+    ``judge`` (e.g. right decisions at the steps of real scenarios, where intents and
+    objections compete) re-ranks the ``judged`` best objection settings: the pick is the
+    best by (judge, mean objection accuracy). The accuracy of the objection sets alone
+    does not see an objection taking an intent's answer."""
     base = base or Calibration()
     grid = grid or GRID
     penalties = grid.get("negation_penalty", (base.fusion.negation_penalty,))
     keys = [k for k in grid if k != "negation_penalty"]
     # Intents and objections are scored by separate scorers: each gets its own fusion.
     best_i: tuple[float, Fusion, float, float] | None = None  # acc, fusion, t, false
-    best_o: tuple[float, Fusion, float, list[float], float] | None = None
+    feasible: list[tuple[float, Fusion, float, list[float], float]] = []
     cached: dict[float, tuple[HybridClassifier, list[_Case], list[list[_Case]]]] = {}
     for penalty in penalties:
         start = replace(base, fusion=replace(base.fusion, negation_penalty=penalty))
@@ -193,8 +200,8 @@ def fit(
             accs = [a for a, _ in rates]
             worst = max((r for _, r in rates), default=0.0)
             mean = sum(accs) / max(1, len(accs))
-            if worst <= max_false_objection + 1e-9 and (best_o is None or mean > best_o[0] + 1e-9):
-                best_o = (mean, f, to, accs, worst)
+            if worst <= max_false_objection + 1e-9:
+                feasible.append((mean, f, to, accs, worst))
     if not refit_intents:
         clf = HybridClassifier(intents, encoder, base)
         ci = _cases_intents(clf, intent_items)
@@ -202,9 +209,23 @@ def fit(
         ai, fi = _rates(*kept, base.intent_threshold)
         best_i = (ai, base.fusion, base.intent_threshold, fi)
         cached[-1.0] = (clf, ci, [])
-    if best_i is None or best_o is None:
+    if best_i is None or not feasible:
         raise ValueError("no setting of the grid keeps false matches under the ceilings")
     ai, fi_fusion, ti, fi = best_i
+    feasible.sort(key=lambda c: -c[0])  # stable: the grid's order among ties
+    best_o = feasible[0]
+    if judge is not None:
+        verdicts: list[tuple[float, float, int]] = []
+        for c in feasible[:judged]:
+            trial = replace(
+                base,
+                fusion=fi_fusion,
+                objection_fusion=c[1],
+                intent_threshold=float(ti),
+                objection_threshold=float(c[2]),
+            )
+            verdicts.append((judge(trial), c[0], -len(verdicts)))
+        best_o = feasible[-max(verdicts)[2]]
     _, fo_fusion, to, accs, worst = best_o
     cal = replace(
         base,

@@ -16,7 +16,7 @@ intent where one pays (``WRONG_COST``), and the acceptable threshold range (``KE
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -36,13 +36,19 @@ from mbs.program import Intent, ObjectionPack
 
 Outcome = tuple[np.ndarray, np.ndarray, np.ndarray]  # confidence, right, ordinary per case
 
-THRESHOLDS = tuple(round(x, 2) for x in np.arange(0.30, 0.86, 0.01))
+# Up to 0.99: with a low semantic floor, fused scores of ordinary answers can sit high.
+THRESHOLDS = tuple(round(float(x), 2) for x in np.arange(0.20, 0.995, 0.01))
 
+# ``floor`` reaches 0: WordLlama's cosine of a paraphrase to its objection is often far
+# under 0.4 (a median of 0.09 on the own-pack dev split), and a floor above it threw the
+# semantic evidence away for exactly the answers that need it. ``negation_penalty`` is
+# applied when the evidence is computed, so each of its values recomputes the cases.
 GRID: dict[str, tuple[float, ...]] = {
-    "lexical": (0.5, 0.6, 0.7, 0.8, 0.9),
-    "semantic": (0.3, 0.45, 0.6, 0.75, 0.9),
-    "floor": (0.4, 0.5, 0.6, 0.7, 0.8),
-    "centroid": (0.0, 0.3, 0.5, 0.7),
+    "negation_penalty": (0.6, 1.0),
+    "lexical": (0.6, 0.7, 0.8, 0.9),
+    "semantic": (0.15, 0.3, 0.45, 0.6, 0.9),
+    "floor": (0.0, 0.2, 0.3, 0.4, 0.5, 0.6),
+    "centroid": (0.0, 0.3, 0.5),
     "margin": (0.0, 0.5),
 }
 
@@ -154,43 +160,95 @@ def fit(
     max_false_intent: float = 0.08,
     grid: dict[str, tuple[float, ...]] | None = None,
     fitted_on: str = "",
+    refit_intents: bool = True,
+    judge: Callable[[Calibration], float] | None = None,
+    judged: int = 12,
 ) -> Fit:
     """The best setting of ``grid`` (see the module docstring). Every objection set is
     scored at one common threshold; the objective is the mean accuracy over intents and
-    the objection sets, under the false-match ceilings."""
+    the objection sets, under the false-match ceilings. With ``refit_intents`` False the
+    intents keep ``base``'s fusion and thresholds (only the objections are fitted).
+
+    ``judge`` (e.g. right decisions at the steps of real scenarios, where intents and
+    objections compete) re-ranks the ``judged`` best objection settings: the pick is the
+    best by (judge, mean objection accuracy). The accuracy of the objection sets alone
+    does not see an objection taking an intent's answer."""
     base = base or Calibration()
-    clf = HybridClassifier(intents, encoder, base)
-    ci = _cases_intents(clf, intent_items)
-    co = [_cases_objections(HybridMatcher(o.packs, encoder, base), o.items) for o in objection_sets]
     grid = grid or GRID
-    keys = list(grid)
-    best: tuple[float, Fit] | None = None
-    for values in itertools.product(*(grid[k] for k in keys)):
-        f = replace(base.fusion, **dict(zip(keys, values, strict=True)))
-        ti, (ai, fi) = _best_threshold(_outcomes(ci, f, intents=True), max_false_intent)
-        outcomes = [_outcomes(c, f, intents=False) for c in co]
-        to, rates = _best_objection_threshold(outcomes, max_false_objection)
-        accs = [a for a, _ in rates]
-        score = (ai + sum(accs)) / (1 + len(accs))
-        if best is None or score > best[0] + 1e-9:
-            cal = replace(
+    penalties = grid.get("negation_penalty", (base.fusion.negation_penalty,))
+    keys = [k for k in grid if k != "negation_penalty"]
+    # Intents and objections are scored by separate scorers: each gets its own fusion.
+    best_i: tuple[float, Fusion, float, float] | None = None  # acc, fusion, t, false
+    feasible: list[tuple[float, Fusion, float, list[float], float]] = []
+    cached: dict[float, tuple[HybridClassifier, list[_Case], list[list[_Case]]]] = {}
+    for penalty in penalties:
+        start = replace(base, fusion=replace(base.fusion, negation_penalty=penalty))
+        clf = HybridClassifier(intents, encoder, start)
+        ci = _cases_intents(clf, intent_items)
+        co = [
+            _cases_objections(HybridMatcher(o.packs, encoder, start), o.items)
+            for o in objection_sets
+        ]
+        cached[penalty] = (clf, ci, co)
+        for values in itertools.product(*(grid[k] for k in keys)):
+            f = replace(start.fusion, **dict(zip(keys, values, strict=True)))
+            ti, (ai, fi) = _best_threshold(_outcomes(ci, f, intents=True), max_false_intent)
+            if fi <= max_false_intent + 1e-9 and (best_i is None or ai > best_i[0] + 1e-9):
+                best_i = (ai, f, ti, fi)
+            outcomes = [_outcomes(c, f, intents=False) for c in co]
+            to, rates = _best_objection_threshold(outcomes, max_false_objection)
+            accs = [a for a, _ in rates]
+            worst = max((r for _, r in rates), default=0.0)
+            mean = sum(accs) / max(1, len(accs))
+            if worst <= max_false_objection + 1e-9:
+                feasible.append((mean, f, to, accs, worst))
+    if not refit_intents:
+        clf = HybridClassifier(intents, encoder, base)
+        ci = _cases_intents(clf, intent_items)
+        kept = _outcomes(ci, base.fusion, intents=True)
+        ai, fi = _rates(*kept, base.intent_threshold)
+        best_i = (ai, base.fusion, base.intent_threshold, fi)
+        cached[-1.0] = (clf, ci, [])
+    if best_i is None or not feasible:
+        raise ValueError("no setting of the grid keeps false matches under the ceilings")
+    ai, fi_fusion, ti, fi = best_i
+    feasible.sort(key=lambda c: -c[0])  # stable: the grid's order among ties
+    best_o = feasible[0]
+    if judge is not None:
+        verdicts: list[tuple[float, float, int]] = []
+        for c in feasible[:judged]:
+            trial = replace(
                 base,
-                fusion=f,
+                fusion=fi_fusion,
+                objection_fusion=c[1],
                 intent_threshold=float(ti),
-                objection_threshold=float(to),
-                intent_thresholds={},
-                fitted_on=fitted_on,
+                objection_threshold=float(c[2]),
             )
-            best = (score, Fit(cal, ai, accs, max((r for _, r in rates), default=0.0), fi))
-    assert best is not None
-    found = best[1]
-    f = found.calibration.fusion
-    oi = _outcomes(ci, f, intents=True)
-    outcomes = [_outcomes(c, f, intents=False) for c in co]
+            verdicts.append((judge(trial), c[0], -len(verdicts)))
+        best_o = feasible[-max(verdicts)[2]]
+    _, fo_fusion, to, accs, worst = best_o
+    cal = replace(
+        base,
+        fusion=fi_fusion,
+        objection_fusion=fo_fusion,
+        intent_threshold=float(ti),
+        objection_threshold=float(to),
+        intent_thresholds={},
+        fitted_on=fitted_on,
+    )
+    found = Fit(cal, ai, accs, worst, fi)
+    clf, ci, _ = cached[fi_fusion.negation_penalty if refit_intents else -1.0]
+    co = cached[fo_fusion.negation_penalty][2]
+    oi = _outcomes(ci, fi_fusion, intents=True)
+    outcomes = [_outcomes(c, fo_fusion, intents=False) for c in co]
     found.calibration = replace(
         found.calibration,
         threshold_range=_acceptable_range(oi, outcomes, found),
-        intent_thresholds=_per_intent(ci, clf.names, f, found.calibration.intent_threshold),
+        intent_thresholds=(
+            _per_intent(ci, clf.names, fi_fusion, ti)
+            if refit_intents
+            else dict(base.intent_thresholds)
+        ),
     )
     return found
 

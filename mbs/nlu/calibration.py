@@ -45,6 +45,9 @@ class Calibration:
     """Fusion weights and thresholds, as fitted and committed in ``calibration.json``."""
 
     fusion: Fusion = field(default_factory=Fusion)
+    # Objections' own fusion: their evidence is not the intents' (one sentence per label
+    # against thirty examples), so the best weights differ. None: ``fusion``.
+    objection_fusion: Fusion | None = None
     intent_threshold: float = 0.5
     objection_threshold: float = 0.55
     intent_thresholds: Mapping[str, float] = field(default_factory=dict)
@@ -53,6 +56,11 @@ class Calibration:
     encoder: str = "wordllama-l2_supercat-256"
     fitted_on: str = ""
     decision: DecisionSettings = field(default_factory=DecisionSettings)
+
+    @property
+    def objections(self) -> Fusion:
+        """The fusion of the objection matcher."""
+        return self.objection_fusion or self.fusion
 
     def to_json(self) -> str:
         data = asdict(self)
@@ -64,6 +72,9 @@ class Calibration:
         data: dict[str, Any] = json.loads(text)
         return cls(
             fusion=Fusion(**data.get("fusion", {})),
+            objection_fusion=(
+                Fusion(**data["objection_fusion"]) if data.get("objection_fusion") else None
+            ),
             intent_threshold=float(data["intent_threshold"]),
             objection_threshold=float(data["objection_threshold"]),
             intent_thresholds={str(k): float(v) for k, v in data["intent_thresholds"].items()},

@@ -297,7 +297,7 @@ class HybridMatcher:
         self._scorer = _Scorer(
             self.lexical.scores,
             LabelSpace(phrases, len(self.entries), encoder),
-            calibrated.fusion,
+            calibrated.objections,
         )
         self.threshold = calibrated.objection_threshold if threshold is None else threshold
 

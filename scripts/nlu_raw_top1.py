@@ -1,0 +1,98 @@
+"""Raw top-1 of each half of the hybrid NLU, thresholds ignored, on the held-out sets.
+
+    .venv/bin/python scripts/nlu_raw_top1.py [--split dev|test]
+
+For every labelled answer: is the right label ranked first by the lexical score alone,
+by the semantic similarity alone (nearest phrasing, centroid, and the two blended as
+the calibration says), and by the fused score? It tells a ranking problem (the right
+label is not first) from an acceptance problem (it is first but under the threshold),
+which the accepted figures of ``nlu_decisions_report.py`` mix up. Also the median
+cosine of the right label and of the best label, and the share of answers whose every
+fused score is 0 (nothing for the threshold to accept).
+
+Sets: ``own_pack`` (a user's pack, one phrasing per objection), ``objections`` against
+the stdlib packs as written and cut to one phrasing, ``intents`` over the stdlib.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from mbs.compiler import compile_file  # noqa: E402
+from mbs.nlu.calibrate import one_phrasing  # noqa: E402
+from mbs.nlu.calibration import calibration  # noqa: E402
+from mbs.nlu.encoder import default_encoder  # noqa: E402
+from mbs.nlu.hybrid import HybridClassifier, HybridMatcher, combine, fuse  # noqa: E402
+from mbs.program import Program  # noqa: E402
+from tests.nlu import heldout  # noqa: E402
+
+STDLIB = REPO / "tests" / "nlu" / "stdlib_all.mbs"
+
+
+def _program(path: Path) -> Program:
+    result = compile_file(path)
+    assert result.program is not None, [str(d) for d in result.diagnostics]
+    return result.program
+
+
+def _measure(name: str, scorer: object, labels: dict[str, int], items: list, intents: bool) -> None:
+    f = calibration().objections if not intents else calibration().fusion
+    hits = dict.fromkeys(("lexical", "nearest", "centroid", "semantic", "fused"), 0)
+    right_cos, best_cos, all_zero = [], [], 0
+    for u in items:
+        want = labels[u.label]
+        whole, tail = scorer.evidence_pair(u.text)  # type: ignore[attr-defined]
+        blend = (1 - f.centroid) * whole.nearest + f.centroid * whole.centre
+        fused = combine(fuse(whole, f), fuse(tail, f) if tail else None, f, intents=intents)
+        for key, scores in (
+            ("lexical", whole.lexical),
+            ("nearest", whole.nearest),
+            ("centroid", whole.centre),
+            ("semantic", blend),
+            ("fused", fused),
+        ):
+            hits[key] += int(np.argmax(scores)) == want and float(np.max(scores)) > 0.0
+        right_cos.append(float(whole.nearest[want]))
+        best_cos.append(float(whole.nearest.max()))
+        all_zero += float(fused.max()) <= 0.0
+    n = len(items)
+    shares = "  ".join(f"{k} {v / n:.3f}" for k, v in hits.items())
+    print(
+        f"{name:22} n={n:3}  {shares}  cos(right) {np.median(right_cos):.2f}"
+        f"  cos(best) {np.median(best_cos):.2f}  all-zero {all_zero / n:.3f}"
+    )
+
+
+def main() -> None:
+    args = sys.argv[1:]
+    split = args[args.index("--split") + 1] if "--split" in args else "dev"
+    encoder, cal = default_encoder(), calibration()
+    stdlib, own = _program(STDLIB), _program(heldout.OWN_PACK_SCENARIO)
+    print(f"split {split}\nintents' fusion {cal.fusion}\nobjections' fusion {cal.objections}")
+    objection_sets = (
+        ("own_pack", own.objection_packs, heldout.load("own_pack", split)),
+        ("stdlib", stdlib.objection_packs, heldout.load("objections", split)),
+        (
+            "stdlib, one phrasing",
+            one_phrasing(stdlib.objection_packs),
+            heldout.load("objections", split),
+        ),
+    )
+    for name, packs, items in objection_sets:
+        m = HybridMatcher(packs, encoder, cal)
+        labels = {o.text: i for i, (_, o) in enumerate(m.entries)}
+        _measure(name, m._scorer, labels, items, intents=False)
+    clf = HybridClassifier(stdlib.intents, encoder, cal)
+    labels = {n: i for i, n in enumerate(clf.names)}
+    items = [u for u in heldout.load("intents", split) if u.kind == "intent"]
+    _measure("intents", clf._scorer, labels, items, intents=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -93,6 +93,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Delete transcripts, recordings and event logs of calls ended more than N days...",
     ),
     "webhook": ("mbs.cli.privacy_cmd", "Webhooks: send a test event, deliver the outbox."),
+    "models": (
+        "mbs.cli.models_cmd",
+        "Speech models (Vosk): install once, then every campaign finds them.",
+    ),
 }
 
 

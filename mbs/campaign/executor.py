@@ -35,7 +35,7 @@ from mbs.campaign.facts import (
 )
 from mbs.campaign.law import CallingLaw, CallingPolicy, Decision
 from mbs.campaign.names import campaign_file, check_slug
-from mbs.campaign.outcomes import call_facts, committed_steps
+from mbs.campaign.outcomes import call_facts, committed_steps, objective_results
 from mbs.campaign.state import CampaignState
 from mbs.campaign.store.records import (
     CallOutcome,
@@ -210,6 +210,7 @@ class Executor:
         self._writes = GroupCommit(store)  # status changes and call ends, batched
         self._tts_silent = False  # the TTS made no audio for a line: nothing to prepare
         self._committed = committed_steps(vm.program)
+        self._objective = objective_results(vm.program)
         self._state_read_at = float("-inf")
 
     def stop(self) -> None:
@@ -542,6 +543,9 @@ class Executor:
         facts = call_facts(call_log.stored, self._committed)
         if result is Result.HUNG_UP and facts.objective_result is not None:
             result = facts.objective_result  # hung up after the objective was reached
+        if facts.objective_result is None and result in self._objective:
+            # reached without entering a committed step ("au revoir" at the read-back)
+            facts.objective_result, facts.objective_at = result, ended_at
         if result is Result.ANSWERING_MACHINE:
             status = CallStatus.ANSWERING_MACHINE
         elif result is Result.TECHNICAL_ERROR:

@@ -20,9 +20,14 @@ from mbs.program import Capture, End, Enter, Jump, Play, Program, Result, Say, S
 SUCCESS = frozenset({Result.APPOINTMENT_SCHEDULED, Result.QUALIFIED, Result.TRANSFERRED})
 
 
+def objective_results(program: Program) -> frozenset[Result]:
+    """The results that reach the scenario's objective (the successes when it has none)."""
+    return frozenset(program.objective.results) if program.objective is not None else SUCCESS
+
+
 def committed_steps(program: Program) -> dict[str, Result]:
     """Steps that, once entered, lead to an objective result whatever the prospect does."""
-    wanted = frozenset(program.objective.results) if program.objective is not None else SUCCESS
+    wanted = objective_results(program)
     code = program.code
     found: dict[str, Result] = {}
     for step, address in program.steps.items():

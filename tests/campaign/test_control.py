@@ -16,6 +16,7 @@ from mbs.campaign.export_table import csv_text, export_table
 from mbs.campaign.outcomes import call_facts, committed_steps
 from mbs.campaign.state import Action, CampaignState, TransitionRefused, next_state
 from mbs.campaign.store import Store
+from mbs.campaign.store.records import FinishWrite
 from mbs.cli.programs import load_program
 from mbs.program import Result
 from tests.store.conftest import pg_schema
@@ -67,9 +68,12 @@ async def test_a_pause_stops_claims_lets_calls_finish_and_resume_goes_on(tmp_pat
     run.executor.settings.state_poll_s = 0.0  # look at the state before every claim
     paused_at: list[int] = []
 
-    def finish_then_pause(call_id: str, outcome: Any, **kwargs: Any) -> Any:
-        done = recording.store.finish_call(call_id, outcome, **kwargs)
-        if not paused_at:
+    real_apply = recording.apply_writes
+
+    def finish_then_pause(writes: Any) -> Any:
+        # the executor's store writes are batched: pause once the first call has ended
+        done = real_apply(writes)
+        if not paused_at and any(isinstance(w, FinishWrite) for w in writes):
             store.control_campaign(name, Action.PAUSE, now=datetime.now(UTC))
             paused_at.append(1)
         return done
@@ -80,7 +84,7 @@ async def test_a_pause_stops_claims_lets_calls_finish_and_resume_goes_on(tmp_pat
             store.control_campaign(name, Action.RESUME, now=datetime.now(UTC))
 
     watch = Watch(recording.store, resume_later)
-    recording.finish_call = finish_then_pause  # type: ignore[method-assign]
+    recording.apply_writes = finish_then_pause  # type: ignore[method-assign]
     recording.claim_due = watch.claim_due  # type: ignore[method-assign]
     recording.campaign_state = watch.campaign_state  # type: ignore[attr-defined]
     result = await run.run()
@@ -134,21 +138,24 @@ async def test_captures_and_objective_are_stored_and_exported(tmp_path: Path) ->
     await run.run()
     name = run.settings.campaign
     columns, rows = export_table(store, name)
-    assert {"capture.day", "capture.moment", "objective_result", "last_step"} <= set(columns)
+    assert {"capture.slot", "capture.slot_at", "objective_result", "last_step"} <= set(columns)
     booked = [r for r in rows if r["phone"] == "+33140000001"][-1]
-    assert booked["capture.day"] == "jeudi" and booked["capture.moment"] == "matin"
+    # the typed capture: what the prospect said, read back, and the moment it names
+    assert booked["capture.slot"].startswith("jeudi") and "matin" in booked["capture.slot"]
+    assert booked["capture.slot_at"].endswith("10:00:00+01:00")
+    # "au revoir" at the read-back keeps the appointment: the objective is reached there
     assert booked["objective_result"] == "APPOINTMENT_SCHEDULED"
-    assert booked["last_step"] == "booked"
+    assert booked["last_step"] == "confirm_slot"
     refused = [r for r in rows if r["phone"] == "+33140000003"][-1]
-    assert refused["objective_result"] == "" and refused["capture.day"] is None
+    assert refused["objective_result"] == "" and refused["capture.slot"] is None
     text = csv_text(columns, rows)
-    assert text.splitlines()[0].endswith("capture.moment,capture.day") and ",matin,jeudi" in text
+    assert "capture.slot" in text.splitlines()[0] and ",jeudi " in text
     info = store.get_campaign(name)
     assert info is not None
     from mbs.api.console_reads import step_counts
 
     steps = {s.step: s for s in step_counts(store, info.id)}
-    assert steps["booked"].reached == 2 and steps["booked"].left == 2
+    assert steps["confirm_slot"].reached == 2 and steps["confirm_slot"].left == 2
     # the running tallies agree with the calls
     from mbs.api.console_reads import objective_reached, results_by_day
 

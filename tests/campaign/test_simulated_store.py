@@ -22,7 +22,7 @@ REFUSING = """scenario refus "Refus immédiat" {
     record no
 }
 step a {
-    say "Bonjour, c'est Julie."
+    say "Bonjour, c'est Julie, assistante vocale automatisée."
     end NOT_INTERESTED
 }
 """

@@ -56,7 +56,7 @@ tts = "none"
 
 [sim]
 seed = 5
-time_scale = 15.0
+time_scale = 60.0
 start = "next-window"
 
 [sim.personas]

@@ -156,7 +156,7 @@ async def test_a_caller_who_talks_over_the_prompt_stops_it(vosk_stt: object) -> 
     for number, line in lines.items():
         outcome = got[number]
         assert outcome.said[0] == (
-            "Bonjour, cet appel est enregistré. Vous avez un instant ?",
+            "Bonjour, ici Camille, assistante vocale automatisée. Cet appel est enregistré. Vous avez un instant ?",
             "interrupted",
         ), outcome
         assert outcome.heard == [line]

@@ -46,9 +46,7 @@ class CoquiOptions(BuiltinOptions):
     language: str = Field(default="fr", description="Language of the lines")
     rate: int = Field(default=8000, description="Sample rate of the WAV files (Hz): 8000 or 16000")
     device: str = Field(default="cpu", description="Where the model runs (cpu, cuda)")
-    cache_dir: str = Field(
-        default="var/tts-cache", description="Where synthesised lines are kept"
-    )
+    cache_dir: str = Field(default="var/tts-cache", description="Where synthesised lines are kept")
 
 
 class CoquiTts:

@@ -109,9 +109,9 @@ def test_entry_point_and_settings(stdlib_program: Program) -> None:
     assert "hybrid" in registry.available("nlu")
     built = registry.create("nlu", "hybrid", stdlib_program, {"objection_threshold": 0.5})
     assert isinstance(built, HybridNlu) and built.objection_threshold == 0.5
-    with pytest.raises(registry.BuiltinError, match="unknown setting 'nope'"):
+    with pytest.raises(registry.BuiltinError, match="option 'nope': unknown option"):
         registry.create("nlu", "hybrid", stdlib_program, {"nope": 1})
-    with pytest.raises(registry.BuiltinError, match="between 0 and 1"):
+    with pytest.raises(registry.BuiltinError, match="option 'intent_threshold': Input should be less than or equal to 1"):
         registry.create("nlu", "hybrid", stdlib_program, {"intent_threshold": 2})
 
 

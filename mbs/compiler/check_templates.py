@@ -15,6 +15,10 @@ from jinja2 import meta, nodes
 from mbs.compiler.scope import Context
 from mbs.dsl import ast
 from mbs.program import COMPANY_FACTS
+from mbs.template_rules import FILTERS as TEMPLATE_FILTERS
+from mbs.template_rules import GLOBALS as TEMPLATE_GLOBALS
+from mbs.template_rules import LOOP_ATTRIBUTES
+from mbs.template_rules import METHODS as TEMPLATE_METHODS
 
 CONTACT_FIELDS = ("first_name", "last_name", "phone", "email", "company", "tags")
 AGENT_FIELDS = ("name", "company", "gender")
@@ -26,79 +30,8 @@ _DISCLOSURE = re.compile(
 )
 MAX_WORDS = 40
 
-# What a text may use beyond contact.*, agent.* and the scenario's variables: the same
-# allow-lists as the runtime's sandbox (mbs/runtime/sandbox.py; a test keeps them equal,
-# the layers keep the compiler from importing the runtime). docs/language.md lists them.
-TEMPLATE_METHODS = frozenset(
-    {
-        "upper",
-        "lower",
-        "capitalize",
-        "title",
-        "strip",
-        "lstrip",
-        "rstrip",
-        "startswith",
-        "endswith",
-        "split",
-        "isdigit",
-        "isalpha",
-        "cycle",
-        "changed",
-    }
-)
-LOOP_ATTRIBUTES = frozenset(
-    {
-        "index",
-        "index0",
-        "revindex",
-        "revindex0",
-        "first",
-        "last",
-        "length",
-        "depth",
-        "depth0",
-        "previtem",
-        "nextitem",
-        "cycle",
-        "changed",
-    }
-)
-TEMPLATE_FILTERS = frozenset(
-    {
-        "abs",
-        "capitalize",
-        "count",
-        "d",
-        "default",
-        "first",
-        "float",
-        "int",
-        "join",
-        "last",
-        "length",
-        "list",
-        "lower",
-        "map",
-        "max",
-        "min",
-        "reject",
-        "replace",
-        "reverse",
-        "round",
-        "select",
-        "sort",
-        "string",
-        "sum",
-        "title",
-        "trim",
-        "truncate",
-        "unique",
-        "upper",
-        "wordcount",
-    }
-)
-TEMPLATE_GLOBALS = frozenset({"range"})
+# What a text may use beyond contact.*, agent.* and the scenario's variables: the
+# allow-lists shared with the runtime's sandbox (mbs/template_rules.py).
 _STATEMENTS: dict[type[nodes.Node], str] = {
     nodes.Macro: "{% macro %}",
     nodes.CallBlock: "{% call %}",

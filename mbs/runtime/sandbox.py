@@ -13,6 +13,20 @@ in an :class:`~jinja2.sandbox.ImmutableSandboxedEnvironment` narrowed further:
 - work: every loop iteration, call and filter spends from a budget of
   :data:`MAX_STEPS` per render; ``*``, ``**``, ``+`` and ``~`` refuse results larger
   than :data:`MAX_STRING` characters (or :data:`MAX_INT_BITS` bits);
+
+# Statements a text may use; macros, includes, imports, call blocks and recursive loops
+# are refused by the compiler (and cannot reach anything at run time: no loader).
+SAFE_STATEMENTS = (
+    nodes.Template,
+    nodes.Output,
+    nodes.If,
+    nodes.For,
+    nodes.Assign,
+    nodes.AssignBlock,
+    nodes.With,
+    nodes.FilterBlock,
+    nodes.ExprStmt,
+)
 - output: at most :data:`MAX_OUTPUT` characters per render.
 
 Exceeding a bound raises :class:`TemplateLimitExceeded` at once; the VM turns it into
@@ -35,96 +49,14 @@ from jinja2.runtime import LoopContext
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from mbs.runtime.errors import VmError
+from mbs.template_rules import FILTERS as SAFE_FILTERS
+from mbs.template_rules import METHODS as SAFE_METHODS
 
 MAX_STEPS = 10_000  # loop iterations + calls + filter input sizes, per render
 MAX_RANGE = 1_000  # items of one range()
 MAX_STRING = 10_000  # characters (or items) a single operation may build
 MAX_OUTPUT = 10_000  # characters one render may produce
 MAX_INT_BITS = 4_096  # size of an integer an operation may build
-
-SAFE_METHODS = frozenset(
-    {
-        "upper",
-        "lower",
-        "capitalize",
-        "title",
-        "strip",
-        "lstrip",
-        "rstrip",
-        "startswith",
-        "endswith",
-        "split",
-        "isdigit",
-        "isalpha",
-        "cycle",  # loop.cycle
-        "changed",  # loop.changed
-    }
-)
-LOOP_ATTRIBUTES = frozenset(
-    {
-        "index",
-        "index0",
-        "revindex",
-        "revindex0",
-        "first",
-        "last",
-        "length",
-        "depth",
-        "depth0",
-        "previtem",
-        "nextitem",
-        "cycle",
-        "changed",
-    }
-)
-SAFE_FILTERS = frozenset(
-    {
-        "abs",
-        "capitalize",
-        "count",
-        "d",
-        "default",
-        "first",
-        "float",
-        "int",
-        "join",
-        "last",
-        "length",
-        "list",
-        "lower",
-        "map",
-        "max",
-        "min",
-        "reject",
-        "replace",
-        "reverse",
-        "round",
-        "select",
-        "sort",
-        "string",
-        "sum",
-        "title",
-        "trim",
-        "truncate",
-        "unique",
-        "upper",
-        "wordcount",
-    }
-)
-SAFE_GLOBALS = frozenset({"range"})
-# Statements a text may use; macros, includes, imports, call blocks and recursive loops
-# are refused by the compiler (and cannot reach anything at run time: no loader).
-SAFE_STATEMENTS = (
-    nodes.Template,
-    nodes.Output,
-    nodes.If,
-    nodes.For,
-    nodes.Assign,
-    nodes.AssignBlock,
-    nodes.With,
-    nodes.FilterBlock,
-    nodes.ExprStmt,
-)
 
 
 class TemplateLimitExceeded(VmError):

@@ -111,7 +111,10 @@ def test_entry_point_and_settings(stdlib_program: Program) -> None:
     assert isinstance(built, HybridNlu) and built.objection_threshold == 0.5
     with pytest.raises(registry.BuiltinError, match="option 'nope': unknown option"):
         registry.create("nlu", "hybrid", stdlib_program, {"nope": 1})
-    with pytest.raises(registry.BuiltinError, match="option 'intent_threshold': Input should be less than or equal to 1"):
+    with pytest.raises(
+        registry.BuiltinError,
+        match="option 'intent_threshold': Input should be less than or equal to 1",
+    ):
         registry.create("nlu", "hybrid", stdlib_program, {"intent_threshold": 2})
 
 

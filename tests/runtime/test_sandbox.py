@@ -71,12 +71,14 @@ def test_contact_data_stays_data() -> None:
 
 
 def test_the_compiler_and_the_sandbox_share_their_allow_lists() -> None:
-    assert check_templates.TEMPLATE_METHODS == sandbox.SAFE_METHODS
-    assert check_templates.LOOP_ATTRIBUTES == sandbox.LOOP_ATTRIBUTES
-    assert check_templates.TEMPLATE_FILTERS == sandbox.SAFE_FILTERS
-    assert check_templates.TEMPLATE_GLOBALS == sandbox.SAFE_GLOBALS
-    assert set(sandbox.ENV.filters) == sandbox.SAFE_FILTERS
-    assert set(sandbox.ENV.globals) == sandbox.SAFE_GLOBALS
+    from mbs import template_rules
+
+    assert check_templates.TEMPLATE_METHODS is template_rules.METHODS is sandbox.SAFE_METHODS
+    assert check_templates.LOOP_ATTRIBUTES is template_rules.LOOP_ATTRIBUTES
+    assert check_templates.TEMPLATE_FILTERS is template_rules.FILTERS is sandbox.SAFE_FILTERS
+    assert check_templates.TEMPLATE_GLOBALS is template_rules.GLOBALS
+    assert set(sandbox.ENV.filters) == template_rules.FILTERS
+    assert set(sandbox.ENV.globals) == template_rules.GLOBALS
 
 
 def _program(text: str) -> Program:

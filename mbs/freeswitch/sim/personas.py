@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
-from mbs.program import Capture, Listen, Program
+from mbs.program import Capture, Dispatch, Jump, Listen, Program
 
 
 class PersonaKind(StrEnum):
@@ -148,16 +148,18 @@ def _noisy(text: str, rng: random.Random) -> str:
     return out
 
 
-def _answer(program: Program, step_code: Sequence[object], mood: str, rng: random.Random) -> str:
-    """What a caller in ``mood`` says to one listening step of ``program``."""
+def _answer(
+    program: Program, step_code: Sequence[object], mood: str, rng: random.Random
+) -> tuple[str, str]:
+    """What a caller in ``mood`` says to one listening step of ``program``, and the case
+    the step should route it to (``captured`` or an intent's name)."""
     captures = [ins for ins in step_code if isinstance(ins, Capture)]
     if mood == "agreeable":
         for cap in captures:
             if cap.kind == "when":
                 first, second = rng.sample(_DATES, 2)
-                return (
-                    f"{first}, {rng.choice(_CORRECTIONS)} {second}" if rng.random() < 0.3 else first
-                )
+                said = f"{first}, {rng.choice(_CORRECTIONS)} {second}"
+                return (said if rng.random() < 0.3 else first), "captured"
             if cap.choices:
                 first, second = (
                     rng.sample(list(cap.choices), 2)
@@ -165,8 +167,8 @@ def _answer(program: Program, step_code: Sequence[object], mood: str, rng: rando
                     else (cap.choices[0],) * 2
                 )
                 if rng.random() < 0.3:
-                    return f"{first}, {rng.choice(_CORRECTIONS)} {second}"
-                return f"plutôt {second}"
+                    return f"{first}, {rng.choice(_CORRECTIONS)} {second}", "captured"
+                return f"plutôt {second}", "captured"
     intent = {
         "agreeable": "yes",
         "refusing": rng.choice(("no", "not_interested")),
@@ -176,7 +178,7 @@ def _answer(program: Program, step_code: Sequence[object], mood: str, rng: rando
         "leaving": "goodbye",
     }[mood]
     examples = _examples(program, intent) or _examples(program, "yes") or ("oui",)
-    return rng.choice(examples)
+    return rng.choice(examples), intent
 
 
 def scripts_for(program: Program, count: int = 12, seed: int = 0) -> tuple[tuple[str, ...], ...]:
@@ -184,12 +186,20 @@ def scripts_for(program: Program, count: int = 12, seed: int = 0) -> tuple[tuple
     capture choices (with corrections), typed captures (dates), and objections, plus the
     noise of real speech. Each script follows one mood through the listening steps."""
     rng = random.Random(f"scripts:{seed}:{program.scenario.name}")
-    listening: list[Sequence[object]] = []
-    for start in program.steps.values():
-        nxt = [a for a in program.steps.values() if a > start]
-        code = program.code[start : min(nxt) if nxt else len(program.code)]
-        if any(isinstance(ins, Listen) for ins in code):
-            listening.append(code)
+    starts = sorted((a, name) for name, a in program.steps.items())
+
+    def code_of(step: str) -> Sequence[object]:
+        start = program.steps[step]
+        after = [a for a, _ in starts if a > start]
+        return program.code[start : min(after) if after else len(program.code)]
+
+    def step_at(address: int | None) -> str | None:
+        """The step an address belongs to (None: past the steps, a call-wide handler)."""
+        if address is None:
+            return None
+        owner = [name for a, name in starts if a <= address]
+        return owner[-1] if owner else None
+
     objections = [
         (o.text, *o.variants) for pack in program.objection_packs for o in pack.objections
     ]
@@ -208,17 +218,35 @@ def scripts_for(program: Program, count: int = 12, seed: int = 0) -> tuple[tuple
     for i in range(count):
         mood = moods[i % len(moods)]
         lines: list[str] = []
-        for step_code in listening[:6] or [()]:
+        step: str | None = program.entry_step if hasattr(program, "entry_step") else None
+        step = step or step_at(program.entry)
+        # Follow the scenario: each answer goes where the step routes it, so the next
+        # line answers the question the robot asks next, not the next step in the file.
+        while step is not None and len(lines) < 8:
+            code = code_of(step)
+            dispatch = next((ins for ins in code if isinstance(ins, Dispatch)), None)
+            if dispatch is None or not any(isinstance(ins, Listen) for ins in code):
+                # a step that does not listen: follow where it goes on its own
+                jump = next((ins for ins in code if isinstance(ins, Jump)), None)
+                nxt = step_at(jump.target) if jump is not None else None
+                step = nxt if nxt != step else None
+                continue
             if mood == "objecting" and objections and rng.random() < 0.5:
                 lines.append(rng.choice(rng.choice(objections)))
-                continue
+                continue  # answered, then the same question again
             step_mood = "agreeable" if mood in ("objecting", "agreeable") else mood
-            lines.append(_answer(program, step_code, step_mood, rng))
+            text, case = _answer(program, code, step_mood, rng)
+            lines.append(text)
             if mood in ("refusing", "stopping", "leaving"):
                 break  # the call ends here
             if mood in ("curious", "busy") and len(lines) >= 2:
                 break
-        scripts.append(tuple(_noisy(line, rng) for line in lines))
+            target = (
+                dispatch.captured if case == "captured" else dispatch.intents.get(case)
+            ) or dispatch.otherwise
+            nxt = step_at(target)
+            step = nxt if nxt != step else None
+        scripts.append(tuple(_noisy(line, rng) for line in lines or ["oui"]))
     return tuple(scripts)
 
 

@@ -1,6 +1,10 @@
 """Fit the hybrid NLU's fusion weights and thresholds; write mbs/nlu/calibration.json.
 
-    .venv/bin/python scripts/calibrate_nlu.py [--dry-run] [--decision-only] [--objections-only]
+    .venv/bin/python scripts/calibrate_nlu.py [--encoder use|wordllama] [--dry-run]
+                                              [--decision-only] [--objections-only]
+
+Each encoder has its own section of calibration.json; only ``--encoder``'s (default: the
+default encoder) is refitted.
 
 Development data only: tests/nlu/eval_set.jsonl (written for the fuzzy NLU) and the
 ``dev`` split of the held-out sets (tests/nlu/heldout/); the ``test`` split is never
@@ -27,9 +31,13 @@ from mbs.compiler import compile_file  # noqa: E402
 from mbs.nlu.calibrate import ObjectionSet, fit, one_phrasing  # noqa: E402
 from mbs.nlu.calibration import (  # noqa: E402
     CALIBRATION_FILE,
+    DEFAULT_ENCODER,
     Calibration,
     DecisionSettings,
     calibration,
+    committed,
+    override,
+    write_all,
 )
 from mbs.nlu.encoder import default_encoder  # noqa: E402
 from mbs.nlu.evaluation import Item, load_items  # noqa: E402
@@ -39,6 +47,7 @@ from mbs.runtime.nlu_eval import Labelled, evaluate  # noqa: E402
 from tests.nlu import heldout  # noqa: E402
 
 STDLIB = REPO / "tests" / "nlu" / "stdlib_all.mbs"
+ENCODER = sys.argv[sys.argv.index("--encoder") + 1] if "--encoder" in sys.argv else DEFAULT_ENCODER
 
 
 def _heldout(name: str) -> list[Item]:
@@ -60,16 +69,14 @@ def _program(path: Path) -> Program:
 
 def _context_runs(cal: Calibration) -> list[tuple[HybridNlu, Program, list[Labelled]]]:
     """The in-context dev answers per shipped scenario, with engines built on ``cal``."""
-    from mbs.nlu import calibration as calibration_module
-
-    calibration_module._calibration = cal  # the engines below use this fit
+    override(ENCODER, cal)  # the engines below use this fit
     by_scenario: dict[str, list[Labelled]] = defaultdict(list)
     for u in heldout.load("context", "dev"):
         by_scenario[u.scenario or ""].append(Labelled(u.kind, u.label, u.text, u.step))
     runs = []
     for name, items in sorted(by_scenario.items()):
         program = _program(heldout.SCENARIOS / f"{name}.mbs")
-        runs.append((HybridNlu(program, {}), program, items))
+        runs.append((HybridNlu(program, {"encoder": ENCODER}), program, items))
     return runs
 
 
@@ -126,10 +133,8 @@ CAPTURE_FREES = (0.6, 0.7, 0.8)
 
 def main() -> None:
     if "--decision-only" in sys.argv:  # keep the fit, sweep the step-context rules again
-        cal = replace(calibration(), decision=decision_settings(calibration()))
-        print(cal.to_json())
-        if "--dry-run" not in sys.argv:
-            (REPO / "mbs" / "nlu" / CALIBRATION_FILE).write_text(cal.to_json(), encoding="utf-8")
+        cal = replace(calibration(ENCODER), decision=decision_settings(calibration(ENCODER)))
+        _save(cal)
         return
     stdlib = _program(STDLIB)
     eval_set = load_items(REPO / "tests" / "nlu" / "eval_set.jsonl")
@@ -147,13 +152,14 @@ def main() -> None:
         own = _program(heldout.OWN_PACK_SCENARIO)
         sets.append(ObjectionSet("own pack", own.objection_packs, own_items + neutral))
     total = len(intent_items) + len(objection_items) + len(own_items)
-    committed = calibration()  # read before the judge swaps in trial calibrations
+    before = {name: c for name, c in committed().items()}  # the judge swaps in trials
+    kept = before[ENCODER] if ENCODER in before else calibration(ENCODER)
     found = fit(
         stdlib.intents,
         intent_items,
         sets,
-        default_encoder(),
-        base=committed,
+        default_encoder(ENCODER),
+        base=kept,
         max_false_objection=0.05,
         max_false_intent=0.05,
         fitted_on=f"eval_set.jsonl + held-out dev split ({total} utterances)",
@@ -167,11 +173,19 @@ def main() -> None:
         f"intents {found.intent_accuracy:.3f}  {accuracies}  false objection "
         f"{found.false_objection:.3f}  false intent {found.false_intent:.3f}"
     )
-    cal = keep_unless_better(committed, found.calibration)
+    cal = keep_unless_better(kept, found.calibration) if ENCODER in before else found.calibration
     cal = replace(cal, decision=decision_settings(cal))
-    print(cal.to_json())
+    committed().clear()
+    committed().update(before)
+    _save(cal)
+
+
+def _save(cal: Calibration) -> None:
+    print(f"[{ENCODER}]\n{cal.to_json()}")
     if "--dry-run" not in sys.argv:
-        (REPO / "mbs" / "nlu" / CALIBRATION_FILE).write_text(cal.to_json(), encoding="utf-8")
+        every = dict(committed())
+        every[ENCODER] = cal
+        (REPO / "mbs" / "nlu" / CALIBRATION_FILE).write_text(write_all(every), encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Measure an NLU builtin on the held-out sets (tests/nlu/heldout/), one split, with the
 runtime's own decision function (``mbs.runtime.decision``, as ``mbs nlu eval``).
 
-    .venv/bin/python scripts/nlu_decisions_report.py [--split dev|test] [--nlu hybrid|fuzzy]
+    .venv/bin/python scripts/nlu_decisions_report.py [--split dev|test] [--nlu hybrid|fuzzy] [--encoder use|wordllama]
                                                    [--json] [--misses]
 
 Every answer is decided with the runtime's own decision function (``mbs nlu eval``):
@@ -59,9 +59,12 @@ def main() -> None:
     args = sys.argv[1:]
     split = args[args.index("--split") + 1] if "--split" in args else "dev"
     name = args[args.index("--nlu") + 1] if "--nlu" in args else "hybrid"
+    config: dict[str, object] = {}
+    if "--encoder" in args and name == "hybrid":
+        config["encoder"] = args[args.index("--encoder") + 1]
     stdlib = _program(STDLIB)
-    engine = build_nlu_for(stdlib, {}, name)
-    figures: dict[str, object] = {"split": split, "nlu": name}
+    engine = build_nlu_for(stdlib, config, name)
+    figures: dict[str, object] = {"split": split, "nlu": name, **config}
     misses: dict[str, list] = {}
 
     intents = evaluate(engine, stdlib, _labelled(heldout.load("intents", split)), None)
@@ -76,7 +79,7 @@ def main() -> None:
     misses["objections"] = m
 
     own = _program(heldout.OWN_PACK_SCENARIO)
-    own_engine = build_nlu_for(own, {}, name)
+    own_engine = build_nlu_for(own, config, name)
     r, n, m = _objection_top1(own_engine, heldout.load("own_pack", split))
     figures["own_pack"] = round(r / n, 4) if n else None
     misses["own_pack"] = m
@@ -95,7 +98,7 @@ def main() -> None:
     misses["context"] = []
     for scenario, items in sorted(by_scenario.items()):
         program = _program(heldout.SCENARIOS / f"{scenario}.mbs")
-        e = build_nlu_for(program, {}, name)
+        e = build_nlu_for(program, config, name)
         rep = evaluate(e, program, _labelled(items), None)
         right += rep.correct
         total += rep.total

@@ -1,6 +1,6 @@
 """Raw top-1 of each half of the hybrid NLU, thresholds ignored, on the held-out sets.
 
-    .venv/bin/python scripts/nlu_raw_top1.py [--split dev|test]
+    .venv/bin/python scripts/nlu_raw_top1.py [--split dev|test] [--encoder use|wordllama]
 
 For every labelled answer: is the right label ranked first by the lexical score alone,
 by the semantic similarity alone (nearest phrasing, centroid, and the two blended as
@@ -41,8 +41,11 @@ def _program(path: Path) -> Program:
     return result.program
 
 
+ENCODER = sys.argv[sys.argv.index("--encoder") + 1] if "--encoder" in sys.argv else "use"
+
+
 def _measure(name: str, scorer: object, labels: dict[str, int], items: list, intents: bool) -> None:
-    f = calibration().objections if not intents else calibration().fusion
+    f = calibration(ENCODER).objections if not intents else calibration(ENCODER).fusion
     hits = dict.fromkeys(("lexical", "nearest", "centroid", "semantic", "fused"), 0)
     right_cos, best_cos, all_zero = [], [], 0
     for u in items:
@@ -72,7 +75,7 @@ def _measure(name: str, scorer: object, labels: dict[str, int], items: list, int
 def main() -> None:
     args = sys.argv[1:]
     split = args[args.index("--split") + 1] if "--split" in args else "dev"
-    encoder, cal = default_encoder(), calibration()
+    encoder, cal = default_encoder(ENCODER), calibration(ENCODER)
     stdlib, own = _program(STDLIB), _program(heldout.OWN_PACK_SCENARIO)
     print(f"split {split}\nintents' fusion {cal.fusion}\nobjections' fusion {cal.objections}")
     objection_sets = (

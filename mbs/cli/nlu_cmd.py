@@ -11,6 +11,7 @@ import typer
 
 from mbs.cli.nlu_common import (
     Column,
+    EncoderOpt,
     JsonOpt,
     NluOpt,
     ScenarioArg,
@@ -42,6 +43,7 @@ def register(app: typer.Typer) -> None:
         threshold: Annotated[float | None, threshold_option("Intent")] = None,
         step: StepOpt = None,
         engine_name: NluOpt = "hybrid",
+        encoder: EncoderOpt = None,
     ) -> None:
         """Classify utterances over the intents in scope for SCENARIO, and show the
         decision the step would take (intent, objection or none)."""
@@ -50,7 +52,9 @@ def register(app: typer.Typer) -> None:
 
         texts = read_utterances(utterances, stdin)
         program = load_program_of(scenario)
-        engine = build_nlu_for(program, {"intent_threshold": threshold}, engine_name)
+        engine = build_nlu_for(
+            program, {"intent_threshold": threshold, "encoder": encoder}, engine_name
+        )
         try:
             ctx = step_context(program, step)
         except KeyError:
@@ -105,6 +109,7 @@ def register(app: typer.Typer) -> None:
         step: StepOpt = None,
         as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
         engine_name: NluOpt = "hybrid",
+        encoder: EncoderOpt = None,
     ) -> None:
         """Accuracy per label, confusion, false matches and suggested thresholds of the
         NLU on a labelled set, each answer decided as the VM would."""
@@ -117,7 +122,7 @@ def register(app: typer.Typer) -> None:
         if not items:
             abort(f"{labelled}: no labelled answer", EXIT_USAGE)
         program = load_program_of(scenario)
-        engine = build_nlu_for(program, {}, engine_name)
+        engine = build_nlu_for(program, {"encoder": encoder}, engine_name)
         try:
             result = evaluate(engine, program, items, step)
         except KeyError:

@@ -53,6 +53,8 @@ def build_nlu_for(program: Program, overrides: dict[str, object], name: str = "h
     config = {k: v for k, v in overrides.items() if v is not None}
     if name not in ENGINES:
         abort(f"--nlu must be one of {', '.join(ENGINES)}, not {name!r}", EXIT_USAGE)
+    if "encoder" in config and name != "hybrid":
+        abort("--encoder applies to the hybrid NLU only", EXIT_USAGE)
     try:
         return HybridNlu(program, config) if name == "hybrid" else FuzzyNlu(program, config)
     except BuiltinError as exc:
@@ -67,6 +69,14 @@ UtterancesArg = Annotated[
 StdinOpt = Annotated[bool, typer.Option("--stdin", help="Read one utterance per line.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="One JSON object per utterance and line.")]
 NluOpt = Annotated[str, typer.Option("--nlu", help="NLU builtin: hybrid (default) or fuzzy.")]
+EncoderOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--encoder",
+        help="Sentence encoder of the hybrid NLU: wordllama (default) or use.",
+        show_default=False,
+    ),
+]
 
 
 def threshold_option(what: str) -> Any:

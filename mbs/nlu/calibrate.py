@@ -235,6 +235,7 @@ def fit(
         objection_threshold=float(to),
         intent_thresholds={},
         fitted_on=fitted_on,
+        encoder=encoder.name,
     )
     found = Fit(cal, ai, accs, worst, fi)
     clf, ci, _ = cached[fi_fusion.negation_penalty if refit_intents else -1.0]

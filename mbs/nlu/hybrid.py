@@ -26,9 +26,7 @@ global one). Everything is built once per set of intents / objection packs and e
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -41,15 +39,13 @@ from mbs.nlu.calibration import Calibration, Fusion
 from mbs.nlu.clauses import split_contrast
 from mbs.nlu.encoder import Encoder, Vectors
 from mbs.nlu.fuzzy import Candidate, IntentClassifier, IntentMatch, ObjectionMatch, ObjectionMatcher
-from mbs.nlu.lexicon import ELISIONS, STOP_WORDS
-from mbs.nlu.normalize import fold, normalize, plain_text
+from mbs.nlu.normalize import normalize
 from mbs.nlu.scoring import DEFAULT_WEIGHTS
 from mbs.program import Intent, Objection, ObjectionPack
 
 # What is classified of an utterance: a turn of speech is a few dozen words; a longer
 # input (a stuck STT, a hostile caller) is judged on its beginning, in bounded time.
 MAX_CHARS = 400
-_WORD = re.compile(r"[^\W_]+")
 
 
 # The lexical layer's settings in the hybrid: an unknown word is mapped to a close
@@ -67,15 +63,9 @@ def bounded(text: str) -> str:
     return text[:MAX_CHARS]
 
 
-@functools.lru_cache(maxsize=8192)
-def semantic_text(text: str) -> str:
-    """What the encoder sees: the words in lower case, accents kept (the encoder's
-    tokenizer knows accented French), without the normaliser's stop words (articles,
-    pronouns, fillers: they dilute an average of word vectors; negations stay). On the
-    development set this beat both the raw text and the folded, stemmed tokens."""
-    words = _WORD.findall(plain_text(text).replace("'", " "))
-    content = [w for w in words if fold(w) not in STOP_WORDS and fold(w) not in ELISIONS]
-    return " ".join(content or words)
+def semantic_text(text: str, encoder: Encoder) -> str:
+    """What the encoder sees of a text (its ``prepare``)."""
+    return encoder.prepare(text)
 
 
 _encoded: OrderedDict[tuple[int, str], Vectors] = OrderedDict()
@@ -103,11 +93,11 @@ class LabelSpace:
         self.encoder = encoder
         self.n_labels = n_labels
         kept = sorted(
-            ((label, text) for label, text in phrases if semantic_text(text)),
+            ((label, text) for label, text in phrases if semantic_text(text, encoder)),
             key=lambda p: p[0],
         )
         self._labels = np.array([label for label, _ in kept], dtype=np.int64)
-        self._vectors: Vectors = encoder.encode([semantic_text(t) for _, t in kept])
+        self._vectors: Vectors = encoder.encode([semantic_text(t, encoder) for _, t in kept])
         self._negated = np.array([normalize(t).negated for _, t in kept], dtype=bool)
         present, starts = np.unique(self._labels, return_index=True)
         self._present = present
@@ -203,7 +193,7 @@ class _Scorer:
         lex = np.zeros(n, dtype=np.float32)
         for label, s in self._lexical(text).items():
             lex[label] = s
-        sem_text = semantic_text(text)
+        sem_text = semantic_text(text, self._space.encoder)
         if not sem_text:
             zero = np.zeros(n, dtype=np.float32)
             return Evidence(lex, zero, zero, empty=True)

@@ -25,6 +25,7 @@ from mbs.nlu.hybrid import (
 )
 from mbs.program import Intent, Objection, ObjectionPack, Program
 from mbs.runtime.builtins import registry
+from mbs.runtime.builtins.base import BuiltinError
 from mbs.runtime.builtins.hybrid import HybridNlu
 from tests.nlu.fixtures import INTENTS, PACKS, make_program
 
@@ -239,10 +240,39 @@ async def test_a_huge_utterance_is_judged_on_a_bounded_prefix(nlu: HybridNlu) ->
     assert (await nlu.classify(text)) == (await nlu.classify(text[:MAX_CHARS]))
 
 
-def test_semantic_text_drops_fillers_keeps_negations_and_accents() -> None:
-    assert semantic_text("Euh, je n'ai PAS le temps là !") == "pas temps"
-    assert semantic_text("c'est très intéressé") == "intéressé"
-    assert semantic_text("😀") == ""
+def test_wordllama_sees_content_words_keeping_negations_and_accents() -> None:
+    encoder = default_encoder("wordllama")
+    assert semantic_text("Euh, je n'ai PAS le temps là !", encoder) == "pas temps"
+    assert semantic_text("c'est très intéressé", encoder) == "intéressé"
+    assert semantic_text("😀", encoder) == ""
+
+
+def test_use_sees_the_whole_plain_text() -> None:
+    encoder = default_encoder("use")
+    assert semantic_text("Euh, je n'ai PAS le temps là !", encoder) == "euh je n'ai pas le temps là"
+    assert semantic_text("😀", encoder) == ""
+
+
+def test_the_encoder_setting_picks_the_model_and_its_calibration(
+    stdlib_program: Program,
+) -> None:
+    default = HybridNlu(stdlib_program, {})
+    use = HybridNlu(stdlib_program, {"encoder": "use"})
+    assert default.encoder_name == "wordllama"
+    assert use.intents._scorer._space.encoder is default_encoder("use")
+    assert use.intent_threshold == calibration("use").intent_threshold
+    assert default.intent_threshold == calibration("wordllama").intent_threshold
+    assert calibration("use").encoder == "use-multilingual-v3-latin"
+    with pytest.raises(BuiltinError, match="must be one of use, wordllama"):
+        HybridNlu(stdlib_program, {"encoder": "bert"})
+
+
+async def test_use_understands_synonyms_the_lexical_layer_cannot(
+    stdlib_program: Program,
+) -> None:
+    nlu = HybridNlu(stdlib_program, {"encoder": "use"})
+    assert (await nlu.classify("vous êtes humaine ?")).intent == "robot_question"
+    assert (await nlu.match_objection("c'est hors de prix")).objection is not None
 
 
 def test_the_matchers_report_like_the_fuzzy_ones() -> None:

@@ -1,7 +1,9 @@
 """``nlu.hybrid``: the default NLU, lexical and semantic evidence fused (``mbs.nlu.hybrid``).
 
-The encoder (WordLlama, shipped in its wheel) is loaded once per process on the first
-program built, and the index of a program's intents and objections once per content
+The sentence encoder (setting ``encoder``: ``wordllama``, static word vectors, by
+default; ``use``, the Universal Sentence Encoder multilingual, which ranks paraphrases
+better; both shipped in their wheels) is loaded once per process on the first program built, each
+with its own committed calibration, and the index of a program's intents and objections once per content
 (shared by every call of a campaign). Thresholds, highest priority first: the builtin's
 config (``intent_threshold``, ``objection_threshold``, from the command line or the
 campaign file), the scenario header (``threshold intent 0.5``), the calibrated values
@@ -15,9 +17,12 @@ entry point: the index, fusion and decision stay the same.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Literal
 
-from mbs.nlu.calibration import Calibration, calibration
-from mbs.nlu.encoder import Encoder, EncoderUnavailable, default_encoder
+from pydantic import Field
+
+from mbs.nlu.calibration import DEFAULT_ENCODER, Calibration, calibration
+from mbs.nlu.encoder import ENCODERS, Encoder, EncoderUnavailable, default_encoder
 from mbs.nlu.hybrid import shared_classifier, shared_matcher
 from mbs.program import Program
 from mbs.runtime.builtins.base import (
@@ -27,13 +32,19 @@ from mbs.runtime.builtins.base import (
     ObjectionResult,
 )
 from mbs.runtime.builtins.fuzzy import FuzzyOptions
-from mbs.runtime.builtins.settings import get_float
+from mbs.runtime.builtins.settings import get_float, get_str
 
-_SETTINGS = ("intent_threshold", "objection_threshold")
+_SETTINGS = ("intent_threshold", "objection_threshold", "encoder")
 
 
 class HybridOptions(FuzzyOptions):
-    """The same thresholds as ``nlu.fuzzy`` (none: the scenario's, else the calibrated)."""
+    """The same thresholds as ``nlu.fuzzy`` (none: the scenario's, else the calibrated),
+    and the sentence encoder."""
+
+    encoder: Literal["wordllama", "use"] = Field(
+        default="wordllama",
+        description="Sentence encoder: wordllama (static word vectors) or use (multilingual USE)",
+    )
 
 
 class HybridNlu:
@@ -48,6 +59,12 @@ class HybridNlu:
         if unknown:
             raise BuiltinError(
                 f"{self.owner}: unknown setting {unknown[0]!r} (known: {', '.join(_SETTINGS)})"
+            )
+        self.encoder_name = get_str(config, "encoder", DEFAULT_ENCODER, owner=self.owner)
+        if self.encoder_name not in ENCODERS:
+            raise BuiltinError(
+                f"{self.owner}: setting 'encoder' must be one of {', '.join(sorted(ENCODERS))},"
+                f" got {self.encoder_name!r}"
             )
         calibrated = self.calibration()
         wanted = program.scenario.thresholds
@@ -64,11 +81,11 @@ class HybridNlu:
 
     def encoder(self) -> Encoder:
         """The sentence encoder (override to plug another one)."""
-        return default_encoder()
+        return default_encoder(self.encoder_name)
 
     def calibration(self) -> Calibration:
         """Fusion weights and thresholds (override along with ``encoder``)."""
-        return calibration()
+        return calibration(self.encoder_name)
 
     def _threshold(
         self, config: Mapping[str, object], key: str, scenario: float | None

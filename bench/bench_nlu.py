@@ -126,12 +126,13 @@ def turn_times(
 ) -> list[float]:
     """Seconds of every (utterance, pass): caches of utterances cleared before each
     pass, as every utterance of a call is new."""
-    from mbs.nlu import hybrid
+    from mbs.nlu import encoder, hybrid
 
     times = []
     for _ in range(repeat):
         normalize.cache_clear()
-        hybrid.semantic_text.cache_clear()
+        encoder.content_words.cache_clear()
+        encoder._use_text.cache_clear()
         hybrid._encoded.clear()
         for text in texts:
             start = clock()
@@ -141,43 +142,53 @@ def turn_times(
 
 
 def hybrid_against_fuzzy(program: Program, items: Sequence[Item], repeat: int) -> None:
-    """Latency per turn and memory added, hybrid and fuzzy in the same process."""
+    """Latency per turn and memory added, hybrid (each encoder) and fuzzy in the same
+    process. Memory: resident set size before and after loading an encoder and building
+    the program's index with it (WordLlama first, then USE)."""
     from mbs.runtime.builtins.fuzzy import FuzzyNlu
     from mbs.runtime.builtins.hybrid import HybridNlu
 
-    before = rss_mb()
-    start = time.perf_counter()
-    hybrid = HybridNlu(program, {})
-    hybrid_build = time.perf_counter() - start
-    after = rss_mb()
-    fuzzy = FuzzyNlu(program, {})
-    texts = [i.text for i in items]
+    engines: dict[str, Callable[[str], None]] = {}
+    built: list[str] = []
+    for encoder in ("wordllama", "use"):
+        before = rss_mb()
+        start = time.perf_counter()
+        nlu = HybridNlu(program, {"encoder": encoder})
+        seconds = time.perf_counter() - start
+        after = rss_mb()
+        built.append(
+            f"hybrid ({encoder}) memory added (encoder + index, RSS): {after - before:.1f} MB "
+            f"({before:.0f} -> {after:.0f} MB); built in {seconds:.2f} s"
+        )
 
-    def hybrid_turn(text: str) -> None:
-        hybrid.intents.classify(text)
-        hybrid.objections.match(text)
+        def turn(text: str, nlu: HybridNlu = nlu) -> None:
+            nlu.intents.classify(text)
+            nlu.objections.match(text)
+
+        engines[f"hybrid-{encoder[:3]}"] = turn
+    fuzzy = FuzzyNlu(program, {})
 
     def fuzzy_turn(text: str) -> None:
         fuzzy.intents.classify(text)
         fuzzy.objections.match(text)
 
-    turn_times(texts, hybrid_turn, 1, time.perf_counter)  # warm-up: first-touch allocations
-    turn_times(texts, fuzzy_turn, 1, time.perf_counter)
+    engines["fuzzy"] = fuzzy_turn
+    texts = [i.text for i in items]
+    for turn in engines.values():  # warm-up: first-touch allocations
+        turn_times(texts, turn, 1, time.perf_counter)
     print(f"one turn (classify + match objection), {len(texts)} utterances x {repeat} passes")
     print("(wall: elapsed, includes being preempted on a shared machine; cpu: this thread's")
     print("CPU time, what the turn costs):")
-    print(f"  {'':14} {'p50':>9} {'p99':>9} {'max':>9}")
+    print(f"  {'':16} {'p50':>9} {'p99':>9} {'max':>9}")
     for clock_name, clock in (("wall", time.perf_counter), ("cpu", time.thread_time)):
-        for name, turn in (("hybrid", hybrid_turn), ("fuzzy", fuzzy_turn)):
+        for name, turn in engines.items():
             t = turn_times(texts, turn, repeat, clock)
             print(
-                f"  {name + ' ' + clock_name:14} {percentile(t, 0.5) * 1000:7.3f}ms"
+                f"  {name + ' ' + clock_name:16} {percentile(t, 0.5) * 1000:7.3f}ms"
                 f" {percentile(t, 0.99) * 1000:7.3f}ms {max(t) * 1000:7.3f}ms"
             )
-    print(
-        f"hybrid memory added (encoder + index, RSS): {after - before:.1f} MB "
-        f"({before:.0f} -> {after:.0f} MB); encoder + index built in {hybrid_build:.2f} s"
-    )
+    for line in built:
+        print(line)
     print()
 
 

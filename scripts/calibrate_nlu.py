@@ -174,7 +174,10 @@ def main() -> None:
         f"{found.false_objection:.3f}  false intent {found.false_intent:.3f}"
     )
     cal = keep_unless_better(kept, found.calibration) if ENCODER in before else found.calibration
-    cal = replace(cal, decision=decision_settings(cal))
+    if ENCODER == DEFAULT_ENCODER:
+        cal = replace(cal, decision=decision_settings(cal))
+    else:  # the VM's step-context rules are the default encoder's (mbs.runtime.decision)
+        cal = replace(cal, decision=calibration(DEFAULT_ENCODER).decision)
     committed().clear()
     committed().update(before)
     _save(cal)

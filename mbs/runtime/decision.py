@@ -82,7 +82,9 @@ def decide(
     """The decision of a step handling ``handled`` intents, of which ``expected`` are
     its own answers (``objection`` None: the step does not listen for objections).
     ``answered``: the utterance holds one of the values the step captures; ``captures``:
-    the step captures the whole answer. ``settings``: the calibrated ones by default."""
+    the step captures the whole answer. ``settings``: the calibrated ones by default
+    (the default encoder's: the rules are the same whichever encoder scored, as a
+    replayed call decides without knowing it)."""
     rules = settings or calibration().decision
     matched = objection is not None and objection.objection is not None
     objection_score = objection.score if objection is not None and matched else 0.0

@@ -135,7 +135,7 @@ def test_threshold_option_overrides(app: typer.Typer, scenario: Path) -> None:
         "objections",
         "match",
         str(scenario),
-        "les chats me font vraiment éternuer tout le temps",
+        "les chats me font éternuer à chaque fois que j en croise un",
         "--json",
     ]
     loose = lines(runner.invoke(app, args).stdout)[0]

@@ -5,8 +5,8 @@ at construction, into a set of weighted tokens (content stems), its bigrams and 
 string. An utterance is normalised the same way; its tokens that are not in the
 vocabulary are mapped to the closest vocabulary token when they are close enough (speech
 to text misspells: "interesé", "rapeler"). Only phrases that share a token with the
-utterance are scored (an inverted index), so a match costs a few hundred microseconds
-over a few hundred phrases.
+utterance are scored (an inverted index), all at once in numpy arrays: a match costs
+about a hundred microseconds over the whole stdlib's 2,700 phrasings.
 
 The score of an utterance *u* against a phrase *p* of label *L* (all in [0, 1]):
 
@@ -36,6 +36,8 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
 from rapidfuzz import fuzz, process
 
 from mbs.nlu.lexicon import LIGHT_WORDS
@@ -142,6 +144,7 @@ class PhraseIndex:
             for t in tokset:
                 self._postings.setdefault(t, []).append(index)
             self._label_tokens.setdefault(label, set()).update(tokset)
+        self._arrays = _Arrays.build(self._phrases, self._postings, self._label_tokens)
 
     # ----------------------------------------------------------------- utterances
 
@@ -181,6 +184,9 @@ class PhraseIndex:
     # -------------------------------------------------------------------- scoring
 
     def _score(self, q: _Query, p: _Phrase, pooled_cache: dict[int, float] | None = None) -> float:
+        """The score of one phrase, as the module docstring defines it: the readable
+        definition, which ``best_for`` computes on arrays (a property test holds them
+        equal)."""
         w = self.weights
         idf = self._idf
         matched = sum(idf[t] for t in q.tokens & p.tokens)
@@ -210,15 +216,92 @@ class PhraseIndex:
         return self.best_for(self.query(text))
 
     def best_for(self, q: _Query) -> dict[int, tuple[float, str]]:
-        """``best_per_label`` of an utterance already turned into a query."""
-        candidates: set[int] = set()
+        """``best_per_label`` of an utterance already turned into a query: ``_score`` of
+        every phrase sharing a token with it, computed on all of them at once."""
+        a, w, idf = self._arrays, self.weights, self._idf
+        if not q.tokens or not a.size:
+            return {}
+        matched = np.zeros(a.size)
+        pooled = np.zeros(a.n_labels)
         for t in q.tokens:
-            candidates.update(self._postings.get(t, ()))
-        best: dict[int, tuple[float, str]] = {}
-        pooled: dict[int, float] = {}
-        for i in candidates:
-            p = self._phrases[i]
-            s = self._score(q, p, pooled)
-            if s > best.get(p.label, (0.0, ""))[0]:
-                best[p.label] = (s, p.text)
-        return best
+            rows = a.postings.get(t)
+            if rows is not None:
+                matched[rows] += idf[t]  # a phrase appears once per token: no repeats
+                pooled[a.label_postings[t]] += idf[t]
+        rows = np.flatnonzero(matched)
+        if not len(rows):
+            return {}
+        matched, labels = matched[rows], a.labels[rows]
+        recall = matched / a.weights[rows]
+        precision = (1 - w.pooled) * matched / q.weight + w.pooled * pooled[labels] / q.weight
+        b2 = w.beta * w.beta
+        token = (1 + b2) * recall * precision / (b2 * precision + recall)
+        pairs = np.zeros(a.size)
+        for bigram in q.bigrams:
+            found = a.bigram_postings.get(bigram)
+            if found is not None:
+                pairs[found] += 1.0
+        n_bigrams = a.n_bigrams[rows]
+        bigram_share = np.where(n_bigrams > 0, pairs[rows] / np.maximum(n_bigrams, 1), token)
+        chars = process.cdist(
+            [q.joined], a.joined[rows].tolist(), scorer=fuzz.ratio, dtype=np.float64
+        )[0]
+        score = w.token * token + w.bigram * bigram_share + w.chars * chars / 100.0
+        score = np.where(a.negated[rows] != q.negated, score * w.negation_penalty, score)
+        score = np.minimum(1.0, score)
+        # per label, its best phrase (ties: the first declared)
+        order = np.lexsort((rows, -score, labels))
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = labels[order][1:] != labels[order][:-1]
+        return {
+            int(labels[i]): (float(score[i]), self._phrases[int(rows[i])].text)
+            for i in order[first]
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class _Arrays:
+    """The phrases as arrays (one row per phrase), for ``PhraseIndex.best_for``."""
+
+    size: int
+    n_labels: int
+    labels: npt.NDArray[np.int64]
+    weights: npt.NDArray[np.float64]
+    negated: npt.NDArray[np.bool_]
+    n_bigrams: npt.NDArray[np.float64]
+    joined: npt.NDArray[np.object_]  # the joined tokens, as strings
+    postings: dict[str, npt.NDArray[np.int64]]  # token -> phrases holding it
+    label_postings: dict[str, npt.NDArray[np.int64]]  # token -> labels holding it
+    bigram_postings: dict[tuple[str, str], npt.NDArray[np.int64]]
+
+    @classmethod
+    def build(
+        cls,
+        phrases: Sequence[_Phrase],
+        postings: dict[str, list[int]],
+        label_tokens: dict[int, set[str]],
+    ) -> _Arrays:
+        labels_of: dict[str, list[int]] = {}
+        for label, tokens in label_tokens.items():
+            for t in tokens:
+                labels_of.setdefault(t, []).append(label)
+        pairs: dict[tuple[str, str], list[int]] = {}
+        for i, p in enumerate(phrases):
+            for bigram in p.bigrams:
+                pairs.setdefault(bigram, []).append(i)
+
+        def array(values: Sequence[int]) -> npt.NDArray[np.int64]:
+            return np.array(values, dtype=np.int64)
+
+        return cls(
+            size=len(phrases),
+            n_labels=max((p.label for p in phrases), default=-1) + 1,
+            labels=array([p.label for p in phrases]),
+            weights=np.array([p.weight for p in phrases], dtype=np.float64),
+            negated=np.array([p.negated for p in phrases], dtype=bool),
+            n_bigrams=np.array([len(p.bigrams) for p in phrases], dtype=np.float64),
+            joined=np.array([p.joined for p in phrases], dtype=object),
+            postings={t: array(rows) for t, rows in postings.items()},
+            label_postings={t: array(sorted(ls)) for t, ls in labels_of.items()},
+            bigram_postings={b: array(rows) for b, rows in pairs.items()},
+        )

@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mbs.nlu import IntentClassifier, ObjectionMatcher, normalize
+from mbs.nlu.scoring import PhraseIndex
 from tests.nlu.fixtures import INTENTS, PACKS
 
 classifier = IntentClassifier(INTENTS, threshold=0.0)
@@ -86,3 +87,26 @@ def test_normalised_words_are_plain(text: str) -> None:
 def test_every_example_classifies_as_its_intent(example: str) -> None:
     wanted = {i.name for i in INTENTS if example in i.examples}
     assert classifier.classify(example).intent in wanted
+
+
+def _one_phrase_at_a_time(index: PhraseIndex, text: str) -> dict[int, float]:
+    """The best score per label by the scalar definition (``PhraseIndex._score`` of each
+    phrase sharing a token), which ``best_for`` computes on arrays."""
+    q = index.query(text)
+    best: dict[int, float] = {}
+    pooled: dict[int, float] = {}
+    for p in index._phrases:
+        if q.tokens & p.tokens:
+            best[p.label] = max(best.get(p.label, 0.0), index._score(q, p, pooled))
+    return {label: s for label, s in best.items() if s > 0.0}
+
+
+@settings(max_examples=200, deadline=None)
+@given(utterances)
+def test_array_scoring_equals_the_scalar_definition(text: str) -> None:
+    for index in (classifier._index, matcher._index):
+        fast = {label: s for label, (s, _) in index.best_per_label(text).items()}
+        slow = _one_phrase_at_a_time(index, text)
+        assert fast.keys() == slow.keys()
+        for label, score in slow.items():
+            assert abs(fast[label] - score) < 1e-9

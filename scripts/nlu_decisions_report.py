@@ -8,7 +8,10 @@ Every answer is decided with the runtime's own decision function (``mbs nlu eval
 
 - intents: over the stdlib (tests/nlu/stdlib_all.mbs), at a step handling every intent;
 - objections: the stdlib packs, top-1 objection (intent answers are not competing);
-- own_pack: the user's own pack of one phrasing per objection (heldout/own_pack.mbs);
+- own_pack, own_pack_natural: customers' own packs of one phrasing per objection
+  (heldout.OWN_PACKS), each utterance against the scenario of its pack (that pack alone,
+  with intents.common); own_pack is alarme_maison's adversarial paraphrases,
+  own_pack_natural prospects' own words for every own pack: per pack and overall;
 - neutral: answers that are neither, against the stdlib: share routed nowhere;
 - context: the shipped scenarios at the labelled step.
 
@@ -78,11 +81,22 @@ def main() -> None:
     figures["objections"] = round(r / n, 4) if n else None
     misses["objections"] = m
 
-    own = _program(heldout.OWN_PACK_SCENARIO)
-    own_engine = build_nlu_for(own, config, name)
-    r, n, m = _objection_top1(own_engine, heldout.load("own_pack", split))
-    figures["own_pack"] = round(r / n, 4) if n else None
-    misses["own_pack"] = m
+    own_engines: dict[str, object] = {}
+    for set_name in heldout.OWN_SETS:
+        by_pack: dict[str, list[heldout.Utterance]] = defaultdict(list)
+        for u in heldout.load(set_name, split):
+            by_pack[u.pack or ""].append(u)
+        right = total = 0
+        misses[set_name] = []
+        for pack, items in sorted(by_pack.items()):
+            if pack not in own_engines:
+                own = _program(heldout.own_pack_scenario(pack))
+                own_engines[pack] = build_nlu_for(own, config, name)
+            r, n, m = _objection_top1(own_engines[pack], items)
+            figures[f"{set_name}[{pack}]"] = round(r / n, 4) if n else None
+            right, total = right + r, total + n
+            misses[set_name] += m
+        figures[set_name] = round(right / total, 4) if total else None
 
     neutral = heldout.load("neutral", split)
     routed_obj = sum(engine.objections.match(u.text).objection is not None for u in neutral)
@@ -115,7 +129,7 @@ def main() -> None:
         print(json.dumps(figures, ensure_ascii=False))
     else:
         for k, v in figures.items():
-            print(f"{k:24} {v}")
+            print(f"{k:36} {v}")
     if "--misses" in args:
         for k, rows in misses.items():
             print(f"--- {k} misses ({len(rows)})")

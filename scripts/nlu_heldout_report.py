@@ -10,7 +10,10 @@ matched with a higher score and the step has ``on objection``; otherwise nothing
 - intents, objections, neutral: over every stdlib intent and pack (tests/nlu/stdlib_all.mbs),
   as if the step handled every intent and objections; ``top-1`` is the classifier or
   matcher alone, ``routed`` the decision above;
-- own_pack: over intents.common and the one-phrasing pack of heldout/own_pack.mbs;
+- own_pack, own_pack_natural: each utterance over intents.common and the one-phrasing
+  pack it belongs to (heldout.OWN_PACKS), that pack alone in scope; own_pack holds the
+  adversarial paraphrases of alarme_maison, own_pack_natural prospects' own words for
+  every own pack; a row per pack, and the set overall;
 - context: at the scenario's own step, with the scenario's thresholds.
 
 Report the test split; calibrate on dev.
@@ -32,11 +35,12 @@ from mbs.compiler import compile_file
 from mbs.program import Dispatch, Program
 from mbs.runtime.builtins.registry import create
 from tests.nlu.heldout import (
-    OWN_PACK_SCENARIO,
+    OWN_SETS,
     SCENARIOS,
     SPLITS,
     Utterance,
     load,
+    own_pack_scenario,
 )
 
 STANDARD = "objections.standard"
@@ -143,7 +147,7 @@ def print_table(title: str, rows: dict[str, Tally], top1_name: str) -> Tally:
 
 async def run(split: str, nlu_name: str, show_misses: bool, by_label: bool) -> None:
     stdlib = Listener(nlu_name, compile_program(STDLIB_ALL))
-    own = Listener(nlu_name, compile_program(OWN_PACK_SCENARIO))
+    own: dict[str, Listener] = {}  # pack -> its scenario (that pack alone in scope)
     misses: list[str] = []
     summary: dict[str, Tally] = {}
 
@@ -189,15 +193,24 @@ async def run(split: str, nlu_name: str, show_misses: bool, by_label: bool) -> N
     summary["objections"] = print_table(f"objections ({split}), standard + theme", rows, "top-1")
     print_table(f"objections ({split}), every stdlib pack in scope", everywhere, "top-1")
 
-    rows = defaultdict(Tally)
-    for item in load("own_pack", split):
-        heard = await own.hear(item.text)
-        got = route(heard, everything, True)
-        key = (item.label or "") if by_label else f"{item.pack} (one phrasing each)"
-        rows[key].add(heard.objection == item.label, got == expected(item))
-        if got != expected(item):
-            miss(item, got)
-    summary["own_pack"] = print_table(f"own pack ({split})", rows, "top-1")
+    for set_name in OWN_SETS:
+        rows = defaultdict(Tally)
+        per_pack: dict[str, Tally] = defaultdict(Tally)
+        for item in load(set_name, split):
+            pack = item.pack or ""
+            if pack not in own:
+                own[pack] = Listener(nlu_name, compile_program(own_pack_scenario(pack)))
+            heard = await own[pack].hear(item.text)
+            got = route(heard, everything, True)
+            key = f"{pack}: {item.label}" if by_label else f"{pack} (one phrasing each)"
+            hit, right = heard.objection == item.label, got == expected(item)
+            rows[key].add(hit, right)
+            per_pack[pack].add(hit, right)
+            if got != expected(item):
+                miss(item, got)
+        summary[set_name] = print_table(f"{set_name} ({split}), its own pack", rows, "top-1")
+        if len(per_pack) > 1:
+            summary.update({f"  {set_name} [{p}]": t for p, t in sorted(per_pack.items())})
 
     rows = defaultdict(Tally)
     for item in load("neutral", split):
@@ -236,7 +249,7 @@ async def run(split: str, nlu_name: str, show_misses: bool, by_label: bool) -> N
 
     print(f"\nsummary ({split} split, nlu.{nlu_name}): routed decision right")
     for name, t in summary.items():
-        print(f"  {name:12} {t.routed:4d}/{t.n:<4d} {pct(t.routed, t.n)}")
+        print(f"  {name:40} {t.routed:4d}/{t.n:<4d} {pct(t.routed, t.n)}")
     if show_misses:
         print(f"\nmisses ({len(misses)}):")
         print("\n".join(misses))

@@ -10,13 +10,16 @@ which the accepted figures of ``nlu_decisions_report.py`` mix up. Also the media
 cosine of the right label and of the best label, and the share of answers whose every
 fused score is 0 (nothing for the threshold to accept).
 
-Sets: ``own_pack`` (a user's pack, one phrasing per objection), ``objections`` against
-the stdlib packs as written and cut to one phrasing, ``intents`` over the stdlib.
+Sets: ``own_pack`` and ``own_pack_natural`` (customers' packs, one phrasing per
+objection: each utterance against its own pack alone; per pack, then the set overall),
+``objections`` against the stdlib packs as written and cut to one phrasing, ``intents``
+over the stdlib.
 """
 
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -44,10 +47,44 @@ def _program(path: Path) -> Program:
 ENCODER = sys.argv[sys.argv.index("--encoder") + 1] if "--encoder" in sys.argv else "use"
 
 
-def _measure(name: str, scorer: object, labels: dict[str, int], items: list, intents: bool) -> None:
+@dataclass
+class Stats:
+    """What ``_measure`` counts; several add up (an own-pack set over its packs)."""
+
+    hits: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(
+            ("lexical", "nearest", "centroid", "semantic", "fused"), 0
+        )
+    )
+    right_cos: list[float] = field(default_factory=list)
+    best_cos: list[float] = field(default_factory=list)
+    all_zero: int = 0
+    n: int = 0
+
+    def __add__(self, other: Stats) -> Stats:
+        return Stats(
+            {k: v + other.hits[k] for k, v in self.hits.items()},
+            self.right_cos + other.right_cos,
+            self.best_cos + other.best_cos,
+            self.all_zero + other.all_zero,
+            self.n + other.n,
+        )
+
+    def show(self, name: str) -> None:
+        n = self.n
+        shares = "  ".join(f"{k} {v / n:.3f}" for k, v in self.hits.items())
+        print(
+            f"{name:36} n={n:3}  {shares}  cos(right) {np.median(self.right_cos):.2f}"
+            f"  cos(best) {np.median(self.best_cos):.2f}  all-zero {self.all_zero / n:.3f}"
+        )
+
+
+def _measure(
+    name: str, scorer: object, labels: dict[str, int], items: list, intents: bool
+) -> Stats:
     f = calibration(ENCODER).objections if not intents else calibration(ENCODER).fusion
-    hits = dict.fromkeys(("lexical", "nearest", "centroid", "semantic", "fused"), 0)
-    right_cos, best_cos, all_zero = [], [], 0
+    stats = Stats(n=len(items))
+    hits, right_cos, best_cos = stats.hits, stats.right_cos, stats.best_cos
     for u in items:
         want = labels[u.label]
         whole, tail = scorer.evidence_pair(u.text)  # type: ignore[attr-defined]
@@ -63,23 +100,34 @@ def _measure(name: str, scorer: object, labels: dict[str, int], items: list, int
             hits[key] += int(np.argmax(scores)) == want and float(np.max(scores)) > 0.0
         right_cos.append(float(whole.nearest[want]))
         best_cos.append(float(whole.nearest.max()))
-        all_zero += float(fused.max()) <= 0.0
-    n = len(items)
-    shares = "  ".join(f"{k} {v / n:.3f}" for k, v in hits.items())
-    print(
-        f"{name:22} n={n:3}  {shares}  cos(right) {np.median(right_cos):.2f}"
-        f"  cos(best) {np.median(best_cos):.2f}  all-zero {all_zero / n:.3f}"
-    )
+        stats.all_zero += float(fused.max()) <= 0.0
+    stats.show(name)
+    return stats
+
+
+def _labels(m: HybridMatcher) -> dict[str, int]:
+    return {o.text: i for i, (_, o) in enumerate(m.entries)}
 
 
 def main() -> None:
     args = sys.argv[1:]
     split = args[args.index("--split") + 1] if "--split" in args else "dev"
     encoder, cal = default_encoder(ENCODER), calibration(ENCODER)
-    stdlib, own = _program(STDLIB), _program(heldout.OWN_PACK_SCENARIO)
+    stdlib = _program(STDLIB)
     print(f"split {split}\nintents' fusion {cal.fusion}\nobjections' fusion {cal.objections}")
+    own_packs = {pack: _program(path).objection_packs for pack, path in heldout.OWN_PACKS.items()}
+    for set_name in heldout.OWN_SETS:
+        own_items = heldout.load(set_name, split)
+        per_pack = []
+        for pack, declared in own_packs.items():
+            mine = [u for u in own_items if u.pack == pack]
+            if mine:
+                m = HybridMatcher(declared, encoder, cal)
+                title = f"{set_name} [{pack}]"
+                per_pack.append(_measure(title, m._scorer, _labels(m), mine, intents=False))
+        if len(per_pack) > 1:
+            sum(per_pack[1:], per_pack[0]).show(f"{set_name} (all packs)")
     objection_sets = (
-        ("own_pack", own.objection_packs, heldout.load("own_pack", split)),
         ("stdlib", stdlib.objection_packs, heldout.load("objections", split)),
         (
             "stdlib, one phrasing",
@@ -89,8 +137,7 @@ def main() -> None:
     )
     for name, packs, items in objection_sets:
         m = HybridMatcher(packs, encoder, cal)
-        labels = {o.text: i for i, (_, o) in enumerate(m.entries)}
-        _measure(name, m._scorer, labels, items, intents=False)
+        _measure(name, m._scorer, _labels(m), items, intents=False)
     clf = HybridClassifier(stdlib.intents, encoder, cal)
     labels = {n: i for i, n in enumerate(clf.names)}
     items = [u for u in heldout.load("intents", split) if u.kind == "intent"]

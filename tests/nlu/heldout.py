@@ -20,11 +20,22 @@ from pathlib import Path
 HERE = Path(__file__).parent / "heldout"
 REPO = Path(__file__).resolve().parents[2]
 SCENARIOS = REPO / "scenarios"
-OWN_PACK_SCENARIO = HERE / "own_pack.mbs"
-OWN_PACK = "alarme_maison"  # the pack declared in own_pack.mbs
+# Customers' own objection packs, one phrasing per objection: pack name -> the scenario
+# declaring it (that pack alone, with intents.common). An own-pack utterance is measured
+# against the scenario of its own pack.
+OWN_PACKS = {
+    "alarme_maison": HERE / "own_pack.mbs",
+    "panneaux_solaires": HERE / "own_pack_solaire.mbs",
+}
+OWN_PACK = "alarme_maison"  # the pack of the own_pack set (adversarial paraphrases)
+OWN_PACK_SCENARIO = OWN_PACKS[OWN_PACK]
 
 # Which utterances each set holds (see tests/nlu/README.md).
-SETS = ("intents", "objections", "own_pack", "neutral", "context")
+SETS = ("intents", "objections", "own_pack", "own_pack_natural", "neutral", "context")
+# The sets labelled with the objections of OWN_PACKS: own_pack holds the adversarial
+# paraphrases of alarme_maison, own_pack_natural what prospects say in their own words
+# (every pack of OWN_PACKS).
+OWN_SETS = ("own_pack", "own_pack_natural")
 SPLITS = ("dev", "test")
 KINDS = ("intent", "objection", "none")
 FIELDS = ("split", "kind", "label", "pack", "scenario", "step", "text")
@@ -111,6 +122,13 @@ def load(set_name: str, split: str | None = None) -> list[Utterance]:
 
 def load_all(split: str | None = None) -> list[Utterance]:
     return [item for name in SETS for item in load(name, split)]
+
+
+def own_pack_scenario(pack: str | None) -> Path:
+    """The scenario to measure an own-pack utterance of ``pack`` against."""
+    if pack not in OWN_PACKS:
+        raise ValueError(f"unknown own pack {pack!r} (known: {', '.join(OWN_PACKS)})")
+    return OWN_PACKS[pack]
 
 
 def plain(text: str) -> str:

@@ -17,7 +17,8 @@ from mbs.program import Dispatch, Program
 from tests.nlu.conftest import STDLIB_SCENARIO
 from tests.nlu.heldout import (
     OWN_PACK,
-    OWN_PACK_SCENARIO,
+    OWN_PACKS,
+    OWN_SETS,
     SCENARIOS,
     SETS,
     Utterance,
@@ -53,9 +54,17 @@ def items() -> list[Utterance]:
     return load_all()
 
 
+def own_objections(programs: dict[str, Program]) -> dict[str, set[str]]:
+    """Each own pack's objection texts, read from the scenario that declares it."""
+    return {
+        name: {o.text for p in program.objection_packs if p.name == name for o in p.objections}
+        for name, program in programs.items()
+    }
+
+
 @pytest.fixture(scope="module")
-def own_program() -> Program:
-    return compile_program(OWN_PACK_SCENARIO)
+def own_programs() -> dict[str, Program]:
+    return {pack: compile_program(path) for pack, path in OWN_PACKS.items()}
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +82,7 @@ def first_dispatch(program: Program, step: str) -> Dispatch:
 
 
 def test_the_sets_are_large_and_cover_every_label(
-    items: list[Utterance], stdlib_program: Program, own_program: Program
+    items: list[Utterance], stdlib_program: Program, own_programs: dict[str, Program]
 ) -> None:
     assert len(items) >= 600
     intents = Counter(i.label for i in load("intents"))
@@ -84,11 +93,21 @@ def test_the_sets_are_large_and_cover_every_label(
     assert {i.pack for i in objections} == {p.name for p in stdlib_program.objection_packs}
     per_objection = Counter((i.pack, i.label) for i in objections)
     assert min(per_objection.values()) >= 2
-    own = Counter(i.label for i in load("own_pack"))
-    (pack,) = [p for p in own_program.objection_packs if p.name == OWN_PACK]
-    assert set(own) == {o.text for o in pack.objections}
-    assert min(own.values()) >= 4
-    assert all(not o.variants for o in pack.objections), "one phrasing per objection"
+    for name, program in own_programs.items():
+        assert [p.name for p in program.objection_packs] == [name], "its own pack alone"
+        (pack,) = program.objection_packs
+        assert all(not o.variants for o in pack.objections), "one phrasing per objection"
+    texts = own_objections(own_programs)
+    # own_pack: the adversarial paraphrases of alarme_maison, 4 per objection.
+    adversarial = Counter((i.pack, i.label) for i in load("own_pack"))
+    assert set(adversarial) == {(OWN_PACK, t) for t in texts[OWN_PACK]}
+    assert min(adversarial.values()) >= 4
+    # own_pack_natural: every objection of every own pack, in prospects' own words.
+    natural = Counter((i.pack, i.label) for i in load("own_pack_natural"))
+    assert set(natural) == {(name, t) for name in texts for t in texts[name]}
+    assert min(natural.values()) >= 2
+    both = adversarial + natural  # every own-pack objection has >= 4 in all
+    assert min(both.values()) >= 4, [k for k, n in both.items() if n < 4]
     assert len(load("neutral")) >= 80
     assert all(i.kind == "none" for i in load("neutral"))
     context = load("context")
@@ -99,14 +118,14 @@ def test_the_sets_are_large_and_cover_every_label(
 def test_labels_name_what_the_programs_hold(
     items: list[Utterance],
     stdlib_program: Program,
-    own_program: Program,
+    own_programs: dict[str, Program],
     scenarios: dict[str, Program],
 ) -> None:
     intents = {i.name for i in stdlib_program.intents}
     stdlib_objections = {
         (p.name, o.text) for p in stdlib_program.objection_packs for o in p.objections
     }
-    own_objections = {(p.name, o.text) for p in own_program.objection_packs for o in p.objections}
+    own = own_objections(own_programs)
     wrong = []
     for item in items:
         if item.set == "intents":
@@ -115,8 +134,10 @@ def test_labels_name_what_the_programs_hold(
             )
         elif item.set == "objections":
             ok = (item.pack, item.label) in stdlib_objections - NOT_LABELLED
-        elif item.set == "own_pack":
-            ok = item.pack == OWN_PACK and (item.pack, item.label) in own_objections
+        elif item.set == "own_pack":  # the adversarial set is alarme_maison's only
+            ok = item.pack == OWN_PACK and item.label in own[OWN_PACK]
+        elif item.set in OWN_SETS:
+            ok = item.pack in own and item.label in own[item.pack]
         elif item.set == "neutral":
             ok = item.kind == "none"
         else:
@@ -139,7 +160,7 @@ def test_labels_name_what_the_programs_hold(
 
 def reference_wordings(scenario_names: set[str]) -> list[str]:
     """Every example and phrasing the matchers are built from: the stdlib's, the
-    scenarios' own intents, and the single phrasings of the own pack."""
+    scenarios' own intents, and the single phrasings of every own pack."""
     stdlib_program = compile_program(STDLIB_SCENARIO)
     scenarios = [compile_program(SCENARIOS / f"{name}.mbs") for name in sorted(scenario_names)]
     phrases = [e for i in stdlib_program.intents for e in i.examples]
@@ -151,8 +172,8 @@ def reference_wordings(scenario_names: set[str]) -> list[str]:
     ]
     for program in scenarios:
         phrases += [e for i in program.intents if i.module != "intents.common" for e in i.examples]
-    own = compile_program(OWN_PACK_SCENARIO)
-    phrases += [o.text for p in own.objection_packs if p.name == OWN_PACK for o in p.objections]
+    own = own_objections({pack: compile_program(path) for pack, path in OWN_PACKS.items()})
+    phrases += [text for texts in own.values() for text in texts]
     return sorted({plain(p) for p in phrases})
 
 

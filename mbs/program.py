@@ -42,7 +42,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mbs.errors import InputError
 
-FORMAT_VERSION = 2  # 2: confirm, typed captures, safe-default routes, company facts
+FORMAT_VERSION = 3  # 2: confirm, typed captures, ...; 3: objections' borrowed phrasings
 
 
 class ProgramError(InputError):
@@ -93,6 +93,10 @@ class Objection(_Model):
     response: str | None = None  # spoken response (a template), or
     audio: str | None = None  # a recorded response
     alternatives: tuple[str, ...] = ()  # other responses: each call picks one of all
+    # phrasings of the library objection that says the same thing, matched as this
+    # one's when its pack gives fewer than three (mbs.compiler.borrow)
+    borrowed: tuple[str, ...] = ()
+    borrowed_from: str | None = None  # "objections.standard: C'est trop cher"
 
 
 class ObjectionPack(_Model):

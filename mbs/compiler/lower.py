@@ -21,6 +21,7 @@ from typing import Any
 
 from mbs import __version__
 from mbs.compiler import safety
+from mbs.compiler.borrow import Borrowing, borrowings
 from mbs.compiler.check_flow import is_terminal, start_step
 from mbs.compiler.check_header import Settings
 from mbs.compiler.check_names import CALL_EVENTS, case_key
@@ -635,22 +636,7 @@ def lower(ctx: Context) -> Program:
                 )
                 for name, d in scope.intents.items()
             ),
-            objection_packs=tuple(
-                ObjectionPack(
-                    name=name,
-                    objections=tuple(
-                        Objection(
-                            text=e.text.value,
-                            variants=tuple(v.value for v in e.variants),
-                            response=e.response.value if e.response else None,
-                            audio=e.audio.value if e.audio else None,
-                            alternatives=tuple(m.value for m in e.more),
-                        )
-                        for e in d.decl.entries
-                    ),
-                )
-                for name, d in scope.packs.items()
-            ),
+            objection_packs=_objection_packs(scope.packs),
             personalities=_personalities(ctx),
             objective=objective,
             amd=AmdPhrases(
@@ -664,4 +650,36 @@ def lower(ctx: Context) -> Program:
             always=Dispatch(**low.resolve(always_fields)) if always_fields is not None else None,
             debug=low.debug,
         )
+    )
+
+
+def _objection_packs(packs: dict[str, Declared]) -> tuple[ObjectionPack, ...]:
+    """The packs in scope; the user's objections with few phrasings borrow the library's
+    phrasings of the objection they say (``mbs.compiler.borrow``)."""
+    users = [(name, e) for name, d in packs.items() if not d.module.stdlib for e in d.decl.entries]
+    lent = dict(
+        zip(
+            ((name, id(e)) for name, e in users),
+            borrowings([(e.text.value, tuple(v.value for v in e.variants)) for _, e in users]),
+            strict=True,
+        )
+    )
+    return tuple(
+        ObjectionPack(
+            name=name,
+            objections=tuple(_objection(e, lent.get((name, id(e)))) for e in d.decl.entries),
+        )
+        for name, d in packs.items()
+    )
+
+
+def _objection(e: ast.ObjectionEntry, lent: Borrowing | None) -> Objection:
+    return Objection(
+        text=e.text.value,
+        variants=tuple(v.value for v in e.variants),
+        response=e.response.value if e.response else None,
+        audio=e.audio.value if e.audio else None,
+        alternatives=tuple(m.value for m in e.more),
+        borrowed=lent.phrasings if lent else (),
+        borrowed_from=lent.source if lent else None,
     )

@@ -14,6 +14,10 @@ from typing import Any
 
 CALIBRATION_FILE = "calibration.json"
 
+# An objection with fewer phrasings (its text and variants, borrowed ones included) is
+# sparse: it borrows from the library (``mbs.compiler.borrow``) and has its own threshold.
+SPARSE = 3
+
 
 @dataclass(frozen=True, slots=True)
 class Fusion:
@@ -51,6 +55,10 @@ class Calibration:
     intent_threshold: float = 0.5
     objection_threshold: float = 0.55
     intent_thresholds: Mapping[str, float] = field(default_factory=dict)
+    # an objection its pack gives fewer than ``SPARSE`` phrasings (a customer's pack of
+    # one sentence per objection): its paraphrases score lower, and so do ordinary
+    # answers against so few phrasings; fitted on such packs. None: the global one.
+    sparse_objection_threshold: float | None = None
     # thresholds a scenario may set and stay in the range the calibration measured
     threshold_range: tuple[float, float] = (0.3, 0.65)
     encoder: str = "wordllama-l2_supercat-256"
@@ -78,6 +86,11 @@ class Calibration:
             intent_threshold=float(data["intent_threshold"]),
             objection_threshold=float(data["objection_threshold"]),
             intent_thresholds={str(k): float(v) for k, v in data["intent_thresholds"].items()},
+            sparse_objection_threshold=(
+                float(data["sparse_objection_threshold"])
+                if data.get("sparse_objection_threshold") is not None
+                else None
+            ),
             threshold_range=(float(data["threshold_range"][0]), float(data["threshold_range"][1])),
             encoder=str(data.get("encoder", "")),
             fitted_on=str(data.get("fitted_on", "")),

@@ -163,7 +163,7 @@ class ObjectionMatcher:
                 label = len(self.entries)
                 self.entries.append((pack.name, objection))
                 phrases.append((label, objection.text))
-                phrases.extend((label, v) for v in objection.variants)
+                phrases.extend((label, v) for v in (*objection.variants, *objection.borrowed))
         self._index = PhraseIndex(phrases, weights)
 
     def scores(self, text: str) -> dict[int, float]:

@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from mbs.nlu.calibration import Calibration, Fusion
+from mbs.nlu.calibration import SPARSE, Calibration, Fusion
 from mbs.nlu.clauses import split_contrast
 from mbs.nlu.encoder import Encoder, Vectors
 from mbs.nlu.fuzzy import Candidate, IntentClassifier, IntentMatch, ObjectionMatch, ObjectionMatcher
@@ -282,7 +282,7 @@ class HybridMatcher:
         phrases = [
             (label, phrase)
             for label, (_, objection) in enumerate(self.entries)
-            for phrase in (objection.text, *objection.variants)
+            for phrase in (objection.text, *objection.variants, *objection.borrowed)
         ]
         self._scorer = _Scorer(
             self.lexical.scores,
@@ -290,6 +290,16 @@ class HybridMatcher:
             calibrated.objections,
         )
         self.threshold = calibrated.objection_threshold if threshold is None else threshold
+        # sparse objections' own threshold applies only when the global one is calibrated
+        sparse = calibrated.sparse_objection_threshold
+        self.sparse_threshold = sparse if threshold is None else None
+        self._sparse = [1 + len(o.variants) + len(o.borrowed) < SPARSE for _, o in self.entries]
+
+    def threshold_for(self, label: int) -> float:
+        """The acceptance threshold of the objection at ``label`` in ``entries``."""
+        if self.sparse_threshold is not None and self._sparse[label]:
+            return self.sparse_threshold
+        return self.threshold
 
     def scores(self, text: str) -> list[float]:
         """Fused score of every objection, by index in ``entries``."""
@@ -310,7 +320,7 @@ class HybridMatcher:
             return ObjectionMatch(None, 0.0)
         pack, objection = self.entries[best]
         score = round(confidence, 4)
-        if score < self.threshold:
+        if score < self.threshold_for(best):
             return ObjectionMatch(None, score, runner_up=objection.text, runner_up_score=score)
         runner_up = self.entries[second][1].text if second is not None else None
         return ObjectionMatch(
@@ -374,11 +384,12 @@ def shared_matcher(
     key = _content_key("objections", packs, encoder, calibrated)
     base = _cached(key, lambda: HybridMatcher(packs, encoder, calibrated))
     assert isinstance(base, HybridMatcher)
-    if threshold is None or threshold == base.threshold:
+    if threshold is None:
         return base
     clone = HybridMatcher.__new__(HybridMatcher)
     clone.__dict__.update(base.__dict__)
     clone.threshold = threshold
+    clone.sparse_threshold = None
     return clone
 
 

@@ -126,6 +126,7 @@ def _strip_accents(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+@lru_cache(maxsize=16384)  # called per word: a vocabulary, not the utterances, fills it
 def fold(text: str) -> str:
     """Lower case, plain apostrophes and dashes, no accents ("où" stays apart from "ou")."""
     return _strip_accents(_plain(text))

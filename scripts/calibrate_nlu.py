@@ -2,6 +2,7 @@
 
     .venv/bin/python scripts/calibrate_nlu.py [--encoder use|wordllama] [--dry-run]
                                               [--decision-only] [--objections-only]
+                                              [--sparse-only]
 
 Each encoder has its own section of calibration.json; only ``--encoder``'s (default: the
 default encoder) is refitted.
@@ -12,7 +13,9 @@ read here. ``--objections-only`` keeps the committed intents' fusion and thresho
 (see docs/nlu.md: refitting them moved runner-up scores the VM's stop rules read).
 Objections are fitted on the stdlib packs as written and cut to one phrasing
 per objection, plus the user's own pack of the held-out set when it exists
-(``mbs.nlu.calibrate``).
+(``mbs.nlu.calibrate``). Last, the threshold of sparse objections, on the customer packs
+of ``own_pack_natural`` (each in its own program, borrowed phrasings included) and the
+ordinary answers; ``--sparse-only`` fits only that.
 """
 
 from __future__ import annotations
@@ -28,7 +31,12 @@ from collections import defaultdict  # noqa: E402
 from dataclasses import replace  # noqa: E402
 
 from mbs.compiler import compile_file  # noqa: E402
-from mbs.nlu.calibrate import ObjectionSet, fit, one_phrasing  # noqa: E402
+from mbs.nlu.calibrate import (  # noqa: E402
+    ObjectionSet,
+    fit,
+    fit_sparse_threshold,
+    one_phrasing,
+)
 from mbs.nlu.calibration import (  # noqa: E402
     CALIBRATION_FILE,
     DEFAULT_ENCODER,
@@ -131,14 +139,40 @@ EXPECTED_FLOORS = (0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45)
 CAPTURE_FREES = (0.6, 0.7, 0.8)
 
 
+def sparse_threshold(cal: Calibration, neutral: list[Item]) -> Calibration:
+    """``cal`` with its sparse objections' threshold fitted (5 % false-match ceiling)."""
+    by_pack: dict[str, list[Item]] = defaultdict(list)
+    for item in _heldout("own_pack_natural"):
+        by_pack[item.pack or ""].append(item)
+    sets = [
+        ObjectionSet(
+            pack, _program(heldout.own_pack_scenario(pack)).objection_packs, items + neutral
+        )
+        for pack, items in sorted(by_pack.items())
+    ]
+    if not sets:
+        return cal
+    t, (accuracy, false) = fit_sparse_threshold(sets, default_encoder(ENCODER), cal, 0.05)
+    print(f"sparse objections: threshold {t}  accuracy {accuracy:.3f}  false {false:.3f}")
+    return replace(cal, sparse_objection_threshold=t)
+
+
+def _neutral() -> list[Item]:
+    eval_set = load_items(REPO / "tests" / "nlu" / "eval_set.jsonl")
+    return [i for i in eval_set if i.kind == "ordinary"] + _heldout("neutral")
+
+
 def main() -> None:
     if "--decision-only" in sys.argv:  # keep the fit, sweep the step-context rules again
         cal = replace(calibration(ENCODER), decision=decision_settings(calibration(ENCODER)))
         _save(cal)
         return
+    if "--sparse-only" in sys.argv:
+        _save(sparse_threshold(calibration(ENCODER), _neutral()))
+        return
     stdlib = _program(STDLIB)
     eval_set = load_items(REPO / "tests" / "nlu" / "eval_set.jsonl")
-    neutral = [i for i in eval_set if i.kind == "ordinary"] + _heldout("neutral")
+    neutral = _neutral()
     intent_items = [i for i in eval_set if i.kind == "intent"] + _heldout("intents") + neutral
     objection_items = [i for i in eval_set if i.kind == "objection"] + _heldout("objections")
     sets = [
@@ -180,7 +214,7 @@ def main() -> None:
         cal = replace(cal, decision=calibration(DEFAULT_ENCODER).decision)
     committed().clear()
     committed().update(before)
-    _save(cal)
+    _save(sparse_threshold(cal, neutral))
 
 
 def _save(cal: Calibration) -> None:

@@ -140,6 +140,12 @@ def header(program: Program) -> list[tuple[str, str]]:
             f"{len(program.intents)} intents, {sum(len(p.objections) for p in program.objection_packs)} objections "
             f"in {len(program.objection_packs)} packs",
         ),
+        *(
+            ("borrows", f'"{o.text}" <- {o.borrowed_from} ({len(o.borrowed)} phrasings)')
+            for p in program.objection_packs
+            for o in p.objections
+            if o.borrowed_from
+        ),
     ]
 
 

@@ -346,3 +346,27 @@ def suggest_threshold(
         max_false,
     )
     return t
+
+
+def fit_sparse_threshold(
+    sets: Sequence[ObjectionSet], encoder: Encoder, base: Calibration, max_false: float
+) -> tuple[float, tuple[float, float]]:
+    """The threshold of sparse objections (``Calibration.sparse_objection_threshold``):
+    over customer packs of one phrasing per objection (borrowed phrasings already in the
+    packs, as compiled), the best share of paraphrases matched to their objection with at
+    most ``max_false`` of ordinary answers matched to any; the sets are pooled.
+    Returns (threshold, (accuracy, false-match rate))."""
+    confidences: list[float] = []
+    right: list[bool] = []
+    ordinary: list[bool] = []
+    for s in sets:
+        matcher = HybridMatcher(s.packs, encoder, base, threshold=0.0)
+        for item in s.items:
+            found = matcher.match(item.text)
+            confidences.append(found.score)
+            right.append(item.kind == "objection" and found.objection == item.label)
+            ordinary.append(item.kind == "ordinary")
+    return _best_threshold(
+        (np.array(confidences), np.array(right, dtype=bool), np.array(ordinary, dtype=bool)),
+        max_false,
+    )

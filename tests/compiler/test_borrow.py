@@ -104,3 +104,13 @@ def test_sparse_objections_have_their_calibrated_threshold_unless_one_is_set() -
     assert m.threshold_for(labels["Je suis locataire"]) == cal.objection_threshold
     fixed = HybridMatcher(p.objection_packs, default_encoder(), cal, threshold=0.6)
     assert fixed.threshold_for(labels["Ma porte est blindée"]) == 0.6
+
+
+def test_inspect_says_what_was_borrowed() -> None:
+    from mbs.compiler.disasm import header
+
+    p = program('"Je suis locataire" => "Le matériel se retire sans trace."')
+    rows = dict(header(p))
+    assert rows["borrows"].startswith(
+        '"Je suis locataire" <- objections.energie: Je suis locataire'
+    )

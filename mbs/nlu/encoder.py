@@ -121,12 +121,14 @@ class WordLlamaEncoder:
 
     def encode(self, texts: Sequence[str]) -> Vectors:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        last = len(self._table) - 1
         for i, text in enumerate(texts):
             ids = self._tokenizer.encode(text, add_special_tokens=False).ids
             if ids:
-                rows = self._table[np.clip(ids, 0, len(self._table) - 1)]
-                out[i] = rows.mean(axis=0, dtype=np.float32)
-        return _normalise_rows(out)
+                mean = self._table[np.clip(ids, 0, last)].mean(axis=0, dtype=np.float32)
+                norm = float(np.sqrt(mean @ mean))
+                out[i] = mean / norm if norm else mean  # an empty text stays the zero vector
+        return out
 
 
 class UseEncoder:

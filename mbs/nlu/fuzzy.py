@@ -10,6 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
+
 from mbs.nlu.normalize import normalize
 from mbs.nlu.scoring import DEFAULT_WEIGHTS, PhraseIndex, Weights
 from mbs.program import Intent, Objection, ObjectionPack
@@ -127,6 +130,13 @@ class IntentClassifier:
         by index in ``names`` (the others score 0)."""
         return {label: s for label, (s, _) in self._scores(text).items()}
 
+    def score_array(self, text: str) -> npt.NDArray[np.float32]:
+        """``label_scores`` as an array over ``names`` (for the hybrid scorer)."""
+        out = np.zeros(len(self.names), dtype=np.float32)
+        for label, (s, _) in self._scores(text).items():
+            out[label] = s
+        return out
+
     def top(self, text: str, n: int = 3) -> list[Candidate]:
         return [
             Candidate(self.names[label], round(s, 4), phrase)
@@ -170,6 +180,10 @@ class ObjectionMatcher:
         """Score of every objection that shares a word with ``text``, by index in
         ``entries`` (the others score 0)."""
         return {label: s for label, (s, _) in self._index.best_per_label(text).items()}
+
+    def score_array(self, text: str) -> npt.NDArray[np.float32]:
+        """``scores`` as an array over ``entries`` (for the hybrid scorer)."""
+        return self._index.best_array(text, len(self.entries))
 
     def top(self, text: str, n: int = 3) -> list[Candidate]:
         out: list[Candidate] = []

@@ -120,11 +120,13 @@ class LabelSpace:
         if not len(self._labels):
             return nearest, nearest.copy()
         sims = self._vectors @ vector
-        sims = np.where(self._negated != negated, sims * penalty, sims)
+        if penalty != 1.0:
+            sims[self._negated != negated] *= penalty
         nearest[self._present] = np.maximum.reduceat(sims, self._starts)
         centre = self._centroids @ vector
-        centre = np.where(self._centroid_negated != negated, centre * penalty, centre)
-        return nearest, centre.astype(np.float32)
+        if penalty != 1.0:
+            centre[self._centroid_negated != negated] *= penalty
+        return nearest, centre
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +182,7 @@ class _Scorer:
 
     def __init__(
         self,
-        lexical: Callable[[str], dict[int, float]],
+        lexical: Callable[[str], Vectors],
         space: LabelSpace,
         fusion: Fusion,
     ) -> None:
@@ -190,9 +192,7 @@ class _Scorer:
 
     def evidence(self, text: str) -> Evidence:
         n = self._space.n_labels
-        lex = np.zeros(n, dtype=np.float32)
-        for label, s in self._lexical(text).items():
-            lex[label] = s
+        lex = self._lexical(text)
         sem_text = semantic_text(text, self._space.encoder)
         if not sem_text:
             zero = np.zeros(n, dtype=np.float32)
@@ -234,7 +234,7 @@ class HybridClassifier:
         by_name = {name: i for i, name in enumerate(self.names)}
         phrases = [(by_name[i.name], e) for i in intents for e in i.examples]
         self._scorer = _Scorer(
-            self.lexical.label_scores,
+            self.lexical.score_array,
             LabelSpace(phrases, len(self.names), encoder),
             calibrated.fusion,
         )
@@ -285,7 +285,7 @@ class HybridMatcher:
             for phrase in (objection.text, *objection.variants, *objection.borrowed)
         ]
         self._scorer = _Scorer(
-            self.lexical.scores,
+            self.lexical.score_array,
             LabelSpace(phrases, len(self.entries), encoder),
             calibrated.objections,
         )

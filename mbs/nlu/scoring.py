@@ -218,9 +218,36 @@ class PhraseIndex:
     def best_for(self, q: _Query) -> dict[int, tuple[float, str]]:
         """``best_per_label`` of an utterance already turned into a query: ``_score`` of
         every phrase sharing a token with it, computed on all of them at once."""
+        found = self._scored(q)
+        if found is None:
+            return {}
+        rows, labels, score = found
+        # per label, its best phrase (ties: the first declared)
+        order = np.lexsort((rows, -score, labels))
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = labels[order][1:] != labels[order][:-1]
+        return {
+            int(labels[i]): (float(score[i]), self._phrases[int(rows[i])].text)
+            for i in order[first]
+        }
+
+    def best_array(self, text: str, n_labels: int) -> npt.NDArray[np.float32]:
+        """The best score of every label 0..n_labels-1 (0 when no phrase shares a token):
+        ``best_per_label`` without the phrases, for the hybrid scorer."""
+        out = np.zeros(n_labels, dtype=np.float32)
+        found = self._scored(self.query(text))
+        if found is not None:
+            _, labels, score = found
+            np.maximum.at(out, labels, score.astype(np.float32))
+        return out
+
+    def _scored(
+        self, q: _Query
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]] | None:
+        """(phrases sharing a token with ``q``, their labels, their scores), or None."""
         a, w, idf = self._arrays, self.weights, self._idf
         if not q.tokens or not a.size:
-            return {}
+            return None
         matched = np.zeros(a.size)
         pooled = np.zeros(a.n_labels)
         for t in q.tokens:
@@ -230,7 +257,7 @@ class PhraseIndex:
                 pooled[a.label_postings[t]] += idf[t]
         rows = np.flatnonzero(matched)
         if not len(rows):
-            return {}
+            return None
         matched, labels = matched[rows], a.labels[rows]
         recall = matched / a.weights[rows]
         precision = (1 - w.pooled) * matched / q.weight + w.pooled * pooled[labels] / q.weight
@@ -248,15 +275,7 @@ class PhraseIndex:
         )[0]
         score = w.token * token + w.bigram * bigram_share + w.chars * chars / 100.0
         score = np.where(a.negated[rows] != q.negated, score * w.negation_penalty, score)
-        score = np.minimum(1.0, score)
-        # per label, its best phrase (ties: the first declared)
-        order = np.lexsort((rows, -score, labels))
-        first = np.ones(len(order), dtype=bool)
-        first[1:] = labels[order][1:] != labels[order][:-1]
-        return {
-            int(labels[i]): (float(score[i]), self._phrases[int(rows[i])].text)
-            for i in order[first]
-        }
+        return rows, labels, np.minimum(1.0, score)
 
 
 @dataclass(frozen=True, slots=True)

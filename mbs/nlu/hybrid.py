@@ -40,13 +40,8 @@ from mbs.nlu.clauses import split_contrast
 from mbs.nlu.encoder import Encoder, Vectors
 from mbs.nlu.fuzzy import Candidate, IntentClassifier, IntentMatch, ObjectionMatch, ObjectionMatcher
 from mbs.nlu.normalize import normalize
-from mbs.nlu.scoring import DEFAULT_WEIGHTS
+from mbs.nlu.scoring import DEFAULT_WEIGHTS, MAX_CHARS
 from mbs.program import Intent, Objection, ObjectionPack
-
-# What is classified of an utterance: a turn of speech is a few dozen words; a longer
-# input (a stuck STT, a hostile caller) is judged on its beginning, in bounded time.
-MAX_CHARS = 400
-
 
 # The lexical layer's settings in the hybrid: an unknown word is mapped to a close
 # vocabulary word only from 5 letters on ("mail" is not "mal", "dis" not "dit"): the
@@ -93,7 +88,11 @@ class LabelSpace:
         self.encoder = encoder
         self.n_labels = n_labels
         kept = sorted(
-            ((label, text) for label, text in phrases if semantic_text(text, encoder)),
+            (
+                (label, bounded(text))
+                for label, text in phrases
+                if semantic_text(bounded(text), encoder)
+            ),
             key=lambda p: p[0],
         )
         self._labels = np.array([label for label, _ in kept], dtype=np.int64)

@@ -43,6 +43,11 @@ from rapidfuzz import fuzz, process
 from mbs.nlu.lexicon import LIGHT_WORDS
 from mbs.nlu.normalize import lemma_stem, normalize
 
+# What is scored of a text (an utterance or a phrase): a turn of speech or a phrasing is
+# a few dozen words; a longer one (a stuck speech-to-text, a pasted document) is judged
+# on its beginning, so that no input makes a match slow.
+MAX_CHARS = 400
+
 
 @functools.cache
 def _light_tokens() -> frozenset[str]:
@@ -102,7 +107,7 @@ class PhraseIndex:
         self, phrases: Sequence[tuple[int, str]], weights: Weights = DEFAULT_WEIGHTS
     ) -> None:
         self.weights = weights
-        normalised = [(label, text, normalize(text)) for label, text in phrases]
+        normalised = [(label, text, normalize(text[:MAX_CHARS])) for label, text in phrases]
         # document frequency per label, not per phrase: many variants of one objection
         # must not make its words look common.
         labels_with: dict[str, set[int]] = {}
@@ -170,7 +175,7 @@ class PhraseIndex:
         return mapped
 
     def query(self, text: str) -> _Query:
-        n = normalize(text)
+        n = normalize(text[:MAX_CHARS])
         tokens = tuple(self._map(t) for t in n.key_tokens)
         tokset = frozenset(tokens)
         return _Query(

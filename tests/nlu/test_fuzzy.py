@@ -164,3 +164,15 @@ def test_top_lists_objections_with_their_pack(matcher: ObjectionMatcher) -> None
 
 def test_no_objection_in_scope_matches_nothing() -> None:
     assert ObjectionMatcher([]).match("c'est trop cher").objection is None
+
+
+def test_a_huge_phrasing_is_scored_on_its_beginning() -> None:
+    """A pack's phrasing of a megabyte (a pasted document) is indexed on its first
+    characters, as an utterance is: matching stays as cheap as for a sentence."""
+    from mbs.nlu.scoring import MAX_CHARS
+
+    huge = "c'est trop cher " * 70_000
+    pack = ObjectionPack(name="p", objections=(Objection(text=huge, response="r"),))
+    matcher = ObjectionMatcher([pack])
+    assert all(len(j) <= MAX_CHARS for j in matcher._index._arrays.joined)
+    assert matcher.match("c'est trop cher").objection == huge

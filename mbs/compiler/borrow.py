@@ -23,7 +23,7 @@ packs never borrow; a user who gives ``SPARSE`` phrasings or more decides alone,
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from mbs.dsl import ast
@@ -75,8 +75,11 @@ def _matcher() -> object:
     return ObjectionMatcher(_library(), threshold=0.0, weights=LEXICAL)
 
 
-def borrowing(text: str, variants: Sequence[str]) -> Borrowing | None:
-    """The library objection a user's objection says, if it is sparse and one does."""
+def borrowing(
+    text: str, variants: Sequence[str], in_scope: Collection[str] = ()
+) -> Borrowing | None:
+    """The library objection a user's objection says, if it is sparse and one does; not
+    one of the packs ``in_scope`` (that objection matches its own phrasings there)."""
     if 1 + len(variants) >= SPARSE:
         return None
     try:
@@ -89,6 +92,8 @@ def borrowing(text: str, variants: Sequence[str]) -> Borrowing | None:
     best: tuple[float, int] | None = None
     for phrasing in (text, *variants):
         for label, score in matcher.scores(phrasing).items():
+            if matcher.entries[label][0] in in_scope:
+                continue
             if score >= BORROW_MIN and (best is None or (score, -label) > (best[0], -best[1])):
                 best = (score, label)
     if best is None:
@@ -99,12 +104,15 @@ def borrowing(text: str, variants: Sequence[str]) -> Borrowing | None:
     return Borrowing(f"{pack}: {source.text}", phrasings, best[0]) if phrasings else None
 
 
-def borrowings(objections: Sequence[tuple[str, Sequence[str]]]) -> list[Borrowing | None]:
+def borrowings(
+    objections: Sequence[tuple[str, Sequence[str]]], in_scope: Collection[str] = ()
+) -> list[Borrowing | None]:
     """``borrowing`` of each of a program's user objections (text, variants), a library
     objection lending to one of them only: the one that says it most surely (then the
-    first declared). Two objections that borrowed the same phrasings could no longer be
-    told apart, and the library objection means at most one of them."""
-    found = [borrowing(text, variants) for text, variants in objections]
+    first declared), and none from a library pack in the program's scope (its objection
+    matches those phrasings itself). Two objections that borrowed the same phrasings
+    could no longer be told apart, and the library objection means at most one of them."""
+    found = [borrowing(text, variants, in_scope) for text, variants in objections]
     best: dict[str, tuple[float, int]] = {}  # source -> (score, -index) of its keeper
     for i, b in enumerate(found):
         if b is not None and (b.score, -i) > best.get(b.source, (-1.0, 0)):

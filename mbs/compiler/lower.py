@@ -660,7 +660,10 @@ def _objection_packs(packs: dict[str, Declared]) -> tuple[ObjectionPack, ...]:
     lent = dict(
         zip(
             ((name, id(e)) for name, e in users),
-            borrowings([(e.text.value, tuple(v.value for v in e.variants)) for _, e in users]),
+            borrowings(
+                [(e.text.value, tuple(v.value for v in e.variants)) for _, e in users],
+                in_scope={name for name, d in packs.items() if d.module.stdlib},
+            ),
             strict=True,
         )
     )

@@ -114,3 +114,13 @@ def test_inspect_says_what_was_borrowed() -> None:
     assert rows["borrows"].startswith(
         '"Je suis locataire" <- objections.energie: Je suis locataire'
     )
+
+
+def test_nothing_is_borrowed_from_a_library_pack_in_scope() -> None:
+    # objections.energie answers "Je suis locataire" itself: the same phrasings in two
+    # objections would make the winner a matter of declaration order
+    p = program(
+        '"Je suis locataire" => "Le matériel se retire sans trace."',
+        uses="use intents.common\nuse objections.energie",
+    )
+    assert objections(p)["Je suis locataire"].borrowed == ()

@@ -25,10 +25,14 @@ from __future__ import annotations
 import functools
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from mbs.dsl import ast
 from mbs.dsl.loader import load_path, stdlib_modules, stdlib_path
 from mbs.nlu.calibration import SPARSE
+
+if TYPE_CHECKING:
+    from mbs.nlu.fuzzy import ObjectionMatcher
 from mbs.program import Objection, ObjectionPack
 
 BORROW_MIN = 0.7  # lexical score of its phrasing against a library objection
@@ -75,46 +79,77 @@ def _matcher() -> object:
     return ObjectionMatcher(_library(), threshold=0.0, weights=LEXICAL)
 
 
-def borrowing(
-    text: str, variants: Sequence[str], in_scope: Collection[str] = ()
-) -> Borrowing | None:
-    """The library objection a user's objection says, if it is sparse and one does; not
-    one of the packs ``in_scope`` (that objection matches its own phrasings there)."""
+def _candidates(
+    matcher: ObjectionMatcher, text: str, variants: Sequence[str], in_scope: Collection[str]
+) -> dict[int, float]:
+    """The library objections (by index in ``matcher.entries``) that a sparse user
+    objection says, with how surely: its best phrasing's score, at least ``BORROW_MIN``."""
     if 1 + len(variants) >= SPARSE:
-        return None
-    try:
-        from mbs.nlu.fuzzy import ObjectionMatcher
-
-        matcher = _matcher()
-    except ImportError:  # the NLU is optional to the compiler: nothing is borrowed
-        return None
-    assert isinstance(matcher, ObjectionMatcher)
-    best: tuple[float, int] | None = None
+        return {}
+    found: dict[int, float] = {}
     for phrasing in (text, *variants):
         for label, score in matcher.scores(phrasing).items():
-            if matcher.entries[label][0] in in_scope:
+            if score >= BORROW_MIN and matcher.entries[label][0] not in in_scope:
+                found[label] = max(score, found.get(label, 0.0))
+    return found
+
+
+def _assign(candidates: Sequence[dict[int, float]]) -> list[int | None]:
+    """A library objection per user objection, each lending to one at most, the sum of
+    the scores as high as it gets: the surest pairings first, then swaps that raise the
+    sum ("Je n'ai pas les moyens" gives "C'est trop cher" up to "Votre offre est trop
+    chère" when it has "En ce moment c'est compliqué financièrement" to turn to)."""
+    chosen: list[int | None] = [None] * len(candidates)
+    owner: dict[int, int] = {}  # library objection -> the user objection it lends to
+    pairs = sorted(
+        ((score, -i, source) for i, c in enumerate(candidates) for source, score in c.items()),
+        reverse=True,
+    )
+    for _, minus_i, source in pairs:
+        if chosen[-minus_i] is None and source not in owner:
+            chosen[-minus_i], owner[source] = source, -minus_i
+    improved = True
+    while improved:  # each swap raises the sum: it ends
+        improved = False
+        for i, wanted in enumerate(candidates):
+            if chosen[i] is not None:
                 continue
-            if score >= BORROW_MIN and (best is None or (score, -label) > (best[0], -best[1])):
-                best = (score, label)
-    if best is None:
-        return None
-    pack, source = matcher.entries[best[1]]
-    own = {text, *variants}
-    phrasings = tuple(p for p in (source.text, *source.variants) if p not in own)
-    return Borrowing(f"{pack}: {source.text}", phrasings, best[0]) if phrasings else None
+            for source, score in sorted(wanted.items(), key=lambda kv: (-kv[1], kv[0])):
+                holder = owner[source]  # free ones went in the first pass
+                free = [(s, a) for a, s in candidates[holder].items() if a not in owner]
+                if free and score + max(free)[0] > candidates[holder][source] + 1e-9:
+                    _, other = max(free)
+                    chosen[holder], owner[other] = other, holder
+                    chosen[i], owner[source] = source, i
+                    improved = True
+                    break
+    return chosen
 
 
 def borrowings(
     objections: Sequence[tuple[str, Sequence[str]]], in_scope: Collection[str] = ()
 ) -> list[Borrowing | None]:
-    """``borrowing`` of each of a program's user objections (text, variants), a library
-    objection lending to one of them only: the one that says it most surely (then the
-    first declared), and none from a library pack in the program's scope (its objection
-    matches those phrasings itself). Two objections that borrowed the same phrasings
-    could no longer be told apart, and the library objection means at most one of them."""
-    found = [borrowing(text, variants, in_scope) for text, variants in objections]
-    best: dict[str, tuple[float, int]] = {}  # source -> (score, -index) of its keeper
-    for i, b in enumerate(found):
-        if b is not None and (b.score, -i) > best.get(b.source, (-1.0, 0)):
-            best[b.source] = (b.score, -i)
-    return [b if b is not None and best[b.source][1] == -i else None for i, b in enumerate(found)]
+    """What each of a program's user objections (text, variants) borrows: a library
+    objection it says (``_assign``: each lends to one of them at most, two objections
+    with the same phrasings could no longer be told apart), never from a library pack in
+    the program's scope (its objection matches those phrasings itself)."""
+    try:
+        from mbs.nlu.fuzzy import ObjectionMatcher
+
+        matcher = _matcher()
+    except ImportError:  # the NLU is optional to the compiler: nothing is borrowed
+        return [None] * len(objections)
+    assert isinstance(matcher, ObjectionMatcher)
+    candidates = [_candidates(matcher, t, v, in_scope) for t, v in objections]
+    out: list[Borrowing | None] = []
+    for (text, variants), source, wanted in zip(
+        objections, _assign(candidates), candidates, strict=True
+    ):
+        if source is None:
+            out.append(None)
+            continue
+        pack, lender = matcher.entries[source]
+        own = {text, *variants}
+        phrasings = tuple(p for p in (lender.text, *lender.variants) if p not in own)
+        out.append(Borrowing(f"{pack}: {lender.text}", phrasings, wanted[source]))
+    return out

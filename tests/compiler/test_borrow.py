@@ -124,3 +124,24 @@ def test_nothing_is_borrowed_from_a_library_pack_in_scope() -> None:
         uses="use intents.common\nuse objections.energie",
     )
     assert objections(p)["Je suis locataire"].borrowed == ()
+
+
+def test_the_assignment_gives_each_library_objection_to_one_borrower_and_raises_the_sum() -> None:
+    from mbs.compiler.borrow import _assign
+
+    # 0 says library objection 10 most surely, but 1 has only 10 while 0 can turn to 11
+    assert _assign([{10: 0.80, 11: 0.71}, {10: 0.74}]) == [11, 10]
+    # nobody else to turn to: the surer pairing keeps it
+    assert _assign([{10: 0.80}, {10: 0.74}]) == [10, None]
+    assert _assign([{}, {10: 0.9}, {}]) == [None, 10, None]
+
+
+def test_two_ways_of_saying_the_price_borrow_two_library_objections() -> None:
+    o = objections(
+        program(
+            '"Votre offre est trop chère" => "a"\n"Je n\'ai pas les moyens en ce moment" => "b"'
+        )
+    )
+    sources = {o["Votre offre est trop chère"].borrowed_from}
+    sources.add(o["Je n'ai pas les moyens en ce moment"].borrowed_from)
+    assert None not in sources and len(sources) == 2

@@ -26,6 +26,7 @@ SCENARIOS = REPO / "scenarios"
 OWN_PACKS = {
     "alarme_maison": HERE / "own_pack.mbs",
     "panneaux_solaires": HERE / "own_pack_solaire.mbs",
+    "ventes_generiques": HERE / "own_pack_generique.mbs",
 }
 OWN_PACK = "alarme_maison"  # the pack of the own_pack set (adversarial paraphrases)
 OWN_PACK_SCENARIO = OWN_PACKS[OWN_PACK]

@@ -292,11 +292,13 @@ class HybridMatcher:
         # sparse objections' own threshold applies only when the global one is calibrated
         sparse = calibrated.sparse_objection_threshold
         self.sparse_threshold = sparse if threshold is None else None
-        self._sparse = [1 + len(o.variants) + len(o.borrowed) < SPARSE for _, o in self.entries]
+        self.sparse_labels = [
+            1 + len(o.variants) + len(o.borrowed) < SPARSE for _, o in self.entries
+        ]
 
     def threshold_for(self, label: int) -> float:
         """The acceptance threshold of the objection at ``label`` in ``entries``."""
-        if self.sparse_threshold is not None and self._sparse[label]:
+        if self.sparse_threshold is not None and self.sparse_labels[label]:
             return self.sparse_threshold
         return self.threshold
 

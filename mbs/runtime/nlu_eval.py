@@ -157,12 +157,15 @@ def evaluate(
     everything = StepContext("", frozenset(i.name for i in program.intents), True, ())
     default = step_context(program, step) if step is not None else everything
     contexts: dict[str, StepContext] = {}
-    report = EvalReport(
-        thresholds={
-            "intent": engine.intents.threshold,
-            "objection": engine.objections.threshold,
-        }
-    )
+    thresholds = {
+        "intent": engine.intents.threshold,
+        "objection": engine.objections.threshold,
+    }
+    # the hybrid's own threshold for objections written with one or two phrasings
+    sparse = getattr(engine.objections, "sparse_threshold", None)
+    if isinstance(sparse, float) and any(getattr(engine.objections, "sparse_labels", ())):
+        thresholds["sparse objection"] = sparse
+    report = EvalReport(thresholds=thresholds)
     intent_conf: list[tuple[float, bool, bool]] = []
     objection_conf: list[tuple[float, bool, bool]] = []
     for item in items:

@@ -311,6 +311,24 @@ def test_eval_reports_labels_confusion_false_matches_and_thresholds(
     assert table.exit_code == 0 and "false-match rate" in table.stdout
 
 
+def test_eval_names_the_sparse_objections_threshold_of_a_one_phrasing_pack(
+    app: typer.Typer, tmp_path: Path
+) -> None:
+    from tests.nlu.heldout import OWN_PACK_SCENARIO
+
+    labelled = tmp_path / "set.tsv"
+    labelled.write_text(
+        "objection\tMa porte est blindée\tla porte d'entrée est blindée\n"
+        "none\t\tj'habite à Nantes\n",
+        encoding="utf-8",
+    )
+    args = ["nlu", "eval", str(labelled), "--scenario", str(OWN_PACK_SCENARIO), "--json"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    thresholds = lines(result.stdout)[0]["thresholds"]
+    assert set(thresholds) == {"intent", "objection", "sparse objection"}  # type: ignore[arg-type]
+
+
 def test_eval_reads_jsonl_with_steps(app: typer.Typer, steps: Path, tmp_path: Path) -> None:
     labelled = tmp_path / "set.jsonl"
     labelled.write_text(

@@ -176,6 +176,10 @@ def hover_text(a: Analysis, line1: int, col1: int) -> str | None:
         d = _definition_of(a, ref.kind, ref.name)
         if d is not None:
             parts.append(describe_definition(d))
+            if isinstance(d.decl, ast.ObjectionsDecl) and not d.module.stdlib:
+                lent = describe_borrowed(a, d.decl)
+                if lent:
+                    parts.append(lent)
         else:
             text = describe_word(ref.kind, ref.name)
             if text:
@@ -194,6 +198,25 @@ def hover_text(a: Analysis, line1: int, col1: int) -> str | None:
             if text:
                 parts.append(text)
     return "\n\n---\n\n".join(parts) if parts else None
+
+
+def describe_borrowed(a: Analysis, pack: ast.ObjectionsDecl) -> str | None:
+    """What the pack's objections borrow from the library, as the compiler would decide
+    it over every user pack of the document (``mbs.compiler.borrow``)."""
+    from mbs.compiler.borrow import borrowings
+    from mbs.compiler.scope import pack_name
+    from mbs.dsl.loader import iter_decls
+
+    packs = [(m, decl) for m, decl in iter_decls(a.modules) if isinstance(decl, ast.ObjectionsDecl)]
+    in_scope = {pack_name(decl, m) for m, decl in packs if m.stdlib}
+    users = [e for m, decl in packs if not m.stdlib for e in decl.entries]
+    lent = borrowings([(e.text.value, tuple(v.value for v in e.variants)) for e in users], in_scope)
+    rows = [
+        f'- "{e.text.value}" ← {b.source} ({len(b.phrasings)} phrasings)'
+        for e, b in zip(users, lent, strict=True)
+        if b is not None and e in pack.entries
+    ]
+    return "**borrowed from the library**\n\n" + "\n".join(rows) if rows else None
 
 
 def _definition_of(a: Analysis, kind: str, name: str) -> Definition | None:

@@ -115,6 +115,19 @@ def test_completion_in_templates() -> None:
 # ------------------------------------------------------------------ hover, definition
 
 
+def test_hover_on_a_users_pack_lists_what_it_borrows_from_the_library() -> None:
+    text = (
+        "use intents.common\n\nobjections maison {\n"
+        '    "Je suis locataire" => "Le matériel se retire sans trace."\n'
+        '    "Ma porte est blindée" => "Bien."\n}\n'
+    )
+    a = analyse(text, "<buffer>", None)
+    shown = hover_text(a, *at(text, "objections maison", 12)) or ""
+    assert "**borrowed from the library**" in shown
+    assert '"Je suis locataire" ← objections.energie: Je suis locataire' in shown
+    assert 'blindée" ←' not in shown  # nothing in the library says it
+
+
 def test_hover_and_definition_on_a_valid_scenario() -> None:
     text = OR_RDV.read_text(encoding="utf-8")
     a = analyse(text, str(OR_RDV), OR_RDV)

@@ -28,15 +28,19 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from mbs.compiler.scope import pack_name
 from mbs.dsl import ast
-from mbs.dsl.loader import load_path, stdlib_modules, stdlib_path
+from mbs.dsl.loader import iter_decls, load_source, stdlib_modules
 from mbs.nlu.calibration import SPARSE
+from mbs.program import Objection, ObjectionPack
 
 if TYPE_CHECKING:
     from mbs.nlu.fuzzy import ObjectionMatcher
-from mbs.program import Objection, ObjectionPack
 
 BORROW_MIN = 0.66  # lexical score of its phrasing against a library objection
+
+# A pack as ``lend`` takes it: its name, whether it is the library's, its entries.
+Pack = tuple[str, bool, Sequence[ast.ObjectionEntry]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,36 +52,31 @@ class Borrowing:
     score: float  # how surely the objection says the library's
 
 
-@functools.cache
-def _library() -> tuple[ObjectionPack, ...]:
-    packs = []
-    for dotted in stdlib_modules():
-        path = stdlib_path(dotted)
-        if not dotted.startswith("objections.") or path is None:
-            continue
-        module = load_path(path, implicit=False).entry.module
-        for decl in module.decls if module else ():
-            if isinstance(decl, ast.ObjectionsDecl):
-                packs.append(
-                    ObjectionPack(
-                        name=f"{dotted.rsplit('.', 1)[0]}.{decl.name.name}",
-                        objections=tuple(
-                            Objection(
-                                text=e.text.value, variants=tuple(v.value for v in e.variants)
-                            )
-                            for e in decl.entries
-                        ),
-                    )
-                )
-    return tuple(packs)
+def _phrasings(e: ast.ObjectionEntry) -> tuple[str, tuple[str, ...]]:
+    return e.text.value, tuple(v.value for v in e.variants)
 
 
 @functools.cache
-def _matcher() -> object:
+def _matcher() -> ObjectionMatcher:
+    """The lexical matcher over every objection pack the library ships, built once per
+    process (the loader's parse cache holds the library's sources)."""
     from mbs.nlu.fuzzy import ObjectionMatcher
     from mbs.nlu.hybrid import LEXICAL
 
-    return ObjectionMatcher(_library(), threshold=0.0, weights=LEXICAL)
+    uses = "\n".join(f"use {m}" for m in stdlib_modules() if m.startswith("objections."))
+    loaded = load_source(uses, "<library>", implicit=False)
+    packs = [
+        ObjectionPack(
+            name=pack_name(decl, module),
+            objections=tuple(
+                Objection(text=text, variants=variants)
+                for text, variants in map(_phrasings, decl.entries)
+            ),
+        )
+        for module, decl in iter_decls(loaded.modules)
+        if isinstance(decl, ast.ObjectionsDecl)
+    ]
+    return ObjectionMatcher(packs, threshold=0.0, weights=LEXICAL)
 
 
 def _candidates(
@@ -127,30 +126,25 @@ def _assign(candidates: Sequence[dict[int, float]]) -> list[int | None]:
     return chosen
 
 
-def borrowings(
-    objections: Sequence[tuple[str, Sequence[str]]], in_scope: Collection[str] = ()
-) -> list[Borrowing | None]:
-    """What each of a program's user objections (text, variants) borrows: a library
-    objection it says (``_assign``: each lends to one of them at most, two objections
-    with the same phrasings could no longer be told apart), never from a library pack in
-    the program's scope (its objection matches those phrasings itself)."""
+def lend(packs: Sequence[Pack]) -> list[tuple[Borrowing | None, ...]]:
+    """What each objection of the packs in scope borrows, per pack and entry: only the
+    user's objections borrow, a library objection lends to one of them at most
+    (``_assign``: two objections with the same phrasings could no longer be told apart),
+    and never when its pack is in scope (its objection matches those phrasings itself)."""
     try:
-        from mbs.nlu.fuzzy import ObjectionMatcher
-
         matcher = _matcher()
     except ImportError:  # the NLU is optional to the compiler: nothing is borrowed
-        return [None] * len(objections)
-    assert isinstance(matcher, ObjectionMatcher)
-    candidates = [_candidates(matcher, t, v, in_scope) for t, v in objections]
-    out: list[Borrowing | None] = []
-    for (text, variants), source, wanted in zip(
-        objections, _assign(candidates), candidates, strict=True
-    ):
+        return [tuple(None for _ in entries) for _, _, entries in packs]
+    in_scope = {name for name, library, _ in packs if library}
+    users = [e for _, library, entries in packs if not library for e in entries]
+    candidates = [_candidates(matcher, *_phrasings(e), in_scope) for e in users]
+    lent: dict[int, Borrowing] = {}  # by id of the entry
+    for e, source, wanted in zip(users, _assign(candidates), candidates, strict=True):
         if source is None:
-            out.append(None)
             continue
         pack, lender = matcher.entries[source]
-        own = {text, *variants}
-        phrasings = tuple(p for p in (lender.text, *lender.variants) if p not in own)
-        out.append(Borrowing(f"{pack}: {lender.text}", phrasings, wanted[source]))
-    return out
+        text, variants = _phrasings(e)
+        phrasings = tuple(p for p in (lender.text, *lender.variants) if p not in {text, *variants})
+        if phrasings:
+            lent[id(e)] = Borrowing(f"{pack}: {lender.text}", phrasings, wanted[source])
+    return [tuple(lent.get(id(e)) for e in entries) for _, _, entries in packs]

@@ -21,7 +21,7 @@ from typing import Any
 
 from mbs import __version__
 from mbs.compiler import safety
-from mbs.compiler.borrow import Borrowing, borrowings
+from mbs.compiler.borrow import Borrowing, lend
 from mbs.compiler.check_flow import is_terminal, start_step
 from mbs.compiler.check_header import Settings
 from mbs.compiler.check_names import CALL_EVENTS, case_key
@@ -656,23 +656,15 @@ def lower(ctx: Context) -> Program:
 def _objection_packs(packs: dict[str, Declared]) -> tuple[ObjectionPack, ...]:
     """The packs in scope; the user's objections with few phrasings borrow the library's
     phrasings of the objection they say (``mbs.compiler.borrow``)."""
-    users = [(name, e) for name, d in packs.items() if not d.module.stdlib for e in d.decl.entries]
-    lent = dict(
-        zip(
-            ((name, id(e)) for name, e in users),
-            borrowings(
-                [(e.text.value, tuple(v.value for v in e.variants)) for _, e in users],
-                in_scope={name for name, d in packs.items() if d.module.stdlib},
-            ),
-            strict=True,
-        )
-    )
+    lent = lend([(name, d.module.stdlib, d.decl.entries) for name, d in packs.items()])
     return tuple(
         ObjectionPack(
             name=name,
-            objections=tuple(_objection(e, lent.get((name, id(e)))) for e in d.decl.entries),
+            objections=tuple(
+                _objection(e, b) for e, b in zip(d.decl.entries, borrowed, strict=True)
+            ),
         )
-        for name, d in packs.items()
+        for (name, d), borrowed in zip(packs.items(), lent, strict=True)
     )
 
 

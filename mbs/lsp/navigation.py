@@ -201,20 +201,23 @@ def hover_text(a: Analysis, line1: int, col1: int) -> str | None:
 
 
 def describe_borrowed(a: Analysis, pack: ast.ObjectionsDecl) -> str | None:
-    """What the pack's objections borrow from the library, as the compiler would decide
-    it over every user pack of the document (``mbs.compiler.borrow``)."""
-    from mbs.compiler.borrow import borrowings
+    """What the pack's objections borrow from the library, as the compiler decides it
+    over every pack of the document (``mbs.compiler.borrow``)."""
+    from mbs.compiler.borrow import lend
     from mbs.compiler.scope import pack_name
     from mbs.dsl.loader import iter_decls
 
-    packs = [(m, decl) for m, decl in iter_decls(a.modules) if isinstance(decl, ast.ObjectionsDecl)]
-    in_scope = {pack_name(decl, m) for m, decl in packs if m.stdlib}
-    users = [e for m, decl in packs if not m.stdlib for e in decl.entries]
-    lent = borrowings([(e.text.value, tuple(v.value for v in e.variants)) for e in users], in_scope)
+    packs = [
+        (pack_name(decl, m), m.stdlib, decl.entries)
+        for m, decl in iter_decls(a.modules)
+        if isinstance(decl, ast.ObjectionsDecl)
+    ]
     rows = [
         f'- "{e.text.value}" ← {b.source} ({len(b.phrasings)} phrasings)'
-        for e, b in zip(users, lent, strict=True)
-        if b is not None and e in pack.entries
+        for (_, _, entries), borrowed in zip(packs, lend(packs), strict=True)
+        if entries is pack.entries
+        for e, b in zip(entries, borrowed, strict=True)
+        if b is not None
     ]
     return "**borrowed from the library**\n\n" + "\n".join(rows) if rows else None
 

@@ -125,13 +125,9 @@ class IntentClassifier:
                 scores[label] = (s, " + ".join(kws))
         return scores
 
-    def label_scores(self, text: str) -> dict[int, float]:
-        """Score of every intent that shares a word with ``text`` (examples and keywords),
-        by index in ``names`` (the others score 0)."""
-        return {label: s for label, (s, _) in self._scores(text).items()}
-
     def score_array(self, text: str) -> npt.NDArray[np.float32]:
-        """``label_scores`` as an array over ``names`` (for the hybrid scorer)."""
+        """Score of every intent, by index in ``names`` (0 for those sharing no word with
+        ``text``, examples and keywords): the hybrid's lexical evidence."""
         out = np.zeros(len(self.names), dtype=np.float32)
         for label, (s, _) in self._scores(text).items():
             out[label] = s

@@ -87,12 +87,9 @@ class LabelSpace:
     def __init__(self, phrases: Sequence[tuple[int, str]], n_labels: int, encoder: Encoder) -> None:
         self.encoder = encoder
         self.n_labels = n_labels
+        cut = ((label, bounded(text)) for label, text in phrases)
         kept = sorted(
-            (
-                (label, bounded(text))
-                for label, text in phrases
-                if semantic_text(bounded(text), encoder)
-            ),
+            ((label, text) for label, text in cut if semantic_text(text, encoder)),
             key=lambda p: p[0],
         )
         self._labels = np.array([label for label, _ in kept], dtype=np.int64)
@@ -289,12 +286,13 @@ class HybridMatcher:
             calibrated.objections,
         )
         self.threshold = calibrated.objection_threshold if threshold is None else threshold
-        # sparse objections' own threshold applies only when the global one is calibrated
-        sparse = calibrated.sparse_objection_threshold
-        self.sparse_threshold = sparse if threshold is None else None
         self.sparse_labels = [
             1 + len(o.variants) + len(o.borrowed) < SPARSE for _, o in self.entries
         ]
+        # sparse objections' own threshold (None: none applies), only when the global
+        # one is the calibrated one
+        sparse = calibrated.sparse_objection_threshold
+        self.sparse_threshold = sparse if threshold is None and any(self.sparse_labels) else None
 
     def threshold_for(self, label: int) -> float:
         """The acceptance threshold of the objection at ``label`` in ``entries``."""

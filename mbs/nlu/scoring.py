@@ -149,7 +149,7 @@ class PhraseIndex:
             for t in tokset:
                 self._postings.setdefault(t, []).append(index)
             self._label_tokens.setdefault(label, set()).update(tokset)
-        self._arrays = _Arrays.build(self._phrases, self._postings, self._label_tokens)
+        self._arrays = _Arrays.build(self._phrases, self._postings, labels_with)
 
     # ----------------------------------------------------------------- utterances
 
@@ -303,12 +303,8 @@ class _Arrays:
         cls,
         phrases: Sequence[_Phrase],
         postings: dict[str, list[int]],
-        label_tokens: dict[int, set[str]],
+        labels_with: dict[str, set[int]],
     ) -> _Arrays:
-        labels_of: dict[str, list[int]] = {}
-        for label, tokens in label_tokens.items():
-            for t in tokens:
-                labels_of.setdefault(t, []).append(label)
         pairs: dict[tuple[str, str], list[int]] = {}
         for i, p in enumerate(phrases):
             for bigram in p.bigrams:
@@ -326,6 +322,6 @@ class _Arrays:
             n_bigrams=np.array([len(p.bigrams) for p in phrases], dtype=np.float64),
             joined=np.array([p.joined for p in phrases], dtype=object),
             postings={t: array(rows) for t, rows in postings.items()},
-            label_postings={t: array(sorted(ls)) for t, ls in labels_of.items()},
+            label_postings={t: array(sorted(ls)) for t, ls in labels_with.items()},
             bigram_postings={b: array(rows) for b, rows in pairs.items()},
         )

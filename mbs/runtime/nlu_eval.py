@@ -163,7 +163,7 @@ def evaluate(
     }
     # the hybrid's own threshold for objections written with one or two phrasings
     sparse = getattr(engine.objections, "sparse_threshold", None)
-    if isinstance(sparse, float) and any(getattr(engine.objections, "sparse_labels", ())):
+    if isinstance(sparse, float):
         thresholds["sparse objection"] = sparse
     report = EvalReport(thresholds=thresholds)
     intent_conf: list[tuple[float, bool, bool]] = []

@@ -31,11 +31,16 @@ from collections import defaultdict  # noqa: E402
 from dataclasses import replace  # noqa: E402
 
 from mbs.compiler import compile_file  # noqa: E402
+from mbs.nlu.acceptance import Acceptance  # noqa: E402
 from mbs.nlu.calibrate import (  # noqa: E402
+    AcceptanceCase,
     ObjectionSet,
+    acceptance_cases,
     fit,
+    fit_acceptance,
     fit_sparse_threshold,
     one_phrasing,
+    rule_figures,
 )
 from mbs.nlu.calibration import (  # noqa: E402
     CALIBRATION_FILE,
@@ -49,6 +54,7 @@ from mbs.nlu.calibration import (  # noqa: E402
 )
 from mbs.nlu.encoder import default_encoder  # noqa: E402
 from mbs.nlu.evaluation import Item, load_items  # noqa: E402
+from mbs.nlu.hybrid import HybridClassifier, HybridMatcher  # noqa: E402
 from mbs.program import Program  # noqa: E402
 from mbs.runtime.builtins.hybrid import HybridNlu  # noqa: E402
 from mbs.runtime.nlu_eval import Labelled, evaluate  # noqa: E402
@@ -157,9 +163,68 @@ def sparse_threshold(cal: Calibration, neutral: list[Item]) -> Calibration:
     return replace(cal, sparse_objection_threshold=t)
 
 
-def _neutral() -> list[Item]:
+def acceptance(cal: Calibration, neutral: list[Item]) -> Calibration:
+    """``cal`` with its learned acceptance models fitted (5 % false-match ceiling), on
+    the stdlib (intents, objections) and the customer packs' dev paraphrases; kept only
+    if the in-context dev decisions do not get worse."""
+    encoder = default_encoder(ENCODER)
+    base = replace(cal, intent_acceptance=None, objection_acceptance=None)
+    stdlib = _program(STDLIB)
     eval_set = load_items(REPO / "tests" / "nlu" / "eval_set.jsonl")
-    return [i for i in eval_set if i.kind == "ordinary"] + _heldout("neutral")
+    intent_items = [i for i in eval_set if i.kind == "intent"] + _heldout("intents")
+    clf = HybridClassifier(stdlib.intents, encoder, base)
+    written, heard = neutral[:EVAL_SET_ORDINARY], neutral[EVAL_SET_ORDINARY:]
+    intents = acceptance_cases(clf, intent_items + written, "eval_set")
+    intents += acceptance_cases(clf, heard, "neutral")
+    objection_items = [i for i in eval_set if i.kind == "objection"] + _heldout("objections")
+    stdlib_matcher = HybridMatcher(stdlib.objection_packs, encoder, base)
+    objections: list[AcceptanceCase] = acceptance_cases(
+        stdlib_matcher, objection_items + written, "eval_set"
+    )
+    objections += acceptance_cases(stdlib_matcher, heard, "neutral")
+    by_pack: dict[str, list[Item]] = defaultdict(list)
+    for item in _heldout("own_pack_natural"):
+        by_pack[item.pack or ""].append(item)
+    for pack, items in sorted(by_pack.items()):
+        packs = _program(heldout.own_pack_scenario(pack)).objection_packs
+        objections += acceptance_cases(HybridMatcher(packs, encoder, base), items + heard, "own")
+    fitted = replace(
+        base,
+        intent_acceptance=_better_than_rule("intents", intents),
+        objection_acceptance=_better_than_rule("objections", objections),
+    )
+    before, after = context_right(base), context_right(fitted)
+    print(f"context (dev): threshold rule {before:.0f}, learned acceptance {after:.0f}")
+    return fitted if after >= before else base
+
+
+def _better_than_rule(name: str, cases: list[AcceptanceCase]) -> Acceptance | None:
+    """The acceptance model of ``cases`` if, cross-validated, it accepts more labelled
+    answers right than the threshold rule while taking, in every group, no more
+    ordinary answers than the rule or than ``MAX_FALSE`` (the larger); else None (the
+    rule stays)."""
+    rule_accuracy, rates = rule_figures(cases)
+    ceilings = {g: max(MAX_FALSE, r) for g, r in rates.items()}
+    model, (accuracy, false) = fit_acceptance(cases, ceilings)
+    shown = ", ".join(f"{g} {r:.3f}" for g, r in rates.items())
+    print(f"acceptance, {name}: threshold rule {rule_accuracy:.3f} (false: {shown})")
+    print(
+        f"acceptance, {name}: model {accuracy:.3f} (cutoff {model.cutoff}, worst false {false:.3f})"
+    )
+    return model if accuracy > rule_accuracy else None
+
+
+def _neutral() -> list[Item]:
+    """The ordinary answers of eval_set.jsonl (``EVAL_SET_ORDINARY`` of them: about the
+    products, so close to objections), then the held-out dev split's."""
+    eval_set = load_items(REPO / "tests" / "nlu" / "eval_set.jsonl")
+    written = [i for i in eval_set if i.kind == "ordinary"]
+    assert len(written) == EVAL_SET_ORDINARY, len(written)
+    return written + _heldout("neutral")
+
+
+EVAL_SET_ORDINARY = 80
+MAX_FALSE = 0.05
 
 
 def main() -> None:
@@ -169,6 +234,9 @@ def main() -> None:
         return
     if "--sparse-only" in sys.argv:
         _save(sparse_threshold(calibration(ENCODER), _neutral()))
+        return
+    if "--acceptance-only" in sys.argv:
+        _save(acceptance(calibration(ENCODER), _neutral()))
         return
     stdlib = _program(STDLIB)
     eval_set = load_items(REPO / "tests" / "nlu" / "eval_set.jsonl")
@@ -214,7 +282,7 @@ def main() -> None:
         cal = replace(cal, decision=calibration(DEFAULT_ENCODER).decision)
     committed().clear()
     committed().update(before)
-    _save(sparse_threshold(cal, neutral))
+    _save(acceptance(sparse_threshold(cal, neutral), neutral))
 
 
 def _save(cal: Calibration) -> None:

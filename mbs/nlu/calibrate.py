@@ -16,11 +16,12 @@ intent where one pays (``WRONG_COST``), and the acceptable threshold range (``KE
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
+from mbs.nlu.acceptance import FEATURES, Acceptance
 from mbs.nlu.calibration import Calibration, Fusion
 from mbs.nlu.encoder import Encoder
 from mbs.nlu.evaluation import Item
@@ -370,3 +371,133 @@ def fit_sparse_threshold(
         (np.array(confidences), np.array(right, dtype=bool), np.array(ordinary, dtype=bool)),
         max_false,
     )
+
+
+# ---------------------------------------------------------------- learned acceptance
+
+# Cutoffs tried for the acceptance model's probability.
+CUTOFFS = tuple(round(float(x), 2) for x in np.arange(0.05, 0.96, 0.01))
+FOLDS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptanceCase:
+    """One development utterance ranked by the NLU: what the acceptance reads, whether
+    its best label is its label, whether it is an ordinary answer, and its group (the
+    false-match ceiling holds in every group: a pooled rate would let easy ordinary
+    answers hide the ones that sound like the product)."""
+
+    features: tuple[float, ...]
+    right: bool
+    ordinary: bool
+    group: str = ""
+
+
+def acceptance_cases(
+    ranker: HybridClassifier | HybridMatcher, items: Sequence[Item], group: str = ""
+) -> list[AcceptanceCase]:
+    """The cases of ``items`` (intents for a classifier, objections for a matcher, and
+    ordinary answers) as ``ranker`` ranks them with its calibrated thresholds."""
+    cases = []
+    for item in items:
+        r = ranker.ranked(item.text, features=True)
+        if not r.features:  # nothing scored: nothing to accept, whatever the model
+            continue
+        if isinstance(ranker, HybridClassifier):
+            best = ranker.names[r.best]
+        else:
+            best = ranker.entries[r.best][1].text
+        right = item.kind != "ordinary" and best == item.label
+        cases.append(AcceptanceCase(r.features, right, item.kind == "ordinary", group))
+    return cases
+
+
+def _logistic(
+    x: np.ndarray, y: np.ndarray, l2: float = 0.01, steps: int = 3000
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """(mean, scale, weights, bias) of an L2-regularised logistic regression on
+    standardised features, by full-batch gradient descent (deterministic)."""
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0)
+    scale[scale < 1e-6] = 1.0
+    z = np.hstack([(x - mean) / scale, np.ones((len(x), 1))])
+    w = np.zeros(z.shape[1])
+    for _ in range(steps):
+        p = 1.0 / (1.0 + np.exp(-(z @ w)))
+        grad = z.T @ (p - y) / len(y)
+        grad[:-1] += l2 * w[:-1]
+        w -= 0.5 * grad
+    return mean, scale, w[:-1], float(w[-1])
+
+
+def _probabilities(
+    x: np.ndarray, fitted: tuple[np.ndarray, np.ndarray, np.ndarray, float]
+) -> np.ndarray:
+    mean, scale, weights, bias = fitted
+    out: np.ndarray = 1.0 / (1.0 + np.exp(-(((x - mean) / scale) @ weights + bias)))
+    return out
+
+
+def _rule_accepts(case: AcceptanceCase) -> bool:
+    """The threshold rule: confidence at or above the label's threshold (both are
+    among the features)."""
+    confidence = case.features[FEATURES.index("confidence")]
+    return round(confidence, 4) >= case.features[FEATURES.index("threshold")]
+
+
+def rule_figures(cases: Sequence[AcceptanceCase]) -> tuple[float, dict[str, float]]:
+    """What the threshold rule does on these cases: the share of labelled cases
+    accepted right, and per group the share of ordinary answers accepted."""
+    labelled = [c for c in cases if not c.ordinary]
+    accuracy = sum(c.right and _rule_accepts(c) for c in labelled) / max(1, len(labelled))
+    rates: dict[str, float] = {}
+    for group in sorted({c.group for c in cases}):
+        ordinary = [c for c in cases if c.group == group and c.ordinary]
+        if ordinary:
+            rates[group] = sum(_rule_accepts(c) for c in ordinary) / len(ordinary)
+    return accuracy, rates
+
+
+def fit_acceptance(
+    cases: Sequence[AcceptanceCase], max_false: float | Mapping[str, float]
+) -> tuple[Acceptance, tuple[float, float]]:
+    """The acceptance model of these cases and its cutoff. The cutoff is chosen on
+    cross-validated probabilities (``FOLDS`` folds, by position: deterministic), the
+    best share of labelled cases accepted right with at most ``max_false`` of the
+    ordinary answers of every group accepted (one ceiling, or one per group); the model
+    is then fitted on every case.
+    Returns (model, (cross-validated accuracy, worst group's false-match rate))."""
+    x = np.array([c.features for c in cases], dtype=np.float64)
+    y = np.array([c.right for c in cases], dtype=np.float64)
+    ordinary = np.array([c.ordinary for c in cases], dtype=bool)
+    if len(cases) < 2 * FOLDS or not y.any() or not ordinary.any():
+        raise ValueError("too few cases to fit an acceptance model")
+    held = np.zeros(len(cases))
+    fold = np.arange(len(cases)) % FOLDS
+    for k in range(FOLDS):
+        train = fold != k
+        held[~train] = _probabilities(x[~train], _logistic(x[train], y[train]))
+    labelled = ~ordinary
+    names = np.array([c.group for c in cases])
+    groups = [(g, ordinary & (names == g)) for g in sorted(set(names))]
+    groups = [(g, rows) for g, rows in groups if rows.any()]
+    ceiling = {g: max_false if isinstance(max_false, float) else max_false[g] for g, _ in groups}
+    best = (-1.0, 0.0, CUTOFFS[-1])  # accuracy, false rate, cutoff
+    for cutoff in CUTOFFS:
+        accepted = held >= cutoff
+        rates = {g: float((accepted & rows).sum() / rows.sum()) for g, rows in groups}
+        false = max(rates.values())
+        within = all(rates[g] <= ceiling[g] + 1e-9 for g in rates)
+        accuracy = float((accepted & (y > 0)).sum() / max(1, labelled.sum()))
+        # the most accurate; at equal accuracy, the fewest ordinary answers taken
+        if within and (accuracy, -false) > (best[0], -best[1]):
+            best = (accuracy, false, cutoff)
+    mean, scale, weights, bias = _logistic(x, y)
+    model = Acceptance(
+        mean=tuple(float(v) for v in mean),
+        scale=tuple(float(v) for v in scale),
+        weights=tuple(float(v) for v in weights),
+        bias=bias,
+        cutoff=best[2],
+    )
+    return model, (best[0], best[1])

@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass, field
 from importlib import resources
 from typing import Any
 
+from mbs.nlu.acceptance import Acceptance
+
 CALIBRATION_FILE = "calibration.json"
 
 # An objection with fewer phrasings (its text and variants, borrowed ones included) is
@@ -64,6 +66,10 @@ class Calibration:
     encoder: str = "wordllama-l2_supercat-256"
     fitted_on: str = ""
     decision: DecisionSettings = field(default_factory=DecisionSettings)
+    # learned acceptance of the best intent / objection (``mbs.nlu.acceptance``), used
+    # instead of the thresholds above when present; None: the threshold rule
+    intent_acceptance: Acceptance | None = None
+    objection_acceptance: Acceptance | None = None
 
     @property
     def objections(self) -> Fusion:
@@ -73,6 +79,9 @@ class Calibration:
     def to_json(self) -> str:
         data = asdict(self)
         data["intent_thresholds"] = dict(self.intent_thresholds)
+        for name in ("intent_acceptance", "objection_acceptance"):
+            model = getattr(self, name)
+            data[name] = model.to_dict() if model is not None else None
         return json.dumps(data, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
 
     @classmethod
@@ -95,7 +104,13 @@ class Calibration:
             encoder=str(data.get("encoder", "")),
             fitted_on=str(data.get("fitted_on", "")),
             decision=DecisionSettings(**data.get("decision", {})),
+            intent_acceptance=_acceptance(data.get("intent_acceptance")),
+            objection_acceptance=_acceptance(data.get("objection_acceptance")),
         )
+
+
+def _acceptance(data: Mapping[str, Any] | None) -> Acceptance | None:
+    return Acceptance.from_dict(data) if data else None
 
 
 # The encoder of ``nlu.hybrid`` when its ``encoder`` setting is not given (kept here, not

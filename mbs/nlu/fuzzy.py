@@ -125,6 +125,10 @@ class IntentClassifier:
                 scores[label] = (s, " + ".join(kws))
         return scores
 
+    def unknown_share(self, text: str) -> float:
+        """The share of the text's content words no example uses."""
+        return self._index.unknown_share(text)
+
     def score_array(self, text: str) -> npt.NDArray[np.float32]:
         """Score of every intent, by index in ``names`` (0 for those sharing no word with
         ``text``, examples and keywords): the hybrid's lexical evidence."""
@@ -176,6 +180,10 @@ class ObjectionMatcher:
         """Score of every objection that shares a word with ``text``, by index in
         ``entries`` (the others score 0)."""
         return {label: s for label, (s, _) in self._index.best_per_label(text).items()}
+
+    def unknown_share(self, text: str) -> float:
+        """The share of the text's content words no phrasing uses."""
+        return self._index.unknown_share(text)
 
     def score_array(self, text: str) -> npt.NDArray[np.float32]:
         """``scores`` as an array over ``entries`` (for the hybrid scorer)."""

@@ -35,12 +35,14 @@ from typing import Any
 
 import numpy as np
 
+from mbs.nlu.acceptance import Acceptance
 from mbs.nlu.calibration import SPARSE, Calibration, Fusion
 from mbs.nlu.clauses import split_contrast
 from mbs.nlu.encoder import Encoder, Vectors
 from mbs.nlu.fuzzy import Candidate, IntentClassifier, IntentMatch, ObjectionMatch, ObjectionMatcher
 from mbs.nlu.normalize import normalize
-from mbs.nlu.scoring import DEFAULT_WEIGHTS, MAX_CHARS
+from mbs.nlu.ordinary import ordinary_answers
+from mbs.nlu.scoring import DEFAULT_WEIGHTS, MAX_CHARS, PhraseIndex
 from mbs.program import Intent, Objection, ObjectionPack
 
 # The lexical layer's settings in the hybrid: an unknown word is mapped to a close
@@ -185,6 +187,7 @@ class _Scorer:
         self._lexical = lexical
         self._space = space
         self.fusion = fusion
+        self.encoder = space.encoder
 
     def evidence(self, text: str) -> Evidence:
         n = self._space.n_labels
@@ -206,12 +209,107 @@ class _Scorer:
         return self.evidence(text), (self.evidence(split.tail) if split else None)
 
     def scores(self, text: str, *, intents: bool) -> Vectors:
+        return self.scored(text, intents=intents)[0]
+
+    def scored(self, text: str, *, intents: bool) -> tuple[Vectors, Evidence]:
+        """The fused scores and the whole utterance's evidence."""
         whole, tail = self.evidence_pair(text)
         f = self.fusion
-        return combine(fuse(whole, f), fuse(tail, f) if tail else None, f, intents=intents)
+        fused = combine(fuse(whole, f), fuse(tail, f) if tail else None, f, intents=intents)
+        return fused, whole
 
     def ranked(self, scores: Vectors) -> tuple[int, float, int | None, float]:
         return rank(scores, self.fusion)
+
+
+class OrdinaryAnswers:
+    """The ordinary answers (``mbs.nlu.ordinary``) indexed as one label: lexical score
+    and nearest cosine of an utterance to them, for the learned acceptance."""
+
+    def __init__(self, encoder: Encoder) -> None:
+        answers = ordinary_answers()
+        self._encoder = encoder
+        self._lexical = PhraseIndex([(0, a) for a in answers], LEXICAL)
+        self._space = LabelSpace([(0, a) for a in answers], 1, encoder)
+        self._seen: OrderedDict[str, tuple[float, float]] = OrderedDict()
+
+    def evidence(self, text: str) -> tuple[float, float]:
+        """(lexical score, nearest cosine) of a bounded utterance; cached, as a turn asks
+        for the intents and for the objections."""
+        found = self._seen.get(text)
+        if found is not None:
+            return found
+        lexical = float(self._lexical.best_array(text, 1)[0])
+        sem_text = semantic_text(text, self._encoder)
+        nearest = 0.0
+        if sem_text:
+            vector = _encode_one(self._encoder, sem_text)
+            nearest = float(self._space.similarity(vector, False, 1.0)[0][0])
+        with _cache_lock:
+            self._seen[text] = (lexical, nearest)
+            if len(self._seen) > 256:
+                self._seen.popitem(last=False)
+        return lexical, nearest
+
+
+_ordinary: dict[int, OrdinaryAnswers] = {}
+
+
+def ordinary_for(encoder: Encoder) -> OrdinaryAnswers:
+    """The ordinary answers indexed for this encoder, once per process."""
+    with _cache_lock:
+        found = _ordinary.get(id(encoder))
+    if found is None:
+        found = OrdinaryAnswers(encoder)
+        with _cache_lock:
+            _ordinary[id(encoder)] = found
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Ranked:
+    """One utterance ranked over a space's labels, with what the acceptance reads."""
+
+    best: int  # -1: no label
+    confidence: float
+    second: int | None
+    second_score: float
+    features: tuple[float, ...]
+
+
+def _ranked(
+    scorer: _Scorer,
+    text: str,
+    *,
+    intents: bool,
+    unknown_share: Callable[[str], float],
+    threshold_of: Callable[[int], float],
+    phrasings: Sequence[int],
+    features: bool,
+) -> Ranked:
+    """Rank the labels; the acceptance features only when asked (a model reads them)."""
+    text = bounded(text)
+    fused, whole = scorer.scored(text, intents=intents)
+    best, confidence, second, second_score = scorer.ranked(fused)
+    if not features or best < 0 or confidence <= 0.0:
+        return Ranked(best, confidence, second, second_score, ())
+    ordinary_lexical, ordinary_nearest = ordinary_for(scorer.encoder).evidence(text)
+    n_words = len(normalize(text).key_tokens)
+    read = (
+        float(fused[best]),
+        confidence,
+        second_score,
+        float(whole.lexical[best]),
+        float(whole.nearest[best]),
+        float(whole.centre[best]),
+        ordinary_lexical,
+        ordinary_nearest,
+        float(np.log1p(n_words)),
+        unknown_share(text),
+        threshold_of(best),
+        float(np.log(max(1, phrasings[best]))),
+    )
+    return Ranked(best, confidence, second, second_score, read)
 
 
 class HybridClassifier:
@@ -234,9 +332,16 @@ class HybridClassifier:
             LabelSpace(phrases, len(self.names), encoder),
             calibrated.fusion,
         )
+        self._phrasings = [0] * len(self.names)
+        for label, _ in phrases:
+            self._phrasings[label] += 1
         self.threshold = calibrated.intent_threshold if threshold is None else threshold
-        # per-intent thresholds apply only when the global one is the calibrated one
+        # per-intent thresholds and the learned acceptance apply only when the global
+        # threshold is the calibrated one
         self.thresholds = dict(calibrated.intent_thresholds) if threshold is None else {}
+        self.acceptance: Acceptance | None = (
+            calibrated.intent_acceptance if threshold is None else None
+        )
 
     def threshold_for(self, name: str) -> float:
         return self.thresholds.get(name, self.threshold)
@@ -251,16 +356,31 @@ class HybridClassifier:
         order = np.lexsort((np.arange(len(fused)), -fused))[:n]
         return [Candidate(self.names[i], round(float(fused[i]), 4), "") for i in order]
 
+    def ranked(self, text: str, *, features: bool = False) -> Ranked:
+        """The ranking, with the acceptance features when asked (calibration asks)."""
+        return _ranked(
+            self._scorer,
+            text,
+            intents=True,
+            unknown_share=self.lexical.unknown_share,
+            threshold_of=lambda label: self.threshold_for(self.names[label]),
+            phrasings=self._phrasings,
+            features=features,
+        )
+
     def classify(self, text: str) -> IntentMatch:
-        fused = self._scorer.scores(text, intents=True)
-        best, confidence, second, second_score = self._scorer.ranked(fused)
-        if best < 0 or confidence <= 0.0:
+        r = self.ranked(text, features=self.acceptance is not None)
+        if r.best < 0 or r.confidence <= 0.0:
             return IntentMatch(None, 0.0)
-        name, score = self.names[best], round(confidence, 4)
-        if score < self.threshold_for(name):
+        name, score = self.names[r.best], round(r.confidence, 4)
+        if self.acceptance is not None:
+            accepted = self.acceptance.accepts(r.features)
+        else:
+            accepted = score >= self.threshold_for(name)
+        if not accepted:
             return IntentMatch(None, score, name, score)
-        runner_up = self.names[second] if second is not None else None
-        return IntentMatch(name, score, runner_up, round(second_score, 4))
+        runner_up = self.names[r.second] if r.second is not None else None
+        return IntentMatch(name, score, runner_up, round(r.second_score, 4))
 
 
 class HybridMatcher:
@@ -293,6 +413,10 @@ class HybridMatcher:
         # one is the calibrated one
         sparse = calibrated.sparse_objection_threshold
         self.sparse_threshold = sparse if threshold is None and any(self.sparse_labels) else None
+        self._phrasings = [1 + len(o.variants) + len(o.borrowed) for _, o in self.entries]
+        self.acceptance: Acceptance | None = (
+            calibrated.objection_acceptance if threshold is None else None
+        )
 
     def threshold_for(self, label: int) -> float:
         """The acceptance threshold of the objection at ``label`` in ``entries``."""
@@ -312,14 +436,30 @@ class HybridMatcher:
             for i in order
         ]
 
+    def ranked(self, text: str, *, features: bool = False) -> Ranked:
+        """The ranking, with the acceptance features when asked (calibration asks)."""
+        return _ranked(
+            self._scorer,
+            text,
+            intents=False,
+            unknown_share=self.lexical.unknown_share,
+            threshold_of=self.threshold_for,
+            phrasings=self._phrasings,
+            features=features,
+        )
+
     def match(self, text: str) -> ObjectionMatch:
-        fused = self._scorer.scores(text, intents=False)
-        best, confidence, second, second_score = self._scorer.ranked(fused)
-        if best < 0 or confidence <= 0.0:
+        r = self.ranked(text, features=self.acceptance is not None)
+        best, second, second_score = r.best, r.second, r.second_score
+        if best < 0 or r.confidence <= 0.0:
             return ObjectionMatch(None, 0.0)
         pack, objection = self.entries[best]
-        score = round(confidence, 4)
-        if score < self.threshold_for(best):
+        score = round(r.confidence, 4)
+        if self.acceptance is not None:
+            accepted = self.acceptance.accepts(r.features)
+        else:
+            accepted = score >= self.threshold_for(best)
+        if not accepted:
             return ObjectionMatch(None, score, runner_up=objection.text, runner_up_score=score)
         runner_up = self.entries[second][1].text if second is not None else None
         return ObjectionMatch(
@@ -389,6 +529,7 @@ def shared_matcher(
     clone.__dict__.update(base.__dict__)
     clone.threshold = threshold
     clone.sparse_threshold = None
+    clone.acceptance = None
     return clone
 
 
@@ -399,4 +540,5 @@ def _with_threshold(base: HybridClassifier, threshold: float | None) -> HybridCl
     clone.__dict__.update(base.__dict__)
     clone.threshold = threshold
     clone.thresholds = {}
+    clone.acceptance = None
     return clone

@@ -174,6 +174,13 @@ class PhraseIndex:
             self._mapped[token] = mapped
         return mapped
 
+    def unknown_share(self, text: str) -> float:
+        """The share of the text's content words that no phrase uses (0 for none)."""
+        tokens = normalize(text[:MAX_CHARS]).key_tokens
+        if not tokens:
+            return 0.0
+        return sum(t not in self._idf for t in tokens) / len(tokens)
+
     def query(self, text: str) -> _Query:
         n = normalize(text[:MAX_CHARS])
         tokens = tuple(self._map(t) for t in n.key_tokens)

@@ -1,0 +1,93 @@
+"""Learned acceptance: is the best label of an utterance what the prospect said?
+
+A single threshold on the fused score cannot tell a paraphrase from an ordinary answer
+that scores as high ("ma voiture a dix ans" against a call-back example about a car):
+on the held-out dev split the right intent ranks first for 95 % of the intent answers
+but only 85 % pass the threshold that keeps ordinary answers out. Other evidence tells
+them apart: how much of the utterance the label's vocabulary knows, how close the
+utterance is to small talk (``mbs/nlu/ordinary.txt``), how much of the best score is
+lexical, how far the runner-up is. A logistic model over these ``FEATURES`` gives the
+probability that the best label is right; it is accepted from ``cutoff`` on.
+
+The model is calibration data (``calibration.json``, ``intent_acceptance`` and
+``objection_acceptance``), fitted on the development set by ``mbs.nlu.calibrate``
+(``fit_acceptance``). It applies only with the calibrated thresholds: a threshold set
+by a scenario or a campaign means the plain threshold rule. No numpy here: the
+compiler reads the calibration without the scorer.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+# What the model reads of one utterance and its best label, in this order.
+FEATURES = (
+    "top",  # the best label's fused score
+    "confidence",  # the same with the lead over the runner-up (``rank``)
+    "runner_up",  # the runner-up's fused score
+    "lexical",  # the best label's lexical score (whole utterance)
+    "nearest",  # cosine to the best label's nearest phrasing
+    "centroid",  # cosine to the best label's centroid
+    "ordinary_lexical",  # lexical score against the ordinary answers
+    "ordinary_nearest",  # cosine to the nearest ordinary answer
+    "length",  # log(1 + content words)
+    "unknown",  # share of content words no label's phrasing uses
+    "threshold",  # the best label's calibrated threshold (a per-label prior)
+    "phrasings",  # log(the best label's phrasings)
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Acceptance:
+    """A fitted logistic model over ``FEATURES`` (standardised) and its cutoff."""
+
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    weights: tuple[float, ...]
+    bias: float
+    cutoff: float
+
+    def __post_init__(self) -> None:
+        n = len(FEATURES)
+        if not (len(self.mean) == len(self.scale) == len(self.weights) == n):
+            raise ValueError(f"an acceptance model has {n} features")
+        if any(s <= 0.0 for s in self.scale):
+            raise ValueError("an acceptance model's scales are positive")
+
+    def probability(self, features: Sequence[float]) -> float:
+        """The probability that the best label is right."""
+        z = self.bias + sum(
+            w * (x - m) / s
+            for w, x, m, s in zip(self.weights, features, self.mean, self.scale, strict=True)
+        )
+        if z < -60.0:
+            return 0.0
+        return 1.0 / (1.0 + math.exp(-z))
+
+    def accepts(self, features: Sequence[float]) -> bool:
+        return self.probability(features) >= self.cutoff
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "features": list(FEATURES),
+            "mean": [round(v, 6) for v in self.mean],
+            "scale": [round(v, 6) for v in self.scale],
+            "weights": [round(v, 6) for v in self.weights],
+            "bias": round(self.bias, 6),
+            "cutoff": round(self.cutoff, 4),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Acceptance:
+        if list(data.get("features", ())) != list(FEATURES):
+            raise ValueError("the acceptance model was fitted on other features: refit it")
+        return cls(
+            mean=tuple(float(v) for v in data["mean"]),
+            scale=tuple(float(v) for v in data["scale"]),
+            weights=tuple(float(v) for v in data["weights"]),
+            bias=float(data["bias"]),
+            cutoff=float(data["cutoff"]),
+        )

@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/calibrate_nlu.py [--encoder use|wordllama] [--dry-run]
                                               [--decision-only] [--objections-only]
-                                              [--sparse-only]
+                                              [--sparse-only] [--acceptance-only]
 
 Each encoder has its own section of calibration.json; only ``--encoder``'s (default: the
 default encoder) is refitted.
@@ -13,9 +13,11 @@ read here. ``--objections-only`` keeps the committed intents' fusion and thresho
 (see docs/nlu.md: refitting them moved runner-up scores the VM's stop rules read).
 Objections are fitted on the stdlib packs as written and cut to one phrasing
 per objection, plus the user's own pack of the held-out set when it exists
-(``mbs.nlu.calibrate``). Last, the threshold of sparse objections, on the customer packs
+(``mbs.nlu.calibrate``). Then the threshold of sparse objections, on the customer packs
 of ``own_pack_natural`` (each in its own program, borrowed phrasings included) and the
-ordinary answers; ``--sparse-only`` fits only that.
+ordinary answers; ``--sparse-only`` fits only that. Last, the learned acceptance of
+intents and of objections (``mbs.nlu.acceptance``), each kept only where it beats the
+threshold rule; ``--acceptance-only`` fits only that.
 """
 
 from __future__ import annotations

@@ -50,6 +50,11 @@ from mbs.program import Intent, Objection, ObjectionPack
 # encoder covers spelling variants of short words, and one letter changes their meaning.
 LEXICAL = replace(DEFAULT_WEIGHTS, fuzzy_token_min_len=5)
 
+# Intents whose wrong acceptance ends the call (a stop request also takes the number off
+# the lists for good): the learned acceptance may refuse them, never accept them under
+# their threshold. Under it, the VM confirms a likely stop request instead of acting.
+GUARDED = frozenset(("stop_calling", "insult", "goodbye"))
+
 # A lexical score this high means the utterance says one of the label's phrasings, all
 # of its words and nothing else.
 EXACT = 0.999
@@ -373,10 +378,9 @@ class HybridClassifier:
         if r.best < 0 or r.confidence <= 0.0:
             return IntentMatch(None, 0.0)
         name, score = self.names[r.best], round(r.confidence, 4)
-        if self.acceptance is not None:
+        accepted = score >= self.threshold_for(name)
+        if self.acceptance is not None and (accepted or name not in GUARDED):
             accepted = self.acceptance.accepts(r.features)
-        else:
-            accepted = score >= self.threshold_for(name)
         if not accepted:
             return IntentMatch(None, score, name, score)
         runner_up = self.names[r.second] if r.second is not None else None

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from mbs.nlu.acceptance import Acceptance
 from mbs.nlu.calibrate import suggest_threshold
 from mbs.nlu.calibration import DecisionSettings
 from mbs.nlu.fuzzy import IntentMatch, ObjectionMatch
@@ -165,6 +166,11 @@ def evaluate(
     sparse = getattr(engine.objections, "sparse_threshold", None)
     if isinstance(sparse, float):
         thresholds["sparse objection"] = sparse
+    # the hybrid's learned acceptance decides instead of the thresholds: its cutoff
+    for kind, matcher in (("intent", engine.intents), ("objection", engine.objections)):
+        model = getattr(matcher, "acceptance", None)
+        if isinstance(model, Acceptance):
+            thresholds[f"{kind} acceptance"] = model.cutoff
     report = EvalReport(thresholds=thresholds)
     intent_conf: list[tuple[float, bool, bool]] = []
     objection_conf: list[tuple[float, bool, bool]] = []

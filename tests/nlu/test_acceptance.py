@@ -14,7 +14,7 @@ from mbs.nlu.calibrate import AcceptanceCase, acceptance_cases, fit_acceptance
 from mbs.nlu.calibration import Calibration, calibration
 from mbs.nlu.encoder import default_encoder
 from mbs.nlu.evaluation import Item
-from mbs.nlu.hybrid import HybridClassifier, HybridMatcher, shared_classifier
+from mbs.nlu.hybrid import GUARDED, HybridClassifier, HybridMatcher, shared_classifier
 from mbs.nlu.ordinary import ordinary_answers
 from mbs.program import Program
 from tests.nlu import heldout
@@ -190,3 +190,22 @@ def test_no_held_out_utterance_is_close_to_an_ordinary_answer() -> None:
             if hit:
                 too_close.append(f"[{name}] {u.text!r}")
     assert too_close == []
+
+
+def test_a_model_never_takes_a_call_ending_intent_under_its_threshold(
+    stdlib_program: Program,
+) -> None:
+    """``GUARDED`` intents end the call: a model that accepts everything still leaves
+    them to their threshold (the VM then confirms an unsure stop request)."""
+    yes_to_all = replace(calibration(), intent_acceptance=_model((0.0,) * N, bias=10.0))
+    clf = HybridClassifier(stdlib_program.intents, default_encoder(), yes_to_all)
+    unsure = clf.ranked("je ne veux plus de vos trucs")
+    name = clf.names[unsure.best]
+    assert name in GUARDED and unsure.confidence < clf.threshold_for(name)
+    found = clf.classify("je ne veux plus de vos trucs")
+    assert found.intent is None and found.runner_up == name
+    assert clf.classify("ne m'appelez plus jamais").intent == "stop_calling"  # sure: taken
+    low = clf.ranked("on a un chien")  # not guarded, under its threshold: taken
+    assert clf.names[low.best] not in GUARDED
+    assert 0.0 < low.confidence < clf.threshold_for(clf.names[low.best])
+    assert clf.classify("on a un chien").intent == clf.names[low.best]

@@ -10,6 +10,7 @@ import typer
 from typer.testing import CliRunner
 
 from mbs.cli import nlu_cmd, objections_cmd
+from mbs.nlu.calibration import calibration
 from tests.nlu.conftest import STDLIB_SCENARIO
 from tests.nlu.fixtures import make_program
 
@@ -306,7 +307,10 @@ def test_eval_reports_labels_confusion_false_matches_and_thresholds(
     assert sum(data["confusion"]["intent:yes"].values()) == 2  # type: ignore[index]
     assert 0.0 <= data["false_match_rate"] <= 1.0  # type: ignore[operator]
     assert set(data["suggested"]) == {"intent", "objection"}  # type: ignore[arg-type]
-    assert set(data["thresholds"]) == {"intent", "objection"}  # type: ignore[arg-type]
+    # the committed calibration's learned acceptance decides the intents: its cutoff
+    assert set(data["thresholds"]) == {"intent", "objection", "intent acceptance"}  # type: ignore[arg-type]
+    model = calibration().intent_acceptance
+    assert model is not None and data["thresholds"]["intent acceptance"] == model.cutoff  # type: ignore[index]
     table = runner.invoke(app, ["nlu", "eval", str(labelled), "--scenario", str(steps)])
     assert table.exit_code == 0 and "false-match rate" in table.stdout
 
@@ -326,7 +330,12 @@ def test_eval_names_the_sparse_objections_threshold_of_a_one_phrasing_pack(
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     thresholds = lines(result.stdout)[0]["thresholds"]
-    assert set(thresholds) == {"intent", "objection", "sparse objection"}  # type: ignore[arg-type]
+    assert set(thresholds) == {  # type: ignore[arg-type]
+        "intent",
+        "objection",
+        "sparse objection",
+        "intent acceptance",
+    }
 
 
 def test_eval_reads_jsonl_with_steps(app: typer.Typer, steps: Path, tmp_path: Path) -> None:

@@ -1,6 +1,9 @@
-"""Small intents and objection packs built by hand, independent of the stdlib."""
+"""Small intents and objection packs built by hand, independent of the stdlib; what a
+program's matchers are built from."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from mbs.program import (
     End,
@@ -140,3 +143,16 @@ def make_program(
         steps={"s": 0},
         entry=0,
     )
+
+
+def written_wordings(program: Program, form: Callable[[str], str]) -> set[str]:
+    """Every intent example and objection phrasing the program's matchers are built
+    from, each put in ``form`` (for tests that keep other sentences apart from them)."""
+    written = {form(e) for i in program.intents for e in i.examples}
+    written |= {
+        form(phrase)
+        for p in program.objection_packs
+        for o in p.objections
+        for phrase in (o.text, *o.variants)
+    }
+    return written

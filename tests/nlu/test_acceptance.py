@@ -18,6 +18,7 @@ from mbs.nlu.hybrid import GUARDED, HybridClassifier, HybridMatcher, shared_clas
 from mbs.nlu.ordinary import ordinary_answers
 from mbs.program import Program
 from tests.nlu import heldout
+from tests.nlu.fixtures import written_wordings
 from tests.nlu.test_heldout import TOO_CLOSE, plain
 
 N = len(FEATURES)
@@ -161,13 +162,7 @@ def test_ordinary_answers_are_not_examples_of_anything(stdlib_program: Program) 
     teach the acceptance to refuse that label."""
     answers = ordinary_answers()
     assert len(answers) >= 150 and len(set(answers)) == len(answers)
-    written = {plain(e) for i in stdlib_program.intents for e in i.examples}
-    written |= {
-        plain(p)
-        for pack in stdlib_program.objection_packs
-        for o in pack.objections
-        for p in (o.text, *o.variants)
-    }
+    written = written_wordings(stdlib_program, plain)
     assert [a for a in answers if plain(a) in written] == []
 
 

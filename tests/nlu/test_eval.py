@@ -13,6 +13,7 @@ import pytest
 from mbs.nlu import IntentClassifier, ObjectionMatcher, normal_form
 from mbs.nlu.evaluation import Item, evaluate, load_items, routing_accuracy
 from mbs.program import Program
+from tests.nlu.fixtures import written_wordings
 
 INTENT_ACCURACY_FLOOR = 0.92  # achieved: 0.958 (113/118)
 OBJECTION_ACCURACY_FLOOR = 0.88  # achieved: 0.925 (136/147), top-1 at the default threshold
@@ -51,13 +52,7 @@ def test_labels_are_objections_as_written_in_their_pack(
 def test_utterances_are_paraphrases_not_copies(
     eval_items: list[Item], stdlib_program: Program
 ) -> None:
-    written = {normal_form(e) for i in stdlib_program.intents for e in i.examples}
-    written |= {
-        normal_form(phrase)
-        for p in stdlib_program.objection_packs
-        for o in p.objections
-        for phrase in (o.text, *o.variants)
-    }
+    written = written_wordings(stdlib_program, normal_form)
     copies = [i.text for i in eval_items if normal_form(i.text) in written]
     assert copies == []
 

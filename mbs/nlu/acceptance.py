@@ -31,7 +31,7 @@ FEATURES = (
     "lexical",  # the best label's lexical score (whole utterance)
     "nearest",  # cosine to the best label's nearest phrasing
     "centroid",  # cosine to the best label's centroid
-    "ordinary_lexical",  # lexical score against the ordinary answers
+    "ordinary_words",  # share of content words the ordinary answers use
     "ordinary_nearest",  # cosine to the nearest ordinary answer
     "length",  # log(1 + content words)
     "unknown",  # share of content words no label's phrasing uses

@@ -42,7 +42,7 @@ from mbs.nlu.encoder import Encoder, Vectors
 from mbs.nlu.fuzzy import Candidate, IntentClassifier, IntentMatch, ObjectionMatch, ObjectionMatcher
 from mbs.nlu.normalize import normalize
 from mbs.nlu.ordinary import ordinary_answers
-from mbs.nlu.scoring import DEFAULT_WEIGHTS, MAX_CHARS, PhraseIndex
+from mbs.nlu.scoring import DEFAULT_WEIGHTS, MAX_CHARS
 from mbs.program import Intent, Objection, ObjectionPack
 
 # The lexical layer's settings in the hybrid: an unknown word is mapped to a close
@@ -228,33 +228,25 @@ class _Scorer:
 
 
 class OrdinaryAnswers:
-    """The ordinary answers (``mbs.nlu.ordinary``) indexed as one label: lexical score
-    and nearest cosine of an utterance to them, for the learned acceptance."""
+    """The ordinary answers (``mbs.nlu.ordinary``), for the learned acceptance: the
+    share of an utterance's content words they use and its nearest cosine to them (a
+    word lookup, not a lexical pass: the acceptance must stay cheap at p99)."""
 
     def __init__(self, encoder: Encoder) -> None:
         answers = ordinary_answers()
         self._encoder = encoder
-        self._lexical = PhraseIndex([(0, a) for a in answers], LEXICAL)
+        self._words = frozenset(t for a in answers for t in normalize(a).key_tokens)
         self._space = LabelSpace([(0, a) for a in answers], 1, encoder)
-        self._seen: OrderedDict[str, tuple[float, float]] = OrderedDict()
 
     def evidence(self, text: str) -> tuple[float, float]:
-        """(lexical score, nearest cosine) of a bounded utterance; cached, as a turn asks
-        for the intents and for the objections."""
-        found = self._seen.get(text)
-        if found is not None:
-            return found
-        lexical = float(self._lexical.best_array(text, 1)[0])
+        """(share of content words used, nearest cosine) of a bounded utterance."""
+        tokens = normalize(text).key_tokens
+        words = sum(t in self._words for t in tokens) / len(tokens) if tokens else 0.0
         sem_text = semantic_text(text, self._encoder)
-        nearest = 0.0
-        if sem_text:
-            vector = _encode_one(self._encoder, sem_text)
-            nearest = float(self._space.similarity(vector, False, 1.0)[0][0])
-        with _cache_lock:
-            self._seen[text] = (lexical, nearest)
-            if len(self._seen) > 256:
-                self._seen.popitem(last=False)
-        return lexical, nearest
+        if not sem_text:
+            return words, 0.0
+        vector = _encode_one(self._encoder, sem_text)
+        return words, float(self._space.similarity(vector, False, 1.0)[0][0])
 
 
 _ordinary: dict[int, OrdinaryAnswers] = {}
@@ -298,7 +290,7 @@ def _ranked(
     best, confidence, second, second_score = scorer.ranked(fused)
     if not features or best < 0 or confidence <= 0.0:
         return Ranked(best, confidence, second, second_score, ())
-    ordinary_lexical, ordinary_nearest = ordinary_for(scorer.encoder).evidence(text)
+    ordinary_words, ordinary_nearest = ordinary_for(scorer.encoder).evidence(text)
     n_words = len(normalize(text).key_tokens)
     read = (
         float(fused[best]),
@@ -307,7 +299,7 @@ def _ranked(
         float(whole.lexical[best]),
         float(whole.nearest[best]),
         float(whole.centre[best]),
-        ordinary_lexical,
+        ordinary_words,
         ordinary_nearest,
         float(np.log1p(n_words)),
         unknown_share(text),

@@ -180,53 +180,6 @@ def rank(scores: Vectors, f: Fusion) -> tuple[int, float, int | None, float]:
     return best, min(1.0, top + f.margin * lead), second, float(scores[second])
 
 
-class _Scorer:
-    """Evidence and fused scores of one utterance over the labels of one space."""
-
-    def __init__(
-        self,
-        lexical: Callable[[str], Vectors],
-        space: LabelSpace,
-        fusion: Fusion,
-    ) -> None:
-        self._lexical = lexical
-        self._space = space
-        self.fusion = fusion
-        self.encoder = space.encoder
-
-    def evidence(self, text: str) -> Evidence:
-        n = self._space.n_labels
-        lex = self._lexical(text)
-        sem_text = semantic_text(text, self._space.encoder)
-        if not sem_text:
-            zero = np.zeros(n, dtype=np.float32)
-            return Evidence(lex, zero, zero, empty=True)
-        vector = _encode_one(self._space.encoder, sem_text)
-        nearest, centre = self._space.similarity(
-            vector, normalize(text).negated, self.fusion.negation_penalty
-        )
-        return Evidence(lex, nearest, centre)
-
-    def evidence_pair(self, text: str) -> tuple[Evidence, Evidence | None]:
-        """Evidence of the (bounded) utterance and of its last contrast clause, if any."""
-        text = bounded(text)
-        split = split_contrast(text)
-        return self.evidence(text), (self.evidence(split.tail) if split else None)
-
-    def scores(self, text: str, *, intents: bool) -> Vectors:
-        return self.scored(text, intents=intents)[0]
-
-    def scored(self, text: str, *, intents: bool) -> tuple[Vectors, Evidence]:
-        """The fused scores and the whole utterance's evidence."""
-        whole, tail = self.evidence_pair(text)
-        f = self.fusion
-        fused = combine(fuse(whole, f), fuse(tail, f) if tail else None, f, intents=intents)
-        return fused, whole
-
-    def ranked(self, scores: Vectors) -> tuple[int, float, int | None, float]:
-        return rank(scores, self.fusion)
-
-
 class OrdinaryAnswers:
     """The ordinary answers (``mbs.nlu.ordinary``), for the learned acceptance: the
     share of an utterance's content words they use and its nearest cosine to them (a
@@ -253,13 +206,11 @@ _ordinary: dict[int, OrdinaryAnswers] = {}
 
 
 def ordinary_for(encoder: Encoder) -> OrdinaryAnswers:
-    """The ordinary answers indexed for this encoder, once per process."""
-    with _cache_lock:
-        found = _ordinary.get(id(encoder))
+    """The ordinary answers indexed for this encoder, once per process (two threads
+    building them at once keep the first: ``setdefault`` is atomic)."""
+    found = _ordinary.get(id(encoder))
     if found is None:
-        found = OrdinaryAnswers(encoder)
-        with _cache_lock:
-            _ordinary[id(encoder)] = found
+        found = _ordinary.setdefault(id(encoder), OrdinaryAnswers(encoder))
     return found
 
 
@@ -274,39 +225,81 @@ class Ranked:
     features: tuple[float, ...]
 
 
-def _ranked(
-    scorer: _Scorer,
-    text: str,
-    *,
-    intents: bool,
-    unknown_share: Callable[[str], float],
-    threshold_of: Callable[[int], float],
-    phrasings: Sequence[int],
-    features: bool,
-) -> Ranked:
-    """Rank the labels; the acceptance features only when asked (a model reads them)."""
-    text = bounded(text)
-    fused, whole = scorer.scored(text, intents=intents)
-    best, confidence, second, second_score = scorer.ranked(fused)
-    if not features or best < 0 or confidence <= 0.0:
-        return Ranked(best, confidence, second, second_score, ())
-    ordinary_words, ordinary_nearest = ordinary_for(scorer.encoder).evidence(text)
-    n_words = len(normalize(text).key_tokens)
-    read = (
-        float(fused[best]),
-        confidence,
-        second_score,
-        float(whole.lexical[best]),
-        float(whole.nearest[best]),
-        float(whole.centre[best]),
-        ordinary_words,
-        ordinary_nearest,
-        float(np.log1p(n_words)),
-        unknown_share(text),
-        threshold_of(best),
-        float(np.log(max(1, phrasings[best]))),
-    )
-    return Ranked(best, confidence, second, second_score, read)
+class _Scorer:
+    """Evidence and fused scores of one utterance over the labels of one space."""
+
+    def __init__(
+        self,
+        lexical: Callable[[str], Vectors],
+        space: LabelSpace,
+        fusion: Fusion,
+        *,
+        intents: bool,
+        unknown_share: Callable[[str], float],
+        phrasings: Sequence[int],
+    ) -> None:
+        self._lexical = lexical
+        self._space = space
+        self.fusion = fusion
+        self.encoder = space.encoder
+        self._intents = intents
+        self._unknown_share = unknown_share
+        self._phrasings = phrasings
+
+    def evidence(self, text: str) -> Evidence:
+        n = self._space.n_labels
+        lex = self._lexical(text)
+        sem_text = semantic_text(text, self._space.encoder)
+        if not sem_text:
+            zero = np.zeros(n, dtype=np.float32)
+            return Evidence(lex, zero, zero, empty=True)
+        vector = _encode_one(self._space.encoder, sem_text)
+        nearest, centre = self._space.similarity(
+            vector, normalize(text).negated, self.fusion.negation_penalty
+        )
+        return Evidence(lex, nearest, centre)
+
+    def evidence_pair(self, text: str) -> tuple[Evidence, Evidence | None]:
+        """Evidence of the (bounded) utterance and of its last contrast clause, if any."""
+        text = bounded(text)
+        split = split_contrast(text)
+        return self.evidence(text), (self.evidence(split.tail) if split else None)
+
+    def scores(self, text: str) -> Vectors:
+        return self._scored(text)[0]
+
+    def _scored(self, text: str) -> tuple[Vectors, Evidence]:
+        """The fused scores and the whole utterance's evidence."""
+        whole, tail = self.evidence_pair(text)
+        f = self.fusion
+        fused = combine(fuse(whole, f), fuse(tail, f) if tail else None, f, intents=self._intents)
+        return fused, whole
+
+    def ranked(self, text: str, threshold_of: Callable[[int], float], features: bool) -> Ranked:
+        """Rank the labels; the acceptance features only when asked (a model reads them).
+        ``threshold_of``: a label's threshold, one of the features."""
+        text = bounded(text)
+        fused, whole = self._scored(text)
+        best, confidence, second, second_score = rank(fused, self.fusion)
+        if not features or best < 0 or confidence <= 0.0:
+            return Ranked(best, confidence, second, second_score, ())
+        ordinary_words, ordinary_nearest = ordinary_for(self.encoder).evidence(text)
+        n_words = len(normalize(text).key_tokens)
+        read = (
+            float(fused[best]),
+            confidence,
+            second_score,
+            float(whole.lexical[best]),
+            float(whole.nearest[best]),
+            float(whole.centre[best]),
+            ordinary_words,
+            ordinary_nearest,
+            float(np.log1p(n_words)),
+            self._unknown_share(text),
+            threshold_of(best),
+            float(np.log(max(1, self._phrasings[best]))),
+        )
+        return Ranked(best, confidence, second, second_score, read)
 
 
 class HybridClassifier:
@@ -324,14 +317,17 @@ class HybridClassifier:
         self.names = self.lexical.names
         by_name = {name: i for i, name in enumerate(self.names)}
         phrases = [(by_name[i.name], e) for i in intents for e in i.examples]
+        phrasings = [0] * len(self.names)
+        for label, _ in phrases:
+            phrasings[label] += 1
         self._scorer = _Scorer(
             self.lexical.score_array,
             LabelSpace(phrases, len(self.names), encoder),
             calibrated.fusion,
+            intents=True,
+            unknown_share=self.lexical.unknown_share,
+            phrasings=phrasings,
         )
-        self._phrasings = [0] * len(self.names)
-        for label, _ in phrases:
-            self._phrasings[label] += 1
         self.threshold = calibrated.intent_threshold if threshold is None else threshold
         # per-intent thresholds and the learned acceptance apply only when the global
         # threshold is the calibrated one
@@ -345,24 +341,18 @@ class HybridClassifier:
 
     def scores(self, text: str) -> dict[str, float]:
         """Fused score of every intent (for evaluation and calibration)."""
-        fused = self._scorer.scores(text, intents=True)
+        fused = self._scorer.scores(text)
         return {name: float(fused[i]) for i, name in enumerate(self.names)}
 
     def top(self, text: str, n: int = 3) -> list[Candidate]:
-        fused = self._scorer.scores(text, intents=True)
+        fused = self._scorer.scores(text)
         order = np.lexsort((np.arange(len(fused)), -fused))[:n]
         return [Candidate(self.names[i], round(float(fused[i]), 4), "") for i in order]
 
     def ranked(self, text: str, *, features: bool = False) -> Ranked:
         """The ranking, with the acceptance features when asked (calibration asks)."""
-        return _ranked(
-            self._scorer,
-            text,
-            intents=True,
-            unknown_share=self.lexical.unknown_share,
-            threshold_of=lambda label: self.threshold_for(self.names[label]),
-            phrasings=self._phrasings,
-            features=features,
+        return self._scorer.ranked(
+            text, lambda label: self.threshold_for(self.names[label]), features
         )
 
     def classify(self, text: str) -> IntentMatch:
@@ -396,20 +386,21 @@ class HybridMatcher:
             for label, (_, objection) in enumerate(self.entries)
             for phrase in (objection.text, *objection.variants, *objection.borrowed)
         ]
+        phrasings = [1 + len(o.variants) + len(o.borrowed) for _, o in self.entries]
         self._scorer = _Scorer(
             self.lexical.score_array,
             LabelSpace(phrases, len(self.entries), encoder),
             calibrated.objections,
+            intents=False,
+            unknown_share=self.lexical.unknown_share,
+            phrasings=phrasings,
         )
         self.threshold = calibrated.objection_threshold if threshold is None else threshold
-        self.sparse_labels = [
-            1 + len(o.variants) + len(o.borrowed) < SPARSE for _, o in self.entries
-        ]
+        self.sparse_labels = [n < SPARSE for n in phrasings]
         # sparse objections' own threshold (None: none applies), only when the global
         # one is the calibrated one
         sparse = calibrated.sparse_objection_threshold
         self.sparse_threshold = sparse if threshold is None and any(self.sparse_labels) else None
-        self._phrasings = [1 + len(o.variants) + len(o.borrowed) for _, o in self.entries]
         self.acceptance: Acceptance | None = (
             calibrated.objection_acceptance if threshold is None else None
         )
@@ -422,10 +413,10 @@ class HybridMatcher:
 
     def scores(self, text: str) -> list[float]:
         """Fused score of every objection, by index in ``entries``."""
-        return [float(s) for s in self._scorer.scores(text, intents=False)]
+        return [float(s) for s in self._scorer.scores(text)]
 
     def top(self, text: str, n: int = 3) -> list[Candidate]:
-        fused = self._scorer.scores(text, intents=False)
+        fused = self._scorer.scores(text)
         order = np.lexsort((np.arange(len(fused)), -fused))[:n]
         return [
             Candidate(self.entries[i][1].text, round(float(fused[i]), 4), "", self.entries[i][0])
@@ -434,15 +425,7 @@ class HybridMatcher:
 
     def ranked(self, text: str, *, features: bool = False) -> Ranked:
         """The ranking, with the acceptance features when asked (calibration asks)."""
-        return _ranked(
-            self._scorer,
-            text,
-            intents=False,
-            unknown_share=self.lexical.unknown_share,
-            threshold_of=self.threshold_for,
-            phrasings=self._phrasings,
-            features=features,
-        )
+        return self._scorer.ranked(text, self.threshold_for, features)
 
     def match(self, text: str) -> ObjectionMatch:
         r = self.ranked(text, features=self.acceptance is not None)

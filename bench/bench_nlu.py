@@ -126,13 +126,15 @@ def turn_times(
 ) -> list[float]:
     """Seconds of every (utterance, pass): caches of utterances cleared before each
     pass, as every utterance of a call is new."""
-    from mbs.nlu import encoder, hybrid
+    from mbs.nlu import encoder, hybrid, use_words
 
     times = []
     for _ in range(repeat):
         normalize.cache_clear()
         encoder.content_words.cache_clear()
         encoder._use_text.cache_clear()
+        encoder._use_words_text.cache_clear()
+        use_words.lemma.cache_clear()
         hybrid._encoded.clear()
         for text in texts:
             start = clock()
@@ -144,13 +146,13 @@ def turn_times(
 def hybrid_against_fuzzy(program: Program, items: Sequence[Item], repeat: int) -> None:
     """Latency per turn and memory added, hybrid (each encoder) and fuzzy in the same
     process. Memory: resident set size before and after loading an encoder and building
-    the program's index with it (WordLlama first, then USE)."""
+    the program's index with it (WordLlama, then USE's word vectors, then USE)."""
     from mbs.runtime.builtins.fuzzy import FuzzyNlu
     from mbs.runtime.builtins.hybrid import HybridNlu
 
     engines: dict[str, Callable[[str], None]] = {}
     built: list[str] = []
-    for encoder in ("wordllama", "use"):
+    for encoder in ("wordllama", "use-words", "use"):
         before = rss_mb()
         start = time.perf_counter()
         nlu = HybridNlu(program, {"encoder": encoder})
@@ -165,7 +167,7 @@ def hybrid_against_fuzzy(program: Program, items: Sequence[Item], repeat: int) -
             nlu.intents.classify(text)
             nlu.objections.match(text)
 
-        engines[f"hybrid-{encoder[:3]}"] = turn
+        engines[f"hybrid-{encoder}"] = turn
     fuzzy = FuzzyNlu(program, {})
 
     def fuzzy_turn(text: str) -> None:

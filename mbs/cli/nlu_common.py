@@ -73,7 +73,7 @@ EncoderOpt = Annotated[
     str | None,
     typer.Option(
         "--encoder",
-        help="Sentence encoder of the hybrid NLU: wordllama (default) or use.",
+        help="Sentence encoder of the hybrid NLU: wordllama (default), use-words or use.",
         show_default=False,
     ),
 ]

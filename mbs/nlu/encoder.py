@@ -167,6 +167,44 @@ class UseEncoder:
         return _normalise_rows(out)
 
 
+class UseWordsEncoder:
+    """USE distilled into static word vectors (``mbs.nlu.use_words``), 512-d: USE's
+    knowledge of words at WordLlama's cost. Sees the content words like WordLlama; a
+    text is the mean of its words' rows (by lemma), unknown words add nothing."""
+
+    name = "use-words-v1"
+    dim = 512
+
+    def __init__(self) -> None:
+        from mbs.nlu.use_model import ModelUnavailable
+        from mbs.nlu.use_words import WordTable
+
+        try:
+            self._table = WordTable()
+        except (ModelUnavailable, ImportError) as exc:
+            raise EncoderUnavailable(str(exc)) from exc
+
+    def prepare(self, text: str) -> str:
+        return _use_words_text(text)
+
+    def encode(self, texts: Sequence[str]) -> Vectors:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, text in enumerate(texts):
+            ids = self._table.row_ids(text.split())
+            if ids:
+                mean = self._table.rows(ids).mean(axis=0)
+                norm = float(np.sqrt(mean @ mean))
+                out[i] = mean / norm if norm else mean  # nothing known: the zero vector
+        return out
+
+
+@functools.lru_cache(maxsize=8192)
+def _use_words_text(text: str) -> str:
+    from mbs.nlu.use_model import clean
+
+    return clean(content_words(text))
+
+
 @functools.lru_cache(maxsize=8192)
 def _use_text(text: str) -> str:
     from mbs.nlu.use_model import clean
@@ -175,7 +213,11 @@ def _use_text(text: str) -> str:
 
 
 # The encoders ``nlu.hybrid`` knows by name (its ``encoder`` setting).
-ENCODERS: dict[str, Callable[[], Encoder]] = {"use": UseEncoder, "wordllama": WordLlamaEncoder}
+ENCODERS: dict[str, Callable[[], Encoder]] = {
+    "use": UseEncoder,
+    "use-words": UseWordsEncoder,
+    "wordllama": WordLlamaEncoder,
+}
 
 _lock = threading.Lock()
 _shared: dict[str, Encoder] = {}

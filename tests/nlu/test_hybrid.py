@@ -263,7 +263,7 @@ def test_the_encoder_setting_picks_the_model_and_its_calibration(
     assert use.intent_threshold == calibration("use").intent_threshold
     assert default.intent_threshold == calibration("wordllama").intent_threshold
     assert calibration("use").encoder == "use-multilingual-v3-latin"
-    with pytest.raises(BuiltinError, match="must be one of use, wordllama"):
+    with pytest.raises(BuiltinError, match="must be one of use, use-words, wordllama"):
         HybridNlu(stdlib_program, {"encoder": "bert"})
 
 

@@ -2,7 +2,7 @@
 
 The sentence encoder (setting ``encoder``: ``wordllama``, static word vectors, by
 default; ``use``, the Universal Sentence Encoder multilingual, which ranks paraphrases
-better; both shipped in their wheels) is loaded once per process on the first program built, each
+better; ``use-words``, USE distilled into word vectors; all shipped in their wheels) is loaded once per process on the first program built, each
 with its own committed calibration, and the index of a program's intents and objections once per content
 (shared by every call of a campaign). Thresholds, highest priority first: the builtin's
 config (``intent_threshold``, ``objection_threshold``, from the command line or the
@@ -41,9 +41,12 @@ class HybridOptions(FuzzyOptions):
     """The same thresholds as ``nlu.fuzzy`` (none: the scenario's, else the calibrated),
     and the sentence encoder."""
 
-    encoder: Literal["wordllama", "use"] = Field(
+    encoder: Literal["wordllama", "use-words", "use"] = Field(
         default="wordllama",
-        description="Sentence encoder: wordllama (static word vectors) or use (multilingual USE)",
+        description=(
+            "Sentence encoder: wordllama (static word vectors), use-words (USE distilled"
+            " into word vectors) or use (multilingual USE)"
+        ),
     )
 
 

@@ -3,6 +3,8 @@
 One function for the VM's dispatch and for ``mbs nlu classify``, so the command line
 shows exactly what a call would do. The rules, in order:
 
+0. a recognised call-wide safety intent (``CALL_WIDE``: stop request, minor, request
+   for a human, robot question, goodbye) the step handles wins over any objection;
 1. an intent the step handles (its own ``on`` cases and the ``always`` ones merged into
    its dispatch) wins when no objection matched, or when the objection does not beat it
    by more than ``context_margin``: at a step that asked a question, the expected
@@ -19,8 +21,11 @@ shows exactly what a call would do. The rules, in order:
 3. when the step captures one of a list of values (``capture x from ["a", "b"]``) and
    the utterance holds one, an objection must score at least ``capture_override`` to
    take over: the prospect answered; when it captures the whole answer (``capture x``),
-   any answer is expected and an objection must score at least ``capture_free``
-   ("moins de quinze euros la bouteille" is a budget, not "Vos vins sont trop chers");
+   any answer is expected and an objection must score at least ``capture_free``; when
+   it captures the answer as said (an untyped ``capture x``) and the utterance holds a
+   number (in digits or in words), the number is the answer and an objection needs
+   ``capture_override`` ("moins de quinze euros la bouteille" is a budget, not "Vos vins
+   sont trop chers");
 4. a matched objection goes to the step's ``on objection`` (if it has one);
 5. anything else is ``none`` (``unclear`` / ``otherwise``).
 
@@ -29,11 +34,15 @@ The four settings are calibration data (``mbs/nlu/calibration.json``, ``decision
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Literal
 
+from text_to_num import alpha2digit
+
 from mbs.nlu.calibration import DecisionSettings, calibration
+from mbs.nlu.scoring import MAX_CHARS
 from mbs.program import Capture, Dispatch, Program
 from mbs.runtime.builtins.base import IntentResult, ObjectionResult
 from mbs.runtime.templates import first_choice
@@ -67,6 +76,7 @@ class StepContext:
     choices: tuple[str, ...]  # values its captures pick from
     expected: frozenset[str] = frozenset()  # its own ``on`` intents
     captures: bool = False  # it captures the whole answer (``capture x``, no list)
+    numbers: bool = False  # ... as said (untyped): a number in the answer answers it
 
 
 def decide(
@@ -86,6 +96,10 @@ def decide(
     (the default encoder's: the rules are the same whichever encoder scored, as a
     replayed call decides without knowing it)."""
     rules = settings or calibration().decision
+    if intent.intent in CALL_WIDE and intent.intent in handled:
+        # safety first, as the VM (its PRIORITY_INTENTS): a recognised stop request,
+        # minor, request for a human, robot question or goodbye wins over any objection
+        return Decision("intent", intent.intent, intent.score)
     matched = objection is not None and objection.objection is not None
     objection_score = objection.score if objection is not None and matched else 0.0
     name, score = intent.intent, intent.score
@@ -125,7 +139,7 @@ def decide_at(
         objection if ctx.objection else None,
         ctx.intents,
         expected=ctx.expected,
-        answered=holds_choice(utterance, ctx.choices),
+        answered=answers(utterance, ctx),
         captures=ctx.captures,
         settings=settings,
     )
@@ -138,7 +152,7 @@ def step_context(program: Program, step: str | None = None) -> StepContext:
     start = program.steps[step]
     always = set(program.always.intents) if program.always is not None else set()
     choices: list[str] = []
-    free = False
+    free = untyped = False
     for address in range(start, len(program.code)):
         if address > start and program.step_at(address) != step:
             break
@@ -146,12 +160,19 @@ def step_context(program: Program, step: str | None = None) -> StepContext:
         if isinstance(ins, Capture):
             choices.extend(ins.choices or ())
             free = free or not ins.choices
+            untyped = untyped or (not ins.choices and ins.kind is None)
         if isinstance(ins, Dispatch):
             # the step's own answers: the cases `always` does not also handle (those
             # are the call-wide reactions: insults, opt-outs, wrong numbers...)
             own = frozenset(n for n in ins.intents if n not in always and n not in CALL_WIDE)
             return StepContext(
-                step, frozenset(ins.intents), ins.objection is not None, tuple(choices), own, free
+                step,
+                frozenset(ins.intents),
+                ins.objection is not None,
+                tuple(choices),
+                own,
+                free,
+                untyped,
             )
     return StepContext(step, frozenset(), False, tuple(choices))
 
@@ -159,3 +180,19 @@ def step_context(program: Program, step: str | None = None) -> StepContext:
 def holds_choice(utterance: str, choices: tuple[str, ...]) -> bool:
     """Whether the utterance names one of the captured values (the VM's own test)."""
     return bool(choices) and first_choice(utterance, choices) is not None
+
+
+_DIGIT = re.compile(r"\d")
+
+
+def holds_number(utterance: str) -> bool:
+    """Whether the utterance says a number, in digits or in words ("quinze", "vingt-cinq";
+    text2num leaves "un", "deux" as words: "un caviste" is not an amount)."""
+    text = utterance[:MAX_CHARS]
+    return bool(_DIGIT.search(text)) or bool(_DIGIT.search(alpha2digit(text, "fr")))
+
+
+def answers(utterance: str, ctx: StepContext) -> bool:
+    """Whether the utterance answers the step's capture: names one of its values, or
+    says a number where it captures the answer as said (the VM's own test)."""
+    return holds_choice(utterance, ctx.choices) or (ctx.numbers and holds_number(utterance))

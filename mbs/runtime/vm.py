@@ -60,7 +60,7 @@ from mbs.runtime.builtins.base import (
     Tts,
     Turn,
 )
-from mbs.runtime.decision import CALL_WIDE, decide, holds_choice, step_context
+from mbs.runtime.decision import CALL_WIDE, answers, decide, step_context
 from mbs.runtime.events import Event, EventSink
 from mbs.runtime.ops import (
     OPERATION_NAME,
@@ -158,7 +158,7 @@ class LoadedProgram:
         self.step_counters = {k: tuple(sorted(v)) for k, v in counters.items()}
         # values each step captures from a list: an utterance naming one answers the step
         contexts = {name: step_context(program, name) for name in program.steps}
-        self.step_choices = {name: c.choices for name, c in contexts.items()}
+        self.step_contexts = contexts
         self.step_captures = {name for name, c in contexts.items() if c.captures}
         self._always_intents = frozenset(program.always.intents) if program.always else frozenset()
         self._expected: dict[int, frozenset[str]] = {}
@@ -664,7 +664,8 @@ class Machine:
         """Whether the utterance names a value the current step captures (then it is
         the expected answer, see ``mbs.runtime.decision``)."""
         step = self.program.step_at(self.state.address)
-        return step is not None and holds_choice(utterance, self.loaded.step_choices.get(step, ()))
+        ctx = self.loaded.step_contexts.get(step) if step is not None else None
+        return ctx is not None and answers(utterance, ctx)
 
     def _captures_freely(self) -> bool:
         """Whether the current step captures the whole answer (then every answer is

@@ -94,3 +94,51 @@ def test_a_named_captured_value_is_not_overridden_by_a_guess() -> None:
     assert decide(weak_no, None, {"no"}, expected={"no"}, answered=True).kind == "none"
     # a "no" the NLU recognised still counts
     assert decide(IntentResult("no", 0.7), None, {"no"}, answered=True).name == "no"
+
+
+@pytest.mark.parametrize(
+    "safety", ["stop_calling", "vulnerable", "human_request", "robot_question", "goodbye"]
+)
+def test_a_recognised_call_wide_intent_wins_over_any_objection(safety: str) -> None:
+    # "c'est vous qui parlez ou c'est un enregistrement" against the objection
+    # "Vous êtes un robot ?" scoring 0.92: the disclosure is due, as the VM does
+    got = decide(IntentResult(safety, 0.55), objection(1.0), {safety, "yes"})
+    assert (got.kind, got.name) == ("intent", safety)
+    # not when the step does not handle it, nor when it is only a runner-up
+    assert decide(IntentResult(safety, 0.55), objection(1.0), {"yes"}).kind == "objection"
+    guess = IntentResult(None, 0.3, runner_up=safety, runner_up_score=0.5)
+    assert decide(guess, objection(0.9), {safety}).kind == "objection"
+
+
+def test_a_number_answers_a_step_capturing_the_answer_as_said() -> None:
+    from mbs.runtime.decision import StepContext, answers, decide_at, holds_number
+
+    assert holds_number("moins de quinze euros la bouteille")
+    assert holds_number("vingt-cinq") and holds_number("entre 10 et 20")
+    assert not holds_number("j'ai un caviste attitré")
+    assert not holds_number("x" * 10_000_000)  # bounded: only a prefix is read
+    budget = StepContext("budget", frozenset({"question"}), True, (), captures=True, numbers=True)
+    when = StepContext("propose", frozenset({"no"}), True, (), captures=True, numbers=False)
+    assert answers("pas plus de dix euros", budget)
+    assert not answers("pas plus de dix euros", when)  # a typed capture reads it itself
+    assert not answers("c'est trop cher", budget)
+    nothing = IntentResult(None, 0.0)
+    sure_enough = objection(RULES.capture_free + 0.01)
+    assert decide_at(budget, "c'est trop cher pour moi", nothing, sure_enough).kind == "objection"
+    said = decide_at(budget, "pas plus de quinze euros", nothing, sure_enough)
+    assert said.kind == ("objection" if sure_enough.score >= CAPTURE_OVERRIDE else "none")
+
+
+def test_the_step_context_tells_an_untyped_capture_from_a_typed_one() -> None:
+    from pathlib import Path
+
+    from mbs.compiler import compile_file
+    from mbs.runtime.decision import step_context
+
+    scenarios = Path(__file__).resolve().parents[2] / "scenarios"
+    vin = compile_file(scenarios / "vin_lead.mbs").program
+    rdv = compile_file(scenarios / "or_rdv.mbs").program
+    assert vin is not None and rdv is not None
+    budget, propose = step_context(vin, "budget"), step_context(rdv, "propose")
+    assert budget.captures and budget.numbers
+    assert propose.captures and not propose.numbers

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from mbs.nlu.minors import INTENT as MINOR
+from mbs.nlu.minors import says_minor
 from mbs.nlu.normalize import normalize
 from mbs.nlu.scoring import DEFAULT_WEIGHTS, PhraseIndex, Weights
 from mbs.program import Intent, Objection, ObjectionPack
@@ -47,6 +49,16 @@ class IntentMatch:
     score: float
     runner_up: str | None = None
     runner_up_score: float = 0.0
+
+
+def said_minor(found: IntentMatch) -> IntentMatch:
+    """``found`` turned into the ``vulnerable`` intent, sure (``mbs.nlu.minors``): the
+    speaker said they are a minor; what the scores preferred stays as the runner-up."""
+    if found.intent is not None and found.intent != MINOR:
+        return IntentMatch(MINOR, 1.0, found.intent, found.score)
+    if found.runner_up is not None and found.runner_up != MINOR:
+        return IntentMatch(MINOR, 1.0, found.runner_up, found.runner_up_score)
+    return IntentMatch(MINOR, 1.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +156,10 @@ class IntentClassifier:
         ]
 
     def classify(self, text: str) -> IntentMatch:
+        found = self._classify(text)
+        return said_minor(found) if MINOR in self.names and says_minor(text) else found
+
+    def _classify(self, text: str) -> IntentMatch:
         ranked = _rank(self._scores(text))
         if not ranked:
             return IntentMatch(None, 0.0)

@@ -39,7 +39,16 @@ from mbs.nlu.acceptance import Acceptance
 from mbs.nlu.calibration import SPARSE, Calibration, Fusion
 from mbs.nlu.clauses import split_contrast
 from mbs.nlu.encoder import Encoder, Vectors
-from mbs.nlu.fuzzy import Candidate, IntentClassifier, IntentMatch, ObjectionMatch, ObjectionMatcher
+from mbs.nlu.fuzzy import (
+    Candidate,
+    IntentClassifier,
+    IntentMatch,
+    ObjectionMatch,
+    ObjectionMatcher,
+    said_minor,
+)
+from mbs.nlu.minors import INTENT as MINOR
+from mbs.nlu.minors import says_minor
 from mbs.nlu.normalize import normalize
 from mbs.nlu.ordinary import ordinary_answers
 from mbs.nlu.scoring import DEFAULT_WEIGHTS, MAX_CHARS
@@ -356,6 +365,10 @@ class HybridClassifier:
         )
 
     def classify(self, text: str) -> IntentMatch:
+        found = self._classify(text)
+        return said_minor(found) if MINOR in self.names and says_minor(text) else found
+
+    def _classify(self, text: str) -> IntentMatch:
         r = self.ranked(text, features=self.acceptance is not None)
         if r.best < 0 or r.confidence <= 0.0:
             return IntentMatch(None, 0.0)

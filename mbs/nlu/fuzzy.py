@@ -16,6 +16,8 @@ import numpy.typing as npt
 from mbs.nlu.minors import INTENT as MINOR
 from mbs.nlu.minors import says_minor
 from mbs.nlu.normalize import normalize
+from mbs.nlu.questions import INTENT as QUESTION
+from mbs.nlu.questions import asks
 from mbs.nlu.scoring import DEFAULT_WEIGHTS, PhraseIndex, Weights
 from mbs.program import Intent, Objection, ObjectionPack
 
@@ -59,6 +61,22 @@ def said_minor(found: IntentMatch) -> IntentMatch:
     if found.runner_up is not None and found.runner_up != MINOR:
         return IntentMatch(MINOR, 1.0, found.runner_up, found.runner_up_score)
     return IntentMatch(MINOR, 1.0)
+
+
+# Unsure about these, a question's form does not make the utterance a question: an
+# unsure stop request is confirmed by the VM, an unsure insult or goodbye is let go.
+_NOT_ASKED = frozenset(
+    ("stop_calling", "insult", "goodbye", "vulnerable", "human_request", "robot_question")
+)
+
+
+def asked(found: IntentMatch, threshold: float) -> IntentMatch:
+    """``found`` (no intent recognised) turned into the ``question`` intent at its
+    threshold (``mbs.nlu.questions``), unless its best candidate was a call-wide one."""
+    if found.runner_up in _NOT_ASKED:
+        return found
+    score = max(found.score, threshold)
+    return IntentMatch(QUESTION, round(score, 4), found.runner_up, found.runner_up_score)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +175,11 @@ class IntentClassifier:
 
     def classify(self, text: str) -> IntentMatch:
         found = self._classify(text)
-        return said_minor(found) if MINOR in self.names and says_minor(text) else found
+        if MINOR in self.names and says_minor(text):
+            return said_minor(found)
+        if QUESTION in self.names and found.intent is None and asks(text):
+            return asked(found, self.threshold)
+        return found
 
     def _classify(self, text: str) -> IntentMatch:
         ranked = _rank(self._scores(text))

@@ -19,9 +19,13 @@ from mbs.runtime.builtins.hybrid import HybridNlu
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> UseWordsEncoder:
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(scope="module")
+def built(folder: Path) -> UseWordsEncoder:
     """The encoder with its table built in a fresh cache folder, the network refused."""
-    folder = tmp_path_factory.mktemp("cache")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MBS_CACHE_DIR", str(folder))
 
@@ -112,9 +116,12 @@ def test_a_damaged_or_unwritable_cache_is_rebuilt_or_kept_in_memory(
     assert in_memory[np.array([1])].view(np.float16).tolist() == [[4.0, 5.0, 6.0, 7.0]]
 
 
-def test_the_builtin_takes_it_with_its_own_calibration(stdlib_program: Program) -> None:
+def test_the_builtin_takes_it_with_its_own_calibration(
+    stdlib_program: Program, built: UseWordsEncoder, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from mbs.nlu.calibration import calibration
 
+    monkeypatch.setenv("MBS_CACHE_DIR", str(folder))  # the table built above: not twice
     nlu = HybridNlu(stdlib_program, {"encoder": "use-words"})
     assert nlu.intents._scorer._space.encoder.name == UseWordsEncoder.name
     assert calibration("use-words").encoder == UseWordsEncoder.name

@@ -53,6 +53,19 @@ class IntentMatch:
     runner_up_score: float = 0.0
 
 
+def by_form(
+    text: str, names: Sequence[str], found: IntentMatch, question_threshold: float
+) -> IntentMatch:
+    """``found`` after the rules that read the utterance's form, whatever the scores: a
+    speaker who says they are a minor (``said_minor``), a question nothing else
+    recognised (``asked``); each when the program has that intent."""
+    if MINOR in names and says_minor(text):
+        return said_minor(found)
+    if QUESTION in names and found.intent is None and asks(text):
+        return asked(found, question_threshold)
+    return found
+
+
 def said_minor(found: IntentMatch) -> IntentMatch:
     """``found`` turned into the ``vulnerable`` intent, sure (``mbs.nlu.minors``): the
     speaker said they are a minor; what the scores preferred stays as the runner-up."""
@@ -174,12 +187,7 @@ class IntentClassifier:
         ]
 
     def classify(self, text: str) -> IntentMatch:
-        found = self._classify(text)
-        if MINOR in self.names and says_minor(text):
-            return said_minor(found)
-        if QUESTION in self.names and found.intent is None and asks(text):
-            return asked(found, self.threshold)
-        return found
+        return by_form(text, self.names, self._classify(text), self.threshold)
 
     def _classify(self, text: str) -> IntentMatch:
         ranked = _rank(self._scores(text))

@@ -45,15 +45,11 @@ from mbs.nlu.fuzzy import (
     IntentMatch,
     ObjectionMatch,
     ObjectionMatcher,
-    asked,
-    said_minor,
+    by_form,
 )
-from mbs.nlu.minors import INTENT as MINOR
-from mbs.nlu.minors import says_minor
 from mbs.nlu.normalize import normalize
 from mbs.nlu.ordinary import ordinary_answers
 from mbs.nlu.questions import INTENT as QUESTION
-from mbs.nlu.questions import asks
 from mbs.nlu.scoring import DEFAULT_WEIGHTS, MAX_CHARS
 from mbs.program import Intent, Objection, ObjectionPack
 
@@ -368,12 +364,7 @@ class HybridClassifier:
         )
 
     def classify(self, text: str) -> IntentMatch:
-        found = self._classify(text)
-        if MINOR in self.names and says_minor(text):
-            return said_minor(found)
-        if QUESTION in self.names and found.intent is None and asks(text):
-            return asked(found, self.threshold_for(QUESTION))
-        return found
+        return by_form(text, self.names, self._classify(text), self.threshold_for(QUESTION))
 
     def _classify(self, text: str) -> IntentMatch:
         r = self.ranked(text, features=self.acceptance is not None)

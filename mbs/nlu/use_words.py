@@ -1,8 +1,8 @@
 """The Universal Sentence Encoder distilled into static word vectors (``use-words``).
 
 USE ranks paraphrases far better than WordLlama (it was trained on question/answer and
-translation pairs) but runs a convolution and a deep network per utterance: 4 ms a
-turn, twice the budget. Most of what it knows about a word survives without the network
+translation pairs) but runs a convolution and a deep network per utterance: 5 to 8 ms
+a turn at p99, three to four times the budget. Most of what it knows about a word survives without the network
 at turn time: each word of the vocabulary is encoded by USE once, alone, and a text is
 the mean of its words' vectors, like WordLlama's, at the same cost.
 
@@ -14,10 +14,12 @@ the mean of its words' vectors, like WordLlama's, at the same cost.
 - **Centring**: single-word vectors share a large common direction (every word "looks
   like a word"), which makes every pair of texts similar. The mean of the library's
   word vectors and their first ``TOP`` principal components are projected out of every
-  row ("all but the top"); on the development set this took the nearest-phrasing top-1
-  of objections from 0.75 to 0.77 and of customers' one-phrasing packs from 0.40 to 0.48.
+  row ("all but the top"); on the development set, against centring on the whole
+  dictionary's mean, this took the nearest-phrasing top-1 of stdlib objections from
+  0.75 to 0.77 and of customers' one-phrasing packs from 0.39 to 0.48.
 - **Storage**: rows in float16, written once per machine to the cache folder (about
-  15 s: USE is loaded for that and then released) and read from there a row at a time
+  15 s: USE is loaded for that and then let go; unwritable folder: kept in memory,
+  40 MB) and read from there a row at a time
   as words come (``use_model.RowFile``): a process holds the rows of the words it meets.
 
 Nothing downloads: the table is derived from the installed USE package.

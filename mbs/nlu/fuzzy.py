@@ -88,8 +88,10 @@ def asked(found: IntentMatch, threshold: float) -> IntentMatch:
     threshold (``mbs.nlu.questions``), unless its best candidate was a call-wide one."""
     if found.runner_up in _NOT_ASKED:
         return found
-    score = max(found.score, threshold)
-    return IntentMatch(QUESTION, round(score, 4), found.runner_up, found.runner_up_score)
+    score = round(max(found.score, threshold), 4)
+    if found.runner_up == QUESTION:  # the scores' own best, under its threshold
+        return IntentMatch(QUESTION, score)
+    return IntentMatch(QUESTION, score, found.runner_up, found.runner_up_score)
 
 
 @dataclass(frozen=True, slots=True)

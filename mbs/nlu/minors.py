@@ -6,7 +6,8 @@ ans", "moi j'ai 15 ans", "j'ai même pas dix-huit ans", "je suis en seconde"), a
 similarity score has no notion of "under 18". So the speaker's own age, read as a
 number (text2num: "quinze" is 15), and the speaker's school year are recognised here and
 given to the ``vulnerable`` intent whatever the examples score. First person only: "mon
-fils a quinze ans" is about someone else.
+fils a quinze ans" is about someone else; and an age, not a duration: "j'ai 3 ans pour
+rembourser", "j'ai encore 2 ans avant la retraite" are not ages.
 """
 
 from __future__ import annotations
@@ -14,46 +15,64 @@ from __future__ import annotations
 import functools
 import re
 
-from text_to_num import alpha2digit
-
+from mbs.nlu.normalize import with_digits
 from mbs.nlu.scoring import MAX_CHARS
 
 MAJORITY = 18
 INTENT = "vulnerable"
 
-# "j'ai 16 ans", "moi j'ai 15 ans", "j'ai que 14 ans", "j'ai même pas 18 ans",
-# "je viens d'avoir 16 ans", "je vais avoir 17 ans", "je suis âgé de 15 ans"; not
-# "j'ai 10 ans d'ancienneté", "j'ai 15 ans de métier"
+# "j'ai 16 ans", "moi j'ai 15 ans", "j'ai que 14 ans", "j'ai même pas 18 ans", "je viens
+# d'avoir 16 ans", "je vais avoir 18 ans", "j'ai bientôt 18 ans", "je suis âgée de 15
+# ans"; the clause ends after "ans" (not "j'ai 15 ans de métier", "2 ans à tirer").
 _AGE = re.compile(
-    r"\b(?:j ai|jai|je viens d avoir|je vais avoir|j aurai|je suis age e? de|je n ai)"
-    r"((?: (?:que|seulement|meme|pas|encore|a peine|tout juste|bientot))*)"
-    r" (\d{1,2}) ans\b(?! d | de )"
+    r"\b(?P<verb>j ai|jai|je viens d avoir|je vais avoir|j aurai|je suis agee? de|je n ai)"
+    r"(?P<how>(?: (?:que|seulement|meme|pas|encore|a peine|tout juste|bientot|presque"
+    r"|quasiment|deja))*)"
+    r" (?P<age>\d{1,2}) ans\b"
+    r"(?! (?:de|d|a|pour|avant|apres|depuis|que|qu|sans|dans|chez|au|aux|ce|cette)\b)"
 )
-# "je suis en seconde", "je suis au collège", "je suis lycéenne", "je suis en 3e"
-# (text2num writes ordinals in figures: "troisième" is "3ème")
+# "je suis en seconde", "je suis collégienne", "je suis en 3e" (text2num writes
+# ordinals in figures: "troisième" is "3ème"), "je suis encore au lycée"; not "je suis
+# au lycée" alone (a parent can be there), nor "en première année"
 _SCHOOL = re.compile(
-    r"\b(?:je suis|j suis|chuis|moi je suis) (?:encore )?"
-    r"(?:au college|au lycee|en (?:sixieme|cinquieme|quatrieme|troisieme|seconde|premiere"
-    r"|terminale|[3-6] ?(?:e|eme|ieme)|1 ?(?:ere|re)|2 ?n?de|cm1|cm2)(?! annee| classe)"
-    r"|collegien(?:ne)?|lyceen(?:ne)?"
-    r"|mineure?)\b"
+    r"\b(?:je suis|j suis|chuis|moi je suis) (?:encore |seulement |que )?"
+    r"(?:en (?:sixieme|cinquieme|quatrieme|troisieme|seconde|premiere|terminale"
+    r"|[3-6] ?(?:e|eme|ieme)|1 ?(?:ere|re)|2 ?n?de|cm1|cm2)(?! annee| classe)"
+    r"|collegien(?:ne)?|lyceen(?:ne)?|mineure?)\b"
+    r"|\bje suis encore (?:au college|au lycee)\b"
 )
 _ACCENTS = str.maketrans("àâäéèêëîïôöùûüç", "aaaeeeeiioouuuc")
 _NOT_WORD = re.compile(r"[^a-z0-9]+")
+# "j'ai même pas 16 ans", "pas encore 18": under that age; "j'ai pas 15 ans quand
+# même" denies an age, so a bare "pas" counts only with 18 ("j'ai pas 18 ans")
+_UNDER = ("meme pas", "pas encore")
+# "je vais avoir 18 ans", "j'ai bientôt 18 ans": 17 today
+_SOON = ("je vais avoir", "j aurai")
+_ALMOST = ("bientot", "presque", "quasiment")
 
 
 def _plain(text: str) -> str:
     return _NOT_WORD.sub(" ", text.lower().translate(_ACCENTS)).strip()
 
 
-@functools.lru_cache(maxsize=4096)
 def says_minor(text: str) -> bool:
-    """Whether the speaker says they are under 18 or at school (collège, lycée)."""
-    plain = _plain(alpha2digit(text[:MAX_CHARS].lower(), "fr"))
+    """Whether the speaker says they are under 18 or at school (its first ``MAX_CHARS``)."""
+    return _says_minor(text[:MAX_CHARS])
+
+
+@functools.lru_cache(maxsize=4096)
+def _says_minor(text: str) -> bool:
+    plain = _plain(with_digits(text.lower()))
     if _SCHOOL.search(plain):
         return True
     for m in _AGE.finditer(plain):
-        age, under = int(m.group(2)), " pas" in m.group(1)  # "j'ai même pas 18 ans"
-        if age < MAJORITY or (under and age <= MAJORITY):
+        age, how = int(m["age"]), m["how"]
+        negated = " pas" in how
+        if negated:
+            if age <= MAJORITY and (any(u in how for u in _UNDER) or age == MAJORITY):
+                return True
+            continue
+        soon = m["verb"] in _SOON or any(a in how for a in _ALMOST)
+        if age < MAJORITY or (soon and age == MAJORITY):
             return True
     return False

@@ -27,6 +27,7 @@ from functools import lru_cache
 
 import simplemma
 import snowballstemmer
+from text_to_num import alpha2digit
 
 from mbs.nlu.lexicon import (
     ELISIONS,
@@ -187,3 +188,14 @@ def normalize(text: str) -> Normalized:
 def normal_form(text: str) -> str:
     """The canonical text of a phrase: two phrases are 'the same' when these are equal."""
     return normalize(text).text
+
+
+def with_digits(text: str) -> str:
+    """``text`` with its French numbers in words written in figures (text2num: "quinze"
+    is "15"). A character UTF-8 cannot encode (a lone surrogate: a bad byte from the
+    wire, decoded with ``surrogateescape``) is dropped first: text2num raises on it."""
+    try:
+        out: str = alpha2digit(text, "fr")
+    except UnicodeError:
+        out = alpha2digit(text.encode("utf-8", "ignore").decode("utf-8"), "fr")
+    return out

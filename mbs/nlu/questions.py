@@ -3,11 +3,13 @@
 A prospect's questions are open-ended ("quels papiers il faudra préparer", "ça se passe
 où"): their words are the product's, not the examples', and their scores stay under the
 threshold. Their form is closed: French asks with a question word ("combien",
-"comment", "quel", "c'est quoi"), with "est-ce que", or by inverting the subject
-("pouvez-vous", "faut-il"); speech-to-text loses the rising tone, so "vous avez un site
-internet" is not caught, but a written "?" is. When no intent was recognised and the
-utterance asks, the classifiers give ``question`` at its threshold: a sure objection
-still wins over it at a step (``mbs.runtime.decision``).
+"comment", "quel", "c'est quoi"), with "est-ce que", or by putting the subject pronoun
+after the verb ("pouvez-vous", "y a-t-il"); speech-to-text loses the rising tone, so
+"vous avez un site internet" is not caught, but a written "?" is. The same words also
+make statements, which are left out: "c'est ce que je pensais", "n'importe quel jour",
+"je sais pas comment", "quand mon contrat finira", the filler "quoi" ("vingt euros
+quoi"), imperatives ("rappelez-nous"). When no intent was recognised and the utterance
+asks, the classifiers give ``question`` at its threshold (``mbs.nlu.fuzzy.by_form``).
 """
 
 from __future__ import annotations
@@ -22,23 +24,38 @@ INTENT = "question"
 _ACCENTS = str.maketrans("àâäéèêëîïôöùûüç", "aaaeeeeiioouuuc")
 _NOT_WORD = re.compile(r"[^a-z0-9?-]+")
 
-# a question word anywhere ("et après il se passe quoi", "ça marche comment"), "est-ce
-# que", or a verb with its subject pronoun after it ("avez-vous", "faut-il")
+# Python's look-behinds have a fixed width: one per statement that borrows the word.
+_NOT_AFTER = r"(?<!sais pas )(?<!sais )(?<!importe )(?<!savoir )(?<!voir )"
 _ASKS = re.compile(
-    r"\b(?:combien|comment|pourquoi|quand|quel|quelle|quels|quelles|lequel|laquelle"
-    r"|lesquels|lesquelles|quoi|est-ce|est ce)\b"
+    # question words that ask wherever they stand
+    rf"\b{_NOT_AFTER}(?:combien|comment|pourquoi|quel|quelle|quels|quelles|lequel|laquelle"
+    r"|lesquels|lesquelles)\b"
+    # "quand" and "quoi" ask in these places only ("c'est quand", "ça consiste en quoi")
+    r"|\b(?:c est|ce sera|ca sera|quand est|c etait) (?:quand|quoi|ou|combien|qui)\b"
+    r"|\b(?:en|de|a|pour|sur) quoi\b(?! que)"
+    r"|\b(?:quoi|quand|ou) (?:exactement|donc|alors|au juste)\b"
+    r"|^(?:quoi|et quoi)\b"
+    r"|\b(?:passe|passera|fait|faut|faudra|rapporte|coute|couterait) quoi\b"
+    # "est-ce que" opening a clause (not "c'est ce que")
+    r"|(?<!c )\best-?ce (?:que|qu)\b|^est ce (?:que|qu)\b"
     r"|\b(?:ou ca|c est ou|d ou)\b"
-    r"|\b[a-z]+-(?:t-)?(?:vous|il|elle|on|ils|elles|je|tu|nous)\b"
+    # a verb with its subject pronoun after it; not an imperative ("dites-moi",
+    # "rappelez-nous", "allez-y")
+    r"|\b[a-z]+-(?:t-)?(?:vous|il|elle|on|ils|elles|je|tu)\b"
     r"|\?"
 )
 
 
 def _plain(text: str) -> str:
-    lowered = text[:MAX_CHARS].lower().translate(_ACCENTS).replace("'", " ")
+    lowered = text.lower().translate(_ACCENTS).replace("'", " ")
     return _NOT_WORD.sub(" ", lowered).strip()
 
 
-@functools.lru_cache(maxsize=4096)
 def asks(text: str) -> bool:
-    """Whether the utterance has the form of a question."""
+    """Whether the utterance has the form of a question (its first ``MAX_CHARS``)."""
+    return _asks(text[:MAX_CHARS])
+
+
+@functools.lru_cache(maxsize=4096)
+def _asks(text: str) -> bool:
     return bool(_ASKS.search(_plain(text)))

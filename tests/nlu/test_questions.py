@@ -26,6 +26,13 @@ ASKING = [
     "vous livrez le samedi ?",
 ]
 TELLING = [
+    "c'est ce que je pensais",
+    "quand mon contrat arrivera à échéance je verrai",
+    "n'importe quel jour ça me va",
+    "je sais pas quoi vous dire",
+    "je sais pas comment vous avez eu mon numéro",
+    "je dirais vingt euros quoi",
+    "rappelez-nous la semaine prochaine",
     "j'habite à Nantes depuis dix ans",
     "on a deux chiens et un chat",
     "dites-moi tout",
@@ -54,13 +61,17 @@ def test_no_held_out_dev_neutral_answer_asks() -> None:
 def test_the_fallback_applies_only_when_nothing_was_recognised(stdlib_program: Program) -> None:
     fuzzy = IntentClassifier(stdlib_program.intents)
     hybrid = HybridClassifier(stdlib_program.intents, default_encoder(), calibration())
+    asking = "votre entrepôt est situé où ça"
     for clf in (fuzzy, hybrid):
-        got = clf.classify("et la garantie décennale elle couvre quoi exactement")
-        assert got.intent == "question"
+        assert clf._classify(asking).intent is None  # the scores alone: nothing
+        got = clf.classify(asking)
+        assert got.intent == "question" and got.runner_up != "question"
         assert clf.classify("oui d'accord").intent == "yes"  # recognised: left alone
+        assert clf.classify("n'importe quel jour ça me va").intent != "question"
     # an unsure call-wide candidate stays unsure (the VM confirms an unsure stop)
     unsure_stop = IntentMatch(None, 0.4, "stop_calling", 0.4)
     assert asked(unsure_stop, 0.5) == unsure_stop
     assert asked(IntentMatch(None, 0.3, "yes", 0.3), 0.5) == IntentMatch(
         "question", 0.5, "yes", 0.3
     )
+    assert asked(IntentMatch(None, 0.45, "question", 0.45), 0.5) == IntentMatch("question", 0.5)

@@ -59,8 +59,9 @@ def test_centring_removes_the_mean_and_the_top_components() -> None:
 
 
 def test_a_word_is_uses_vector_of_it_alone_centred_on_the_library(
-    built: UseWordsEncoder,
+    built: UseWordsEncoder, folder: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("MBS_CACHE_DIR", str(folder))  # USE's table, built with ours
     model = UseModel()
     library = use_words.library_words()
     reference = model.encode(library)
@@ -100,18 +101,21 @@ def test_a_damaged_or_unwritable_cache_is_rebuilt_or_kept_in_memory(
         return np.arange(12, dtype=np.float32).reshape(3, 4)
 
     monkeypatch.setenv("MBS_CACHE_DIR", str(tmp_path / "cache"))
-    first = use_words._cached("k", build)
+    first = use_words._cached("k", (3, 8), build)
     assert isinstance(first, RowFile) and calls == [1]
     (path,) = (tmp_path / "cache").glob("use-words-k.npy")
     path.write_bytes(path.read_bytes()[:100])  # truncated
-    again = use_words._cached("k", build)
+    again = use_words._cached("k", (3, 8), build)
     assert calls == [1, 1]
     row = again[np.array([2])].view(np.float16).astype(np.float32)
+    assert use_words._cached("k", (3, 8), build) is not None and calls == [1, 1]  # read
+    use_words._cached("k", (4, 8), build)  # a file of another shape is not taken
+    assert calls == [1, 1, 1]
     assert row.tolist() == [[8.0, 9.0, 10.0, 11.0]]
     blocker = tmp_path / "file"
     blocker.write_text("a file where the folder should be")
     monkeypatch.setenv("MBS_CACHE_DIR", str(blocker / "cache"))
-    in_memory = use_words._cached("k", build)
+    in_memory = use_words._cached("k", (3, 8), build)
     assert not isinstance(in_memory, RowFile)
     assert in_memory[np.array([1])].view(np.float16).tolist() == [[4.0, 5.0, 6.0, 7.0]]
 

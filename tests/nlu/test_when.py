@@ -79,3 +79,10 @@ def test_the_choice_a_prospect_settles_on() -> None:
     assert pick_choice("pas mardi, jeudi", days) == "jeudi"
     assert pick_choice("pas le matin, plutôt l'après-midi", ("matin", "après-midi")) == "après-midi"
     assert pick_choice("banane", days) is None
+
+
+def test_a_bad_byte_off_the_wire_is_no_error() -> None:
+    # the ESL reader decodes with surrogateescape: a lone surrogate reaches the VM,
+    # which reads every utterance for a date; text2num alone raises on it
+    assert parse_when("demain \udcff à 14h", NOW) == parse_when("demain à 14h", NOW)
+    assert parse_when("\udcff", NOW) is None

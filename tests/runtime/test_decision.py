@@ -116,6 +116,10 @@ def test_a_number_answers_a_step_capturing_the_answer_as_said() -> None:
     assert holds_number("moins de quinze euros la bouteille")
     assert holds_number("vingt-cinq") and holds_number("entre 10 et 20")
     assert not holds_number("j'ai un caviste attitré")
+    assert holds_number("une vingtaine d'euros") and holds_number("deux euros")
+    assert holds_number("à neuf heures")
+    assert not holds_number("quoi de neuf") and not holds_number("la maison est refaite à neuf")
+    assert holds_number("\udcff 15") and not holds_number("\udcff")  # a bad byte: no error
     assert not holds_number("x" * 10_000_000)  # bounded: only a prefix is read
     budget = StepContext("budget", frozenset({"question"}), True, (), captures=True, numbers=True)
     when = StepContext("propose", frozenset({"no"}), True, (), captures=True, numbers=False)

@@ -58,6 +58,9 @@ from mbs.freeswitch.sim.subscription import Subscription, event_type
 if TYPE_CHECKING:
     from mbs.freeswitch.sim.server import Simulator
 
+# The shortest wall time an inbound connection is given to authenticate (see
+# ``_read_loop``).
+AUTH_FLOOR_S = 5.0
 GOODBYE = "Disconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n"
 
 
@@ -266,25 +269,29 @@ class Listener:
 
         An inbound connection must authenticate within ``auth_timeout_s`` (simulated)
         of connecting, whatever it sends meanwhile: the deadline is fixed once, so a
-        command or a byte-a-second drip does not push it back. Before ``auth`` a
+        command or a byte-a-second drip does not push it back. The deadline guards a
+        socket, so it is never shorter than ``AUTH_FLOOR_S`` of wall time: on a clock
+        sped up 600 times, 25 s is 42 ms, which a loaded machine's scheduler alone can
+        exceed between the greeting and the client's ``auth``. Before ``auth`` a
         connection may buffer only ``preauth_max_bytes``; all connections together
         at most ``max_buffered_bytes`` (past either, the connection is closed).
         """
-        clock = self.sim.clock
-        deadline = None if self.authed else clock.now() + self.sim.auth_timeout_s
+        loop = asyncio.get_running_loop()
+        wait = max(self.sim.clock.wall(self.sim.auth_timeout_s), AUTH_FLOOR_S)
+        deadline = None if self.authed else loop.time() + wait
         try:
             while self.running:
                 if not self.authed and deadline is not None:
-                    left = deadline - clock.now()
+                    left = deadline - loop.time()
                     if left <= 0:
                         self.sim.refused["auth_timeout"] += 1
                         return
                     try:
-                        data = await asyncio.wait_for(self.reader.read(65536), clock.wall(left))
+                        data = await asyncio.wait_for(self.reader.read(65536), left)
                     except TimeoutError:
                         self.sim.refused["auth_timeout"] += 1
                         return
-                    if clock.now() >= deadline:  # arrived too late, even an auth
+                    if loop.time() >= deadline:  # arrived too late, even an auth
                         self.sim.refused["auth_timeout"] += 1
                         return
                 else:

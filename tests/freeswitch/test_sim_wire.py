@@ -25,6 +25,7 @@ from mbs.freeswitch.esl import (
     SwitchEvent,
 )
 from mbs.freeswitch.sim import PersonaKind, Simulator
+from mbs.freeswitch.sim.connection import AUTH_FLOOR_S
 from mbs.freeswitch.sim.fsevents import FsEvent
 from mbs.freeswitch.sim.subscription import Subscription
 
@@ -88,11 +89,12 @@ async def test_commands_before_auth_are_not_found_and_exit_says_bye():
 
 
 async def test_auth_window_closes_silent_connections():
-    # 25 simulated seconds at x1000 is 25 ms of wall time
+    # 25 simulated seconds at x1000 would be 25 ms of wall time: the deadline is never
+    # under AUTH_FLOOR_S of wall time (a loaded machine must not miss it)
     async with Simulator(time_scale=1000) as sim:
         c = await WireClient.connect(sim.port)
         assert isinstance(await c.next(), AuthRequest)
-        assert isinstance(await c.next(), DisconnectNotice)
+        assert isinstance(await c.next(timeout=AUTH_FLOOR_S * 12), DisconnectNotice)
         assert await c.next() is None
 
 

@@ -76,11 +76,14 @@ def said_minor(found: IntentMatch) -> IntentMatch:
     return IntentMatch(MINOR, 1.0)
 
 
+# Intents whose wrong acceptance ends the call (a stop request also takes the number off
+# the lists for good): the hybrid's learned acceptance may refuse them, never accept them
+# under their threshold. Under it, the VM confirms a likely stop request instead of acting.
+GUARDED = frozenset(("stop_calling", "insult", "goodbye"))
 # Unsure about these, a question's form does not make the utterance a question: an
-# unsure stop request is confirmed by the VM, an unsure insult or goodbye is let go.
-_NOT_ASKED = frozenset(
-    ("stop_calling", "insult", "goodbye", "vulnerable", "human_request", "robot_question")
-)
+# unsure stop request is confirmed by the VM, an unsure insult or goodbye is let go,
+# the call-wide safety intents keep their own reactions.
+_NOT_ASKED = GUARDED | {"vulnerable", "human_request", "robot_question"}
 
 
 def asked(found: IntentMatch, threshold: float) -> IntentMatch:

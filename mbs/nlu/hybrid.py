@@ -40,6 +40,7 @@ from mbs.nlu.calibration import SPARSE, Calibration, Fusion
 from mbs.nlu.clauses import split_contrast
 from mbs.nlu.encoder import Encoder, Vectors
 from mbs.nlu.fuzzy import (
+    GUARDED,
     Candidate,
     IntentClassifier,
     IntentMatch,
@@ -58,10 +59,6 @@ from mbs.program import Intent, Objection, ObjectionPack
 # encoder covers spelling variants of short words, and one letter changes their meaning.
 LEXICAL = replace(DEFAULT_WEIGHTS, fuzzy_token_min_len=5)
 
-# Intents whose wrong acceptance ends the call (a stop request also takes the number off
-# the lists for good): the learned acceptance may refuse them, never accept them under
-# their threshold. Under it, the VM confirms a likely stop request instead of acting.
-GUARDED = frozenset(("stop_calling", "insult", "goodbye"))
 
 # A lexical score this high means the utterance says one of the label's phrasings, all
 # of its words and nothing else.

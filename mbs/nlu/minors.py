@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import re
 
-from mbs.nlu.normalize import with_digits
+from mbs.nlu.normalize import ascii_words, with_digits
 from mbs.nlu.scoring import MAX_CHARS
 
 MAJORITY = 18
@@ -41,18 +41,12 @@ _SCHOOL = re.compile(
     r"|collegien(?:ne)?|lyceen(?:ne)?|mineure?)\b"
     r"|\bje suis encore (?:au college|au lycee)\b"
 )
-_ACCENTS = str.maketrans("àâäéèêëîïôöùûüç", "aaaeeeeiioouuuc")
-_NOT_WORD = re.compile(r"[^a-z0-9]+")
 # "j'ai même pas 16 ans", "pas encore 18": under that age; "j'ai pas 15 ans quand
 # même" denies an age, so a bare "pas" counts only with 18 ("j'ai pas 18 ans")
 _UNDER = ("meme pas", "pas encore")
 # "je vais avoir 18 ans", "j'ai bientôt 18 ans": 17 today
 _SOON = ("je vais avoir", "j aurai")
 _ALMOST = ("bientot", "presque", "quasiment")
-
-
-def _plain(text: str) -> str:
-    return _NOT_WORD.sub(" ", text.lower().translate(_ACCENTS)).strip()
 
 
 def says_minor(text: str) -> bool:
@@ -62,7 +56,7 @@ def says_minor(text: str) -> bool:
 
 @functools.lru_cache(maxsize=4096)
 def _says_minor(text: str) -> bool:
-    plain = _plain(with_digits(text.lower()))
+    plain = ascii_words(with_digits(text.lower()))
     if _SCHOOL.search(plain):
         return True
     for m in _AGE.finditer(plain):

@@ -199,3 +199,11 @@ def with_digits(text: str) -> str:
     except UnicodeError:
         out = alpha2digit(text.encode("utf-8", "ignore").decode("utf-8"), "fr")
     return out
+
+
+def ascii_words(text: str, keep: str = "") -> str:
+    """Lower case, accents stripped, anything but ``a-z``, digits and ``keep`` a space,
+    spaces at the ends dropped: the form the rules on an utterance's shape read
+    (``mbs.nlu.minors``, ``mbs.nlu.questions``). Uncached: utterances, not words."""
+    allowed = re.escape(keep)
+    return re.sub(f"[^a-z0-9{allowed}]+", " ", _strip_accents(text.lower())).strip()

@@ -17,12 +17,10 @@ from __future__ import annotations
 import functools
 import re
 
+from mbs.nlu.normalize import ascii_words
 from mbs.nlu.scoring import MAX_CHARS
 
 INTENT = "question"
-
-_ACCENTS = str.maketrans("àâäéèêëîïôöùûüç", "aaaeeeeiioouuuc")
-_NOT_WORD = re.compile(r"[^a-z0-9?-]+")
 
 # Python's look-behinds have a fixed width: one per statement that borrows the word.
 _NOT_AFTER = r"(?<!sais pas )(?<!sais )(?<!importe )(?<!savoir )(?<!voir )"
@@ -46,11 +44,6 @@ _ASKS = re.compile(
 )
 
 
-def _plain(text: str) -> str:
-    lowered = text.lower().translate(_ACCENTS).replace("'", " ")
-    return _NOT_WORD.sub(" ", lowered).strip()
-
-
 def asks(text: str) -> bool:
     """Whether the utterance has the form of a question (its first ``MAX_CHARS``)."""
     return _asks(text[:MAX_CHARS])
@@ -58,4 +51,4 @@ def asks(text: str) -> bool:
 
 @functools.lru_cache(maxsize=4096)
 def _asks(text: str) -> bool:
-    return bool(_ASKS.search(_plain(text)))
+    return bool(_ASKS.search(ascii_words(text, keep="?-")))

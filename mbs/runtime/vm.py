@@ -60,7 +60,7 @@ from mbs.runtime.builtins.base import (
     Tts,
     Turn,
 )
-from mbs.runtime.decision import CALL_WIDE, answers, decide, step_context
+from mbs.runtime.decision import CALL_WIDE, StepContext, answers, decide, step_context
 from mbs.runtime.events import Event, EventSink
 from mbs.runtime.ops import (
     OPERATION_NAME,
@@ -156,10 +156,8 @@ class LoadedProgram:
                 if prefix in counters:
                     counters[prefix].add(ins.counter)
         self.step_counters = {k: tuple(sorted(v)) for k, v in counters.items()}
-        # values each step captures from a list: an utterance naming one answers the step
-        contexts = {name: step_context(program, name) for name in program.steps}
-        self.step_contexts = contexts
-        self.step_captures = {name for name, c in contexts.items() if c.captures}
+        # what each step's dispatch expects: the values it captures, its own answers
+        self.step_contexts = {name: step_context(program, name) for name in program.steps}
         self._always_intents = frozenset(program.always.intents) if program.always else frozenset()
         self._expected: dict[int, frozenset[str]] = {}
 
@@ -663,14 +661,19 @@ class Machine:
     def _answers_capture(self, utterance: str) -> bool:
         """Whether the utterance names a value the current step captures (then it is
         the expected answer, see ``mbs.runtime.decision``)."""
-        step = self.program.step_at(self.state.address)
-        ctx = self.loaded.step_contexts.get(step) if step is not None else None
+        ctx = self._step_context()
         return ctx is not None and answers(utterance, ctx)
 
     def _captures_freely(self) -> bool:
         """Whether the current step captures the whole answer (then every answer is
         expected, see ``mbs.runtime.decision``)."""
-        return self.program.step_at(self.state.address) in self.loaded.step_captures
+        ctx = self._step_context()
+        return ctx is not None and ctx.captures
+
+    def _step_context(self) -> StepContext | None:
+        """What the current step's dispatch expects (``mbs.runtime.decision``)."""
+        step = self.program.step_at(self.state.address)
+        return self.loaded.step_contexts.get(step) if step is not None else None
 
     def _freestyle(self, ins: Freestyle) -> Generator[Op, Any, None]:
         st = self.state

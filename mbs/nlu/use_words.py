@@ -17,10 +17,10 @@ the mean of its words' vectors, like WordLlama's, at the same cost.
   row ("all but the top"); on the development set, against centring on the whole
   dictionary's mean, this took the nearest-phrasing top-1 of stdlib objections from
   0.75 to 0.77 and of customers' one-phrasing packs from 0.39 to 0.48.
-- **Storage**: rows in float16 and the words in row order, written once per machine to the cache folder (about
-  15 s: USE is loaded for that and then let go; unwritable folder: kept in memory,
-  40 MB) and read from there a row at a time
-  as words come (``use_model.RowFile``): a process holds the rows of the words it meets.
+- **Storage**: rows in float16 and the words in row order, written once per machine to
+  the cache folder (about 15 s: USE is loaded for that and then let go; unwritable
+  folder: kept in memory, 40 MB) and read from there a row at a time as words come
+  (``use_model.RowFile``): a process holds the rows of the words it meets.
 
 Nothing downloads: the table is derived from the installed USE package.
 """

@@ -24,8 +24,8 @@ shows exactly what a call would do. The rules, in order:
    any answer is expected and an objection must score at least ``capture_free``; when
    it captures the answer as said (an untyped ``capture x``) and the utterance holds a
    number (in digits or in words), the number is the answer and an objection needs
-   ``capture_override`` ("moins de quinze euros la bouteille" is a budget, not "Vos vins
-   sont trop chers");
+   ``capture_override`` ("une vingtaine d'euros" is a budget, not "Vos vins sont trop
+   chers");
 4. a matched objection goes to the step's ``on objection`` (if it has one);
 5. anything else is ``none`` (``unclear`` / ``otherwise``).
 

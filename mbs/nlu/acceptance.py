@@ -32,7 +32,7 @@ FEATURES = (
     "nearest",  # cosine to the best label's nearest phrasing
     "centroid",  # cosine to the best label's centroid
     "ordinary_words",  # share of content words the ordinary answers use
-    "ordinary_nearest",  # cosine to the nearest ordinary answer
+    "ordinary_nearest",  # mean cosine to the three nearest ordinary answers
     "length",  # log(1 + content words)
     "unknown",  # share of content words no label's phrasing uses
     "threshold",  # the best label's calibrated threshold (a per-label prior)

@@ -187,24 +187,32 @@ def rank(scores: Vectors, f: Fusion) -> tuple[int, float, int | None, float]:
 
 class OrdinaryAnswers:
     """The ordinary answers (``mbs.nlu.ordinary``), for the learned acceptance: the
-    share of an utterance's content words they use and its nearest cosine to them (a
-    word lookup, not a lexical pass: the acceptance must stay cheap at p99)."""
+    share of an utterance's content words they use, and the mean cosine of its
+    ``NEAREST`` closest answers (a word lookup and one product, not a lexical pass: the
+    acceptance must stay cheap at p99). One close answer can be a coincidence of a few
+    words; several agreeing say the utterance is small talk (on dev, the intents'
+    acceptance took 6.9 % of the ordinary answers instead of 8.7 % for as many right)."""
+
+    NEAREST = 3
 
     def __init__(self, encoder: Encoder) -> None:
         answers = ordinary_answers()
         self._encoder = encoder
         self._words = frozenset(t for a in answers for t in normalize(a).key_tokens)
-        self._space = LabelSpace([(0, a) for a in answers], 1, encoder)
+        prepared = [t for t in (semantic_text(bounded(a), encoder) for a in answers) if t]
+        self._vectors: Vectors = encoder.encode(prepared)
 
     def evidence(self, text: str) -> tuple[float, float]:
-        """(share of content words used, nearest cosine) of a bounded utterance."""
+        """(share of content words used, mean cosine of the nearest answers) of a
+        bounded utterance."""
         tokens = normalize(text).key_tokens
         words = sum(t in self._words for t in tokens) / len(tokens) if tokens else 0.0
         sem_text = semantic_text(text, self._encoder)
-        if not sem_text:
+        if not sem_text or not len(self._vectors):
             return words, 0.0
-        vector = _encode_one(self._encoder, sem_text)
-        return words, float(self._space.similarity(vector, False, 1.0)[0][0])
+        sims = self._vectors @ _encode_one(self._encoder, sem_text)
+        k = min(self.NEAREST, len(sims))
+        return words, float(np.partition(sims, len(sims) - k)[-k:].mean())
 
 
 _ordinary: dict[int, OrdinaryAnswers] = {}

@@ -14,7 +14,13 @@ from mbs.nlu.calibrate import AcceptanceCase, acceptance_cases, fit_acceptance
 from mbs.nlu.calibration import Calibration, calibration
 from mbs.nlu.encoder import default_encoder
 from mbs.nlu.evaluation import Item
-from mbs.nlu.hybrid import GUARDED, HybridClassifier, HybridMatcher, shared_classifier
+from mbs.nlu.hybrid import (
+    GUARDED,
+    HybridClassifier,
+    HybridMatcher,
+    OrdinaryAnswers,
+    shared_classifier,
+)
 from mbs.nlu.ordinary import ordinary_answers
 from mbs.program import Program
 from tests.nlu import heldout
@@ -204,3 +210,20 @@ def test_a_model_never_takes_a_call_ending_intent_under_its_threshold(
     assert clf.names[low.best] not in GUARDED
     assert 0.0 < low.confidence < clf.threshold_for(clf.names[low.best])
     assert clf.classify("on a un chien").intent == clf.names[low.best]
+
+
+def test_small_talk_evidence_is_the_mean_of_the_nearest_ordinary_answers() -> None:
+    """Closeness to small talk: the mean cosine of the three nearest ordinary answers, so
+    one answer sharing a few words does not make an utterance small talk."""
+    encoder = default_encoder()
+    ordinary = OrdinaryAnswers(encoder)
+    answer = ordinary_answers()[0]
+    words, near = ordinary.evidence(answer)
+    assert words == 1.0
+    # an answer of the file is its own nearest, the two next pull the mean under 1
+    assert 0.5 < near < 0.999
+    _, objection_like = ordinary.evidence("c'est beaucoup trop cher pour moi votre offre")
+    _, small_talk = ordinary.evidence("on habite une petite maison près de la mairie")
+    assert small_talk > objection_like
+    assert ordinary.evidence("") == (0.0, 0.0)
+    assert ordinary.evidence("🙂 \x00") == (0.0, 0.0)

@@ -26,6 +26,7 @@ global one). Everything is built once per set of intents / objection packs and e
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 from collections import OrderedDict
@@ -201,8 +202,12 @@ class OrdinaryAnswers:
         self._words = frozenset(t for a in answers for t in normalize(a).key_tokens)
         prepared = [t for t in (semantic_text(bounded(a), encoder) for a in answers) if t]
         self._vectors: Vectors = encoder.encode(prepared)
+        # a turn reads it twice, for its intents and for its objections
+        self.evidence: Callable[[str], tuple[float, float]] = functools.lru_cache(256)(
+            self._evidence
+        )
 
-    def evidence(self, text: str) -> tuple[float, float]:
+    def _evidence(self, text: str) -> tuple[float, float]:
         """(share of content words used, mean cosine of the nearest answers) of a
         bounded utterance."""
         tokens = normalize(text).key_tokens

@@ -31,7 +31,7 @@ import struct
 import weakref
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import numpy.typing as npt
@@ -53,6 +53,21 @@ class ModelUnavailable(RuntimeError):
 def clean(text: str) -> str:
     """The text as the encoder sees it: lower case, anything outside ``ALPHABET`` a space."""
     return " ".join(_OUTSIDE.sub(" ", text.lower()).split())
+
+
+def write_cached(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    """Write a cache file whole or not at all: ``write`` fills a temporary file of this
+    process, renamed over ``path`` (concurrent processes each write their own; the last
+    rename wins). OSError when the folder is not writable."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.parent / f".{path.name}.{os.getpid()}.tmp"
+    try:
+        with open(temporary, "wb") as out:
+            write(out)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def cache_dir() -> Path:
@@ -239,12 +254,8 @@ def _cached(
         pass
     remap, table = build()
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        for path, array in ((ids_path, remap), (table_path, table)):
-            temporary = folder / f".{path.name}.{os.getpid()}.tmp"
-            with open(temporary, "wb") as out:
-                np.save(out, array)
-            os.replace(temporary, path)
+        write_cached(ids_path, lambda out: np.save(out, remap))
+        write_cached(table_path, lambda out: np.save(out, table))
         return remap, RowFile(table_path)
     except OSError:
         return remap, table  # read-only home: keep it in memory

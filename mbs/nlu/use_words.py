@@ -27,16 +27,16 @@ Nothing downloads: the table is derived from the installed USE package.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
-import os
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
-from mbs.nlu.use_model import RowFile, UseModel, cache_dir, clean
+from mbs.nlu.use_model import RowFile, UseModel, cache_dir, clean, write_cached
 
 TOP = 3  # principal components projected out with the mean
 LAYOUT = 1  # the cache's layout version (part of its file names' key)
@@ -143,13 +143,9 @@ def _vocabulary(key: str, library: list[str]) -> list[str]:
     except (OSError, UnicodeError, ValueError):
         pass  # missing or damaged: gathered again
     words = sorted(set(dictionary_lemmas()) | set(library))
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.parent / f".{path.name}.{os.getpid()}.tmp"
-        temporary.write_text("\n".join([*words, f"#{len(words)}"]), encoding="utf-8")
-        os.replace(temporary, path)
-    except OSError:
-        pass  # read-only: gathered in every process
+    text = "\n".join([*words, f"#{len(words)}"]).encode("utf-8")
+    with contextlib.suppress(OSError):  # read-only: gathered in every process
+        write_cached(path, lambda out: out.write(text))
     return words
 
 
@@ -168,11 +164,7 @@ def _cached(
         pass  # missing, damaged or of another shape: built again
     table = np.ascontiguousarray(build().astype(np.float16)).view(np.uint8)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.parent / f".{path.name}.{os.getpid()}.tmp"
-        with open(temporary, "wb") as out:
-            np.save(out, table)
-        os.replace(temporary, path)
+        write_cached(path, lambda out: np.save(out, table))
         return RowFile(path)
     except OSError:
         return table

@@ -30,7 +30,6 @@ import numpy.typing as npt
 from mbs.nlu.calibration import DEFAULT_ENCODER
 from mbs.nlu.lexicon import ELISIONS, STOP_WORDS
 from mbs.nlu.normalize import fold, plain_text
-from mbs.nlu.paraphrase import apply, shipped_map
 
 Vectors = npt.NDArray[np.float32]
 
@@ -99,11 +98,10 @@ class WordLlamaEncoder:
     missing file is an error instead of a network request.
     """
 
-    base = "wordllama-l2_supercat-256"
+    name = "wordllama-l2_supercat-256"
     dim = 256
 
     def __init__(self) -> None:
-        self._map, self.name = _paraphrase_map(self.base)
         wordllama = _import_wordllama()
         folder = Path(wordllama.__file__).parent
         try:
@@ -122,10 +120,6 @@ class WordLlamaEncoder:
         return content_words(text)
 
     def encode(self, texts: Sequence[str]) -> Vectors:
-        return _mapped(self.encode_plain(texts), self._map)
-
-    def encode_plain(self, texts: Sequence[str]) -> Vectors:
-        """The vectors as WordLlama makes them, before the paraphrase map."""
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         last = len(self._table) - 1
         for i, text in enumerate(texts):
@@ -178,11 +172,10 @@ class UseWordsEncoder:
     knowledge of words at WordLlama's cost. Sees the content words like WordLlama; a
     text is the mean of its words' rows (by lemma), unknown words add nothing."""
 
-    base = "use-words-v1"
+    name = "use-words-v1"
     dim = 512
 
     def __init__(self) -> None:
-        self._map, self.name = _paraphrase_map(self.base)
         from mbs.nlu.use_model import ModelUnavailable
         from mbs.nlu.use_words import WordTable
 
@@ -195,10 +188,6 @@ class UseWordsEncoder:
         return _use_words_text(text)
 
     def encode(self, texts: Sequence[str]) -> Vectors:
-        return _mapped(self.encode_plain(texts), self._map)
-
-    def encode_plain(self, texts: Sequence[str]) -> Vectors:
-        """The mean of the words' rows, before the paraphrase map."""
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for i, text in enumerate(texts):
             ids = self._table.row_ids(text.split())
@@ -207,18 +196,6 @@ class UseWordsEncoder:
                 norm = float(np.sqrt(mean @ mean))
                 out[i] = mean / norm if norm else mean  # nothing known: the zero vector
         return out
-
-
-def _paraphrase_map(base: str) -> tuple[Vectors | None, str]:
-    """The paraphrase map shipped for a static encoder (``mbs.nlu.paraphrase``) and the
-    encoder's name with it: the name keys every cache of encoded phrasings, and a map
-    changes every vector."""
-    matrix = shipped_map(base)
-    return matrix, base if matrix is None else f"{base}+paraphrase"
-
-
-def _mapped(vectors: Vectors, matrix: Vectors | None) -> Vectors:
-    return vectors if matrix is None else apply(vectors, matrix)
 
 
 @functools.lru_cache(maxsize=8192)

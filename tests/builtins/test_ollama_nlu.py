@@ -1,9 +1,9 @@
 """nlu.ollama through the real ollama client against a loopback Ollama stand-in, with
-the registry's nlu.fuzzy (or a third-party NLU) as its fallback."""
+the registry's nlu.hybrid (the default NLU) or any other registered NLU as its
+fallback."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import textwrap
 from pathlib import Path
@@ -15,12 +15,8 @@ from fake_ollama import FakeOllama, closed_port
 from mbs.program import Program, Thresholds
 from mbs.runtime.builtins import registry
 from mbs.runtime.builtins.base import BuiltinError, IntentResult
+from mbs.runtime.builtins.hybrid import HybridNlu
 from mbs.runtime.builtins.ollama_nlu import OllamaNlu
-
-needs_fuzzy = pytest.mark.skipif(
-    importlib.util.find_spec("mbs.runtime.builtins.fuzzy") is None,
-    reason="nlu.fuzzy is not there yet",
-)
 
 
 def make(program: Program, host: str, **config: Any) -> OllamaNlu:
@@ -63,7 +59,6 @@ def answer(intent: str | None, confidence: float) -> str:
     return json.dumps({"intent": intent, "confidence": confidence})
 
 
-@needs_fuzzy
 async def test_model_decides_when_it_answers_well(
     program: Program, ollama_server: FakeOllama
 ) -> None:
@@ -82,7 +77,6 @@ async def test_model_decides_when_it_answers_well(
     assert '"intent"' in sent["messages"][0]["content"]
 
 
-@needs_fuzzy
 async def test_null_intent_and_low_confidence_mean_nothing_recognised(
     program: Program, ollama_server: FakeOllama
 ) -> None:
@@ -103,7 +97,6 @@ async def test_null_intent_and_low_confidence_mean_nothing_recognised(
     assert nlu.last_reason == ""  # none of these fell back
 
 
-@needs_fuzzy
 @pytest.mark.parametrize(
     ("mode", "reply", "reason"),
     [
@@ -116,31 +109,30 @@ async def test_null_intent_and_low_confidence_mean_nothing_recognised(
         ("slow", answer("no", 0.9), "timeout"),
     ],
 )
-async def test_fuzzy_decides_when_the_model_fails(
+async def test_the_default_nlu_decides_when_the_model_fails(
     program: Program, ollama_server: FakeOllama, mode: str, reply: str, reason: str
 ) -> None:
     ollama_server.mode, ollama_server.reply = mode, reply
     nlu = make(program, ollama_server.host, timeout="0.3")
-    fuzzy = registry.create("nlu", "fuzzy", program, {})
+    default = registry.create("nlu", "hybrid", program, {})
     utterance = "oui d'accord"
     result = await nlu.classify(utterance)
-    assert result == await fuzzy.classify(utterance)  # type: ignore[attr-defined]
+    assert result == await default.classify(utterance)  # type: ignore[attr-defined]
     assert result.intent == "yes"
     assert nlu.last_reason.startswith(reason), nlu.last_reason
     assert sum(nlu.fallbacks.values()) == 1
     assert len(ollama_server.requests) == 1
 
 
-@needs_fuzzy
-async def test_fuzzy_decides_when_the_server_is_down(program: Program) -> None:
+async def test_the_default_nlu_decides_when_the_server_is_down(program: Program) -> None:
     nlu = make(program, f"http://127.0.0.1:{closed_port()}")
+    assert isinstance(nlu.fallback, HybridNlu)
     result = await nlu.classify("non merci")
     assert result.intent == "no"
     assert nlu.fallbacks == {"down": 1}
 
 
-@needs_fuzzy
-async def test_objections_are_matched_by_fuzzy_without_asking_the_model(
+async def test_objections_are_matched_by_the_fallback_without_asking_the_model(
     program: Program, ollama_server: FakeOllama
 ) -> None:
     nlu = make(program, ollama_server.host)

@@ -2,8 +2,9 @@
 
 The sentence encoder (setting ``encoder``: ``wordllama``, static word vectors, by
 default; ``use``, the Universal Sentence Encoder multilingual, which ranks paraphrases
-better; ``use-words``, USE distilled into word vectors; all shipped in their wheels) is loaded once per process on the first program built, each
-with its own committed calibration, and the index of a program's intents and objections once per content
+better; ``use-words``, USE distilled into word vectors; all shipped in their wheels) is
+loaded once per process on the first program built, each with its own committed
+calibration, and the index of a program's intents and objections once per content
 (shared by every call of a campaign). Thresholds, highest priority first: the builtin's
 config (``intent_threshold``, ``objection_threshold``, from the command line or the
 campaign file), the scenario header (``threshold intent 0.5``), the calibrated values

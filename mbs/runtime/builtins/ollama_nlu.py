@@ -5,11 +5,13 @@ utterance, and must answer ``{"intent": NAME or null, "confidence": 0..1}``. Whe
 is slow (``timeout``, 2 s), down, in error, or answers anything else (not JSON, an
 intent that does not exist, no confidence), the fallback NLU's result is returned, so a
 call never waits on the model nor acts on its inventions. Objection matching is the
-fallback's job: objection responses are scripted, and the fuzzy matcher already knows
+fallback's job: objection responses are scripted, and the fallback already indexes
 every phrasing.
 
 The fallback is itself a builtin, built through the registry (``fallback``, default
-``fuzzy``); settings prefixed ``fallback.`` are passed to it without the prefix.
+``hybrid``, the NLU campaigns use without a model: losing the model must not make the
+robot understand less than it would have without it); settings prefixed ``fallback.``
+are passed to it without the prefix.
 
 Settings: ``host``, ``model`` (mistral:7b), ``timeout`` (s, 2.0), ``examples`` (per
 intent in the prompt, 4), ``threshold`` (default: the scenario's ``threshold intent``,
@@ -53,7 +55,7 @@ class OllamaNluOptions(BuiltinOptions):
         default=None, ge=0.0, description="Lowest confidence; none: the scenario's, else 0.6"
     )
     fallback: str = Field(
-        default="fuzzy",
+        default="hybrid",
         description="NLU used when the model fails; `fallback.<option>` keys go to it",
     )
     fallback_options: dict[str, Any] = Field(
@@ -88,7 +90,7 @@ class OllamaNlu:
             owner=_OWNER,
             minimum=0.0,
         )
-        fallback_name = get_str(config, "fallback", "fuzzy", owner=_OWNER)
+        fallback_name = get_str(config, "fallback", "hybrid", owner=_OWNER)
         if fallback_name == "ollama":
             raise ValueError("the fallback of nlu.ollama cannot be nlu.ollama")
         fallback_config = {

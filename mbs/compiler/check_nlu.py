@@ -1,13 +1,17 @@
 """NLU lints: objections too close to tell apart, examples shared between intents,
-objections that read like an intent's example. The similarity measures belong to
-the NLU (``mbs.nlu.lints``); this pass only turns their findings into diagnostics."""
+objections that read like an intent's example, a user's objections with too few
+phrasings to be recognised. The similarity measures belong to the NLU
+(``mbs.nlu.lints``, ``mbs.compiler.borrow``); this pass only turns their findings into
+diagnostics."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from mbs.compiler.borrow import lend
 from mbs.compiler.scope import Context
 from mbs.dsl import ast
+from mbs.nlu.calibration import SPARSE
 from mbs.program import Intent, Objection, ObjectionPack
 
 
@@ -87,6 +91,22 @@ def _run(ctx: Context, lints: Any) -> None:
         entry = entries.get(objection)
         if entry is not None and entry.span.file in user_files:
             ctx.report("ObjectionLikeExample", entry.text.span, objection=objection, intent=intent)
+    _sparse_objections(ctx, user_files)
+
+
+def _sparse_objections(ctx: Context, user_files: set[str]) -> None:
+    """A user's objection with fewer than ``SPARSE`` phrasings that borrows nothing
+    (``mbs.compiler.borrow``): paraphrases of it are rarely recognised."""
+    packs = [(name, d.module.stdlib, d.decl.entries) for name, d in ctx.scope.packs.items()]
+    for (_, library, entries), lent in zip(packs, lend(packs), strict=True):
+        if library:
+            continue
+        for e, borrowing in zip(entries, lent, strict=True):
+            count = 1 + len(e.variants)
+            if borrowing is None and count < SPARSE and e.span.file in user_files:
+                ctx.report(
+                    "SparseObjection", e.text.span, text=e.text.value, count=count, needed=SPARSE
+                )
 
 
 _CLOSE_CACHE: dict[tuple[ObjectionPack, ...], list[tuple[str, str, float]]] = {}

@@ -145,3 +145,29 @@ def test_two_ways_of_saying_the_price_borrow_two_library_objections() -> None:
     sources = {o["Votre offre est trop chère"].borrowed_from}
     sources.add(o["Je n'ai pas les moyens en ce moment"].borrowed_from)
     assert None not in sources and len(sources) == 2
+
+
+def sparse_warnings(pack: str, uses: str = "use intents.common") -> list[str]:
+    """The W012 messages of a scenario with this user pack."""
+    source = f"{uses}\n\nobjections maison {{\n{pack}\n}}\n{STEP}"
+    result = compile_source(source, "t.mbs")
+    assert result.program is not None, [str(d) for d in result.diagnostics]
+    return [d.message for d in result.diagnostics if d.code == "W012"]
+
+
+def test_a_sparse_objection_that_borrows_nothing_is_flagged_where_it_is_written() -> None:
+    source = f'use intents.common\n\nobjections maison {{\n    "Ma porte est blindée" => "Bien."\n}}\n{STEP}'
+    (found,) = [d for d in compile_source(source, "t.mbs").diagnostics if d.code == "W012"]
+    assert found.severity == "warning" and (found.span.line, found.span.col) == (4, 5)
+    assert '"Ma porte est blindée" has 1 phrasing(s) and borrows none' in found.message
+    assert found.hint is not None and "3 phrasings or more" in found.hint
+    two = '"Ma porte est blindée" | "on a une porte blindée" => "Bien."'
+    assert len(sparse_warnings(two)) == 1  # two phrasings are still too few
+
+
+def test_objections_with_enough_phrasings_or_borrowed_ones_are_not_flagged() -> None:
+    three = '"Ma porte est blindée" | "on a une porte blindée" | "porte renforcée" => "Bien."'
+    assert sparse_warnings(three) == []
+    assert sparse_warnings('"Je suis locataire" => "Le matériel se retire sans trace."') == []
+    # the library's packs are never flagged, whatever they hold
+    assert sparse_warnings(three, uses="use intents.common\nuse objections.energie") == []

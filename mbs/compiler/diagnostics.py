@@ -687,14 +687,16 @@ DESCRIPTORS: tuple[DiagnosticDescriptor, ...] = (
         "Objection with too few phrasings",
         'objection "{text}" has {count} phrasing(s) and borrows none from the library: the '
         "prospect's own words for it will rarely be recognised",
-        "give it {needed} phrasings or more, in the words prospects use: "
+        "give it more phrasings in the words prospects use, {needed} at least (the "
+        "library's have a dozen): "
         '`"{text}" | "..." | "..."`',
         "The NLU recognises an objection by its phrasings. An objection with fewer than "
         "three borrows the phrasings of the library objection that says the same thing "
         "(`mbs inspect` lists what it borrows); one that says nothing the library says has "
         "only its own. On paraphrases written by people who never saw the phrasings, "
-        "customers' objections in that state were recognised about one time in eight, the "
-        "library's, with a dozen phrasings each, two times in three (docs/nlu.md).",
+        "customers' objections in that state were recognised one time in eight, and about "
+        "one time in six with two more phrasings each; the library's, with a dozen "
+        "phrasings each, two times in three (docs/nlu.md).",
         _HEAD + 'objections p {\n    "Ma porte est blindée" => "Une alarme prévient avant."\n}\n'
         "step a { end NOT_INTERESTED }\n",
         5,

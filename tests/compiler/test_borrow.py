@@ -160,7 +160,7 @@ def test_a_sparse_objection_that_borrows_nothing_is_flagged_where_it_is_written(
     (found,) = [d for d in compile_source(source, "t.mbs").diagnostics if d.code == "W012"]
     assert found.severity == "warning" and (found.span.line, found.span.col) == (4, 5)
     assert '"Ma porte est blindée" has 1 phrasing(s) and borrows none' in found.message
-    assert found.hint is not None and "3 phrasings or more" in found.hint
+    assert found.hint is not None and "3 at least" in found.hint
     two = '"Ma porte est blindée" | "on a une porte blindée" => "Bien."'
     assert len(sparse_warnings(two)) == 1  # two phrasings are still too few
 

@@ -4,8 +4,8 @@ One command: ``.venv/bin/python bench/bench_esl.py [--events N] [--rounds R]``
 (``--instructions`` adds instruction counts per event under ``valgrind --tool=callgrind``).
 
 Like with like: this process plays the switch on loopback and replays the same recorded
-byte stream (the text/event-plain events of ESL-examples.txt, 0.6-1.6 KB each, repeated)
-to every peer, each in its own fresh interpreter, over a real TCP connection, after the
+byte stream (the text/event-plain events of tests/freeswitch/data/esl-examples.txt,
+0.6-1.6 KB each, repeated) to every peer, each in its own fresh interpreter, over a real TCP connection, after the
 same inbound handshake (``auth/request``, ``auth``, ``event plain ALL``). Each peer reads
 every event and looks up its Event-Name and Unique-ID, as a client routing calls does:
 
@@ -48,7 +48,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-EXAMPLES = Path("/work/shared/design/ESL-examples.txt")
+EXAMPLES = (
+    Path(__file__).resolve().parents[1] / "tests" / "freeswitch" / "data" / "esl-examples.txt"
+)
 PASSWORD = "ClueCon"
 AUTH_REQUEST = b"Content-Type: auth/request\n\n"
 AUTH_OK = b"Content-Type: command/reply\nReply-Text: +OK accepted\n\n"

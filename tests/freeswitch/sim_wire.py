@@ -20,7 +20,7 @@ from mbs.freeswitch.esl import (
     SwitchEvent,
 )
 
-EXAMPLES = Path("/work/shared/design/ESL-examples.txt")
+EXAMPLES = Path(__file__).parent / "data" / "esl-examples.txt"
 
 
 class WireClient:
@@ -95,7 +95,7 @@ def is_event(name: str, uuid: str | None = None):
 
 
 def examples() -> dict[str, bytes]:
-    """ESL-examples.txt sections that are whole messages, by name."""
+    """data/esl-examples.txt sections that are whole messages, by name."""
     text = EXAMPLES.read_text()
     out: dict[str, bytes] = {}
     for m in re.finditer(r"^===== (\w+) (\d+)\n", text, re.M):

@@ -1,4 +1,6 @@
-"""Every message of ESL-examples.txt parses, and serialises back to the same bytes."""
+"""Every message of the recorded ESL examples (``data/esl-examples.txt``: the wire bytes
+of FreeSWITCH 1.10 messages, with dialogues in ``S:``/``C:`` lines) parses, and
+serialises back to the same bytes."""
 
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ from mbs.freeswitch.esl import (
     Role,
 )
 
-EXAMPLES_FILE = Path("/work/shared/design/ESL-examples.txt")
+EXAMPLES_FILE = Path(__file__).parent / "data" / "esl-examples.txt"
 _SECTION = re.compile(rb"^===== (.*)\n", re.M)
 _ANNOTATION = re.compile(r"\s{2,}\([^)]*\)\s*$")
 

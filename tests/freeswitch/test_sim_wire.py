@@ -1,5 +1,5 @@
 """The simulator's bytes: replies, api output and event structure, against the facts
-in ESL.md and the example messages in ESL-examples.txt."""
+of docs/esl.md and the recorded messages of data/esl-examples.txt."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """One simulated outbound leg: its FreeSWITCH state, variables, and the events it fires.
 
 The transitions are the ones ``bgapi originate {...}sofia/gateway/GW/NUM &park()`` takes
-on FreeSWITCH 1.10 (ESL.md §3 "Order"), each a method returning the events in the order
-the switch fires them:
+on FreeSWITCH 1.10 (docs/simulator.md, "What is byte-faithful"), each a method
+returning the events in the order the switch fires them:
 
     originate_start  STATE(CS_INIT) CREATE ORIGINATE STATE(CS_ROUTING) STATE(CS_CONSUME_MEDIA)
     ring             PROGRESS  CALLSTATE(RINGING)

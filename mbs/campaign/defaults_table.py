@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from mbs.campaign.config import DEFAULT_BUILTINS
+from mbs.campaign.config import DEFAULT_BUILTINS, SWITCH_STT
 from mbs.runtime.builtins import registry
 from mbs.runtime.builtins.base import BuiltinError
 from mbs.runtime.builtins.options import option_rows
@@ -26,10 +26,13 @@ def builtins_markdown() -> str:
     """The generated block, markers excluded."""
     out = ["| key | default | implementations |", "|---|---|---|"]
     for kind in registry.KINDS:
-        names = ", ".join(f"`{n}`" for n in registry.available(kind))
+        names = ", ".join(f"`{n}`" for n in campaign_choices(kind))
         out.append(f"| `{kind}` | `{DEFAULT_BUILTINS[kind]}` | {names} |")
     for kind in registry.KINDS:
-        for name in registry.available(kind):
+        for name in campaign_choices(kind):
+            if kind == "stt" and name == SWITCH_STT:
+                out += ["", f'`stt = "{SWITCH_STT}"` is the switch\'s own recogniser: no option.']
+                continue
             try:
                 model = registry.options_model(kind, name)
             except BuiltinError as exc:  # an optional dependency absent here
@@ -49,6 +52,16 @@ def builtins_markdown() -> str:
             for key, typ, default, meaning in rows:
                 out.append(f"| `{key}` | `{typ}` | `{default}` | {meaning} |")
     return "\n".join(out)
+
+
+def campaign_choices(kind: str) -> list[str]:
+    """What a campaign file may name for ``kind``: the registered implementations, but
+    for ``stt`` the switch's recogniser and the streaming ones (``stt.text`` reads text,
+    and a campaign hears audio)."""
+    names = registry.available(kind)
+    if kind == "stt":
+        return [SWITCH_STT, *(n for n in names if n != "text")]
+    return names
 
 
 def documented_block(text: str) -> str | None:

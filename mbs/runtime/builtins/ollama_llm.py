@@ -96,7 +96,7 @@ class OllamaLlmOptions(BuiltinOptions):
     timeout: float = Field(
         default=2.5, ge=0.01, description="Seconds an answer may take before the scripted fallback"
     )
-    max_words: int = Field(default=150, ge=1, description="Longer answers are refused")
+    max_words: int = Field(default=40, ge=1, description="Longer answers are refused")
     min_words: int = Field(default=3, ge=0, description="Shorter answers are refused")
     temperature: float = Field(default=0.4, ge=0.0, description="Sampling temperature")
 

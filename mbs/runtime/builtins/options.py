@@ -9,8 +9,10 @@ option before anything runs, and ``docs/builtins.md`` lists the same fields.
 
 from __future__ import annotations
 
+import types
+import typing
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -43,16 +45,33 @@ def read_options(model: type[M], config: Mapping[str, object], *, owner: str) ->
         raise BuiltinError(f"{owner}: setting {key!r}: {message}") from None
 
 
+def _type_name(annotation: Any) -> str:
+    """A field's type as the docs show it: ``int``, ``str or none``, ``'male' or
+    'female' or none``."""
+    args = typing.get_args(annotation)
+    if typing.get_origin(annotation) is Literal:
+        return " or ".join(repr(a) for a in args)
+    if args and type(None) in args:  # Optional[X], X | None
+        inner = [a for a in args if a is not type(None)]
+        return " or ".join([*(_type_name(a) for a in inner), "none"])
+    origin = typing.get_origin(annotation)
+    if args and origin in (types.UnionType, typing.Union):  # X | Y
+        return " or ".join(_type_name(a) for a in args)
+    if args:  # list[str], dict[str, Any]
+        return f"{origin.__name__}[{', '.join(_type_name(a) for a in args)}]"
+    return getattr(annotation, "__name__", None) or str(annotation).replace("typing.", "")
+
+
 def option_rows(model: type[BaseModel]) -> list[tuple[str, str, str, str]]:
     """(key, type, default, meaning) per field, for the generated docs tables."""
     rows = []
     for name, field in model.model_fields.items():
         annotation = field.annotation
-        kind = getattr(annotation, "__name__", None) or str(annotation)
-        if kind.startswith("Literal") or "|" in str(annotation):
-            kind = str(annotation).replace("typing.", "")
-        kind = kind.replace(" | None", " or none").replace("|", "or")
-        default: Any = field.get_default(call_default_factory=True)
-        shown = "none" if default is None else repr(default)
+        kind = _type_name(annotation)
+        if field.is_required():
+            shown = "required"
+        else:
+            default: Any = field.get_default(call_default_factory=True)
+            shown = "none" if default is None else repr(default)
         rows.append((name, kind, shown, field.description or ""))
     return rows

@@ -63,8 +63,8 @@ def _import_vosk() -> Any:
 class VoskOptions(BuiltinOptions):
     model: str | None = Field(
         default=None,
-        description="Vosk model directory; none: the one `mbs models install vosk` set, "
-        "else $MBS_VOSK_MODEL",
+        description="Vosk model directory or installed model name; none: $MBS_VOSK_MODEL, "
+        "else the one `mbs models install vosk` made current",
     )
     vad: int = Field(default=2, ge=0, le=3, description="WebRTC VAD aggressiveness")
     end_ms: int = Field(default=700, ge=0, description="Silence (ms) that ends an utterance")

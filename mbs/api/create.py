@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from mbs.campaign.contacts import ContactFileError, read_contacts, save_contacts
+from mbs.campaign.simulated import kind_conflict
 from mbs.campaign.store import Store, StoreError
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
@@ -104,6 +105,13 @@ def create_from_upload(
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise CreateError(f"cannot read the default campaign file {defaults}: {exc}") from None
     settings.pop("contacts", None)
+    telephony = settings.get("telephony")
+    backend = str(telephony.get("backend", "sim")) if isinstance(telephony, dict) else "sim"
+    # a store keeps one kind (mbs.campaign.simulated): a simulated campaign here would
+    # count against real people, or make the real ones refuse to run
+    conflict = kind_conflict(store, backend == "sim")
+    if conflict:
+        raise CreateError(conflict)
     settings["name"] = name
     settings["scenario"] = str((scenarios_dir / scenario).resolve())
     with tempfile.TemporaryDirectory(prefix="mbs-upload-") as tmp:
@@ -127,7 +135,8 @@ def create_from_upload(
             name,
             now=now,
             scenario=settings["scenario"],
-            settings={"_file": str(campaign_file)},
+            # its kind, known now: the store refuses the other kind from the start
+            settings={"_file": str(campaign_file), "telephony": {"backend": backend}},
         )
     except StoreError as exc:
         raise CreateError(str(exc)) from None

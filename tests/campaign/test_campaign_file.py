@@ -56,7 +56,7 @@ def test_the_example_loads_and_round_trips_to_the_store() -> None:
     s = campaign.settings
     assert s.name == "or-rdv-demo" and campaign.contacts_path is not None
     assert campaign.contacts_path.is_file() and campaign.scenario_path.is_file()
-    assert s.builtins.chosen() == {"nlu": "fuzzy", "llm": "none", "tts": "espeak"}
+    assert s.builtins.chosen() == {"llm": "none", "tts": "espeak"}  # the default NLU
     assert s.sim.personas == {
         "human": 0.6,
         "no_answer": 0.15,

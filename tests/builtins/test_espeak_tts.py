@@ -6,6 +6,7 @@ import asyncio
 import shutil
 import wave
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -132,3 +133,43 @@ async def test_sox_resampler(program: Program, tmp_path: Path) -> None:
 async def test_tts_none_makes_nothing(program: Program) -> None:
     tts = registry.create("tts", "none", program, {})
     assert await tts.synthesize(LINE) is None  # type: ignore[attr-defined]
+
+
+async def _started(
+    monkeypatch: pytest.MonkeyPatch,
+) -> tuple[asyncio.Event, list[asyncio.subprocess.Process]]:
+    """Record the processes the builtin starts, and say when one has started."""
+    started, procs = asyncio.Event(), []
+    spawn = asyncio.create_subprocess_exec
+
+    async def recording(*args: Any, **kwargs: Any) -> asyncio.subprocess.Process:
+        proc = await spawn(*args, **kwargs)
+        procs.append(proc)
+        started.set()
+        return proc
+
+    monkeypatch.setattr(asyncio, "create_subprocess_exec", recording)
+    return started, procs
+
+
+async def test_a_cancelled_synthesis_leaves_no_process(
+    program: Program, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tts = make(program, tmp_path, timeout=600)
+    started, procs = await _started(monkeypatch)
+    task = asyncio.create_task(tts._run(["sleep", "600"], stdin=None, what="a tool"))
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert procs[0].returncode is not None  # killed and waited for, not orphaned
+
+
+async def test_a_tool_over_its_time_is_killed(
+    program: Program, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tts = make(program, tmp_path, timeout=0.1)
+    _, procs = await _started(monkeypatch)
+    with pytest.raises(BuiltinError, match=r"took longer than 0\.1 s"):
+        await tts._run(["sleep", "600"], stdin=None, what="a tool")
+    assert procs[0].returncode is not None

@@ -33,6 +33,7 @@ from typing import Any
 
 import websockets
 
+from mbs.audio.process import reap
 from mbs.freeswitch.sim.clock import SimClock
 
 FRAME_S = 0.02
@@ -81,7 +82,11 @@ async def _speak(text: str, rate: int, voice: str) -> array[int]:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.DEVNULL,
         )
-        wav, _ = await proc.communicate()
+        try:
+            wav, _ = await proc.communicate()
+        except BaseException:  # the call ended while speaking: no orphan espeak-ng
+            await reap(proc)
+            raise
         if proc.returncode == 0 and wav[:4] == b"RIFF" and len(wav) > 44:
             native = int.from_bytes(wav[24:28], "little")
             return await asyncio.to_thread(resample, pcm_to_samples(wav[44:]), native, rate)

@@ -39,6 +39,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from mbs.audio.pcm import read_wav, resample, write_wav
+from mbs.audio.process import reap
 from mbs.program import Program
 from mbs.runtime.builtins.base import BuiltinError, MissingDependency
 from mbs.runtime.builtins.options import BuiltinOptions, read_options
@@ -234,10 +235,13 @@ class EspeakTts:
         )
         try:
             _, err = await asyncio.wait_for(proc.communicate(stdin), self.timeout)
-        except TimeoutError:
-            proc.kill()
-            await proc.wait()
-            raise BuiltinError(f"{_OWNER}: {what} took longer than {self.timeout:g} s") from None
+        except BaseException as exc:  # too slow, or the call ended: no orphan process
+            await reap(proc)
+            if isinstance(exc, TimeoutError):
+                raise BuiltinError(
+                    f"{_OWNER}: {what} took longer than {self.timeout:g} s"
+                ) from None
+            raise
         if proc.returncode != 0:
             detail = err.decode("utf-8", "replace").strip() or f"exit code {proc.returncode}"
             raise BuiltinError(f"{_OWNER}: {what} failed (voice {self.voice!r}): {detail}")

@@ -397,6 +397,10 @@ def _line_for(loc: tuple[str, ...], lines: dict[tuple[str, ...], int]) -> int | 
 def parse_campaign(source: str, path: Path, *, check_paths: bool = True) -> CampaignFile:
     try:
         raw = tomllib.loads(source)
+    except RecursionError:  # tomllib recurses per nested array or inline table
+        raise CampaignFileError(
+            path, [Issue("", None, "invalid TOML: nested too deeply")]
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"\(at line (\d+), column \d+\)", str(exc))
         message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))

@@ -84,6 +84,8 @@ def load_profile(path: Path) -> SwitchProfile:
         raise ProfileError(f"{path}: cannot read the switch profile: {exc.strerror}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ProfileError(f"{path}: not a switch profile: {exc}") from None
+    except RecursionError:
+        raise ProfileError(f"{path}: not a switch profile: nested too deeply") from None
     try:
         return SwitchProfile.model_validate(data)
     except ValidationError as exc:

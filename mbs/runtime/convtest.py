@@ -110,17 +110,25 @@ def load_test_file(path: Path) -> TestFile:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise TestFileError(f"cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise TestFileError(f"{path}: not UTF-8 (byte {exc.start}): save it as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise TestFileError(f"{path}: invalid TOML: {exc}") from None
+    except RecursionError:
+        raise TestFileError(f"{path}: invalid TOML: nested too deeply") from None
     stem = path.name.removesuffix(".test.toml")
     scenario = path.parent / str(data.get("scenario", f"{stem}.mbs"))
     defaults = data.get("defaults", {})
+    if not isinstance(defaults, dict):
+        raise TestFileError(f"{path}: [defaults] must be a table, not {defaults!r}")
     base_contact = _contact(defaults.get("contact", {}), f"{path}: [defaults] contact")
     raw_tests = data.get("test", [])
     if not isinstance(raw_tests, list) or not raw_tests:
         raise TestFileError(f"{path}: no [[test]] tables")
     tests: list[ConversationTest] = []
     for i, raw in enumerate(raw_tests, start=1):
+        if not isinstance(raw, dict):
+            raise TestFileError(f"{path}: test {i} must be a [[test]] table, not {raw!r}")
         name = str(raw.get("name", f"test {i}"))
         where = f"{path}: test {name!r}"
         unknown = sorted(set(raw) - _KNOWN_KEYS)

@@ -130,6 +130,8 @@ def read_log(path: str | Path) -> list[Event]:
             event = json.loads(line)
         except ValueError as exc:
             raise EventLogError(f"{path}:{n}: not a JSON event ({exc})") from None
+        except RecursionError:
+            raise EventLogError(f"{path}:{n}: not an mbs event (nested too deeply)") from None
         if not isinstance(event, dict) or "event" not in event:
             raise EventLogError(f"{path}:{n}: not an mbs event")
         events.append(event)

@@ -83,7 +83,7 @@ def load_set(path: Path) -> list[Labelled]:
                 raw = json.loads(line)
                 kind, label, utterance = raw["kind"], raw.get("label"), raw["text"]
                 step = raw.get("step")
-            except (ValueError, KeyError, TypeError, AttributeError):
+            except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
                 raise SetError(f"{where}: not a labelled answer (kind, label, text)") from None
         else:
             cells = line.split("\t")

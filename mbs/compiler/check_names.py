@@ -139,6 +139,7 @@ def check_names(ctx: Context) -> None:
         for t in handlers:
             if case_key(t.case) == "objection":
                 ctx.report("NoObjectionsInScope", t.case.span)
+    typed = typed_captures(ctx)  # once: every step's check reads it
     for step in scope.steps.values():
         for action in step.actions:
             if (
@@ -152,7 +153,7 @@ def check_names(ctx: Context) -> None:
                     help="pick another variable name",
                 )
         _check_block(ctx, step.transitions, f"step `{step.name.name}`", False)
-        _check_typed(ctx, step)
+        _check_typed(ctx, step, typed)
         for action in step.actions:
             if isinstance(action, ast.EndCall):
                 check_result(ctx, action.result)
@@ -194,8 +195,7 @@ def typed_captures(ctx: Context) -> dict[str, str]:
     return out
 
 
-def _check_typed(ctx: Context, step: ast.StepDecl) -> None:
-    typed = typed_captures(ctx)
+def _check_typed(ctx: Context, step: ast.StepDecl, typed: dict[str, str]) -> None:
     own_typed = any(isinstance(a, ast.Capture) and a.kind is not None for a in step.actions)
     for action in step.actions:
         if isinstance(action, ast.Capture) and action.kind is not None:

@@ -371,8 +371,10 @@ class EslClient:
         session.last_rx = loop.time()
         reader.attach(session)
         session.tasks.append(asyncio.create_task(self._watch(session), name="esl-liveness"))
+        step = "auth/request"  # what the switch owes us next, for the timeout's message
         try:
             await asyncio.wait_for(asyncio.shield(session.auth_requested), cfg.connect_timeout_s)
+            step = "auth"
             reply = await self._request(session, Auth(cfg.password))
             if not (isinstance(reply, CommandReply) and reply.ok):
                 text = reply.reply_text if isinstance(reply, CommandReply) else "?"
@@ -380,17 +382,23 @@ class EslClient:
                     f"FreeSWITCH at {cfg.host}:{cfg.port} refused the ESL password "
                     f"({text.strip()}): {_CHECK_PASSWORD}"
                 )
+            step = "subscription"
             if self._events:
                 await self._request(session, Subscribe(tuple(self._events), self._event_format))
             for header, value in self._filters:
                 await self._request(session, Filter(header, value))
         except BaseException as exc:
             await self._end_session(session, "handshake failed")
-            if isinstance(exc, TimeoutError):
+            if isinstance(exc, TimeoutError) and step == "auth/request":
                 raise ConnectionLost(
                     f"{cfg.host}:{cfg.port} accepted the connection but sent no ESL "
                     f"auth/request within {cfg.connect_timeout_s:g} s: is that port "
                     "FreeSWITCH's event socket (8021 by default)?"
+                ) from None
+            if isinstance(exc, TimeoutError):
+                raise ConnectionLost(
+                    f"{cfg.host}:{cfg.port} asked for the ESL password but did not answer "
+                    f"the {step} within {cfg.command_timeout_s:g} s"
                 ) from None
             if session.rejection is not None:
                 raise session.rejection from None
@@ -556,8 +564,12 @@ class EslClient:
             if not future.done():
                 self.stats.failed_commands += 1
                 future.set_exception(ConnectionLost(f"{type(command).__name__}: {reason}"))
+                # a caller that gave up on it (timeout) is not there to read it: do not
+                # let asyncio report it as "never retrieved"
+                future.exception()
         if session.auth_requested is not None and not session.auth_requested.done():
             session.auth_requested.set_exception(ConnectionLost(reason))
+            session.auth_requested.exception()
         current = asyncio.current_task()
         for task in session.tasks:
             if task is not current:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import random
 from dataclasses import dataclass, field
 
@@ -479,6 +480,38 @@ async def test_no_auth_request_is_a_clear_connection_failure() -> None:
             await EslClient(ClientConfig(port=port, connect_timeout_s=0.3)).connect()
     finally:
         for w in silent:
+            w.close()
+        server.close()
+        await server.wait_closed()
+
+
+async def test_a_peer_that_never_answers_the_password_is_named_for_what_it_did() -> None:
+    """It sends auth/request, then says nothing: the error says the password went
+    unanswered (not that no auth/request came), and the abandoned command's failure is
+    not reported by asyncio as an exception nobody retrieved."""
+    held: list[asyncio.StreamWriter] = []
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(EslConnection(Role.SERVER).send(AuthRequest()))
+        await writer.drain()
+        held.append(writer)
+
+    loop = asyncio.get_running_loop()
+    unhandled: list[dict[str, object]] = []
+    previous = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _loop, context: unhandled.append(context))
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        config = ClientConfig(port=port, connect_timeout_s=2, command_timeout_s=0.2)
+        with pytest.raises(ConnectionLost, match=r"did not answer the auth within 0\.2 s"):
+            await EslClient(config).connect()
+        gc.collect()  # an unretrieved exception is reported when its future is collected
+        await asyncio.sleep(0)
+        assert unhandled == []
+    finally:
+        loop.set_exception_handler(previous)
+        for w in held:
             w.close()
         server.close()
         await server.wait_closed()

@@ -171,6 +171,19 @@ def enrol_contacts(store: Store, campaign: CampaignFile, now: datetime) -> Enrol
     return Enrolment(result, report.added_to_campaign)
 
 
+def writable_folder(folder: Path, what: str) -> None:
+    """Refuse a run whose ``folder`` cannot be written, before anyone is dialled: every
+    call would lose its transcript (or recording) while the run looked fine."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".mbs-write-check-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise CampaignNotResolved(f"cannot write {what} in {folder}: {reason}") from None
+
+
 def worker_identity(campaign: str, worker: str | None) -> str:
     """A stable id: a restarted worker recovers the calls its previous life left open."""
     return f"{socket.gethostname()}/{campaign}/{worker or '1'}"
@@ -318,6 +331,7 @@ class CampaignRun:
         self.campaign = campaign
         self.program = program
         self.store = store
+        writable_folder(output_dir / "transcripts", "transcripts")
         if clock is None:
             try:
                 last = store.last_activity(campaign.settings.name)

@@ -78,6 +78,8 @@ def render_text(tpl: jinja2.Template, context: Mapping[str, object]) -> str:
         raise TemplateFailure(_plain(exc)) from None
     except (TypeError, ValueError, ArithmeticError, LookupError, AttributeError) as exc:
         raise TemplateFailure(f"{type(exc).__name__}: {exc}") from None
+    except AssertionError:  # jinja2's filters assert on some arguments: truncate(-5)
+        raise TemplateFailure("a filter was given an argument it refuses") from None
 
 
 def first_choice(utterance: str, choices: tuple[str, ...]) -> str | None:

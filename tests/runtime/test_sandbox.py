@@ -40,6 +40,8 @@ HOSTILE = [
     "{% set a = 'x' * 9000 %}{{ a ~ a }}",
     "{% for i in range(999) %}{{ 'x' * 999 }}{% endfor %}",
     "{% for x in [[1]] recursive %}{{ loop(range(999)|map('list')|list) }}{% endfor %}",
+    # a filter's own assertion on its argument
+    "{{ 'a'|truncate(-5) }}",
 ]
 
 

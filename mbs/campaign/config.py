@@ -255,6 +255,19 @@ class CampaignSettings(_Model):
         except ValueError as exc:
             raise ValueError(f"{exc}; for example {suggest_slug(value)!r}") from None
 
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        # an unknown region would reject every number written without +country
+        import phonenumbers
+
+        region = value.strip().upper()
+        if region not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(
+                f"unknown region {value!r}: a two-letter country code such as 'FR' or 'BE'"
+            )
+        return region
+
     @property
     def claim_batch(self) -> int:
         return self.batch_size or 2 * self.max_concurrent

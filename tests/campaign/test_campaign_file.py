@@ -187,3 +187,17 @@ def test_policy_overrides_and_sim_start(tmp_path: Path) -> None:
         'name = "x"\nscenario = "s.mbs"\n[sim]\nstart = "2026-03-10T10:00:00"\n', tmp_path
     )
     assert naive[0][0] == "sim.start" and "offset" in naive[0][2]
+
+
+@pytest.mark.parametrize("region", ["ZZ", "", "../x", "France"])
+def test_an_unknown_region_is_refused_where_it_is_written(tmp_path: Path, region: str) -> None:
+    found = issues(f'name = "x"\nscenario = "s.mbs"\nregion = "{region}"\n', tmp_path)
+    assert [(key, line) for key, line, _ in found] == [("region", 3)]
+    assert "unknown region" in found[0][2]
+
+
+def test_a_region_is_a_country_code_in_any_case(tmp_path: Path) -> None:
+    (tmp_path / "s.mbs").write_text("")
+    path = tmp_path / "c.toml"
+    path.write_text('name = "x"\nscenario = "s.mbs"\nregion = "be"\n', encoding="utf-8")
+    assert load_campaign(path).settings.region == "BE"

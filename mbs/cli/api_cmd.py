@@ -6,11 +6,17 @@ from __future__ import annotations
 import ipaddress
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from mbs.cli.output import EXIT_RUNTIME, EXIT_USAGE, abort, err, out
+
+if TYPE_CHECKING:
+    from mbs.campaign.store import Store
+
+# ``mbs api --database URL key ...``: the group's --database, for its key commands
+_API_DATABASE = "mbs.api.database"
 
 
 def _is_loopback(host: str) -> bool:
@@ -131,20 +137,29 @@ def register(app: typer.Typer) -> None:
         Without a subcommand it serves until Ctrl-C. It refuses an address other than
         loopback while no user and no API key exist.
         """
+        ctx.meta[_API_DATABASE] = database
         if ctx.invoked_subcommand is None:
             serve(host, port, database, base_dir, access_log, scenarios_dir, campaign_defaults)
 
     key = typer.Typer(help="API keys: create, list, revoke.", no_args_is_help=True)
 
+    def key_store(ctx: typer.Context, database: str | None) -> Store:
+        """The key command's own --database, else the one given to ``mbs api``, else the
+        default: a key must land in the store the server will read."""
+        from mbs.cli.common import open_store
+
+        return open_store(database or ctx.meta.get(_API_DATABASE))
+
     @key.command("create")
     def key_create(
+        ctx: typer.Context,
         name: Annotated[str, typer.Option("--name", help="What the key is for.")],
         scope: Annotated[str, typer.Option("--scope", help="read or control.")] = "read",
+        database: DatabaseOpt = None,
     ) -> None:
         """Create a key; it is printed once (only its hash is stored)."""
         from mbs.api.auth import Scope, new_api_key, sha256
         from mbs.campaign.store import StoreError
-        from mbs.cli.common import open_store
 
         try:
             chosen = Scope(scope)
@@ -153,7 +168,7 @@ def register(app: typer.Typer) -> None:
         if not name.strip() or len(name) > 100:
             abort("a key name has 1 to 100 characters", EXIT_USAGE)
         secret = new_api_key()
-        store = open_store()
+        store = key_store(ctx, database)
         try:
             store.add_api_key(name, sha256(secret), chosen.value, now=datetime.now(UTC))
         except StoreError as exc:
@@ -164,11 +179,9 @@ def register(app: typer.Typer) -> None:
         out.print(secret)
 
     @key.command("list")
-    def key_list() -> None:
+    def key_list(ctx: typer.Context, database: DatabaseOpt = None) -> None:
         """List the keys (names, scopes, last use; never the secrets)."""
-        from mbs.cli.common import open_store
-
-        store = open_store()
+        store = key_store(ctx, database)
         try:
             for k in store.list_api_keys():
                 used = k.last_used_at.isoformat() if k.last_used_at else "never used"
@@ -178,11 +191,13 @@ def register(app: typer.Typer) -> None:
             store.close()
 
     @key.command("revoke")
-    def key_revoke(name: Annotated[str, typer.Argument(help="The key's name.")]) -> None:
+    def key_revoke(
+        ctx: typer.Context,
+        name: Annotated[str, typer.Argument(help="The key's name.")],
+        database: DatabaseOpt = None,
+    ) -> None:
         """Revoke a key: it stops working at once."""
-        from mbs.cli.common import open_store
-
-        store = open_store()
+        store = key_store(ctx, database)
         try:
             if not store.revoke_api_key(name, now=datetime.now(UTC)):
                 abort(f"no live API key named {name!r}", EXIT_USAGE)

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from mbs.cli.compile_cmd import check_format
@@ -47,7 +48,7 @@ def inspect(
             )
         return
     for key, value in header(program):
-        out.print(f"[bold]{key:>12}[/]  {value}")
+        out.print(f"[bold]{escape(f'{key:>12}')}[/]  {escape(str(value))}", markup=True)
     table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
     for column in ("addr", "step", "op", "operands", "source"):
         table.add_column(column, overflow="fold")

@@ -9,13 +9,28 @@ from typing import Any, NoReturn
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 # Into a pipe or a file, output is plain and never cut: no colours (rich's default off a
 # terminal) and no width, so a table keeps every column whole instead of 80 characters.
+# Markup and emoji codes are off: printed text is mostly the user's (file names, utterances,
+# contact values, scenario lines), and "[/x]" or ":fire:" in it must print as is, not crash
+# or vanish. Deliberate styling opts in with ``markup=True`` and ``escape``s what it embeds.
 _UNBOUNDED = 100_000
-out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else _UNBOUNDED)
+out = Console(
+    highlight=False,
+    markup=False,
+    emoji=False,
+    soft_wrap=True,
+    width=None if sys.stdout.isatty() else _UNBOUNDED,
+)
 err = Console(
-    stderr=True, highlight=False, soft_wrap=True, width=None if sys.stderr.isatty() else _UNBOUNDED
+    stderr=True,
+    highlight=False,
+    markup=False,
+    emoji=False,
+    soft_wrap=True,
+    width=None if sys.stderr.isatty() else _UNBOUNDED,
 )
 
 
@@ -39,11 +54,13 @@ def emit_json(obj: Any) -> None:
 
 
 def error(message: str) -> None:
-    err.print(f"[bold red]error:[/] {message}", markup=True)
+    """``error: message`` on stderr; ``message`` is printed literally, never as markup."""
+    err.print(Text.assemble(("error:", "bold red"), " ", message))
 
 
 def warning(message: str) -> None:
-    err.print(f"[bold yellow]warning:[/] {message}", markup=True)
+    """``warning: message`` on stderr; ``message`` is printed literally, never as markup."""
+    err.print(Text.assemble(("warning:", "bold yellow"), " ", message))
 
 
 def abort(message: str, code: int = EXIT_USAGE) -> NoReturn:

@@ -20,6 +20,22 @@ def _secret(env: str) -> str:
     return secret
 
 
+def _check_base_dir(base_dir: Path) -> None:
+    """Stored file paths are relative to ``base_dir``: under a wrong one no file is found,
+    the rows lose their paths and the files (which hold numbers and answers) stay on disk
+    for good. So refuse it before touching anything."""
+    if not base_dir.is_dir():
+        abort(f"--base-dir {base_dir}: no such folder (nothing was deleted)", EXIT_USAGE)
+
+
+def _cutoff(days: int) -> datetime:
+    """Now minus ``days``, or exit 2 when that is before year 1 (datetime's range)."""
+    try:
+        return datetime.now(UTC) - timedelta(days=days)
+    except OverflowError:
+        abort(f"--older-than-days {days}: that goes back before year 1", EXIT_USAGE)
+
+
 def register(app: typer.Typer) -> None:
     @app.command("purge")
     def purge_cmd(
@@ -38,11 +54,11 @@ def register(app: typer.Typer) -> None:
         from mbs.campaign.privacy import purge
         from mbs.cli.common import open_store
 
+        before = _cutoff(days)
+        _check_base_dir(base_dir)
         store = open_store()
         try:
-            report = purge(
-                store, before=datetime.now(UTC) - timedelta(days=days), base_dir=base_dir
-            )
+            report = purge(store, before=before, base_dir=base_dir)
         finally:
             store.close()
         out.print(f"purged {report.calls} calls ({report.files} files deleted)")
@@ -112,6 +128,7 @@ def register_forget(contacts: typer.Typer) -> None:
             number = parse_phone(phone, region)
         except ValueError as exc:
             abort(f"{phone}: {exc}", EXIT_USAGE)
+        _check_base_dir(base_dir)
         store = open_store()
         try:
             report = forget(store, number, now=datetime.now(UTC), base_dir=base_dir)

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 
 from mbs.cli.common import DatabaseOpt, JsonAliasOpt, OutputFormat, output_format
@@ -54,7 +55,7 @@ def _print_summary(summary: dict[str, object], result: object) -> None:
     from mbs.campaign.compose import RunResult
 
     assert isinstance(result, RunResult)
-    out.print(f"\n[bold]Campaign {summary['campaign']}[/]")
+    out.print(f"\n[bold]Campaign {escape(str(summary['campaign']))}[/]", markup=True)
     rate = summary["answer_rate"]
     out.print(
         f"  contacts {summary['contacts']}  done {summary['done']}  waiting {summary['waiting']}  "
@@ -87,7 +88,7 @@ def _print_summary(summary: dict[str, object], result: object) -> None:
     errors = summary["errors"]
     assert isinstance(errors, list)
     for line in errors[:5]:
-        err.print(f"  [yellow]error:[/] {line}")
+        err.print(f"  [yellow]error:[/] {escape(str(line))}", markup=True)
 
 
 def _report_enrolment(enrolment: Any) -> None:
@@ -133,7 +134,7 @@ def _run_workers(
         emit_json(summary)
     else:
         rate = stats.answer_rate
-        out.print(f"\n[bold]Campaign {campaign}[/] ({count} workers)")
+        out.print(f"\n[bold]Campaign {escape(campaign)}[/] ({count} workers)", markup=True)
         out.print(
             f"  contacts {stats.contacts}  done {stats.done}  waiting {stats.waiting}  "
             f"calls {stats.calls}  answered {stats.answered}"

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from mbs.cli.output import EXIT_RUNTIME, EXIT_USAGE, abort, err, out
+from mbs.cli.output import EXIT_RUNTIME, EXIT_USAGE, abort, emit_row, err, out
 
 if TYPE_CHECKING:
     from mbs.campaign.store import Store
@@ -186,7 +186,7 @@ def register(app: typer.Typer) -> None:
             for k in store.list_api_keys():
                 used = k.last_used_at.isoformat() if k.last_used_at else "never used"
                 revoked = f" revoked {k.revoked_at.isoformat()}" if k.revoked_at else ""
-                out.print(f"{k.name}\t{k.scope}\t{used}{revoked}")
+                emit_row(k.name, k.scope, f"{used}{revoked}")
         finally:
             store.close()
 

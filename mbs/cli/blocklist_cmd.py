@@ -16,7 +16,7 @@ from mbs.cli.common import (
     open_store,
     output_format,
 )
-from mbs.cli.output import EXIT_DIAGNOSTICS, EXIT_USAGE, abort, emit_json, out, warning
+from mbs.cli.output import EXIT_DIAGNOSTICS, EXIT_USAGE, abort, emit_json, emit_row, out, warning
 
 
 def _parse_numbers(numbers: list[str], region: str) -> list[str]:
@@ -132,6 +132,6 @@ def register(app: typer.Typer) -> None:
             if fmt == OutputFormat.json:
                 emit_json({"phone": phone, "source": source, "added_at": added_at.isoformat()})
             else:
-                out.print(f"{phone}\t{source or ''}\t{added_at:%Y-%m-%d %H:%M}")
+                emit_row(phone, source or "", f"{added_at:%Y-%m-%d %H:%M}")
 
     app.add_typer(blocklist, name="blocklist")

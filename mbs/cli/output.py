@@ -53,6 +53,13 @@ def emit_json(obj: Any) -> None:
     sys.stdout.flush()
 
 
+def emit_row(*cells: object) -> None:
+    """One tab-separated line on stdout, tabs kept (rich would expand them to spaces,
+    and scripts split these lines on tabs)."""
+    sys.stdout.write("\t".join(str(c) for c in cells) + "\n")
+    sys.stdout.flush()
+
+
 def error(message: str) -> None:
     """``error: message`` on stderr; ``message`` is printed literally, never as markup."""
     err.print(Text.assemble(("error:", "bold red"), " ", message))

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from mbs.cli.output import EXIT_USAGE, abort, out
+from mbs.cli.output import EXIT_USAGE, abort, emit_row, out
 
 
 def register(app: typer.Typer) -> None:
@@ -79,7 +79,7 @@ def register(app: typer.Typer) -> None:
         try:
             for u in store.list_users():
                 state = " (disabled)" if u.disabled else ""
-                out.print(f"{u.username}\t{u.role}{state}")
+                emit_row(u.username, f"{u.role}{state}")
         finally:
             store.close()
 

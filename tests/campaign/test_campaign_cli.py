@@ -188,6 +188,8 @@ def test_blocklisted_numbers_are_never_claimed(db: Store, tmp_path: Path) -> Non
     assert "line 3" in out
     code, out, _ = run("blocklist", "list", "--format", "json")
     assert len(out.splitlines()) == 2
+    code, out, _ = run("blocklist", "list")  # tab-separated for scripts, tabs kept
+    assert [len(line.split("\t")) for line in out.splitlines()] == [3, 3]
     claimed = db.claim_due("demo", NOW, 100, "w", CallingLaw())
     blocked = [d for d in claimed.deferred if d.reason == "blocklisted"]
     assert len(blocked) == 1 and blocked[0].phone not in {c.contact.phone for c in claimed.claims}

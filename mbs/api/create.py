@@ -8,21 +8,23 @@ campaign file written beside the others, so ``mbs run --campaign NAME`` runs it.
 
 from __future__ import annotations
 
+import math
+import os
 import re
 import tempfile
 import tomllib
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
 from mbs.campaign.contacts import ContactFileError, read_contacts, save_contacts
+from mbs.campaign.names import check_slug, suggest_slug
 from mbs.campaign.simulated import kind_conflict
 from mbs.campaign.store import Store, StoreError
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 UPLOAD_SUFFIXES = (".csv", ".xlsx", ".json", ".txt")
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
 
 
 class CreateError(ValueError):
@@ -48,23 +50,79 @@ def scenarios(scenarios_dir: Path) -> list[str]:
     )
 
 
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+# TOML basic strings take every character but these, escaped (toml.io, "String")
+_TOML_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n"}
+_TOML_ESCAPES |= {"\f": "\\f", "\r": "\\r"}
+_TOML_MUST_ESCAPE = re.compile(r'["\\\x00-\x1f\x7f]')
+
+
+def _toml_string(text: str) -> str:
+    return '"' + _TOML_MUST_ESCAPE.sub(_toml_escape, text) + '"'
+
+
+def _toml_escape(m: re.Match[str]) -> str:
+    c = m.group()
+    return _TOML_ESCAPES.get(c) or f"\\u{ord(c):04X}"
+
+
+def _toml_key(key: str) -> str:
+    return key if _BARE_KEY.fullmatch(key) else _toml_string(key)
+
+
 def _toml_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
-        return repr(value)
+        return repr(value)  # TOML reads Python's inf, -inf, nan and 1e-05 alike
     if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return _toml_string(value)
+    if isinstance(value, date | time):  # datetime too: TOML's literals are ISO 8601
+        return value.isoformat()
     if isinstance(value, list):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):  # inside an array: an inline table
+        pairs = (f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items())
+        return "{" + ", ".join(pairs) + "}"
     raise TypeError(f"cannot write {type(value).__name__} to TOML")
 
 
 def _toml(data: dict[str, Any], prefix: str = "") -> str:
-    plain = [f"{k} = {_toml_value(v)}" for k, v in data.items() if not isinstance(v, dict)]
-    tables = [_toml(v, f"{prefix}{k}.") for k, v in data.items() if isinstance(v, dict)]
-    head = f"[{prefix[:-1]}]\n" if prefix and plain else ""
+    plain = [
+        f"{_toml_key(k)} = {_toml_value(v)}" for k, v in data.items() if not isinstance(v, dict)
+    ]
+    tables = [_toml(v, f"{prefix}{_toml_key(k)}.") for k, v in data.items() if isinstance(v, dict)]
+    # an empty table keeps its header, so that it is still there when read back
+    head = f"[{prefix[:-1]}]\n" if prefix and (plain or not tables) else ""
     return head + "".join(line + "\n" for line in plain) + "".join("\n" + t for t in tables)
+
+
+def _same(a: Any, b: Any) -> bool:
+    """``a == b`` as TOML data, where nan is nan and 1 is not 1.0."""
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return isinstance(b, list) and len(a) == len(b) and all(map(_same, a, b))
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a):
+        return math.isnan(b)
+    return type(a) is type(b) and a == b
+
+
+def campaign_toml(settings: dict[str, Any]) -> str:
+    """The campaign file for ``settings``, checked by reading it back; CreateError when
+    it would not read back the same (``mbs run`` would refuse it, or run something else).
+    """
+    ordered = {k: v for k, v in settings.items() if not isinstance(v, dict)}
+    ordered |= {k: v for k, v in settings.items() if isinstance(v, dict)}
+    try:
+        text = "# written by the mbs console\n" + _toml(ordered)
+        text.encode("utf-8")  # a path with an undecodable byte has a lone surrogate
+        same = _same(tomllib.loads(text), ordered)
+    except (TypeError, ValueError, RecursionError) as exc:  # TOMLDecodeError: a ValueError
+        raise CreateError(f"the default campaign file cannot be written back: {exc}") from None
+    if not same:
+        raise CreateError("the default campaign file cannot be written back as it is")
+    return text
 
 
 def create_from_upload(
@@ -80,11 +138,10 @@ def create_from_upload(
     now: datetime,
 ) -> Created:
     name = name.strip()
-    if not NAME_RE.match(name):
-        raise CreateError(
-            "a campaign name has 1 to 80 letters, digits, '.', '_' or '-' and starts with a "
-            "letter or digit"
-        )
+    try:
+        check_slug(name)  # the store's rule: refused here, before anything is written
+    except ValueError as exc:
+        raise CreateError(f"{exc}; for example {suggest_slug(name)!r}") from None
     if store.get_campaign(name) is not None:
         raise CreateError(f"campaign {name!r} already exists")
     if scenario not in scenarios(scenarios_dir):
@@ -102,7 +159,7 @@ def create_from_upload(
     if defaults is not None:
         try:
             settings = tomllib.loads(defaults.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
+        except (OSError, ValueError, RecursionError) as exc:  # not UTF-8, not TOML
             raise CreateError(f"cannot read the default campaign file {defaults}: {exc}") from None
     settings.pop("contacts", None)
     telephony = settings.get("telephony")
@@ -114,6 +171,7 @@ def create_from_upload(
         raise CreateError(conflict)
     settings["name"] = name
     settings["scenario"] = str((scenarios_dir / scenario).resolve())
+    text = campaign_toml(settings)
     with tempfile.TemporaryDirectory(prefix="mbs-upload-") as tmp:
         path = Path(tmp) / f"contacts{suffix}"
         path.write_bytes(data)
@@ -125,11 +183,8 @@ def create_from_upload(
         raise CreateError(f"{filename}: {result.error}")
     if not result.contacts:
         raise CreateError(f"{filename}: no usable contact (every row was rejected)")
-    campaigns_dir.mkdir(parents=True, exist_ok=True)
     campaign_file = (campaigns_dir / f"{name}.toml").resolve()
-    ordered = {k: v for k, v in settings.items() if not isinstance(v, dict)}
-    ordered |= {k: v for k, v in settings.items() if isinstance(v, dict)}
-    campaign_file.write_text("# written by the mbs console\n" + _toml(ordered), encoding="utf-8")
+    staged = _stage(campaign_file, text)
     try:
         store.create_campaign(
             name,
@@ -139,7 +194,37 @@ def create_from_upload(
             settings={"_file": str(campaign_file), "telephony": {"backend": backend}},
         )
     except StoreError as exc:
+        staged.unlink(missing_ok=True)
         raise CreateError(str(exc)) from None
+    try:
+        os.replace(staged, campaign_file)  # the same folder: an atomic rename
+    except OSError as exc:
+        staged.unlink(missing_ok=True)
+        raise CreateError(
+            f"campaign {name!r} is created but its file {campaign_file} is not: {exc.strerror}"
+        ) from None
     saved = save_contacts(store, result, now=now, campaign=name)
     rejected = [f"row {r.row}: {r.reason}" for r in result.rejected]
     return Created(name, saved.added_to_campaign, rejected, str(campaign_file))
+
+
+def _stage(campaign_file: Path, text: str) -> Path:
+    """``text`` in a hidden file beside ``campaign_file``, renamed to it once the store
+    accepts the campaign: a refused campaign leaves no file, a file already there (written
+    by hand for ``mbs run``) is never overwritten."""
+    if campaign_file.exists():
+        raise CreateError(f"{campaign_file} already exists: pick another name")
+    try:
+        campaign_file.parent.mkdir(parents=True, exist_ok=True)
+        fd, staged = tempfile.mkstemp(
+            prefix=f".{campaign_file.stem}.", suffix=".tmp", dir=campaign_file.parent
+        )
+    except OSError as exc:
+        raise CreateError(f"cannot write the campaign file {campaign_file}: {exc}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+    except OSError as exc:  # a full disk: nothing half-written stays behind
+        Path(staged).unlink(missing_ok=True)
+        raise CreateError(f"cannot write the campaign file {campaign_file}: {exc}") from None
+    return Path(staged)

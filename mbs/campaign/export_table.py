@@ -9,6 +9,8 @@ which neutralise every cell a spreadsheet would read as a formula.
 from __future__ import annotations
 
 import io
+import math
+import re
 from typing import Any
 
 from mbs.campaign.export import neutralise, write_csv, write_xlsx
@@ -17,21 +19,30 @@ from mbs.campaign.store import EXPORT_COLUMNS, Store
 CAPTURE_PREFIX = "capture."
 
 
+# Excel keeps 15 significant digits: a longer number is an identifier, kept as text
+_MAX_DIGITS = 15
+# a plain decimal in ASCII digits: what int()/float() also take ("nan", "1e400", "1_000",
+# Arabic-Indic digits) is an answer, not a number; a leading zero keeps a code (a
+# postcode "01000") whole
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:0|[1-9][0-9]*)?(?:[.,][0-9]+)?")
+
+
 def _number(value: Any) -> int | float | None:
+    """``value`` as a number when it is one a spreadsheet shows exactly, else None."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int | float):
-        return value
-    if isinstance(value, str):
-        text = value.strip().replace(" ", "").replace(",", ".")
-        try:
-            return int(text)
-        except ValueError:
-            try:
-                return float(text)
-            except ValueError:
-                return None
-    return None
+    if isinstance(value, int):
+        return value if abs(value) < 10**_MAX_DIGITS else None
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if not isinstance(value, str):
+        return None
+    text = value.strip().replace(" ", "")
+    digits = sum(c.isdigit() for c in text)
+    if not _PLAIN_NUMBER.fullmatch(text) or not 0 < digits <= _MAX_DIGITS:
+        return None
+    text = text.replace(",", ".")
+    return float(text) if "." in text else int(text)
 
 
 def export_table(store: Store, campaign: str | int) -> tuple[list[str], list[dict[str, Any]]]:

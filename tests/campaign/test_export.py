@@ -46,7 +46,11 @@ def test_csv_cells_are_neutralised_numbers_are_not() -> None:
     buffer = io.StringIO(newline="")
     assert write_csv(rows, buffer, COLUMNS) == len(HOSTILE)
     read = list(csv.DictReader(io.StringIO(buffer.getvalue(), newline="")))
-    assert [r["first_name"] for r in read] == ["'" + t for t in HOSTILE]
+    # and a "'" after the tab / CR too: a reader splitting there would start a cell "=1"
+    assert [r["first_name"] for r in read] == ["'" + t for t in HOSTILE[:4]] + [
+        "'\t'=1",
+        "'\r'=1",
+    ]
     assert {r["attempt"] for r in read} == {"-1"}  # a number stays a number
     assert read[0]["dialled_at"] == "2026-03-01T00:00:00+00:00"
 

@@ -527,12 +527,18 @@ def install_console(app: FastAPI) -> None:
 
     @pages.post("/console/contacts/blocklist")
     def contacts_blocklist(
-        phone: Annotated[str, Form(max_length=20)], me: Principal = contacts_perm
+        phone: Annotated[str, Form(max_length=20)] = "", me: Principal = contacts_perm
     ) -> Response:
-        if not phone.startswith("+") or not phone[1:].isdigit():
-            return back(f"numéro invalide : {phone!r} (format +33...)")
-        store.add_to_blocklist([phone], source=f"console:{me.name}", now=datetime.now(UTC))
-        return back(f"{phone} ajouté à la liste d'opposition")
+        from mbs.campaign.phones import parse_phone
+
+        # as `mbs blocklist add` does: the list is matched on E.164, so a number kept as
+        # typed ("+0612...", "06 12...") would block nobody
+        try:
+            number = parse_phone(phone)
+        except ValueError as exc:
+            return back(f"numéro invalide : {exc}")
+        store.add_to_blocklist([number], source=f"console:{me.name}", now=datetime.now(UTC))
+        return back(f"{number} ajouté à la liste d'opposition")
 
     @pages.post("/console/contacts/forget")
     def contacts_forget(

@@ -17,7 +17,6 @@ import io
 import json
 import re
 import unicodedata
-import zipfile
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -168,7 +167,11 @@ def detect_format(path: Path, data: bytes) -> str:
 def decode_text(data: bytes) -> tuple[str, str, str | None]:
     """(text, encoding, note): UTF-8 (with or without BOM), UTF-16 with BOM, else cp1252."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "utf-16", None
+        try:
+            return data.decode("utf-16"), "utf-16", None
+        except UnicodeDecodeError:  # a lone surrogate, an odd last byte
+            note = "the file is not valid UTF-16: unreadable characters replaced by \ufffd"
+            return data.decode("utf-16", errors="replace"), "utf-16", note
     if b"\x00" in data[:4096]:
         raise ContactFileError("this is a binary file, not text (CSV or JSON)")
     try:
@@ -281,21 +284,54 @@ def _cell(value: Any) -> Any:
     return str(value).strip()
 
 
+MAX_XLSX_ROWS = 1_000_000
+MAX_XLSX_COLUMNS = 200
+_XLSX_HINT = "delete the rows and columns past your data (or copy it to a new sheet) and save again"
+
+
 def _xlsx_rows(path: Path) -> tuple[list[str], Rows]:
+    """Header and rows of the first sheet, each with its row number.
+
+    openpyxl pads every row to the sheet's size, so a 5 KB file with one cell at
+    XFD1048576 would be 17 billion empty cells: the declared size is checked, then
+    ignored (``reset_dimensions``), and rows are read one at a time up to the limits,
+    so the work follows the cells the file really holds. A damaged workbook is a
+    :class:`ContactFileError`: openpyxl reports broken zips, XML and values through
+    many exception types, so every one raised inside it is caught.
+    """
     import openpyxl
-    from openpyxl.utils.exceptions import InvalidFileException
 
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as exc:
-        raise ContactFileError(f"not a readable XLSX workbook ({exc})") from None
+    except Exception as exc:
+        raise ContactFileError(f"not a readable XLSX workbook ({_why(exc)})") from None
     try:
         sheet = book.worksheets[0] if book.worksheets else None
         if sheet is None:
             return [], []
+        _check_declared_size(sheet)
+        sheet.reset_dimensions()
         headers: list[str] | None = None
         rows: Rows = []
         for number, record in enumerate(sheet.iter_rows(values_only=True), start=1):
+            if number > MAX_XLSX_ROWS:
+                raise ContactFileError(
+                    f"the sheet goes past row {MAX_XLSX_ROWS:,}: a contact list has at most "
+                    f"{MAX_XLSX_ROWS:,} rows; {_XLSX_HINT}"
+                )
+            if not record:  # a row the file leaves out
+                continue
+            if len(record) > MAX_XLSX_COLUMNS:
+                last = _column_name(len(record))
+                what = (
+                    "has a value in"
+                    if any(v is not None for v in record[MAX_XLSX_COLUMNS:])
+                    else "has formatted empty cells up to"
+                )
+                raise ContactFileError(
+                    f"row {number} {what} column {last} ({len(record):,}): a contact "
+                    f"list has at most {MAX_XLSX_COLUMNS} columns; {_XLSX_HINT}"
+                )
             cells = [_cell(v) for v in record]
             if not any(str(c).strip() for c in cells):
                 continue
@@ -304,8 +340,40 @@ def _xlsx_rows(path: Path) -> tuple[list[str], Rows]:
                 continue
             rows.append((number, dict(zip(headers, cells, strict=False))))
         return headers or [], rows
+    except ContactFileError:
+        raise
+    except Exception as exc:
+        raise ContactFileError(f"damaged XLSX workbook ({_why(exc)})") from None
     finally:
         book.close()
+
+
+def _check_declared_size(sheet: Any) -> None:
+    """Refuse a sheet whose ``<dimension>`` claims more than a contact list can hold."""
+    max_row, max_col = sheet.max_row, sheet.max_column
+    if (max_row or 0) <= MAX_XLSX_ROWS and (max_col or 0) <= MAX_XLSX_COLUMNS:
+        return
+    size = f"{max_row or '?'} rows × {max_col or '?'} columns"
+    if max_row and max_col:
+        size = f"{max_row:,} rows × {max_col:,} columns, up to {_column_name(max_col)}{max_row}"
+    raise ContactFileError(
+        f"the sheet declares {size}: a contact list has at most {MAX_XLSX_ROWS:,} rows "
+        f"and {MAX_XLSX_COLUMNS} columns; {_XLSX_HINT}"
+    )
+
+
+def _column_name(number: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    try:
+        return str(get_column_letter(number))
+    except ValueError:  # past XFD
+        return f"#{number}"
+
+
+def _why(exc: Exception) -> str:
+    text = " ".join(str(exc).split())[:200]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 _TOO_DEEP = object()  # a list element that could not be decoded: nested too deeply
@@ -422,6 +490,10 @@ def _tags(value: Any) -> list[str]:
 
 
 def _when(value: str) -> datetime | None:
+    """The date in UTC (as the store keeps it), None when it is not a date.
+
+    Raises OverflowError for a date UTC cannot hold (``9999-12-31T23:59:59-05:00``).
+    """
     text = value.strip()
     for fmt in ("%d/%m/%Y", "%d/%m/%Y %H:%M"):
         try:
@@ -432,7 +504,50 @@ def _when(value: str) -> datetime | None:
         parsed = datetime.fromisoformat(text)
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+# The store's column sizes (mbs.campaign.store.models.Contact; a test keeps them equal):
+# PostgreSQL refuses a longer value, and would take the whole import down with it.
+MAX_LENGTH = {"first_name": 120, "last_name": 120, "email": 254, "company": 200}
+_UNSTORABLE = re.compile("[\ud800-\udfff\x00]")
+
+
+def _clean(value: Any, found: set[str]) -> Any:
+    """``value`` without what no store can keep, each kind met added to ``found``: a lone
+    UTF-16 surrogate (JSON's ``"\\ud800"``) cannot be encoded to UTF-8 (it becomes
+    U+FFFD), and PostgreSQL refuses NUL in text (it is dropped)."""
+    if isinstance(value, str):
+        if value.isascii() and "\x00" not in value:
+            return value
+
+        def swap(m: re.Match[str]) -> str:
+            if m.group() == "\x00":
+                found.add("NUL dropped")
+                return ""
+            found.add("lone surrogate replaced by U+FFFD")
+            return "\ufffd"
+
+        return _UNSTORABLE.sub(swap, value)
+    if isinstance(value, list):
+        return [_clean(v, found) for v in value]
+    if isinstance(value, dict):
+        return {_clean(k, found): _clean(v, found) for k, v in value.items()}
+    return value
+
+
+def _clean_rows(headers: list[str], rows: Rows, notes: list[str]) -> tuple[list[str], Rows]:
+    cleaned: Rows = []
+    for number, values in rows:
+        found: set[str] = set()
+        cleaned.append((number, _clean(values, found)))
+        if found:
+            notes.append(f"row {number}: invalid character ({', '.join(sorted(found))})")
+    found = set()
+    headers = [_clean(h, found) for h in headers]
+    if found:
+        notes.append(f"header: invalid character ({', '.join(sorted(found))})")
+    return headers, cleaned
 
 
 def _contact(phone: str, values: dict[str, Any], columns: dict[str, str]) -> ContactData:
@@ -442,14 +557,24 @@ def _contact(phone: str, values: dict[str, Any], columns: dict[str, str]) -> Con
         if name is None or name == "phone" or value in ("", None, []):
             continue
         text = value if isinstance(value, list) else str(value).strip()
-        if name in ("first_name", "last_name", "email", "company"):
+        if name in MAX_LENGTH:
+            if len(str(text)) > MAX_LENGTH[name]:
+                raise ValueError(
+                    f"{header}: {len(str(text))} characters, at most {MAX_LENGTH[name]}"
+                )
             setattr(data, name, str(text))
         elif name == "tags":
             data.tags = _tags(value)
         elif name == "consent":
             data.consent = str(text).strip().lower() in _TRUE
         elif name == "consent_date":
-            data.consent_at = _when(str(text))
+            try:
+                data.consent_at = _when(str(text))
+            except OverflowError:
+                raise ValueError(
+                    f"{header}: consent date out of range: {str(text)[:40]!r} is before "
+                    "year 1 or after year 9999 in UTC"
+                ) from None
             if data.consent_at is None:
                 raise ValueError(
                     f"{header}: {str(text)[:40]!r} is not a date (DD/MM/YYYY or ISO 8601); "
@@ -503,6 +628,7 @@ def read_contacts(
             headers, rows = _json_rows(text, result.rejected)
         else:
             headers, rows = _csv_rows(text, result.notes, result.rejected)
+    headers, rows = _clean_rows(headers, rows, result.notes)
     result.rows = len(rows) + len(result.rejected)
     result.columns = map_columns(headers)
     if not rows and not result.rejected:

@@ -78,7 +78,12 @@ def test_sqlite_claims_take_the_write_lock_first(sqlite_url: str) -> None:
         store.create_campaign("c", now=now)
         ids = store.upsert_contacts([ContactData("+33612345678")], now=now).ids
         store.add_to_campaign("c", ids.values(), now=now)
-        assert set(begins) == {"BEGIN"}  # ordinary transactions stay deferred
+        # read-then-write: a deferred reader turning writer cannot wait for the lock
+        assert begins == ["BEGIN IMMEDIATE"] * 3
+        begins.clear()
+        assert store.get_contact("+33612345678") is not None
+        assert store.campaign_size("c") == 1
+        assert set(begins) == {"BEGIN"}  # reads stay deferred
         begins.clear()
         assert len(store.claim_due("c", now, 1, "w").claims) == 1
         assert begins == ["BEGIN IMMEDIATE"]

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from mbs.campaign.names import check_slug
 from mbs.campaign.store.engine import StoreError, immediate
 from mbs.campaign.store.models import Campaign
 from mbs.campaign.store.records import CampaignInfo
+
+T = TypeVar("T")
+
+# PostgreSQL's verdicts on a writer that lost a race: unique_violation (another
+# transaction inserted the same key since we looked), deadlock_detected,
+# serialization_failure. The next try sees the winner's rows.
+_LOST_RACE = {"23505", "40P01", "40001"}
+_RACE_TRIES = 10
 
 
 class CampaignNotFound(StoreError):
@@ -42,6 +50,25 @@ class StoreBase:
         with self._writer_sessions.begin() as s:
             yield s
 
+    def write_retrying(self, work: Callable[[Session], T]) -> T:
+        """``work`` in a :meth:`writer` transaction, run again when it lost a race.
+
+        For a read-then-insert (select the keys present, add the others). SQLite
+        serialises writers (BEGIN IMMEDIATE), so it never loses; PostgreSQL lets two
+        transactions insert one key, and the second fails: tried again, it finds the
+        row and updates it. ``work`` must start from nothing each time.
+        """
+        tries = 0
+        while True:
+            tries += 1
+            try:
+                with self.writer() as s:
+                    return work(s)
+            except DBAPIError as exc:
+                code = getattr(exc.orig, "sqlstate", None)
+                if self.dialect == "sqlite" or code not in _LOST_RACE or tries >= _RACE_TRIES:
+                    raise
+
     def close(self) -> None:
         self.engine.dispose()
 
@@ -68,7 +95,8 @@ class StoreBase:
         exist_ok: bool = False,
     ) -> CampaignInfo:
         """Create a campaign; with ``exist_ok`` an existing one is updated and returned."""
-        with self.session() as s:
+
+        def work(s: Session) -> CampaignInfo:
             found = s.scalars(select(Campaign).where(Campaign.name == name)).one_or_none()
             if found is not None:
                 if not exist_ok:
@@ -94,6 +122,9 @@ class StoreBase:
             s.add(campaign)
             s.flush()
             return _campaign_info(campaign)
+
+        # two imports into a new campaign at once both try to create it
+        return self.write_retrying(work)
 
     def get_campaign(self, campaign: str | int) -> CampaignInfo | None:
         with self.session() as s:

@@ -1,4 +1,11 @@
-"""Contacts, campaign membership, opt-outs and the blocklist."""
+"""Contacts, campaign membership, opt-outs and the blocklist.
+
+Each write reads what is there, then adds what is missing. Imports run at the same
+time (several ``mbs contacts import``, an upload, a worker enrolling), so these run in
+:meth:`~StoreBase.write_retrying` transactions: on SQLite the write lock is taken before
+the read (a deferred reader turning writer fails at once with "database is locked"); on
+PostgreSQL the contacts read are locked and an insert that lost a race is tried again.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
 
 from mbs.campaign.store.base import StoreBase
 from mbs.campaign.store.models import BlocklistEntry, CampaignContact, Contact
@@ -77,13 +85,15 @@ class ContactsMixin(StoreBase):
                 merged.opted_out = merged.opted_out or data.opted_out
             else:
                 wanted[data.phone] = data
-        created = updated = 0
-        ids: dict[str, int] = {}
-        with self.session() as s:
-            phones = list(wanted)
+        phones = list(wanted)
+
+        def work(s: Session) -> UpsertReport:
+            created = updated = 0
             existing: dict[str, Contact] = {}
-            for chunk in _chunks(phones):
-                for c in s.scalars(select(Contact).where(Contact.phone.in_(chunk))):
+            # locked (PostgreSQL: no merge lost to another import), in one order (no deadlock)
+            for chunk in _chunks(sorted(phones)):
+                q = select(Contact).where(Contact.phone.in_(chunk)).order_by(Contact.phone)
+                for c in s.scalars(q.with_for_update()):
                     existing[c.phone] = c
             for phone, data in wanted.items():
                 found = existing.get(phone)
@@ -105,8 +115,9 @@ class ContactsMixin(StoreBase):
                     _merge(found, data, now)
                     updated += 1
             s.flush()
-            ids = {phone: existing[phone].id for phone in wanted}
-        return UpsertReport(created, updated, ids)
+            return UpsertReport(created, updated, {phone: existing[phone].id for phone in wanted})
+
+        return self.write_retrying(work)
 
     def get_contact(self, phone: str) -> ContactInfo | None:
         with self.session() as s:
@@ -118,7 +129,8 @@ class ContactsMixin(StoreBase):
     ) -> int:
         """Make contacts members of a campaign (already members are left alone)."""
         wanted = list(dict.fromkeys(contact_ids))
-        with self.session() as s:
+
+        def work(s: Session) -> int:
             camp = self._find_campaign(s, campaign)
             present = set(
                 s.scalars(
@@ -140,7 +152,10 @@ class ContactsMixin(StoreBase):
                     )
                 )
                 added += 1
+            s.flush()  # a lost race fails here, inside the retry
             return added
+
+        return self.write_retrying(work)
 
     def campaign_size(self, campaign: str | int) -> int:
         with self.session() as s:
@@ -150,13 +165,17 @@ class ContactsMixin(StoreBase):
 
     def opt_out(self, phone: str, *, now: datetime) -> bool:
         """Record that ``phone`` must never be called again; False if no such contact."""
-        with self.session() as s:
-            found = s.scalars(select(Contact).where(Contact.phone == phone)).one_or_none()
+
+        def work(s: Session) -> bool:
+            q = select(Contact).where(Contact.phone == phone).with_for_update()
+            found = s.scalars(q).one_or_none()
             if found is None:
                 return False
             if not found.opted_out:
                 found.opted_out, found.opted_out_at, found.updated_at = True, now, now
             return True
+
+        return self.write_retrying(work)
 
     # ------------------------------------------------------------------ blocklist
 
@@ -165,15 +184,20 @@ class ContactsMixin(StoreBase):
     ) -> int:
         """Blocklist E.164 numbers; returns how many were new."""
         wanted = list(dict.fromkeys(phones))
-        with self.session() as s:
+
+        def work(s: Session) -> int:
             present: set[str] = set()
             for chunk in _chunks(wanted):
                 present.update(
                     s.scalars(select(BlocklistEntry.phone).where(BlocklistEntry.phone.in_(chunk)))
                 )
-            new = [p for p in wanted if p not in present]
+            # in one order, so two imports inserting the same numbers never deadlock
+            new = sorted(p for p in wanted if p not in present)
             s.add_all(BlocklistEntry(phone=p, source=source, added_at=now) for p in new)
+            s.flush()  # a lost race fails here, inside the retry
             return len(new)
+
+        return self.write_retrying(work)
 
     def remove_from_blocklist(self, phones: Iterable[str]) -> int:
         wanted = list(phones)

@@ -26,7 +26,10 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if not isinstance(value, datetime) or value.tzinfo is None:
             raise ValueError(f"store times must be aware datetimes, got {value!r}")
-        aware: datetime = value.astimezone(UTC)
+        try:
+            aware: datetime = value.astimezone(UTC)
+        except OverflowError:  # 9999-12-31T23:59:59-05:00 is past year 9999 in UTC
+            raise ValueError(f"{value.isoformat()} is out of range in UTC") from None
         return aware.replace(tzinfo=None) if dialect.name == "sqlite" else aware
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:

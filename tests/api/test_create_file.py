@@ -1,5 +1,7 @@
 """The campaign file the console writes is TOML that ``mbs run`` reads back as the
-defaults said, and a campaign the store refuses leaves no file behind."""
+defaults said, a campaign the store refuses leaves no file behind, and a campaign
+takes its kind (simulated or real) from the defaults, refused on a store of the other
+kind."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import pytest
 
 from mbs.api.create import Created, CreateError, campaign_toml, create_from_upload
 from mbs.campaign.config import load_campaign
+from mbs.campaign.simulated import kind_conflict
 from mbs.campaign.store import Store
 
 NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
@@ -155,3 +158,24 @@ def test_an_unreadable_defaults_file_is_a_sentence(
         create(store, tmp_path, "hiver", defaults)
     assert reason in str(refused.value)
     assert store.get_campaign("hiver") is None and files(tmp_path) == []
+
+
+# A store keeps one kind (mbs.campaign.simulated): the console refuses to put a
+# simulated campaign beside real ones, or a real one beside simulated ones.
+REAL = '[telephony]\nbackend = "esl"\n'
+
+
+def test_a_simulated_campaign_is_refused_beside_real_ones(store: Store, tmp_path: Path) -> None:
+    create(store, tmp_path, "vraie", REAL)
+    with pytest.raises(CreateError, match=r"holds real campaigns \('vraie'\)"):
+        create(store, tmp_path, "essai", None)  # no defaults: a simulated campaign
+    assert store.get_campaign("essai") is None
+    assert files(tmp_path) == ["vraie.toml"]
+
+
+def test_a_created_campaign_says_its_kind_from_the_start(store: Store, tmp_path: Path) -> None:
+    create(store, tmp_path, "essai", None)
+    assert kind_conflict(store, simulated=False) is not None  # a real one would be refused
+    assert kind_conflict(store, simulated=True) is None
+    with pytest.raises(CreateError, match="holds simulated campaigns"):
+        create(store, tmp_path, "vraie", REAL)

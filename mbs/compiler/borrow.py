@@ -130,21 +130,44 @@ def lend(packs: Sequence[Pack]) -> list[tuple[Borrowing | None, ...]]:
     """What each objection of the packs in scope borrows, per pack and entry: only the
     user's objections borrow, a library objection lends to one of them at most
     (``_assign``: two objections with the same phrasings could no longer be told apart),
-    and never when its pack is in scope (its objection matches those phrasings itself)."""
+    and never when its pack is in scope (its objection matches those phrasings itself).
+
+    Read by the lowering, the NLU lints and the editor's hover, each on the same packs:
+    the answer is remembered by their content."""
+    key = tuple(
+        (name, library, tuple(_phrasings(e) for e in entries)) for name, library, entries in packs
+    )
+    return list(_lend(key))
+
+
+# A pack by content: its name, whether it is the library's, each entry's phrasings.
+_PackKey = tuple[str, bool, tuple[tuple[str, tuple[str, ...]], ...]]
+
+
+@functools.lru_cache(maxsize=16)
+def _lend(packs: tuple[_PackKey, ...]) -> tuple[tuple[Borrowing | None, ...], ...]:
     try:
         matcher = _matcher()
     except ImportError:  # the NLU is optional to the compiler: nothing is borrowed
-        return [tuple(None for _ in entries) for _, _, entries in packs]
+        return tuple(tuple(None for _ in entries) for _, _, entries in packs)
     in_scope = {name for name, library, _ in packs if library}
-    users = [e for _, library, entries in packs if not library for e in entries]
-    candidates = [_candidates(matcher, *_phrasings(e), in_scope) for e in users]
-    lent: dict[int, Borrowing] = {}  # by id of the entry
-    for e, source, wanted in zip(users, _assign(candidates), candidates, strict=True):
+    users = [
+        (p, i)
+        for p, (_, library, entries) in enumerate(packs)
+        if not library
+        for i in range(len(entries))
+    ]
+    candidates = [_candidates(matcher, *packs[p][2][i], in_scope) for p, i in users]
+    lent: dict[tuple[int, int], Borrowing] = {}  # by (pack, entry)
+    for (p, i), source, wanted in zip(users, _assign(candidates), candidates, strict=True):
         if source is None:
             continue
         pack, lender = matcher.entries[source]
-        text, variants = _phrasings(e)
-        phrasings = tuple(p for p in (lender.text, *lender.variants) if p not in {text, *variants})
+        text, variants = packs[p][2][i]
+        phrasings = tuple(q for q in (lender.text, *lender.variants) if q not in {text, *variants})
         if phrasings:
-            lent[id(e)] = Borrowing(f"{pack}: {lender.text}", phrasings, wanted[source])
-    return [tuple(lent.get(id(e)) for e in entries) for _, _, entries in packs]
+            lent[p, i] = Borrowing(f"{pack}: {lender.text}", phrasings, wanted[source])
+    return tuple(
+        tuple(lent.get((p, i)) for i in range(len(entries)))
+        for p, (_, _, entries) in enumerate(packs)
+    )

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import math
 import os
-import re
 import tempfile
 import tomllib
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from mbs.campaign.contacts import ContactFileError, read_contacts, save_contacts
 from mbs.campaign.names import check_slug, suggest_slug
 from mbs.campaign.simulated import kind_conflict
 from mbs.campaign.store import Store, StoreError
+from mbs.toml_text import toml_document
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 UPLOAD_SUFFIXES = (".csv", ".xlsx", ".json", ".txt")
@@ -50,53 +50,6 @@ def scenarios(scenarios_dir: Path) -> list[str]:
     )
 
 
-_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
-# TOML basic strings take every character but these, escaped (toml.io, "String")
-_TOML_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n"}
-_TOML_ESCAPES |= {"\f": "\\f", "\r": "\\r"}
-_TOML_MUST_ESCAPE = re.compile(r'["\\\x00-\x1f\x7f]')
-
-
-def _toml_string(text: str) -> str:
-    return '"' + _TOML_MUST_ESCAPE.sub(_toml_escape, text) + '"'
-
-
-def _toml_escape(m: re.Match[str]) -> str:
-    c = m.group()
-    return _TOML_ESCAPES.get(c) or f"\\u{ord(c):04X}"
-
-
-def _toml_key(key: str) -> str:
-    return key if _BARE_KEY.fullmatch(key) else _toml_string(key)
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)  # TOML reads Python's inf, -inf, nan and 1e-05 alike
-    if isinstance(value, str):
-        return _toml_string(value)
-    if isinstance(value, date | time):  # datetime too: TOML's literals are ISO 8601
-        return value.isoformat()
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    if isinstance(value, dict):  # inside an array: an inline table
-        pairs = (f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items())
-        return "{" + ", ".join(pairs) + "}"
-    raise TypeError(f"cannot write {type(value).__name__} to TOML")
-
-
-def _toml(data: dict[str, Any], prefix: str = "") -> str:
-    plain = [
-        f"{_toml_key(k)} = {_toml_value(v)}" for k, v in data.items() if not isinstance(v, dict)
-    ]
-    tables = [_toml(v, f"{prefix}{_toml_key(k)}.") for k, v in data.items() if isinstance(v, dict)]
-    # an empty table keeps its header, so that it is still there when read back
-    head = f"[{prefix[:-1]}]\n" if prefix and (plain or not tables) else ""
-    return head + "".join(line + "\n" for line in plain) + "".join("\n" + t for t in tables)
-
-
 def _same(a: Any, b: Any) -> bool:
     """``a == b`` as TOML data, where nan is nan and 1 is not 1.0."""
     if isinstance(a, dict):
@@ -115,7 +68,7 @@ def campaign_toml(settings: dict[str, Any]) -> str:
     ordered = {k: v for k, v in settings.items() if not isinstance(v, dict)}
     ordered |= {k: v for k, v in settings.items() if isinstance(v, dict)}
     try:
-        text = "# written by the mbs console\n" + _toml(ordered)
+        text = "# written by the mbs console\n" + toml_document(ordered)
         text.encode("utf-8")  # a path with an undecodable byte has a lone surrogate
         same = _same(tomllib.loads(text), ordered)
     except (TypeError, ValueError, RecursionError) as exc:  # TOMLDecodeError: a ValueError

@@ -17,6 +17,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from mbs.toml_text import toml_document
+
 PROFILE_FILE = "mbs-switch.toml"
 AsrMode = Literal["vosk", "audio_fork", "none"]
 ASR_MODES: tuple[str, ...] = ("vosk", "audio_fork", "none")
@@ -65,12 +67,7 @@ class SwitchProfile(BaseModel):
             "# Written by `mbs freeswitch config`: what this switch is set up for.",
             '# Name this file in a campaign: [telephony.esl] switch = "<path>".',
         ]
-        for key, value in self.model_dump().items():
-            text = ("true" if value else "false") if isinstance(value, bool) else None
-            if text is None:
-                text = str(value) if isinstance(value, int) else f'"{value}"'
-            lines.append(f"{key} = {text}")
-        return "\n".join(lines) + "\n"
+        return "\n".join(lines) + "\n" + toml_document(self.model_dump())
 
 
 class ProfileError(ValueError):

@@ -15,7 +15,7 @@ from mbs.cli import freeswitch_cmd
 from mbs.cli.programs import load_program
 from mbs.freeswitch.backend import EslBackendConfig, EslTelephony
 from mbs.freeswitch.config import FreeSwitchSettings
-from mbs.freeswitch.profile import SwitchProfile
+from mbs.freeswitch.profile import SwitchProfile, load_profile
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "scenarios" / "or_rdv.mbs"
@@ -140,3 +140,10 @@ def test_relative_prompts_are_looked_for_where_the_switch_reads(tmp_path: Path) 
 def test_the_example_profile_is_what_the_generator_writes() -> None:
     example = ROOT / "examples" / "freeswitch" / "mbs-switch.toml"
     assert example.read_text(encoding="utf-8") == FreeSwitchSettings().profile().to_toml()
+
+
+def test_the_profile_file_reads_back_whatever_its_folders_are_called(tmp_path: Path) -> None:
+    profile = SwitchProfile(recordings_dir='/srv/enr "mbs"\\2026', audio_dir="/srv/audio\tx")
+    path = tmp_path / "mbs-switch.toml"
+    path.write_text(profile.to_toml(), encoding="utf-8")
+    assert load_profile(path) == profile

@@ -38,6 +38,7 @@ from mbs.api.console.config import ConsoleConfig
 from mbs.api.create import CreateError, create_from_upload, scenarios
 from mbs.api.guard import require
 from mbs.campaign.export_table import csv_text, export_table, xlsx_bytes
+from mbs.campaign.phones import parse_phone
 from mbs.campaign.state import TRANSITIONS, Action, CampaignState, TransitionRefused
 from mbs.campaign.store import CampaignNotFound, Store
 from mbs.campaign.store.records import CampaignInfo
@@ -529,8 +530,6 @@ def install_console(app: FastAPI) -> None:
     def contacts_blocklist(
         phone: Annotated[str, Form(max_length=20)] = "", me: Principal = contacts_perm
     ) -> Response:
-        from mbs.campaign.phones import parse_phone
-
         # as `mbs blocklist add` does: the list is matched on E.164, so a number kept as
         # typed ("+0612...", "06 12...") would block nobody
         try:

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from mbs.api import LiveRegistry, create_app, serve_in_background, server_port, stop_background
-from mbs.api.auth import new_api_key, sha256
+from mbs.api.auth import hash_password, new_api_key, sha256
 from mbs.campaign.law import CallingLaw
 from mbs.campaign.store import CallOutcome, ContactData, RetryPolicy, Store
 from mbs.program import Result
@@ -146,3 +146,20 @@ async def client(
     finally:
         await stop_background(task, server)
     assert task.done() and task.exception() is None
+
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+async def base(store: Store, seeded: Seeded, tmp_path: Path) -> AsyncIterator[str]:
+    """The API and console on loopback, with a user of each role (``PASSWORD``): ada the
+    admin, sam the supervisor, vic the viewer."""
+    for name, role in (("ada", "admin"), ("sam", "supervisor"), ("vic", "viewer")):
+        store.add_user(name, hash_password(PASSWORD), role, now=NOW)
+    app = create_app(store, now=lambda: LATER, base_dir=tmp_path)
+    task, server = await serve_in_background(app, "127.0.0.1", 0)
+    try:
+        yield f"http://127.0.0.1:{server_port(server)}"
+    finally:
+        await stop_background(task, server)

@@ -11,29 +11,15 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
-import pytest
 from sqlalchemy import text
 
 from mbs.api import create_app, serve_in_background, server_port, stop_background
 from mbs.api.auth import LoginLimiter, hash_password
 from mbs.campaign.state import CampaignState
 from mbs.campaign.store import Store
-from tests.api.conftest import LATER, NOW, Seeded, read_key, seed
+from tests.api.conftest import LATER, NOW, PASSWORD, Seeded, read_key, seed
 
 MBS = str(Path(sys.executable).with_name("mbs"))
-PASSWORD = "correct horse battery"
-
-
-@pytest.fixture
-async def base(store: Store, seeded: Seeded, tmp_path: Path) -> AsyncIterator[str]:
-    for name, role in (("ada", "admin"), ("sam", "supervisor"), ("vic", "viewer")):
-        store.add_user(name, hash_password(PASSWORD), role, now=NOW)
-    app = create_app(store, now=lambda: LATER, base_dir=tmp_path)
-    task, server = await serve_in_background(app, "127.0.0.1", 0)
-    try:
-        yield f"http://127.0.0.1:{server_port(server)}"
-    finally:
-        await stop_background(task, server)
 
 
 @contextlib.asynccontextmanager

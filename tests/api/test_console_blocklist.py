@@ -5,30 +5,15 @@ matched on when dialling."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 
-from mbs.api import create_app, serve_in_background, server_port, stop_background
-from mbs.api.auth import hash_password
 from mbs.campaign.phones import parse_phone
 from mbs.campaign.store import Store
-from tests.api.conftest import LATER, NOW, Seeded
-from tests.api.test_auth import PASSWORD, csrf_of, log_in
-
-
-@pytest.fixture
-async def base(store: Store, seeded: Seeded, tmp_path: Path) -> AsyncIterator[str]:
-    store.add_user("sam", hash_password(PASSWORD), "supervisor", now=NOW)
-    app = create_app(store, now=lambda: LATER, base_dir=tmp_path)
-    task, server = await serve_in_background(app, "127.0.0.1", 0)
-    try:
-        yield f"http://127.0.0.1:{server_port(server)}"
-    finally:
-        await stop_background(task, server)
+from tests.api.conftest import Seeded
+from tests.api.test_auth import csrf_of, log_in
 
 
 async def block(c: httpx.AsyncClient, phone: str | None) -> str:

@@ -4,56 +4,17 @@ the bad rows are reported, the good ones imported, never a traceback."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import openpyxl
-import pytest
-import typer
-from typer.testing import CliRunner
 
 from mbs.campaign.store import Store
-from mbs.cli import contacts_cmd
+from tests.campaign import test_campaign_cli
 
-
-def make_app() -> typer.Typer:
-    app = typer.Typer()
-
-    @app.callback()
-    def _root() -> None: ...
-
-    contacts_cmd.register(app)
-    return app
-
-
-APP = make_app()
-
-
-@pytest.fixture
-def db(
-    backend: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Store]:
-    """DATABASE_URL for the command, and a Store on the same database for checks."""
-    if backend == "sqlite":
-        url = request.getfixturevalue("sqlite_url")
-        monkeypatch.setenv("DATABASE_URL", url)
-        store = Store.open(url)
-    else:
-        url, schema = request.getfixturevalue("pg_schema")
-        sep = "&" if "?" in url else "?"
-        monkeypatch.setenv("DATABASE_URL", f"{url}{sep}options=-csearch_path%3D{schema}")
-        store = Store.open(url, schema=schema)
-    try:
-        yield store
-    finally:
-        store.close()
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(APP, list(args))
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, result.stdout, result.stderr
+# the CLI, and DATABASE_URL on SQLite then on a PostgreSQL schema of its own, as the
+# other contact commands are tested
+db = test_campaign_cli.db
+run = test_campaign_cli.run
 
 
 def test_consent_dates_outside_utc_reject_their_rows_only(db: Store, tmp_path: Path) -> None:

@@ -20,10 +20,13 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
+
+from sqlalchemy import String
 
 from mbs.campaign.errors import CampaignError
 from mbs.campaign.phones import parse_phone
+from mbs.campaign.store.models import Contact
 from mbs.campaign.store.records import ContactData
 from mbs.errors import InputError
 
@@ -507,9 +510,12 @@ def _when(value: str) -> datetime | None:
     return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-# The store's column sizes (mbs.campaign.store.models.Contact; a test keeps them equal):
-# PostgreSQL refuses a longer value, and would take the whole import down with it.
-MAX_LENGTH = {"first_name": 120, "last_name": 120, "email": 254, "company": 200}
+# The store's column sizes, read from its model: PostgreSQL refuses a longer value, and
+# would take the whole import down with it.
+MAX_LENGTH: dict[str, int] = {
+    name: cast(String, Contact.__table__.c[name].type).length or 0
+    for name in ("first_name", "last_name", "email", "company")
+}
 _UNSTORABLE = re.compile("[\ud800-\udfff\x00]")
 
 

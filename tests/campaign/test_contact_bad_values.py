@@ -10,9 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.dialects import postgresql, sqlite
 
-from mbs.campaign.contact_files import MAX_LENGTH
 from mbs.campaign.contacts import read_contacts
-from mbs.campaign.store.models import Contact
 from mbs.campaign.store.types import UTCDateTime
 
 
@@ -100,8 +98,3 @@ def test_a_value_longer_than_its_column_rejects_its_row(tmp_path: Path) -> None:
     assert [(r.row, r.reason) for r in result.rejected] == [
         (2, "societe: 201 characters, at most 200")
     ]
-
-
-def test_the_length_limits_are_the_store_columns() -> None:
-    for name, length in MAX_LENGTH.items():
-        assert getattr(Contact.__table__.c[name].type, "length", None) == length, name

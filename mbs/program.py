@@ -41,6 +41,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mbs.errors import InputError
+from mbs.files import PROGRAM_LIMIT, UnreadableFile, read_file
 
 FORMAT_VERSION = 3  # 2: confirm, typed captures, ...; 3: objections' borrowed phrasings
 
@@ -394,9 +395,9 @@ class Program(_Model):
     @classmethod
     def load(cls, path: str | Path) -> Program:
         try:
-            data = Path(path).read_bytes()
-        except OSError as exc:
-            raise ProgramError(f"cannot read {path}: {exc.strerror}") from None
+            data = read_file(path, limit=PROGRAM_LIMIT, what="the program")
+        except UnreadableFile as exc:
+            raise ProgramError(str(exc)) from None
         return cls.from_json(data)
 
     def check_addresses(self) -> None:

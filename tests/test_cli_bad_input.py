@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from mbs.campaign.privacy import purge
 from mbs.campaign.store import Store
+from mbs.campaign.store.models import WebhookOutbox
 from mbs.cli import app
 from tests.api.conftest import NOW, seed
 
@@ -213,3 +214,41 @@ def test_purge_refuses_a_cutoff_before_year_one(days: str) -> None:
     result = invoke("purge", "--older-than-days", days)
     assert result.exit_code == 2
     one_error(result, f"--older-than-days {days}")
+
+
+def test_store_commands_use_the_given_database(tmp_path: Path) -> None:
+    """``purge``, ``contacts forget`` and ``webhook deliver`` work on the store
+    ``--database`` names, not on the default one."""
+    other = f"sqlite:///{tmp_path / 'other.sqlite'}"
+    store = Store.open(other)
+    try:
+        seeded = seed(store, tmp_path)
+        phone = seeded.phones[0]
+        base = str(tmp_path)
+        result = invoke("purge", "--older-than-days", "1", "--base-dir", base)
+        assert result.exit_code == 0 and result.stdout.startswith("purged 0 calls")
+        result = invoke("purge", "--older-than-days", "1", "--base-dir", base, "--database", other)
+        assert result.exit_code == 0 and "(1 files deleted)" in result.stdout, result.output
+        assert not seeded.transcript.exists()
+        result = invoke("contacts", "forget", phone, "--base-dir", base)
+        assert "nothing stored" in result.stdout and store.get_contact(phone) is not None
+        result = invoke("contacts", "forget", phone, "--base-dir", base, "--database", other)
+        assert "forgotten" in result.stdout and store.get_contact(phone) is None
+        with store.session() as s:
+            s.add(
+                WebhookOutbox(
+                    idempotency_key="k",
+                    event="call.ended",
+                    payload={},
+                    created_at=NOW,
+                    next_attempt_at=NOW,
+                )
+            )
+    finally:
+        store.close()
+    deliver = ["webhook", "deliver", "--url", "http://127.0.0.1:9/"]  # refused at once
+    secret = {"MBS_WEBHOOK_SECRET": "s"}
+    result = runner.invoke(app, deliver, env=secret)
+    assert result.exit_code == 0 and result.stdout == "0 delivered, 0 failed, 0 waiting\n"
+    result = runner.invoke(app, [*deliver, "--database", other], env=secret)
+    assert result.exit_code == 0 and result.stdout == "0 delivered, 1 failed, 1 waiting\n"

@@ -103,7 +103,7 @@ def _violations() -> list[str]:
 def test_the_table_is_read() -> None:
     assert {"mbs.dsl", "mbs.runtime", "mbs.campaign", "mbs.cli"} <= set(TABLE)
     assert TABLE["mbs.cli"] is None
-    assert TABLE["mbs.dsl"] == ()
+    assert TABLE["mbs.errors"] == () and TABLE["mbs.dsl"] == ("mbs.files",)
 
 
 def test_layers_import_one_way() -> None:

@@ -33,6 +33,7 @@ from mbs.campaign.privacy import purge
 from mbs.campaign.store import CallTotals, CampaignNotFound, CampaignStats, Store
 from mbs.campaign.webhooks import WebhookCourier, WebhookSender
 from mbs.errors import InputError
+from mbs.files import SETTINGS_LIMIT, UnreadableFile, read_text
 from mbs.program import Program
 from mbs.runtime.ahead import AheadLines
 from mbs.runtime.builtins import registry
@@ -73,9 +74,10 @@ def resolve_campaign(store: Store, campaign: str) -> CampaignFile:
                 "import): run it once with --campaign FILE.toml naming it"
             )
         source = Path(str(info.settings["_file"]))
-        return parse_campaign(source.read_text(encoding="utf-8"), source)
-    except OSError as exc:
-        raise CampaignNotResolved(f"cannot read the campaign file: {exc}") from None
+        text = read_text(source, limit=SETTINGS_LIMIT, what="the campaign file")
+        return parse_campaign(text, source)
+    except UnreadableFile as exc:
+        raise CampaignNotResolved(str(exc)) from None
 
 
 def open_campaign(campaign: str, database: str | None) -> tuple[Store, CampaignFile]:

@@ -25,6 +25,7 @@ from mbs.campaign.store.records import CampaignInfo
 from mbs.campaign.store.retry import RetryPolicy
 from mbs.dsl.problems import suggest
 from mbs.errors import DiagnosticsError
+from mbs.files import SETTINGS_LIMIT, UnreadableFile, read_text
 from mbs.freeswitch.profile import AsrMode, ProfileError, SwitchProfile, load_profile
 from mbs.runtime.builtins import registry
 from mbs.runtime.builtins.base import BuiltinError, MissingDependency, UnknownBuiltin
@@ -616,11 +617,10 @@ def load_campaign(path: str | Path, *, check_paths: bool = True) -> CampaignFile
     """Read and validate a campaign file; :class:`CampaignFileError` says what is wrong."""
     path = Path(path)
     try:
-        source = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        source = read_text(path, limit=SETTINGS_LIMIT, what="the campaign file")
+    except UnreadableFile as exc:
         raise CampaignFileError(
-            path, [Issue("", None, f"cannot read the file: {reason}")]
+            path, [Issue("", None, f"cannot read the file: {exc.reason}")]
         ) from None
     return parse_campaign(source, path, check_paths=check_paths)
 

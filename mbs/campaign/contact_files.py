@@ -29,6 +29,7 @@ from mbs.campaign.phones import parse_phone
 from mbs.campaign.store.models import Contact
 from mbs.campaign.store.records import ContactData
 from mbs.errors import InputError
+from mbs.files import CONTACTS_LIMIT, UnreadableFile, read_file
 
 FORMATS = ("csv", "xlsx", "json")
 
@@ -614,9 +615,9 @@ def read_contacts(
     """Read a contact file; raise :class:`ContactFileError` only if it is unreadable."""
     path = Path(path)
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ContactFileError(f"cannot read {path}: {exc.strerror or exc}") from None
+        data = read_file(path, limit=CONTACTS_LIMIT, what="the contact file")
+    except UnreadableFile as exc:
+        raise ContactFileError(f"cannot read {path}: {exc.reason}") from None
     fmt = (format or detect_format(path, data)).lower()
     if fmt not in FORMATS:
         raise ContactFileError(f"unknown format {fmt!r} (use {', '.join(FORMATS)})")
@@ -680,9 +681,9 @@ def read_numbers(
     """
     path = Path(path)
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ContactFileError(f"cannot read {path}: {exc.strerror or exc}") from None
+        data = read_file(path, limit=CONTACTS_LIMIT, what="the contact file")
+    except UnreadableFile as exc:
+        raise ContactFileError(f"cannot read {path}: {exc.reason}") from None
     fmt = detect_format(path, data)
     if fmt == "csv":
         text, _, note = decode_text(data)

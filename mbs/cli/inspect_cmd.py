@@ -12,14 +12,20 @@ from rich.table import Table
 from mbs.cli.compile_cmd import check_format
 from mbs.cli.output import emit_json, out
 from mbs.cli.programs import load_program
+from mbs.files import SCENARIO_LIMIT, UnreadableFile, read_text
 
 
 def _read_sources(files: set[str]) -> dict[str, list[str]]:
+    """The lines of the scenario files a program names. A program file is data from
+    anywhere: only ``.mbs`` files are read, so a tampered one cannot make this command
+    print lines of another file."""
     sources: dict[str, list[str]] = {}
     for name in files:
+        if not name.endswith(".mbs"):
+            continue
         try:
-            sources[name] = Path(name).read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError):
+            sources[name] = read_text(name, limit=SCENARIO_LIMIT).splitlines()
+        except UnreadableFile:
             continue
     return sources
 

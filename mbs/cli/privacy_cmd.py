@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from mbs.cli.common import DatabaseOpt
 from mbs.cli.output import EXIT_RUNTIME, EXIT_USAGE, abort, out
 
 
@@ -46,6 +47,7 @@ def register(app: typer.Typer) -> None:
         base_dir: Annotated[
             Path, typer.Option("--base-dir", help="Where relative file paths are read from.")
         ] = Path("."),
+        database: DatabaseOpt = None,
     ) -> None:
         """Delete transcripts, recordings and event logs of calls ended more than N days ago.
 
@@ -56,7 +58,7 @@ def register(app: typer.Typer) -> None:
 
         before = _cutoff(days)
         _check_base_dir(base_dir)
-        store = open_store()
+        store = open_store(database)
         try:
             report = purge(store, before=before, base_dir=base_dir)
         finally:
@@ -89,14 +91,17 @@ def register(app: typer.Typer) -> None:
 
     @webhook.command("deliver")
     def webhook_deliver(
-        url: Annotated[str, typer.Option("--url")],
-        secret_env: Annotated[str, typer.Option("--secret-env")] = "MBS_WEBHOOK_SECRET",
+        url: Annotated[str, typer.Option("--url", help="Where to POST.")],
+        secret_env: Annotated[
+            str, typer.Option("--secret-env", help="Variable holding the signing secret.")
+        ] = "MBS_WEBHOOK_SECRET",
+        database: DatabaseOpt = None,
     ) -> None:
         """Deliver what is due in the outbox now (what a running campaign does every second)."""
         from mbs.campaign.webhooks import WebhookSender, pending
         from mbs.cli.common import open_store
 
-        store = open_store()
+        store = open_store(database)
         sender = WebhookSender(store, url, _secret(secret_env))
         try:
             done = sender.deliver_due(datetime.now(UTC), limit=1000)
@@ -116,7 +121,10 @@ def register_forget(contacts: typer.Typer) -> None:
     def forget_cmd(
         phone: Annotated[str, typer.Argument(help="The number, as +33... or 06...")],
         region: Annotated[str, typer.Option("--region")] = "FR",
-        base_dir: Annotated[Path, typer.Option("--base-dir")] = Path("."),
+        base_dir: Annotated[
+            Path, typer.Option("--base-dir", help="Where relative file paths are read from.")
+        ] = Path("."),
+        database: DatabaseOpt = None,
     ) -> None:
         """Erase a person: contact, calls, events, transcripts, recordings; keep only the
         SHA-256 of the number so they are never called again."""
@@ -129,7 +137,7 @@ def register_forget(contacts: typer.Typer) -> None:
         except ValueError as exc:
             abort(f"{phone}: {exc}", EXIT_USAGE)
         _check_base_dir(base_dir)
-        store = open_store()
+        store = open_store(database)
         try:
             report = forget(store, number, now=datetime.now(UTC), base_dir=base_dir)
         finally:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from mbs.dsl.ast import Span
+from mbs.files import SCENARIO_LIMIT
 
 Severity = Literal["error", "warning"]
 
@@ -32,6 +33,9 @@ class DiagnosticDescriptor:
     line: int  # where the example's diagnostic points
     col: int
     files: dict[str, str] = field(default_factory=dict)  # other files the example imports
+    # Files the example imports that only their size matters for: name -> size in bytes
+    # (written as blanks by the test, so the table need not hold megabytes of text).
+    blank_files: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +137,21 @@ DESCRIPTORS: tuple[DiagnosticDescriptor, ...] = (
         _HEAD + "use intents.nowhere\n",
         4,
         5,
+    ),
+    DiagnosticDescriptor(
+        "E026",
+        "SourceTooLarge",
+        "error",
+        "Scenario file too large",
+        "`{module}` is larger than {limit}, the most a scenario file may be",
+        'split the file into modules (`import "x.mbs"`), or check that this is the file meant',
+        "A scenario file, or a file it imports, is read only up to a size far past any real "
+        "scenario (one of 20,000 steps is about 2 MiB), so that a wrong file given by mistake "
+        "is refused at once instead of filling the memory.",
+        _HEAD + 'import "enorme.mbs"\n',
+        4,
+        8,
+        blank_files={"enorme.mbs": SCENARIO_LIMIT + 1},
     ),
     DiagnosticDescriptor(
         "E006",

@@ -18,6 +18,7 @@ from pathlib import Path
 from mbs.dsl import ast
 from mbs.dsl.parse import ParseResult, Problem, parse
 from mbs.dsl.problems import suggest
+from mbs.files import SCENARIO_LIMIT, FileTooLarge, UnreadableFile, read_file, size_text
 
 IMPLICIT = ("personalities", "objectives", "amd")
 
@@ -107,9 +108,13 @@ def first_bad_character(data: bytes | str, file: str) -> ast.Span:
 
 
 def _read(path: Path) -> bytes | None:
+    """The file's bytes, or None when it is missing or not a regular file (a FIFO named
+    by mistake must not block the compiler); :class:`FileTooLarge` past the limit."""
     try:
-        return path.read_bytes()
-    except OSError:
+        return read_file(path, limit=SCENARIO_LIMIT)
+    except FileTooLarge:
+        raise
+    except UnreadableFile:
         return None
 
 
@@ -134,7 +139,14 @@ class _Loader:
         self.result.modules.append(mod)
         return mod
 
+    def too_large(self, name: str, file: str, span: ast.Span, **kw: object) -> LoadedModule:
+        args = {"module": file, "limit": size_text(SCENARIO_LIMIT)}
+        self.result.problems.append(Problem("SourceTooLarge", span, args))
+        return LoadedModule(name, file, "", None, **kw)  # type: ignore[arg-type]
+
     def parse_into(self, name: str, file: str, data: bytes | str, **kw: object) -> LoadedModule:
+        if len(data) > SCENARIO_LIMIT:  # given as text (an editor, a test), not read
+            return self.too_large(name, file, ast.Span.point(file), **kw)
         text = decode(data)
         if text is None:
             self.result.problems.append(
@@ -184,7 +196,11 @@ class _Loader:
         key = str(path.resolve())
         if key in self.seen:
             return
-        data = _read(path) if path.is_file() else None
+        try:
+            data = _read(path)
+        except FileTooLarge:
+            self.add(self.too_large(name or file, file, span, path=path), key)
+            return
         if data is None:
             self.result.problems.append(
                 Problem(
@@ -273,11 +289,16 @@ def load_source(
 
 def load_path(path: Path, implicit: bool = True) -> LoadResult:
     """Load the entry file at ``path`` and everything it needs."""
-    data = _read(path)
     file = str(path)
+    loader = _Loader()
+    try:
+        data = _read(path)
+    except FileTooLarge:
+        entry = loader.too_large(file, file, ast.Span.point(file), path=path, entry=True)
+        loader.add(entry, file)
+        return loader.result
     if data is not None:
         return load_source(data, file, path, implicit)
-    loader = _Loader()
     loader.result.problems.append(
         Problem(
             "ImportNotFound",

@@ -17,6 +17,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from mbs.files import SETTINGS_LIMIT, UnreadableFile, read_text
 from mbs.toml_text import toml_document
 
 PROFILE_FILE = "mbs-switch.toml"
@@ -76,10 +77,10 @@ class ProfileError(ValueError):
 
 def load_profile(path: Path) -> SwitchProfile:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ProfileError(f"{path}: cannot read the switch profile: {exc.strerror}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        data = tomllib.loads(read_text(path, limit=SETTINGS_LIMIT, what="the switch profile"))
+    except UnreadableFile as exc:
+        raise ProfileError(str(exc)) from None
+    except tomllib.TOMLDecodeError as exc:
         raise ProfileError(f"{path}: not a switch profile: {exc}") from None
     except RecursionError:
         raise ProfileError(f"{path}: not a switch profile: nested too deeply") from None

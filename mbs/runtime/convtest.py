@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from mbs.errors import InputError
+from mbs.files import SETTINGS_LIMIT, UnreadableFile, read_text
 from mbs.program import Dispatch, Program, Result
 from mbs.runtime.errors import VmError
 from mbs.runtime.events import Event, MemorySink
@@ -107,11 +108,9 @@ def _now(value: object, where: str) -> datetime | None:
 
 def load_test_file(path: Path) -> TestFile:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise TestFileError(f"cannot read {path}: {exc.strerror}") from None
-    except UnicodeDecodeError as exc:
-        raise TestFileError(f"{path}: not UTF-8 (byte {exc.start}): save it as UTF-8") from None
+        data = tomllib.loads(read_text(path, limit=SETTINGS_LIMIT, what="the test file"))
+    except UnreadableFile as exc:
+        raise TestFileError(str(exc)) from None
     except tomllib.TOMLDecodeError as exc:
         raise TestFileError(f"{path}: invalid TOML: {exc}") from None
     except RecursionError:

@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import IO, Any, ClassVar, Protocol
 
 from mbs.errors import InputError
+from mbs.files import DATA_LIMIT, UnreadableFile, read_text
 from mbs.runtime.builtins.base import FreestyleAnswer, IntentResult, ObjectionResult
 from mbs.runtime.errors import VmError
 from mbs.runtime.telephony import Heard, HeardKind, PlayOutcome
@@ -117,11 +118,9 @@ class EventLogError(VmError, InputError):
 def read_log(path: str | Path) -> list[Event]:
     """Every event of a JSON-lines log, in order."""
     try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise EventLogError(f"cannot read {path}: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise EventLogError(f"{path} is not a text event log") from None
+        lines = read_text(path, limit=DATA_LIMIT, what="the event log").splitlines()
+    except UnreadableFile as exc:
+        raise EventLogError(str(exc)) from None
     events: list[Event] = []
     for n, line in enumerate(lines, start=1):
         if not line.strip():

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from mbs.files import DATA_LIMIT, UnreadableFile, read_text
 from mbs.nlu.acceptance import Acceptance
 from mbs.nlu.calibrate import suggest_threshold
 from mbs.nlu.calibration import DecisionSettings
@@ -69,9 +70,9 @@ class SetError(ValueError):
 
 def load_set(path: Path) -> list[Labelled]:
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SetError(f"{path}: cannot read ({exc})") from None
+        text = read_text(path, limit=DATA_LIMIT, what="the labelled set")
+    except UnreadableFile as exc:
+        raise SetError(str(exc)) from None
     items: list[Labelled] = []
     jsonl = path.suffix == ".jsonl"
     for number, line in enumerate(text.splitlines(), 1):

@@ -30,6 +30,8 @@ def test_example_reports_its_code_at_its_place(desc, tmp_path: Path) -> None:
         pytest.skip("mbs.nlu.lints is not installed")
     for name, text in desc.files.items():
         (tmp_path / name).write_text(text, encoding="utf-8")
+    for name, size in desc.blank_files.items():
+        (tmp_path / name).write_bytes(b" " * size)
     entry = tmp_path / "example.mbs"
     entry.write_text(desc.example, encoding="utf-8")
     result = compile_source(desc.example, str(entry), path=entry)

@@ -7,17 +7,26 @@ then answer in well under a millisecond. See ``mbs.nlu.scoring`` for the score a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
+from mbs.nlu.consent import INTENT as CONSENT
+from mbs.nlu.consent import MISREAD as CONSENT_MISREAD
+from mbs.nlu.consent import consents
+from mbs.nlu.later import INTENT as LATER
+from mbs.nlu.later import MISREAD as LATER_MISREAD
+from mbs.nlu.later import puts_off
 from mbs.nlu.minors import INTENT as MINOR
 from mbs.nlu.minors import says_minor
 from mbs.nlu.normalize import normalize
 from mbs.nlu.questions import INTENT as QUESTION
 from mbs.nlu.questions import asks
+from mbs.nlu.repeat import INTENT as REPEAT
+from mbs.nlu.repeat import MISREAD as REPEAT_MISREAD
+from mbs.nlu.repeat import asks_again
 from mbs.nlu.scoring import DEFAULT_WEIGHTS, PhraseIndex, Weights
 from mbs.program import Intent, Objection, ObjectionPack
 
@@ -54,16 +63,43 @@ class IntentMatch:
 
 
 def by_form(
-    text: str, names: Sequence[str], found: IntentMatch, question_threshold: float
+    text: str, names: Sequence[str], found: IntentMatch, threshold: Callable[[str], float]
 ) -> IntentMatch:
     """``found`` after the rules that read the utterance's form, whatever the scores: a
     speaker who says they are a minor (``said_minor``), a question nothing else
-    recognised (``asked``); each when the program has that intent."""
+    recognised (``asked``, ``mbs.nlu.questions``), a request to hear again
+    (``mbs.nlu.repeat``), a call put off (``mbs.nlu.later``), a go-ahead read as a
+    refusal (``mbs.nlu.consent``); each when the program has that intent."""
     if MINOR in names and says_minor(text):
         return said_minor(found)
-    if QUESTION in names and found.intent is None and asks(text):
-        return asked(found, question_threshold)
+    for intent, misread, says in _BY_FORM:
+        if intent == QUESTION:
+            if QUESTION in names and found.intent is None and asks(text):
+                return asked(found, threshold(QUESTION))
+        elif intent in names and (found.intent is None or found.intent in misread) and says(text):
+            return _by_rule(intent, found, threshold(intent))
     return found
+
+
+# The rules after the minor's, in order: (intent, what the scores may have said instead,
+# the test of the form). The question rule applies only when nothing was recognised.
+_BY_FORM: tuple[tuple[str, frozenset[str], Callable[[str], bool]], ...] = (
+    (REPEAT, REPEAT_MISREAD, asks_again),  # "vous avez dit quoi": hearing again answers
+    (LATER, LATER_MISREAD, puts_off),  # "vous pouvez rappeler dans une heure ?"
+    (QUESTION, frozenset(), asks),
+    (CONSENT, CONSENT_MISREAD, consents),
+)
+
+
+def _by_rule(intent: str, found: IntentMatch, threshold: float) -> IntentMatch:
+    """``found`` turned into ``intent`` by a rule of form, at least at its threshold; a
+    different intent the scores found stays as the runner-up."""
+    if found.intent is not None:
+        return IntentMatch(intent, max(found.score, threshold), found.intent, found.score)
+    score = round(max(found.score, threshold), 4)
+    if found.runner_up == intent:
+        return IntentMatch(intent, score)
+    return IntentMatch(intent, score, found.runner_up, found.runner_up_score)
 
 
 def said_minor(found: IntentMatch) -> IntentMatch:
@@ -192,7 +228,7 @@ class IntentClassifier:
         ]
 
     def classify(self, text: str) -> IntentMatch:
-        return by_form(text, self.names, self._classify(text), self.threshold)
+        return by_form(text, self.names, self._classify(text), lambda _: self.threshold)
 
     def _classify(self, text: str) -> IntentMatch:
         ranked = _rank(self._scores(text))

@@ -51,7 +51,6 @@ from mbs.nlu.fuzzy import (
 )
 from mbs.nlu.normalize import normalize
 from mbs.nlu.ordinary import ordinary_answers
-from mbs.nlu.questions import INTENT as QUESTION
 from mbs.nlu.scoring import DEFAULT_WEIGHTS, MAX_CHARS
 from mbs.program import Intent, Objection, ObjectionPack
 
@@ -374,7 +373,7 @@ class HybridClassifier:
         )
 
     def classify(self, text: str) -> IntentMatch:
-        return by_form(text, self.names, self._classify(text), self.threshold_for(QUESTION))
+        return by_form(text, self.names, self._classify(text), self.threshold_for)
 
     def _classify(self, text: str) -> IntentMatch:
         r = self.ranked(text, features=self.acceptance is not None)

@@ -105,6 +105,46 @@ _HOMOGRAPHS = {"où": "ouu", "sûr": "certain", "sûre": "certain", "sûrs": "ce
 _HOMOGRAPH = re.compile(r"(?<!\w)(où|sûrs?|sûre)(?!\w)")
 
 
+# A clock time names its part of the day: "vers neuf heures" answers "le matin ou
+# l'après-midi ?" as "le matin" does. Hours from 5 to 23, in figures or words, then "h"
+# or "heure(s)", get the part of the day after them; not after "dans", "pendant",
+# "depuis" or "en" (a duration: "dans deux heures" is a callback, not a time).
+_HOUR_WORDS = {
+    "cinq": 5, "six": 6, "sept": 7, "huit": 8, "neuf": 9, "dix": 10, "onze": 11,
+    "douze": 12, "treize": 13, "quatorze": 14, "quinze": 15, "seize": 16,
+    "dix-sept": 17, "dix sept": 17, "dix-huit": 18, "dix huit": 18, "dix-neuf": 19,
+    "dix neuf": 19, "vingt": 20, "vingt et une": 21, "vingt-et-une": 21,
+    "vingt-deux": 22, "vingt deux": 22, "vingt-trois": 23, "vingt trois": 23,
+}  # fmt: skip
+_HOUR = "|".join(sorted(map(re.escape, _HOUR_WORDS), key=len, reverse=True))
+_CLOCK = re.compile(
+    rf"(?<![\w'-])(?<!dans )(?<!pendant )(?<!depuis )(?<!en )"
+    rf"(\d{{1,2}}|{_HOUR})\s*(?:h|heures?)(?:\s*(?:\d{{1,2}}|et demie|et quart|trente|quinze))?+"
+    rf"(?![\w'-])(?! (?:du matin|du soir|de l'?après-midi|de l après-midi|le matin|le soir|l'?après))"
+)
+
+
+def _part_of_day(hour: int) -> str:
+    if 5 <= hour < 12:
+        return "du matin"
+    if 13 <= hour < 18:
+        return "de l'après-midi"
+    if 18 <= hour < 24:
+        return "du soir"
+    return ""  # noon, night: no part to name
+
+
+def _mark_part_of_day(m: re.Match[str]) -> str:
+    hour = m.group(1)
+    part = _part_of_day(int(hour) if hour.isdigit() else _HOUR_WORDS[hour])
+    return f"{m.group(0)} {part}" if part else m.group(0)
+
+
+def mark_parts_of_day(text: str) -> str:
+    """``text`` (lower case) with the part of the day after each clock time in it."""
+    return _CLOCK.sub(_mark_part_of_day, text) if "h" in text else text
+
+
 def _plain(text: str) -> str:
     """Lower case, plain apostrophes and dashes, ligatures spelled out; accents kept."""
     text = _HOMOGRAPH.sub(
@@ -119,7 +159,7 @@ def plain_text(text: str) -> str:
     s = " ".join(_PUNCTUATION.sub(" ", _plain(text)).split())
     for pattern, replacement in _VARIANTS:
         s = pattern.sub(replacement, s)
-    return s
+    return mark_parts_of_day(s)
 
 
 def _strip_accents(text: str) -> str:
@@ -157,7 +197,7 @@ def normalize(text: str) -> Normalized:
     s = " ".join(_DIGIT_LETTER.sub(" ", _PUNCTUATION.sub(" ", _plain(text))).split())
     for pattern, replacement in _VARIANTS:
         s = pattern.sub(replacement, s)
-    s = _ELISION.sub(_expand, s)
+    s = _ELISION.sub(_expand, mark_parts_of_day(s))
     s = _NON_WORD.sub(" ", s)
     s = " ".join(NUMBER_WORDS.get(w, w) for w in s.split())
     s = _SPACED_ELISION.sub(_expand, s)

@@ -1,0 +1,59 @@
+"""A prospect who lets the robot go on: the ``yes`` intent, by rule, even after "non".
+
+On the phone "non" often answers the politeness in the robot's question ("je ne vous
+dérange pas ?"), not its request: "non non allez-y", "non pas du tout je vous écoute",
+"non ça ne me dérange pas", "non pas de souci dites-moi tout" all let the call go on.
+Word similarity reads the "non" and the negations and answers ``no``. The form is
+closed, so it is read here: a go-ahead ("allez-y", "je vous écoute", "dites-moi",
+"continuez") or a denied bother ("ça ne me dérange pas", "vous ne me dérangez pas",
+"pas de souci", "aucun problème"), and nothing that refuses, puts off or ends the call
+("non merci", "pas intéressé", "plus tard", "ne m'appelez plus", "au revoir").
+``mbs.nlu.fuzzy.by_form`` turns a ``no``, a ``not_interested`` or a ``question`` (or
+nothing) into ``yes`` then ("allez-y pour vos questions" asks nothing); an utterance
+that asks ("dites-moi, c'est quoi votre offre") or that another intent explains
+("dites-moi qui vous êtes") is left alone.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from mbs.nlu.normalize import ascii_words
+from mbs.nlu.questions import asks
+from mbs.nlu.scoring import MAX_CHARS
+
+INTENT = "yes"
+# What the scores may have said instead of a consent they misread.
+MISREAD = frozenset(("no", "not_interested", "question"))
+
+_GO_AHEAD = re.compile(
+    r"\b(?:allez y|allez-y|vas y|vas-y|vous pouvez y aller|je vous ecoute|on vous ecoute|j ecoute|je t ecoute"
+    r"|dites moi|dites-moi|dites toujours|continuez|poursuivez|expliquez moi|expliquez-moi"
+    r"|je vous en prie|faites vite|soyez bref|soyez breve|ca ira vite)\b"
+)
+_NO_BOTHER = re.compile(
+    r"\b(?:ca|cela|ce|vous) (?:ne )?(?:me|nous) derange(?:z|ra)? (?:pas|point|nullement)\b"
+    r"|\b(?:pas|aucun|aucune|sans) (?:de |d )?(?:souci|soucis|probleme|problemes|gene)\b"
+    r"|\bpas du tout (?:derange|genee?)\b"
+)
+_REFUSES = re.compile(
+    r"\b(?:merci|interess|plus tard|rappel|recontact|pas maintenant|pas le temps|pas la"
+    r"|pas dispo|m appelez|appelez plus|arret|laissez|retirez|rayez|supprimez|effacez"
+    r"|raccroch|au revoir|bonne journee|bonne soiree|pas besoin|pas pour moi|pas envie"
+    r"|occupe|vous me derangez|deja)\w*"
+)
+
+
+def consents(text: str) -> bool:
+    """Whether the utterance lets the call go on, and says nothing against it (its first
+    ``MAX_CHARS``)."""
+    return _consents(text[:MAX_CHARS])
+
+
+@functools.lru_cache(maxsize=4096)
+def _consents(text: str) -> bool:
+    words = ascii_words(text, keep="-")
+    if not (_GO_AHEAD.search(words) or _NO_BOTHER.search(words)):
+        return False
+    return not _REFUSES.search(words) and not asks(text)

@@ -1,0 +1,42 @@
+"""A prospect who did not hear or follow: the ``repeat`` intent, by rule.
+
+Asking to hear again has a closed form that word similarity misses when the words are
+new: what the robot said, asked about ("vous avez dit quoi sur le prix", "qu'est-ce que
+vous avez dit à l'instant", "vous disiez"), or the prospect's own failure to follow
+("j'ai pas suivi", "je n'ai pas bien saisi", "j'ai rien capté"). ``by_form`` in
+``mbs.nlu.fuzzy`` gives ``repeat`` when nothing, or only ``question``, was recognised:
+"vous avez dit quoi sur le prix" is a question too, and hearing it again answers it.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from mbs.nlu.normalize import ascii_words
+from mbs.nlu.scoring import MAX_CHARS
+
+INTENT = "repeat"
+# What the scores may have said instead.
+MISREAD = frozenset(("question",))
+
+_SAID = r"(?:vous|tu) (?:m |nous )?(?:avez|as|aviez|venez de|viens de) (?:dit|dire)"
+_ASKS_AGAIN = re.compile(
+    rf"\b{_SAID} quoi\b"
+    rf"|\bqu est ce que {_SAID}\b"
+    r"|\bqu est ce que (?:vous|tu) (?:m |me )?(?:dites|dis|disiez|disais|racontez)\b"
+    r"|\b(?:vous|tu) (?:me )?(?:disiez|disais|dites|dis) quoi\b"
+    r"|\b(?:vous|tu) (?:me )?(?:disiez|disais)$"
+    r"|\b(?:j ai|je n ai|j avais|je n avais) (?:pas|rien|mal|pas bien|pas tout|pas trop)"
+    r" (?:suivi|compris|entendu|saisi|capte|pige|ecoute)$"
+)
+
+
+def asks_again(text: str) -> bool:
+    """Whether the utterance asks to hear the robot again (its first ``MAX_CHARS``)."""
+    return _asks_again(text[:MAX_CHARS])
+
+
+@functools.lru_cache(maxsize=4096)
+def _asks_again(text: str) -> bool:
+    return bool(_ASKS_AGAIN.search(ascii_words(text)))

@@ -145,6 +145,43 @@ def mark_parts_of_day(text: str) -> str:
     return _CLOCK.sub(_mark_part_of_day, text) if "h" in text else text
 
 
+# A final "non" after a statement about the call or the robot asks for agreement:
+# "c'est une arnaque non" is "c'est une arnaque, non ?", the objection, not a refusal;
+# so are "vous êtes un robot non", "oui mais ça va coûter cher non". Only after a clause
+# that opens (past fillers) on "c'est", "ça" or a pronoun but "je": after a noun or a
+# verb alone the "non" refuses what it names ("des ouvriers chez moi pendant des
+# semaines non", "payer d'avance non"). Not after a negative clause ("c'est pas pour
+# moi non") nor after the words that make "non" the answer ("c'est non", "ben non").
+_TAG = re.compile(
+    r"^(?P<body>(?:(?:oui|ouais|mais|et|bon|enfin|ah|oh|euh|ben|bah|donc|alors|attendez"
+    r"|franchement|bref) )*(?:c'est|c est|ce sera|ca|ça|vous|tu|il|elle|ils|elles|on)"
+    r"(?: \S+)+)"
+    r" (?:non|n'?\s?est[ -]ce pas|pas vrai)$"
+)
+_ANSWERS_AFTER = frozenset((
+    "mais", "bah", "ben", "beh", "ah", "oh", "eh", "bof", "alors", "moi", "toi", "lui",
+    "elle", "nous", "vous", "eux", "dit", "dis", "pense", "crois", "que", "qu", "toujours",
+    "vraiment", "merci", "helas", "non", "pas", "sinon", "si", "enfin", "bon", "donc",
+    "voila", "oui", "ouais", "euh", "bref", "malheureusement", "franchement", "plutot",
+    "finalement", "encore", "evidemment", "clairement", "definitivement", "jamais", "rien",
+    "certain", "desole", "desolee", "perso", "personnellement", "est", "sera",
+))  # fmt: skip
+_NEGATIVE = frozenset(
+    ("pas", "ne", "n", "jamais", "rien", "aucun", "aucune", "ni", "non", "plus", "personne")
+)
+
+
+def drop_tag_question(text: str) -> str:
+    """``text`` (lower case, unpunctuated) without a final tag "non" (see ``_TAG``)."""
+    m = _TAG.match(text) if text.endswith(("non", "pas", "vrai")) else None
+    if m is None:
+        return text
+    words = [_strip_accents(w) for w in m.group("body").replace("'", " ").split()]
+    if words[-1] in _ANSWERS_AFTER or _NEGATIVE.intersection(words):
+        return text
+    return m.group("body")
+
+
 def _plain(text: str) -> str:
     """Lower case, plain apostrophes and dashes, ligatures spelled out; accents kept."""
     text = _HOMOGRAPH.sub(
@@ -159,7 +196,7 @@ def plain_text(text: str) -> str:
     s = " ".join(_PUNCTUATION.sub(" ", _plain(text)).split())
     for pattern, replacement in _VARIANTS:
         s = pattern.sub(replacement, s)
-    return mark_parts_of_day(s)
+    return mark_parts_of_day(drop_tag_question(s))
 
 
 def _strip_accents(text: str) -> str:
@@ -197,7 +234,7 @@ def normalize(text: str) -> Normalized:
     s = " ".join(_DIGIT_LETTER.sub(" ", _PUNCTUATION.sub(" ", _plain(text))).split())
     for pattern, replacement in _VARIANTS:
         s = pattern.sub(replacement, s)
-    s = _ELISION.sub(_expand, mark_parts_of_day(s))
+    s = _ELISION.sub(_expand, mark_parts_of_day(drop_tag_question(s)))
     s = _NON_WORD.sub(" ", s)
     s = " ".join(NUMBER_WORDS.get(w, w) for w in s.split())
     s = _SPACED_ELISION.sub(_expand, s)

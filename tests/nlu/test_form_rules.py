@@ -12,7 +12,7 @@ from mbs.nlu.consent import consents
 from mbs.nlu.encoder import default_encoder
 from mbs.nlu.fuzzy import IntentClassifier, IntentMatch, by_form
 from mbs.nlu.hybrid import HybridClassifier
-from mbs.nlu.normalize import mark_parts_of_day, normalize, plain_text
+from mbs.nlu.normalize import drop_tag_question, mark_parts_of_day, normalize, plain_text
 from mbs.nlu.repeat import asks_again
 from mbs.program import Program
 from tests.nlu import heldout
@@ -177,3 +177,37 @@ step propose {
     hybrid = HybridClassifier(result.program.intents, default_encoder(), calibration())
     assert hybrid.classify("vers dix heures ce serait bien").intent == "slot_morning"
     assert hybrid.classify("plutôt sur les seize heures").intent == "slot_afternoon"
+
+
+@pytest.mark.parametrize(
+    ("said", "meant"),
+    [
+        ("c'est une arnaque non", "c'est une arnaque"),
+        ("vous êtes un robot non ?", "vous êtes un robot"),
+        ("oui mais ça va coûter cher non", "oui mais ça va coûter cher"),
+        ("c'est gratuit n'est-ce pas", "c'est gratuit"),
+        ("il faut signer quelque chose pas vrai", "il faut signer quelque chose"),
+    ],
+)
+def test_a_tag_question_is_not_a_refusal(said: str, meant: str) -> None:
+    assert plain_text(said) == plain_text(meant)
+    assert normalize(said).text == normalize(meant).text
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "des ouvriers chez moi pendant des semaines non",  # refuses what it names
+        "payer d'avance non",
+        "si c'est avec un crédit c'est non",
+        "c'est pas pour moi non",
+        "je crois que non",
+        "vous savez bien que non",
+        "moi non",
+        "ben non",
+        "non",
+    ],
+)
+def test_a_final_non_that_answers_stays(said: str) -> None:
+    assert plain_text(said).endswith("non")
+    assert drop_tag_question(normalize(said).text) == normalize(said).text

@@ -26,7 +26,13 @@ from mbs.campaign.store.retry import RetryPolicy
 from mbs.dsl.problems import suggest
 from mbs.errors import DiagnosticsError
 from mbs.files import SETTINGS_LIMIT, UnreadableFile, read_text
-from mbs.freeswitch.profile import AsrMode, ProfileError, SwitchProfile, load_profile
+from mbs.freeswitch.profile import (
+    GATEWAY_NAME,
+    AsrMode,
+    ProfileError,
+    SwitchProfile,
+    load_profile,
+)
 from mbs.runtime.builtins import registry
 from mbs.runtime.builtins.base import BuiltinError, MissingDependency, UnknownBuiltin
 
@@ -74,6 +80,17 @@ class EslSettings(_Model):
     amd: bool = _SWITCH.amd  # run mod_amd's `amd` app at answer
     caller_id_number: str | None = None
     caller_id_name: str | None = None
+
+    @field_validator("gateway")
+    @classmethod
+    def _gateway_name(cls, value: str) -> str:
+        # the switch profile's rule: the name goes into the dial string as it is
+        if not GATEWAY_NAME.fullmatch(value):
+            raise ValueError(
+                f"{value!r} is not a gateway name: letters, digits, '.', '_' and '-' only "
+                "(the name given to the gateway in the switch's sofia profile)"
+            )
+        return value
 
 
 class AudioForkSettings(_Model):
@@ -601,13 +618,19 @@ def check_switch(campaign: CampaignFile, lines: dict[tuple[str, ...], int]) -> l
                 f"asr = 'audio_fork' (it is set up with {profile.asr!r})",
             )
         )
-    if s.telephony.backend == "esl" and stt == SWITCH_STT and profile.asr == "none":
+    if s.telephony.backend == "esl" and stt == SWITCH_STT and profile.asr != "vosk":
         issues.append(
             Issue(
                 "telephony.esl.asr",
                 lines.get(("telephony", "esl", "asr")) or lines.get(("telephony", "esl")),
-                "the switch has no recogniser (asr = 'none') and the robot's stt is 'switch': "
-                "nothing would hear the prospect",
+                f"the switch recognises nothing (asr = {profile.asr!r}) and the robot's stt is "
+                "'switch': nothing would hear the prospect"
+                + (
+                    "; with audio_fork, the robot's own stt hears the audio: set "
+                    '[builtins] stt = "vosk"'
+                    if profile.asr == "audio_fork"
+                    else ""
+                ),
             )
         )
     return issues

@@ -11,6 +11,7 @@ defaults below, which agree.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Literal
@@ -22,6 +23,8 @@ from mbs.toml_text import toml_document
 
 PROFILE_FILE = "mbs-switch.toml"
 AsrMode = Literal["vosk", "audio_fork", "none"]
+# A sofia gateway's name, dialled as sofia/gateway/<name>/<number>.
+GATEWAY_NAME = re.compile(r"^[A-Za-z0-9._-]+$")
 ASR_MODES: tuple[str, ...] = ("vosk", "audio_fork", "none")
 
 
@@ -30,7 +33,7 @@ class SwitchProfile(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    gateway: str = Field(default="mbs_trunk", pattern=r"^[A-Za-z0-9._-]+$")
+    gateway: str = Field(default="mbs_trunk", pattern=GATEWAY_NAME.pattern)
     originate_timeout: int = Field(default=30, ge=5, le=300)  # seconds of ringing
     # absolute folders on the switch: uuid_record writes into the first; the second is
     # shared with the robot's host at the same path (TTS cache, prompts) so uuid_broadcast

@@ -16,6 +16,7 @@ from mbs.cli.programs import load_program
 from mbs.freeswitch.backend import EslBackendConfig, EslTelephony
 from mbs.freeswitch.config import FreeSwitchSettings
 from mbs.freeswitch.profile import SwitchProfile, load_profile
+from tests.freeswitch.audio_rig import korean_model
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "scenarios" / "or_rdv.mbs"
@@ -67,7 +68,9 @@ def test_the_robot_uses_what_the_switch_was_set_up_for(tmp_path: Path) -> None:
         "--recordings", "/srv/switch/rec",
         "--audio-dir", "/srv/shared/audio",
     )  # fmt: skip
-    loaded = load_campaign(campaign(tmp_path, f'switch = "{profile}"\n'))
+    # the switch forks the audio: the robot's own stt hears it (any model will do here)
+    vosk = f'stt = "vosk"\n[builtins.vosk]\nmodel = "{korean_model()}"\n'
+    loaded = load_campaign(campaign(tmp_path, f'switch = "{profile}"\n', vosk))
     telephony = build_telephony(loaded, None, tmp_path / "unused")
     assert isinstance(telephony, EslTelephony)
     cfg = telephony.config
@@ -80,7 +83,7 @@ def test_the_robot_uses_what_the_switch_was_set_up_for(tmp_path: Path) -> None:
 
 def test_a_mode_the_switch_lacks_is_refused_at_check_time(tmp_path: Path) -> None:
     profile = configure(tmp_path, "--asr", "audio_fork", "--no-amd")
-    path = campaign(tmp_path, f'switch = "{profile}"\nasr = "vosk"\namd = true\n')
+    path = campaign(tmp_path, f'switch = "{profile}"\nasr = "vosk"\namd = true\n', 'stt = "vosk"\n')
     found = errors(path)
     assert len(found) == 2
     assert (
@@ -100,7 +103,24 @@ def test_an_audio_stt_needs_the_audio_fork(tmp_path: Path) -> None:
 
 def test_no_recogniser_anywhere_is_refused(tmp_path: Path) -> None:
     (found,) = errors(campaign(tmp_path, 'asr = "none"\n'))
-    assert "telephony.esl.asr: the switch has no recogniser" in found
+    assert "telephony.esl.asr: the switch recognises nothing (asr = 'none')" in found
+
+
+def test_the_audio_fork_needs_the_robots_own_stt(tmp_path: Path) -> None:
+    """With asr = "audio_fork" the switch sends audio and recognises nothing: the default
+    stt ("switch") would hear nobody, and the robot's stt hears the audio."""
+    (found,) = errors(campaign(tmp_path, 'asr = "audio_fork"\n'))
+    assert "the switch recognises nothing (asr = 'audio_fork')" in found
+    assert '[builtins] stt = "vosk"' in found
+    load_campaign(campaign(tmp_path, 'asr = "audio_fork"\n', 'stt = "vosk"\n'))
+
+
+@pytest.mark.parametrize("gateway", ["my trunk", "a/b", "x;y", ""])
+def test_a_gateway_the_dial_string_cannot_carry_is_a_keyed_error(
+    tmp_path: Path, gateway: str
+) -> None:
+    (found,) = errors(campaign(tmp_path, f'gateway = "{gateway}"\n'))
+    assert f"c.toml:8: telephony.esl.gateway: {gateway!r} is not a gateway name" in found
 
 
 def test_an_unreadable_profile_and_a_relative_audio_dir(tmp_path: Path) -> None:

@@ -208,7 +208,8 @@ def build_builtins(campaign: CampaignFile, program: Program) -> dict[str, object
         config = campaign.settings.builtins.options(name)
         model = registry.options_model(kind, name)
         if model is not None:  # a table shared by two kinds ([builtins.ollama]): each its own
-            config = {k: v for k, v in config.items() if k in model.model_fields}
+            # ("fallback.threshold" belongs to the option "fallback": nlu.ollama's)
+            config = {k: v for k, v in config.items() if k.split(".")[0] in model.model_fields}
         if kind == "tts" and name != "none":
             # the switch plays these files: an absolute path in the folder it shares
             config.setdefault("cache_dir", str(campaign.audio_dir() / "tts-cache"))

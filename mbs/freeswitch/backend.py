@@ -110,6 +110,8 @@ class EslBackendConfig:
     amd: bool = _SWITCH.amd  # run the `amd` app at answer
     amd_timeout_s: float = 8.0
     greeting_wait_s: float = 6.0  # how long to let a greeting finish for the AMD builtin
+    # without the switch's AMD, how long the AMD builtin waits for a greeting to begin
+    greeting_start_s: float = 2.0
     record: bool = False
     recordings_dir: str = "recordings"
     barge_in_min_chars: int = 3  # a partial result this long counts as speech
@@ -372,6 +374,11 @@ class EslTelephony:
                 switch_result = done.headers.get("variable_amd_result") or None
                 call.variables["amd_cause"] = done.headers.get("variable_amd_cause", "")
             machine = await self._second_layer(call, switch_result)
+        elif self.amd is not None and call.is_up:
+            # no verdict from the switch (amd off, or mod_amd missing): the builtin decides
+            # on the greeting alone, once one has begun (mod_amd's listening gave it time)
+            await call.greeting_begun(cfg.greeting_start_s)
+            machine = await self._second_layer(call, None)
         if not call.is_up:
             return DialResult(CallStatus.IN_PROGRESS, call=call, variables=dict(call.variables))
         return DialResult(

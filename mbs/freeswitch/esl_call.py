@@ -500,6 +500,24 @@ class EslCall:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._heard_signal.wait(), remaining)
 
+    async def greeting_begun(self, timeout_s: float) -> bool:
+        """Wait until the callee starts speaking (or something was heard, or the call
+        ended), at most ``timeout_s``; whether a greeting began."""
+        if self.speaking or self._heard:
+            return True
+        waits: list[asyncio.Future[Any]] = [
+            asyncio.ensure_future(self._speech_started.wait()),
+            asyncio.ensure_future(self._heard_signal.wait()),
+        ]
+        try:
+            await asyncio.wait(
+                [*waits, self.hung_up], timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            for w in waits:
+                w.cancel()
+        return self.speaking or bool(self._heard)
+
     def take_heard(self) -> list[Heard]:
         """Everything heard so far, removed from the queue (the AMD greeting)."""
         items = list(self._heard)

@@ -109,6 +109,7 @@ class SimTelephony:
             # The backend's own waits are wall time; shrink them with the clock.
             amd_timeout_s=max(0.05, 8.0 / scale),
             greeting_wait_s=max(0.05, 6.0 / scale),
+            greeting_start_s=max(0.05, 2.0 / scale),
             utterance_grace_s=max(0.1, 8.0 / scale),
             break_timeout_s=max(0.05, 2.0 / scale),
             # A prompt whose PLAYBACK_STOP was lost counts as played after its length

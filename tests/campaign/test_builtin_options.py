@@ -198,3 +198,24 @@ def test_third_party_builtins_plug_in_with_their_options(
     assert f"{path}:9: builtins.shout.lowd: unknown option (did you mean 'loud'?)" in text
     path = write(tmp_path, '[builtins]\nnlu = "shout"\n\n[builtins.shout]\nloud = true\n')
     assert load_campaign(path).settings.builtins.options("shout") == {"loud": True}
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        '"fallback.intent_threshold" = 0.91\n"fallback.objection_threshold" = 0.92\n',
+        "fallback_options = { intent_threshold = 0.91, objection_threshold = 0.92 }\n",
+    ],
+)
+def test_the_fallback_of_nlu_ollama_gets_its_options_from_the_campaign(
+    tmp_path: Path, written: str
+) -> None:
+    """Both documented spellings reach the fallback NLU (they were dropped on the way)."""
+    from mbs.campaign.compose import build_builtins
+
+    body = f'[builtins]\nnlu = "ollama"\n\n[builtins.ollama]\nfallback = "fuzzy"\n{written}'
+    loaded = load_campaign(write(tmp_path, body))
+    nlu = build_builtins(loaded, load_program(SCENARIO))["nlu"]
+    fallback = nlu.fallback  # type: ignore[attr-defined]
+    assert type(fallback).__name__ == "FuzzyNlu"
+    assert (fallback.intent_threshold, fallback.objection_threshold) == (0.91, 0.92)

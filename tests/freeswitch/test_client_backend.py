@@ -205,6 +205,24 @@ async def test_machine_from_the_amd_builtin(rig: Rig) -> None:
     await human.call.hangup()
 
 
+async def test_the_amd_builtin_decides_alone_without_the_switchs_amd(rig: Rig) -> None:
+    """With amd off (or mod_amd missing) the builtin still hears the greeting and
+    decides: a voicemail is a machine, an "allô" a person."""
+    program = Program.model_construct(
+        amd=AmdPhrases(machine=("laissez un message après le bip",), human=("allô",))
+    )
+    rig.tel.config.amd = False
+    rig.tel.amd = DefaultAmd(program, {})
+    result = await rig.tel.dial("0600000009", call_id="c4", variables=dial_vars("c4"))
+    assert result.machine and result.call is not None
+    assert app_args(rig.sim, result.call.uuid, "amd") == []  # the switch's app never ran
+    heard = await result.call.listen(1)
+    assert heard.kind is HeardKind.MACHINE and "messagerie de Paul" in heard.text
+    human = await rig.tel.dial("0600000001", call_id="c5", variables=dial_vars("c5"))
+    assert human.call is not None and not human.machine
+    await human.call.hangup()
+
+
 async def test_barge_in(rig: Rig) -> None:
     result = await rig.tel.dial("0600000006", call_id="c6", variables=dial_vars("c6"))
     assert result.call is not None

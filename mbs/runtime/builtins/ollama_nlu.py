@@ -93,11 +93,17 @@ class OllamaNlu:
         fallback_name = get_str(config, "fallback", "hybrid", owner=_OWNER)
         if fallback_name == "ollama":
             raise ValueError("the fallback of nlu.ollama cannot be nlu.ollama")
-        fallback_config = {
-            key.removeprefix("fallback."): value
+        written = config.get("fallback_options", {})
+        if not isinstance(written, Mapping):
+            raise ValueError(
+                f"{_OWNER}: fallback_options must be a table of the fallback's options"
+            )
+        fallback_config = {str(key): value for key, value in written.items()}
+        fallback_config.update(
+            (key.removeprefix("fallback."), value)
             for key, value in config.items()
             if key.startswith("fallback.")
-        }
+        )
         self.fallback = cast(Nlu, registry.create("nlu", fallback_name, program, fallback_config))
         self.names = [intent.name for intent in program.intents]
         # the intents listed in every prompt: built once, they are the program's

@@ -253,7 +253,7 @@ def build_telephony(
                 seed=s.sim.seed,
                 time_scale=s.sim.time_scale,
                 personas=s.sim.personas,
-                record=s.record,
+                record=records(campaign, program),
                 recordings_dir=str(recordings_dir),
                 amd=amd,
                 program=program,  # simulated prospects speak this scenario
@@ -275,10 +275,16 @@ def build_telephony(
         asr_app_arg=profile.detect_speech,
         caller_id_number=esl.caller_id_number or defaults.caller_id_number,
         caller_id_name=esl.caller_id_name or defaults.caller_id_name,
-        record=s.record,
+        record=records(campaign, program),
         recordings_dir=profile.recordings_dir,
     )
     return cast(Telephony, EslTelephony(config, amd=amd, audio=audio))
+
+
+def records(campaign: CampaignFile, program: Program | None) -> bool:
+    """Whether calls are recorded: the campaign's ``record`` and the scenario's. A
+    scenario that says ``record no`` announces no recording, so none may be made."""
+    return campaign.settings.record and (program is None or program.scenario.record)
 
 
 def build_clock(
@@ -369,7 +375,7 @@ class CampaignRun:
             max_concurrent=concurrent,
             batch_size=s.batch_size or 2 * concurrent,
             worker_id=worker_identity(s.name, worker),
-            record=s.record,
+            record=records(campaign, program),
             recordings_dir=self.recordings_dir,
             transcripts_dir=output_dir / "transcripts",
             policy=s.policy,

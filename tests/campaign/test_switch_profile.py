@@ -167,3 +167,32 @@ def test_the_profile_file_reads_back_whatever_its_folders_are_called(tmp_path: P
     path = tmp_path / "mbs-switch.toml"
     path.write_text(profile.to_toml(), encoding="utf-8")
     assert load_profile(path) == profile
+
+
+@pytest.mark.parametrize(("scenario_says", "campaign_says", "recorded"), [
+    ("yes", "true", True), ("no", "true", False), ("yes", "false", False),
+])  # fmt: skip
+def test_a_call_is_recorded_only_when_the_scenario_and_the_campaign_say_so(
+    tmp_path: Path, scenario_says: str, campaign_says: str, recorded: bool
+) -> None:
+    """A scenario with ``record no`` announces no recording: none may be made, whatever
+    the campaign's default (``record = true``)."""
+    from mbs.campaign.compose import records
+
+    text = SCENARIO.read_text(encoding="utf-8").replace(
+        "record      yes", f"record {scenario_says}"
+    )
+    scenario = tmp_path / "or_rdv.mbs"
+    scenario.write_text(text, encoding="utf-8")
+    path = tmp_path / "c.toml"
+    path.write_text(
+        f'name = "x"\nscenario = "{scenario}"\nrecord = {campaign_says}\n'
+        '[telephony]\nbackend = "esl"\n[telephony.esl]\nasr = "vosk"\n',
+        encoding="utf-8",
+    )
+    loaded = load_campaign(path)
+    program = load_program(scenario)
+    assert program.scenario.record is (scenario_says == "yes")
+    assert records(loaded, program) is recorded
+    telephony = build_telephony(loaded, None, tmp_path / "rec", program)
+    assert isinstance(telephony, EslTelephony) and telephony.config.record is recorded

@@ -407,8 +407,13 @@ class CampaignRun:
     def purge(self) -> None:
         """Drop transcripts, recordings and event logs past the retention period."""
         days = self.campaign.settings.retention_days
-        if days is not None:
-            purge(self.store, before=datetime.now(UTC) - timedelta(days=days), base_dir=Path("."))
+        if days is not None:  # this campaign's calls only, on its own clock (simulated or not)
+            purge(
+                self.store,
+                before=self.clock.now() - timedelta(days=days),
+                base_dir=Path("."),
+                campaign=self.campaign.settings.name,
+            )
 
     def _start_webhooks(self) -> WebhookCourier | None:
         if self._webhook is None:

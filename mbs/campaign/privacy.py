@@ -22,6 +22,7 @@ from mbs.campaign.store.models import (
     BlocklistEntry,
     Call,
     CallEvent,
+    Campaign,
     Contact,
     ForgottenNumber,
     WebhookOutbox,
@@ -31,51 +32,76 @@ BATCH = 500
 
 
 def _remove(base_dir: Path, stored: str | None) -> int:
+    """Delete one stored file: 1 if deleted, 0 if there is nothing to delete here."""
+    return int(_delete(base_dir, stored) == "deleted")
+
+
+def _delete(base_dir: Path, stored: str | None) -> str:
+    """``deleted``, ``absent`` (nothing here: never written, already gone, or on another
+    host, such as a switch's recordings) or ``kept`` (it is here and could not be
+    deleted: a permission, a busy disk)."""
     if not stored:
-        return 0
+        return "absent"
     path = Path(stored)
     path = path if path.is_absolute() else base_dir / path
     try:
         path.unlink()
     except FileNotFoundError:
-        return 0
+        return "absent"
     except OSError:
-        return 0
-    return 1
+        return "kept" if path.exists() else "absent"
+    return "deleted"
 
 
 @dataclass(frozen=True)
 class PurgeReport:
-    calls: int
-    files: int
+    calls: int  # calls whose talk was dropped
+    files: int  # files deleted
+    absent: int = 0  # stored paths with no file here (a switch on another host keeps its own)
+    kept: int = 0  # files that could not be deleted: their paths stay, for the next purge
 
 
-def purge(store: Store, *, before: datetime, base_dir: Path = Path(".")) -> PurgeReport:
-    """Drop transcripts, recordings and event logs of calls ended before ``before``."""
-    calls = files = 0
+def purge(
+    store: Store, *, before: datetime, base_dir: Path = Path("."), campaign: str | None = None
+) -> PurgeReport:
+    """Drop transcripts, recordings and event logs of calls ended before ``before``, of
+    one campaign or (``campaign`` None) of every campaign in the store. A file that is
+    here and cannot be deleted keeps its path on the row, so nothing is lost track of."""
+    calls = files = absent = kept = 0
+    last = ""  # calls by id, one batch after the other: a kept path is not read twice
+    scope = Call.ended_at < before
+    if campaign is not None:
+        scope = scope & Call.campaign_id.in_(select(Campaign.id).where(Campaign.name == campaign))
     while True:
         with store.writer() as s:
             rows = s.execute(
                 select(Call.id, Call.transcript_path, Call.recording_path)
                 .where(
-                    Call.ended_at < before,
+                    scope,
+                    Call.id > last,
                     (Call.transcript_path.is_not(None)) | (Call.recording_path.is_not(None)),
                 )
+                .order_by(Call.id)
                 .limit(BATCH)
             ).all()
             if not rows:
                 break
-            ids = [r[0] for r in rows]
-            for _, transcript, recording in rows:
-                files += _remove(base_dir, transcript) + _remove(base_dir, recording)
-            s.execute(delete(CallEvent).where(CallEvent.call_id.in_(ids)))
-            s.execute(
-                update(Call)
-                .where(Call.id.in_(ids))
-                .values(transcript_path=None, recording_path=None)
-            )
-            calls += len(ids)
-    return PurgeReport(calls, files)
+            last = rows[-1][0]
+            for call_id, transcript, recording in rows:
+                left: dict[str, str | None] = {}
+                for column, stored in (
+                    ("transcript_path", transcript),
+                    ("recording_path", recording),
+                ):
+                    outcome = _delete(base_dir, stored)
+                    files += outcome == "deleted"
+                    absent += bool(stored) and outcome == "absent"
+                    kept += outcome == "kept"
+                    left[column] = stored if outcome == "kept" else None
+                s.execute(update(Call).where(Call.id == call_id).values(**left))
+            s.execute(delete(CallEvent).where(CallEvent.call_id.in_([r[0] for r in rows])))
+            calls += len(rows)
+    return PurgeReport(calls, files, absent, kept)
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,9 @@ def register(app: typer.Typer) -> None:
         base_dir: Annotated[
             Path, typer.Option("--base-dir", help="Where relative file paths are read from.")
         ] = Path("."),
+        campaign: Annotated[
+            str | None, typer.Option("--campaign", help="Only this campaign's calls.")
+        ] = None,
         database: DatabaseOpt = None,
     ) -> None:
         """Delete transcripts, recordings and event logs of calls ended more than N days ago.
@@ -60,10 +63,25 @@ def register(app: typer.Typer) -> None:
         _check_base_dir(base_dir)
         store = open_store(database)
         try:
-            report = purge(store, before=before, base_dir=base_dir)
+            if campaign is not None and store.get_campaign(campaign) is None:
+                abort(
+                    f"no campaign named {campaign!r} in the store (nothing was deleted)", EXIT_USAGE
+                )
+            report = purge(store, before=before, base_dir=base_dir, campaign=campaign)
         finally:
             store.close()
         out.print(f"purged {report.calls} calls ({report.files} files deleted)")
+        if report.absent:
+            out.print(
+                f"{report.absent} stored files were not found here (already gone, or on "
+                "another host: a switch keeps its recordings on its own disk, purge them there)"
+            )
+        if report.kept:
+            abort(
+                f"{report.kept} files could not be deleted (permissions?): their paths are "
+                "kept, run the purge again once they can be",
+                EXIT_RUNTIME,
+            )
 
     webhook = typer.Typer(help="Webhooks: send a test event, deliver the outbox.")
 

@@ -18,6 +18,7 @@ import pytest
 from mbs.campaign.law import CallingLaw
 from mbs.campaign.privacy import forget, purge
 from mbs.campaign.store import CallOutcome, ContactData, Store
+from mbs.campaign.store.models import Call
 from mbs.campaign.webhooks import LEASE, WebhookSender, backoff, pending, verify
 from mbs.program import Result
 from mbs.runtime.telephony import CallStatus
@@ -156,6 +157,39 @@ def test_purge_drops_talk_keeps_figures(store: Store, tmp_path: Path) -> None:
     after = store.stats("printemps", now=NOW)
     assert (after.calls, after.by_result) == (before.calls, before.by_result)
     assert purge(store, before=NOW + timedelta(days=1), base_dir=tmp_path).calls == 0
+
+
+def test_purge_of_one_campaign_leaves_the_others(store: Store, tmp_path: Path) -> None:
+    """A campaign's retention_days purges its own calls, not every campaign's."""
+    seeded = seed(store, tmp_path)  # "printemps"
+    other = tmp_path / "hooks.txt"
+    other.write_text("Bonjour Zoé", encoding="utf-8")
+    call_id = finish_one(store)  # "hooks"
+    with store.session() as s:
+        s.get(Call, call_id).transcript_path = str(other)  # type: ignore[union-attr]
+    report = purge(store, before=NOW + timedelta(days=1), base_dir=tmp_path, campaign="hooks")
+    assert (report.calls, report.files) == (1, 1) and not other.exists()
+    assert seeded.transcript.exists() and store.events(seeded.answered)
+    assert (
+        purge(store, before=NOW + timedelta(days=1), base_dir=tmp_path, campaign="vide").calls == 0
+    )
+
+
+def test_a_file_that_cannot_be_deleted_keeps_its_path(store: Store, tmp_path: Path) -> None:
+    """A file that is here and cannot be deleted keeps its path on the row, for the next
+    purge; a path with no file here (a switch's recording on another host) is counted."""
+    seeded = seed(store, tmp_path)
+    stuck = tmp_path / "recordings" / "printemps" / f"{seeded.answered}.wav"
+    stuck.mkdir(parents=True)  # unlink() refuses a folder, whoever runs the test
+    report = purge(store, before=NOW + timedelta(days=1), base_dir=tmp_path)
+    assert (report.calls, report.files, report.kept) == (2, 1, 1)
+    assert report.absent == 1  # the refused call's transcript was already gone
+    with store.session() as s:
+        assert s.get(Call, seeded.answered).recording_path is not None  # type: ignore[union-attr]
+        assert s.get(Call, seeded.answered).transcript_path is None  # type: ignore[union-attr]
+    stuck.rmdir()
+    again = purge(store, before=NOW + timedelta(days=1), base_dir=tmp_path)
+    assert (again.calls, again.files, again.kept, again.absent) == (1, 0, 0, 1)
 
 
 def test_forget_erases_and_keeps_the_opt_out(store: Store, tmp_path: Path) -> None:

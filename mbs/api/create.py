@@ -17,10 +17,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from mbs.campaign.config import CampaignFileError, parse_campaign
 from mbs.campaign.contacts import ContactFileError, read_contacts, save_contacts
 from mbs.campaign.names import check_slug, suggest_slug
 from mbs.campaign.simulated import kind_conflict
 from mbs.campaign.store import Store, StoreError
+from mbs.runtime.builtins.base import BuiltinError, UnknownBuiltin
+from mbs.runtime.builtins.options import rebase_paths
+from mbs.runtime.builtins.registry import KINDS, options_model
 from mbs.toml_text import toml_document
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
@@ -115,6 +119,8 @@ def create_from_upload(
         except (OSError, ValueError, RecursionError) as exc:  # not UTF-8, not TOML
             raise CreateError(f"cannot read the default campaign file {defaults}: {exc}") from None
     settings.pop("contacts", None)
+    if defaults is not None:  # the new file lives elsewhere: its paths must still reach
+        settings = rebased(settings, defaults.resolve().parent)
     telephony = settings.get("telephony")
     backend = str(telephony.get("backend", "sim")) if isinstance(telephony, dict) else "sim"
     # a store keeps one kind (mbs.campaign.simulated): a simulated campaign here would
@@ -138,6 +144,11 @@ def create_from_upload(
         raise CreateError(f"{filename}: no usable contact (every row was rejected)")
     campaign_file = (campaigns_dir / f"{name}.toml").resolve()
     staged = _stage(campaign_file, text)
+    try:  # what `mbs run` will read: refused now, not at the first run
+        parse_campaign(text, campaign_file)
+    except CampaignFileError as exc:
+        staged.unlink(missing_ok=True)
+        raise CreateError("the campaign file would not run: " + "; ".join(exc.lines())) from None
     try:
         store.create_campaign(
             name,
@@ -159,6 +170,38 @@ def create_from_upload(
     saved = save_contacts(store, result, now=now, campaign=name)
     rejected = [f"row {r.row}: {r.reason}" for r in result.rejected]
     return Created(name, saved.added_to_campaign, rejected, str(campaign_file))
+
+
+def rebased(settings: dict[str, Any], base: Path) -> dict[str, Any]:
+    """A copy of a campaign file's ``settings`` with its relative paths (the switch
+    profile, the audio folder, the builtins' files) made absolute from ``base``, the
+    folder of the file they were read from."""
+    out = {k: (dict(v) if isinstance(v, dict) else v) for k, v in settings.items()}
+    telephony = out.get("telephony")
+    if isinstance(telephony, dict):
+        if isinstance(telephony.get("audio_dir"), str):
+            telephony["audio_dir"] = _absolute(telephony["audio_dir"], base)
+        esl = telephony.get("esl")
+        if isinstance(esl, dict) and isinstance(esl.get("switch"), str):
+            telephony["esl"] = {**esl, "switch": _absolute(esl["switch"], base)}
+    builtins = out.get("builtins")
+    if isinstance(builtins, dict):
+        for name, table in list(builtins.items()):
+            if not isinstance(table, dict):
+                continue
+            for kind in KINDS:
+                try:
+                    model = options_model(kind, name)
+                except (BuiltinError, UnknownBuiltin):
+                    continue
+                if model is not None:
+                    table = rebase_paths(model, table, base)
+            builtins[name] = table
+    return out
+
+
+def _absolute(value: str, base: Path) -> str:
+    return value if not value or Path(value).is_absolute() else str(base / value)
 
 
 def _stage(campaign_file: Path, text: str) -> Path:

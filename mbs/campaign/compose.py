@@ -38,6 +38,7 @@ from mbs.program import Program
 from mbs.runtime.ahead import AheadLines
 from mbs.runtime.builtins import registry
 from mbs.runtime.builtins.base import Amd, BuiltinError, Llm, Nlu, StreamingStt, Tts
+from mbs.runtime.builtins.options import rebase_paths
 from mbs.runtime.telephony import Telephony
 from mbs.runtime.vm import Vm
 
@@ -196,7 +197,7 @@ def build_builtins(campaign: CampaignFile, program: Program) -> dict[str, object
     built: dict[str, object] = {"stt": None}  # None: the switch recognises (detect_speech)
     if chosen["stt"] != SWITCH_STT:
         stt = registry.create(
-            "stt", chosen["stt"], program, campaign.settings.builtins.options(chosen["stt"])
+            "stt", chosen["stt"], program, _options(campaign, "stt", chosen["stt"])
         )
         if not callable(getattr(stt, "open_stream", None)):
             raise BuiltinError(
@@ -205,16 +206,25 @@ def build_builtins(campaign: CampaignFile, program: Program) -> dict[str, object
         built["stt"] = stt
     for kind in ("nlu", "llm", "tts", "amd"):
         name = chosen[kind]
-        config = campaign.settings.builtins.options(name)
-        model = registry.options_model(kind, name)
-        if model is not None:  # a table shared by two kinds ([builtins.ollama]): each its own
-            # ("fallback.threshold" belongs to the option "fallback": nlu.ollama's)
-            config = {k: v for k, v in config.items() if k.split(".")[0] in model.model_fields}
+        config = _options(campaign, kind, name)
         if kind == "tts" and name != "none":
             # the switch plays these files: an absolute path in the folder it shares
             config.setdefault("cache_dir", str(campaign.audio_dir() / "tts-cache"))
         built[kind] = registry.create(kind, name, program, config)
     return built
+
+
+def _options(campaign: CampaignFile, kind: str, name: str) -> dict[str, object]:
+    """The options ``[builtins.<name>]`` gives ``kind.name``: those of its own (a table
+    may be shared by two kinds: ``[builtins.ollama]``), paths relative to the campaign
+    file."""
+    config = campaign.settings.builtins.options(name)
+    model = registry.options_model(kind, name)
+    if model is None:
+        return config
+    # "fallback.threshold" belongs to the option "fallback": nlu.ollama's
+    config = {k: v for k, v in config.items() if k.split(".")[0] in model.model_fields}
+    return rebase_paths(model, config, campaign.path.parent)
 
 
 def build_audio_server(campaign: CampaignFile, stt: StreamingStt | None) -> AudioForkServer | None:

@@ -73,24 +73,43 @@ password = "Clue\nCon\t\"\\\r\b\f\u0001\u007Fé"
     assert files(tmp_path) == ["printemps.toml"]
 
 
-def test_dates_and_times_are_written_as_toml_literals(store: Store, tmp_path: Path) -> None:
-    defaults = (
-        "[builtins.extra]\n"
-        "since = 2026-03-01T09:00:00+01:00\n"
-        "local = 2026-03-01T09:00:00.250000\n"
-        "day = 2026-03-01\n"
-        "at = 09:30:00\n"
-        "days = [2026-03-01, 2026-03-02]\n"
-    )
-    made = create(store, tmp_path, "dates", defaults)
-    written = tomllib.loads(Path(made.campaign_file).read_text(encoding="utf-8"))
-    assert written["builtins"]["extra"] == {
+def test_dates_and_times_are_written_as_toml_literals() -> None:
+    extra = {
         "since": datetime(2026, 3, 1, 9, tzinfo=timezone(timedelta(hours=1))),
         "local": datetime(2026, 3, 1, 9, 0, 0, 250000),
         "day": date(2026, 3, 1),
         "at": time(9, 30),
         "days": [date(2026, 3, 1), date(2026, 3, 2)],
     }
+    written = tomllib.loads(campaign_toml({"name": "dates", "builtins": {"extra": extra}}))
+    assert written["builtins"]["extra"] == extra
+
+
+def test_a_defaults_file_that_would_not_run_creates_nothing(store: Store, tmp_path: Path) -> None:
+    with pytest.raises(CreateError, match=r"would not run: .*builtins.extra: no builtin named"):
+        create(store, tmp_path, "dates", "[builtins.extra]\nsince = 2026-03-01\n")
+    assert store.get_campaign("dates") is None and files(tmp_path) == []
+
+
+def test_relative_paths_of_the_defaults_file_still_reach_their_files(
+    store: Store, tmp_path: Path
+) -> None:
+    """The new campaign file lives in campaigns/: the defaults file's relative paths
+    (its switch profile, a builtin's folder) are written from the defaults' folder."""
+    switch = tmp_path / "fs" / "mbs-switch.toml"
+    switch.parent.mkdir()
+    switch.write_text('gateway = "ovh"\nasr = "vosk"\n', encoding="utf-8")
+    defaults = (
+        '[telephony]\nbackend = "esl"\n[telephony.esl]\nswitch = "fs/mbs-switch.toml"\n'
+        '[builtins.vosk]\nmodel = "models/fr"\n[builtins.espeak]\ncache_dir = "/srv/tts"\n'
+    )
+    made = create(store, tmp_path, "reel", defaults)
+    written = tomllib.loads(Path(made.campaign_file).read_text(encoding="utf-8"))
+    assert written["telephony"]["esl"]["switch"] == str(switch)
+    assert written["builtins"]["vosk"]["model"] == str(tmp_path / "models" / "fr")
+    assert written["builtins"]["espeak"]["cache_dir"] == "/srv/tts"  # absolute: as it was
+    loaded = load_campaign(made.campaign_file)
+    assert loaded.switch_profile().gateway == "ovh"
 
 
 @pytest.mark.parametrize(

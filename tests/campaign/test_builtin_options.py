@@ -219,3 +219,25 @@ def test_the_fallback_of_nlu_ollama_gets_its_options_from_the_campaign(
     fallback = nlu.fallback  # type: ignore[attr-defined]
     assert type(fallback).__name__ == "FuzzyNlu"
     assert (fallback.intent_threshold, fallback.objection_threshold) == (0.91, 0.92)
+
+
+def test_builtin_paths_are_relative_to_the_campaign_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As every other path of a campaign file: run from anywhere, the same folders."""
+    from mbs.campaign.compose import build_builtins
+
+    folder = tmp_path / "campagnes"
+    folder.mkdir()
+    (folder / "modeles" / "fr").mkdir(parents=True)
+    body = '[builtins.espeak]\ncache_dir = "var/tts"\n[builtins.vosk]\nmodel = "modeles/fr"\n'
+    loaded = load_campaign(write(folder, body))
+    monkeypatch.chdir(tmp_path)  # not the campaign's folder
+    tts = build_builtins(loaded, load_program(SCENARIO))["tts"]
+    assert tts.cache_dir == folder / "var" / "tts"  # type: ignore[attr-defined]
+    from mbs.campaign.compose import _options
+
+    assert _options(loaded, "stt", "vosk")["model"] == str(folder / "modeles" / "fr")
+    # a bare name is an installed model's name unless such a folder is there
+    named = load_campaign(write(folder, '[builtins.vosk]\nmodel = "vosk-model-small-fr"\n'))
+    assert _options(named, "stt", "vosk")["model"] == "vosk-model-small-fr"

@@ -33,7 +33,7 @@ from mbs.audio.pcm import read_wav, resample, write_wav
 from mbs.program import Program
 from mbs.runtime.builtins.base import BuiltinError, MissingDependency
 from mbs.runtime.builtins.espeak_tts import RATES, cache_key
-from mbs.runtime.builtins.options import BuiltinOptions
+from mbs.runtime.builtins.options import PATH, BuiltinOptions
 from mbs.runtime.builtins.settings import get_int, get_str
 
 _OWNER = "tts.coqui"
@@ -41,12 +41,20 @@ ENGINE = "coqui-xtts"
 
 
 class CoquiOptions(BuiltinOptions):
-    model_dir: str = Field(description="A local XTTS checkpoint folder (with config.json)")
-    speaker_wav: str = Field(description="A WAV of the agent's voice, to clone")
+    model_dir: str = Field(
+        json_schema_extra=PATH, description="A local XTTS checkpoint folder (with config.json)"
+    )
+    speaker_wav: str = Field(
+        json_schema_extra=PATH, description="A WAV of the agent's voice, to clone"
+    )
     language: str = Field(default="fr", description="Language of the lines")
     rate: int = Field(default=8000, description="Sample rate of the WAV files (Hz): 8000 or 16000")
     device: str = Field(default="cpu", description="Where the model runs (cpu, cuda)")
-    cache_dir: str = Field(default="var/tts-cache", description="Where synthesised lines are kept")
+    cache_dir: str = Field(
+        json_schema_extra=PATH,
+        default="var/tts-cache",
+        description="Where synthesised lines are kept",
+    )
 
 
 class CoquiTts:

@@ -42,7 +42,7 @@ from mbs.audio.pcm import read_wav, resample, write_wav
 from mbs.audio.process import reap
 from mbs.program import Program
 from mbs.runtime.builtins.base import BuiltinError, MissingDependency
-from mbs.runtime.builtins.options import BuiltinOptions, read_options
+from mbs.runtime.builtins.options import PATH, BuiltinOptions, read_options
 
 _OWNER = "tts.espeak"
 ENGINE = "espeak-ng"
@@ -91,6 +91,7 @@ class EspeakOptions(BuiltinOptions):
         default=None, ge=0, le=99, description="0-99; none: the personality's, else 50"
     )
     cache_dir: str = Field(
+        json_schema_extra=PATH,
         default="var/tts-cache",
         description="Where synthesised lines are kept (content-addressed); the campaign puts it under telephony.audio_dir",
     )

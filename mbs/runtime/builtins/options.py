@@ -12,6 +12,7 @@ from __future__ import annotations
 import types
 import typing
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -29,6 +30,31 @@ class BuiltinOptions(BaseModel):
 
 class NoOptions(BuiltinOptions):
     """A builtin that takes no option."""
+
+
+# ``json_schema_extra`` of an option that names a file or folder: relative to the
+# campaign file that sets it (``PATH``), or a path when one is there and else a name
+# (``PATH_OR_NAME``: an installed Vosk model is named, a folder of one is a path).
+PATH: dict[str, Any] = {"path": "path"}
+PATH_OR_NAME: dict[str, Any] = {"path": "or-name"}
+
+
+def rebase_paths(
+    model: type[BaseModel], config: Mapping[str, object], base: Path
+) -> dict[str, object]:
+    """``config`` with its relative path options (marked ``PATH`` or ``PATH_OR_NAME``)
+    made relative to ``base``, the folder of the file that set them."""
+    out = dict(config)
+    for name, field in model.model_fields.items():
+        extra = field.json_schema_extra
+        kind = extra.get("path") if isinstance(extra, dict) else None
+        value = out.get(name)
+        if not kind or not isinstance(value, str) or not value or Path(value).is_absolute():
+            continue
+        candidate = base / value
+        if kind == "path" or "/" in value or candidate.exists():
+            out[name] = str(candidate)
+    return out
 
 
 def read_options(model: type[M], config: Mapping[str, object], *, owner: str) -> M:

@@ -38,7 +38,7 @@ from pydantic import Field
 from mbs.program import Program
 from mbs.runtime.builtins.base import BuiltinError, MissingDependency, SpeechUpdate
 from mbs.runtime.builtins.models import current_model, models_dir
-from mbs.runtime.builtins.options import BuiltinOptions
+from mbs.runtime.builtins.options import PATH_OR_NAME, BuiltinOptions
 from mbs.runtime.builtins.settings import get_int, get_str
 from mbs.runtime.builtins.vad import SAMPLE_RATES, EndOfSpeech, speech_span
 
@@ -62,6 +62,7 @@ def _import_vosk() -> Any:
 
 class VoskOptions(BuiltinOptions):
     model: str | None = Field(
+        json_schema_extra=PATH_OR_NAME,
         default=None,
         description="Vosk model directory or installed model name; none: $MBS_VOSK_MODEL, "
         "else the one `mbs models install vosk` made current",

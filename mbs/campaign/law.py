@@ -37,7 +37,9 @@ from phonenumbers import timezone as pn_timezone
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from mbs.campaign.errors import CampaignError
+from mbs.dsl.problems import suggest
 from mbs.errors import InputError
+from mbs.program import Result
 
 DEFAULT_POLICY_NAME = "fr-D223-9"
 _DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -160,6 +162,17 @@ class CallingPolicy(BaseModel):
             if b.start < a.end:
                 raise ValueError(f"windows {a} and {b} overlap")
         return ordered
+
+    @field_validator("refusal_results")
+    @classmethod
+    def _results(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        known = [r.value for r in Result]
+        for name in value:
+            if name not in known:
+                close = suggest(name, known)
+                hint = f"did you mean {close!r}?" if close else f"one of {', '.join(known)}"
+                raise ValueError(f"unknown result {name!r}: {hint}")
+        return value
 
     @field_validator("default_timezone")
     @classmethod

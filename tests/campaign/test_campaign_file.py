@@ -201,3 +201,14 @@ def test_a_region_is_a_country_code_in_any_case(tmp_path: Path) -> None:
     path = tmp_path / "c.toml"
     path.write_text('name = "x"\nscenario = "s.mbs"\nregion = "be"\n', encoding="utf-8")
     assert load_campaign(path).settings.region == "BE"
+
+
+def test_a_misspelt_refusal_result_is_refused_where_it_is_written(tmp_path: Path) -> None:
+    """A typo would never count as a refusal: the cool-off would silently not apply."""
+    source = 'name = "demo"\nscenario = "s.mbs"\n[policy]\nrefusal_results = ["NOT_INTERESTD"]\n'
+    ((key, line, message),) = issues(source, tmp_path)
+    assert (key, line) == ("policy.refusal_results", 4)
+    assert "unknown result 'NOT_INTERESTD': did you mean 'NOT_INTERESTED'?" in message
+    fine = source.replace("NOT_INTERESTD", "NOT_INTERESTED")
+    (tmp_path / "c.toml").write_text(fine, encoding="utf-8")
+    assert load_campaign(tmp_path / "c.toml").settings.policy.refusal_results == ("NOT_INTERESTED",)

@@ -198,7 +198,12 @@ def run(
         int | None, typer.Option("--max-concurrent", min=1, help="Override max_concurrent.")
     ] = None,
     output_dir: Annotated[
-        Path, typer.Option("--output-dir", help="Where recordings/ and transcripts/ go.")
+        Path,
+        typer.Option(
+            "--output-dir",
+            help="Where transcripts/ go, and recordings/ of a simulated campaign (a real "
+            "switch records in its own recordings_dir).",
+        ),
     ] = Path("."),
     database: DatabaseOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No live display.")] = False,
@@ -302,7 +307,9 @@ def run(
     assert isinstance(result, RunResult)
     summary = summarise(result.stats, result.progress, result.totals)
     summary["transcripts"] = str(output_dir / "transcripts" / loaded.settings.name)
-    summary["recordings"] = str(output_dir / "recordings" / loaded.settings.name)
+    # the simulator records under --output-dir; a real switch in its own recordings_dir,
+    # on its own disk (the paths on the call rows are that switch's)
+    summary["recordings"] = str(runner.recordings_dir / loaded.settings.name)
     if fmt == OutputFormat.json:
         emit_json(summary)
     else:

@@ -287,6 +287,7 @@ def build_telephony(
         caller_id_name=esl.caller_id_name or defaults.caller_id_name,
         record=records(campaign, program),
         recordings_dir=profile.recordings_dir,
+        transfer_context=profile.context,
     )
     return cast(Telephony, EslTelephony(config, amd=amd, audio=audio))
 

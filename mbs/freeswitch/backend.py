@@ -114,6 +114,7 @@ class EslBackendConfig:
     greeting_start_s: float = 2.0
     record: bool = False
     recordings_dir: str = "recordings"
+    transfer_context: str = _SWITCH.context  # dialplan/mbs.xml's: where a number is bridged
     barge_in_min_chars: int = 3  # a partial result this long counts as speech
     utterance_grace_s: float = 8.0  # listen() waits this long for a sentence under way
     play_timeout_s: float = 300.0

@@ -64,6 +64,7 @@ class FreeSwitchSettings:
                 amd=self.amd,
                 avmd=self.avmd,
                 asr=self.asr,  # type: ignore[arg-type]
+                context=self.context,
             )
         except ValidationError as exc:
             first = exc.errors()[0]

@@ -115,6 +115,26 @@ def parse_dump(text: str) -> Headers:
     return Headers(pairs)
 
 
+# What a transfer may name: an extension or number, or an endpoint (``user/1000``,
+# ``sofia/gateway/gw/0612345678``, with ``{var=value}`` in front); never a space or a
+# quote, which would end the argument of uuid_transfer.
+_TRANSFER_SAFE = re.compile(r"^[^\s'\"]+$")
+
+
+def transfer_command(uuid: str, destination: str, context: str) -> str | None:
+    """The ``uuid_transfer`` of a call to ``destination``, or None when it cannot be
+    carried. An endpoint (it has a ``/``) is bridged by an inline dialplan, the call
+    hung up after the bridge; anything else is an extension of the ``mbs`` dialplan
+    context (``dialplan/mbs.xml`` bridges a number through the trunk): without a context,
+    FreeSWITCH would look for it in the channel's own, ``default``."""
+    if not destination or not _TRANSFER_SAFE.match(destination):
+        return None
+    if "/" in destination:
+        inline = f"m:^:set:hangup_after_bridge=true^bridge:{destination}"
+        return f"uuid_transfer {uuid} '{inline}' inline"
+    return f"uuid_transfer {uuid} {destination} XML {context}"
+
+
 class EslCall:
     """Implements ``mbs.runtime.telephony.Call`` over one FreeSWITCH channel."""
 
@@ -535,7 +555,11 @@ class EslCall:
     async def transfer(self, destination: str) -> bool:
         if not self.is_up:
             return False
-        ok = await self.api_ok(f"uuid_transfer {self.uuid} {destination}")
+        command = transfer_command(self.uuid, destination, self.config.transfer_context)
+        if command is None:
+            log.warning("call %s: cannot transfer to %r (spaces or quotes)", self.uuid, destination)
+            return False
+        ok = await self.api_ok(command)
         if ok:
             self.transferred_to = destination
         return ok

@@ -43,6 +43,8 @@ class SwitchProfile(BaseModel):
     amd: bool = True  # mod_amd loaded: the robot runs the `amd` app at answer
     avmd: bool = False  # mod_avmd loaded: beep events
     asr: AsrMode = "vosk"  # vosk: detect_speech via mod_vosk; audio_fork: the robot's STT
+    # the dialplan context of dialplan/mbs.xml: a transfer to a number bridges through it
+    context: str = Field(default="mbs", pattern=GATEWAY_NAME.pattern)
 
     @field_validator("recordings_dir", "audio_dir")
     @classmethod
@@ -64,6 +66,7 @@ class SwitchProfile(BaseModel):
             "amd": self.amd,
             "asr_app_arg": self.detect_speech,
             "recordings_dir": self.recordings_dir,
+            "transfer_context": self.context,
         }
 
     def to_toml(self) -> str:

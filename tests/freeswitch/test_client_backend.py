@@ -21,7 +21,7 @@ from mbs.freeswitch.esl import (
     EslConnection,
     Role,
 )
-from mbs.freeswitch.esl_call import EslCall, PlaybackFailed
+from mbs.freeswitch.esl_call import EslCall, PlaybackFailed, transfer_command
 from mbs.freeswitch.sim.faults import Faults
 from mbs.freeswitch.sim.personas import Persona, PersonaKind, Turn
 from mbs.freeswitch.sim.server import Simulator
@@ -275,6 +275,17 @@ async def test_transfer_and_recording(rig: Rig) -> None:
     assert (starts[0].get("Record-File-Path") or "").endswith("rec/camp/c9.wav")
     assert rig.sim.finished[call.uuid].channel.variables["transfer_destination"] == "3000"
     assert await call.transfer("3001") is False
+
+
+def test_a_transfer_names_its_dialplan() -> None:
+    """A number goes to the mbs context (which bridges it through the trunk); an
+    endpoint is bridged inline; what would break the command is refused."""
+    assert transfer_command("U", "0612345678", "mbs") == "uuid_transfer U 0612345678 XML mbs"
+    assert transfer_command("U", "user/1000", "ctx") == (
+        "uuid_transfer U 'm:^:set:hangup_after_bridge=true^bridge:user/1000' inline"
+    )
+    for bad in ("", "1000 XML default", "user/1000'", 'a"b', "a\tb"):
+        assert transfer_command("U", bad, "mbs") is None
 
 
 async def test_missing_prompt_file_fails_clearly(rig: Rig, tmp_path: Path) -> None:

@@ -575,7 +575,8 @@ def check_switch(campaign: CampaignFile, lines: dict[tuple[str, ...], int]) -> l
                 f"must be an absolute path the switch reads at the same place, got {audio}",
             )
         )
-    cache_dir = s.builtins.options("espeak").get("cache_dir")
+    tts = s.builtins.effective()["tts"]  # espeak, coqui: the switch plays their cache
+    cache_dir = s.builtins.options(tts).get("cache_dir")
     if (
         s.telephony.backend == "esl"
         and isinstance(cache_dir, str)
@@ -583,8 +584,8 @@ def check_switch(campaign: CampaignFile, lines: dict[tuple[str, ...], int]) -> l
     ):
         issues.append(
             Issue(
-                "builtins.espeak.cache_dir",
-                lines.get(("builtins", "espeak", "cache_dir")),
+                f"builtins.{tts}.cache_dir",
+                lines.get(("builtins", tts, "cache_dir")),
                 f"the switch plays these files: give an absolute path it reads, not {cache_dir!r}",
             )
         )

@@ -30,6 +30,7 @@ from mbs.api.control import control_router
 from mbs.api.create import MAX_UPLOAD_BYTES
 from mbs.api.docs import install_docs
 from mbs.api.guard import Forbidden, NotAuthenticated, require
+from mbs.api.limits import BodyLimit
 from mbs.api.live import LiveCampaign, LiveRegistry
 from mbs.api.metrics import build_registry
 from mbs.api.models import (
@@ -104,7 +105,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = "not_found" if exc.status_code == 404 else "error"
+        code = {404: "not_found", 413: "too_large"}.get(exc.status_code, "error")
         detail = str(exc.detail)
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"no route {request.url.path} (see /docs)"
@@ -222,14 +223,7 @@ def create_app(
     app.state.console = console or ConsoleConfig()
     _install_error_handlers(app)
 
-    @app.middleware("http")
-    async def _bounded_body(request: Request, call_next: Callable[[Request], Any]) -> Response:
-        """Refuse a body larger than an upload may be before reading it."""
-        length = request.headers.get("content-length", "")
-        if length.isdigit() and int(length) > MAX_BODY_BYTES:
-            return _error(413, "too_large", f"the request is over {MAX_BODY_BYTES} bytes")
-        response: Response = await call_next(request)
-        return response
+    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
 
     api = APIRouter(dependencies=[Depends(require(Permission.READ))])
 

@@ -327,3 +327,28 @@ async def test_create_through_the_json_api(store: Store, seeded: Seeded, tmp_pat
             assert r.json()["state"] == "running"
     finally:
         await stop_background(task, server)
+
+
+async def test_a_chunked_body_is_bounded_like_a_declared_one(base: str, store: Store) -> None:
+    """A body sent in chunks has no Content-Length: it is counted as it arrives and
+    refused past the bound, with or without credentials, instead of read to its end."""
+    sent = [0]
+
+    async def endless() -> AsyncIterator[bytes]:
+        head = b'--b\r\nContent-Disposition: form-data; name="contacts"; filename="a.csv"\r\n\r\n'
+        yield head
+        for _ in range(10_000):  # 640 MB if it were all read
+            sent[0] += 65536
+            yield b"x" * 65536
+
+    headers = {"content-type": "multipart/form-data; boundary=b"}
+    async with httpx.AsyncClient(base_url=base, timeout=60) as c:
+        for extra in ({}, read_key(store, "c", "control")):
+            sent[0] = 0
+            try:
+                r = await c.post("/campaigns", content=endless(), headers={**headers, **extra})
+            except httpx.HTTPError:  # the server may close before the client has sent it all
+                pass
+            else:
+                assert r.status_code == 413 and r.json()["error"] == "too_large", r.text
+            assert sent[0] < 50 * 1024 * 1024  # refused long before the end

@@ -17,6 +17,7 @@ import io
 import json
 import re
 import unicodedata
+import zipfile
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -293,6 +294,34 @@ MAX_XLSX_COLUMNS = 200
 _XLSX_HINT = "delete the rows and columns past your data (or copy it to a new sheet) and save again"
 
 
+# An XLSX is a zip of XML. openpyxl holds a workbook's shared strings in memory, so a
+# small file that unpacks to gigabytes (a "zip bomb") would take the memory with it:
+# the sizes the zip declares (zipfile never unpacks past them) are checked first.
+MAX_XLSX_UNPACKED = 256 * 1024 * 1024
+MAX_XLSX_RATIO = 100  # XML of contacts packs 5 to 20 times; a bomb thousands of times
+
+
+def _check_unpacked(path: Path) -> None:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise ContactFileError(f"not a readable XLSX workbook ({_why(exc)})") from None
+    total = sum(m.file_size for m in members)
+    if total > MAX_XLSX_UNPACKED:
+        raise ContactFileError(
+            f"the workbook unpacks to {total / 2**20:,.0f} MiB: a contact list is read up to "
+            f"{MAX_XLSX_UNPACKED // 2**20} MiB of sheet data; save it as CSV, or split it"
+        )
+    for m in members:
+        if m.file_size > 1024 * 1024 and m.file_size > MAX_XLSX_RATIO * max(1, m.compress_size):
+            raise ContactFileError(
+                f"{m.filename} in the workbook unpacks {m.file_size // max(1, m.compress_size):,} "
+                f"times its packed size, which no sheet of contacts does; save it again as "
+                "XLSX or CSV"
+            )
+
+
 def _xlsx_rows(path: Path) -> tuple[list[str], Rows]:
     """Header and rows of the first sheet, each with its row number.
 
@@ -305,6 +334,7 @@ def _xlsx_rows(path: Path) -> tuple[list[str], Rows]:
     """
     import openpyxl
 
+    _check_unpacked(path)
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:
@@ -441,10 +471,17 @@ def _json_elements(text: str) -> list[str] | None:
     return elements
 
 
+def _json_int(digits: str) -> int | str:
+    """A JSON integer: as a number when it could be one a contact holds (a phone number
+    written as one), else as its text, which that field then rejects. Python refuses to
+    convert past 4,300 digits, and a number that long is no contact's anyway."""
+    return int(digits) if len(digits) <= 30 else digits
+
+
 def _json_rows(text: str, rejected: list[Rejected]) -> tuple[list[str], Rows]:
     items: list[Any]
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_int=_json_int)
     except json.JSONDecodeError as exc:
         raise ContactFileError(f"invalid JSON: {exc}") from None
     except RecursionError:
@@ -459,7 +496,7 @@ def _json_rows(text: str, rejected: list[Rejected]) -> tuple[list[str], Rows]:
         items = []
         for element in elements:
             try:
-                items.append(json.loads(element))
+                items.append(json.loads(element, parse_int=_json_int))
             except RecursionError:
                 items.append(_TOO_DEEP)
             except json.JSONDecodeError as exc:

@@ -31,6 +31,14 @@ _OVERSEAS_PREFIXES = {
 }
 
 
+def _shown(text: str, most: int = 40) -> str:
+    """``text`` quoted for a message, cut at ``most`` characters: a rejection reason
+    quotes what was written, never a whole 100 MB cell."""
+    if len(text) <= most:
+        return repr(text)
+    return f"{text[:most]!r}… ({len(text):,} characters)"
+
+
 def parse_phone(raw: str, region: str = "FR") -> str:
     """A phone number as written by a human -> E.164, or ValueError saying why not."""
     text = str(raw).strip()
@@ -41,7 +49,7 @@ def parse_phone(raw: str, region: str = "FR") -> str:
     try:
         number = phonenumbers.parse(text, region.upper())
     except phonenumbers.NumberParseException:
-        raise ValueError(f"unreadable phone number {text!r}") from None
+        raise ValueError(f"unreadable phone number {_shown(text)}") from None
     if number.country_code == 33:
         national = str(number.national_number)
         territory = _OVERSEAS_PREFIXES.get(national[:3])
@@ -50,5 +58,5 @@ def parse_phone(raw: str, region: str = "FR") -> str:
             if phonenumbers.is_valid_number(overseas):
                 number = overseas
     if not phonenumbers.is_valid_number(number):
-        raise ValueError(f"invalid phone number {text!r}")
+        raise ValueError(f"invalid phone number {_shown(text)}")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

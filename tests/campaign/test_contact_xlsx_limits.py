@@ -128,3 +128,33 @@ def test_rows_far_apart_within_the_limits_are_all_read(tmp_path: Path) -> None:
     result = read_bounded(rewrite_sheet(path, DIMENSION))  # no size declared: nothing padded
     assert [c.phone for c in result.contacts] == ["+33612345601", "+33612345602"]
     assert result.rows == 2 and not result.rejected
+
+
+def test_a_zip_bomb_is_refused_before_it_is_unpacked(tmp_path: Path) -> None:
+    """A small workbook whose shared strings unpack to far more than they pack (here
+    64 MiB of one letter in 64 KiB) would take gigabytes once openpyxl holds them."""
+    bomb = workbook(tmp_path / "bomb.xlsx")
+    out = tmp_path / "bomb2.xlsx"
+    with zipfile.ZipFile(bomb) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(info, src.read(info.filename))
+        with dst.open("xl/padding.xml", "w") as f:
+            for _ in range(64):
+                f.write(b"a" * (1 << 20))
+    assert out.stat().st_size < 1 << 20
+    with pytest.raises(
+        ContactFileError, match=r"xl/padding.xml in the workbook unpacks [\d,]+ times"
+    ):
+        read_contacts(out)
+
+
+def test_a_workbook_past_the_unpacked_limit_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mbs.campaign.contact_files as files
+
+    path = workbook(tmp_path / "c.xlsx")
+    assert read_contacts(path).contacts  # under the limit: read
+    monkeypatch.setattr(files, "MAX_XLSX_UNPACKED", 1000)
+    with pytest.raises(ContactFileError, match=r"unpacks to .* save it as CSV"):
+        read_contacts(path)

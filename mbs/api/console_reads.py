@@ -116,7 +116,9 @@ def filtered_calls(
         conds.append(Call.last_step == f.step)
     if f.day is not None:
         begin = datetime(f.day.year, f.day.month, f.day.day, tzinfo=UTC)
-        conds += [Call.created_at >= begin, Call.created_at < begin + timedelta(days=1)]
+        conds.append(Call.created_at >= begin)
+        if f.day < date.max:  # the calendar's last day has no next one: no upper bound
+            conds.append(Call.created_at < begin + timedelta(days=1))
     with store.session() as s:
         total = int(s.scalar(select(func.count()).select_from(Call).where(*conds)) or 0)
         # The page's ids first, from the (campaign, created_at, id) index alone; then

@@ -352,3 +352,13 @@ async def test_a_chunked_body_is_bounded_like_a_declared_one(base: str, store: S
             else:
                 assert r.status_code == 413 and r.json()["error"] == "too_large", r.text
             assert sent[0] < 50 * 1024 * 1024  # refused long before the end
+
+
+async def test_the_day_filter_takes_the_whole_calendar(base: str, seeded: Seeded) -> None:
+    """The last day of the calendar has no next day: it was a 500 (OverflowError)."""
+    async with log_in(base, "vic") as c:
+        for day in ("9999-12-31", "0001-01-01", "2026-12-02"):
+            r = await c.get(f"/console/campaigns/printemps?day={day}")
+            assert r.status_code == 200, (day, r.text[:200])
+        r = await c.get("/console/campaigns/printemps?day=2026-02-31")
+        assert r.status_code == 422

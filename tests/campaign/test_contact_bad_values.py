@@ -103,8 +103,6 @@ def test_a_value_longer_than_its_column_rejects_its_row(tmp_path: Path) -> None:
 def test_a_huge_value_is_rejected_by_its_row_and_quoted_short(tmp_path: Path) -> None:
     """A JSON number past Python's 4,300-digit conversion limit, and a 1 MB phone cell:
     each rejects its row, and the reason quotes 40 characters, not the whole value."""
-    from mbs.campaign.contacts import read_contacts
-
     path = tmp_path / "c.json"
     path.write_text(
         '[{"phone": "0612345678"}, {"phone": ' + "9" * 5000 + "}, "

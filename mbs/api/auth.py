@@ -16,7 +16,7 @@ import hmac
 import secrets
 import threading
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -132,6 +132,9 @@ class LoginLimiter:
 
     In memory: a restart forgets the failures, which costs an attacker one restart per
     few guesses, not a way in. Time is monotonic, so clock changes do not open it.
+    Only failures make entries (checking a name costs nothing), and past ``max_keys``
+    expired entries go first, then keys under the limit, stalest first: a spray of
+    names cannot wipe a lock in force.
     """
 
     def __init__(
@@ -139,15 +142,23 @@ class LoginLimiter:
         attempts: int = 5,
         window_s: float = 300.0,
         clock: Callable[[], float] = time.monotonic,
+        max_keys: int = 10_000,
     ) -> None:
         self.attempts, self.window_s, self.clock = attempts, window_s, clock
-        self._failures: dict[str, deque[float]] = {}
+        self.max_keys = max_keys
+        # key -> its failures in the window, the key with the oldest last failure first
+        self._failures: OrderedDict[str, deque[float]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def _recent(self, key: str, now: float) -> deque[float]:
-        found = self._failures.setdefault(key, deque())
+    def _recent(self, key: str, now: float) -> deque[float] | None:
+        found = self._failures.get(key)
+        if found is None:
+            return None
         while found and now - found[0] > self.window_s:
             found.popleft()
+        if not found:
+            del self._failures[key]
+            return None
         return found
 
     def retry_after(self, *keys: str) -> float:
@@ -157,22 +168,42 @@ class LoginLimiter:
             wait = 0.0
             for key in keys:
                 recent = self._recent(key, now)
-                if len(recent) >= self.attempts:
+                if recent is not None and len(recent) >= self.attempts:
                     wait = max(wait, self.window_s - (now - recent[0]))
             return wait
 
     def failed(self, *keys: str) -> None:
         now = self.clock()
         with self._lock:
-            if len(self._failures) > 10_000:  # bounded memory under a spray of names
-                self._failures.clear()
             for key in keys:
-                self._recent(key, now).append(now)
+                recent = self._recent(key, now)
+                if recent is None:
+                    recent = self._failures[key] = deque(maxlen=self.attempts)
+                recent.append(now)
+                self._failures.move_to_end(key)
+            if len(self._failures) > self.max_keys:
+                self._shrink(now)
+
+    def _shrink(self, now: float) -> None:
+        """Down to nine tenths of ``max_keys`` (so this runs once per many failures):
+        expired entries first, then unlocked ones, stalest first, then locked ones."""
+        goal = self.max_keys * 9 // 10
+        for key in list(self._failures):
+            self._recent(key, now)  # drops the expired
+        for locked in (False, True):
+            for key in list(self._failures):
+                if len(self._failures) <= goal:
+                    return
+                if (len(self._failures[key]) >= self.attempts) is locked:
+                    del self._failures[key]
 
     def succeeded(self, *keys: str) -> None:
         with self._lock:
             for key in keys:
                 self._failures.pop(key, None)
+
+    def __len__(self) -> int:
+        return len(self._failures)
 
 
 class Authenticator:

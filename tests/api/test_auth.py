@@ -168,6 +168,25 @@ def test_limiter_window() -> None:
     assert limiter.retry_after("a") == 0
 
 
+def test_a_spray_of_names_neither_grows_the_limiter_nor_lifts_a_lock() -> None:
+    """Checking names makes no entry; past the cap the stalest failures go, not the
+    lock in force (the table used to be cleared whole once it held 10,000 names)."""
+    now = [0.0]
+    limiter = LoginLimiter(attempts=2, window_s=60, clock=lambda: now[0], max_keys=100)
+    limiter.failed("user:ada", "ip:10.0.0.2")
+    limiter.failed("user:ada", "ip:10.0.0.2")
+    for n in range(5000):
+        assert limiter.retry_after(f"user:x{n}", "ip:10.0.0.2") == 60
+    assert len(limiter) == 2
+    for n in range(500):  # failures from other addresses, each on a name of its own
+        now[0] += 0.01
+        limiter.failed(f"user:x{n}", f"ip:10.1.{n // 250}.{n % 250}")
+    assert len(limiter) <= 100
+    now[0] += 1
+    limiter.failed("user:ada", "ip:10.0.0.2")  # still failing: still locked, newest
+    assert limiter.retry_after("user:ada") > 0 and limiter.retry_after("ip:10.0.0.2") > 0
+
+
 async def test_the_log_in_form_has_its_own_csrf_token(base: str) -> None:
     async with httpx.AsyncClient(base_url=base) as c:
         r = await c.post("/login", data={"username": "ada", "password": PASSWORD})

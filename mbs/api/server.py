@@ -86,7 +86,11 @@ async def serve_in_background(
     task). Raises :class:`ApiBindError` when the address cannot be used.
     """
     sock = bind(host, port)
-    config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on")
+    # X-Forwarded-For is not believed, even from loopback: any local process could
+    # then choose the address the log-in limiter counts failures against
+    config = uvicorn.Config(
+        app, log_config=None, access_log=False, lifespan="on", proxy_headers=False
+    )
     server = EmbeddedServer(config)
     task = asyncio.create_task(server.serve(sockets=[sock]), name=f"mbs-api-{host}:{port}")
     try:

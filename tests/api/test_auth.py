@@ -381,3 +381,29 @@ async def test_the_day_filter_takes_the_whole_calendar(base: str, seeded: Seeded
             assert r.status_code == 200, (day, r.text[:200])
         r = await c.get("/console/campaigns/printemps?day=2026-02-31")
         assert r.status_code == 422
+
+
+async def test_opt_out_and_forget_read_a_number_as_typed(
+    base: str, seeded: Seeded, store: Store
+) -> None:
+    """As the CLI and the blocklist form: "06 12 34 56 01" is +33612345601, and junk is
+    refused without a forgotten-number row made of it."""
+    from mbs.campaign.store.models import ForgottenNumber
+
+    async with log_in(base, "ada") as admin:
+        page = await admin.get("/console/contacts")
+        token = csrf_of(page.text)
+
+        async def post(action: str, phone: str) -> str:
+            r = await admin.post(
+                f"/console/contacts/{action}", data={"csrf": token, "phone": phone}
+            )
+            assert r.status_code == 303, r.text
+            return (await admin.get(r.headers["location"])).text
+
+        assert "+33612345601 ne sera plus appelé" in await post("opt-out", "06 12 34 56 01")
+        assert "+33612345602 oublié" in await post("forget", "0612345602")
+        assert "numéro invalide" in await post("forget", "abc\x01")
+    assert store.get_contact("+33612345602") is None
+    with store.session() as s:
+        assert s.query(ForgottenNumber).count() == 1

@@ -523,8 +523,12 @@ def install_console(app: FastAPI) -> None:
     def contacts_opt_out(
         phone: Annotated[str, Form(max_length=20)], me: Principal = contacts_perm
     ) -> Response:
-        done = store.opt_out(phone, now=datetime.now(UTC))
-        return back(f"{phone} ne sera plus appelé" if done else f"aucun contact {phone}")
+        try:  # stored in E.164, as the CLI and the blocklist form read it
+            number = parse_phone(phone)
+        except ValueError as exc:
+            return back(f"numéro invalide : {exc}")
+        done = store.opt_out(number, now=datetime.now(UTC))
+        return back(f"{number} ne sera plus appelé" if done else f"aucun contact {number}")
 
     @pages.post("/console/contacts/blocklist")
     def contacts_blocklist(
@@ -545,11 +549,15 @@ def install_console(app: FastAPI) -> None:
     ) -> Response:
         from mbs.campaign.privacy import forget
 
-        report = forget(store, phone, now=datetime.now(UTC), base_dir=app.state.base_dir)
+        try:  # as `mbs contacts forget`: the number in E.164, and nothing kept for junk
+            number = parse_phone(phone)
+        except ValueError as exc:
+            return back(f"numéro invalide : {exc}")
+        report = forget(store, number, now=datetime.now(UTC), base_dir=app.state.base_dir)
         if not report.found:
-            return back(f"aucun contact {phone}")
+            return back(f"aucun contact {number} (son empreinte est gardée : jamais appelé)")
         return back(
-            f"{phone} oublié : {report.calls} appels, {report.files} fichiers effacés; "
+            f"{number} oublié : {report.calls} appels, {report.files} fichiers effacés; "
             "son opposition est gardée sous forme d'empreinte"
         )
 

@@ -47,7 +47,9 @@ _SHEET_FORBIDDEN = re.compile(r"[\\/?*\[\]:\x00-\x1f]")
 _CSV_BREAKS = ";\t\r\n"
 _CSV_QUOTED = frozenset(',"' + _CSV_BREAKS)
 # just after a break, before (quotes and) a formula start: the place for a "'"
-_CSV_CELL_FORMULA = re.compile(r'(?<=[;\t\r\n])(?="*[=+\-@\t\r])')
+# (spaces, non-breaking ones too, may come first: a spreadsheet that trims them on
+# import would find the formula)
+_CSV_CELL_FORMULA = re.compile(r'(?<=[;\t\r\n])(?=[\s"]*[=+\-@\t\r])')
 
 
 def export_rows(store: Store, campaign: str) -> list[dict[str, Any]]:
@@ -55,9 +57,15 @@ def export_rows(store: Store, campaign: str) -> list[dict[str, Any]]:
     return list(store.export_calls(campaign))
 
 
+def looks_like_formula(text: str) -> bool:
+    """Whether a spreadsheet could read ``text`` as a formula: it starts with one, after
+    spaces too (non-breaking ones included), which some imports trim."""
+    return text.startswith(FORMULA_STARTS) or text.lstrip().startswith(FORMULA_STARTS)
+
+
 def neutralise(text: str) -> str:
     """``text`` as a spreadsheet must show it: a leading ``'`` when it would be a formula."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    return "'" + text if looks_like_formula(text) else text
 
 
 def sheet_title(name: str) -> str:
@@ -129,7 +137,7 @@ def write_xlsx(
             return value
         c = Cell(page, value=ILLEGAL_CHARACTERS_RE.sub("", value))
         c.data_type = "s"  # a text cell, whatever it starts with (never a formula)
-        if value.startswith(FORMULA_STARTS):
+        if looks_like_formula(value):
             c.quotePrefix = True  # Excel keeps it text even once edited
             c.number_format = "@"
         return c

@@ -24,6 +24,9 @@ HOSTILE = [
     "@SUM(A1)",
     "\t=1",
     "\r=1",
+    " =1",  # a spreadsheet that trims spaces on import would find the formula
+    "\u00a0=1+1",
+    "  @SUM(A1)",
 ]
 COLUMNS = ("first_name", "attempt", "dialled_at")
 
@@ -33,7 +36,7 @@ def test_formula_starts_get_a_quote(text: str) -> None:
     assert neutralise(text) == "'" + text
 
 
-@pytest.mark.parametrize("text", ["Marie", "", "'déjà", "a=b", " =1"])
+@pytest.mark.parametrize("text", ["Marie", "", "'déjà", "a=b", " a=1", "   "])
 def test_other_text_is_unchanged(text: str) -> None:
     assert neutralise(text) == text
 
@@ -50,6 +53,7 @@ def test_csv_cells_are_neutralised_numbers_are_not() -> None:
     assert [r["first_name"] for r in read] == ["'" + t for t in HOSTILE[:4]] + [
         "'\t'=1",
         "'\r'=1",
+        *("'" + t for t in HOSTILE[6:]),
     ]
     assert {r["attempt"] for r in read} == {"-1"}  # a number stays a number
     assert read[0]["dialled_at"] == "2026-03-01T00:00:00+00:00"

@@ -35,6 +35,9 @@ class CreateError(ValueError):
     """A sentence saying why the campaign cannot be created (shown on the page)."""
 
 
+MAX_REASONS = 1000  # rejected rows listed in an answer
+
+
 @dataclass
 class Created:
     name: str
@@ -168,7 +171,10 @@ def create_from_upload(
             f"campaign {name!r} is created but its file {campaign_file} is not: {exc.strerror}"
         ) from None
     saved = save_contacts(store, result, now=now, campaign=name)
-    rejected = [f"row {r.row}: {r.reason}" for r in result.rejected]
+    # the reasons an operator reads; a file of 800,000 broken lines is summed up
+    rejected = [f"row {r.row}: {r.reason}" for r in result.rejected[:MAX_REASONS]]
+    if len(result.rejected) > MAX_REASONS:
+        rejected.append(f"... and {len(result.rejected) - MAX_REASONS:,} more rows rejected")
     return Created(name, saved.added_to_campaign, rejected, str(campaign_file))
 
 

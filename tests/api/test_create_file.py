@@ -198,3 +198,20 @@ def test_a_created_campaign_says_its_kind_from_the_start(store: Store, tmp_path:
     assert kind_conflict(store, simulated=True) is None
     with pytest.raises(CreateError, match="holds simulated campaigns"):
         create(store, tmp_path, "vraie", REAL)
+
+
+def test_thousands_of_rejected_rows_are_summed_up(store: Store, tmp_path: Path) -> None:
+    data = b"phone;name\n0611223344;Anne\n" + b"pas un numero;x\n" * 3000
+    made = create_from_upload(
+        store,
+        name="gros",
+        scenario="or_rdv.mbs",
+        filename="liste.csv",
+        data=data,
+        scenarios_dir=SCENARIOS,
+        campaigns_dir=tmp_path / "campaigns",
+        defaults=None,
+        now=NOW,
+    )
+    assert made.contacts == 1 and len(made.rejected) == 1001
+    assert made.rejected[-1] == "... and 2,000 more rows rejected"

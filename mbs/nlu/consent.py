@@ -16,12 +16,11 @@ that asks ("dites-moi, c'est quoi votre offre") or that another intent explains
 
 from __future__ import annotations
 
-import functools
 import re
 
+from mbs.nlu.form_rule import form_rule
 from mbs.nlu.normalize import ascii_words
 from mbs.nlu.questions import asks
-from mbs.nlu.scoring import MAX_CHARS
 
 INTENT = "yes"
 # What the scores may have said instead of a consent they misread.
@@ -45,14 +44,9 @@ _REFUSES = re.compile(
 )
 
 
+@form_rule
 def consents(text: str) -> bool:
-    """Whether the utterance lets the call go on, and says nothing against it (its first
-    ``MAX_CHARS``)."""
-    return _consents(text[:MAX_CHARS])
-
-
-@functools.lru_cache(maxsize=4096)
-def _consents(text: str) -> bool:
+    """Whether the utterance lets the call go on, and says nothing against it."""
     words = ascii_words(text, keep="-")
     if not (_GO_AHEAD.search(words) or _NO_BOTHER.search(words)):
         return False

@@ -13,11 +13,10 @@ any doubt leaves the stop request to the VM, which confirms it.
 
 from __future__ import annotations
 
-import functools
 import re
 
+from mbs.nlu.form_rule import form_rule
 from mbs.nlu.normalize import ascii_words
-from mbs.nlu.scoring import MAX_CHARS
 
 INTENT = "callback"
 # What the scores may have said instead.
@@ -42,13 +41,8 @@ _NEVER = re.compile(
 )
 
 
+@form_rule
 def puts_off(text: str) -> bool:
-    """Whether the utterance asks for the call later, and nothing says never (its first
-    ``MAX_CHARS``)."""
-    return _puts_off(text[:MAX_CHARS])
-
-
-@functools.lru_cache(maxsize=4096)
-def _puts_off(text: str) -> bool:
+    """Whether the utterance asks for the call later, and nothing says never."""
     words = ascii_words(text)
     return bool(_LATER.search(words)) and not _NEVER.search(words)

@@ -12,11 +12,10 @@ rembourser", "j'ai encore 2 ans avant la retraite" are not ages.
 
 from __future__ import annotations
 
-import functools
 import re
 
+from mbs.nlu.form_rule import form_rule
 from mbs.nlu.normalize import ascii_words, with_digits
-from mbs.nlu.scoring import MAX_CHARS
 
 MAJORITY = 18
 INTENT = "vulnerable"
@@ -49,13 +48,9 @@ _SOON = ("je vais avoir", "j aurai")
 _ALMOST = ("bientot", "presque", "quasiment")
 
 
+@form_rule
 def says_minor(text: str) -> bool:
-    """Whether the speaker says they are under 18 or at school (its first ``MAX_CHARS``)."""
-    return _says_minor(text[:MAX_CHARS])
-
-
-@functools.lru_cache(maxsize=4096)
-def _says_minor(text: str) -> bool:
+    """Whether the speaker says they are under 18 or at school."""
     plain = ascii_words(with_digits(text.lower()))
     if _SCHOOL.search(plain):
         return True

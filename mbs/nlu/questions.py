@@ -14,11 +14,10 @@ asks, the classifiers give ``question`` at its threshold (``mbs.nlu.fuzzy.by_for
 
 from __future__ import annotations
 
-import functools
 import re
 
+from mbs.nlu.form_rule import form_rule
 from mbs.nlu.normalize import ascii_words
-from mbs.nlu.scoring import MAX_CHARS
 
 INTENT = "question"
 
@@ -44,11 +43,7 @@ _ASKS = re.compile(
 )
 
 
+@form_rule
 def asks(text: str) -> bool:
-    """Whether the utterance has the form of a question (its first ``MAX_CHARS``)."""
-    return _asks(text[:MAX_CHARS])
-
-
-@functools.lru_cache(maxsize=4096)
-def _asks(text: str) -> bool:
+    """Whether the utterance has the form of a question."""
     return bool(_ASKS.search(ascii_words(text, keep="?-")))

@@ -10,11 +10,10 @@ vous avez dit à l'instant", "vous disiez"), or the prospect's own failure to fo
 
 from __future__ import annotations
 
-import functools
 import re
 
+from mbs.nlu.form_rule import form_rule
 from mbs.nlu.normalize import ascii_words
-from mbs.nlu.scoring import MAX_CHARS
 
 INTENT = "repeat"
 # What the scores may have said instead.
@@ -32,11 +31,7 @@ _ASKS_AGAIN = re.compile(
 )
 
 
+@form_rule
 def asks_again(text: str) -> bool:
-    """Whether the utterance asks to hear the robot again (its first ``MAX_CHARS``)."""
-    return _asks_again(text[:MAX_CHARS])
-
-
-@functools.lru_cache(maxsize=4096)
-def _asks_again(text: str) -> bool:
+    """Whether the utterance asks to hear the robot again."""
     return bool(_ASKS_AGAIN.search(ascii_words(text)))

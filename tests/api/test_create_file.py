@@ -30,7 +30,13 @@ def store(tmp_path: Path) -> Iterator[Store]:
     s.close()
 
 
-def create(store: Store, tmp_path: Path, name: str, defaults: str | bytes | None) -> Created:
+def create(
+    store: Store,
+    tmp_path: Path,
+    name: str,
+    defaults: str | bytes | None,
+    contacts: bytes = CONTACTS,
+) -> Created:
     path = None
     if defaults is not None:
         path = tmp_path / "defaults.toml"
@@ -42,7 +48,7 @@ def create(store: Store, tmp_path: Path, name: str, defaults: str | bytes | None
         name=name,
         scenario="or_rdv.mbs",
         filename="liste.csv",
-        data=CONTACTS,
+        data=contacts,
         scenarios_dir=SCENARIOS,
         campaigns_dir=tmp_path / "campaigns",
         defaults=path,
@@ -202,16 +208,6 @@ def test_a_created_campaign_says_its_kind_from_the_start(store: Store, tmp_path:
 
 def test_thousands_of_rejected_rows_are_summed_up(store: Store, tmp_path: Path) -> None:
     data = b"phone;name\n0611223344;Anne\n" + b"pas un numero;x\n" * 3000
-    made = create_from_upload(
-        store,
-        name="gros",
-        scenario="or_rdv.mbs",
-        filename="liste.csv",
-        data=data,
-        scenarios_dir=SCENARIOS,
-        campaigns_dir=tmp_path / "campaigns",
-        defaults=None,
-        now=NOW,
-    )
+    made = create(store, tmp_path, "gros", None, data)
     assert made.contacts == 1 and len(made.rejected) == 1001
     assert made.rejected[-1] == "... and 2,000 more rows rejected"

@@ -28,6 +28,9 @@ __all__ = ["backend", "pg_schema", "sqlite_url", "store"]
 NOW = datetime(2026, 3, 10, 9, 30, tzinfo=UTC)
 LATER = NOW + timedelta(minutes=5)  # the API's clock
 TRANSCRIPT = "# call A\n[10:30:05] robot: Bonjour Jeanne, ici l'agence.\n[10:30:09] prospect: oui très bien\n[10:30:47] == APPOINTMENT_SCHEDULED\n"
+# An HTTP client's patience with the in-process server: a guard against a hang, far past
+# what a request takes even on a loaded machine (httpx's default of 5 s is not).
+LOADED_S = 30.0
 
 
 @dataclass
@@ -139,7 +142,7 @@ async def client(
     try:
         async with httpx.AsyncClient(
             base_url=f"http://127.0.0.1:{server_port(server)}",
-            timeout=30,
+            timeout=LOADED_S,
             headers=read_key(store),
         ) as c:
             yield c

@@ -24,7 +24,7 @@ from mbs.api import (
 )
 from mbs.campaign.facts import CallStarted
 from mbs.campaign.store import Store
-from tests.api.conftest import read_key, seed
+from tests.api.conftest import LOADED_S, read_key, seed
 
 MBS = str(Path(sys.executable).with_name("mbs"))
 
@@ -41,7 +41,7 @@ async def test_serve_in_background_starts_and_stops(store: Store) -> None:
     assert server.started and not task.done()
     # the host program keeps its signal handlers (Ctrl-C stays the campaign's)
     assert {sig: signal.getsignal(sig) for sig in before} == before
-    async with httpx.AsyncClient() as c:
+    async with httpx.AsyncClient(timeout=LOADED_S) as c:
         r = await c.get(f"http://127.0.0.1:{port}/health")
     assert r.status_code == 200
     await stop_background(task, server)
@@ -63,7 +63,7 @@ async def test_the_loop_stays_free_while_serving(store: Store) -> None:
 
     other = asyncio.create_task(ticker())
     try:
-        async with httpx.AsyncClient(headers=read_key(store)) as c:
+        async with httpx.AsyncClient(headers=read_key(store), timeout=LOADED_S) as c:
             for _ in range(5):
                 r = await c.get(f"http://127.0.0.1:{server_port(server)}/campaigns")
                 assert r.status_code == 200
@@ -91,7 +91,9 @@ async def test_live_api_serves_during_the_block(store: Store, tmp_path: Path) ->
     simulated = datetime(2026, 3, 12, 15, 0, tzinfo=UTC)
     async with api.serving(now=lambda: simulated) as running:
         assert running is api and not api.url.endswith(":0")
-        async with httpx.AsyncClient(base_url=api.url, headers=read_key(store)) as c:
+        async with httpx.AsyncClient(
+            base_url=api.url, headers=read_key(store), timeout=LOADED_S
+        ) as c:
             detail = (await c.get("/campaigns/printemps")).json()
             assert detail["next_due_at"].startswith("2026-03-12T15:00:00")  # the campaign's clock
             assert detail["live"]["started"] == 0

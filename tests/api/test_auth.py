@@ -17,7 +17,7 @@ from mbs.api import create_app, serve_in_background, server_port, stop_backgroun
 from mbs.api.auth import LoginLimiter, hash_password
 from mbs.campaign.state import CampaignState
 from mbs.campaign.store import Store
-from tests.api.conftest import LATER, NOW, PASSWORD, Seeded, read_key, seed
+from tests.api.conftest import LATER, LOADED_S, NOW, PASSWORD, Seeded, read_key, seed
 
 MBS = str(Path(sys.executable).with_name("mbs"))
 
@@ -48,7 +48,7 @@ async def test_every_route_but_health_needs_a_key(base: str, seeded: Seeded) -> 
     paths = ["/campaigns", "/campaigns/printemps", "/campaigns/printemps/calls", "/live"]
     paths += [f"/calls/{seeded.answered}", f"/calls/{seeded.answered}/events"]
     paths += [f"/calls/{seeded.answered}/transcript", "/metrics", "/docs", "/openapi.json"]
-    async with httpx.AsyncClient(base_url=base) as c:
+    async with httpx.AsyncClient(base_url=base, timeout=LOADED_S) as c:
         assert (await c.get("/health")).status_code == 200
         for path in paths:
             r = await c.get(path)
@@ -73,7 +73,7 @@ async def test_every_route_but_health_needs_a_key(base: str, seeded: Seeded) -> 
 async def test_scopes(base: str, store: Store) -> None:
     read = read_key(store, "reader", "read")
     control = read_key(store, "pilot", "control")
-    async with httpx.AsyncClient(base_url=base) as c:
+    async with httpx.AsyncClient(base_url=base, timeout=LOADED_S) as c:
         r = await c.post("/campaigns/printemps/pause", headers=read)
         assert r.status_code == 403 and r.json()["error"] == "forbidden"
         r = await c.post("/campaigns/printemps/pause", headers=control)
@@ -89,14 +89,14 @@ async def test_scopes(base: str, store: Store) -> None:
 
 
 async def test_bounded_query_parameters(base: str, store: Store) -> None:
-    async with httpx.AsyncClient(base_url=base, headers=read_key(store)) as c:
+    async with httpx.AsyncClient(base_url=base, headers=read_key(store), timeout=LOADED_S) as c:
         for query in ("limit=100000", "limit=0", "offset=-1", "status=NOPE", "limit=abc"):
             r = await c.get(f"/campaigns/printemps/calls?{query}")
             assert r.status_code == 422, query
 
 
 async def test_log_in_session_cookie_and_csrf(base: str, seeded: Seeded) -> None:
-    async with httpx.AsyncClient(base_url=base) as bare:
+    async with httpx.AsyncClient(base_url=base, timeout=LOADED_S) as bare:
         r = await post_login(bare, {"username": "sam", "password": "nope nope nope"})
         assert r.status_code == 401 and "incorrect" in r.text
     async with log_in(base, "sam") as c:
@@ -122,7 +122,7 @@ async def test_log_in_session_cookie_and_csrf(base: str, seeded: Seeded) -> None
 
 
 async def test_set_cookie_attributes(base: str) -> None:
-    async with httpx.AsyncClient(base_url=base) as c:
+    async with httpx.AsyncClient(base_url=base, timeout=LOADED_S) as c:
         r = await post_login(c, {"username": "vic", "password": PASSWORD})
         header = r.headers["set-cookie"].lower()
         assert "httponly" in header and "samesite=strict" in header and "path=/" in header
@@ -147,7 +147,7 @@ async def test_roles(base: str, seeded: Seeded) -> None:
 
 
 async def test_login_rate_limit(base: str) -> None:
-    async with httpx.AsyncClient(base_url=base) as c:
+    async with httpx.AsyncClient(base_url=base, timeout=LOADED_S) as c:
         codes = []
         for _ in range(6):
             r = await post_login(c, {"username": "ada", "password": "wrong password"})
@@ -188,7 +188,7 @@ def test_a_spray_of_names_neither_grows_the_limiter_nor_lifts_a_lock() -> None:
 
 
 async def test_the_log_in_form_has_its_own_csrf_token(base: str) -> None:
-    async with httpx.AsyncClient(base_url=base) as c:
+    async with httpx.AsyncClient(base_url=base, timeout=LOADED_S) as c:
         r = await c.post("/login", data={"username": "ada", "password": PASSWORD})
         assert r.status_code == 403 and "mbs_session" not in r.headers.get("set-cookie", "")
         await c.get("/login")  # the cookie, but another page's token
@@ -197,7 +197,7 @@ async def test_the_log_in_form_has_its_own_csrf_token(base: str) -> None:
 
 
 async def test_next_never_leaves_the_site(base: str) -> None:
-    async with httpx.AsyncClient(base_url=base) as c:
+    async with httpx.AsyncClient(base_url=base, timeout=LOADED_S) as c:
         r = await post_login(
             c, {"username": "ada", "password": PASSWORD, "next": "//evil.example/x"}
         )
@@ -307,7 +307,7 @@ async def test_recording_with_range_requests(
     wav = tmp_path / "recordings" / "printemps" / f"{seeded.answered}.wav"
     wav.parent.mkdir(parents=True)
     wav.write_bytes(b"RIFF" + bytes(range(256)) * 4)
-    async with httpx.AsyncClient(base_url=base, headers=read_key(store)) as c:
+    async with httpx.AsyncClient(base_url=base, headers=read_key(store), timeout=LOADED_S) as c:
         r = await c.get(f"/calls/{seeded.answered}/recording", headers={"Range": "bytes=4-7"})
         assert r.status_code == 206 and r.content == bytes(range(4))
         assert r.headers["content-range"] == f"bytes 4-7/{wav.stat().st_size}"
@@ -331,7 +331,9 @@ async def test_create_through_the_json_api(store: Store, seeded: Seeded, tmp_pat
     task, server = await serve_in_background(app, "127.0.0.1", 0)
     data = b"phone,first_name\n0611223344,Anne\n0611223355,Bob\nnope,Carl\n"
     try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server_port(server)}") as c:
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{server_port(server)}", timeout=LOADED_S
+        ) as c:
             form = {"name": "api-made", "scenario": "vin_lead.mbs"}
             files = {"contacts": ("list.csv", data, "text/csv")}
             r = await c.post("/campaigns", data=form, files=files, headers=read_key(store, "r"))

@@ -23,7 +23,7 @@ from mbs.campaign.facts import (
     WaitingForWindow,
 )
 from mbs.campaign.store import Store
-from tests.api.conftest import read_key
+from tests.api.conftest import LOADED_S, read_key
 from tests.api.metrics_util import samples, value
 
 
@@ -203,7 +203,9 @@ async def test_no_registry_attached(store: Store) -> None:
     task, server = await serve_in_background(create_app(store), "127.0.0.1", 0)
     try:
         async with httpx.AsyncClient(
-            base_url=f"http://127.0.0.1:{server_port(server)}", headers=read_key(store)
+            timeout=LOADED_S,
+            base_url=f"http://127.0.0.1:{server_port(server)}",
+            headers=read_key(store),
         ) as c:
             assert (await c.get("/live")).json() == {"attached": False, "campaigns": []}
             assert (await c.get("/health")).json()["live"] is False

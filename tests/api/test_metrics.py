@@ -12,7 +12,7 @@ from mbs.api import create_app, serve_in_background, server_port, stop_backgroun
 from mbs.campaign.store import Store
 from mbs.program import Result
 from mbs.runtime.telephony import CallStatus
-from tests.api.conftest import LATER, Seeded, read_key
+from tests.api.conftest import LATER, LOADED_S, Seeded, read_key
 from tests.api.metrics_util import families, samples, value
 
 
@@ -94,7 +94,7 @@ async def test_each_app_has_its_own_registry(store: Store, seeded: Seeded, tmp_p
         servers.append(await serve_in_background(app, "127.0.0.1", 0))
     try:
         for _task, server in servers:
-            async with httpx.AsyncClient(headers=headers) as c:
+            async with httpx.AsyncClient(headers=headers, timeout=LOADED_S) as c:
                 r = await c.get(f"http://127.0.0.1:{server_port(server)}/metrics")
             page = samples(r.text)
             assert value(page, "mbs_calls", campaign="printemps", status="COMPLETED") == 2

@@ -12,6 +12,7 @@ import pytest
 from mbs.api import create_app, serve_in_background, server_port, stop_background
 from mbs.campaign.store import Store
 from mbs.campaign.store.engine import make_engine
+from tests.api.conftest import LOADED_S
 
 
 def closed_port() -> int:
@@ -26,7 +27,7 @@ async def serve(store: Store) -> AsyncIterator[httpx.AsyncClient]:
         # A well-formed key: the store cannot be asked whether it is valid.
         headers = {"Authorization": "Bearer mbs_" + "k" * 43}
         async with httpx.AsyncClient(
-            base_url=f"http://127.0.0.1:{server_port(server)}", headers=headers
+            timeout=LOADED_S, base_url=f"http://127.0.0.1:{server_port(server)}", headers=headers
         ) as c:
             yield c
     finally:

@@ -64,7 +64,8 @@ PEER = textwrap.dedent(
 
 
 async def test_greenswitch_inbound_session():
-    caller = Persona(PersonaKind.HUMAN, rings=1, turns=(Turn("Oui."),))
+    # never gives up on silence: the peer's thread, not a timer, ends the call
+    caller = Persona(PersonaKind.HUMAN, rings=1, turns=(Turn("Oui."),), hangup_after_silence_s=None)
     async with Simulator(time_scale=20, pinned={"0612345678": caller}) as sim:
         uuid = "d1b2c3d4-0000-4000-8000-00000000e5e4"
         proc = await asyncio.create_subprocess_exec(

@@ -97,7 +97,8 @@ async def test_unknown_api_command_text():
 
 
 async def test_bgapi_originate_and_channel_events():
-    caller = Persona(PersonaKind.HUMAN, rings=1, turns=(Turn("Oui."),))
+    # never gives up on silence: the peer's thread, not a timer, ends the call
+    caller = Persona(PersonaKind.HUMAN, rings=1, turns=(Turn("Oui."),), hangup_after_silence_s=None)
     async with Simulator(time_scale=20, pinned={"0612345678": caller}) as sim:
         uuid = "a1b2c3d4-0000-4000-8000-00000000e5e1"
 
@@ -205,7 +206,13 @@ def test_from_a_plain_thread_with_simulator_thread():
 async def test_execute_playback_and_detected_speech():
     """libesl's execute() (sendmsg, event-lock) drives a prompt; the caller's answer comes
     back as DETECTED_SPEECH with its text body."""
-    caller = Persona(PersonaKind.HUMAN, rings=1, turns=(Turn("Oui, c'est bien moi.", pause_s=0.3),))
+    # never gives up on silence: the peer's thread, not a timer, ends the call
+    caller = Persona(
+        PersonaKind.HUMAN,
+        rings=1,
+        turns=(Turn("Oui, c'est bien moi.", pause_s=0.3),),
+        hangup_after_silence_s=None,
+    )
     async with Simulator(time_scale=20, pinned={"0612345678": caller}) as sim:
         uuid = "f1b2c3d4-0000-4000-8000-00000000e5e6"
 

@@ -239,7 +239,7 @@ def _mbs_run(tmp_path: Path, campaign: Path) -> subprocess.CompletedProcess[str]
         ],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=600,  # a guard against a hang: it takes 5 to 50 s, loaded
         cwd=tmp_path,
         check=False,
     )

@@ -115,24 +115,27 @@ def parse_dump(text: str) -> Headers:
     return Headers(pairs)
 
 
-# What a transfer may name: an extension or number, or an endpoint (``user/1000``,
-# ``sofia/gateway/gw/0612345678``, with ``{var=value}`` in front); never a space or a
-# quote, which would end the argument of uuid_transfer.
-_TRANSFER_SAFE = re.compile(r"^[^\s'\"]+$")
+# What a transfer may name, whole (``fullmatch``): a number or an extension of the
+# ``mbs`` context, or an endpoint (``user/1000``, ``sofia/gateway/gw/0612345678``). The
+# destination is a template over the contact and the captures, so nothing that could
+# end the argument (space, quote), start another inline application (``^``, ``,``),
+# ring several endpoints (``|``) or set variables (``{``, ``$``) gets through.
+_EXTENSION = re.compile(r"\+?[A-Za-z0-9_.-]{1,64}")
+_ENDPOINT = re.compile(r"[A-Za-z0-9_]{1,32}(?:/[A-Za-z0-9@._+-]{1,128}){1,4}")
 
 
 def transfer_command(uuid: str, destination: str, context: str) -> str | None:
-    """The ``uuid_transfer`` of a call to ``destination``, or None when it cannot be
-    carried. An endpoint (it has a ``/``) is bridged by an inline dialplan, the call
-    hung up after the bridge; anything else is an extension of the ``mbs`` dialplan
+    """The ``uuid_transfer`` of a call to ``destination``, or None when it is not one a
+    transfer may name. An endpoint (it has a ``/``) is bridged by an inline dialplan, the
+    call hung up after the bridge; anything else is an extension of the ``mbs`` dialplan
     context (``dialplan/mbs.xml`` bridges a number through the trunk): without a context,
     FreeSWITCH would look for it in the channel's own, ``default``."""
-    if not destination or not _TRANSFER_SAFE.match(destination):
-        return None
-    if "/" in destination:
+    if _ENDPOINT.fullmatch(destination):
         inline = f"m:^:set:hangup_after_bridge=true^bridge:{destination}"
         return f"uuid_transfer {uuid} '{inline}' inline"
-    return f"uuid_transfer {uuid} {destination} XML {context}"
+    if _EXTENSION.fullmatch(destination):
+        return f"uuid_transfer {uuid} {destination} XML {context}"
+    return None
 
 
 class EslCall:
@@ -557,7 +560,7 @@ class EslCall:
             return False
         command = transfer_command(self.uuid, destination, self.config.transfer_context)
         if command is None:
-            log.warning("call %s: cannot transfer to %r (spaces or quotes)", self.uuid, destination)
+            log.warning("call %s: %r is not a number nor an endpoint", self.uuid, destination)
             return False
         ok = await self.api_ok(command)
         if ok:

@@ -40,7 +40,13 @@ _REFUSES = re.compile(
     r"\b(?:merci|interess|plus tard|rappel|recontact|pas maintenant|pas le temps|pas la"
     r"|pas dispo|m appelez|appelez plus|arret|laissez|retirez|rayez|supprimez|effacez"
     r"|raccroch|au revoir|bonne journee|bonne soiree|pas besoin|pas pour moi|pas envie"
-    r"|occupe|vous me derangez|deja)\w*"
+    r"|occupe|vous me derangez|deja|insist)\w*"
+    # the go-ahead itself denied ("ne continuez pas", "je vous écoute pas") or taken back
+    # ("pas de souci mais non")
+    r"|\bne (?:\w+ ){0,2}(?:continu|ecout|poursuiv|dites|allez)\w*"
+    r"|\b(?:continuez|poursuivez|ecoute|ecoutez|allez y|allez-y|vas y|vas-y|dites moi"
+    r"|dites-moi) (?:pas|plus|rien)\b"
+    r"|\bmais non\b|\bnon$"
 )
 
 

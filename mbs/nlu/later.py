@@ -5,10 +5,11 @@ off with a closed set of words for a later time. Word similarity can miss them w
 rest is new ("dans une heure ce serait mieux"), and can read a stop request in them:
 speech to text drops the "ne" of "ne me rappelez plus", so "rappelez plus tard" shares
 "rappelez plus" with it. ``by_form`` in ``mbs.nlu.fuzzy`` gives ``callback`` when the
-scores found nothing, a refusal or a stop request, unless the utterance also says
-never or asks to be taken off ("rappelez plus jamais", "arrêtez de m'appeler", "rayez
-mon numéro"): a wrong stop loses a prospect, a wrong callback would break the law, so
-any doubt leaves the stop request to the VM, which confirms it.
+scores found nothing or a refusal, unless the utterance also says never, asks to be
+taken off ("rappelez plus jamais", "arrêtez de m'appeler", "rayez mon numéro") or
+denies the call ("ne me rappelez pas plus tard", "pas la peine de rappeler", "non
+merci"). It never overrides a stop request: a wrong callback would break the law, and
+the VM confirms an unsure stop request instead of acting on it.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from mbs.nlu.normalize import ascii_words
 
 INTENT = "callback"
 # What the scores may have said instead.
-MISREAD = frozenset(("no", "not_interested", "stop_calling"))
+# Never a stop request: a wrong callback would break the law; an unsure stop request is
+# for the VM to confirm.
+MISREAD = frozenset(("no", "not_interested"))
 
 _N = (
     r"(?:une|un|deux|trois|quatre|cinq|six|dix|quinze|vingt|trente|quarante|quelques"
@@ -36,8 +39,13 @@ _LATER = re.compile(
 )
 _NEVER = re.compile(
     r"\b(?:jamais|arret\w*|cesse\w*|retir\w*|ray\w*|supprim\w*|efface\w*|liste|listes"
-    r"|harcel\w*|plainte|bloctel)\b"
-    r"|\bne (?:me |nous )?(?:rappel\w*|appel\w*|contact\w*|recontact\w*) plus\b"
+    r"|harcel\w*|plainte|bloctel|merci)\b"
+    # a call denied ("ne me rappelez plus", "ne m'appelez pas", "pas la peine de rappeler",
+    # "je ne veux pas que vous me rappeliez", "pas plus tard")
+    r"|\bne (?:me |m |nous |vous )?(?:\w+ )?(?:rappel\w*|appel\w*|contact\w*|recontact\w*)"
+    r" (?:plus|pas|jamais)\b"
+    r"|\b(?:pas la peine|inutile|ne veux pas|veux pas|pas besoin|pas plus tard|non plus tard)\b"
+    r"|\b(?:rappel\w*|appel\w*) (?:pas|plus)\b(?! tard)"
 )
 
 

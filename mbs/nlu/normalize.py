@@ -107,8 +107,9 @@ _HOMOGRAPH = re.compile(r"(?<!\w)(où|sûrs?|sûre)(?!\w)")
 
 # A clock time names its part of the day: "vers neuf heures" answers "le matin ou
 # l'après-midi ?" as "le matin" does. Hours from 5 to 23, in figures or words, then "h"
-# or "heure(s)", get the part of the day after them; not after "dans", "pendant",
-# "depuis" or "en" (a duration: "dans deux heures" is a callback, not a time).
+# or "heure(s)", get the part the ``when`` capture reads in them (8 to 11 the morning,
+# 5 to 7 and 13 to 17 the afternoon or evening, from 18 the evening); not after "dans",
+# "pendant", "depuis" or "en" (a duration: "dans deux heures" is a callback, not a time).
 _HOUR_WORDS = {
     "cinq": 5, "six": 6, "sept": 7, "huit": 8, "neuf": 9, "dix": 10, "onze": 11,
     "douze": 12, "treize": 13, "quatorze": 14, "quinze": 15, "seize": 16,
@@ -125,13 +126,20 @@ _CLOCK = re.compile(
 
 
 def _part_of_day(hour: int) -> str:
-    if 5 <= hour < 12:
+    # as the ``when`` capture reads them (mbs.nlu.when): in office hours "à 5 heures" is
+    # 17:00, so 5 to 7 are the afternoon's and the evening's, 8 to 11 the morning's; 1 to
+    # 4 are left alone ("deux heures" is a duration as often as a time)
+    if hour < 5:
+        return ""
+    if hour <= 7:
+        hour += 12
+    if 8 <= hour < 12:
         return "du matin"
     if 13 <= hour < 18:
         return "de l'après-midi"
     if 18 <= hour < 24:
         return "du soir"
-    return ""  # noon, night: no part to name
+    return ""  # noon, midnight: no part to name
 
 
 def _mark_part_of_day(m: re.Match[str]) -> str:
@@ -166,6 +174,12 @@ _ANSWERS_AFTER = frozenset((
     "finalement", "encore", "evidemment", "clairement", "definitivement", "jamais", "rien",
     "certain", "desole", "desolee", "perso", "personnellement", "est", "sera",
 ))  # fmt: skip
+# The verbs of the robot's own questions ("ça vous intéresse ?", "ça vous convient ?"):
+# a prospect who says one back before "non" answers it.
+_ASKED_BACK = frozenset((
+    "convient", "conviendrait", "va", "irait", "ira", "plait", "plairait", "dit", "dirait",
+    "tente", "botte", "ok", "accord", "possible", "bon", "interesse", "veux", "voulez",
+))  # fmt: skip
 _NEGATIVE = frozenset(
     ("pas", "ne", "n", "jamais", "rien", "aucun", "aucune", "ni", "non", "plus", "personne")
 )
@@ -179,6 +193,10 @@ def drop_tag_question(text: str) -> str:
     words = [_strip_accents(w) for w in m.group("body").replace("'", " ").split()]
     if words[-1] in _ANSWERS_AFTER or _NEGATIVE.intersection(words):
         return text
+    if any(w.startswith("interess") for w in words) or (
+        len(words) <= 4 and _ASKED_BACK.intersection(words)
+    ):
+        return text  # "ça m'intéresse ? non": the robot's question said back, then answered
     return m.group("body")
 
 

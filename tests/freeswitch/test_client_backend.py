@@ -284,7 +284,9 @@ def test_a_transfer_names_its_dialplan() -> None:
     assert transfer_command("U", "user/1000", "ctx") == (
         "uuid_transfer U 'm:^:set:hangup_after_bridge=true^bridge:user/1000' inline"
     )
-    for bad in ("", "1000 XML default", "user/1000'", 'a"b', "a\tb"):
+    assert transfer_command("U", "sofia/gateway/gw/+33612345678", "mbs") is not None
+    hostile = ("user/1000^system:touch${IFS}/tmp/x", "1000\n", "user/1000,user/1001")
+    for bad in ("", "1000 XML default", "user/1000'", 'a"b', "a\tb", *hostile, "{a=b}user/1"):
         assert transfer_command("U", bad, "mbs") is None
 
 

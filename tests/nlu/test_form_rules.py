@@ -12,6 +12,7 @@ from mbs.nlu.consent import consents
 from mbs.nlu.encoder import default_encoder
 from mbs.nlu.fuzzy import IntentClassifier, IntentMatch, by_form
 from mbs.nlu.hybrid import HybridClassifier
+from mbs.nlu.later import puts_off
 from mbs.nlu.normalize import drop_tag_question, mark_parts_of_day, normalize, plain_text
 from mbs.nlu.repeat import asks_again
 from mbs.program import Program
@@ -28,6 +29,10 @@ GO_AHEAD = [
     "bon allez-y mais faites vite",
 ]
 NOT_GO_AHEAD = [
+    "non ne continuez pas",  # the go-ahead denied, or taken back
+    "je vous écoute pas",
+    "non n'insistez pas, continuez pas",
+    "non pas de souci mais non",
     "non merci pas de souci",
     "pas de souci mais rappelez-moi plus tard",
     "allez-y retirez mon numéro",
@@ -143,7 +148,7 @@ def test_a_duration_noon_or_a_price_is_not_a_time(said: str) -> None:
 
 @pytest.mark.parametrize("said", ["neuf heures du matin", "à 15h de l'après-midi", "20h le soir"])
 def test_a_part_of_the_day_said_is_not_said_twice(said: str) -> None:
-    assert plain_text(said) == plain_text(said.replace("15h", "15h"))
+    assert mark_parts_of_day(plain_text(said)) == plain_text(said)
     assert (
         plain_text(said).count("matin")
         + plain_text(said).count("soir")
@@ -210,4 +215,47 @@ def test_a_tag_question_is_not_a_refusal(said: str, meant: str) -> None:
 )
 def test_a_final_non_that_answers_stays(said: str) -> None:
     assert plain_text(said).endswith("non")
-    assert drop_tag_question(normalize(said).text) == normalize(said).text
+    assert drop_tag_question(plain_text(said)) == plain_text(said)
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "ne me rappelez pas plus tard",
+        "je ne veux pas que vous me rappeliez plus tard",
+        "pas la peine de rappeler plus tard",
+        "rappelez-moi plus tard, enfin non, ne m'appelez plus",
+        "non merci, pas plus tard",
+        "rappelez plus jamais",
+    ],
+)
+def test_a_call_denied_is_never_put_off(said: str) -> None:
+    assert not puts_off(said)
+
+
+@pytest.mark.parametrize(
+    "said",
+    ["rappelez plus tard", "dans une heure ce serait mieux", "là je peux pas rappelez demain"],
+)
+def test_a_later_time_puts_the_call_off(said: str) -> None:
+    assert puts_off(said)
+
+
+def test_a_stop_request_is_never_made_a_callback() -> None:
+    stop = IntentMatch("stop_calling", 0.5)
+    assert by_form("rappelez plus tard", ["callback", "stop_calling"], stop, lambda _: 0.5) == stop
+
+
+@pytest.mark.parametrize("said", ["ça m'intéresse ? non", "ça vous convient non", "ça vous va non"])
+def test_the_robots_question_said_back_then_answered_keeps_its_non(said: str) -> None:
+    assert plain_text(said).endswith(" non")
+
+
+@pytest.mark.parametrize(
+    ("said", "part"),
+    [("vers cinq heures", "de l'après-midi"), ("plutôt sept heures", "du soir")],
+)
+def test_early_hours_are_the_afternoons_as_the_when_capture_reads_them(
+    said: str, part: str
+) -> None:
+    assert plain_text(said).endswith(part)

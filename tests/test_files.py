@@ -185,3 +185,11 @@ def test_inspect_shows_only_scenario_files_a_program_names(tmp_path: Path) -> No
     out = invoke("inspect", str(program), "--format", "json")
     assert out.exit_code == 0, out.output
     assert "mot de passe" not in out.output
+
+
+def test_an_import_naming_a_nul_byte_is_not_found(tmp_path: Path) -> None:
+    """The OS cannot look such a name up (Python raised "embedded null byte")."""
+    entry = tmp_path / "essai.mbs"
+    entry.write_text(SCENARIO + 'import "a\\u0000b.mbs"\n', encoding="utf-8")
+    result = compile_file(entry)
+    assert [d.name for d in result.diagnostics] == ["ImportNotFound"]

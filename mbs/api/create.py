@@ -22,6 +22,7 @@ from mbs.campaign.contacts import ContactFileError, read_contacts, save_contacts
 from mbs.campaign.names import check_slug, suggest_slug
 from mbs.campaign.simulated import kind_conflict
 from mbs.campaign.store import Store, StoreError
+from mbs.files import SETTINGS_LIMIT, UnreadableFile, read_text
 from mbs.runtime.builtins.base import BuiltinError, UnknownBuiltin
 from mbs.runtime.builtins.options import rebase_paths
 from mbs.runtime.builtins.registry import KINDS, options_model
@@ -118,8 +119,11 @@ def create_from_upload(
     settings: dict[str, Any] = {}
     if defaults is not None:
         try:
-            settings = tomllib.loads(defaults.read_text(encoding="utf-8"))
-        except (OSError, ValueError, RecursionError) as exc:  # not UTF-8, not TOML
+            text = read_text(defaults, limit=SETTINGS_LIMIT, what="the default campaign file")
+            settings = tomllib.loads(text)
+        except UnreadableFile as exc:
+            raise CreateError(str(exc)) from None
+        except (ValueError, RecursionError) as exc:  # not TOML
             raise CreateError(f"cannot read the default campaign file {defaults}: {exc}") from None
     settings.pop("contacts", None)
     if defaults is not None:  # the new file lives elsewhere: its paths must still reach

@@ -49,7 +49,12 @@ def _delete(base_dir: Path, stored: str | None) -> str:
     except FileNotFoundError:
         return "absent"
     except OSError:
-        return "kept" if path.exists() else "absent"
+        try:
+            return "kept" if path.lstat() else "absent"
+        except FileNotFoundError:
+            return "absent"
+        except OSError:  # a folder on the way cannot be searched: it may well be there
+            return "kept"
     return "deleted"
 
 

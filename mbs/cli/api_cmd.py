@@ -80,6 +80,9 @@ def serve(
         access_log=access_log,
         log_level="info" if access_log else "warning",
         timeout_graceful_shutdown=5,  # open event streams do not hold Ctrl-C up
+        # X-Forwarded-For is not believed, even from loopback: any local process could
+        # then choose the address the log-in limiter counts failures against
+        proxy_headers=False,
     )
     try:
         StandaloneServer(config).run(sockets=[sock])

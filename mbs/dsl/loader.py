@@ -240,6 +240,19 @@ class _Loader:
                 )
             elif isinstance(decl, ast.Import):
                 rel = decl.path.value
+                if "\x00" in rel:  # no file is named so; the OS refuses to look one up
+                    self.result.problems.append(
+                        Problem(
+                            "ImportNotFound",
+                            decl.path.span,
+                            {
+                                "module": rel.replace("\x00", "\\x00"),
+                                "looked": "no file",
+                                "suggestion": "",
+                            },
+                        )
+                    )
+                    continue
                 target = Path(rel) if Path(rel).is_absolute() else base / rel
                 self.load_file(target, _display(target), decl.path.span)
 

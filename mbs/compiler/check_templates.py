@@ -200,7 +200,23 @@ def _refused(tree: nodes.Template) -> list[tuple[str, str]]:
             key = node.arg.value if isinstance(node.arg, nodes.Const) else None
             if isinstance(key, str) and key.startswith("_"):
                 out.append((f"the attribute `{key}`", key))
+        elif isinstance(node, nodes.Mod) and _text(node.left):
+            out.append(("string formatting with `%`", "% "))  # the sandbox refuses it
     return out
+
+
+def _text(node: nodes.Node) -> bool:
+    """Whether ``node`` is text for sure: a string, a joined string, a field of the
+    contact, the agent or the company (always text), or a filter's result over one."""
+    if isinstance(node, nodes.Const):
+        return isinstance(node.value, str)
+    if isinstance(node, nodes.Concat):
+        return True
+    if isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name):
+        return node.node.name in ("contact", "agent", "company")
+    if isinstance(node, nodes.Filter) and node.node is not None:
+        return _text(node.node)
+    return False
 
 
 def _references(text: str) -> _Refs | str:

@@ -32,6 +32,9 @@ def test_the_issue_exploit_does_not_lint_clean() -> None:
         ("{% macro m() %}x{% endmacro %}{{ m() }}", "{% macro %}"),
         ("{% include 'x' %}", "{% include %}"),
         ("{% for x in [1] recursive %}{{ x }}{% endfor %}", "a recursive loop"),
+        ("{{ '%s!' % 1 }}", "string formatting with `%`"),  # the sandbox refuses it
+        ("{{ contact.first_name % 2 }}", "string formatting with `%`"),
+        ("{{ ('a' ~ 'b') % 2 }}", "string formatting with `%`"),
     ],
 )
 def test_features_outside_the_allow_list_are_refused(text: str, what: str) -> None:
@@ -45,6 +48,7 @@ def test_features_outside_the_allow_list_are_refused(text: str, what: str) -> No
         "{{ contact.first_name.upper() }} {{ contact.budget|default('rien') }}",
         "{% for i in range(3) %}{{ loop.index }}{% endfor %}",
         "{% if contact.budget %}{{ contact.budget|int + 1 }}{% endif %}",
+        "{% for i in range(4) %}{{ i % 2 }}{% endfor %}",  # a modulo stays allowed
     ],
 )
 def test_allowed_features_lint_clean(text: str) -> None:

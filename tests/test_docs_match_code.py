@@ -260,3 +260,18 @@ def test_each_documented_campaign_fragment_is_accepted(
         parse_campaign(source, tmp_path / "c.toml", check_paths=False)
     except CampaignFileError as exc:
         raise AssertionError(f"{doc}: a documented campaign snippet is refused:\n{exc}") from None
+
+
+def test_the_conversation_test_example_passes(tmp_path: Path) -> None:
+    """docs/testing.md's example, run against the shipped scenario it names."""
+    from mbs.cli import app
+
+    doc = (DOCS / "testing.md").read_text(encoding="utf-8")
+    example = re.search(r"```toml\n(scenario = \"or_rdv.mbs\".*?)```", doc, re.S)
+    assert example is not None, "the example is gone from docs/testing.md"
+    (tmp_path / "or_rdv.mbs").write_text(
+        (DOCS.parent / "scenarios" / "or_rdv.mbs").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    (tmp_path / "or_rdv.test.toml").write_text(example.group(1), encoding="utf-8")
+    result = CliRunner().invoke(app, ["test", str(tmp_path / "or_rdv.test.toml")])
+    assert result.exit_code == 0 and "2 passed, 0 failed" in result.output, result.output

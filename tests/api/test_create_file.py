@@ -174,7 +174,7 @@ def test_a_campaign_file_already_there_is_never_overwritten(store: Store, tmp_pa
 
 @pytest.mark.parametrize(
     ("defaults", "reason"),
-    [(b"\xff\xfe not utf-8", "codec can't decode"), ("a = [" * 2000, "cannot read")],
+    [(b"\xff\xfe not utf-8", "not UTF-8 text"), ("a = [" * 2000, "cannot read")],
 )
 def test_an_unreadable_defaults_file_is_a_sentence(
     store: Store, tmp_path: Path, defaults: str | bytes, reason: str

@@ -92,6 +92,8 @@ def purge(
             if not rows:
                 break
             last = rows[-1][0]
+            ids = [r[0] for r in rows]
+            stuck: list[tuple[str, dict[str, str | None]]] = []  # rows with a file kept
             for call_id, transcript, recording in rows:
                 left: dict[str, str | None] = {}
                 for column, stored in (
@@ -103,8 +105,17 @@ def purge(
                     absent += bool(stored) and outcome == "absent"
                     kept += outcome == "kept"
                     left[column] = stored if outcome == "kept" else None
+                if any(left.values()):
+                    stuck.append((call_id, left))
+            # one statement for the batch; the rare rows that keep a path, one each
+            s.execute(
+                update(Call)
+                .where(Call.id.in_(ids))
+                .values(transcript_path=None, recording_path=None)
+            )
+            for call_id, left in stuck:
                 s.execute(update(Call).where(Call.id == call_id).values(**left))
-            s.execute(delete(CallEvent).where(CallEvent.call_id.in_([r[0] for r in rows])))
+            s.execute(delete(CallEvent).where(CallEvent.call_id.in_(ids)))
             calls += len(rows)
     return PurgeReport(calls, files, absent, kept)
 

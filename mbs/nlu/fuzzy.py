@@ -16,9 +16,15 @@ import numpy.typing as npt
 from mbs.nlu.consent import INTENT as CONSENT
 from mbs.nlu.consent import MISREAD as CONSENT_MISREAD
 from mbs.nlu.consent import consents
+from mbs.nlu.elsewhere import INTENT as ELSEWHERE
+from mbs.nlu.elsewhere import MISREAD as ELSEWHERE_MISREAD
+from mbs.nlu.elsewhere import not_the_contact
 from mbs.nlu.later import INTENT as LATER
 from mbs.nlu.later import MISREAD as LATER_MISREAD
 from mbs.nlu.later import puts_off
+from mbs.nlu.machine import INTENT as MACHINE
+from mbs.nlu.machine import MISREAD as MACHINE_MISREAD
+from mbs.nlu.machine import asks_if_machine
 from mbs.nlu.minors import INTENT as MINOR
 from mbs.nlu.minors import says_minor
 from mbs.nlu.normalize import normalize
@@ -68,8 +74,10 @@ def by_form(
     """``found`` after the rules that read the utterance's form, whatever the scores: a
     speaker who says they are a minor (``said_minor``), a question nothing else
     recognised (``asked``, ``mbs.nlu.questions``), a request to hear again
-    (``mbs.nlu.repeat``), a call put off (``mbs.nlu.later``), a go-ahead read as a
-    refusal (``mbs.nlu.consent``); each when the program has that intent."""
+    (``mbs.nlu.repeat``), a call put off (``mbs.nlu.later``), someone other than the
+    contact on the line (``mbs.nlu.elsewhere``), a machine asked about
+    (``mbs.nlu.machine``), a go-ahead read as a refusal (``mbs.nlu.consent``); each when
+    the program has that intent."""
     if MINOR in names and says_minor(text):
         return said_minor(found)
     for intent, misread, says in _BY_FORM:
@@ -86,6 +94,8 @@ def by_form(
 _BY_FORM: tuple[tuple[str, frozenset[str], Callable[[str], bool]], ...] = (
     (REPEAT, REPEAT_MISREAD, asks_again),  # "vous avez dit quoi": hearing again answers
     (LATER, LATER_MISREAD, puts_off),  # "vous pouvez rappeler dans une heure ?"
+    (ELSEWHERE, ELSEWHERE_MISREAD, not_the_contact),  # "vous voulez parler à mon mari ?"
+    (MACHINE, MACHINE_MISREAD, asks_if_machine),  # "c'est un automate qui m'appelle ?"
     (QUESTION, frozenset(), asks),
     (CONSENT, CONSENT_MISREAD, consents),
 )

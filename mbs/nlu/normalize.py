@@ -271,6 +271,7 @@ def normalize(text: str) -> Normalized:
         stems.append(token)
     wordset = set(words)
     negated = bool(wordset & NEGATIONS) or ("plus" in wordset and "ne" in wordset)
+    negated = negated or _spoken_negation(words)
     return Normalized(
         text=" ".join(words),
         words=words,
@@ -278,6 +279,42 @@ def normalize(text: str) -> Normalized:
         stems=tuple(stems),
         negated=negated,
     )
+
+
+# Spoken French drops the "ne": "je connais personne", "il habite plus ici". Without it,
+# "personne" is the pronoun (nobody) unless a determiner or an adjective makes it the
+# noun ("la personne", "une personne âgée"), and "plus" is "no longer" only before a
+# place, a possessive or another negation ("plus ici", "plus son numéro", "plus
+# jamais"; a final "plus" is too often "more": "en savoir plus") and after neither a quantity nor a preposition ("un peu plus", "de plus",
+# "en plus", "plus le temps" after "le"); "plus tard", "plus cher" stay comparisons.
+_NOUN_BEFORE_PERSONNE = frozenset((
+    "la", "une", "cette", "de", "d", "aucune", "ma", "ta", "sa", "notre", "votre", "leur",
+    "quelle", "autre", "meme", "seule", "chaque", "toute", "bonne", "mauvaise", "grande",
+    "vieille", "jeune", "premiere", "derniere", "en", "par", "quelque", "tierce", "simple",
+    "vraie", "certaine", "seconde", "nouvelle", "telle",
+))  # fmt: skip
+_NOT_NO_LONGER_BEFORE = frozenset((
+    "de", "d", "en", "le", "la", "les", "au", "un", "une", "peu", "bien", "beaucoup",
+    "encore", "non", "ni", "et", "ou", "pas", "trop", "meme", "que", "qu", "tout", "rien",
+    "deux", "fois", "toujours", "jamais", "sans", "moi", "nous", "vous",
+))  # fmt: skip
+_NO_LONGER_AFTER = frozenset((
+    "ici", "la", "chez", "jamais", "rien", "personne", "du", "aucun", "aucune", "son",
+    "sa", "ses", "mon", "ma", "mes", "ton", "ta", "leur", "leurs", "notre", "votre", "le",
+    "les", "besoin", "envie", "possible", "question", "valable", "dispo", "disponible",
+))  # fmt: skip
+
+
+def _spoken_negation(words: tuple[str, ...]) -> bool:
+    """Whether ``words`` (folded) negate without "ne" through "personne" or "plus"."""
+    for i, w in enumerate(words):
+        before = words[i - 1] if i else ""
+        if w == "personne" and before not in _NOUN_BEFORE_PERSONNE:
+            return True
+        after = words[i + 1] if i + 1 < len(words) else ""
+        if w == "plus" and i and before not in _NOT_NO_LONGER_BEFORE and after in _NO_LONGER_AFTER:
+            return True
+    return False
 
 
 def normal_form(text: str) -> str:

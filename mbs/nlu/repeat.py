@@ -3,7 +3,8 @@
 Asking to hear again has a closed form that word similarity misses when the words are
 new: what the robot said, asked about ("vous avez dit quoi sur le prix", "qu'est-ce que
 vous avez dit à l'instant", "vous disiez"), or the prospect's own failure to follow
-("j'ai pas suivi", "je n'ai pas bien saisi", "j'ai rien capté"). ``by_form`` in
+("j'ai pas suivi", "je n'ai pas bien saisi", "j'ai rien capté"), or a bare "quoi ?",
+"hein ?" or "comment ?", which the question's examples share ("c'est quoi"). ``by_form`` in
 ``mbs.nlu.fuzzy`` gives ``repeat`` when nothing, or only ``question``, was recognised:
 "vous avez dit quoi sur le prix" is a question too, and hearing it again answers it.
 """
@@ -28,6 +29,8 @@ _ASKS_AGAIN = re.compile(
     r"|\b(?:vous|tu) (?:me )?(?:disiez|disais)$"
     r"|\b(?:j ai|je n ai|j avais|je n avais) (?:pas|rien|mal|pas bien|pas tout|pas trop)"
     r" (?:suivi|compris|entendu|saisi|capte|pige|ecoute)$"
+    # a bare "quoi ?", "hein ?", "comment ?", "pardon ?": what, not what about
+    r"|^(?:euh |hein |allo |pardon |quoi )*(?:quoi|hein|comment|pardon|plait il)$"
 )
 
 

@@ -9,10 +9,13 @@ import pytest
 
 from mbs.nlu.calibration import calibration
 from mbs.nlu.consent import consents
+from mbs.nlu.elsewhere import not_the_contact
 from mbs.nlu.encoder import default_encoder
 from mbs.nlu.fuzzy import IntentClassifier, IntentMatch, by_form
 from mbs.nlu.hybrid import HybridClassifier
 from mbs.nlu.later import puts_off
+from mbs.nlu.machine import asks_if_machine
+from mbs.nlu.minors import says_minor
 from mbs.nlu.normalize import drop_tag_question, mark_parts_of_day, normalize, plain_text
 from mbs.nlu.repeat import asks_again
 from mbs.program import Program
@@ -87,7 +90,8 @@ def test_no_held_out_dev_neutral_answer_is_taken_by_a_rule() -> None:
     # the dev split only: the test split is for reporting, never for shaping a rule
     neutral = [u.text for u in heldout.load("neutral", "dev")]
     assert len(neutral) > 50
-    assert [t for t in neutral if consents(t) or asks_again(t)] == []
+    rules = (consents, asks_again, not_the_contact, asks_if_machine, says_minor)
+    assert [t for t in neutral if any(rule(t) for rule in rules)] == []
 
 
 def test_the_rules_change_only_what_the_scores_misread(stdlib_program: Program) -> None:
@@ -259,3 +263,127 @@ def test_early_hours_are_the_afternoons_as_the_when_capture_reads_them(
     said: str, part: str
 ) -> None:
     assert plain_text(said).endswith(part)
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "non c'est pas moi c'est ma femme",
+        "je suis pas madame durand",
+        "ici c'est sa fille",
+        "vous parlez à sa voisine",
+        "vous voulez sûrement parler à mon mari",
+        "je connais personne qui s'appelle comme ça",
+        "il habite plus ici",
+        "madame lefèvre ne vit plus là depuis des années",
+        "elle est pas là",
+        "monsieur est décédé l'hiver dernier",
+        "il a déménagé",
+        "c'est plus son numéro",
+        "vous êtes pas chez lui",
+    ],
+)
+def test_someone_else_on_the_line_is_told_by_its_form(said: str) -> None:
+    assert not_the_contact(said)
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "c'est pas moi qui décide",  # the decision-maker objection
+        "ce n'est pas moi qui m'occupe de ça c'est mon mari",
+        "c'est mon mari qui gère les papiers",
+        "il est pas là rappelez demain",  # a callback
+        "elle est pas intéressée",
+        "je ne suis pas disponible",  # the speaker, not someone else
+        "la personne qui m'a appelé hier",
+        "",
+    ],
+)
+def test_the_decision_maker_a_callback_or_the_speaker_are_not(said: str) -> None:
+    assert not not_the_contact(said)
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "c'est un disque ou quoi",
+        "c'est chatgpt",
+        "c'est un automate qui m'appelle",
+        "vous êtes une vraie personne",
+        "je suis tombé sur un répondeur",
+        "t'es humaine toi",
+        "encore un robot",
+    ],
+)
+def test_a_machine_asked_about_is_told_by_its_form(said: str) -> None:
+    assert asks_if_machine(said)
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "c'est une machine à café que vous vendez",  # the offer, not the caller
+        "c'est un robot qui coûte combien",
+        "j'ai un robot aspirateur",
+        "je veux parler à une vraie personne",  # human_request
+        "passez-moi quelqu'un vous êtes un robot",
+        "c'est une bande de voleurs",
+        "",
+    ],
+)
+def test_the_offer_or_a_request_for_a_human_are_not(said: str) -> None:
+    assert not asks_if_machine(said)
+
+
+@pytest.mark.parametrize("said", ["quoi", "hein ?", "euh quoi", "comment ?", "pardon"])
+def test_a_bare_what_asks_to_hear_again(said: str) -> None:
+    assert asks_again(said)
+
+
+@pytest.mark.parametrize("said", ["quoi de neuf", "comment ça marche", "c'est quoi"])
+def test_what_about_something_is_a_question(said: str) -> None:
+    assert not asks_again(said)
+
+
+@pytest.mark.parametrize(
+    ("said", "minor"),
+    [
+        ("je suis un enfant", True),
+        ("je suis une ado", True),
+        ("je suis un enfant du pays", False),  # an adult's way of speaking
+        ("mon fils est un ado", False),
+    ],
+)
+def test_a_speaker_who_says_they_are_a_child(said: str, minor: bool) -> None:
+    assert says_minor(said) is minor
+
+
+def test_the_new_rules_decide_in_both_classifiers(stdlib_program: Program) -> None:
+    fuzzy = IntentClassifier(stdlib_program.intents)
+    hybrid = HybridClassifier(stdlib_program.intents, default_encoder(), calibration())
+    for clf in (fuzzy, hybrid):
+        assert clf.classify("non c'est pas moi c'est mon mari").intent == "wrong_person"
+        assert clf.classify("c'est un automate qui m'appelle").intent == "robot_question"
+        assert clf.classify("quoi").intent == "repeat"
+        assert clf.classify("ne m'appelez plus jamais").intent == "stop_calling"
+
+
+@pytest.mark.parametrize(
+    ("said", "negated"),
+    [
+        ("je connais personne de ce nom", True),
+        ("il habite plus ici", True),
+        ("c'est plus son numéro", True),
+        ("j'ai plus le temps", True),
+        ("une vraie personne", False),
+        ("la personne que vous cherchez", False),
+        ("rappelez plus tard", False),
+        ("c'est plus cher", False),
+        ("un peu plus", False),
+        ("pour en savoir plus", False),
+        ("en plus c'est loin", False),
+    ],
+)
+def test_spoken_french_negates_without_ne(said: str, negated: bool) -> None:
+    assert normalize(said).negated is negated

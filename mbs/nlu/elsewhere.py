@@ -1,0 +1,78 @@
+"""Someone other than the contact answered: the ``wrong_person`` intent, by rule.
+
+French says it in a few closed forms whose other words are new each time: the identity
+denied ("c'est pas moi c'est mon mari", "je suis pas madame Durand"), a relative or a
+helper on the line ("ici c'est sa fille", "vous parlez à sa voisine"), nobody by that
+name ("je connais personne qui s'appelle comme ça"), the contact gone, absent or dead
+("il habite plus ici", "elle est pas là", "monsieur est mort l'an dernier"), the number
+no longer theirs ("c'est plus son numéro"). Word similarity reads the "non" that often
+comes first, or finds nothing above the threshold. ``by_form`` in ``mbs.nlu.fuzzy``
+gives ``wrong_person`` when the scores found nothing, ``no`` or ``yes``; a stop request,
+a callback, an objection or a question about the call are left as they are. "C'est pas
+moi qui décide" is the decision-maker objection, not a wrong person.
+"""
+
+from __future__ import annotations
+
+import re
+
+from mbs.nlu.form_rule import form_rule
+from mbs.nlu.normalize import ascii_words
+
+INTENT = "wrong_person"
+# What the scores may have said instead: the "non" or "oui" in front of the answer.
+MISREAD = frozenset(("no", "yes"))
+
+_RELATIVE = (
+    r"(?:femme|mari|epouse|epoux|compagne|compagnon|conjoint|conjointe|ami|amie|fils|fille"
+    r"|pere|mere|papa|maman|frere|soeur|grand mere|grand pere|petit fils|petite fille"
+    r"|belle mere|beau pere|belle fille|beau fils|belle soeur|beau frere|oncle|tante|neveu"
+    r"|niece|cousin|cousine|voisin|voisine|colocataire|coloc|locataire|aide a domicile"
+    r"|auxiliaire de vie|aide soignante|infirmier|infirmiere|femme de menage|nounou"
+    r"|baby sitter|secretaire|assistante|collegue|gardien|gardienne)"
+)
+_THIRD = r"(?:il|elle|lui|monsieur|madame|mademoiselle|m|mme|mr)"
+_GONE = (
+    r"(?:mort|morte|decede|decedee|disparu|disparue|hospitalise|hospitalisee|a l hopital"
+    r"|en maison de retraite|en ehpad|absent|absente|parti|partie|en voyage|en deplacement"
+    r"|a l etranger|pas la|plus la|pas ici|plus ici|pas a la maison|pas joignable"
+    r"|plus joignable|pas disponible)"
+)
+_ELSEWHERE = re.compile(
+    # the identity denied, not the decision ("c'est pas moi qui décide")
+    r"\b(?:c est|ce n est|c etait|ce n etait) pas (?:moi|lui|elle)\b(?! (?:qui|que|qu))"
+    r"|\bje (?:ne )?(?:suis|m appelle) pas (?:monsieur|madame|mademoiselle|m|mme|mr"
+    r"|la personne|celui|celle|lui|elle)\b"
+    # a relative or a helper on the line, or the one to ask for
+    rf"|\b(?:c est|ici c est|moi c est|je suis|ici|vous etes avec|vous parlez a"
+    rf"|vous parlez avec|vous avez) (?:sa|son|la|le) {_RELATIVE}\b"
+    rf"|\bvous (?:voulez|vouliez|cherchez|devez|demandez)\b.*\b(?:mon|ma) {_RELATIVE}\b"
+    rf"|\bc est (?:mon|ma) {_RELATIVE} que vous\b"
+    # nobody by that name
+    r"|\b(?:connais|connait|connaissons|connaissez|connu)\b(?: \w+){0,2}"
+    r" (?:de ce nom|ce nom|nom la|cette personne|ce monsieur|cette dame|ce type|ce gars)\b"
+    r"|\bpersonne (?:de ce nom|qui s appelle|ne s appelle|s appelle)\b"
+    r"|\b(?:jamais entendu|jamais entendu parler|connais pas|connait pas)"
+    r" (?:de |d )?(?:ce nom|cette personne|ce monsieur|cette dame|\w+ \w+ ici)\b"
+    # gone, absent or dead ("il", "madame Durand"), or not at their home
+    rf"|\b{_THIRD}(?: \w+)? (?:ne |n )?(?:habite|vit|loge|reside|demeure) (?:plus|pas)"
+    r" (?:ici|la|a|chez|avec)\b"
+    rf"|\b{_THIRD}(?: \w+)? (?:n )?est (?:\w+ )?{_GONE}\b"
+    r"|\bpas chez (?:lui|elle|eux)\b"
+    rf"|\b{_THIRD}(?: \w+)? (?:a demenage|nous a quitte|nous a quittes|s est installe|s est installee)\b"
+    # the number no longer theirs
+    r"|\b(?:c est|ce n est|ce numero n est|ce numero est) plus (?:son|le sien|sa|le leur|leur)\b"
+    r"|\b(?:c est|ce n est) pas son (?:numero|telephone|portable)\b"
+    r"|\bce n est pas (?:son|le sien)\b"
+)
+# Said about the call or the offer, not the person: left to the scores.
+_NOT_ABOUT_THE_PERSON = re.compile(
+    r"\b(?:rappel\w*|appelez|appeler|interess\w*|liste|arret\w*|plus tard|demain|prix|cher|offre)\b"
+)
+
+
+@form_rule
+def not_the_contact(text: str) -> bool:
+    """Whether the utterance says the contact is not the one on the line."""
+    words = ascii_words(text)
+    return bool(_ELSEWHERE.search(words)) and not _NOT_ABOUT_THE_PERSON.search(words)

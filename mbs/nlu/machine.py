@@ -1,0 +1,57 @@
+"""A prospect who asks whether a machine is calling: the ``robot_question`` intent, by rule.
+
+The question has one form, "c'est / vous êtes / je parle à" and a machine, and the
+machine has many names that word similarity does not know are the same ("un disque",
+"chatgpt", "un automate", "une bande enregistrée"). ``by_form`` in ``mbs.nlu.fuzzy``
+gives ``robot_question`` when the scores found nothing, or read the "c'est qui" of
+"c'est un automate qui m'appelle" as ``who_is_calling``, or a question, a yes or a no.
+A machine named as what the offer is ("c'est un logiciel de caisse", "c'est une machine
+à café") is not this: the name must end the clause. A request for a human ("passez-moi
+quelqu'un de vrai") is ``human_request``, left to the scores.
+"""
+
+from __future__ import annotations
+
+import re
+
+from mbs.nlu.form_rule import form_rule
+from mbs.nlu.normalize import ascii_words
+
+INTENT = "robot_question"
+# What the scores may have said instead.
+MISREAD = frozenset(("who_is_calling", "question", "yes", "no"))
+
+_MACHINE = (
+    r"(?:robot|robots|bot|chatbot|automate|machine|ordinateur|ordi|ia|intelligence"
+    r" artificielle|chatgpt|chat gpt|gpt|disque|enregistrement|message enregistre"
+    r"|message preenregistre|message pre enregistre|bande|bande enregistree|repondeur"
+    r"|serveur vocal|boite vocale|voix de synthese|synthese vocale|voix artificielle"
+    r"|voix robotique|androide|cyborg|assistant virtuel"
+    r"|assistante virtuelle|appel automatique|appel automatise|appel enregistre)"
+)
+_WHO = (
+    r"(?:c est|c etait|ca c est|vous etes|t es|tu es|etes vous|es tu|je parle a|je parle avec"
+    r"|on parle a|on parle avec|je suis en train de parler a|j ai affaire a|je suis tombe sur"
+    r"|je suis tombee sur|encore)"
+)
+_ASKS_MACHINE = re.compile(
+    rf"\b{_WHO} (?:un |une |de l |du |le |la |l )?(?:espece de |sorte de )?{_MACHINE}"
+    # the clause ends: not "un logiciel de caisse", "une machine à café"
+    r"(?! (?:de|d|a|pour|en|du|des|que|qu)\b| qui (?:coute|fait|sert|vaut)\b)\b"
+    r"|\b(?:vous etes|t es|tu es|etes vous|es tu|c est) (?:un |une )?(?:vrai|vraie|reel|reelle"
+    r"|vivant|vivante) (?:personne|humain|humaine|etre humain|voix)?\b"
+    r"|\b(?:vous etes|t es|tu es|etes vous|es tu) (?:humain|humaine|reel|reelle|enregistree?"
+    r"|preenregistree?|automatique|programmee?)\b"
+)
+# A request for a person, or a person's name asked: left to the scores.
+_WANTS_A_PERSON = re.compile(
+    r"\b(?:passez|passer|mettez|donnez|transferez|veux|voudrais|aimerais|souhaite|exige"
+    r"|prefere)\b"
+)
+
+
+@form_rule
+def asks_if_machine(text: str) -> bool:
+    """Whether the utterance asks if the caller is a machine."""
+    words = ascii_words(text)
+    return bool(_ASKS_MACHINE.search(words)) and not _WANTS_A_PERSON.search(words)

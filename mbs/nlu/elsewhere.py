@@ -36,7 +36,8 @@ _GONE = (
     r"(?:mort|morte|decede|decedee|disparu|disparue|hospitalise|hospitalisee|a l hopital"
     r"|en maison de retraite|en ehpad|absent|absente|parti|partie|en voyage|en deplacement"
     r"|a l etranger|pas la|plus la|pas ici|plus ici|pas a la maison|pas joignable"
-    r"|plus joignable|pas disponible)"
+    r"|plus joignable|pas disponible|au travail|au boulot|au bureau|sorti|sortie|en vacances"
+    r"|en course|en courses|pas rentre|pas rentree|pas encore rentre|pas encore rentree)"
 )
 _ELSEWHERE = re.compile(
     # the identity denied, not the decision ("c'est pas moi qui décide")

@@ -13,12 +13,18 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from mbs.nlu.caller import INTENT as CALLER
+from mbs.nlu.caller import MISREAD as CALLER_MISREAD
+from mbs.nlu.caller import asks_who
 from mbs.nlu.consent import INTENT as CONSENT
 from mbs.nlu.consent import MISREAD as CONSENT_MISREAD
 from mbs.nlu.consent import consents
 from mbs.nlu.elsewhere import INTENT as ELSEWHERE
 from mbs.nlu.elsewhere import MISREAD as ELSEWHERE_MISREAD
 from mbs.nlu.elsewhere import not_the_contact
+from mbs.nlu.identity import INTENT as IDENTITY
+from mbs.nlu.identity import MISREAD as IDENTITY_MISREAD
+from mbs.nlu.identity import confirms_identity
 from mbs.nlu.later import INTENT as LATER
 from mbs.nlu.later import MISREAD as LATER_MISREAD
 from mbs.nlu.later import puts_off
@@ -76,8 +82,9 @@ def by_form(
     recognised (``asked``, ``mbs.nlu.questions``), a request to hear again
     (``mbs.nlu.repeat``), a call put off (``mbs.nlu.later``), someone other than the
     contact on the line (``mbs.nlu.elsewhere``), a machine asked about
-    (``mbs.nlu.machine``), a go-ahead read as a refusal (``mbs.nlu.consent``); each when
-    the program has that intent."""
+    (``mbs.nlu.machine``), the contact saying it is them (``mbs.nlu.identity``), who is
+    calling asked (``mbs.nlu.caller``), a go-ahead read as a refusal (``mbs.nlu.consent``); each when the program has that
+    intent."""
     if MINOR in names and says_minor(text):
         return said_minor(found)
     for intent, misread, says in _BY_FORM:
@@ -96,6 +103,8 @@ _BY_FORM: tuple[tuple[str, frozenset[str], Callable[[str], bool]], ...] = (
     (LATER, LATER_MISREAD, puts_off),  # "vous pouvez rappeler dans une heure ?"
     (ELSEWHERE, ELSEWHERE_MISREAD, not_the_contact),  # "vous voulez parler à mon mari ?"
     (MACHINE, MACHINE_MISREAD, asks_if_machine),  # "c'est un automate qui m'appelle ?"
+    (IDENTITY, IDENTITY_MISREAD, confirms_identity),  # "lui-même à l'appareil"
+    (CALLER, CALLER_MISREAD, asks_who),  # "vous êtes qui ?"
     (QUESTION, frozenset(), asks),
     (CONSENT, CONSENT_MISREAD, consents),
 )

@@ -33,9 +33,12 @@ _LATER = re.compile(
     r"\bplus tard\b"
     rf"|\b(?:dans|d ici) {_N} ?(?:heure|heures|h|minutes|min|instant|instants|moment)\b"
     r"|\b(?:un|une) autre (?:fois|jour|moment)\b"
-    r"|\b(?:rappel\w*|recontact\w*|reessay\w*|repass\w*) (?:moi |nous |me |vous )?(?:demain"
-    r"|ce soir|cet apres midi|en fin de journee|en soiree|la semaine prochaine|lundi|mardi"
-    r"|mercredi|jeudi|vendredi|samedi|dans)\b"
+    r"|\bd ici (?:quelques|deux|trois|quatre|cinq|dix|quinze|\d+) (?:jours|semaines)\b"
+    r"|\b(?:rappel\w*|recontact\w*|reessay\w*|repass\w*|essay\w*|retent\w*|tentez)"
+    r" (?:moi |nous |me |vous |le |la |plutot |donc |alors )*(?:demain|ce soir|cet apres midi"
+    r"|en fin de journee|en fin de semaine|en debut de semaine|en fin de matinee|en soiree"
+    r"|la semaine prochaine|le mois prochain|lundi|mardi|mercredi|jeudi|vendredi|samedi"
+    r"|dans)\b"
 )
 _NEVER = re.compile(
     r"\b(?:jamais|arret\w*|cesse\w*|retir\w*|ray\w*|supprim\w*|efface\w*|liste|listes"

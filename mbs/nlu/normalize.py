@@ -65,10 +65,15 @@ def _accent_tolerant(pattern: str) -> str:
     return "".join(out)
 
 
-_VARIANTS = tuple(
-    (re.compile(rf"(?<![\w'])(?:{_accent_tolerant(pattern)})(?![\w'])"), replacement)
-    for pattern, replacement in SPEECH_VARIANTS
-)
+def _variant(pattern: str) -> re.Pattern[str]:
+    """A speech variant's regex: accent-tolerant, on word boundaries; an apostrophe in it
+    also matches the space speech to text often writes instead ("s il vous plait", "je t
+    en prie"), never nothing ("t'es" is not "tes")."""
+    body = _accent_tolerant(pattern).replace("'", "[' ]")
+    return re.compile(rf"(?<![\w'])(?:{body})(?![\w'])")
+
+
+_VARIANTS = tuple((_variant(pattern), replacement) for pattern, replacement in SPEECH_VARIANTS)
 _ELIDED = "|".join(_accent_tolerant(e) for e in sorted(ELISIONS, key=len, reverse=True))
 _ELISION = re.compile(rf"\b({_ELIDED})'")
 # Speech to text often drops the apostrophe: "j ai pas le temps", "c est trop cher".

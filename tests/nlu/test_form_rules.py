@@ -8,11 +8,13 @@ from __future__ import annotations
 import pytest
 
 from mbs.nlu.calibration import calibration
+from mbs.nlu.caller import asks_who
 from mbs.nlu.consent import consents
 from mbs.nlu.elsewhere import not_the_contact
 from mbs.nlu.encoder import default_encoder
 from mbs.nlu.fuzzy import IntentClassifier, IntentMatch, by_form
 from mbs.nlu.hybrid import HybridClassifier
+from mbs.nlu.identity import confirms_identity
 from mbs.nlu.later import puts_off
 from mbs.nlu.machine import asks_if_machine
 from mbs.nlu.minors import says_minor
@@ -90,7 +92,15 @@ def test_no_held_out_dev_neutral_answer_is_taken_by_a_rule() -> None:
     # the dev split only: the test split is for reporting, never for shaping a rule
     neutral = [u.text for u in heldout.load("neutral", "dev")]
     assert len(neutral) > 50
-    rules = (consents, asks_again, not_the_contact, asks_if_machine, says_minor)
+    rules = (
+        consents,
+        asks_again,
+        not_the_contact,
+        asks_if_machine,
+        says_minor,
+        confirms_identity,
+        asks_who,
+    )
     assert [t for t in neutral if any(rule(t) for rule in rules)] == []
 
 
@@ -281,6 +291,7 @@ def test_early_hours_are_the_afternoons_as_the_when_capture_reads_them(
         "il a déménagé",
         "c'est plus son numéro",
         "vous êtes pas chez lui",
+        "non il est sorti",
     ],
 )
 def test_someone_else_on_the_line_is_told_by_its_form(said: str) -> None:
@@ -366,6 +377,8 @@ def test_the_new_rules_decide_in_both_classifiers(stdlib_program: Program) -> No
         assert clf.classify("non c'est pas moi c'est mon mari").intent == "wrong_person"
         assert clf.classify("c'est un automate qui m'appelle").intent == "robot_question"
         assert clf.classify("quoi").intent == "repeat"
+        assert clf.classify("oui c'est lui-même").intent == "yes"
+        assert clf.classify("vous êtes madame comment").intent == "who_is_calling"
         assert clf.classify("ne m'appelez plus jamais").intent == "stop_calling"
 
 
@@ -387,3 +400,69 @@ def test_the_new_rules_decide_in_both_classifiers(stdlib_program: Program) -> No
 )
 def test_spoken_french_negates_without_ne(said: str, negated: bool) -> None:
     assert normalize(said).negated is negated
+
+
+@pytest.mark.parametrize(
+    ("said", "confirms"),
+    [
+        ("lui-même", True),
+        ("oui c'est moi-même", True),
+        ("elle-même à l'appareil", True),
+        ("ben oui c'est bien moi", True),
+        ("moi-même j'ai déjà une alarme", False),  # emphasis, and the answer goes on
+        ("c'est pas moi", False),
+        ("c'est moi qui décide", False),
+        ("c'est lui", False),  # may answer "qui décide ?"
+    ],
+)
+def test_the_contact_saying_it_is_them(said: str, confirms: bool) -> None:
+    assert confirms_identity(said) is confirms
+
+
+@pytest.mark.parametrize(
+    ("said", "who"),
+    [
+        ("c'est à quel sujet et vous êtes qui", True),
+        ("vous êtes commerciale chez qui", True),
+        ("vous appelez de quelle boîte", True),
+        ("c'est de la part de qui", True),
+        ("euh c'est qui", True),
+        ("c'est quelle entreprise qui fait les travaux", False),  # the offer's
+        ("c'est qui qui paie", False),
+        ("qui décide chez vous", False),
+    ],
+)
+def test_who_is_calling_asked(said: str, who: bool) -> None:
+    assert asks_who(said) is who
+
+
+@pytest.mark.parametrize(
+    ("said", "later"),
+    [
+        ("essayez plutôt en fin de semaine", True),
+        ("d'ici quelques jours ce serait mieux", True),
+        ("je déménage dans quinze jours", False),
+        ("essayez de comprendre", False),
+    ],
+)
+def test_more_ways_to_put_the_call_off(said: str, later: bool) -> None:
+    assert puts_off(said) is later
+
+
+@pytest.mark.parametrize(
+    ("with_apostrophe", "without"),
+    [
+        ("plus d'appels s'il vous plaît", "plus d appels s il vous plaît"),
+        ("je t'en prie", "je t en prie"),
+        ("c'est pas de refus", "c est pas de refus"),
+    ],
+)
+def test_a_spoken_variant_matches_without_its_apostrophe(
+    with_apostrophe: str, without: str
+) -> None:
+    assert normalize(without).text == normalize(with_apostrophe).text
+
+
+def test_an_apostrophe_in_a_variant_is_never_nothing() -> None:
+    assert normalize("t'es là").text == "tu es la"
+    assert normalize("tes enfants").text == "tes enfants"

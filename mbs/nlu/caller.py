@@ -1,0 +1,42 @@
+"""A prospect who asks who is calling: the ``who_is_calling`` intent, by rule.
+
+"Vous êtes qui", "c'est de la part de qui", "vous êtes de quelle boîte", "vous êtes
+madame comment", "vous travaillez pour qui": the question is about the caller, and its
+form is closed, but its words ("qui", "comment", "quelle") are every question's, so the
+scores often read a general ``question`` or, from "comment", a request to hear again.
+``by_form`` in ``mbs.nlu.fuzzy`` gives ``who_is_calling`` when the scores found nothing
+or one of those. "C'est quelle entreprise qui fait les travaux" asks about the offer:
+only the caller's own company, name or employer counts.
+"""
+
+from __future__ import annotations
+
+import re
+
+from mbs.nlu.form_rule import form_rule
+from mbs.nlu.normalize import ascii_words
+
+INTENT = "who_is_calling"
+# What the scores may have said instead.
+MISREAD = frozenset(("question", "repeat", "wrong_person"))
+
+_COMPANY = r"(?:societe|entreprise|boite|compagnie|agence|structure|organisme|marque)"
+_ASKS_WHO = re.compile(
+    r"\b(?:vous etes qui|t es qui|tu es qui|qui etes vous|qui es tu|qui est a l appareil"
+    r"|qui est au telephone|qui me parle|qui m appelle|qui appelle|de la part de qui"
+    r"|vous appelez de la part de|vous appelez pour qui|vous appelez pour le compte de qui"
+    r"|vous vous appelez comment|comment vous vous appelez|vous etes (?:monsieur|madame"
+    r"|mademoiselle) comment)\b"
+    # "c'est qui ?", not "c'est qui qui paie"
+    r"|^(?:(?:euh|bah|ben|mais|et|allo|pardon|oui|non|attendez) )*c est qui\b(?! qui| que)"
+    rf"|\b(?:vous etes|vous appelez|tu es|t es|tu appelles) (?:de|d) (?:quelle|quel) {_COMPANY}"
+    rf"|\b(?:vous|tu) (?:etes|es|travaillez|travailles|bossez|bosses) (?:\w+ )?(?:chez|pour) qui\b"
+    rf"|\b(?:c est quoi|c etait quoi|quel est|c est quel) (?:votre|ton|le) (?:nom|{_COMPANY})\b"
+    rf"|\b(?:nom|raison sociale) de (?:votre|ta) {_COMPANY}\b"
+)
+
+
+@form_rule
+def asks_who(text: str) -> bool:
+    """Whether the utterance asks who is calling."""
+    return bool(_ASKS_WHO.search(ascii_words(text)))

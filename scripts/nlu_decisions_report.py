@@ -12,6 +12,8 @@ Every answer is decided with the runtime's own decision function (``mbs nlu eval
   (heldout.OWN_PACKS), each utterance against the scenario of its pack (that pack alone,
   with intents.common); own_pack is alarme_maison's adversarial paraphrases,
   own_pack_natural prospects' own words for every own pack: per pack and overall;
+  own_pack_neutral_no_objection: the neutral answers against each own pack, the share
+  matched to none of its objections;
 - neutral: answers that are neither, against the stdlib: share routed nowhere;
 - context: the shipped scenarios at the labelled step.
 
@@ -99,6 +101,15 @@ def main() -> None:
         figures[set_name] = round(right / total, 4) if total else None
 
     neutral = heldout.load("neutral", split)
+    # ordinary answers against each customer pack: matched to none of its objections
+    matched = sum(
+        own.objections.match(u.text).objection is not None  # type: ignore[attr-defined]
+        for own in own_engines.values()
+        for u in neutral
+    )
+    figures["own_pack_neutral_no_objection"] = round(
+        1 - matched / max(1, len(neutral) * len(own_engines)), 4
+    )
     routed_obj = sum(engine.objections.match(u.text).objection is not None for u in neutral)
     figures["neutral_no_objection"] = round(1 - routed_obj / len(neutral), 4)
     nd = evaluate(engine, stdlib, _labelled(neutral), None)

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 from mbs.compiler.scope import pack_name
 from mbs.dsl import ast
 from mbs.dsl.loader import iter_decls, load_source, stdlib_modules
-from mbs.nlu.calibration import SPARSE
+from mbs.nlu.acceptance import SPARSE
 from mbs.program import Objection, ObjectionPack
 
 if TYPE_CHECKING:

@@ -11,7 +11,7 @@ from typing import Any
 from mbs.compiler.borrow import lend
 from mbs.compiler.scope import Context
 from mbs.dsl import ast
-from mbs.nlu.calibration import SPARSE
+from mbs.nlu.acceptance import SPARSE
 from mbs.program import Intent, Objection, ObjectionPack
 
 

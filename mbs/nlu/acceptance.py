@@ -9,6 +9,12 @@ utterance is to small talk (``mbs/nlu/ordinary.txt``), how much of the best scor
 lexical, how far the runner-up is. A logistic model over these ``FEATURES`` gives the
 probability that the best label is right; it is accepted from ``cutoff`` on.
 
+An objection with fewer than ``SPARSE`` phrasings (a customer's own pack, one phrasing
+each) has a cutoff of its own, ``sparse_cutoff``: fewer labels in scope take fewer
+ordinary answers by chance, and a paraphrase of a one-phrasing objection scores lower
+than one of a library objection with thirty, so the stdlib's cutoff would refuse most of
+them while the ordinary answers stay far under the false-match ceiling.
+
 The model is calibration data (``calibration.json``, ``intent_acceptance`` and
 ``objection_acceptance``), fitted on the development set by ``mbs.nlu.calibrate``
 (``fit_acceptance``). It applies only with the calibrated thresholds: a threshold set
@@ -22,6 +28,11 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+# An objection with fewer phrasings (its text and variants, borrowed ones included) is
+# sparse: it borrows from the library (``mbs.compiler.borrow``), has its own threshold
+# and its own cutoff.
+SPARSE = 3
 
 # What the model reads of one utterance and its best label, in this order.
 FEATURES = (
@@ -38,6 +49,12 @@ FEATURES = (
     "threshold",  # the best label's calibrated threshold (a per-label prior)
     "phrasings",  # log(the best label's phrasings)
 )
+_PHRASINGS = FEATURES.index("phrasings")
+
+
+def is_sparse(features: Sequence[float]) -> bool:
+    """Whether the best label of these features has fewer than ``SPARSE`` phrasings."""
+    return features[_PHRASINGS] < math.log(SPARSE) - 1e-9
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +66,7 @@ class Acceptance:
     weights: tuple[float, ...]
     bias: float
     cutoff: float
+    sparse_cutoff: float | None = None  # None: ``cutoff`` for every label
 
     def __post_init__(self) -> None:
         n = len(FEATURES)
@@ -67,11 +85,17 @@ class Acceptance:
             return 0.0
         return 1.0 / (1.0 + math.exp(-z))
 
+    def cutoff_for(self, features: Sequence[float]) -> float:
+        """The cutoff that applies to these features' best label."""
+        if self.sparse_cutoff is not None and is_sparse(features):
+            return self.sparse_cutoff
+        return self.cutoff
+
     def accepts(self, features: Sequence[float]) -> bool:
-        return self.probability(features) >= self.cutoff
+        return self.probability(features) >= self.cutoff_for(features)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "features": list(FEATURES),
             "mean": [round(v, 6) for v in self.mean],
             "scale": [round(v, 6) for v in self.scale],
@@ -79,6 +103,9 @@ class Acceptance:
             "bias": round(self.bias, 6),
             "cutoff": round(self.cutoff, 4),
         }
+        if self.sparse_cutoff is not None:
+            data["sparse_cutoff"] = round(self.sparse_cutoff, 4)
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Acceptance:
@@ -90,4 +117,7 @@ class Acceptance:
             weights=tuple(float(v) for v in data["weights"]),
             bias=float(data["bias"]),
             cutoff=float(data["cutoff"]),
+            sparse_cutoff=(
+                float(data["sparse_cutoff"]) if data.get("sparse_cutoff") is not None else None
+            ),
         )

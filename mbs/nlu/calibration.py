@@ -16,10 +16,6 @@ from mbs.nlu.acceptance import Acceptance
 
 CALIBRATION_FILE = "calibration.json"
 
-# An objection with fewer phrasings (its text and variants, borrowed ones included) is
-# sparse: it borrows from the library (``mbs.compiler.borrow``) and has its own threshold.
-SPARSE = 3
-
 
 @dataclass(frozen=True, slots=True)
 class Fusion:

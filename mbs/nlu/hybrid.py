@@ -36,8 +36,8 @@ from typing import Any
 
 import numpy as np
 
-from mbs.nlu.acceptance import Acceptance
-from mbs.nlu.calibration import SPARSE, Calibration, Fusion
+from mbs.nlu.acceptance import SPARSE, Acceptance
+from mbs.nlu.calibration import Calibration, Fusion
 from mbs.nlu.clauses import split_contrast
 from mbs.nlu.encoder import Encoder, Vectors
 from mbs.nlu.fuzzy import (

@@ -4,13 +4,15 @@ ordinary answers it reads (mbs/nlu/ordinary.txt)."""
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import replace
 
+import numpy as np
 import pytest
 from rapidfuzz import fuzz, process
 
-from mbs.nlu.acceptance import FEATURES, Acceptance
-from mbs.nlu.calibrate import AcceptanceCase, acceptance_cases, fit_acceptance
+from mbs.nlu.acceptance import FEATURES, SPARSE, Acceptance, is_sparse
+from mbs.nlu.calibrate import AcceptanceCase, acceptance_cases, choose_cutoffs, fit_acceptance
 from mbs.nlu.calibration import Calibration, calibration
 from mbs.nlu.encoder import default_encoder
 from mbs.nlu.evaluation import Item
@@ -60,11 +62,14 @@ def test_a_model_survives_the_calibration_file_and_refuses_other_features() -> N
         Acceptance(mean=(0.0,) * N, scale=(0.0,) * N, weights=(0.0,) * N, bias=0.0, cutoff=0.5)
 
 
-def _case(top: float, unknown: float, right: bool, ordinary: bool) -> AcceptanceCase:
+def _case(
+    top: float, unknown: float, right: bool, ordinary: bool, phrasings: int = 30, group: str = ""
+) -> AcceptanceCase:
     features = [0.5] * N
     features[FEATURES.index("top")] = top
     features[FEATURES.index("unknown")] = unknown
-    return AcceptanceCase(tuple(features), right, ordinary)
+    features[FEATURES.index("phrasings")] = math.log(phrasings)
+    return AcceptanceCase(tuple(features), right, ordinary, group)
 
 
 def test_the_fit_learns_what_tells_right_answers_from_ordinary_ones() -> None:
@@ -94,6 +99,63 @@ def test_the_cutoff_keeps_ordinary_answers_under_the_ceiling() -> None:
     assert false <= 0.05 and accuracy == 0.0  # accepting them would take 10 % ordinary
     with pytest.raises(ValueError, match="too few"):
         fit_acceptance(cases[:5], max_false=0.05)
+
+
+def test_sparse_labels_get_their_own_cutoff() -> None:
+    # the library's labels: right answers at 0.9, ordinary answers up to 0.6; a
+    # customer's one-phrasing labels: right answers at 0.4, ordinary ones at 0.1 (and one
+    # at 0.4: 2.5 %, under the ceiling). One cutoff for both would refuse every
+    # paraphrase of the customer's objections.
+    rows = [(0.9, True, False, False, "stdlib")] * 30 + [(0.6, False, True, False, "stdlib")] * 30
+    rows += [(0.4, True, False, True, "own")] * 20 + [(0.1, False, True, True, "own")] * 39
+    rows += [(0.4, False, True, True, "own")]
+    p, right, ordinary, sparse, groups = zip(*rows, strict=True)
+    args = (np.array(p), np.array(right), np.array(ordinary), np.array(sparse), list(groups))
+    chosen = choose_cutoffs(*args, {"stdlib": 0.05, "own": 0.05})
+    assert 0.6 < chosen.cutoff <= 0.9
+    assert chosen.sparse_cutoff is not None and 0.1 < chosen.sparse_cutoff <= 0.4
+    assert chosen.accuracy == 1.0 and chosen.false == pytest.approx(0.025)
+    # a tighter ceiling on the customer's packs keeps their cutoff up
+    strict = choose_cutoffs(*args, {"stdlib": 0.05, "own": 0.01})
+    assert strict.sparse_cutoff is None and strict.accuracy == pytest.approx(0.6)
+    # no sparse label: one cutoff
+    library = [r for r in rows if r[4] == "stdlib"]
+    p, right, ordinary, sparse, groups = zip(*library, strict=True)
+    alone = choose_cutoffs(
+        np.array(p),
+        np.array(right),
+        np.array(ordinary),
+        np.array(sparse),
+        list(groups),
+        {"stdlib": 0.05},
+    )
+    assert alone.sparse_cutoff is None and alone.accuracy == 1.0
+
+
+def test_the_sparse_cutoff_survives_the_calibration_file() -> None:
+    at = FEATURES.index("phrasings")
+    model = replace(_model((1.0,) + (0.0,) * (N - 1), cutoff=0.6), sparse_cutoff=0.2)
+    back = Acceptance.from_dict(model.to_dict())
+    assert back.sparse_cutoff == 0.2
+    sparse, rich = [1.0] + [0.0] * (N - 1), [1.0] + [0.0] * (N - 1)
+    sparse[at], rich[at] = math.log(1), math.log(20)
+    assert model.probability(sparse) == pytest.approx(0.731, abs=1e-3)
+    assert model.accepts(sparse) and model.accepts(rich)
+    low = list(sparse)
+    low[0] = -1.0  # probability 0.27: over the sparse cutoff only
+    rich_low = list(rich)
+    rich_low[0] = -1.0
+    assert model.accepts(low) and not model.accepts(rich_low)
+    assert "sparse_cutoff" not in _model((0.0,) * N).to_dict()
+
+
+def test_a_label_is_sparse_under_three_phrasings() -> None:
+    assert SPARSE == 3
+    at = FEATURES.index("phrasings")
+    for phrasings, sparse in ((1, True), (2, True), (3, False), (40, False)):
+        features = [0.0] * N
+        features[at] = math.log(phrasings)
+        assert is_sparse(features) is sparse
 
 
 def test_ranked_features_are_what_the_model_reads(stdlib_program: Program) -> None:

@@ -129,9 +129,14 @@ def decision_settings(cal: Calibration) -> DecisionSettings:
     kept = cal.decision
     kept_right = sum(evaluate(e, p, items, None, kept).correct for e, p, items in runs)
     best = (kept_right, kept)
-    for margin, floor, free in itertools.product(CONTEXT_MARGINS, EXPECTED_FLOORS, CAPTURE_FREES):
+    grid = itertools.product(CONTEXT_MARGINS, EXPECTED_FLOORS, CAPTURE_FREES, NUMBER_OVERRIDES)
+    for margin, floor, free, number in grid:
         rules = replace(
-            cal.decision, context_margin=margin, expected_floor=floor, capture_free=free
+            cal.decision,
+            context_margin=margin,
+            expected_floor=floor,
+            capture_free=free,
+            number_override=number,
         )
         right = sum(evaluate(e, p, items, None, rules).correct for e, p, items in runs)
         if right >= kept_right + MIN_GAIN and right > best[0]:
@@ -145,6 +150,7 @@ MIN_GAIN = 2
 CONTEXT_MARGINS = (0.0, 0.1, 0.2)
 EXPECTED_FLOORS = (0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45)
 CAPTURE_FREES = (0.6, 0.7, 0.8)
+NUMBER_OVERRIDES = (0.85, 0.95, 1.0)
 
 
 def sparse_threshold(cal: Calibration, neutral: list[Item]) -> Calibration:

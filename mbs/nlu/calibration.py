@@ -39,6 +39,7 @@ class DecisionSettings:
     context_margin: float = 0.1  # an objection must lead a handled intent by more
     expected_floor: float = 0.25  # a step's own answer is taken from this score
     capture_override: float = 0.85  # an objection over a named captured value
+    number_override: float = 1.0  # ... over a number answering an untyped capture
     capture_free: float = 0.7  # an objection at a step that captures the whole answer
 
 

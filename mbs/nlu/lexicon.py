@@ -40,6 +40,12 @@ NEGATIONS: frozenset[str] = frozenset(
     {"ne", "pas", "jamais", "rien", "aucun", "aucune", "non", "ni", "refuse", "refuser", "refusez"}
 )
 
+# A number said in figures or in words, for the variants that read quantities.
+_AMOUNT = (
+    r"\d+|un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|treize|quatorze"
+    r"|quinze|seize|vingt|trente|quarante|cinquante|soixante|cent|cents|mille"
+)
+
 # Spoken and speech-to-text spellings, rewritten before elisions are expanded. Keys are
 # regular expressions over folded text, matched on word boundaries; order matters
 # (longest first).
@@ -89,6 +95,10 @@ SPEECH_VARIANTS: tuple[tuple[str, str], ...] = (
     (r"si jamais", "si"),  # "if ever", not a negation
     (r"(?<!oui )(?:ou (?:pas|non|quoi)[\W_]*)+$", ""),  # tag questions: "c'est gratuit ou pas ?"
     (r"hors de question", "pas question"),
+    # "pas plus" bounding a quantity is no refusal: "pas plus de dix euros", "deux
+    # minutes mais pas plus", "jusqu'à trente pas plus" say a maximum
+    (rf"pas plus (?:de |d')({_AMOUNT})", r"maximum \1"),
+    (rf"((?:{_AMOUNT})(?: \w+)?) (?:mais )?pas plus(?: que ca)?$", r"\1 maximum"),
     (r"rendez-vous|rendez vous|rdv", "rendezvous"),
     (r"e-mail|e mail|email|courriel|mail", "mail"),
     (r"aujourd'hui|aujourd hui|aujourdhui", "aujourdhui"),

@@ -24,12 +24,12 @@ shows exactly what a call would do. The rules, in order:
    any answer is expected and an objection must score at least ``capture_free``; when
    it captures the answer as said (an untyped ``capture x``) and the utterance holds a
    number (in digits or in words), the number is the answer and an objection needs
-   ``capture_override`` ("une vingtaine d'euros" is a budget, not "Vos vins sont trop
-   chers");
+   ``number_override`` (1.0: only a phrasing said as written; "une vingtaine d'euros",
+   "moins de quinze euros la bouteille" are budgets, not "Vos vins sont trop chers");
 4. a matched objection goes to the step's ``on objection`` (if it has one);
 5. anything else is ``none`` (``unclear`` / ``otherwise``).
 
-The four settings are calibration data (``mbs/nlu/calibration.json``, ``decision``).
+The five settings are calibration data (``mbs/nlu/calibration.json``, ``decision``).
 """
 
 from __future__ import annotations
@@ -86,12 +86,14 @@ def decide(
     expected: Collection[str] = (),
     answered: bool = False,
     captures: bool = False,
+    counted: bool = False,
     settings: DecisionSettings | None = None,
 ) -> Decision:
     """The decision of a step handling ``handled`` intents, of which ``expected`` are
     its own answers (``objection`` None: the step does not listen for objections).
     ``answered``: the utterance holds one of the values the step captures; ``captures``:
-    the step captures the whole answer. ``settings``: the calibrated ones by default
+    the step captures the whole answer; ``counted``: the utterance answers through a
+    number, the step capturing the answer as said. ``settings``: the calibrated ones by default
     (the default encoder's: the rules are the same whichever encoder scored, as a
     replayed call decides without knowing it)."""
     rules = settings or calibration().decision
@@ -118,7 +120,12 @@ def decide(
     wins = not matched or score + rules.context_margin >= objection_score
     if name is not None and name in handled and wins:
         return Decision("intent", name, score)
-    bar = rules.capture_override if answered else rules.capture_free if captures else 0.0
+    if counted:
+        bar = rules.number_override
+    elif answered:
+        bar = rules.capture_override
+    else:
+        bar = rules.capture_free if captures else 0.0
     if matched and objection_score >= bar:
         assert objection is not None
         return Decision("objection", objection.objection, objection_score)
@@ -140,6 +147,7 @@ def decide_at(
         expected=ctx.expected,
         answered=answers(utterance, ctx),
         captures=ctx.captures,
+        counted=counts(utterance, ctx),
         settings=settings,
     )
 
@@ -205,4 +213,10 @@ def holds_number(utterance: str) -> bool:
 def answers(utterance: str, ctx: StepContext) -> bool:
     """Whether the utterance answers the step's capture: names one of its values, or
     says a number where it captures the answer as said (the VM's own test)."""
-    return holds_choice(utterance, ctx.choices) or (ctx.numbers and holds_number(utterance))
+    return holds_choice(utterance, ctx.choices) or counts(utterance, ctx)
+
+
+def counts(utterance: str, ctx: StepContext) -> bool:
+    """Whether the utterance answers through a number, the step capturing the answer as
+    said (untyped)."""
+    return ctx.numbers and holds_number(utterance)

@@ -60,7 +60,7 @@ from mbs.runtime.builtins.base import (
     Tts,
     Turn,
 )
-from mbs.runtime.decision import CALL_WIDE, StepContext, answers, decide, step_context
+from mbs.runtime.decision import CALL_WIDE, StepContext, answers, counts, decide, step_context
 from mbs.runtime.events import Event, EventSink
 from mbs.runtime.ops import (
     OPERATION_NAME,
@@ -600,6 +600,7 @@ class Machine:
             expected=self.loaded.expected_intents(ins),
             answered=self._answers_capture(utterance),
             captures=self._captures_freely(),
+            counted=self._counts(utterance),
         )
         if decision.kind == "intent":
             assert decision.name is not None
@@ -663,6 +664,12 @@ class Machine:
         the expected answer, see ``mbs.runtime.decision``)."""
         ctx = self._step_context()
         return ctx is not None and answers(utterance, ctx)
+
+    def _counts(self, utterance: str) -> bool:
+        """Whether the utterance answers the current step's untyped capture through a
+        number (see ``mbs.runtime.decision``)."""
+        ctx = self._step_context()
+        return ctx is not None and counts(utterance, ctx)
 
     def _captures_freely(self) -> bool:
         """Whether the current step captures the whole answer (then every answer is

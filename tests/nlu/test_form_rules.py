@@ -466,3 +466,22 @@ def test_a_spoken_variant_matches_without_its_apostrophe(
 def test_an_apostrophe_in_a_variant_is_never_nothing() -> None:
     assert normalize("t'es là").text == "tu es la"
     assert normalize("tes enfants").text == "tes enfants"
+
+
+@pytest.mark.parametrize(
+    ("said", "meant"),
+    [
+        ("pas plus de dix euros la bouteille", "maximum dix euros la bouteille"),
+        ("deux minutes mais pas plus", "deux minutes maximum"),
+        ("jusqu'à trente pas plus", "jusqu'à trente maximum"),
+        ("vingt euros pas plus que ça", "vingt euros maximum"),
+    ],
+)
+def test_pas_plus_bounding_a_quantity_says_a_maximum(said: str, meant: str) -> None:
+    assert normalize(said).text == normalize(meant).text
+    assert not normalize(said).negated
+
+
+@pytest.mark.parametrize("said", ["pas plus d'appels", "je veux pas plus", "pas plus tard"])
+def test_pas_plus_without_a_quantity_stays(said: str) -> None:
+    assert "pas plus" in normalize(said).text

@@ -130,7 +130,20 @@ def test_a_number_answers_a_step_capturing_the_answer_as_said() -> None:
     sure_enough = objection(RULES.capture_free + 0.01)
     assert decide_at(budget, "c'est trop cher pour moi", nothing, sure_enough).kind == "objection"
     said = decide_at(budget, "pas plus de quinze euros", nothing, sure_enough)
-    assert said.kind == ("objection" if sure_enough.score >= CAPTURE_OVERRIDE else "none")
+    assert said.kind == ("objection" if sure_enough.score >= RULES.number_override else "none")
+    # a number answering the question takes more than a named choice does: only a
+    # phrasing said as written overrides it ("moins de quinze euros la bouteille" at 0.95
+    # is a budget)
+    assert RULES.number_override >= CAPTURE_OVERRIDE
+    almost = objection(min(0.99, RULES.number_override - 0.01))
+    assert decide_at(budget, "moins de quinze euros la bouteille", nothing, almost).kind == "none"
+    certain = objection(1.0)
+    assert decide_at(budget, "moins de quinze euros la bouteille", nothing, certain).kind == (
+        "objection"
+    )
+    # a named choice keeps its own bar
+    channel = StepContext("contact", frozenset({"no"}), True, ("sms", "mail"))
+    assert decide_at(channel, "par sms", nothing, objection(CAPTURE_OVERRIDE)).kind == "objection"
 
 
 def test_the_step_context_tells_an_untyped_capture_from_a_typed_one() -> None:

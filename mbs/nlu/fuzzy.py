@@ -34,6 +34,9 @@ from mbs.nlu.machine import asks_if_machine
 from mbs.nlu.minors import INTENT as MINOR
 from mbs.nlu.minors import says_minor
 from mbs.nlu.normalize import normalize
+from mbs.nlu.optout import INTENT as OPT_OUT
+from mbs.nlu.optout import MISREAD as OPT_OUT_MISREAD
+from mbs.nlu.optout import refuses_calls
 from mbs.nlu.questions import INTENT as QUESTION
 from mbs.nlu.questions import asks
 from mbs.nlu.repeat import INTENT as REPEAT
@@ -78,7 +81,8 @@ def by_form(
     text: str, names: Sequence[str], found: IntentMatch, threshold: Callable[[str], float]
 ) -> IntentMatch:
     """``found`` after the rules that read the utterance's form, whatever the scores: a
-    speaker who says they are a minor (``said_minor``), a question nothing else
+    speaker who says they are a minor (``said_minor``), a request never to be called
+    again (``mbs.nlu.optout``), a question nothing else
     recognised (``asked``, ``mbs.nlu.questions``), a request to hear again
     (``mbs.nlu.repeat``), a call put off (``mbs.nlu.later``), someone other than the
     contact on the line (``mbs.nlu.elsewhere``), a machine asked about
@@ -99,6 +103,7 @@ def by_form(
 # The rules after the minor's, in order: (intent, what the scores may have said instead,
 # the test of the form). The question rule applies only when nothing was recognised.
 _BY_FORM: tuple[tuple[str, frozenset[str], Callable[[str], bool]], ...] = (
+    (OPT_OUT, OPT_OUT_MISREAD, refuses_calls),  # "ne m'appelez plus jamais, compris ?"
     (REPEAT, REPEAT_MISREAD, asks_again),  # "vous avez dit quoi": hearing again answers
     (LATER, LATER_MISREAD, puts_off),  # "vous pouvez rappeler dans une heure ?"
     (ELSEWHERE, ELSEWHERE_MISREAD, not_the_contact),  # "vous voulez parler à mon mari ?"

@@ -310,6 +310,28 @@ _NO_LONGER_AFTER = frozenset((
 ))  # fmt: skip
 
 
+# "plus" before an infinitive is "no longer" ("je veux plus recevoir vos appels", "je
+# peux plus attendre"): verbs in -er, -ir, -oir and the common ones in -re; not the
+# adjectives and nouns with those endings that follow a comparative "plus".
+_INFINITIVE_END = ("er", "ir", "oir")
+_NOT_INFINITIVE = frozenset((
+    "cher", "leger", "premier", "dernier", "fier", "entier", "amer", "hier", "mer", "hiver",
+    "super", "soir", "noir", "espoir", "loisir", "plaisir", "desir", "avenir", "souvenir",
+    "clair", "trottoir", "couloir", "miroir", "pouvoir", "devoir", "tir", "cuir", "air",
+))  # fmt: skip
+_INFINITIVE_RE = frozenset((
+    "etre", "faire", "dire", "prendre", "mettre", "vendre", "attendre", "entendre", "boire",
+    "lire", "croire", "vivre", "suivre", "comprendre", "apprendre", "repondre", "perdre",
+    "rendre", "ecrire", "descendre", "supporter",
+))  # fmt: skip
+
+
+def _infinitive(word: str) -> bool:
+    return word in _INFINITIVE_RE or (
+        word.endswith(_INFINITIVE_END) and len(word) > 3 and word not in _NOT_INFINITIVE
+    )
+
+
 def _spoken_negation(words: tuple[str, ...]) -> bool:
     """Whether ``words`` (folded) negate without "ne" through "personne" or "plus"."""
     for i, w in enumerate(words):
@@ -317,7 +339,12 @@ def _spoken_negation(words: tuple[str, ...]) -> bool:
         if w == "personne" and before not in _NOUN_BEFORE_PERSONNE:
             return True
         after = words[i + 1] if i + 1 < len(words) else ""
-        if w == "plus" and i and before not in _NOT_NO_LONGER_BEFORE and after in _NO_LONGER_AFTER:
+        if (
+            w == "plus"
+            and i
+            and before not in _NOT_NO_LONGER_BEFORE
+            and (after in _NO_LONGER_AFTER or _infinitive(after))
+        ):
             return True
     return False
 

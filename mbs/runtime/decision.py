@@ -3,8 +3,10 @@
 One function for the VM's dispatch and for ``mbs nlu classify``, so the command line
 shows exactly what a call would do. The rules, in order:
 
-0. a recognised call-wide safety intent (``CALL_WIDE``: stop request, minor, request
-   for a human, robot question, goodbye) the step handles wins over any objection;
+0. a stop request the step handles wins when the NLU accepts it, even as the runner-up
+   of another intent that scored as high (the VM's own safety rule); then a recognised
+   call-wide safety intent (``CALL_WIDE``: stop request, minor, request for a human,
+   robot question, goodbye) the step handles wins over any objection;
 1. an intent the step handles (its own ``on`` cases and the ``always`` ones merged into
    its dispatch) wins when no objection matched, or when the objection does not beat it
    by more than ``context_margin``: at a step that asked a question, the expected
@@ -53,6 +55,7 @@ DecisionKind = Literal["intent", "objection", "none"]
 # expected answer: a guess under the threshold must not transfer or end the call
 # ("plutôt par téléphone" is a contact channel, not a request for a human).
 CALL_WIDE = frozenset(("stop_calling", "vulnerable", "human_request", "robot_question", "goodbye"))
+STOP = "stop_calling"
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +100,16 @@ def decide(
     (the default encoder's: the rules are the same whichever encoder scored, as a
     replayed call decides without knowing it)."""
     rules = settings or calibration().decision
+    if (
+        intent.intent != STOP
+        and intent.runner_up == STOP
+        and STOP in handled
+        and intent.runner_up_threshold is not None
+        and intent.runner_up_score >= intent.runner_up_threshold
+    ):
+        # a stop request the NLU accepts, though another intent scored as high: the VM
+        # ends the call on it (its ``_safety``), whatever the other intent
+        return Decision("intent", STOP, intent.runner_up_score)
     if intent.intent in CALL_WIDE and intent.intent in handled:
         # safety first, as the VM (its PRIORITY_INTENTS): a recognised stop request,
         # minor, request for a human, robot question or goodbye wins over any objection

@@ -60,7 +60,15 @@ from mbs.runtime.builtins.base import (
     Tts,
     Turn,
 )
-from mbs.runtime.decision import CALL_WIDE, StepContext, answers, counts, decide, step_context
+from mbs.runtime.decision import (
+    CALL_WIDE,
+    STOP,
+    StepContext,
+    answers,
+    counts,
+    decide,
+    step_context,
+)
 from mbs.runtime.events import Event, EventSink
 from mbs.runtime.ops import (
     OPERATION_NAME,
@@ -92,7 +100,6 @@ _DEFAULTS = {
 # Safety first: a recognised intent among these wins over a matched objection, over a
 # typed capture and over any score tie.
 PRIORITY_INTENTS = ("stop_calling", "vulnerable", "human_request", "robot_question", "goodbye")
-STOP = "stop_calling"
 # Below its acceptance threshold, a stop request scoring at least this share of it is
 # confirmed by asking. A share, not a score: each NLU scores on its own scale (the
 # fuzzy one accepts stop_calling from 0.55, the calibrated hybrid from 0.44). 0.73 is

@@ -19,6 +19,7 @@ from mbs.nlu.later import puts_off
 from mbs.nlu.machine import asks_if_machine
 from mbs.nlu.minors import says_minor
 from mbs.nlu.normalize import drop_tag_question, mark_parts_of_day, normalize, plain_text
+from mbs.nlu.optout import refuses_calls
 from mbs.nlu.repeat import asks_again
 from mbs.program import Program
 from tests.nlu import heldout
@@ -100,6 +101,7 @@ def test_no_held_out_dev_neutral_answer_is_taken_by_a_rule() -> None:
         says_minor,
         confirms_identity,
         asks_who,
+        refuses_calls,
     )
     assert [t for t in neutral if any(rule(t) for rule in rules)] == []
 
@@ -485,3 +487,67 @@ def test_pas_plus_bounding_a_quantity_says_a_maximum(said: str, meant: str) -> N
 @pytest.mark.parametrize("said", ["pas plus d'appels", "je veux pas plus", "pas plus tard"])
 def test_pas_plus_without_a_quantity_stays(said: str) -> None:
     assert "pas plus" in normalize(said).text
+
+
+STOP_REQUESTS = [
+    "ne m'appelez plus jamais, compris ?",
+    "je veux plus recevoir vos appels",
+    "mettez-moi sur liste rouge",
+    "arrêtez de m'appeler",
+    "cessez vos appels",
+    "retirez-moi de vos listes",
+    "effacez mon numéro",
+    "je suis sur Bloctel",
+    "plus d'appels s'il vous plaît",
+    "me rappelez jamais",
+    "je veux plus être appelé",
+    "fini les coups de fil",
+    "ne m'appelez plus sur ce numéro",
+    "désinscrivez-moi de votre fichier",
+]
+NOT_STOP_REQUESTS = [
+    "rappelez plus tard",
+    "ne m'appelez pas avant lundi",  # put off, not refused
+    "ne me rappelez pas le matin",
+    "ne me contactez pas par mail",  # another channel
+    "j'ai effacé votre numéro",
+    "j'ai oublié mon numéro",
+    "vous ne m'avez jamais appelé",
+    "je ne m'appelle pas comme ça",  # a name
+    "je ne me rappelle plus",  # a memory
+    "je veux pas être appelé le matin",
+    "je veux plus d'informations",
+    "",
+]
+
+
+@pytest.mark.parametrize("said", STOP_REQUESTS)
+def test_a_request_never_to_be_called_is_told_by_its_form(said: str) -> None:
+    assert refuses_calls(said)
+
+
+@pytest.mark.parametrize("said", NOT_STOP_REQUESTS)
+def test_a_put_off_a_channel_a_name_or_a_memory_are_not(said: str) -> None:
+    assert not refuses_calls(said)
+
+
+def test_a_stop_request_wins_over_what_else_the_scores_read(stdlib_program: Program) -> None:
+    fuzzy = IntentClassifier(stdlib_program.intents)
+    hybrid = HybridClassifier(stdlib_program.intents, default_encoder(), calibration())
+    for clf in (fuzzy, hybrid):
+        for said in ("ne m'appelez plus jamais, compris ?", "je veux plus recevoir vos appels"):
+            assert clf.classify(said).intent == "stop_calling", (clf, said)
+    # but a minor is a minor first (the VM stops those calls anyway)
+    minor = IntentMatch("vulnerable", 1.0)
+    assert by_form("j'ai 15 ans arrêtez de m'appeler", ["vulnerable", "stop_calling"], minor,
+                   lambda _: 0.5).intent == "vulnerable"  # fmt: skip
+
+
+def test_no_library_phrasing_of_another_label_is_a_stop_request(stdlib_program: Program) -> None:
+    others = [e for i in stdlib_program.intents if i.name != "stop_calling" for e in i.examples] + [
+        t
+        for p in stdlib_program.objection_packs
+        for o in p.objections
+        for t in (o.text, *o.variants)
+    ]
+    assert [t for t in others if refuses_calls(t)] == []

@@ -159,3 +159,18 @@ def test_the_step_context_tells_an_untyped_capture_from_a_typed_one() -> None:
     budget, propose = step_context(vin, "budget"), step_context(rdv, "propose")
     assert budget.captures and budget.numbers
     assert propose.captures and not propose.numbers
+
+
+def test_a_stop_request_the_nlu_accepts_wins_as_the_runner_up() -> None:
+    # "je veux plus recevoir vos appels": goodbye scored as high; the VM ends the call on
+    # the stop request, and the decision says so
+    tied = IntentResult(
+        "goodbye", 0.64, runner_up="stop_calling", runner_up_score=0.6, runner_up_threshold=0.55
+    )
+    handled = {"goodbye", "stop_calling", "yes"}
+    assert decide(tied, None, handled) == Decision("intent", "stop_calling", 0.6)
+    unsure = IntentResult(
+        "goodbye", 0.64, runner_up="stop_calling", runner_up_score=0.5, runner_up_threshold=0.55
+    )
+    assert decide(unsure, None, handled).name == "goodbye"  # the VM confirms those
+    assert decide(tied, None, {"goodbye", "yes"}).name == "goodbye"  # no opt-out here

@@ -172,6 +172,9 @@ def evaluate(
         model = getattr(matcher, "acceptance", None)
         if isinstance(model, Acceptance):
             thresholds[f"{kind} acceptance"] = model.cutoff
+            # the cutoff of one-phrasing objections, when the program has some
+            if model.sparse_cutoff is not None and "sparse objection" in thresholds:
+                thresholds[f"sparse {kind} acceptance"] = model.sparse_cutoff
     report = EvalReport(thresholds=thresholds)
     intent_conf: list[tuple[float, bool, bool]] = []
     objection_conf: list[tuple[float, bool, bool]] = []

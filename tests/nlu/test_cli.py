@@ -331,6 +331,9 @@ def test_eval_names_the_sparse_objections_threshold_of_a_one_phrasing_pack(
     assert result.exit_code == 0, result.output
     thresholds = lines(result.stdout)[0]["thresholds"]
     expected = {"intent", "objection", "sparse objection", *_acceptances()}
+    model = calibration().objection_acceptance
+    if model is not None and model.sparse_cutoff is not None:
+        expected.add("sparse objection acceptance")
     assert set(thresholds) == expected  # type: ignore[arg-type]
 
 

@@ -33,6 +33,9 @@ GO_AHEAD = [
     "non aucun souci continuez",
     "pas de problème dites-moi",
     "bon allez-y mais faites vite",
+    "j'ai cinq minutes",
+    "deux minutes ça va j'ai le temps",
+    "je suis dispo",
 ]
 NOT_GO_AHEAD = [
     "non ne continuez pas",  # the go-ahead denied, or taken back
@@ -45,6 +48,10 @@ NOT_GO_AHEAD = [
     "non ça ne m'intéresse pas",
     "vous me dérangez là",
     "non je suis occupée",
+    "j'ai pas le temps",
+    "je n'ai pas deux minutes",
+    "je suis pas dispo",
+    "j'ai le temps mais ça m'intéresse pas",
     "pas de problème j'ai déjà ce qu'il faut",
     "au revoir pas de souci",
     "non",

@@ -365,9 +365,12 @@ def with_digits(text: str) -> str:
     return out
 
 
+# cached: a turn's rules of form read the same utterance one after another (each passes
+# the bounded utterance, ``mbs.nlu.form_rule``)
+@lru_cache(maxsize=1024)
 def ascii_words(text: str, keep: str = "") -> str:
     """Lower case, accents stripped, anything but ``a-z``, digits and ``keep`` a space,
     spaces at the ends dropped: the form the rules on an utterance's shape read
-    (``mbs.nlu.minors``, ``mbs.nlu.questions``). Uncached: utterances, not words."""
+    (``mbs.nlu.minors``, ``mbs.nlu.questions``, ``mbs.nlu.optout``, ...)."""
     allowed = re.escape(keep)
     return re.sub(f"[^a-z0-9{allowed}]+", " ", _strip_accents(text.lower())).strip()

@@ -60,6 +60,7 @@ _ELSEWHERE = re.compile(
     r" (?:ici|la|a|chez|avec)\b"
     rf"|\b{_THIRD}(?: \w+)? (?:n )?est (?:\w+ )?{_GONE}\b"
     r"|\bpas chez (?:lui|elle|eux)\b"
+    r"|\b(?:c est|ce n est) pas (?:ici|le bon numero|la bonne personne)$"
     rf"|\b{_THIRD}(?: \w+)? (?:a demenage|nous a quitte|nous a quittes|s est installe|s est installee)\b"
     # the number no longer theirs
     r"|\b(?:c est|ce n est|ce numero n est|ce numero est) plus (?:son|le sien|sa|le leur|leur)\b"

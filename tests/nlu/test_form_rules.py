@@ -301,6 +301,7 @@ def test_early_hours_are_the_afternoons_as_the_when_capture_reads_them(
         "c'est plus son numéro",
         "vous êtes pas chez lui",
         "non il est sorti",
+        "ah non c'est pas ici",
     ],
 )
 def test_someone_else_on_the_line_is_told_by_its_form(said: str) -> None:

@@ -479,32 +479,46 @@ def choose_cutoffs(
     """The cutoff with the best share of labelled cases accepted right and at most
     ``ceiling[g]`` of the ordinary answers of every group ``g`` accepted; then, with it
     fixed for the other labels, the same for the cases whose best label is sparse (a
-    customer's one-phrasing objection): fewer labels in scope take fewer ordinary
-    answers by chance, and their paraphrases score lower. At equal accuracy, the fewest
-    ordinary answers taken, then the higher cutoff."""
+    customer's one-phrasing objection), counting a wrong label accepted against a right
+    one: fewer labels in scope take fewer ordinary answers by chance, and their
+    paraphrases score lower. At equal figures, the fewest ordinary answers taken, then
+    the higher cutoff."""
     names = np.array(groups)
     rows_of = [(g, ordinary & (names == g)) for g in sorted(set(groups))]
     rows_of = [(g, rows) for g, rows in rows_of if rows.any()]
     n_labelled = max(1, int((~ordinary).sum()))
 
-    def figures(accepted: np.ndarray) -> tuple[float, float] | None:
+    wrong_label = ~ordinary & ~right
+
+    def figures(accepted: np.ndarray) -> tuple[float, float, float] | None:
+        """(accuracy, worst false-match rate, share of labelled cases accepted wrong),
+        or None over a ceiling."""
         rates = {g: float((accepted & rows).sum() / rows.sum()) for g, rows in rows_of}
         if not all(rate <= ceiling[g] + 1e-9 for g, rate in rates.items()):
             return None
-        return float((accepted & right).sum() / n_labelled), max(rates.values(), default=0.0)
+        return (
+            float((accepted & right).sum() / n_labelled),
+            max(rates.values(), default=0.0),
+            float((accepted & wrong_label).sum() / n_labelled),
+        )
 
     best = Cutoffs(CUTOFFS[-1], None, -1.0, 0.0)
     for cutoff in CUTOFFS:
         got = figures(probabilities >= cutoff)
         if got is not None and (got[0], -got[1]) > (best.accuracy, -best.false):
-            best = Cutoffs(cutoff, None, *got)
+            best = Cutoffs(cutoff, None, got[0], got[1])
     if (sparse & ~ordinary).any():
+        # a wrong objection answered costs what a right one gains: the customer's
+        # objections are few and alike, and a lower cutoff takes wrong ones too
+        base = figures(probabilities >= best.cutoff)
+        gain = (round(base[0] - base[2], 9), -base[1]) if base is not None else (-1.0, 0.0)
         chosen = best
         for cutoff in reversed(CUTOFFS):
             accepted = np.where(sparse, probabilities >= cutoff, probabilities >= best.cutoff)
             got = figures(accepted)
-            if got is not None and (got[0], -got[1]) > (chosen.accuracy, -chosen.false):
-                chosen = Cutoffs(best.cutoff, cutoff, *got)
+            if got is not None and (round(got[0] - got[2], 9), -got[1]) > gain:
+                gain = (round(got[0] - got[2], 9), -got[1])
+                chosen = Cutoffs(best.cutoff, cutoff, got[0], got[1])
         best = chosen
     return best
 

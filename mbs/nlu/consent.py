@@ -32,8 +32,13 @@ _GO_AHEAD = re.compile(
     r"|je vous en prie|faites vite|soyez bref|soyez breve|ca ira vite"
     # time given: "j'ai cinq minutes", "j'ai le temps", "je suis dispo"
     r"|j ai (?:bien |juste |encore |un peu de )?(?:le temps|un moment|un instant|une minute"
-    r"|deux minutes|trois minutes|cinq minutes|dix minutes|quelques minutes|\d+ minutes"
-    r"|du temps)|je suis (?:dispo|disponible))\b"
+    r"|deux minutes|trois minutes|cinq minutes|dix minutes|quelques minutes|\d+ minutes)"
+    # (not "j'ai cinq minutes de retard", "j'ai un moment difficile", "le temps de rien")
+    r"(?! (?:de|d|a perdre|difficile|dur|compliquee?))"
+    # (not "je suis dispo que le soir", "disponible demain")
+    r"|je suis (?:dispo|disponible)(?! (?:que|qu|seulement|uniquement|le|la|les|a partir"
+    r"|apres|avant|demain|ce|cette|en|plus tard|lundi|mardi|mercredi|jeudi|vendredi|samedi"
+    r"|dimanche)))\b"
 )
 _NO_BOTHER = re.compile(
     r"\b(?:ca|cela|ce|vous) (?:ne )?(?:me|nous) derange(?:z|ra)? (?:pas|point|nullement)\b"

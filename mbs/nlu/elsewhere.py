@@ -27,11 +27,15 @@ _RELATIVE = (
     r"(?:femme|mari|epouse|epoux|compagne|compagnon|conjoint|conjointe|ami|amie|fils|fille"
     r"|pere|mere|papa|maman|frere|soeur|grand mere|grand pere|petit fils|petite fille"
     r"|belle mere|beau pere|belle fille|beau fils|belle soeur|beau frere|oncle|tante|neveu"
-    r"|niece|cousin|cousine|voisin|voisine|colocataire|coloc|locataire|aide a domicile"
+    r"|niece|cousin|cousine|voisin|voisine|colocataire|coloc|aide a domicile"
     r"|auxiliaire de vie|aide soignante|infirmier|infirmiere|femme de menage|nounou"
     r"|baby sitter|secretaire|assistante|collegue|gardien|gardienne)"
 )
-_THIRD = r"(?:il|elle|lui|monsieur|madame|mademoiselle|m|mme|mr)"
+# The contact spoken of: "madame Durand" anywhere; a bare "il" / "elle" only opening the
+# answer, after fillers ("non il est pas là"), not after a noun it stands for ("notre
+# chaudière elle est morte", "mon mari il est au travail": someone else's news).
+_FILLERS = r"(?:(?:non|oui|ah|bah|ben|euh|mais|alors|desole|desolee|helas|malheureusement) )*"
+_THIRD = rf"(?:^{_FILLERS}(?:il|elle|lui)|\b(?:monsieur|madame|mademoiselle|mme|mr)(?: \w+)?)"
 _GONE = (
     r"(?:mort|morte|decede|decedee|disparu|disparue|hospitalise|hospitalisee|a l hopital"
     r"|en maison de retraite|en ehpad|absent|absente|parti|partie|en voyage|en deplacement"
@@ -39,31 +43,36 @@ _GONE = (
     r"|plus joignable|pas disponible|au travail|au boulot|au bureau|sorti|sortie|en vacances"
     r"|en course|en courses|pas rentre|pas rentree|pas encore rentre|pas encore rentree)"
 )
+_WHO_ELSE = r"(?: (?:qui|que|qu|mais)\b)"  # "c'est pas moi qui décide": the decision-maker
 _ELSEWHERE = re.compile(
-    # the identity denied, not the decision ("c'est pas moi qui décide")
-    r"\b(?:c est|ce n est|c etait|ce n etait) pas (?:moi|lui|elle)\b(?! (?:qui|que|qu))"
-    r"|\bje (?:ne )?(?:suis|m appelle) pas (?:monsieur|madame|mademoiselle|m|mme|mr"
-    r"|la personne|celui|celle|lui|elle)\b"
+    # the identity denied, not the decision ("c'est pas moi qui décide", "je suis pas la
+    # personne qui s'occupe de ça", "c'est pas moi mais ma femme qui décide")
+    rf"\b(?:c est|ce n est|c etait|ce n etait) pas (?:moi|lui|elle)\b(?!{_WHO_ELSE})"
+    r"|\bje (?:ne )?(?:suis|m appelle) pas (?:monsieur|madame|mademoiselle|mme|mr"
+    rf"|la personne|celui|celle|lui|elle)\b(?!{_WHO_ELSE})"
     # a relative or a helper on the line, or the one to ask for
     rf"|\b(?:c est|ici c est|moi c est|je suis|ici|vous etes avec|vous parlez a"
     rf"|vous parlez avec|vous avez) (?:sa|son|la|le) {_RELATIVE}\b"
-    rf"|\bvous (?:voulez|vouliez|cherchez|devez|demandez)\b.*\b(?:mon|ma) {_RELATIVE}\b"
+    r"|\bvous (?:voulez|vouliez|cherchez|devez|demandez) (?:\w+ )?(?:parler a |parler avec"
+    rf" |joindre |avoir )?(?:mon|ma) {_RELATIVE}\b"
     rf"|\bc est (?:mon|ma) {_RELATIVE} que vous\b"
-    # nobody by that name
-    r"|\b(?:connais|connait|connaissons|connaissez|connu)\b(?: \w+){0,2}"
-    r" (?:de ce nom|ce nom|nom la|cette personne|ce monsieur|cette dame|ce type|ce gars)\b"
+    # nobody by that name (a name denied, not "oui je connais ce nom", "ce type de contrat")
+    r"|\b(?:connais|connait|connaissons|connaissez) (?:pas|point|personne|aucun|aucune)"
+    r"(?: de| d)? (?:ce nom|cette personne|ce monsieur|cette dame|ce gars|nom|qui s appelle"
+    r"|comme ca|de ce nom|\w+ \w+ ici)\b"
     r"|\bpersonne (?:de ce nom|qui s appelle|ne s appelle|s appelle)\b"
-    r"|\b(?:jamais entendu|jamais entendu parler|connais pas|connait pas)"
-    r" (?:de |d )?(?:ce nom|cette personne|ce monsieur|cette dame|\w+ \w+ ici)\b"
+    r"|\bjamais entendu (?:parler )?(?:de |d )?(?:ce nom|cette personne|ce monsieur"
+    r"|cette dame)\b"
     # gone, absent or dead ("il", "madame Durand"), or not at their home
-    rf"|\b{_THIRD}(?: \w+)? (?:ne |n )?(?:habite|vit|loge|reside|demeure) (?:plus|pas)"
+    rf"|{_THIRD} (?:ne |n )?(?:habite|vit|loge|reside|demeure) (?:plus|pas)"
     r" (?:ici|la|a|chez|avec)\b"
-    rf"|\b{_THIRD}(?: \w+)? (?:n )?est (?:\w+ )?{_GONE}\b"
+    rf"|{_THIRD} (?:n )?est (?:\w+ )?{_GONE}\b"
     r"|\bpas chez (?:lui|elle|eux)\b"
     r"|\b(?:c est|ce n est) pas (?:ici|le bon numero|la bonne personne)$"
-    rf"|\b{_THIRD}(?: \w+)? (?:a demenage|nous a quitte|nous a quittes|s est installe|s est installee)\b"
+    rf"|{_THIRD} (?:a demenage|nous a quitte|nous a quittes|s est installe|s est installee)\b"
     # the number no longer theirs
-    r"|\b(?:c est|ce n est|ce numero n est|ce numero est) plus (?:son|le sien|sa|le leur|leur)\b"
+    r"|\b(?:c est|ce n est|ce numero n est|ce numero est) plus (?:son|le sien|sa|le leur"
+    r"|leur)\b"
     r"|\b(?:c est|ce n est) pas son (?:numero|telephone|portable)\b"
     r"|\bce n est pas (?:son|le sien)\b"
 )

@@ -41,10 +41,11 @@ NEGATIONS: frozenset[str] = frozenset(
 )
 
 # A number said in figures or in words, for the variants that read quantities.
-_AMOUNT = (
-    r"\d+|un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|treize|quatorze"
+_COUNT = (
+    r"\d+|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|treize|quatorze"
     r"|quinze|seize|vingt|trente|quarante|cinquante|soixante|cent|cents|mille"
 )
+_AMOUNT = rf"{_COUNT}|un|une"
 
 # Spoken and speech-to-text spellings, rewritten before elisions are expanded. Keys are
 # regular expressions over folded text, matched on word boundaries; order matters
@@ -98,7 +99,8 @@ SPEECH_VARIANTS: tuple[tuple[str, str], ...] = (
     # "pas plus" bounding a quantity is no refusal: "pas plus de dix euros", "deux
     # minutes mais pas plus", "jusqu'à trente pas plus" say a maximum
     (rf"pas plus (?:de |d')({_AMOUNT})", r"maximum \1"),
-    (rf"((?:{_AMOUNT})(?: \w+)?) (?:mais )?pas plus(?: que ca)?$", r"\1 maximum"),
+    # ("un peu mais pas plus que ça" stays: "un" is no amount there)
+    (rf"((?:{_COUNT})(?: \w+)?) (?:mais )?pas plus(?: que ca)?$", r"\1 maximum"),
     (r"rendez-vous|rendez vous|rdv", "rendezvous"),
     (r"e-mail|e mail|email|courriel|mail", "mail"),
     (r"aujourd'hui|aujourd hui|aujourdhui", "aujourdhui"),

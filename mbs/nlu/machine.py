@@ -32,14 +32,22 @@ _MACHINE = (
 _WHO = (
     r"(?:c est|c etait|ca c est|vous etes|t es|tu es|etes vous|es tu|je parle a|je parle avec"
     r"|on parle a|on parle avec|je suis en train de parler a|j ai affaire a|je suis tombe sur"
-    r"|je suis tombee sur|encore)"
+    r"|je suis tombee sur)"
+)
+# the machine's name ends the clause, or the clause goes on about the call: not "un
+# robot ménager", "un ordinateur portable", "le disque dur", "une machine à café"
+_CLAUSE_END = (
+    r"(?=$| (?:ou|qui (?:me |m |nous )?(?:parle|appelle|repond|telephone)|non|hein|la|quoi"
+    r"|c est ca|en fait|alors|au bout du fil|au telephone|vous|tu|ou quoi|ou pas)\b)"
 )
 _ASKS_MACHINE = re.compile(
     rf"\b{_WHO} (?:un |une |de l |du |le |la |l )?(?:espece de |sorte de )?{_MACHINE}"
-    # the clause ends: not "un logiciel de caisse", "une machine à café"
-    r"(?! (?:de|d|a|pour|en|du|des|que|qu)\b| qui (?:coute|fait|sert|vaut)\b)\b"
-    r"|\b(?:vous etes|t es|tu es|etes vous|es tu|c est) (?:un |une )?(?:vrai|vraie|reel|reelle"
-    r"|vivant|vivante) (?:personne|humain|humaine|etre humain|voix)?\b"
+    rf"{_CLAUSE_END}"
+    rf"|\bencore (?:un|une) {_MACHINE}{_CLAUSE_END}"
+    # a real person asked about (the noun said: not "oui c'est vrai ça", "c'est réel ce
+    # que vous dites")
+    r"|\b(?:vous etes|t es|tu es|etes vous|es tu|c est) (?:un |une )?(?:vrai|vraie|reel"
+    r"|reelle|vivant|vivante) (?:personne|humain|humaine|etre humain|voix)\b"
     r"|\b(?:vous etes|t es|tu es|etes vous|es tu) (?:humain|humaine|reel|reelle|enregistree?"
     r"|preenregistree?|automatique|programmee?)\b"
 )

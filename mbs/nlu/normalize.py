@@ -326,10 +326,34 @@ _INFINITIVE_RE = frozenset((
 ))  # fmt: skip
 
 
+# "-ier" ends adjectives far more often than verbs ("plus particulier", "plus régulier")
+_VERBS_IN_IER = frozenset((
+    "oublier", "etudier", "modifier", "verifier", "confier", "remercier", "apprecier",
+    "publier", "justifier", "prier", "crier", "nier", "payer", "envoyer", "essayer",
+))  # fmt: skip
+_TIME_WORDS = frozenset(("matin", "midi", "soir", "apres", "week", "weekend", "nuit"))
+
+
 def _infinitive(word: str) -> bool:
+    if word.endswith("ier"):
+        return word in _VERBS_IN_IER
     return word in _INFINITIVE_RE or (
         word.endswith(_INFINITIVE_END) and len(word) > 3 and word not in _NOT_INFINITIVE
     )
+
+
+def _no_longer(words: tuple[str, ...], i: int) -> bool:
+    """Whether "plus" at ``i`` (no "ne" in the sentence) means "no longer"."""
+    before = words[i - 1] if i else ""
+    after = words[i + 1] if i + 1 < len(words) else ""
+    if not i or before in _NOT_NO_LONGER_BEFORE:
+        return False
+    if not (after in _NO_LONGER_AFTER or _infinitive(after)):
+        return False
+    rest = words[i + 2 : i + 5]
+    if before == "est" and {"qui", "que", "qu"} & set(rest):
+        return False  # "c'est plus le prix qui me gêne": rather, not no longer
+    return not (after in ("le", "la", "les") and rest and rest[0] in _TIME_WORDS)
 
 
 def _spoken_negation(words: tuple[str, ...]) -> bool:
@@ -338,13 +362,7 @@ def _spoken_negation(words: tuple[str, ...]) -> bool:
         before = words[i - 1] if i else ""
         if w == "personne" and before not in _NOUN_BEFORE_PERSONNE:
             return True
-        after = words[i + 1] if i + 1 < len(words) else ""
-        if (
-            w == "plus"
-            and i
-            and before not in _NOT_NO_LONGER_BEFORE
-            and (after in _NO_LONGER_AFTER or _infinitive(after))
-        ):
+        if w == "plus" and _no_longer(words, i):
             return True
     return False
 

@@ -30,43 +30,72 @@ MISREAD = frozenset((
     "wrong_person", "repeat", "insult", "goodbye", "robot_question", "human_request",
 ))  # fmt: skip
 
-_CALL = (
-    # not "je ne m'appelle pas comme ça", "je ne me rappelle plus" (a name, a memory)
-    r"(?:appel(?!le\b|les\b)\w*|rappel(?!le\b|les\b)\w*|telephon\w*|contact\w*|recontact\w*"
-    r"|demarch\w*|harcel\w*"
-    r"|relanc\w*|sollicit\w*)"
+# The call asked of the robot: second person ("appelez", "rappelez"), never "je ne
+# m'appelle pas comme ça" (a name), "je ne me rappelle plus" (a memory), "mes enfants
+# ne m'appellent jamais", "ma banque ne me contacte jamais" (someone else).
+_YOU_CALL = (
+    r"(?:appelez|rappelez|telephonez|retelephonez|contactez|recontactez|demarchez|harcelez"
+    r"|relancez|sollicitez|derangez)"
+)
+_TO_CALL = (
+    r"(?:appeler|rappeler|telephoner|retelephoner|contacter|recontacter|demarcher|harceler"
+    r"|relancer|solliciter|deranger)"
+)
+_TIME_NOUN = (
+    r"(?:matin|midi|soir|soiree|week end|weekend|mois|jour|semaine|annee|heure|apres midi"
+    r"|nuit|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)"
 )
 # what turns a denied call into a put-off or another channel ("pas avant lundi", "plus
-# le matin", "pas par mail"); "pas sur mon portable" is this number when it is the one
-# dialled, so it stays a stop request
+# le matin", "pas par mail"); "plus sur mon portable" is this number when it is the one
+# dialled, and "plus ce numéro" is it: "ne m'appelez plus sur mon portable" stays a stop
+# request ("n'appelez pas mon portable" asks for another line, ``_OTHER_LINE``)
 _ONLY_LATER = (
-    r"(?! (?:avant|d ici|tant|sauf|jusqu|tout de suite|maintenant|ce |cette|aujourd|le matin"
-    r"|le midi|l apres|le soir|le week|en semaine|entre|pendant|a cette|a ce|tard|tot"
-    r"|si|quand|pour l instant|pour le moment|par mail|par sms|par courrier|par ecrit)\b)"
+    r"(?! (?:avant|d ici|tant|sauf|jusqu|tout de suite|maintenant|aujourd|demain|ce soir"
+    rf"|(?:ce|cette|le|la|les|en|un|une|a|au|l|chaque|tous les|toutes les) ?{_TIME_NOUN}"
+    rf"|{_TIME_NOUN}|entre|pendant|tard|tot|trop|vers|apres|a midi|au travail|au bureau"
+    r"|si|quand|pour l instant|pour le moment|par mail|par sms|par courrier|par ecrit"
+    r"|pour me|pour nous|de la part)\b)"
+)
+_OTHER_LINE = (
+    r"(?! (?:sur |a |au )?(?:mon|ma|le|la|au|mes) (?:portable|mobile|fixe|telephone|travail"
+    r"|bureau|boulot|ligne)\b)"
 )
 _STOP = re.compile(
-    # a call denied: "ne m'appelez plus", "me rappelez jamais", "ne me téléphonez pas"
-    rf"\bne (?:me |m |nous )?(?:\w+ )?{_CALL} (?:plus|jamais|pas)\b{_ONLY_LATER}"
-    rf"|\b(?:me|m|nous) {_CALL} (?:plus|jamais)\b{_ONLY_LATER}"
-    # stopped: "arrêtez de m'appeler", "cessez vos appels"
-    rf"|\b(?:arret\w*|cess\w*|stop\w*) (?:de |d )?(?:me |m |nous )?{_CALL}\b"
-    r"|\b(?:arret\w*|cess\w*) (?:vos|ces|les|tous ces|vos coups de) (?:appels|coups"
-    r" de fil|coups de telephone|fil|relances|sollicitations)\b"
+    # a call denied: "ne m'appelez plus", "n'appelez plus ce numéro", "me rappelez
+    # jamais", "ne me téléphonez pas" (not "vous ne m'appelez pas pour me vendre...")
+    rf"\b(?:ne|n) (?:me |m |nous )?{_YOU_CALL} (?:plus|jamais)\b{_ONLY_LATER}"
+    # (not "n'appelez pas mon portable": another number, an objection of the library's)
+    rf"|(?<!vous )\b(?:ne|n) (?:me |m |nous )?{_YOU_CALL} pas\b{_ONLY_LATER}{_OTHER_LINE}"
+    rf"|\b(?:me|m|nous) {_YOU_CALL} (?:plus|jamais)\b{_ONLY_LATER}"
+    # "merci de ne plus m'appeler", "je vous demande de ne jamais me rappeler"
+    rf"|\bne (?:plus|jamais|plus jamais) (?:me |m |nous )?{_TO_CALL}\b{_ONLY_LATER}"
+    # stopped: "arrêtez de m'appeler" (speech to text writes "m'appelez" too), "cessez
+    # vos appels" (not "ils ont cessé de me contacter", "l'autre société a arrêté de
+    # m'appeler")
+    rf"|(?<!\ba )(?<!ont )(?<!avez )(?<!ai )(?<!avait )\b(?:arretez|arrete|arreter|cessez"
+    rf"|cesse|cesser|stop|stoppez) (?:de |d )?(?:me |m |nous )?(?:{_TO_CALL}|{_YOU_CALL})\b"
+    r"|\b(?:arretez|cessez|stop|stoppez) (?:vos|ces|les|tous ces|vos coups de) (?:appels"
+    r"|coups de fil|coups de telephone|relances|sollicitations)\b"
     # a removal: "retirez-moi de vos listes", "effacez mon numéro" (not "j'ai effacé
-    # votre numéro")
-    r"|\b(?:retir\w*|supprim\w*|effacez|effacer|rayez|rayer|enlev\w*|sortez|sortir"
-    r"|desinscri\w*)(?: moi| nous)? (?:de |d |du )?(?:vos|votre|la|les|des|ce|cette|ces)"
-    r" (?:liste|listes|fichier|fichiers|base|bases|registre|registres)\b"
-    r"|\b(?:retirez|supprimez|effacez|rayez|enlevez|oubliez) (?:mon|mes|ma|notre|nos)"
-    r" (?:numero|numeros|coordonnees|donnees|nom|ligne)\b"
+    # votre numéro", "ça permet de supprimer les fichiers")
+    r"|\b(?:retirez|supprimez|effacez|rayez|enlevez|sortez|desinscrivez|retirer|supprimer"
+    r"|effacer|rayer|enlever|sortir|desinscrire)(?: moi| nous)? (?:de|d|du)"
+    r" (?:vos|votre|la|les|des|ce|cette|ces) (?:liste|listes|fichier|fichiers|base|bases"
+    r"|registre|registres)\b"
+    r"|\b(?:retirez|supprimez|effacez|rayez|enlevez|oubliez) (?:mon|mes|notre|nos)"
+    r" (?:numero|numeros|coordonnees|donnees|nom)\b"
     # the opposition lists
     r"|\b(?:liste rouge|liste d opposition|bloctel|droit d opposition)\b"
     # no more calls wanted: "je veux plus être appelé", "plus d'appels", "fini les appels"
     r"|\b(?:veux|voulons|souhaite|desire) (?:plus|pas|plus jamais|jamais) (?:etre|recevoir"
-    rf"|avoir) (?:\w+ )?(?:appele|appelee|appeles|demarche|demarchee|contacte|contactee"
-    rf"|sollicite|sollicitee|appels|coups de fil)\b{_ONLY_LATER}"
-    rf"|\b(?:plus|fini|finis|stop) (?:d |de |les |des |aux )?(?:appels|coups de fil"
-    rf"|coups de telephone)\b{_ONLY_LATER}"
+    r"|avoir) (?:\w+ )?(?:appele|appelee|appeles|rappele|rappelee|demarche|demarchee"
+    r"|contacte|contactee|recontacte|recontactee|derange|derangee|harcele|harcelee"
+    rf"|sollicite|sollicitee|appel|appels|coups de fil)\b{_ONLY_LATER}"
+    # (not "il y a plus d'appels inclus", "de plus en plus d'appels")
+    r"|(?<!y a )(?<!en )\b(?:plus|fini|finis|stop) (?:d |de |les |des |aux )?(?:appel|appels"
+    r"|coups de fil|coups de telephone)"
+    r"(?=$| (?:de votre part|de vous|s il|svp|merci|chez moi|ici|sur|a ce|compris|c est"
+    r"|d accord|point))"
 )
 
 

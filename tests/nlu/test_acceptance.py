@@ -132,6 +132,24 @@ def test_sparse_labels_get_their_own_cutoff() -> None:
     assert alone.sparse_cutoff is None and alone.accuracy == 1.0
 
 
+def test_a_wrong_objection_taken_counts_against_the_sparse_cutoff() -> None:
+    # the customer's paraphrases at 0.4 are half right, half another objection: taking
+    # them gains nothing, so the library's cutoff stays for them
+    rows = [(0.9, True, False, False, "stdlib")] * 30 + [(0.6, False, True, False, "stdlib")] * 30
+    rows += [(0.4, True, False, True, "own")] * 10 + [(0.4, False, False, True, "own")] * 10
+    rows += [(0.1, False, True, True, "own")] * 40
+    p, right, ordinary, sparse, groups = zip(*rows, strict=True)
+    chosen = choose_cutoffs(
+        np.array(p),
+        np.array(right),
+        np.array(ordinary),
+        np.array(sparse),
+        list(groups),
+        {"stdlib": 0.05, "own": 0.05},
+    )
+    assert chosen.sparse_cutoff is None
+
+
 def test_the_sparse_cutoff_survives_the_calibration_file() -> None:
     at = FEATURES.index("phrasings")
     model = replace(_model((1.0,) + (0.0,) * (N - 1), cutoff=0.6), sparse_cutoff=0.2)

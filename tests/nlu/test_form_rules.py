@@ -518,6 +518,7 @@ NOT_STOP_REQUESTS = [
     "ne m'appelez pas avant lundi",  # put off, not refused
     "ne me rappelez pas le matin",
     "ne me contactez pas par mail",  # another channel
+    "n'appelez pas mon portable",  # another line: the library's objection
     "j'ai effacé votre numéro",
     "j'ai oublié mon numéro",
     "vous ne m'avez jamais appelé",

@@ -80,15 +80,15 @@ class IntentMatch:
 def by_form(
     text: str, names: Sequence[str], found: IntentMatch, threshold: Callable[[str], float]
 ) -> IntentMatch:
-    """``found`` after the rules that read the utterance's form, whatever the scores: a
-    speaker who says they are a minor (``said_minor``), a request never to be called
-    again (``mbs.nlu.optout``), a question nothing else
-    recognised (``asked``, ``mbs.nlu.questions``), a request to hear again
-    (``mbs.nlu.repeat``), a call put off (``mbs.nlu.later``), someone other than the
-    contact on the line (``mbs.nlu.elsewhere``), a machine asked about
-    (``mbs.nlu.machine``), the contact saying it is them (``mbs.nlu.identity``), who is
-    calling asked (``mbs.nlu.caller``), a go-ahead read as a refusal (``mbs.nlu.consent``); each when the program has that
-    intent."""
+    """``found`` after the rules that read the utterance's form, whatever the scores:
+    a speaker who says they are a minor (``said_minor``), then, in ``_BY_FORM``'s
+    order, a request never to be called again (``mbs.nlu.optout``), a request to hear
+    again (``mbs.nlu.repeat``), a call put off (``mbs.nlu.later``), someone other than
+    the contact on the line (``mbs.nlu.elsewhere``), a machine asked about
+    (``mbs.nlu.machine``), the contact saying it is them (``mbs.nlu.identity``), who
+    is calling asked (``mbs.nlu.caller``), a question nothing else recognised
+    (``asked``, ``mbs.nlu.questions``), a go-ahead read as a refusal
+    (``mbs.nlu.consent``); each when the program has that intent."""
     if MINOR in names and says_minor(text):
         return said_minor(found)
     for intent, misread, says in _BY_FORM:

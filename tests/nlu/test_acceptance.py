@@ -12,7 +12,13 @@ import pytest
 from rapidfuzz import fuzz, process
 
 from mbs.nlu.acceptance import FEATURES, SPARSE, Acceptance, is_sparse
-from mbs.nlu.calibrate import AcceptanceCase, acceptance_cases, choose_cutoffs, fit_acceptance
+from mbs.nlu.calibrate import (
+    AcceptanceCase,
+    Cutoffs,
+    acceptance_cases,
+    choose_cutoffs,
+    fit_acceptance,
+)
 from mbs.nlu.calibration import Calibration, calibration
 from mbs.nlu.encoder import default_encoder
 from mbs.nlu.evaluation import Item
@@ -101,53 +107,44 @@ def test_the_cutoff_keeps_ordinary_answers_under_the_ceiling() -> None:
         fit_acceptance(cases[:5], max_false=0.05)
 
 
-def test_sparse_labels_get_their_own_cutoff() -> None:
-    # the library's labels: right answers at 0.9, ordinary answers up to 0.6; a
-    # customer's one-phrasing labels: right answers at 0.4, ordinary ones at 0.1 (and one
-    # at 0.4: 2.5 %, under the ceiling). One cutoff for both would refuse every
-    # paraphrase of the customer's objections.
-    rows = [(0.9, True, False, False, "stdlib")] * 30 + [(0.6, False, True, False, "stdlib")] * 30
-    rows += [(0.4, True, False, True, "own")] * 20 + [(0.1, False, True, True, "own")] * 39
-    rows += [(0.4, False, True, True, "own")]
+# (probability, right, ordinary, sparse, group) of one case, for ``choose_cutoffs``
+Row = tuple[float, bool, bool, bool, str]
+# the library's labels: right answers at 0.9, ordinary answers up to 0.6
+LIBRARY: list[Row] = [(0.9, True, False, False, "stdlib")] * 30 + [
+    (0.6, False, True, False, "stdlib")
+] * 30
+
+
+def _choose(rows: list[Row], ceiling: dict[str, float]) -> Cutoffs:
     p, right, ordinary, sparse, groups = zip(*rows, strict=True)
-    args = (np.array(p), np.array(right), np.array(ordinary), np.array(sparse), list(groups))
-    chosen = choose_cutoffs(*args, {"stdlib": 0.05, "own": 0.05})
+    arrays = (np.array(p), np.array(right), np.array(ordinary), np.array(sparse))
+    return choose_cutoffs(*arrays, list(groups), ceiling)
+
+
+def test_sparse_labels_get_their_own_cutoff() -> None:
+    # a customer's one-phrasing labels: right answers at 0.4, ordinary ones at 0.1 (and
+    # one at 0.4: 2.5 %, under the ceiling). One cutoff for both would refuse every
+    # paraphrase of the customer's objections.
+    rows = LIBRARY + [(0.4, True, False, True, "own")] * 20
+    rows += [(0.1, False, True, True, "own")] * 39 + [(0.4, False, True, True, "own")]
+    chosen = _choose(rows, {"stdlib": 0.05, "own": 0.05})
     assert 0.6 < chosen.cutoff <= 0.9
     assert chosen.sparse_cutoff is not None and 0.1 < chosen.sparse_cutoff <= 0.4
     assert chosen.accuracy == 1.0 and chosen.false == pytest.approx(0.025)
     # a tighter ceiling on the customer's packs keeps their cutoff up
-    strict = choose_cutoffs(*args, {"stdlib": 0.05, "own": 0.01})
+    strict = _choose(rows, {"stdlib": 0.05, "own": 0.01})
     assert strict.sparse_cutoff is None and strict.accuracy == pytest.approx(0.6)
     # no sparse label: one cutoff
-    library = [r for r in rows if r[4] == "stdlib"]
-    p, right, ordinary, sparse, groups = zip(*library, strict=True)
-    alone = choose_cutoffs(
-        np.array(p),
-        np.array(right),
-        np.array(ordinary),
-        np.array(sparse),
-        list(groups),
-        {"stdlib": 0.05},
-    )
+    alone = _choose(LIBRARY, {"stdlib": 0.05})
     assert alone.sparse_cutoff is None and alone.accuracy == 1.0
 
 
 def test_a_wrong_objection_taken_counts_against_the_sparse_cutoff() -> None:
     # the customer's paraphrases at 0.4 are half right, half another objection: taking
     # them gains nothing, so the library's cutoff stays for them
-    rows = [(0.9, True, False, False, "stdlib")] * 30 + [(0.6, False, True, False, "stdlib")] * 30
-    rows += [(0.4, True, False, True, "own")] * 10 + [(0.4, False, False, True, "own")] * 10
-    rows += [(0.1, False, True, True, "own")] * 40
-    p, right, ordinary, sparse, groups = zip(*rows, strict=True)
-    chosen = choose_cutoffs(
-        np.array(p),
-        np.array(right),
-        np.array(ordinary),
-        np.array(sparse),
-        list(groups),
-        {"stdlib": 0.05, "own": 0.05},
-    )
-    assert chosen.sparse_cutoff is None
+    rows = LIBRARY + [(0.4, True, False, True, "own")] * 10
+    rows += [(0.4, False, False, True, "own")] * 10 + [(0.1, False, True, True, "own")] * 40
+    assert _choose(rows, {"stdlib": 0.05, "own": 0.05}).sparse_cutoff is None
 
 
 def test_the_sparse_cutoff_survives_the_calibration_file() -> None:

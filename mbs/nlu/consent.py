@@ -28,7 +28,7 @@ MISREAD = frozenset(("no", "not_interested", "question"))
 
 _GO_AHEAD = re.compile(
     r"\b(?:allez y|allez-y|vas y|vas-y|vous pouvez y aller|je vous ecoute|on vous ecoute|j ecoute|je t ecoute"
-    r"|dites moi|dites-moi|dites toujours|continuez|poursuivez|expliquez moi|expliquez-moi"
+    r"|dites moi|dites-moi|dites toujours|continuez|poursuivez"
     r"|je vous en prie|faites vite|soyez bref|soyez breve|ca ira vite"
     # time given: "j'ai cinq minutes", "j'ai le temps", "je suis dispo"
     r"|j ai (?:bien |juste |encore |un peu de )?(?:le temps|un moment|un instant|une minute"

@@ -39,6 +39,11 @@ _ASKS = re.compile(
     # a verb with its subject pronoun after it; not an imperative ("dites-moi",
     # "rappelez-nous", "allez-y")
     r"|\b[a-z]+-(?:t-)?(?:vous|il|elle|on|ils|elles|je|tu)\b"
+    # a choice offered about the offer ("c'est pour l'isolation ou pour les panneaux",
+    # "ça se passe chez moi ou au téléphone", "c'est gratuit ou payant")
+    r"|^(?:(?:et|mais|euh|alors|donc|bon|bah|ben) )*(?:c est pour|ca se passe|ca se fait"
+    r"|le rendez-vous se passe|le rendez vous se passe|vous venez|c est gratuit"
+    r"|c est payant|vous proposez|vous vendez|vous faites)\b.* ou \w+"
     r"|\?"
 )
 

@@ -560,3 +560,24 @@ def test_no_library_phrasing_of_another_label_is_a_stop_request(stdlib_program: 
         for t in (o.text, *o.variants)
     ]
     assert [t for t in others if refuses_calls(t)] == []
+
+
+@pytest.mark.parametrize(
+    ("said", "question"),
+    [
+        ("c est pour de l isolation ou pour des panneaux", True),
+        ("le rendez-vous se passe au téléphone ou chez moi", True),
+        ("c'est gratuit ou payant", True),
+        ("je préfère le matin ou le soir", False),  # an answer
+        ("c'est moi ou ma femme qui décide", False),
+    ],
+)
+def test_a_choice_offered_about_the_offer_asks(said: str, question: bool) -> None:
+    from mbs.nlu.questions import asks
+
+    assert asks(said) is question
+
+
+def test_explain_to_me_is_a_question_not_a_go_ahead() -> None:
+    # "expliquez-moi" is an example of `question` in intents.common
+    assert not consents("expliquez-moi")

@@ -100,13 +100,7 @@ def decide(
     (the default encoder's: the rules are the same whichever encoder scored, as a
     replayed call decides without knowing it)."""
     rules = settings or calibration().decision
-    if (
-        intent.intent != STOP
-        and intent.runner_up == STOP
-        and STOP in handled
-        and intent.runner_up_threshold is not None
-        and intent.runner_up_score >= intent.runner_up_threshold
-    ):
+    if STOP in handled and stop_runner_up(intent, intent.runner_up_threshold):
         # a stop request the NLU accepts, though another intent scored as high: the VM
         # ends the call on it (its ``_safety``), whatever the other intent
         return Decision("intent", STOP, intent.runner_up_score)
@@ -145,6 +139,18 @@ def decide(
     return Decision("none", None, 0.0)
 
 
+def stop_runner_up(intent: IntentResult, accepts_at: float | None) -> bool:
+    """Whether a stop request is the runner-up of another intent at or above
+    ``accepts_at``, the score from which the NLU accepts it (None: unknown, never)."""
+    return (
+        intent.intent != STOP
+        and intent.runner_up == STOP
+        and accepts_at is not None
+        and intent.runner_up_score > 0.0
+        and intent.runner_up_score >= accepts_at
+    )
+
+
 def decide_at(
     ctx: StepContext,
     utterance: str,
@@ -153,14 +159,15 @@ def decide_at(
     settings: DecisionSettings | None = None,
 ) -> Decision:
     """``decide`` with a step's context, as the VM does at that step's dispatch."""
+    answered, counted = capture_answer(utterance, ctx)
     return decide(
         intent,
         objection if ctx.objection else None,
         ctx.intents,
         expected=ctx.expected,
-        answered=answers(utterance, ctx),
+        answered=answered,
         captures=ctx.captures,
-        counted=counts(utterance, ctx),
+        counted=counted,
         settings=settings,
     )
 
@@ -223,13 +230,17 @@ def holds_number(utterance: str) -> bool:
     return bool(_DIGIT.search(with_digits(text)))
 
 
+def capture_answer(utterance: str, ctx: StepContext | None) -> tuple[bool, bool]:
+    """(answered, counted): whether the utterance answers the step's capture — names one
+    of its values, or says a number where it captures the answer as said — and whether
+    it does through that number (``decide``'s ``answered`` and ``counted``). The VM's
+    own test, read once per turn: the number goes through text2num."""
+    if ctx is None:
+        return False, False
+    counted = ctx.numbers and holds_number(utterance)
+    return counted or holds_choice(utterance, ctx.choices), counted
+
+
 def answers(utterance: str, ctx: StepContext) -> bool:
-    """Whether the utterance answers the step's capture: names one of its values, or
-    says a number where it captures the answer as said (the VM's own test)."""
-    return holds_choice(utterance, ctx.choices) or counts(utterance, ctx)
-
-
-def counts(utterance: str, ctx: StepContext) -> bool:
-    """Whether the utterance answers through a number, the step capturing the answer as
-    said (untyped)."""
-    return ctx.numbers and holds_number(utterance)
+    """Whether the utterance answers the step's capture (``capture_answer``)."""
+    return capture_answer(utterance, ctx)[0]

@@ -64,10 +64,10 @@ from mbs.runtime.decision import (
     CALL_WIDE,
     STOP,
     StepContext,
-    answers,
-    counts,
+    capture_answer,
     decide,
     step_context,
+    stop_runner_up,
 )
 from mbs.runtime.events import Event, EventSink
 from mbs.runtime.ops import (
@@ -600,14 +600,16 @@ class Machine:
         if handled and intent.intent in PRIORITY_INTENTS:
             assert intent.intent is not None
             return intent.intent, ins.intents[intent.intent]
+        ctx = self._step_context()
+        answered, counted = capture_answer(utterance, ctx)
         decision = decide(
             intent,
             objection,
             ins.intents,
             expected=self.loaded.expected_intents(ins),
-            answered=self._answers_capture(utterance),
-            captures=self._captures_freely(),
-            counted=self._counts(utterance),
+            answered=answered,
+            captures=ctx is not None and ctx.captures,
+            counted=counted,
         )
         if decision.kind == "intent":
             assert decision.name is not None
@@ -636,7 +638,7 @@ class Machine:
         # recognised by the NLU (at its own, possibly per-label, threshold), or the
         # runner-up of another intent and above that same threshold
         stop = intent.runner_up_score if intent.runner_up == STOP else 0.0
-        if intent.intent == STOP or (stop > 0.0 and stop >= self._accepts_at(intent)):
+        if intent.intent == STOP or stop_runner_up(intent, self._accepts_at(intent)):
             return STOP, opt_out
         if st.offer_opt_out and intent.intent in ("yes", None):
             robot = [t.text for t in st.history if t.speaker == "robot"]
@@ -665,24 +667,6 @@ class Machine:
         if self.loaded.confirm_threshold is not None:
             return self.loaded.confirm_threshold
         return CONFIRM_SHARE * self._accepts_at(intent)
-
-    def _answers_capture(self, utterance: str) -> bool:
-        """Whether the utterance names a value the current step captures (then it is
-        the expected answer, see ``mbs.runtime.decision``)."""
-        ctx = self._step_context()
-        return ctx is not None and answers(utterance, ctx)
-
-    def _counts(self, utterance: str) -> bool:
-        """Whether the utterance answers the current step's untyped capture through a
-        number (see ``mbs.runtime.decision``)."""
-        ctx = self._step_context()
-        return ctx is not None and counts(utterance, ctx)
-
-    def _captures_freely(self) -> bool:
-        """Whether the current step captures the whole answer (then every answer is
-        expected, see ``mbs.runtime.decision``)."""
-        ctx = self._step_context()
-        return ctx is not None and ctx.captures
 
     def _step_context(self) -> StepContext | None:
         """What the current step's dispatch expects (``mbs.runtime.decision``)."""

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import re
 
-from mbs.nlu.form_rule import form_rule
-from mbs.nlu.normalize import ascii_words
+from mbs.nlu.form_rule import form_pattern
 
 INTENT = "who_is_calling"
 # What the scores may have said instead.
@@ -36,7 +35,5 @@ _ASKS_WHO = re.compile(
 )
 
 
-@form_rule
-def asks_who(text: str) -> bool:
-    """Whether the utterance asks who is calling."""
-    return bool(_ASKS_WHO.search(ascii_words(text)))
+# Whether the utterance asks who is calling.
+asks_who = form_pattern(_ASKS_WHO)

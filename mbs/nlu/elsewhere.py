@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import re
 
-from mbs.nlu.form_rule import form_rule
-from mbs.nlu.normalize import ascii_words
+from mbs.nlu.form_rule import form_pattern
 
 INTENT = "wrong_person"
 # What the scores may have said instead: the "non" or "oui" in front of the answer.
@@ -82,8 +81,5 @@ _NOT_ABOUT_THE_PERSON = re.compile(
 )
 
 
-@form_rule
-def not_the_contact(text: str) -> bool:
-    """Whether the utterance says the contact is not the one on the line."""
-    words = ascii_words(text)
-    return bool(_ELSEWHERE.search(words)) and not _NOT_ABOUT_THE_PERSON.search(words)
+# Whether the utterance says the contact is not the one on the line.
+not_the_contact = form_pattern(_ELSEWHERE, unless=_NOT_ABOUT_THE_PERSON)

@@ -1,12 +1,16 @@
 """The frame of a rule on an utterance's form (``minors``, ``questions``, ``repeat``,
-``later``, ``consent``): it reads the first ``MAX_CHARS`` of the utterance, like the
-scorers, and remembers its answer per text (a turn asks several rules of one text)."""
+``later``, ``consent``, ``optout``, ...): it reads the first ``MAX_CHARS`` of the
+utterance, like the scorers, and remembers its answer per text (a turn asks several
+rules of one text). Most rules are a pattern over the utterance's folded words
+(``form_pattern``)."""
 
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 
+from mbs.nlu.normalize import ascii_words
 from mbs.nlu.scoring import MAX_CHARS
 
 
@@ -19,3 +23,16 @@ def form_rule(test: Callable[[str], bool]) -> Callable[[str], bool]:
         return cached(text[:MAX_CHARS])
 
     return rule
+
+
+def form_pattern(
+    says: re.Pattern[str], unless: re.Pattern[str] | None = None, *, keep: str = ""
+) -> Callable[[str], bool]:
+    """A rule: ``says`` is found in the utterance's folded words (``ascii_words``, with
+    ``keep``), and ``unless`` is not."""
+
+    def test(text: str) -> bool:
+        words = ascii_words(text, keep)
+        return bool(says.search(words)) and (unless is None or not unless.search(words))
+
+    return form_rule(test)

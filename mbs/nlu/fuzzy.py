@@ -13,35 +13,12 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from mbs.nlu.caller import INTENT as CALLER
-from mbs.nlu.caller import MISREAD as CALLER_MISREAD
-from mbs.nlu.caller import asks_who
-from mbs.nlu.consent import INTENT as CONSENT
-from mbs.nlu.consent import MISREAD as CONSENT_MISREAD
-from mbs.nlu.consent import consents
-from mbs.nlu.elsewhere import INTENT as ELSEWHERE
-from mbs.nlu.elsewhere import MISREAD as ELSEWHERE_MISREAD
-from mbs.nlu.elsewhere import not_the_contact
-from mbs.nlu.identity import INTENT as IDENTITY
-from mbs.nlu.identity import MISREAD as IDENTITY_MISREAD
-from mbs.nlu.identity import confirms_identity
-from mbs.nlu.later import INTENT as LATER
-from mbs.nlu.later import MISREAD as LATER_MISREAD
-from mbs.nlu.later import puts_off
-from mbs.nlu.machine import INTENT as MACHINE
-from mbs.nlu.machine import MISREAD as MACHINE_MISREAD
-from mbs.nlu.machine import asks_if_machine
+from mbs.nlu import caller, consent, elsewhere, identity, later, machine, optout, repeat
 from mbs.nlu.minors import INTENT as MINOR
 from mbs.nlu.minors import says_minor
 from mbs.nlu.normalize import normalize
-from mbs.nlu.optout import INTENT as OPT_OUT
-from mbs.nlu.optout import MISREAD as OPT_OUT_MISREAD
-from mbs.nlu.optout import refuses_calls
 from mbs.nlu.questions import INTENT as QUESTION
 from mbs.nlu.questions import asks
-from mbs.nlu.repeat import INTENT as REPEAT
-from mbs.nlu.repeat import MISREAD as REPEAT_MISREAD
-from mbs.nlu.repeat import asks_again
 from mbs.nlu.scoring import DEFAULT_WEIGHTS, PhraseIndex, Weights
 from mbs.program import Intent, Objection, ObjectionPack
 
@@ -103,15 +80,22 @@ def by_form(
 # The rules after the minor's, in order: (intent, what the scores may have said instead,
 # the test of the form). The question rule applies only when nothing was recognised.
 _BY_FORM: tuple[tuple[str, frozenset[str], Callable[[str], bool]], ...] = (
-    (OPT_OUT, OPT_OUT_MISREAD, refuses_calls),  # "ne m'appelez plus jamais, compris ?"
-    (REPEAT, REPEAT_MISREAD, asks_again),  # "vous avez dit quoi": hearing again answers
-    (LATER, LATER_MISREAD, puts_off),  # "vous pouvez rappeler dans une heure ?"
-    (ELSEWHERE, ELSEWHERE_MISREAD, not_the_contact),  # "vous voulez parler à mon mari ?"
-    (MACHINE, MACHINE_MISREAD, asks_if_machine),  # "c'est un automate qui m'appelle ?"
-    (IDENTITY, IDENTITY_MISREAD, confirms_identity),  # "lui-même à l'appareil"
-    (CALLER, CALLER_MISREAD, asks_who),  # "vous êtes qui ?"
+    # "ne m'appelez plus jamais, compris ?"
+    (optout.INTENT, optout.MISREAD, optout.refuses_calls),
+    # "vous avez dit quoi": hearing again answers
+    (repeat.INTENT, repeat.MISREAD, repeat.asks_again),
+    # "vous pouvez rappeler dans une heure ?"
+    (later.INTENT, later.MISREAD, later.puts_off),
+    # "vous voulez parler à mon mari ?"
+    (elsewhere.INTENT, elsewhere.MISREAD, elsewhere.not_the_contact),
+    # "c'est un automate qui m'appelle ?"
+    (machine.INTENT, machine.MISREAD, machine.asks_if_machine),
+    # "lui-même à l'appareil"
+    (identity.INTENT, identity.MISREAD, identity.confirms_identity),
+    # "vous êtes qui ?"
+    (caller.INTENT, caller.MISREAD, caller.asks_who),
     (QUESTION, frozenset(), asks),
-    (CONSENT, CONSENT_MISREAD, consents),
+    (consent.INTENT, consent.MISREAD, consent.consents),
 )
 
 

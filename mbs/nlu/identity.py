@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import re
 
-from mbs.nlu.form_rule import form_rule
-from mbs.nlu.normalize import ascii_words
+from mbs.nlu.form_rule import form_pattern
 
 INTENT = "yes"
 # What the scores may have said instead: "c'est elle-même, qui est à l'appareil ?"
@@ -32,7 +31,5 @@ _SELF = re.compile(
 )
 
 
-@form_rule
-def confirms_identity(text: str) -> bool:
-    """Whether the utterance is the contact saying it is them, and nothing more."""
-    return bool(_SELF.match(ascii_words(text)))
+# Whether the utterance is the contact saying it is them, and nothing more.
+confirms_identity = form_pattern(_SELF)

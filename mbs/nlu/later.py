@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import re
 
-from mbs.nlu.form_rule import form_rule
-from mbs.nlu.normalize import ascii_words
+from mbs.nlu.form_rule import form_pattern
 
 INTENT = "callback"
 # What the scores may have said instead.
@@ -53,8 +52,5 @@ _NEVER = re.compile(
 )
 
 
-@form_rule
-def puts_off(text: str) -> bool:
-    """Whether the utterance asks for the call later, and nothing says never."""
-    words = ascii_words(text)
-    return bool(_LATER.search(words)) and not _NEVER.search(words)
+# Whether the utterance asks for the call later, and nothing says never.
+puts_off = form_pattern(_LATER, unless=_NEVER)

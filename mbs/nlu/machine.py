@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import re
 
-from mbs.nlu.form_rule import form_rule
-from mbs.nlu.normalize import ascii_words
+from mbs.nlu.form_rule import form_pattern
 
 INTENT = "robot_question"
 # What the scores may have said instead.
@@ -58,8 +57,5 @@ _WANTS_A_PERSON = re.compile(
 )
 
 
-@form_rule
-def asks_if_machine(text: str) -> bool:
-    """Whether the utterance asks if the caller is a machine."""
-    words = ascii_words(text)
-    return bool(_ASKS_MACHINE.search(words)) and not _WANTS_A_PERSON.search(words)
+# Whether the utterance asks if the caller is a machine.
+asks_if_machine = form_pattern(_ASKS_MACHINE, unless=_WANTS_A_PERSON)

@@ -20,8 +20,7 @@ from __future__ import annotations
 
 import re
 
-from mbs.nlu.form_rule import form_rule
-from mbs.nlu.normalize import ascii_words
+from mbs.nlu.form_rule import form_pattern
 
 INTENT = "stop_calling"
 # What the scores may have said instead: anything but a minor (handled first).
@@ -99,7 +98,5 @@ _STOP = re.compile(
 )
 
 
-@form_rule
-def refuses_calls(text: str) -> bool:
-    """Whether the utterance asks never to be called again."""
-    return bool(_STOP.search(ascii_words(text)))
+# Whether the utterance asks never to be called again.
+refuses_calls = form_pattern(_STOP)

@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import re
 
-from mbs.nlu.form_rule import form_rule
-from mbs.nlu.normalize import ascii_words
+from mbs.nlu.form_rule import form_pattern
 
 INTENT = "question"
 
@@ -48,7 +47,5 @@ _ASKS = re.compile(
 )
 
 
-@form_rule
-def asks(text: str) -> bool:
-    """Whether the utterance has the form of a question."""
-    return bool(_ASKS.search(ascii_words(text, keep="?-")))
+# Whether the utterance has the form of a question.
+asks = form_pattern(_ASKS, keep="?-")

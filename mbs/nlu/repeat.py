@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import re
 
-from mbs.nlu.form_rule import form_rule
-from mbs.nlu.normalize import ascii_words
+from mbs.nlu.form_rule import form_pattern
 
 INTENT = "repeat"
 # What the scores may have said instead.
@@ -34,7 +33,5 @@ _ASKS_AGAIN = re.compile(
 )
 
 
-@form_rule
-def asks_again(text: str) -> bool:
-    """Whether the utterance asks to hear the robot again."""
-    return bool(_ASKS_AGAIN.search(ascii_words(text)))
+# Whether the utterance asks to hear the robot again.
+asks_again = form_pattern(_ASKS_AGAIN)

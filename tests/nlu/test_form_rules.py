@@ -113,10 +113,19 @@ def test_no_held_out_dev_neutral_answer_is_taken_by_a_rule() -> None:
     assert [t for t in neutral if any(rule(t) for rule in rules)] == []
 
 
-def test_the_rules_change_only_what_the_scores_misread(stdlib_program: Program) -> None:
-    fuzzy = IntentClassifier(stdlib_program.intents)
-    hybrid = HybridClassifier(stdlib_program.intents, default_encoder(), calibration())
-    for clf in (fuzzy, hybrid):
+@pytest.fixture(scope="module")
+def classifiers(stdlib_program: Program) -> tuple[IntentClassifier, HybridClassifier]:
+    """Both classifiers over the whole stdlib, built once for the tests that decide."""
+    return (
+        IntentClassifier(stdlib_program.intents),
+        HybridClassifier(stdlib_program.intents, default_encoder(), calibration()),
+    )
+
+
+def test_the_rules_change_only_what_the_scores_misread(
+    classifiers: tuple[IntentClassifier, HybridClassifier],
+) -> None:
+    for clf in classifiers:
         got = clf.classify("non non allez-y je vous écoute")
         threshold = clf.threshold_for("yes") if isinstance(clf, HybridClassifier) else clf.threshold
         assert got.intent == "yes" and got.score >= threshold
@@ -380,10 +389,10 @@ def test_a_speaker_who_says_they_are_a_child(said: str, minor: bool) -> None:
     assert says_minor(said) is minor
 
 
-def test_the_new_rules_decide_in_both_classifiers(stdlib_program: Program) -> None:
-    fuzzy = IntentClassifier(stdlib_program.intents)
-    hybrid = HybridClassifier(stdlib_program.intents, default_encoder(), calibration())
-    for clf in (fuzzy, hybrid):
+def test_the_new_rules_decide_in_both_classifiers(
+    classifiers: tuple[IntentClassifier, HybridClassifier],
+) -> None:
+    for clf in classifiers:
         assert clf.classify("non c'est pas moi c'est mon mari").intent == "wrong_person"
         assert clf.classify("c'est un automate qui m'appelle").intent == "robot_question"
         assert clf.classify("quoi").intent == "repeat"
@@ -540,10 +549,10 @@ def test_a_put_off_a_channel_a_name_or_a_memory_are_not(said: str) -> None:
     assert not refuses_calls(said)
 
 
-def test_a_stop_request_wins_over_what_else_the_scores_read(stdlib_program: Program) -> None:
-    fuzzy = IntentClassifier(stdlib_program.intents)
-    hybrid = HybridClassifier(stdlib_program.intents, default_encoder(), calibration())
-    for clf in (fuzzy, hybrid):
+def test_a_stop_request_wins_over_what_else_the_scores_read(
+    classifiers: tuple[IntentClassifier, HybridClassifier],
+) -> None:
+    for clf in classifiers:
         for said in ("ne m'appelez plus jamais, compris ?", "je veux plus recevoir vos appels"):
             assert clf.classify(said).intent == "stop_calling", (clf, said)
     # but a minor is a minor first (the VM stops those calls anyway)

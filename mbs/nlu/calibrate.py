@@ -487,40 +487,34 @@ def choose_cutoffs(
     rows_of = [(g, ordinary & (names == g)) for g in sorted(set(groups))]
     rows_of = [(g, rows) for g, rows in rows_of if rows.any()]
     n_labelled = max(1, int((~ordinary).sum()))
-
     wrong_label = ~ordinary & ~right
 
-    def figures(accepted: np.ndarray) -> tuple[float, float, float] | None:
-        """(accuracy, worst false-match rate, share of labelled cases accepted wrong),
-        or None over a ceiling."""
+    def figures(accepted: np.ndarray) -> tuple[int, int, float] | None:
+        """(labelled cases accepted right, accepted wrong, worst false-match rate), or
+        None over a ceiling."""
         rates = {g: float((accepted & rows).sum() / rows.sum()) for g, rows in rows_of}
         if not all(rate <= ceiling[g] + 1e-9 for g, rate in rates.items()):
             return None
-        return (
-            float((accepted & right).sum() / n_labelled),
-            max(rates.values(), default=0.0),
-            float((accepted & wrong_label).sum() / n_labelled),
-        )
+        worst = max(rates.values(), default=0.0)
+        return int((accepted & right).sum()), int((accepted & wrong_label).sum()), worst
 
-    best = Cutoffs(CUTOFFS[-1], None, -1.0, 0.0)
-    for cutoff in CUTOFFS:
-        got = figures(probabilities >= cutoff)
-        if got is not None and (got[0], -got[1]) > (best.accuracy, -best.false):
-            best = Cutoffs(cutoff, None, got[0], got[1])
-    if (sparse & ~ordinary).any():
+    cutoff, sparse_cutoff, chosen = CUTOFFS[-1], None, (-1, 0, 0.0)
+    for c in CUTOFFS:
+        got = figures(probabilities >= c)
+        if got is not None and (got[0], -got[2]) > (chosen[0], -chosen[2]):
+            cutoff, chosen = c, got
+    if (sparse & ~ordinary).any() and chosen[0] >= 0:
         # a wrong objection answered costs what a right one gains: the customer's
         # objections are few and alike, and a lower cutoff takes wrong ones too
-        base = figures(probabilities >= best.cutoff)
-        gain = (round(base[0] - base[2], 9), -base[1]) if base is not None else (-1.0, 0.0)
-        chosen = best
-        for cutoff in reversed(CUTOFFS):
-            accepted = np.where(sparse, probabilities >= cutoff, probabilities >= best.cutoff)
-            got = figures(accepted)
-            if got is not None and (round(got[0] - got[2], 9), -got[1]) > gain:
-                gain = (round(got[0] - got[2], 9), -got[1])
-                chosen = Cutoffs(best.cutoff, cutoff, got[0], got[1])
-        best = chosen
-    return best
+        for c in reversed(CUTOFFS):
+            got = figures(np.where(sparse, probabilities >= c, probabilities >= cutoff))
+            if got is not None and (got[0] - got[1], -got[2]) > (
+                chosen[0] - chosen[1],
+                -chosen[2],
+            ):
+                sparse_cutoff, chosen = c, got
+    accuracy = chosen[0] / n_labelled if chosen[0] >= 0 else -1.0
+    return Cutoffs(cutoff, sparse_cutoff, accuracy, chosen[2])
 
 
 def fit_acceptance(

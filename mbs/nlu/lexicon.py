@@ -252,3 +252,48 @@ LIGHT_WORDS: frozenset[str] = frozenset(
     ici comme deja encore toujours moment peu
     """.split()  # noqa: SIM905
 )
+
+# Spoken French drops the "ne" (``mbs.nlu.normalize._spoken_negation``): the words
+# that make "personne" the noun, not the pronoun ("la personne", "une vraie personne").
+NOUN_BEFORE_PERSONNE: frozenset[str] = frozenset((
+    "la", "une", "cette", "de", "d", "aucune", "ma", "ta", "sa", "notre", "votre", "leur",
+    "quelle", "autre", "meme", "seule", "chaque", "toute", "bonne", "mauvaise", "grande",
+    "vieille", "jeune", "premiere", "derniere", "en", "par", "quelque", "tierce", "simple",
+    "vraie", "certaine", "seconde", "nouvelle", "telle",
+))  # fmt: skip
+# after these, "plus" is a quantity or a comparison ("un peu plus", "en plus")
+NOT_NO_LONGER_BEFORE: frozenset[str] = frozenset((
+    "de", "d", "en", "le", "la", "les", "au", "un", "une", "peu", "bien", "beaucoup",
+    "encore", "non", "ni", "et", "ou", "pas", "trop", "meme", "que", "qu", "tout", "rien",
+    "deux", "fois", "toujours", "jamais", "sans", "moi", "nous", "vous",
+))  # fmt: skip
+# before these, "plus" is "no longer" ("plus ici", "plus son numéro", "plus jamais")
+NO_LONGER_AFTER: frozenset[str] = frozenset((
+    "ici", "la", "chez", "jamais", "rien", "personne", "du", "aucun", "aucune", "son",
+    "sa", "ses", "mon", "ma", "mes", "ton", "ta", "leur", "leurs", "notre", "votre", "le",
+    "les", "besoin", "envie", "possible", "question", "valable", "dispo", "disponible",
+))  # fmt: skip
+
+# "plus" before an infinitive is "no longer" ("je veux plus recevoir vos appels"): verbs
+# in -er, -ir, -oir and the common ones in -re; not the adjectives and nouns with those
+# endings that follow a comparative "plus".
+INFINITIVE_ENDINGS: tuple[str, ...] = ("er", "ir", "oir")
+NOT_INFINITIVES: frozenset[str] = frozenset((
+    "cher", "leger", "premier", "dernier", "fier", "entier", "amer", "hier", "mer", "hiver",
+    "super", "soir", "noir", "espoir", "loisir", "plaisir", "desir", "avenir", "souvenir",
+    "clair", "trottoir", "couloir", "miroir", "pouvoir", "devoir", "tir", "cuir", "air",
+))  # fmt: skip
+INFINITIVES_IN_RE: frozenset[str] = frozenset((
+    "etre", "faire", "dire", "prendre", "mettre", "vendre", "attendre", "entendre", "boire",
+    "lire", "croire", "vivre", "suivre", "comprendre", "apprendre", "repondre", "perdre",
+    "rendre", "ecrire", "descendre",
+))  # fmt: skip
+
+# "-ier" ends adjectives far more often than verbs ("plus particulier", "plus régulier")
+VERBS_IN_IER: frozenset[str] = frozenset((
+    "oublier", "etudier", "modifier", "verifier", "confier", "remercier", "apprecier",
+    "publier", "justifier", "prier", "crier", "nier",
+))  # fmt: skip
+TIMES_OF_DAY: frozenset[str] = frozenset(
+    ("matin", "midi", "soir", "apres", "week", "weekend", "nuit")
+)

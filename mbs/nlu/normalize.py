@@ -31,12 +31,20 @@ from text_to_num import alpha2digit
 
 from mbs.nlu.lexicon import (
     ELISIONS,
+    INFINITIVE_ENDINGS,
+    INFINITIVES_IN_RE,
     NEGATIONS,
+    NO_LONGER_AFTER,
+    NOT_INFINITIVES,
+    NOT_NO_LONGER_BEFORE,
+    NOUN_BEFORE_PERSONNE,
     NUMBER_WORDS,
     ORDINALS,
     SPEECH_VARIANTS,
     STOP_WORDS,
     SYNONYMS,
+    TIMES_OF_DAY,
+    VERBS_IN_IER,
 )
 
 _APOSTROPHES = str.maketrans({c: "'" for c in "’‘`´ʼʹ′＇"})
@@ -275,8 +283,11 @@ def normalize(text: str) -> Normalized:
         content.append(canonical or w)
         stems.append(token)
     wordset = set(words)
-    negated = bool(wordset & NEGATIONS) or ("plus" in wordset and "ne" in wordset)
-    negated = negated or _spoken_negation(words)
+    negated = (
+        bool(wordset & NEGATIONS)
+        or ("plus" in wordset and "ne" in wordset)
+        or _spoken_negation(words)
+    )
     return Normalized(
         text=" ".join(words),
         words=words,
@@ -286,81 +297,43 @@ def normalize(text: str) -> Normalized:
     )
 
 
-# Spoken French drops the "ne": "je connais personne", "il habite plus ici". Without it,
-# "personne" is the pronoun (nobody) unless a determiner or an adjective makes it the
-# noun ("la personne", "une personne âgée"), and "plus" is "no longer" only before a
-# place, a possessive or another negation ("plus ici", "plus son numéro", "plus
-# jamais"; a final "plus" is too often "more": "en savoir plus") and after neither a quantity nor a preposition ("un peu plus", "de plus",
-# "en plus", "plus le temps" after "le"); "plus tard", "plus cher" stay comparisons.
-_NOUN_BEFORE_PERSONNE = frozenset((
-    "la", "une", "cette", "de", "d", "aucune", "ma", "ta", "sa", "notre", "votre", "leur",
-    "quelle", "autre", "meme", "seule", "chaque", "toute", "bonne", "mauvaise", "grande",
-    "vieille", "jeune", "premiere", "derniere", "en", "par", "quelque", "tierce", "simple",
-    "vraie", "certaine", "seconde", "nouvelle", "telle",
-))  # fmt: skip
-_NOT_NO_LONGER_BEFORE = frozenset((
-    "de", "d", "en", "le", "la", "les", "au", "un", "une", "peu", "bien", "beaucoup",
-    "encore", "non", "ni", "et", "ou", "pas", "trop", "meme", "que", "qu", "tout", "rien",
-    "deux", "fois", "toujours", "jamais", "sans", "moi", "nous", "vous",
-))  # fmt: skip
-_NO_LONGER_AFTER = frozenset((
-    "ici", "la", "chez", "jamais", "rien", "personne", "du", "aucun", "aucune", "son",
-    "sa", "ses", "mon", "ma", "mes", "ton", "ta", "leur", "leurs", "notre", "votre", "le",
-    "les", "besoin", "envie", "possible", "question", "valable", "dispo", "disponible",
-))  # fmt: skip
-
-
-# "plus" before an infinitive is "no longer" ("je veux plus recevoir vos appels", "je
-# peux plus attendre"): verbs in -er, -ir, -oir and the common ones in -re; not the
-# adjectives and nouns with those endings that follow a comparative "plus".
-_INFINITIVE_END = ("er", "ir", "oir")
-_NOT_INFINITIVE = frozenset((
-    "cher", "leger", "premier", "dernier", "fier", "entier", "amer", "hier", "mer", "hiver",
-    "super", "soir", "noir", "espoir", "loisir", "plaisir", "desir", "avenir", "souvenir",
-    "clair", "trottoir", "couloir", "miroir", "pouvoir", "devoir", "tir", "cuir", "air",
-))  # fmt: skip
-_INFINITIVE_RE = frozenset((
-    "etre", "faire", "dire", "prendre", "mettre", "vendre", "attendre", "entendre", "boire",
-    "lire", "croire", "vivre", "suivre", "comprendre", "apprendre", "repondre", "perdre",
-    "rendre", "ecrire", "descendre", "supporter",
-))  # fmt: skip
-
-
-# "-ier" ends adjectives far more often than verbs ("plus particulier", "plus régulier")
-_VERBS_IN_IER = frozenset((
-    "oublier", "etudier", "modifier", "verifier", "confier", "remercier", "apprecier",
-    "publier", "justifier", "prier", "crier", "nier", "payer", "envoyer", "essayer",
-))  # fmt: skip
-_TIME_WORDS = frozenset(("matin", "midi", "soir", "apres", "week", "weekend", "nuit"))
-
-
 def _infinitive(word: str) -> bool:
+    """Whether a folded word reads as an infinitive after "plus" ("je veux plus recevoir",
+    "je peux plus attendre"), not as the adjective of a comparison ("plus cher", "plus
+    particulier")."""
     if word.endswith("ier"):
-        return word in _VERBS_IN_IER
-    return word in _INFINITIVE_RE or (
-        word.endswith(_INFINITIVE_END) and len(word) > 3 and word not in _NOT_INFINITIVE
+        return word in VERBS_IN_IER
+    return word in INFINITIVES_IN_RE or (
+        word.endswith(INFINITIVE_ENDINGS) and len(word) > 3 and word not in NOT_INFINITIVES
     )
 
 
 def _no_longer(words: tuple[str, ...], i: int) -> bool:
-    """Whether "plus" at ``i`` (no "ne" in the sentence) means "no longer"."""
+    """Whether "plus" at ``i`` (no "ne" in the sentence) means "no longer": before a
+    place, a possessive, another negation or an infinitive ("plus ici", "plus son
+    numéro", "plus jamais", "plus recevoir"), after neither a quantity nor a preposition
+    ("un peu plus", "en plus"), and not in "c'est plus le prix qui..." (rather) nor
+    before a time ("plus le matin"); a final "plus" is too often "more" ("en savoir
+    plus")."""
     before = words[i - 1] if i else ""
     after = words[i + 1] if i + 1 < len(words) else ""
-    if not i or before in _NOT_NO_LONGER_BEFORE:
+    if not i or before in NOT_NO_LONGER_BEFORE:
         return False
-    if not (after in _NO_LONGER_AFTER or _infinitive(after)):
+    if not (after in NO_LONGER_AFTER or _infinitive(after)):
         return False
     rest = words[i + 2 : i + 5]
     if before == "est" and {"qui", "que", "qu"} & set(rest):
         return False  # "c'est plus le prix qui me gêne": rather, not no longer
-    return not (after in ("le", "la", "les") and rest and rest[0] in _TIME_WORDS)
+    return not (after in ("le", "la", "les") and rest and rest[0] in TIMES_OF_DAY)
 
 
 def _spoken_negation(words: tuple[str, ...]) -> bool:
-    """Whether ``words`` (folded) negate without "ne" through "personne" or "plus"."""
+    """Whether ``words`` (folded) negate without "ne", as spoken French does: "je connais
+    personne" (the pronoun, unless a determiner or an adjective makes it the noun: "la
+    personne", "une vraie personne"), "il habite plus ici" (``_no_longer``)."""
     for i, w in enumerate(words):
         before = words[i - 1] if i else ""
-        if w == "personne" and before not in _NOUN_BEFORE_PERSONNE:
+        if w == "personne" and before not in NOUN_BEFORE_PERSONNE:
             return True
         if w == "plus" and _no_longer(words, i):
             return True

@@ -3,6 +3,7 @@
     .venv/bin/python scripts/calibrate_nlu.py [--encoder use|wordllama] [--dry-run]
                                               [--decision-only] [--objections-only]
                                               [--sparse-only] [--acceptance-only]
+                                              [--customer-only]
 
 Each encoder has its own section of calibration.json; only ``--encoder``'s (default: the
 default encoder) is refitted.
@@ -17,7 +18,10 @@ per objection, plus the user's own pack of the held-out set when it exists
 of ``own_pack_natural`` (each in its own program, borrowed phrasings included) and the
 ordinary answers; ``--sparse-only`` fits only that. Last, the learned acceptance of
 intents and of objections (``mbs.nlu.acceptance``), each kept only where it beats the
-threshold rule; ``--acceptance-only`` fits only that.
+threshold rule; ``--acceptance-only`` fits only that. Last, the ranking of customers'
+one-phrasing objections in USE's space (``mbs.nlu.sparse``): its lexical weight and
+acceptance model, on every own pack's dev paraphrases against the dev ordinary and
+intent answers; ``--customer-only`` fits only that.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from mbs.nlu.calibrate import (  # noqa: E402
     acceptance_cases,
     fit,
     fit_acceptance,
+    fit_sparse,
     fit_sparse_threshold,
     one_phrasing,
     rule_figures,
@@ -171,6 +176,33 @@ def sparse_threshold(cal: Calibration, neutral: list[Item]) -> Calibration:
     return replace(cal, sparse_objection_threshold=t)
 
 
+SPARSE_ENCODER = "use"
+MAX_FALSE_SPARSE = 0.07
+
+
+def sparse_settings(cal: Calibration) -> Calibration:
+    """``cal`` with the customer objections' ranking fitted (``mbs.nlu.sparse``): every
+    own pack of the dev split in its own program, against the dev ordinary and intent
+    answers (at most ``MAX_FALSE_SPARSE`` of either matched to an objection)."""
+    neutral, intents = _neutral(), _heldout("intents")
+    by_pack: dict[str, list[Item]] = defaultdict(list)
+    for item in _heldout("own_pack") + _heldout("own_pack_natural"):
+        by_pack[item.pack or ""].append(item)
+    sets = []
+    for pack, items in sorted(by_pack.items()):
+        program = _program(heldout.own_pack_scenario(pack))
+        sets.append((program.objection_packs, program.intents, items + neutral + intents))
+    found, (accuracy, false) = fit_sparse(
+        sets, default_encoder(SPARSE_ENCODER), MAX_FALSE_SPARSE, SPARSE_ENCODER
+    )
+    assert found.acceptance is not None
+    print(
+        f"customer objections ({SPARSE_ENCODER}): lexical {found.lexical}, cutoff"
+        f" {found.acceptance.cutoff}, accuracy {accuracy:.3f}, worst false {false:.3f}"
+    )
+    return replace(cal, sparse=found)
+
+
 def acceptance(cal: Calibration) -> Calibration:
     """``cal`` with its learned acceptance models fitted on the stdlib (intents,
     objections) and the customer packs' dev paraphrases (``_better_than_rule``: each
@@ -241,6 +273,9 @@ def main() -> None:
     if "--sparse-only" in sys.argv:
         _save(sparse_threshold(calibration(ENCODER), _neutral()))
         return
+    if "--customer-only" in sys.argv:
+        _save(sparse_settings(calibration(ENCODER)))
+        return
     if "--acceptance-only" in sys.argv:
         _save(acceptance(calibration(ENCODER)))
         return
@@ -288,7 +323,7 @@ def main() -> None:
         cal = replace(cal, decision=calibration(DEFAULT_ENCODER).decision)
     committed().clear()
     committed().update(before)
-    _save(acceptance(sparse_threshold(cal, neutral)))
+    _save(sparse_settings(acceptance(sparse_threshold(cal, neutral))))
 
 
 def _save(cal: Calibration) -> None:

@@ -51,6 +51,19 @@ FEATURES = (
 )
 _PHRASINGS = FEATURES.index("phrasings")
 
+# What the model of a customer's one-phrasing objections reads (``mbs.nlu.sparse``): its
+# best objection against the utterance's nearest rivals (the examples of the intents in
+# scope, the ordinary answers), all in the sparse encoder's space.
+SPARSE_FEATURES = (
+    "top",  # the best objection's score (``mbs.nlu.sparse``)
+    "lead",  # its lead over the runner-up
+    "nearest",  # cosine to its nearest phrasing
+    "lexical",  # its lexical score
+    "rival",  # cosine to the nearest rival: an intent's example, an ordinary answer
+    "ordinary_nearest",  # mean cosine to the three nearest ordinary answers
+    "length",  # log(1 + content words)
+)
+
 
 def is_sparse(features: Sequence[float]) -> bool:
     """Whether the best label of these features has fewer than ``SPARSE`` phrasings."""
@@ -67,11 +80,16 @@ class Acceptance:
     bias: float
     cutoff: float
     sparse_cutoff: float | None = None  # None: ``cutoff`` for every label
+    # what the model reads, in order: ``FEATURES``, or another ranker's (the customer
+    # objections' of ``mbs.nlu.sparse``)
+    names: tuple[str, ...] = FEATURES
 
     def __post_init__(self) -> None:
-        n = len(FEATURES)
+        n = len(self.names)
         if not (len(self.mean) == len(self.scale) == len(self.weights) == n):
             raise ValueError(f"an acceptance model has {n} features")
+        if self.sparse_cutoff is not None and self.names != FEATURES:
+            raise ValueError("a sparse cutoff reads the phrasings feature of FEATURES")
         if any(s <= 0.0 for s in self.scale):
             raise ValueError("an acceptance model's scales are positive")
 
@@ -96,7 +114,7 @@ class Acceptance:
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
-            "features": list(FEATURES),
+            "features": list(self.names),
             "mean": [round(v, 6) for v in self.mean],
             "scale": [round(v, 6) for v in self.scale],
             "weights": [round(v, 6) for v in self.weights],
@@ -108,8 +126,9 @@ class Acceptance:
         return data
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Acceptance:
-        if list(data.get("features", ())) != list(FEATURES):
+    def from_dict(cls, data: Mapping[str, Any], names: tuple[str, ...] = FEATURES) -> Acceptance:
+        """The model written by ``to_dict``, which must read ``names``."""
+        if list(data.get("features", ())) != list(names):
             raise ValueError("the acceptance model was fitted on other features: refit it")
         return cls(
             mean=tuple(float(v) for v in data["mean"]),
@@ -120,4 +139,5 @@ class Acceptance:
             sparse_cutoff=(
                 float(data["sparse_cutoff"]) if data.get("sparse_cutoff") is not None else None
             ),
+            names=names,
         )

@@ -21,11 +21,13 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from mbs.nlu.acceptance import FEATURES, Acceptance, is_sparse
-from mbs.nlu.calibration import Calibration, Fusion
+from mbs.nlu.acceptance import FEATURES, SPARSE_FEATURES, Acceptance, is_sparse
+from mbs.nlu.calibration import Calibration, Fusion, SparseSettings
 from mbs.nlu.encoder import Encoder
 from mbs.nlu.evaluation import Item
+from mbs.nlu.fuzzy import ObjectionMatcher
 from mbs.nlu.hybrid import (
+    LEXICAL,
     Evidence,
     HybridClassifier,
     HybridMatcher,
@@ -33,6 +35,8 @@ from mbs.nlu.hybrid import (
     fuse,
     rank,
 )
+from mbs.nlu.scoring import MAX_CHARS
+from mbs.nlu.sparse import SparseObjections
 from mbs.program import Intent, ObjectionPack
 
 Outcome = tuple[np.ndarray, np.ndarray, np.ndarray]  # confidence, right, ordinary per case
@@ -518,7 +522,9 @@ def choose_cutoffs(
 
 
 def fit_acceptance(
-    cases: Sequence[AcceptanceCase], max_false: float | Mapping[str, float]
+    cases: Sequence[AcceptanceCase],
+    max_false: float | Mapping[str, float],
+    names: tuple[str, ...] = FEATURES,
 ) -> tuple[Acceptance, tuple[float, float]]:
     """The acceptance model of these cases and its cutoffs (``choose_cutoffs``, on
     cross-validated probabilities: ``FOLDS`` folds, by position, deterministic), with at
@@ -540,7 +546,10 @@ def fit_acceptance(
         g: max_false if isinstance(max_false, float) else max_false[g]
         for g in {c.group for c in cases if c.ordinary}
     }
-    sparse = np.array([is_sparse(c.features) for c in cases], dtype=bool)
+    # another ranker's model (``names``: the customer objections') has one cutoff, the
+    # one that accepts the most answers right
+    apart = names != FEATURES
+    sparse = np.array([not apart and is_sparse(c.features) for c in cases], dtype=bool)
     chosen = choose_cutoffs(held, y > 0, ordinary, sparse, groups, ceiling)
     mean, scale, weights, bias = _logistic(x, y)
     model = Acceptance(
@@ -550,5 +559,57 @@ def fit_acceptance(
         bias=bias,
         cutoff=chosen.cutoff,
         sparse_cutoff=chosen.sparse_cutoff,
+        names=names,
     )
     return model, (chosen.accuracy, chosen.false)
+
+
+def sparse_cases(
+    lexical: ObjectionMatcher, sparse: SparseObjections, items: Sequence[Item], group: str
+) -> list[AcceptanceCase]:
+    """The cases of ``items`` as the customer objections' ranking sees them: an
+    objection answer is right when its best sparse objection is its label; anything
+    else (an intent's answer, an ordinary one) must be matched to none."""
+    cases = []
+    for item in items:
+        r = sparse.ranked(item.text, lexical.score_array(item.text[:MAX_CHARS]))
+        if r.best < 0:
+            continue
+        right = item.kind == "objection" and lexical.entries[r.best][1].text == item.label
+        cases.append(AcceptanceCase(r.features, right, item.kind != "objection", group))
+    return cases
+
+
+SPARSE_LEXICAL = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0)
+
+
+def fit_sparse(
+    sets: Sequence[tuple[Sequence[ObjectionPack], Sequence[Intent], Sequence[Item]]],
+    encoder: Encoder,
+    max_false: float,
+    encoder_name: str,
+) -> tuple[SparseSettings, tuple[float, float]]:
+    """The customer objections' settings (``mbs.nlu.sparse``): for each lexical weight
+    of ``SPARSE_LEXICAL``, the acceptance model of every set's cases (its packs, its
+    intents as rivals, its items: objection answers, and ordinary and intent answers
+    grouped apart, each at most ``max_false`` matched); the weight whose
+    cross-validated model accepts the most answers right wins.
+    Returns (settings, (cross-validated accuracy, worst false-match rate))."""
+    best: tuple[float, SparseSettings, tuple[float, float]] | None = None
+    for weight in SPARSE_LEXICAL:
+        settings = SparseSettings(encoder=encoder_name, lexical=weight)
+        cases: list[AcceptanceCase] = []
+        for packs, intents, items in sets:
+            lexical = ObjectionMatcher(packs, weights=LEXICAL)
+            sparse = SparseObjections.of(lexical.entries, intents, encoder, settings)
+            if sparse is None:
+                continue
+            for group in ("objection", "intent", "ordinary"):
+                chosen = [i for i in items if i.kind == group]
+                cases += sparse_cases(lexical, sparse, chosen, group)
+        model, figures = fit_acceptance(cases, max_false, SPARSE_FEATURES)
+        if best is None or figures[0] > best[0]:
+            best = (figures[0], replace(settings, acceptance=model), figures)
+    if best is None:
+        raise ValueError("no customer objections to fit")
+    return best[1], best[2]

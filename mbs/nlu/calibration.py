@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from importlib import resources
 from typing import Any
 
-from mbs.nlu.acceptance import Acceptance
+from mbs.nlu.acceptance import SPARSE_FEATURES, Acceptance
 
 CALIBRATION_FILE = "calibration.json"
 
@@ -44,6 +44,33 @@ class DecisionSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class SparseSettings:
+    """How a customer's one-phrasing objections are matched (``mbs.nlu.sparse``): the
+    encoder that ranks their paraphrases, the weight of the lexical score beside its
+    cosine, and the learned acceptance (``SPARSE_FEATURES``; None: no such matching)."""
+
+    encoder: str = "use"
+    lexical: float = 0.3
+    acceptance: Acceptance | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "encoder": self.encoder,
+            "lexical": self.lexical,
+            "acceptance": self.acceptance.to_dict() if self.acceptance else None,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SparseSettings:
+        model = data.get("acceptance")
+        return cls(
+            encoder=str(data["encoder"]),
+            lexical=float(data["lexical"]),
+            acceptance=Acceptance.from_dict(model, SPARSE_FEATURES) if model else None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Calibration:
     """Fusion weights and thresholds, as fitted and committed in ``calibration.json``."""
 
@@ -67,6 +94,9 @@ class Calibration:
     # instead of the thresholds above when present; None: the threshold rule
     intent_acceptance: Acceptance | None = None
     objection_acceptance: Acceptance | None = None
+    # a customer's one-phrasing objections, ranked in a second encoder's space against
+    # rivals (``mbs.nlu.sparse``); None: ranked with the others
+    sparse: SparseSettings | None = None
 
     @property
     def objections(self) -> Fusion:
@@ -79,6 +109,7 @@ class Calibration:
         for name in ("intent_acceptance", "objection_acceptance"):
             model = getattr(self, name)
             data[name] = model.to_dict() if model is not None else None
+        data["sparse"] = self.sparse.to_dict() if self.sparse is not None else None
         return json.dumps(data, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
 
     @classmethod
@@ -103,6 +134,7 @@ class Calibration:
             decision=DecisionSettings(**data.get("decision", {})),
             intent_acceptance=_acceptance(data.get("intent_acceptance")),
             objection_acceptance=_acceptance(data.get("objection_acceptance")),
+            sparse=SparseSettings.from_dict(data["sparse"]) if data.get("sparse") else None,
         )
 
 

@@ -52,6 +52,7 @@ from mbs.nlu.fuzzy import (
 from mbs.nlu.normalize import normalize
 from mbs.nlu.ordinary import ordinary_answers
 from mbs.nlu.scoring import DEFAULT_WEIGHTS, MAX_CHARS
+from mbs.nlu.sparse import NOTHING, SparseObjections, SparseRanked, is_sparse, sparse_encoder
 from mbs.program import Intent, Objection, ObjectionPack
 
 # The lexical layer's settings in the hybrid: an unknown word is mapped to a close
@@ -240,6 +241,7 @@ class Ranked:
     second: int | None
     second_score: float
     features: tuple[float, ...]
+    lexical: Vectors | None = None  # every label's lexical score (whole utterance)
 
 
 class _Scorer:
@@ -254,7 +256,9 @@ class _Scorer:
         intents: bool,
         unknown_share: Callable[[str], float],
         phrasings: Sequence[int],
+        excluded: Sequence[bool] = (),
     ) -> None:
+        """``excluded``: labels ranked elsewhere (they score 0 here)."""
         self._lexical = lexical
         self._space = space
         self.fusion = fusion
@@ -262,6 +266,7 @@ class _Scorer:
         self._intents = intents
         self._unknown_share = unknown_share
         self._phrasings = phrasings
+        self._excluded = np.array(excluded, dtype=bool) if any(excluded) else None
 
     def evidence(self, text: str) -> Evidence:
         n = self._space.n_labels
@@ -290,6 +295,8 @@ class _Scorer:
         whole, tail = self.evidence_pair(text)
         f = self.fusion
         fused = combine(fuse(whole, f), fuse(tail, f) if tail else None, f, intents=self._intents)
+        if self._excluded is not None:
+            fused = np.where(self._excluded, 0.0, fused).astype(np.float32)
         return fused, whole
 
     def ranked(self, text: str, threshold_of: Callable[[int], float], features: bool) -> Ranked:
@@ -299,7 +306,7 @@ class _Scorer:
         fused, whole = self._scored(text)
         best, confidence, second, second_score = rank(fused, self.fusion)
         if not features or best < 0 or confidence <= 0.0:
-            return Ranked(best, confidence, second, second_score, ())
+            return Ranked(best, confidence, second, second_score, (), whole.lexical)
         ordinary_words, ordinary_nearest = ordinary_for(self.encoder).evidence(text)
         n_words = len(normalize(text).key_tokens)
         read = (
@@ -316,7 +323,7 @@ class _Scorer:
             threshold_of(best),
             float(np.log(max(1, self._phrasings[best]))),
         )
-        return Ranked(best, confidence, second, second_score, read)
+        return Ranked(best, confidence, second, second_score, read, whole.lexical)
 
 
 class HybridClassifier:
@@ -390,7 +397,9 @@ class HybridClassifier:
 
 
 class HybridMatcher:
-    """Objections: every phrasing of every objection in scope (text and variants)."""
+    """Objections: every phrasing of every objection in scope (text and variants). A
+    customer's one-phrasing objections are ranked apart (``mbs.nlu.sparse``) when the
+    calibration says how; ``intents``: those in scope, their rivals there."""
 
     def __init__(
         self,
@@ -398,6 +407,7 @@ class HybridMatcher:
         encoder: Encoder,
         calibrated: Calibration,
         threshold: float | None = None,
+        intents: Sequence[Intent] = (),
     ) -> None:
         self.lexical = ObjectionMatcher(packs, weights=LEXICAL)
         self.entries: list[tuple[str, Objection]] = self.lexical.entries
@@ -407,6 +417,12 @@ class HybridMatcher:
             for phrase in (objection.text, *objection.variants, *objection.borrowed)
         ]
         phrasings = [1 + len(o.variants) + len(o.borrowed) for _, o in self.entries]
+        # the second encoder loads only for a scope with customer objections
+        any_sparse = any(is_sparse(o) for _, o in self.entries)
+        second = sparse_encoder(calibrated.sparse) if any_sparse else None
+        self.sparse: SparseObjections | None = None
+        if second is not None and calibrated.sparse is not None:
+            self.sparse = SparseObjections.of(self.entries, intents, second, calibrated.sparse)
         self._scorer = _Scorer(
             self.lexical.score_array,
             LabelSpace(phrases, len(self.entries), encoder),
@@ -414,6 +430,7 @@ class HybridMatcher:
             intents=False,
             unknown_share=self.lexical.unknown_share,
             phrasings=phrasings,
+            excluded=[is_sparse(o) for _, o in self.entries] if self.sparse is not None else (),
         )
         self.threshold = calibrated.objection_threshold if threshold is None else threshold
         self.sparse_labels = [n < SPARSE for n in phrasings]
@@ -431,12 +448,20 @@ class HybridMatcher:
             return self.sparse_threshold
         return self.threshold
 
+    def _fused(self, text: str) -> Vectors:
+        """Every objection's score: the fused one, or the sparse ranking's."""
+        fused = self._scorer.scores(text)
+        if self.sparse is not None:
+            fused = fused.copy()
+            fused[self.sparse.labels] = self.sparse.scores(text, self.lexical.score_array(text))
+        return fused
+
     def scores(self, text: str) -> list[float]:
-        """Fused score of every objection, by index in ``entries``."""
-        return [float(s) for s in self._scorer.scores(text)]
+        """Score of every objection, by index in ``entries``."""
+        return [float(s) for s in self._fused(text)]
 
     def top(self, text: str, n: int = 3) -> list[Candidate]:
-        fused = self._scorer.scores(text)
+        fused = self._fused(text)
         order = np.lexsort((np.arange(len(fused)), -fused))[:n]
         return [
             Candidate(self.entries[i][1].text, round(float(fused[i]), 4), "", self.entries[i][0])
@@ -447,27 +472,58 @@ class HybridMatcher:
         """The ranking, with the acceptance features when asked (calibration asks)."""
         return self._scorer.ranked(text, self.threshold_for, features)
 
+    def ranked_sparse(self, text: str, lexical: Vectors | None = None) -> SparseRanked:
+        """The sparse objections' ranking (``NOTHING`` without any)."""
+        if self.sparse is None:
+            return NOTHING
+        if lexical is None:
+            lexical = self.lexical.score_array(bounded(text))
+        return self.sparse.ranked(text, lexical)
+
     def match(self, text: str) -> ObjectionMatch:
         r = self.ranked(text, features=self.acceptance is not None)
-        best, second, second_score = r.best, r.second, r.second_score
-        if best < 0 or r.confidence <= 0.0:
-            return ObjectionMatch(None, 0.0)
-        pack, objection = self.entries[best]
-        score = round(r.confidence, 4)
-        if self.acceptance is not None:
-            accepted = self.acceptance.accepts(r.features)
+        s = self.ranked_sparse(text, r.lexical)
+        best, score, accepted, certainty = -1, 0.0, False, 0.0
+        if r.best >= 0 and r.confidence > 0.0:
+            best, score = r.best, round(r.confidence, 4)
+            if self.acceptance is not None:
+                certainty = self.acceptance.probability(r.features)
+                accepted = certainty >= self.acceptance.cutoff_for(r.features)
+            else:
+                accepted = score >= self.threshold_for(best)
+        if s.best >= 0:
+            s_score = round(s.score, 4)
+            # the calibrated acceptance, or a threshold a scenario set
+            s_accepted = s.accepted if self.acceptance is not None else s_score >= self.threshold
+            # the surer of the two rankings: accepted first, then the model's certainty
+            # (the threshold rule: the score)
+            if (s_accepted, s.probability if self.acceptance else s_score) > (
+                accepted,
+                certainty if self.acceptance else score,
+            ):
+                runner_up = (best, score) if best >= 0 else (s.second, s.second_score)
+                return self._result(s.best, s_score, s_accepted, runner_up)
+            runner_up = (s.best, s.score)
         else:
-            accepted = score >= self.threshold_for(best)
+            runner_up = (r.second, r.second_score)
+        if best < 0:
+            return ObjectionMatch(None, 0.0)
+        return self._result(best, score, accepted, runner_up)
+
+    def _result(
+        self, best: int, score: float, accepted: bool, runner_up: tuple[int | None, float]
+    ) -> ObjectionMatch:
+        pack, objection = self.entries[best]
         if not accepted:
             return ObjectionMatch(None, score, runner_up=objection.text, runner_up_score=score)
-        runner_up = self.entries[second][1].text if second is not None else None
+        second, second_score = runner_up
         return ObjectionMatch(
             objection.text,
             score,
             response=objection.response,
             audio=objection.audio,
             pack=pack,
-            runner_up=runner_up,
+            runner_up=self.entries[second][1].text if second is not None else None,
             runner_up_score=round(second_score, 4),
         )
 
@@ -518,9 +574,11 @@ def shared_matcher(
     encoder: Encoder,
     calibrated: Calibration,
     threshold: float | None,
+    intents: Sequence[Intent] = (),
 ) -> HybridMatcher:
-    key = _content_key("objections", packs, encoder, calibrated)
-    base = _cached(key, lambda: HybridMatcher(packs, encoder, calibrated))
+    """A matcher for these packs (``intents``: those in scope), built once per content."""
+    key = _content_key("objections", [*packs, *intents], encoder, calibrated)
+    base = _cached(key, lambda: HybridMatcher(packs, encoder, calibrated, intents=intents))
     assert isinstance(base, HybridMatcher)
     if threshold is None:
         return base

@@ -79,7 +79,9 @@ class HybridNlu:
         except EncoderUnavailable as exc:
             raise MissingDependency(f"{self.owner}: {exc}") from exc
         self.intents = shared_classifier(program.intents, encoder, calibrated, intent)
-        self.objections = shared_matcher(program.objection_packs, encoder, calibrated, objection)
+        self.objections = shared_matcher(
+            program.objection_packs, encoder, calibrated, objection, program.intents
+        )
         self.intent_threshold = self.intents.threshold
         self.objection_threshold = self.objections.threshold
 

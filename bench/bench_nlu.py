@@ -1,12 +1,17 @@
 """The NLUs side by side, in one run: hybrid (default), fuzzy, and the original
 platform's difflib matcher.
 
-    .venv/bin/python bench/bench_nlu.py [--repeat N] [--no-baseline]
+    .venv/bin/python bench/bench_nlu.py [--repeat N] [--no-baseline] [--customer]
 
 Hybrid against fuzzy: the time of one prospect turn (intent classification and
 objection matching over the whole stdlib), p50 and p99 per utterance, and the memory the
 hybrid adds to a process (resident set size before and after loading the encoder and
 building the program's index).
+
+Then, in a fresh process (``--customer`` runs only that): a customer's own pack of one
+phrasing per objection, whose objections the hybrid ranks in USE's space
+(``mbs.nlu.sparse``): the time of a turn with and without that ranking, and the memory
+the hybrid adds with both encoders.
 
 Both match over every objection of the stdlib (tests/nlu/stdlib_all.mbs pulls all nine
 packs) and are scored on the same labelled set (tests/nlu/eval_set.jsonl):
@@ -46,6 +51,8 @@ from mbs.program import ObjectionPack, Program  # noqa: E402
 
 SCENARIO = ROOT / "tests" / "nlu" / "stdlib_all.mbs"
 EVAL_SET = ROOT / "tests" / "nlu" / "eval_set.jsonl"
+# a customer's own pack, one phrasing per objection (the held-out sets' solar installer)
+CUSTOMER = ROOT / "tests" / "nlu" / "heldout" / "own_pack_solaire.mbs"
 
 
 def load_program() -> Program:
@@ -194,18 +201,80 @@ def hybrid_against_fuzzy(program: Program, items: Sequence[Item], repeat: int) -
     print()
 
 
+def customer_pack(items: Sequence[Item], repeat: int) -> None:
+    """A customer's own pack (one phrasing per objection, CUSTOMER), as a campaign with
+    it runs: the hybrid ranks its objections in USE's space (``mbs.nlu.sparse``); the
+    same without that ranking (WordLlama alone) and fuzzy in the same run. Memory: RSS
+    before and after building the hybrid (WordLlama, USE, both indexes): run in a fresh
+    process, so that nothing is loaded before."""
+    from dataclasses import replace
+
+    from mbs.compiler import compile_file
+    from mbs.nlu.calibration import Calibration
+    from mbs.runtime.builtins.fuzzy import FuzzyNlu
+    from mbs.runtime.builtins.hybrid import HybridNlu
+
+    class WordLlamaOnly(HybridNlu):
+        def calibration(self) -> Calibration:
+            return replace(super().calibration(), sparse=None)
+
+    program = compile_file(CUSTOMER).program
+    assert program is not None
+    before = rss_mb()
+    start = time.perf_counter()
+    hybrid = HybridNlu(program, {})
+    seconds = time.perf_counter() - start
+    after = rss_mb()
+    engines = {"hybrid": hybrid, "hybrid-no-use": WordLlamaOnly(program, {})}
+    turns: dict[str, Callable[[str], None]] = {}
+    for name, nlu in [*engines.items(), ("fuzzy", FuzzyNlu(program, {}))]:
+
+        def turn(text: str, nlu: HybridNlu | FuzzyNlu = nlu) -> None:
+            nlu.intents.classify(text)
+            nlu.objections.match(text)
+
+        turns[name] = turn
+    texts = [i.text for i in items]
+    for turn in turns.values():
+        turn_times(texts, turn, 1, time.perf_counter)
+    n = sum(len(p.objections) for p in program.objection_packs)
+    print(f"a customer's own pack ({CUSTOMER.name}: {n} objections, one phrasing each),")
+    print(f"one turn, {len(texts)} utterances x {repeat} passes:")
+    print(f"  {'':21} {'p50':>9} {'p99':>9} {'max':>9}")
+    for clock_name, clock in (("wall", time.perf_counter), ("cpu", time.thread_time)):
+        for name, turn in turns.items():
+            t = turn_times(texts, turn, repeat, clock)
+            print(
+                f"  {name + ' ' + clock_name:21} {percentile(t, 0.5) * 1000:7.3f}ms"
+                f" {percentile(t, 0.99) * 1000:7.3f}ms {max(t) * 1000:7.3f}ms"
+            )
+    print(
+        f"hybrid memory added (WordLlama + USE + indexes, RSS): {after - before:.1f} MB "
+        f"({before:.0f} -> {after:.0f} MB); built in {seconds:.2f} s"
+    )
+    print()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5, help="timed passes (median)")
     parser.add_argument(
         "--no-baseline", action="store_true", help="skip the (slow) difflib baseline"
     )
+    parser.add_argument("--customer", action="store_true", help="only the customer pack's section")
     args = parser.parse_args()
 
-    program = load_program()
     items_all: list[Item] = load_items(EVAL_SET)
+    if args.customer:
+        customer_pack(items_all, args.repeat)
+        return
+    program = load_program()
     print(f"machine: {machine()}, {os.cpu_count()} cores")
     hybrid_against_fuzzy(program, items_all, args.repeat)
+    sys.stdout.flush()
+    subprocess.run(  # a fresh process: its memory figure starts from nothing loaded
+        [sys.executable, __file__, "--customer", "--repeat", str(args.repeat)], check=True
+    )
     if args.no_baseline:
         return
 

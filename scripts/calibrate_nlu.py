@@ -192,8 +192,9 @@ def sparse_settings(cal: Calibration) -> Calibration:
     for pack, items in sorted(by_pack.items()):
         program = _program(heldout.own_pack_scenario(pack))
         sets.append((program.objection_packs, program.intents, items + neutral + intents))
+    main = (default_encoder(ENCODER), replace(cal, sparse=None))
     found, (accuracy, false) = fit_sparse(
-        sets, default_encoder(SPARSE_ENCODER), MAX_FALSE_SPARSE, SPARSE_ENCODER
+        sets, main, default_encoder(SPARSE_ENCODER), MAX_FALSE_SPARSE, SPARSE_ENCODER
     )
     assert found.acceptance is not None
     print(

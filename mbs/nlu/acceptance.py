@@ -62,6 +62,7 @@ SPARSE_FEATURES = (
     "rival",  # cosine to the nearest rival: an intent's example, an ordinary answer
     "ordinary_nearest",  # mean cosine to the three nearest ordinary answers
     "length",  # log(1 + content words)
+    "agreement",  # 0 when the main encoder ranks it first too, else how far behind
 )
 
 

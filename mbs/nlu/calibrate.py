@@ -25,9 +25,7 @@ from mbs.nlu.acceptance import FEATURES, SPARSE_FEATURES, Acceptance, is_sparse
 from mbs.nlu.calibration import Calibration, Fusion, SparseSettings
 from mbs.nlu.encoder import Encoder
 from mbs.nlu.evaluation import Item
-from mbs.nlu.fuzzy import ObjectionMatcher
 from mbs.nlu.hybrid import (
-    LEXICAL,
     Evidence,
     HybridClassifier,
     HybridMatcher,
@@ -35,7 +33,6 @@ from mbs.nlu.hybrid import (
     fuse,
     rank,
 )
-from mbs.nlu.scoring import MAX_CHARS
 from mbs.nlu.sparse import SparseObjections
 from mbs.program import Intent, ObjectionPack
 
@@ -549,7 +546,7 @@ def fit_acceptance(
     # another ranker's model (``names``: the customer objections') has one cutoff, the
     # one that accepts the most answers right
     apart = names != FEATURES
-    sparse = np.array([not apart and is_sparse(c.features) for c in cases], dtype=bool)
+    sparse = np.array([apart or is_sparse(c.features) for c in cases], dtype=bool)
     chosen = choose_cutoffs(held, y > 0, ordinary, sparse, groups, ceiling)
     mean, scale, weights, bias = _logistic(x, y)
     model = Acceptance(
@@ -557,26 +554,31 @@ def fit_acceptance(
         scale=tuple(float(v) for v in scale),
         weights=tuple(float(v) for v in weights),
         bias=bias,
-        cutoff=chosen.cutoff,
-        sparse_cutoff=chosen.sparse_cutoff,
+        cutoff=chosen.sparse_cutoff
+        if apart and chosen.sparse_cutoff is not None
+        else chosen.cutoff,
+        sparse_cutoff=None if apart else chosen.sparse_cutoff,
         names=names,
     )
     return model, (chosen.accuracy, chosen.false)
 
 
 def sparse_cases(
-    lexical: ObjectionMatcher, sparse: SparseObjections, items: Sequence[Item], group: str
+    main: HybridMatcher, sparse: SparseObjections, items: Sequence[Item], group: str
 ) -> list[AcceptanceCase]:
-    """The cases of ``items`` as the customer objections' ranking sees them: an
+    """The cases of ``items`` as the customer objections' ranking sees them (``main``:
+    the matcher of the same packs, for the lexical and main-encoder evidence): an
     objection answer is right when its best sparse objection is its label; anything
     else (an intent's answer, an ordinary one) must be matched to none."""
     cases = []
     for item in items:
-        r = sparse.ranked(item.text, lexical.score_array(item.text[:MAX_CHARS]))
-        if r.best < 0:
+        r = main.ranked(item.text)
+        assert r.lexical is not None and r.nearest is not None
+        s = sparse.ranked(item.text, r.lexical, r.nearest)
+        if s.best < 0:
             continue
-        right = item.kind == "objection" and lexical.entries[r.best][1].text == item.label
-        cases.append(AcceptanceCase(r.features, right, item.kind != "objection", group))
+        right = item.kind == "objection" and main.entries[s.best][1].text == item.label
+        cases.append(AcceptanceCase(s.features, right, item.kind != "objection", group))
     return cases
 
 
@@ -585,6 +587,7 @@ SPARSE_LEXICAL = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0)
 
 def fit_sparse(
     sets: Sequence[tuple[Sequence[ObjectionPack], Sequence[Intent], Sequence[Item]]],
+    main: tuple[Encoder, Calibration],
     encoder: Encoder,
     max_false: float,
     encoder_name: str,
@@ -593,20 +596,24 @@ def fit_sparse(
     of ``SPARSE_LEXICAL``, the acceptance model of every set's cases (its packs, its
     intents as rivals, its items: objection answers, and ordinary and intent answers
     grouped apart, each at most ``max_false`` matched); the weight whose
-    cross-validated model accepts the most answers right wins.
+    cross-validated model accepts the most answers right wins. ``main``: the main
+    encoder and calibration (their evidence is a feature).
     Returns (settings, (cross-validated accuracy, worst false-match rate))."""
     best: tuple[float, SparseSettings, tuple[float, float]] | None = None
+    matchers = [
+        (HybridMatcher(packs, *main, intents=intents), intents, items)
+        for packs, intents, items in sets
+    ]
     for weight in SPARSE_LEXICAL:
         settings = SparseSettings(encoder=encoder_name, lexical=weight)
         cases: list[AcceptanceCase] = []
-        for packs, intents, items in sets:
-            lexical = ObjectionMatcher(packs, weights=LEXICAL)
-            sparse = SparseObjections.of(lexical.entries, intents, encoder, settings)
+        for matcher, intents, items in matchers:
+            sparse = SparseObjections.of(matcher.entries, intents, encoder, settings)
             if sparse is None:
                 continue
             for group in ("objection", "intent", "ordinary"):
                 chosen = [i for i in items if i.kind == group]
-                cases += sparse_cases(lexical, sparse, chosen, group)
+                cases += sparse_cases(matcher, sparse, chosen, group)
         model, figures = fit_acceptance(cases, max_false, SPARSE_FEATURES)
         if best is None or figures[0] > best[0]:
             best = (figures[0], replace(settings, acceptance=model), figures)

@@ -242,6 +242,7 @@ class Ranked:
     second_score: float
     features: tuple[float, ...]
     lexical: Vectors | None = None  # every label's lexical score (whole utterance)
+    nearest: Vectors | None = None  # every label's cosine to its nearest phrasing (whole)
 
 
 class _Scorer:
@@ -306,7 +307,7 @@ class _Scorer:
         fused, whole = self._scored(text)
         best, confidence, second, second_score = rank(fused, self.fusion)
         if not features or best < 0 or confidence <= 0.0:
-            return Ranked(best, confidence, second, second_score, (), whole.lexical)
+            return Ranked(best, confidence, second, second_score, (), whole.lexical, whole.nearest)
         ordinary_words, ordinary_nearest = ordinary_for(self.encoder).evidence(text)
         n_words = len(normalize(text).key_tokens)
         read = (
@@ -323,7 +324,7 @@ class _Scorer:
             threshold_of(best),
             float(np.log(max(1, self._phrasings[best]))),
         )
-        return Ranked(best, confidence, second, second_score, read, whole.lexical)
+        return Ranked(best, confidence, second, second_score, read, whole.lexical, whole.nearest)
 
 
 class HybridClassifier:
@@ -472,17 +473,19 @@ class HybridMatcher:
         """The ranking, with the acceptance features when asked (calibration asks)."""
         return self._scorer.ranked(text, self.threshold_for, features)
 
-    def ranked_sparse(self, text: str, lexical: Vectors | None = None) -> SparseRanked:
-        """The sparse objections' ranking (``NOTHING`` without any)."""
+    def ranked_sparse(self, text: str, main: Ranked | None = None) -> SparseRanked:
+        """The sparse objections' ranking (``NOTHING`` without any), with the lexical
+        and semantic evidence ``main``, the main ranking of ``text``, has computed."""
         if self.sparse is None:
             return NOTHING
-        if lexical is None:
-            lexical = self.lexical.score_array(bounded(text))
-        return self.sparse.ranked(text, lexical)
+        if main is None or main.lexical is None or main.nearest is None:
+            main = self.ranked(text)
+        assert main.lexical is not None and main.nearest is not None
+        return self.sparse.ranked(text, main.lexical, main.nearest)
 
     def match(self, text: str) -> ObjectionMatch:
         r = self.ranked(text, features=self.acceptance is not None)
-        s = self.ranked_sparse(text, r.lexical)
+        s = self.ranked_sparse(text, r)
         best, score, accepted, certainty = -1, 0.0, False, 0.0
         if r.best >= 0 and r.confidence > 0.0:
             best, score = r.best, round(r.confidence, 4)

@@ -170,9 +170,10 @@ class SparseObjections:
             return np.zeros(len(self.labels), dtype=np.float32)
         return np.maximum(0.0, self._combined(found[1], found[2]))
 
-    def ranked(self, text: str, lexical: Vectors) -> SparseRanked:
+    def ranked(self, text: str, lexical: Vectors, other: Vectors) -> SparseRanked:
         """The best sparse objection of ``text``; ``lexical``: the lexical score of every
-        entry of the matcher (``ObjectionMatcher.score_array``)."""
+        entry of the matcher (``ObjectionMatcher.score_array``), ``other``: their
+        cosine in the main encoder's space (a second opinion)."""
         found = self._evidence(text, lexical)
         if found is None:
             return NOTHING
@@ -188,6 +189,7 @@ class SparseObjections:
         if len(self._rivals):
             rival = max(rival, float((self._rivals @ vector).max()))
         k = min(_NEAREST_ORDINARY, len(ordinary))
+        opinion = self._combined(other[self.labels], lex)
         features = (
             top,
             top - second_score,
@@ -196,6 +198,7 @@ class SparseObjections:
             rival,
             float(np.partition(ordinary, len(ordinary) - k)[-k:].mean()),
             math.log1p(len(normalize(text[:MAX_CHARS]).key_tokens)),
+            float(opinion[best] - opinion.max()),
         )
         model = self.settings.acceptance
         probability = model.probability(features) if model is not None else 0.0

@@ -3,7 +3,7 @@
     .venv/bin/python scripts/calibrate_nlu.py [--encoder use|wordllama] [--dry-run]
                                               [--decision-only] [--objections-only]
                                               [--sparse-only] [--acceptance-only]
-                                              [--customer-only]
+                                              [--customer-only [--sparse-encoder use|use-words]]
 
 Each encoder has its own section of calibration.json; only ``--encoder``'s (default: the
 default encoder) is refitted.
@@ -176,7 +176,9 @@ def sparse_threshold(cal: Calibration, neutral: list[Item]) -> Calibration:
     return replace(cal, sparse_objection_threshold=t)
 
 
-SPARSE_ENCODER = "use"
+SPARSE_ENCODER = (
+    sys.argv[sys.argv.index("--sparse-encoder") + 1] if "--sparse-encoder" in sys.argv else "use"
+)
 MAX_FALSE_SPARSE = 0.07
 
 

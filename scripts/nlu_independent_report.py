@@ -1,0 +1,137 @@
+"""The NLU on the independent set (tests/nlu/independent/): report only, never tuned on.
+
+    .venv/bin/python scripts/nlu_independent_report.py [--nlu hybrid|fuzzy] [--json] [--misses]
+
+The set was written by someone who saw neither the stdlib nor the other held-out sets
+(its README). Every answer is decided with the runtime's own decision function, as
+``mbs nlu eval`` does, at a step handling every intent and objections:
+
+- ``objections[PACK]``: each customer pack's paraphrases against its own scenario (that
+  pack of one phrasing per objection, with intents.common): the share decided as the
+  right objection, and how many went to another objection (a wrong answer read out);
+- ``intents``: against the stdlib (tests/nlu/stdlib_all.mbs), and against each pack;
+- ``neutral``: routed nowhere against the stdlib, and matched to none of each pack's
+  objections.
+
+Whole set, one figure per row: there is no dev split, since nothing is fitted on it.
+Written blind, it still says some common answers as the stdlib does ("non", "au
+revoir", "je suis en location"): ``far`` rows leave out the utterances within
+``TOO_CLOSE`` (rapidfuzz ratio of plain wordings) of any stdlib example or phrasing.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from rapidfuzz import fuzz, process  # noqa: E402
+
+from mbs.cli.nlu_common import build_nlu_for  # noqa: E402
+from mbs.compiler import compile_file  # noqa: E402
+from mbs.program import Program  # noqa: E402
+from mbs.runtime.nlu_eval import Labelled, evaluate  # noqa: E402
+from tests.nlu.heldout import plain  # noqa: E402
+
+HERE = REPO / "tests" / "nlu" / "independent"
+STDLIB = REPO / "tests" / "nlu" / "stdlib_all.mbs"
+TOO_CLOSE = 90  # as tests/nlu/test_heldout.py
+PACKS = {"fibre_max": HERE / "fibre.mbs", "mutuelle_serenite": HERE / "mutuelle.mbs"}
+
+
+def _program(path: Path) -> Program:
+    result = compile_file(path)
+    assert result.program is not None, [str(d) for d in result.diagnostics]
+    return result.program
+
+
+def _read(name: str) -> list[dict[str, str]]:
+    lines = (HERE / f"{name}.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+def _labelled(rows: list[dict[str, str]]) -> list[Labelled]:
+    return [Labelled(r["kind"], r.get("label"), r["text"], None) for r in rows]
+
+
+def _far(rows: list[dict[str, str]], stdlib: Program) -> list[dict[str, str]]:
+    """The rows not within ``TOO_CLOSE`` of what the stdlib's matchers are built from."""
+    written = {plain(e) for i in stdlib.intents for e in i.examples}
+    written |= {
+        plain(phrase)
+        for p in stdlib.objection_packs
+        for o in p.objections
+        for phrase in (o.text, *o.variants)
+    }
+    choices = sorted(written)
+    return [
+        r
+        for r in rows
+        if process.extractOne(plain(r["text"]), choices, scorer=fuzz.ratio, score_cutoff=TOO_CLOSE)
+        is None
+    ]
+
+
+def main() -> None:
+    args = sys.argv[1:]
+    name = args[args.index("--nlu") + 1] if "--nlu" in args else "hybrid"
+    objections, intents, neutral = _read("objections"), _read("intents"), _read("neutral")
+    figures: dict[str, object] = {"nlu": name}
+    misses: list[tuple[str, ...]] = []
+
+    stdlib = _program(STDLIB)
+    engine = build_nlu_for(stdlib, {}, name)
+    report = evaluate(engine, stdlib, _labelled(intents), None)
+    figures["intents[stdlib]"] = report.as_dict()["accuracy"]
+    far_intents = _far(intents, stdlib)
+    far = evaluate(engine, stdlib, _labelled(far_intents), None)
+    figures["intents[stdlib] far"] = f"{far.as_dict()['accuracy']} of {far.total}"
+    misses += [
+        ("intents[stdlib]", i.text, str(i.label), f"{d.kind}:{d.name}") for i, d in report.misses
+    ]
+    report = evaluate(engine, stdlib, _labelled(neutral), None)
+    figures["neutral_routed_nowhere[stdlib]"] = round(1 - report.as_dict()["false_match_rate"], 4)
+    misses += [("neutral[stdlib]", i.text, "none", f"{d.kind}:{d.name}") for i, d in report.misses]
+
+    right = total = wrong = far_right = far_total = 0
+    far_objections = {r["text"] for r in _far(objections, stdlib)}
+    for pack, path in PACKS.items():
+        program = _program(path)
+        own = build_nlu_for(program, {}, name)
+        rows = [r for r in objections if r["pack"] == pack]
+        report = evaluate(own, program, _labelled(rows), None)
+        taken_wrong = sum(d.kind == "objection" for _, d in report.misses)
+        figures[f"objections[{pack}]"] = report.as_dict()["accuracy"]
+        figures[f"objections[{pack}] wrong objection"] = f"{taken_wrong}/{report.total}"
+        right, total, wrong = right + report.correct, total + report.total, wrong + taken_wrong
+        misses += [(pack, i.text, str(i.label), f"{d.kind}:{d.name}") for i, d in report.misses]
+        missed = {i.text for i, _ in report.misses}
+        kept = [r["text"] for r in rows if r["text"] in far_objections]
+        far_total += len(kept)
+        far_right += sum(text not in missed for text in kept)
+        report = evaluate(own, program, _labelled(intents), None)
+        figures[f"intents[{pack}]"] = report.as_dict()["accuracy"]
+        matched = sum(
+            own.objections.match(r["text"]).objection is not None  # type: ignore[attr-defined]
+            for r in neutral
+        )
+        figures[f"neutral_no_objection[{pack}]"] = round(1 - matched / len(neutral), 4)
+    figures["objections"] = round(right / total, 4)
+    figures["objections wrong objection"] = f"{wrong}/{total}"
+    figures["objections far"] = f"{round(far_right / max(1, far_total), 4)} of {far_total}"
+
+    if "--json" in args:
+        print(json.dumps(figures, ensure_ascii=False))
+    else:
+        for key, value in figures.items():
+            print(f"{key:46} {value}")
+    if "--misses" in args:
+        for row in misses:
+            print("   ", row)
+
+
+if __name__ == "__main__":
+    main()

@@ -150,6 +150,20 @@ def turn_times(
     return times
 
 
+def print_turns(
+    turns: dict[str, Callable[[str], None]], texts: list[str], repeat: int, width: int
+) -> None:
+    """p50, p99 and max of each engine's turn, wall clock then this thread's CPU."""
+    print(f"  {'':{width}} {'p50':>9} {'p99':>9} {'max':>9}")
+    for clock_name, clock in (("wall", time.perf_counter), ("cpu", time.thread_time)):
+        for name, turn in turns.items():
+            t = turn_times(texts, turn, repeat, clock)
+            print(
+                f"  {name + ' ' + clock_name:{width}} {percentile(t, 0.5) * 1000:7.3f}ms"
+                f" {percentile(t, 0.99) * 1000:7.3f}ms {max(t) * 1000:7.3f}ms"
+            )
+
+
 def hybrid_against_fuzzy(program: Program, items: Sequence[Item], repeat: int) -> None:
     """Latency per turn and memory added, hybrid (each encoder) and fuzzy in the same
     process. Memory: resident set size before and after loading an encoder and building
@@ -188,14 +202,7 @@ def hybrid_against_fuzzy(program: Program, items: Sequence[Item], repeat: int) -
     print(f"one turn (classify + match objection), {len(texts)} utterances x {repeat} passes")
     print("(wall: elapsed, includes being preempted on a shared machine; cpu: this thread's")
     print("CPU time, what the turn costs):")
-    print(f"  {'':16} {'p50':>9} {'p99':>9} {'max':>9}")
-    for clock_name, clock in (("wall", time.perf_counter), ("cpu", time.thread_time)):
-        for name, turn in engines.items():
-            t = turn_times(texts, turn, repeat, clock)
-            print(
-                f"  {name + ' ' + clock_name:16} {percentile(t, 0.5) * 1000:7.3f}ms"
-                f" {percentile(t, 0.99) * 1000:7.3f}ms {max(t) * 1000:7.3f}ms"
-            )
+    print_turns(engines, texts, repeat, 16)
     for line in built:
         print(line)
     print()
@@ -240,14 +247,7 @@ def customer_pack(items: Sequence[Item], repeat: int) -> None:
     n = sum(len(p.objections) for p in program.objection_packs)
     print(f"a customer's own pack ({CUSTOMER.name}: {n} objections, one phrasing each),")
     print(f"one turn, {len(texts)} utterances x {repeat} passes:")
-    print(f"  {'':21} {'p50':>9} {'p99':>9} {'max':>9}")
-    for clock_name, clock in (("wall", time.perf_counter), ("cpu", time.thread_time)):
-        for name, turn in turns.items():
-            t = turn_times(texts, turn, repeat, clock)
-            print(
-                f"  {name + ' ' + clock_name:21} {percentile(t, 0.5) * 1000:7.3f}ms"
-                f" {percentile(t, 0.99) * 1000:7.3f}ms {max(t) * 1000:7.3f}ms"
-            )
+    print_turns(turns, texts, repeat, 21)
     print(
         f"hybrid memory added (WordLlama + USE + indexes, RSS): {after - before:.1f} MB "
         f"({before:.0f} -> {after:.0f} MB); built in {seconds:.2f} s"

@@ -34,6 +34,7 @@ from mbs.cli.nlu_common import build_nlu_for  # noqa: E402
 from mbs.compiler import compile_file  # noqa: E402
 from mbs.program import Program  # noqa: E402
 from mbs.runtime.nlu_eval import Labelled, evaluate  # noqa: E402
+from tests.nlu.fixtures import written_wordings  # noqa: E402
 from tests.nlu.heldout import plain  # noqa: E402
 
 HERE = REPO / "tests" / "nlu" / "independent"
@@ -59,14 +60,7 @@ def _labelled(rows: list[dict[str, str]]) -> list[Labelled]:
 
 def _far(rows: list[dict[str, str]], stdlib: Program) -> list[dict[str, str]]:
     """The rows not within ``TOO_CLOSE`` of what the stdlib's matchers are built from."""
-    written = {plain(e) for i in stdlib.intents for e in i.examples}
-    written |= {
-        plain(phrase)
-        for p in stdlib.objection_packs
-        for o in p.objections
-        for phrase in (o.text, *o.variants)
-    }
-    choices = sorted(written)
+    choices = sorted(written_wordings(stdlib, plain))
     return [
         r
         for r in rows

@@ -17,6 +17,7 @@ from mbs.nlu import caller, consent, elsewhere, identity, later, machine, optout
 from mbs.nlu.minors import INTENT as MINOR
 from mbs.nlu.minors import says_minor
 from mbs.nlu.normalize import normalize
+from mbs.nlu.pregnancy import says_pregnant
 from mbs.nlu.questions import INTENT as QUESTION
 from mbs.nlu.questions import asks
 from mbs.nlu.scoring import DEFAULT_WEIGHTS, PhraseIndex, Weights
@@ -58,7 +59,7 @@ def by_form(
     text: str, names: Sequence[str], found: IntentMatch, threshold: Callable[[str], float]
 ) -> IntentMatch:
     """``found`` after the rules that read the utterance's form, whatever the scores:
-    a speaker who says they are a minor (``said_minor``), then, in ``_BY_FORM``'s
+    a speaker who says they are a minor or pregnant (``said_minor``), then, in ``_BY_FORM``'s
     order, a request never to be called again (``mbs.nlu.optout``), a request to hear
     again (``mbs.nlu.repeat``), a call put off (``mbs.nlu.later``), someone other than
     the contact on the line (``mbs.nlu.elsewhere``), a machine asked about
@@ -66,7 +67,7 @@ def by_form(
     is calling asked (``mbs.nlu.caller``), a question nothing else recognised
     (``asked``, ``mbs.nlu.questions``), a go-ahead read as a refusal
     (``mbs.nlu.consent``); each when the program has that intent."""
-    if MINOR in names and says_minor(text):
+    if MINOR in names and (says_minor(text) or says_pregnant(text)):
         return said_minor(found)
     for intent, misread, says in _BY_FORM:
         if intent == QUESTION:
@@ -111,8 +112,9 @@ def _by_rule(intent: str, found: IntentMatch, threshold: float) -> IntentMatch:
 
 
 def said_minor(found: IntentMatch) -> IntentMatch:
-    """``found`` turned into the ``vulnerable`` intent, sure (``mbs.nlu.minors``): the
-    speaker said they are a minor; what the scores preferred stays as the runner-up."""
+    """``found`` turned into the ``vulnerable`` intent, sure: the speaker said they are a
+    minor (``mbs.nlu.minors``) or pregnant (``mbs.nlu.pregnancy``); what the scores
+    preferred stays as the runner-up."""
     if found.intent is not None and found.intent != MINOR:
         return IntentMatch(MINOR, 1.0, found.intent, found.score)
     if found.runner_up is not None and found.runner_up != MINOR:

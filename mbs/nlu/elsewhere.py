@@ -3,7 +3,8 @@
 French says it in a few closed forms whose other words are new each time: the identity
 denied ("c'est pas moi c'est mon mari", "je suis pas madame Durand"), a relative or a
 helper on the line ("ici c'est sa fille", "vous parlez à sa voisine"), nobody by that
-name ("je connais personne qui s'appelle comme ça"), the contact gone, absent or dead
+name ("je connais personne qui s'appelle comme ça", "y a pas de monsieur Durand ici",
+"il y a erreur"), the contact gone, absent or dead
 ("il habite plus ici", "elle est pas là", "monsieur est mort l'an dernier"), the number
 no longer theirs ("c'est plus son numéro"). Word similarity reads the "non" that often
 comes first, or finds nothing above the threshold. ``by_form`` in ``mbs.nlu.fuzzy``
@@ -62,6 +63,14 @@ _ELSEWHERE = re.compile(
     r"|\bpersonne (?:de ce nom|qui s appelle|ne s appelle|s appelle)\b"
     r"|\bjamais entendu (?:parler )?(?:de |d )?(?:ce nom|cette personne|ce monsieur"
     r"|cette dame)\b"
+    # nobody here by the title and name asked for ("y a pas de monsieur durand ici", "il
+    # n'y a aucune madame petit"), not "pas de problème"; a bare first name is left to
+    # the scores (it may be a thing: "y a pas de fibre ici")
+    r"|\by a (?:pas|plus|aucun|aucune|personne) (?:de |d )?(?:monsieur|madame|mademoiselle"
+    r"|mme|mr) \w+"
+    # "(il) y a erreur (sur la personne)", not an error in a bill ("y a une erreur sur
+    # ma facture")
+    r"|\by a erreur\b(?! (?:sur|dans) (?!la personne))"
     # gone, absent or dead ("il", "madame Durand"), or not at their home
     rf"|{_THIRD} (?:ne |n )?(?:habite|vit|loge|reside|demeure) (?:plus|pas)"
     r" (?:ici|la|a|chez|avec)\b"

@@ -311,6 +311,10 @@ def test_early_hours_are_the_afternoons_as_the_when_capture_reads_them(
         "vous êtes pas chez lui",
         "non il est sorti",
         "ah non c'est pas ici",
+        "ah non y a pas de monsieur girard chez nous",
+        "il n'y a aucune madame petit à ce numéro",
+        "attendez il y a erreur là",
+        "non je crois qu'il y a erreur sur la personne",
     ],
 )
 def test_someone_else_on_the_line_is_told_by_its_form(said: str) -> None:
@@ -327,6 +331,10 @@ def test_someone_else_on_the_line_is_told_by_its_form(said: str) -> None:
         "elle est pas intéressée",
         "je ne suis pas disponible",  # the speaker, not someone else
         "la personne qui m'a appelé hier",
+        "y a pas de problème ici",
+        "il y a pas de fibre dans ma rue",
+        "y a erreur sur ma facture depuis trois mois",
+        "il y a une erreur dans votre calcul",
         "",
     ],
 )

@@ -13,15 +13,24 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from mbs.nlu import caller, consent, elsewhere, identity, later, machine, optout, repeat
-from mbs.nlu.minors import INTENT as MINOR
-from mbs.nlu.minors import says_minor
+from mbs.nlu import (
+    caller,
+    consent,
+    elsewhere,
+    identity,
+    later,
+    machine,
+    optout,
+    repeat,
+    vulnerable,
+)
 from mbs.nlu.normalize import normalize
-from mbs.nlu.pregnancy import says_pregnant
 from mbs.nlu.questions import INTENT as QUESTION
 from mbs.nlu.questions import asks
 from mbs.nlu.scoring import DEFAULT_WEIGHTS, PhraseIndex, Weights
 from mbs.program import Intent, Objection, ObjectionPack
+
+MINOR = vulnerable.INTENT
 
 # Chosen on tests/nlu/eval_set.jsonl (see docs/nlu.md): objections, the best accuracy
 # with at most 2 % of ordinary answers matched; intents, the best intent accuracy.
@@ -59,7 +68,9 @@ def by_form(
     text: str, names: Sequence[str], found: IntentMatch, threshold: Callable[[str], float]
 ) -> IntentMatch:
     """``found`` after the rules that read the utterance's form, whatever the scores:
-    a speaker who says they are a minor or pregnant (``said_minor``), then, in ``_BY_FORM``'s
+    a speaker who says they are a minor or pregnant (``said_minor``), the ``vulnerable``
+    intent refused when the utterance speaks of nothing it is about
+    (``mbs.nlu.vulnerable``), then, in ``_BY_FORM``'s
     order, a request never to be called again (``mbs.nlu.optout``), a request to hear
     again (``mbs.nlu.repeat``), a call put off (``mbs.nlu.later``), someone other than
     the contact on the line (``mbs.nlu.elsewhere``), a machine asked about
@@ -67,8 +78,12 @@ def by_form(
     is calling asked (``mbs.nlu.caller``), a question nothing else recognised
     (``asked``, ``mbs.nlu.questions``), a go-ahead read as a refusal
     (``mbs.nlu.consent``); each when the program has that intent."""
-    if MINOR in names and (says_minor(text) or says_pregnant(text)):
+    if MINOR in names and vulnerable.by_rule(text):
         return said_minor(found)
+    if found.intent == MINOR and not vulnerable.cued(text):
+        # its examples' ages without the rule's reading of them ("j'ai soixante-quatorze
+        # ans"): not taken, left as the best candidate
+        found = IntentMatch(None, found.score, MINOR, found.score)
     for intent, misread, says in _BY_FORM:
         if intent == QUESTION:
             if QUESTION in names and found.intent is None and asks(text):

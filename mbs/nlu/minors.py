@@ -22,9 +22,11 @@ INTENT = "vulnerable"
 
 # "j'ai 16 ans", "moi j'ai 15 ans", "j'ai que 14 ans", "j'ai même pas 18 ans", "je viens
 # d'avoir 16 ans", "je vais avoir 18 ans", "j'ai bientôt 18 ans", "je suis âgée de 15
-# ans"; the clause ends after "ans" (not "j'ai 15 ans de métier", "2 ans à tirer").
+# ans", "je fête mes 17 ans demain", "j'ai eu 16 ans hier"; the clause ends after "ans"
+# (not "j'ai 15 ans de métier", "2 ans à tirer").
 _AGE = re.compile(
-    r"\b(?P<verb>j ai|jai|je viens d avoir|je vais avoir|j aurai|je suis agee? de|je n ai)"
+    r"\b(?P<verb>j ai|jai|je viens d avoir|je vais avoir|j aurai|je suis agee? de|je n ai"
+    r"|je fete mes|je viens de feter mes|j ai eu)"
     r"(?P<how>(?: (?:que|seulement|meme|pas|encore|a peine|tout juste|bientot|presque"
     r"|quasiment|deja))*)"
     r" (?P<age>\d{1,2}) ans\b"

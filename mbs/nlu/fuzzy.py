@@ -17,6 +17,7 @@ from mbs.nlu import (
     caller,
     consent,
     elsewhere,
+    fields,
     identity,
     later,
     machine,
@@ -68,9 +69,9 @@ def by_form(
     text: str, names: Sequence[str], found: IntentMatch, threshold: Callable[[str], float]
 ) -> IntentMatch:
     """``found`` after the rules that read the utterance's form, whatever the scores:
-    a speaker who says they are a minor or pregnant (``said_minor``), the ``vulnerable``
-    intent refused when the utterance speaks of nothing it is about
-    (``mbs.nlu.vulnerable``), then, in ``_BY_FORM``'s
+    a speaker who says they are a minor or pregnant (``said_minor``), an intent that
+    acts on the call refused when the utterance holds no word of its field
+    (``mbs.nlu.fields``), then, in ``_BY_FORM``'s
     order, a request never to be called again (``mbs.nlu.optout``), a request to hear
     again (``mbs.nlu.repeat``), a call put off (``mbs.nlu.later``), someone other than
     the contact on the line (``mbs.nlu.elsewhere``), a machine asked about
@@ -80,10 +81,10 @@ def by_form(
     (``mbs.nlu.consent``); each when the program has that intent."""
     if MINOR in names and vulnerable.by_rule(text):
         return said_minor(found)
-    if found.intent == MINOR and not vulnerable.cued(text):
-        # its examples' ages without the rule's reading of them ("j'ai soixante-quatorze
-        # ans"): not taken, left as the best candidate
-        found = IntentMatch(None, found.score, MINOR, found.score)
+    if found.intent is not None and not fields.speaks_of(found.intent, text):
+        # a shared topical word, nothing of the intent's field ("c'est commercial ?",
+        # "j'ai soixante-quatorze ans"): not taken, left as the best candidate
+        found = IntentMatch(None, found.score, found.intent, found.score)
     for intent, misread, says in _BY_FORM:
         if intent == QUESTION:
             if QUESTION in names and found.intent is None and asks(text):

@@ -1,0 +1,54 @@
+"""The words an utterance must share with an intent's field before its examples decide.
+
+Some intents act on the call the moment they are taken (the VM's priority intents): a
+request for a human hands the call over, a vulnerable person ends an alcohol call. A
+similarity score reads any shared word as evidence, a topical one too: "c'est
+commercial ?" came out close to "vous pouvez me passer un commercial", "je suis vendeur
+moi aussi" to "mettez-moi avec un vendeur", "j'ai soixante-quatorze ans" and "le quinze
+du mois" to "j'ai quatorze ans". So for these intents the examples decide only when the
+utterance holds a word of the intent's field; otherwise the intent is not taken and
+stays the best candidate. The rules of form (``mbs.nlu.minors``, ``mbs.nlu.pregnancy``,
+...) are not concerned: they read the form itself.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from mbs.nlu.form_rule import form_pattern
+
+_FIELDS = {
+    # childhood and school, majority and age, pregnancy, the law on alcohol; a child in
+    # the singular ("deux ados de quatorze et seize ans", "trois gamins" are the
+    # household, not the speaker)
+    "vulnerable": re.compile(
+        r"\b(?:mineure?|majeure?|majorite|age|jeune"
+        r"|enfant|gamine?|gosse|mome|ado|adolescente?"
+        r"|ecole|college|collegienne?|lycee|lyceenne?|bac|brevet|classe|rentree|eleve"
+        r"|sixieme|cinquieme|quatrieme|troisieme|seconde|premiere|terminale"
+        r"|parents|papa|maman|fils|fille|decroche"
+        r"|enceinte|grossesse|bebe|accouche|accoucher|accouchement|cloque|polichinelle"
+        r"|heureux evenement"
+        r"|alcool|boire|droit|interdit|interdite)\b"
+    ),
+    # someone asked for: a verb of asking or talking, or a person of the company
+    "human_request": re.compile(
+        r"\b(?:parler|parle|passer|passez|passe|joindre|voir|avoir|rencontrer"
+        r"|transferer|transferez|transfere|mettez|mettre|mets|relation|standard|service"
+        r"|vrai|vraie|humain|humaine|personne|quelqu un|vivant|physique|interlocuteur"
+        r"|responsable|chef|superieur|superviseur|directeur|directrice|collegue"
+        r"|conseiller|conseillere|operateur|operatrice|agent|employe|gens|homme|femme"
+        r"|monsieur|madame)\b"
+    ),
+}
+_RULES: dict[str, Callable[[str], bool]] = {
+    intent: form_pattern(field) for intent, field in _FIELDS.items()
+}
+
+
+def speaks_of(intent: str, text: str) -> bool:
+    """Whether ``intent``'s examples may decide ``text`` (always, for an intent with no
+    field of its own)."""
+    rule = _RULES.get(intent)
+    return rule is None or rule(text)

@@ -1,0 +1,76 @@
+"""The examples of an intent that acts on the call decide only when the utterance holds
+a word of its field (``mbs.nlu.fields``): an adult's age, a date or the household's
+children do not end an alcohol call, a topical word does not hand the call over."""
+
+from __future__ import annotations
+
+import pytest
+
+from mbs.nlu.calibration import calibration
+from mbs.nlu.encoder import default_encoder
+from mbs.nlu.fields import speaks_of
+from mbs.nlu.fuzzy import IntentClassifier
+from mbs.nlu.hybrid import HybridClassifier
+from mbs.nlu.vulnerable import by_rule
+from mbs.program import Program
+from tests.nlu import heldout
+
+NOT_ABOUT_IT = [
+    "j'ai soixante-quatorze ans",
+    "le quinze du mois",
+    "j'ai deux ados de quatorze et seize ans",
+    "nous c'est deux adultes et trois gamins",
+    "ça fait douze ans qu'on habite ici",
+]
+
+
+@pytest.mark.parametrize("text", NOT_ABOUT_IT)
+def test_ages_dates_and_the_household_are_not_taken_for_it(
+    text: str, stdlib_program: Program
+) -> None:
+    assert not speaks_of("vulnerable", text) and not by_rule(text)
+    hybrid = HybridClassifier(stdlib_program.intents, default_encoder(), calibration())
+    for clf in (IntentClassifier(stdlib_program.intents), hybrid):
+        assert clf.classify(text).intent != "vulnerable"
+
+
+def test_what_its_examples_say_is_still_taken(stdlib_program: Program) -> None:
+    hybrid = HybridClassifier(stdlib_program.intents, default_encoder(), calibration())
+    for text in ("c'est un gamin qui vous répond", "je suis trop jeune pour l'alcool"):
+        assert speaks_of("vulnerable", text)
+        assert hybrid.classify(text).intent == "vulnerable"
+
+
+def test_every_dev_vulnerable_answer_is_read_by_a_rule_or_speaks_of_it() -> None:
+    # the dev split only: the test split is for reporting, never for shaping a rule
+    said = [
+        u.text
+        for name in ("intents", "context")
+        for u in heldout.load(name, "dev")
+        if u.label == "vulnerable"
+    ]
+    assert len(said) > 15
+    assert [t for t in said if not (by_rule(t) or speaks_of("vulnerable", t))] == []
+
+
+@pytest.mark.parametrize("text", ["c'est commercial", "je suis vendeur moi aussi"])
+def test_a_topical_word_does_not_hand_the_call_over(text: str, stdlib_program: Program) -> None:
+    assert not speaks_of("human_request", text)
+    hybrid = HybridClassifier(stdlib_program.intents, default_encoder(), calibration())
+    for clf in (IntentClassifier(stdlib_program.intents), hybrid):
+        assert clf.classify(text).intent != "human_request"
+
+
+def test_every_dev_request_for_a_human_speaks_of_one() -> None:
+    said = [
+        u.text
+        for name in ("intents", "context")
+        for u in heldout.load(name, "dev")
+        if u.label == "human_request"
+    ]
+    assert len(said) > 15
+    assert [t for t in said if not speaks_of("human_request", t)] == []
+
+
+def test_intents_without_a_field_are_not_concerned() -> None:
+    assert speaks_of("yes", "ouais") and speaks_of("callback", "")

@@ -183,3 +183,17 @@ def dump_line(item: Utterance) -> str:
     """One JSONL line, fields in a fixed order, absent fields left out."""
     raw = {k: getattr(item, k) for k in FIELDS if getattr(item, k) is not None}
     return json.dumps(raw, ensure_ascii=False)
+
+
+def dev_said(label: str, *, other_than: bool = False) -> list[str]:
+    """The dev split's utterances labelled ``label`` (intents and in context), or with
+    ``other_than`` every dev utterance of another label (objections and neutral answers
+    too): what a rule on an utterance's form may be shaped on and checked against. The
+    test split is for reporting, never for shaping a rule."""
+    sets = ("intents", "objections", "neutral", "context") if other_than else ("intents", "context")
+    return [
+        u.text
+        for name in sets
+        for u in load(name, "dev")
+        if (u.label != label if other_than else u.label == label)
+    ]

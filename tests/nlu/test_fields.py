@@ -42,13 +42,7 @@ def test_what_its_examples_say_is_still_taken(stdlib_program: Program) -> None:
 
 
 def test_every_dev_vulnerable_answer_is_read_by_a_rule_or_speaks_of_it() -> None:
-    # the dev split only: the test split is for reporting, never for shaping a rule
-    said = [
-        u.text
-        for name in ("intents", "context")
-        for u in heldout.load(name, "dev")
-        if u.label == "vulnerable"
-    ]
+    said = heldout.dev_said("vulnerable")
     assert len(said) > 15
     assert [t for t in said if not (by_rule(t) or speaks_of("vulnerable", t))] == []
 
@@ -62,12 +56,7 @@ def test_a_topical_word_does_not_hand_the_call_over(text: str, stdlib_program: P
 
 
 def test_every_dev_request_for_a_human_speaks_of_one() -> None:
-    said = [
-        u.text
-        for name in ("intents", "context")
-        for u in heldout.load(name, "dev")
-        if u.label == "human_request"
-    ]
+    said = heldout.dev_said("human_request")
     assert len(said) > 15
     assert [t for t in said if not speaks_of("human_request", t)] == []
 

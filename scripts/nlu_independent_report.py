@@ -35,12 +35,9 @@ from mbs.compiler import compile_file  # noqa: E402
 from mbs.program import Program  # noqa: E402
 from mbs.runtime.nlu_eval import Labelled, evaluate  # noqa: E402
 from tests.nlu.fixtures import written_wordings  # noqa: E402
-from tests.nlu.heldout import plain  # noqa: E402
+from tests.nlu.heldout import INDEPENDENT_PACKS, TOO_CLOSE, independent, plain  # noqa: E402
 
-HERE = REPO / "tests" / "nlu" / "independent"
 STDLIB = REPO / "tests" / "nlu" / "stdlib_all.mbs"
-TOO_CLOSE = 90  # as tests/nlu/test_heldout.py
-PACKS = {"fibre_max": HERE / "fibre.mbs", "mutuelle_serenite": HERE / "mutuelle.mbs"}
 
 
 def _program(path: Path) -> Program:
@@ -49,18 +46,12 @@ def _program(path: Path) -> Program:
     return result.program
 
 
-def _read(name: str) -> list[dict[str, str]]:
-    lines = (HERE / f"{name}.jsonl").read_text(encoding="utf-8").splitlines()
-    return [json.loads(line) for line in lines if line.strip()]
-
-
 def _labelled(rows: list[dict[str, str]]) -> list[Labelled]:
     return [Labelled(r["kind"], r.get("label"), r["text"], None) for r in rows]
 
 
-def _far(rows: list[dict[str, str]], stdlib: Program) -> list[dict[str, str]]:
-    """The rows not within ``TOO_CLOSE`` of what the stdlib's matchers are built from."""
-    choices = sorted(written_wordings(stdlib, plain))
+def _far(rows: list[dict[str, str]], choices: list[str]) -> list[dict[str, str]]:
+    """The rows not within ``TOO_CLOSE`` of ``choices`` (plain wordings)."""
     return [
         r
         for r in rows
@@ -72,15 +63,16 @@ def _far(rows: list[dict[str, str]], stdlib: Program) -> list[dict[str, str]]:
 def main() -> None:
     args = sys.argv[1:]
     name = args[args.index("--nlu") + 1] if "--nlu" in args else "hybrid"
-    objections, intents, neutral = _read("objections"), _read("intents"), _read("neutral")
+    objections, intents, neutral = (independent(n) for n in ("objections", "intents", "neutral"))
     figures: dict[str, object] = {"nlu": name}
     misses: list[tuple[str, ...]] = []
 
     stdlib = _program(STDLIB)
+    written = sorted(written_wordings(stdlib, plain))  # what the stdlib's matchers are built from
     engine = build_nlu_for(stdlib, {}, name)
     report = evaluate(engine, stdlib, _labelled(intents), None)
     figures["intents[stdlib]"] = report.as_dict()["accuracy"]
-    far_intents = _far(intents, stdlib)
+    far_intents = _far(intents, written)
     far = evaluate(engine, stdlib, _labelled(far_intents), None)
     figures["intents[stdlib] far"] = f"{far.as_dict()['accuracy']} of {far.total}"
     misses += [
@@ -91,8 +83,8 @@ def main() -> None:
     misses += [("neutral[stdlib]", i.text, "none", f"{d.kind}:{d.name}") for i, d in report.misses]
 
     right = total = wrong = far_right = far_total = 0
-    far_objections = {r["text"] for r in _far(objections, stdlib)}
-    for pack, path in PACKS.items():
+    far_objections = {r["text"] for r in _far(objections, written)}
+    for pack, path in INDEPENDENT_PACKS.items():
         program = _program(path)
         own = build_nlu_for(program, {}, name)
         rows = [r for r in objections if r["pack"] == pack]

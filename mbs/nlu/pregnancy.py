@@ -15,8 +15,6 @@ import re
 
 from mbs.nlu.form_rule import form_pattern
 
-INTENT = "vulnerable"
-
 # What may stand between "je suis" and "enceinte": "je suis enceinte", "je suis
 # actuellement enceinte", "chuis enceinte de trois mois"; "pas", "plus", "jamais" may not.
 _SOFT = (

@@ -4,10 +4,10 @@ within its field (``mbs.nlu.fields``): ages are the minors rule's to read."""
 
 from __future__ import annotations
 
-from mbs.nlu.minors import says_minor
+from mbs.nlu.minors import INTENT, says_minor
 from mbs.nlu.pregnancy import says_pregnant
 
-INTENT = "vulnerable"
+__all__ = ["INTENT", "by_rule"]
 
 
 def by_rule(text: str) -> bool:

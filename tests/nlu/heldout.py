@@ -40,6 +40,16 @@ OWN_SETS = ("own_pack", "own_pack_natural")
 SPLITS = ("dev", "test")
 KINDS = ("intent", "objection", "none")
 FIELDS = ("split", "kind", "label", "pack", "scenario", "step", "text")
+# At or above this rapidfuzz ratio (0-100) between normalised wordings, an utterance is
+# a copy of a stdlib phrase, not a held-out one.
+TOO_CLOSE = 90
+
+# The set written blind (tests/nlu/independent/README.md): reported, never fitted on.
+INDEPENDENT = HERE.parent / "independent"
+INDEPENDENT_PACKS = {
+    "fibre_max": INDEPENDENT / "fibre.mbs",
+    "mutuelle_serenite": INDEPENDENT / "mutuelle.mbs",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +193,13 @@ def dump_line(item: Utterance) -> str:
     """One JSONL line, fields in a fixed order, absent fields left out."""
     raw = {k: getattr(item, k) for k in FIELDS if getattr(item, k) is not None}
     return json.dumps(raw, ensure_ascii=False)
+
+
+def independent(name: str) -> list[dict[str, str]]:
+    """One file of the independent set (``objections``, ``intents`` or ``neutral``), a
+    dict per line."""
+    lines = (INDEPENDENT / f"{name}.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
 
 
 def dev_said(label: str, *, other_than: bool = False) -> list[str]:

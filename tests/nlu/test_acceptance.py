@@ -33,7 +33,7 @@ from mbs.nlu.ordinary import ordinary_answers
 from mbs.program import Program
 from tests.nlu import heldout
 from tests.nlu.fixtures import written_wordings
-from tests.nlu.test_heldout import TOO_CLOSE, plain
+from tests.nlu.heldout import TOO_CLOSE, plain
 
 N = len(FEATURES)
 

@@ -21,6 +21,7 @@ from tests.nlu.heldout import (
     OWN_SETS,
     SCENARIOS,
     SETS,
+    TOO_CLOSE,
     Utterance,
     assign_splits,
     dump_line,
@@ -30,10 +31,6 @@ from tests.nlu.heldout import (
     read,
     stratum,
 )
-
-# At or above this rapidfuzz ratio (0-100) between normalised wordings, an utterance is
-# a copy of a stdlib phrase, not a held-out one.
-TOO_CLOSE = 90
 
 # Intents being added to intents.common while these sets were written: accepted as labels
 # while the stdlib lacks them, checked like the others once it has them.

@@ -4,7 +4,6 @@ and intents. It is reported (scripts/nlu_independent_report.py) and never fitted
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
 
@@ -12,10 +11,10 @@ import pytest
 
 from mbs.compiler import compile_file
 from mbs.program import Program
+from tests.nlu.heldout import INDEPENDENT_PACKS as PACKS
+from tests.nlu.heldout import independent as rows
 from tests.nlu.heldout import plain
 
-HERE = Path(__file__).parent / "independent"
-PACKS = {"fibre_max": HERE / "fibre.mbs", "mutuelle_serenite": HERE / "mutuelle.mbs"}
 SETS = ("objections", "intents", "neutral")
 INTENTS = {
     "yes", "no", "not_interested", "callback", "stop_calling", "question", "who_is_calling",
@@ -23,11 +22,6 @@ INTENTS = {
     "vulnerable",
 }  # fmt: skip
 REPO = Path(__file__).resolve().parents[2]
-
-
-def rows(name: str) -> list[dict[str, str]]:
-    lines = (HERE / f"{name}.jsonl").read_text(encoding="utf-8").splitlines()
-    return [json.loads(line) for line in lines if line.strip()]
 
 
 @pytest.fixture(scope="module")

@@ -27,7 +27,7 @@ _ASKS_WHO = re.compile(
     r"|vous vous appelez comment|comment vous vous appelez|vous etes (?:monsieur|madame"
     r"|mademoiselle) comment)\b"
     # "c'est qui ?", not "c'est qui qui paie"
-    r"|^(?:(?:euh|bah|ben|mais|et|allo|pardon|oui|non|attendez) )*c est qui\b(?! qui| que)"
+    r"|^(?:(?:euh|bah|ben|mais|et|allo|pardon|oui|non|attendez|salut|bonjour|bonsoir) )*c est qui\b(?! qui| que)"
     rf"|\b(?:vous etes|vous appelez|tu es|t es|tu appelles) (?:de|d) (?:quelle|quel) {_COMPANY}"
     rf"|\b(?:vous|tu) (?:etes|es|travaillez|travailles|bossez|bosses) (?:\w+ )?(?:chez|pour) qui\b"
     rf"|\b(?:c est quoi|c etait quoi|quel est|c est quel) (?:votre|ton) (?:nom|{_COMPANY})\b"

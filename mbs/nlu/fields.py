@@ -5,7 +5,8 @@ request for a human hands the call over, a vulnerable person ends an alcohol cal
 similarity score reads any shared word as evidence, a topical one too: "c'est
 commercial ?" came out close to "vous pouvez me passer un commercial", "je suis vendeur
 moi aussi" to "mettez-moi avec un vendeur", "j'ai soixante-quatorze ans" and "le quinze
-du mois" to "j'ai quatorze ans". So for these intents the examples decide only when the
+du mois" to "j'ai quatorze ans", a bare "salut" (a hello as much as a goodbye) to "allez
+salut". So for these intents the examples decide only when the
 utterance holds a word of the intent's field; otherwise the intent is not taken and
 stays the best candidate. The rules of form (``mbs.nlu.minors``, ``mbs.nlu.pregnancy``,
 ...) are not concerned: they read the form itself.
@@ -40,6 +41,15 @@ _FIELDS = {
         r"|responsable|chef|superieur|superviseur|directeur|directrice|collegue"
         r"|conseiller|conseillere|operateur|operatrice|agent|employe|gens|homme|femme"
         r"|monsieur|madame)\b"
+    ),
+    # leave-taking; "salut" (and "bonsoir") also greet, so they take leave only with a
+    # word that closes ("allez salut", "salut bonne journée"): "salut c'est qui ?" and a
+    # bare "salut" at the first line are a hello, and a goodbye ends the call
+    "goodbye": re.compile(
+        r"\b(?:revoir|revoyure|adieu|ciao|tchao|bye|journee|soiree|nuit|week end"
+        r"|continuation|courage|laisse|laisser|quitte|quitter|raccroche|raccrocher"
+        r"|arreter|arrete|merci|a plus|a la prochaine|a bientot|a tout|a la revoyure"
+        r"|(?:allez|bon|bah|ben|aller) salut|salut (?:allez|alors))\b"
     ),
 }
 _RULES: dict[str, Callable[[str], bool]] = {

@@ -43,6 +43,12 @@ _ASKS = re.compile(
     r"|^(?:(?:et|mais|euh|alors|donc|bon|bah|ben) )*(?:c est pour|ca se passe|ca se fait"
     r"|le rendez-vous se passe|le rendez vous se passe|vous venez|c est gratuit"
     r"|c est payant|vous proposez|vous vendez|vous faites)\b.* ou \w+"
+    # the call's purpose guessed ("c'est pour une vente", "c'est pour un sondage"): said
+    # flat on the line, it asks; only the nouns that name why someone calls, since "c'est
+    # pour offrir" answers a question
+    r"|^(?:(?:et|mais|euh|alors|donc|bon|bah|ben|allo|oui|ah) )*c est (?:pour )?(?:une?|de la"
+    r"|du|des) (?:vente|ventes|enquete|sondage|pub|publicite|promo|promotion|demarchage"
+    r"|prospection|questionnaire|etude|abonnement|proposition commerciale)$"
     r"|\?"
 )
 

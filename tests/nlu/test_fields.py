@@ -63,3 +63,23 @@ def test_every_dev_request_for_a_human_speaks_of_one() -> None:
 
 def test_intents_without_a_field_are_not_concerned() -> None:
     assert speaks_of("yes", "ouais") and speaks_of("callback", "")
+
+
+@pytest.mark.parametrize("text", ["salut", "salut à vous", "salut c'est qui"])
+def test_a_hello_does_not_end_the_call(text: str, stdlib_program: Program) -> None:
+    assert not speaks_of("goodbye", text)
+    hybrid = HybridClassifier(stdlib_program.intents, default_encoder(), calibration())
+    for clf in (IntentClassifier(stdlib_program.intents), hybrid):
+        assert clf.classify(text).intent != "goodbye"
+
+
+@pytest.mark.parametrize("text", ["allez salut", "salut bonne journée", "bon ben salut"])
+def test_salut_with_a_closing_word_still_takes_leave(text: str, stdlib_program: Program) -> None:
+    hybrid = HybridClassifier(stdlib_program.intents, default_encoder(), calibration())
+    assert speaks_of("goodbye", text) and hybrid.classify(text).intent == "goodbye"
+
+
+def test_every_dev_goodbye_speaks_of_leaving() -> None:
+    said = heldout.dev_said("goodbye")
+    assert len(said) > 15
+    assert [t for t in said if not speaks_of("goodbye", t)] == []

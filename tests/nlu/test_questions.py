@@ -24,6 +24,8 @@ ASKING = [
     "c'est quoi exactement le contrat",
     "la pose se fait comment",
     "vous livrez le samedi ?",
+    "c'est pour une vente",
+    "euh c'est pour un sondage",
 ]
 TELLING = [
     "c'est ce que je pensais",
@@ -38,6 +40,8 @@ TELLING = [
     "dites-moi tout",
     "allez-y je vous écoute",
     "je travaille à la mairie",
+    "c'est pour offrir",
+    "c'est pour ma femme surtout",
     "",
 ]
 

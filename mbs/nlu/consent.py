@@ -8,8 +8,10 @@ closed, so it is read here: a go-ahead ("allez-y", "je vous écoute", "dites-moi
 "continuez") or a denied bother ("ça ne me dérange pas", "vous ne me dérangez pas",
 "pas de souci", "aucun problème"), and nothing that refuses, puts off or ends the call
 ("non merci", "pas intéressé", "plus tard", "ne m'appelez plus", "au revoir").
-``mbs.nlu.fuzzy.by_form`` turns a ``no``, a ``not_interested`` or a ``question`` (or
-nothing) into ``yes`` then ("allez-y pour vos questions" asks nothing); an utterance
+An appointment accepted ("allez on prend rendez-vous") is a go-ahead too, which the
+scores read as being busy ("je suis en rendez-vous"). ``mbs.nlu.fuzzy.by_form`` turns a
+``no``, a ``not_interested``, a ``question`` or a ``callback`` (or nothing) into ``yes``
+then ("allez-y pour vos questions" asks nothing); an utterance
 that asks ("dites-moi, c'est quoi votre offre") or that another intent explains
 ("dites-moi qui vous êtes") is left alone.
 """
@@ -24,7 +26,7 @@ from mbs.nlu.questions import asks
 
 INTENT = "yes"
 # What the scores may have said instead of a consent they misread.
-MISREAD = frozenset(("no", "not_interested", "question"))
+MISREAD = frozenset(("no", "not_interested", "question", "callback"))
 
 _GO_AHEAD = re.compile(
     r"\b(?:allez y|allez-y|vas y|vas-y|vous pouvez y aller|je vous ecoute|on vous ecoute|j ecoute|je t ecoute"
@@ -39,6 +41,12 @@ _GO_AHEAD = re.compile(
     r"|je suis (?:dispo|disponible)(?! (?:que|qu|seulement|uniquement|le|la|les|a partir"
     r"|apres|avant|demain|ce|cette|en|plus tard|lundi|mardi|mercredi|jeudi|vendredi|samedi"
     r"|dimanche)))\b"
+    # the appointment accepted ("allez on prend rendez-vous"): the word "rendez-vous"
+    # alone reads as being busy ("je suis en rendez-vous"), a call put off
+    r"|\b(?:on (?:peut )?(?:prend|prendre|fixe|fixer|cale|caler)|prenons|fixons|calons"
+    r"|je (?:veux|voudrais) bien|va pour|d accord pour|ok pour|banco pour)"
+    r" (?:un |le |ce )?(?:rendez[- ]vous|rdv)"
+    r"(?: (?:avec (?:votre|le|un|ce) conseiller|alors|volontiers|allez))?$"
 )
 _NO_BOTHER = re.compile(
     r"\b(?:ca|cela|ce|vous) (?:ne )?(?:me|nous) derange(?:z|ra)? (?:pas|point|nullement)\b"

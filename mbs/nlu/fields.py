@@ -35,7 +35,13 @@ _FIELDS = {
     ),
     # someone asked for: a verb of asking or talking, or a person of the company
     "human_request": re.compile(
-        r"\b(?:parler|parle|passer|passez|passe|joindre|voir|avoir|rencontrer"
+        r"\b(?:parler|parle|joindre|voir|avoir|rencontrer|entretenir|discuter|echanger"
+        # putting through, not dropping by ("on peut passer", "passer chez vous")
+        r"|(?:me|nous|m) (?:passer|passez|passe)"
+        r"|(?:passer|passez|passe)(?! (?:chez|en|au|dans|par|vous voir|voir|a la|a l|a votre))"
+        r"(?!$)"
+        # a salesperson asked for, not the call called commercial ("c'est commercial ?")
+        r"|(?:un|une|votre|le|la) (?:commercial|commerciale|vendeur|vendeuse)"
         r"|transferer|transferez|transfere|mettez|mettre|mets|relation|standard|service"
         r"|vrai|vraie|humain|humaine|personne|quelqu un|vivant|physique|interlocuteur"
         r"|responsable|chef|superieur|superviseur|directeur|directrice|collegue"

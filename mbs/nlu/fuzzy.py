@@ -18,6 +18,7 @@ from mbs.nlu import (
     consent,
     elsewhere,
     fields,
+    handover,
     identity,
     later,
     machine,
@@ -74,7 +75,8 @@ def by_form(
     (``mbs.nlu.fields``), then, in ``_BY_FORM``'s
     order, a request never to be called again (``mbs.nlu.optout``), a request to hear
     again (``mbs.nlu.repeat``), a call put off (``mbs.nlu.later``), someone other than
-    the contact on the line (``mbs.nlu.elsewhere``), a machine asked about
+    the contact on the line (``mbs.nlu.elsewhere``), a person of the company asked for
+    (``mbs.nlu.handover``), a machine asked about
     (``mbs.nlu.machine``), the contact saying it is them (``mbs.nlu.identity``), who
     is calling asked (``mbs.nlu.caller``), a question nothing else recognised
     (``asked``, ``mbs.nlu.questions``), a go-ahead read as a refusal
@@ -105,6 +107,8 @@ _BY_FORM: tuple[tuple[str, frozenset[str], Callable[[str], bool]], ...] = (
     (later.INTENT, later.MISREAD, later.puts_off),
     # "vous voulez parler à mon mari ?"
     (elsewhere.INTENT, elsewhere.MISREAD, elsewhere.not_the_contact),
+    # "passez-moi quelqu'un de chez vous"
+    (handover.INTENT, handover.MISREAD, handover.asks_for_a_person),
     # "c'est un automate qui m'appelle ?"
     (machine.INTENT, machine.MISREAD, machine.asks_if_machine),
     # "lui-même à l'appareil"

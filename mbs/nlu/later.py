@@ -34,11 +34,11 @@ _LATER = re.compile(
     r"|\b(?:un|une) autre (?:fois|jour|moment)\b"
     r"|\bd ici (?:quelques|deux|trois|quatre|cinq|dix|quinze|\d+) (?:jours|semaines)\b"
     r"|\b(?:rappel\w*|recontact\w*|reessayez|reessayer|repass\w*|essayez|essayer|retentez"
-    r"|retenter|tentez)"
+    r"|retenter|tentez|appelez|appeler|telephonez|telephoner|joignez)"
     r" (?:moi |nous |me |vous |le |la |plutot |donc |alors )*(?:demain|ce soir|cet apres midi"
     r"|en fin de journee|en fin de semaine|en debut de semaine|en fin de matinee|en soiree"
     r"|la semaine prochaine|le mois prochain|lundi|mardi|mercredi|jeudi|vendredi|samedi"
-    r"|dans)\b"
+    r"|dimanche|ce week end|le week end|dans)\b"
 )
 _NEVER = re.compile(
     r"\b(?:jamais|arret\w*|cesse\w*|retir\w*|ray\w*|supprim\w*|efface\w*|liste|listes"

@@ -36,8 +36,8 @@ _ASKS = re.compile(
     r"|(?<!c )\best-?ce (?:que|qu)\b|^est ce (?:que|qu)\b"
     r"|\b(?:ou ca|c est ou|d ou)\b"
     # a verb with its subject pronoun after it; not an imperative ("dites-moi",
-    # "rappelez-nous", "allez-y")
-    r"|\b[a-z]+-(?:t-)?(?:vous|il|elle|on|ils|elles|je|tu)\b"
+    # "rappelez-nous", "allez-y") nor the noun "rendez-vous"
+    r"|\b(?!rendez-vous\b)[a-z]+-(?:t-)?(?:vous|il|elle|on|ils|elles|je|tu)\b"
     # a choice offered about the offer ("c'est pour l'isolation ou pour les panneaux",
     # "ça se passe chez moi ou au téléphone", "c'est gratuit ou payant")
     r"|^(?:(?:et|mais|euh|alors|donc|bon|bah|ben) )*(?:c est pour|ca se passe|ca se fait"

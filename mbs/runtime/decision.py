@@ -6,7 +6,9 @@ shows exactly what a call would do. The rules, in order:
 0. a stop request the step handles wins when the NLU accepts it, even as the runner-up
    of another intent that scored as high (the VM's own safety rule); then a recognised
    call-wide safety intent (``CALL_WIDE``: stop request, minor, request for a human,
-   robot question, goodbye) the step handles wins over any objection;
+   robot question, goodbye) the step handles wins over any objection; at a step that
+   captures a date (``capture x as when`` with ``on captured``), an utterance naming a
+   day is the captured answer (``none``), as the VM takes it, before a goodbye;
 1. an intent the step handles (its own ``on`` cases and the ``always`` ones merged into
    its dispatch) wins when no objection matched, or when the objection does not beat it
    by more than ``context_margin``: at a step that asked a question, the expected
@@ -39,11 +41,13 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 
 from mbs.nlu.calibration import DecisionSettings, calibration
 from mbs.nlu.normalize import with_digits
 from mbs.nlu.scoring import MAX_CHARS
+from mbs.nlu.when import parse_when
 from mbs.program import Capture, Dispatch, Program
 from mbs.runtime.builtins.base import IntentResult, ObjectionResult
 from mbs.runtime.templates import first_choice
@@ -56,6 +60,7 @@ DecisionKind = Literal["intent", "objection", "none"]
 # ("plutôt par téléphone" is a contact channel, not a request for a human).
 CALL_WIDE = frozenset(("stop_calling", "vulnerable", "human_request", "robot_question", "goodbye"))
 STOP = "stop_calling"
+GOODBYE = "goodbye"
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +84,7 @@ class StepContext:
     expected: frozenset[str] = frozenset()  # its own ``on`` intents
     captures: bool = False  # it captures the whole answer (``capture x``, no list)
     numbers: bool = False  # ... as said (untyped): a number in the answer answers it
+    dates: bool = False  # it captures a date (``capture x as when``) and has ``on captured``
 
 
 def decide(
@@ -90,13 +96,17 @@ def decide(
     answered: bool = False,
     captures: bool = False,
     counted: bool = False,
+    dated: bool = False,
     settings: DecisionSettings | None = None,
 ) -> Decision:
     """The decision of a step handling ``handled`` intents, of which ``expected`` are
     its own answers (``objection`` None: the step does not listen for objections).
     ``answered``: the utterance holds one of the values the step captures; ``captures``:
     the step captures the whole answer; ``counted``: the utterance answers through a
-    number, the step capturing the answer as said. ``settings``: the calibrated ones by default
+    number, the step capturing the answer as said; ``dated``: the utterance names a day
+    the step captures as a date, which the VM takes (``on captured``) before anything
+    but a safety intent: "demain à quinze heures" is the slot asked for, not the
+    ``slot_afternoon`` intent. ``settings``: the calibrated ones by default
     (the default encoder's: the rules are the same whichever encoder scored, as a
     replayed call decides without knowing it)."""
     rules = settings or calibration().decision
@@ -104,10 +114,14 @@ def decide(
         # a stop request the NLU accepts, though another intent scored as high: the VM
         # ends the call on it (its ``_safety``), whatever the other intent
         return Decision("intent", STOP, intent.runner_up_score)
-    if intent.intent in CALL_WIDE and intent.intent in handled:
-        # safety first, as the VM (its PRIORITY_INTENTS): a recognised stop request,
-        # minor, request for a human, robot question or goodbye wins over any objection
+    # safety first, as the VM (its PRIORITY_INTENTS): a recognised stop request, minor,
+    # request for a human, robot question or goodbye wins over any objection; a day named
+    # at a step that captures it comes before the goodbye ("à demain alors au revoir")
+    safety = intent.intent in CALL_WIDE and intent.intent in handled
+    if safety and not (dated and intent.intent == GOODBYE):
         return Decision("intent", intent.intent, intent.score)
+    if dated:
+        return Decision("none", None, 0.0)
     matched = objection is not None and objection.objection is not None
     objection_score = objection.score if objection is not None and matched else 0.0
     name, score = intent.intent, intent.score
@@ -168,8 +182,15 @@ def decide_at(
         answered=answered,
         captures=ctx.captures,
         counted=counted,
+        dated=ctx.dates and names_a_day(utterance),
         settings=settings,
     )
+
+
+def names_a_day(utterance: str) -> bool:
+    """Whether the utterance names a day (the VM's ``when`` capture: a full answer)."""
+    said = parse_when(utterance[:MAX_CHARS], datetime.now())
+    return said is not None and said.day is not None
 
 
 def step_context(program: Program, step: str | None = None) -> StepContext:
@@ -179,7 +200,7 @@ def step_context(program: Program, step: str | None = None) -> StepContext:
     start = program.steps[step]
     always = set(program.always.intents) if program.always is not None else set()
     choices: list[str] = []
-    free = untyped = False
+    free = untyped = dated = False
     for address in range(start, len(program.code)):
         if address > start and program.step_at(address) != step:
             break
@@ -188,6 +209,7 @@ def step_context(program: Program, step: str | None = None) -> StepContext:
             choices.extend(ins.choices or ())
             free = free or not ins.choices
             untyped = untyped or (not ins.choices and ins.kind is None)
+            dated = dated or ins.kind == "when"
         if isinstance(ins, Dispatch):
             # the step's own answers: the cases `always` does not also handle (those
             # are the call-wide reactions: insults, opt-outs, wrong numbers...)
@@ -200,6 +222,7 @@ def step_context(program: Program, step: str | None = None) -> StepContext:
                 own,
                 free,
                 untyped,
+                dated and ins.captured is not None,
             )
     return StepContext(step, frozenset(), False, tuple(choices))
 

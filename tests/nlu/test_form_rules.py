@@ -259,6 +259,7 @@ def test_a_final_non_that_answers_stays(said: str) -> None:
         "rappelez-moi plus tard, enfin non, ne m'appelez plus",
         "non merci, pas plus tard",
         "rappelez plus jamais",
+        "ne m'appelez plus lundi ni aucun autre jour",
     ],
 )
 def test_a_call_denied_is_never_put_off(said: str) -> None:
@@ -267,7 +268,12 @@ def test_a_call_denied_is_never_put_off(said: str) -> None:
 
 @pytest.mark.parametrize(
     "said",
-    ["rappelez plus tard", "dans une heure ce serait mieux", "là je peux pas rappelez demain"],
+    [
+        "rappelez plus tard",
+        "dans une heure ce serait mieux",
+        "là je peux pas rappelez demain",
+        "je suis au boulot appelez-moi samedi",
+    ],
 )
 def test_a_later_time_puts_the_call_off(said: str) -> None:
     assert puts_off(said)

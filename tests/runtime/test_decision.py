@@ -174,3 +174,33 @@ def test_a_stop_request_the_nlu_accepts_wins_as_the_runner_up() -> None:
     )
     assert decide(unsure, None, handled).name == "goodbye"  # the VM confirms those
     assert decide(tied, None, {"goodbye", "yes"}).name == "goodbye"  # no opt-out here
+
+
+def test_a_day_named_where_a_date_is_captured_is_the_captured_answer() -> None:
+    # "demain à quinze heures" at or_rdv's propose: the VM takes the date (on captured)
+    slot = IntentResult("slot_afternoon", 0.6)
+    handled = {"slot_afternoon", "weekday", "goodbye", "stop_calling", "callback"}
+    assert decide(slot, None, handled, dated=True) == Decision("none", None, 0.0)
+    assert decide(slot, None, handled).name == "slot_afternoon"
+    # a safety intent still comes first; a goodbye does not ("à demain alors au revoir")
+    stop = IntentResult("stop_calling", 0.9)
+    assert decide(stop, None, handled, dated=True).name == "stop_calling"
+    assert decide(IntentResult("goodbye", 0.9), None, handled, dated=True).kind == "none"
+
+
+def test_the_step_context_knows_which_steps_capture_a_date() -> None:
+    from pathlib import Path
+
+    from mbs.compiler import compile_file
+    from mbs.runtime.decision import decide_at, names_a_day, step_context
+
+    scenarios = Path(__file__).resolve().parents[2] / "scenarios"
+    vin = compile_file(scenarios / "vin_lead.mbs").program
+    rdv = compile_file(scenarios / "or_rdv.mbs").program
+    assert vin is not None and rdv is not None
+    propose = step_context(rdv, "propose")
+    assert propose.dates and not step_context(vin, "budget").dates
+    assert names_a_day("vendredi sur les onze heures") and not names_a_day("l'après-midi")
+    slot = IntentResult("slot_afternoon", 0.6)
+    assert decide_at(propose, "demain à quinze heures", slot, None).kind == "none"
+    assert decide_at(propose, "plutôt l'après-midi", slot, None).name == "slot_afternoon"

@@ -87,6 +87,16 @@ def by_form(
         # a shared topical word, nothing of the intent's field ("c'est commercial ?",
         # "j'ai soixante-quatorze ans"): not taken, left as the best candidate
         found = IntentMatch(None, found.score, found.intent, found.score)
+    if (
+        (found.intent == optout.INTENT or found.runner_up == optout.INTENT)
+        and later.INTENT in names
+        and later.explains_the_plus(text)
+        and not optout.refuses_calls(text)
+    ):
+        # "j'ai pas le temps rappelez plus tard": the scores read "pas ... rappelez plus"
+        # as a call refused; the stop reading is dropped, not kept as the runner-up (the
+        # VM acts on an accepted stop request even there)
+        return IntentMatch(later.INTENT, max(found.score, threshold(later.INTENT)))
     for intent, misread, says in _BY_FORM:
         if intent == QUESTION:
             if QUESTION in names and found.intent is None and asks(text):

@@ -9,7 +9,8 @@ scores found nothing or a refusal, unless the utterance also says never, asks to
 taken off ("rappelez plus jamais", "arrêtez de m'appeler", "rayez mon numéro") or
 denies the call ("ne me rappelez pas plus tard", "pas la peine de rappeler", "non
 merci"). It never overrides a stop request: a wrong callback would break the law, and
-the VM confirms an unsure stop request instead of acting on it.
+the VM confirms an unsure stop request instead of acting on it. One exception, by form:
+a stop request the scores alone read in a call put off "plus tard" (``explains_the_plus``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from __future__ import annotations
 import re
 
 from mbs.nlu.form_rule import form_pattern
+from mbs.nlu.normalize import ascii_words
+from mbs.nlu.scoring import MAX_CHARS
 
 INTENT = "callback"
 # What the scores may have said instead.
@@ -54,3 +57,13 @@ _NEVER = re.compile(
 
 # Whether the utterance asks for the call later, and nothing says never.
 puts_off = form_pattern(_LATER, unless=_NEVER)
+
+
+_PLUS_TARD = re.compile(r"\bplus tard\b")
+
+
+def explains_the_plus(text: str) -> bool:
+    """Whether the call is put off with "plus tard", nothing saying never: its "plus" is
+    the later time's, not a "ne ... plus" speech to text dropped ("j'ai pas le temps
+    rappelez plus tard" is no stop request)."""
+    return puts_off(text) and bool(_PLUS_TARD.search(ascii_words(text[:MAX_CHARS])))

@@ -279,9 +279,11 @@ def test_a_later_time_puts_the_call_off(said: str) -> None:
     assert puts_off(said)
 
 
-def test_a_stop_request_is_never_made_a_callback() -> None:
+def test_a_stop_request_is_otherwise_never_made_a_callback() -> None:
+    # a later time said does not undo a stop request; only "plus tard" explains a "plus"
     stop = IntentMatch("stop_calling", 0.5)
-    assert by_form("rappelez plus tard", ["callback", "stop_calling"], stop, lambda _: 0.5) == stop
+    for said in ("rappelez demain", "là je peux pas rappelez dans une heure"):
+        assert by_form(said, ["callback", "stop_calling"], stop, lambda _: 0.5) == stop
 
 
 @pytest.mark.parametrize("said", ["ça m'intéresse ? non", "ça vous convient non", "ça vous va non"])
@@ -605,3 +607,22 @@ def test_a_choice_offered_about_the_offer_asks(said: str, question: bool) -> Non
 def test_explain_to_me_is_a_question_not_a_go_ahead() -> None:
     # "expliquez-moi" is an example of `question` in intents.common
     assert not consents("expliquez-moi")
+
+
+@pytest.mark.parametrize(
+    "said", ["j'ai pas le temps rappelez plus tard", "j'ai pas deux minutes là rappelez plus tard"]
+)
+def test_a_call_put_off_plus_tard_is_no_stop_request(said: str) -> None:
+    # the scores read "pas ... rappelez plus" as a call refused; "plus tard" explains it,
+    # and the stop reading is not kept as a runner-up the VM would act on
+    stop = IntentMatch("stop_calling", 0.54, "callback", 0.45)
+    found = by_form(said, ["callback", "stop_calling"], stop, lambda _: 0.45)
+    assert found.intent == "callback" and found.runner_up is None
+
+
+@pytest.mark.parametrize(
+    "said", ["rappelez plus tard ou jamais", "arrêtez de m'appeler plus tard ou pas"]
+)
+def test_never_or_a_refusal_keeps_the_stop_request(said: str) -> None:
+    stop = IntentMatch("stop_calling", 0.6, "callback", 0.5)
+    assert by_form(said, ["callback", "stop_calling"], stop, lambda _: 0.45) == stop

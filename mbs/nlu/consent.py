@@ -41,6 +41,10 @@ _GO_AHEAD = re.compile(
     r"|je suis (?:dispo|disponible)(?! (?:que|qu|seulement|uniquement|le|la|les|a partir"
     r"|apres|avant|demain|ce|cette|en|plus tard|lundi|mardi|mercredi|jeudi|vendredi|samedi"
     r"|dimanche)))\b"
+    # the time asked for granted after a yes ("oui deux minutes mais pas plus", "ok cinq
+    # minutes alors"): its "pas plus" bounds the time, refuses nothing
+    r"|^(?:(?:euh|bon|bah|ben|alors|ah) )*(?:oui|ouais|ok|okay|d accord|allez|bon|va)"
+    r" (?:(?!dans |ici )\w+ ){0,2}(?:deux|trois|cinq|dix|quelques|\d+) minutes\b"
     # the appointment accepted ("allez on prend rendez-vous"): the word "rendez-vous"
     # alone reads as being busy ("je suis en rendez-vous"), a call put off
     r"|\b(?:on (?:peut )?(?:prend|prendre|fixe|fixer|cale|caler)|prenons|fixons|calons"

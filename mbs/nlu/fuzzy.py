@@ -83,7 +83,9 @@ def by_form(
     (``mbs.nlu.consent``); each when the program has that intent."""
     if MINOR in names and vulnerable.by_rule(text):
         return said_minor(found)
-    if found.intent is not None and not fields.speaks_of(found.intent, text):
+    candidate = found.intent if found.intent is not None else found.runner_up
+    refused = candidate is not None and not fields.speaks_of(candidate, text)
+    if refused and found.intent is not None:
         # a shared topical word, nothing of the intent's field ("c'est commercial ?",
         # "j'ai soixante-quatorze ans"): not taken, left as the best candidate
         found = IntentMatch(None, found.score, found.intent, found.score)
@@ -100,7 +102,10 @@ def by_form(
     for intent, misread, says in _BY_FORM:
         if intent == QUESTION:
             if QUESTION in names and found.intent is None and asks(text):
-                return asked(found, threshold(QUESTION))
+                # a candidate refused for its field does not stop a question ("le
+                # rendez-vous se passe au téléphone ou chez moi" is no request for a human)
+                unsure = IntentMatch(None, found.score) if refused else found
+                return asked(unsure, threshold(QUESTION))
         elif intent in names and (found.intent is None or found.intent in misread) and says(text):
             return _by_rule(intent, found, threshold(intent))
     return found

@@ -83,3 +83,11 @@ def test_every_dev_goodbye_speaks_of_leaving() -> None:
     said = heldout.dev_said("goodbye")
     assert len(said) > 15
     assert [t for t in said if not speaks_of("goodbye", t)] == []
+
+
+def test_a_candidate_out_of_its_field_does_not_stop_a_question(stdlib_program: Program) -> None:
+    # "se passe" scored near the requests for a human; the question's form decides
+    text = "le rendez-vous se passe au téléphone ou chez moi"
+    assert not speaks_of("human_request", text)
+    hybrid = HybridClassifier(stdlib_program.intents, default_encoder(), calibration())
+    assert hybrid.classify(text).intent == "question"

@@ -36,6 +36,9 @@ GO_AHEAD = [
     "j'ai cinq minutes",
     "deux minutes ça va j'ai le temps",
     "je suis dispo",
+    "oui deux minutes mais pas plus",
+    "ça me paraît honnête allez on prend rendez-vous",
+    "d'accord pour un rendez-vous avec votre conseiller",
 ]
 NOT_GO_AHEAD = [
     "non ne continuez pas",  # the go-ahead denied, or taken back
@@ -56,6 +59,8 @@ NOT_GO_AHEAD = [
     "au revoir pas de souci",
     "non",
     "",
+    "ouais dans cinq minutes",  # a call put off
+    "on prend rendez-vous pour la semaine prochaine",
 ]
 ASKING_AGAIN = [
     "vous avez dit quoi pour la livraison",

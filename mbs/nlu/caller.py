@@ -23,7 +23,7 @@ _COMPANY = r"(?:societe|entreprise|boite|compagnie|agence|structure|organisme|ma
 _ASKS_WHO = re.compile(
     r"\b(?:vous etes qui|t es qui|tu es qui|qui etes vous|qui es tu|qui est a l appareil"
     r"|qui est au telephone|qui me parle|qui m appelle|qui appelle|de la part de qui"
-    r"|vous appelez de la part de|vous appelez pour qui|vous appelez pour le compte de qui"
+    r"|vous appelez de la part de|c est de la part de$|vous appelez pour qui|vous appelez pour le compte de qui"
     r"|vous vous appelez comment|comment vous vous appelez|vous etes (?:monsieur|madame"
     r"|mademoiselle) comment)\b"
     # "c'est qui ?", not "c'est qui qui paie"

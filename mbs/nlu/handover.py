@@ -23,11 +23,12 @@ MISREAD = frozenset(("question", "robot_question", "who_is_calling", "repeat"))
 
 _PERSON = (
     r"(?:quelqu un|un humain|une humaine|un etre humain|une personne|une vraie personne"
-    r"|un vrai|une vraie|(?:un|une|votre|ton|le|la|vos|tes|des|un autre|une autre) (?:\w+ )?"
-    r"(?:conseiller|conseillere|conseillers|commercial|commerciale|commerciaux|vendeur"
-    r"|vendeuse|responsable|chef|superieur|superieure|superviseur|directeur|directrice"
-    r"|manager|operateur|operatrice|agent|interlocuteur|interlocutrice|collegue|employe"
-    r"|employee|standardiste|specialiste|expert|experte|technicien|technicienne))\b"
+    r"|(?:un|une|votre|ton|le|la|vos|tes|des|un autre|une autre|un de vos|une de vos)"
+    r" (?:\w+ )?(?:conseiller|conseillere|conseillers|commercial|commerciale|commerciaux"
+    r"|vendeur|vendeuse|vendeurs|responsable|chef|patron|patronne|superieur|superieure"
+    r"|superviseur|directeur|directrice|manager|operateur|operatrice|agent|interlocuteur"
+    r"|interlocutrice|collegue|collegues|employe|employee|standardiste|specialiste|expert"
+    r"|experte|technicien|technicienne|humain|humaine|etre humain))\b"
 )
 _ASKS_FOR = re.compile(
     # putting through: "passez-moi", "mettez-moi en relation avec", "transférez-moi à"
@@ -42,10 +43,25 @@ _ASKS_FOR = re.compile(
     r" (?:plutot |bien |mieux |d abord |directement )?(?:parler|discuter|echanger|m entretenir"
     r"|avoir|voir|joindre|rencontrer|traiter)"
     rf" (?:en direct |directement |de vive voix )?(?:a |avec |au |aux )?{_PERSON}"
+    # a person wanted, without a verb of talking: "je veux un humain en ligne"
+    rf"|\bje (?:veux|voudrais|exige|demande|prefere) (?:plutot |absolument )?{_PERSON}"
+    # asked whether there is a way, or someone: "y a pas moyen d'avoir une vraie
+    # personne", "vous avez pas un collègue qui pourrait prendre le relais"
+    r"|\b(?:il )?(?:y a|y aurait) (?:pas |vraiment pas )?moyen (?:de|d) (?:parler (?:a|avec) |avoir |joindre )"
+    rf"{_PERSON}"
+    r"|\bvous (?:n )?(?:avez|auriez) (?:pas |personne (?:d autre|qui) )?(?:un|une|quelqu un)"
+    r" (?:(?:autre|d autre) )?(?:collegue|responsable|superieur|superieure|chef|conseiller"
+    r"|conseillere|humain|humaine|personne|quelqu un)?\b(?: \w+)* (?:qui pourrait|qui peut"
+    r"|pour) (?:prendre le relais|me repondre|me parler|s occuper de moi|me prendre)"
 )
 _UNLESS = re.compile(
-    r"\b(?:ne|n|pas|jamais|plus tard|demain|rappel\w*|autre fois|autre jour"
-    r"|ma|mon|mes|notre|nos)\b"
+    # the request denied ("je ne veux pas parler à un conseiller", "pas besoin d'un
+    # conseiller"); "y a pas moyen de", "vous avez pas un collègue" still ask
+    r"\b(?:ne|n) (?:\w+ ){0,2}(?:veux|voudrais|souhaite|aimerais|tiens|dois|faut)\b"
+    r"|\b(?:veux|voudrais|souhaite|aimerais|tiens) (?:pas|plus|point)\b|\bpas besoin\b"
+    r"|\bjamais\b"
+    # put off, or someone of the prospect's own side
+    r"|\b(?:plus tard|demain|rappel\w*|autre fois|autre jour|ma|mon|mes|notre|nos)\b"
 )
 
 # Whether the utterance asks to be put through to a person, and nothing denies it.

@@ -21,7 +21,7 @@ from mbs.nlu.form_rule import form_pattern
 INTENT = "question"
 
 # Python's look-behinds have a fixed width: one per statement that borrows the word.
-_NOT_AFTER = r"(?<!sais pas )(?<!sais )(?<!importe )(?<!savoir )(?<!voir )"
+_NOT_AFTER = r"(?<!sais pas )(?<!sais plus )(?<!sais )(?<!importe )(?<!savoir )(?<!voir )"
 _ASKS = re.compile(
     # question words that ask wherever they stand
     rf"\b{_NOT_AFTER}(?:combien|comment|pourquoi|quel|quelle|quels|quelles|lequel|laquelle"

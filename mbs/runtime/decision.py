@@ -8,7 +8,8 @@ shows exactly what a call would do. The rules, in order:
    call-wide safety intent (``CALL_WIDE``: stop request, minor, request for a human,
    robot question, goodbye) the step handles wins over any objection; at a step that
    captures a date (``capture x as when`` with ``on captured``), an utterance naming a
-   day is the captured answer (``none``), as the VM takes it, before a goodbye;
+   day is the captured answer (``none``), as the VM takes it, before a goodbye; one
+   that names a time, before a call put off;
 1. an intent the step handles (its own ``on`` cases and the ``always`` ones merged into
    its dispatch) wins when no objection matched, or when the objection does not beat it
    by more than ``context_margin``: at a step that asked a question, the expected
@@ -61,6 +62,7 @@ DecisionKind = Literal["intent", "objection", "none"]
 CALL_WIDE = frozenset(("stop_calling", "vulnerable", "human_request", "robot_question", "goodbye"))
 STOP = "stop_calling"
 GOODBYE = "goodbye"
+CALLBACK = "callback"
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +99,7 @@ def decide(
     captures: bool = False,
     counted: bool = False,
     dated: bool = False,
+    timed: bool = False,
     settings: DecisionSettings | None = None,
 ) -> Decision:
     """The decision of a step handling ``handled`` intents, of which ``expected`` are
@@ -106,7 +109,8 @@ def decide(
     number, the step capturing the answer as said; ``dated``: the utterance names a day
     the step captures as a date, which the VM takes (``on captured``) before anything
     but a safety intent: "demain à quinze heures" is the slot asked for, not the
-    ``slot_afternoon`` intent. ``settings``: the calibrated ones by default
+    ``slot_afternoon`` intent; ``timed``: it names a time there, which the VM takes
+    over a call put off ("vers dix-huit heures après le travail" answers "quand ?"). ``settings``: the calibrated ones by default
     (the default encoder's: the rules are the same whichever encoder scored, as a
     replayed call decides without knowing it)."""
     rules = settings or calibration().decision
@@ -120,7 +124,7 @@ def decide(
     safety = intent.intent in CALL_WIDE and intent.intent in handled
     if safety and not (dated and intent.intent == GOODBYE):
         return Decision("intent", intent.intent, intent.score)
-    if dated:
+    if dated or (timed and puts_off(intent)):
         return Decision("none", None, 0.0)
     matched = objection is not None and objection.objection is not None
     objection_score = objection.score if objection is not None and matched else 0.0
@@ -174,6 +178,7 @@ def decide_at(
 ) -> Decision:
     """``decide`` with a step's context, as the VM does at that step's dispatch."""
     answered, counted = capture_answer(utterance, ctx)
+    said = parse_when(utterance[:MAX_CHARS], datetime.now()) if ctx.dates else None
     return decide(
         intent,
         objection if ctx.objection else None,
@@ -182,7 +187,8 @@ def decide_at(
         answered=answered,
         captures=ctx.captures,
         counted=counted,
-        dated=ctx.dates and names_a_day(utterance),
+        dated=said is not None and said.day is not None,
+        timed=said is not None,
         settings=settings,
     )
 
@@ -191,6 +197,11 @@ def names_a_day(utterance: str) -> bool:
     """Whether the utterance names a day (the VM's ``when`` capture: a full answer)."""
     said = parse_when(utterance[:MAX_CHARS], datetime.now())
     return said is not None and said.day is not None
+
+
+def puts_off(intent: IntentResult) -> bool:
+    """Whether the NLU read a call put off: recognised, or the best candidate."""
+    return CALLBACK in (intent.intent, intent.runner_up if intent.intent is None else None)
 
 
 def step_context(program: Program, step: str | None = None) -> StepContext:

@@ -33,6 +33,7 @@ TELLING = [
     "n'importe quel jour ça me va",
     "je sais pas quoi vous dire",
     "je sais pas comment vous avez eu mon numéro",
+    "des pièces suisses je crois mais je sais plus combien",
     "je dirais vingt euros quoi",
     "rappelez-nous la semaine prochaine",
     "j'habite à Nantes depuis dix ans",

@@ -204,3 +204,16 @@ def test_the_step_context_knows_which_steps_capture_a_date() -> None:
     slot = IntentResult("slot_afternoon", 0.6)
     assert decide_at(propose, "demain à quinze heures", slot, None).kind == "none"
     assert decide_at(propose, "plutôt l'après-midi", slot, None).name == "slot_afternoon"
+
+
+def test_a_time_named_where_a_date_is_captured_answers_over_a_call_put_off() -> None:
+    # "après le travail vers dix-huit heures" at or_rdv's propose ("quel jour et à quelle
+    # heure ?"): the time is the answer (the VM reads it back), not a call-back
+    handled = {"slot_afternoon", "callback", "stop_calling"}
+    callback = IntentResult("callback", 0.52)
+    assert decide(callback, None, handled, timed=True) == Decision("none", None, 0.0)
+    unsure = IntentResult(None, 0.4, runner_up="callback", runner_up_score=0.4)
+    assert decide(unsure, None, handled, timed=True).kind == "none"
+    assert decide(callback, None, handled).name == "callback"  # no time named
+    slot = IntentResult("slot_afternoon", 0.6)
+    assert decide(slot, None, handled, timed=True).name == "slot_afternoon"

@@ -6,7 +6,7 @@ similarity score reads any shared word as evidence, a topical one too: "c'est
 commercial ?" came out close to "vous pouvez me passer un commercial", "je suis vendeur
 moi aussi" to "mettez-moi avec un vendeur", "j'ai soixante-quatorze ans" and "le quinze
 du mois" to "j'ai quatorze ans", a bare "salut" (a hello as much as a goodbye) to "allez
-salut". So for these intents the examples decide only when the
+salut", "j'ai un thé qui infuse pardon" to the requests to hear again. So for these intents the examples decide only when the
 utterance holds a word of the intent's field; otherwise the intent is not taken and
 stays the best candidate. The rules of form (``mbs.nlu.minors``, ``mbs.nlu.pregnancy``,
 ...) are not concerned: they read the form itself.
@@ -47,6 +47,18 @@ _FIELDS = {
         r"|responsable|chef|superieur|superviseur|directeur|directrice|collegue"
         r"|conseiller|conseillere|operateur|operatrice|agent|employe|gens|homme|femme"
         r"|monsieur|madame)\b"
+    ),
+    # hearing, understanding, saying again; a "pardon" said in passing is an apology
+    # ("j'ai un thé qui infuse pardon"), alone it asks to hear again
+    "repeat": re.compile(
+        r"\b(?:entend\w*|compri\w*|compren\w*|capt\w*|repet\w*|redi\w*|reformul\w*"
+        r"|repren\w*|recommenc\w*|dit|dites|disiez|disais|disait|quoi|comment|hein|parl\w*"
+        r"|fort|voix|coup\w*|reseau|ligne|son|audible|articul\w*|vite|lentement|encore"
+        r"|gresill\w*|sourd\w*|oreille|bruit|mal|plait|allo|suivi|suivre|perdu|saisi"
+        r"|raccroch\w*|loin|bas|micro|haut|clair|distinct\w*|rate|manque|marmonn\w*"
+        r"|hache\w*|saute|communication|autrement|debut|fin|phrase|mot|mots)\b"
+        r"|^(?:(?:euh|ah|oh|hum|hein|pardon|excusez moi|excusez|desole|desolee|madame"
+        r"|monsieur|mademoiselle|oui|allo) ?)+$"
     ),
     # leave-taking; "salut" (and "bonsoir") also greet, so they take leave only with a
     # word that closes ("allez salut", "salut bonne journée"): "salut c'est qui ?" and a

@@ -91,3 +91,21 @@ def test_a_candidate_out_of_its_field_does_not_stop_a_question(stdlib_program: P
     assert not speaks_of("human_request", text)
     hybrid = HybridClassifier(stdlib_program.intents, default_encoder(), calibration())
     assert hybrid.classify(text).intent == "question"
+
+
+@pytest.mark.parametrize(
+    "text", ["j'ai un thé qui infuse pardon", "pardon je viens de rentrer les poules"]
+)
+def test_a_pardon_in_passing_is_no_request_to_hear_again(
+    text: str, stdlib_program: Program
+) -> None:
+    assert not speaks_of("repeat", text)
+    hybrid = HybridClassifier(stdlib_program.intents, default_encoder(), calibration())
+    assert hybrid.classify(text).intent != "repeat"
+    assert speaks_of("repeat", "pardon ?") and hybrid.classify("pardon ?").intent == "repeat"
+
+
+def test_every_dev_request_to_hear_again_speaks_of_hearing() -> None:
+    said = heldout.dev_said("repeat")
+    assert len(said) > 15
+    assert [t for t in said if not speaks_of("repeat", t)] == []

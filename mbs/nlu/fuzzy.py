@@ -108,6 +108,10 @@ def by_form(
                 return asked(unsure, threshold(QUESTION))
         elif intent in names and (found.intent is None or found.intent in misread) and says(text):
             return _by_rule(intent, found, threshold(intent))
+    if found.intent is None and found.runner_up == QUESTION and not asks(text):
+        # the scores unsure of a question that has no question's form: no candidate a
+        # step would guess from ("je sais plus combien exactement" answers)
+        return IntentMatch(None, found.score)
     return found
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from mbs.nlu.calibration import calibration
 from mbs.nlu.encoder import default_encoder
-from mbs.nlu.fuzzy import IntentClassifier, IntentMatch, asked
+from mbs.nlu.fuzzy import IntentClassifier, IntentMatch, asked, by_form
 from mbs.nlu.hybrid import HybridClassifier
 from mbs.nlu.questions import asks
 from mbs.program import Program
@@ -80,3 +80,12 @@ def test_the_fallback_applies_only_when_nothing_was_recognised(stdlib_program: P
         "question", 0.5, "yes", 0.3
     )
     assert asked(IntentMatch(None, 0.45, "question", 0.45), 0.5) == IntentMatch("question", 0.5)
+
+
+def test_an_unsure_question_without_a_questions_form_is_no_candidate() -> None:
+    # a step expecting questions would otherwise guess one from it
+    unsure = IntentMatch(None, 0.71, "question", 0.71)
+    said = "des pièces suisses je crois mais je sais plus combien exactement"
+    assert by_form(said, ["question", "yes"], unsure, lambda _: 0.5) == IntentMatch(None, 0.71)
+    asking = "et ça dure combien exactement"
+    assert by_form(asking, ["question", "yes"], unsure, lambda _: 0.5).intent == "question"

@@ -5,7 +5,8 @@ madame comment", "vous travaillez pour qui": the question is about the caller, a
 form is closed, but its words ("qui", "comment", "quelle") are every question's, so the
 scores often read a general ``question`` or, from "comment", a request to hear again.
 ``by_form`` in ``mbs.nlu.fuzzy`` gives ``who_is_calling`` when the scores found nothing
-or one of those. "C'est quelle entreprise qui fait les travaux" asks about the offer:
+or one of those, or a ``yes`` read in the "oui" that acknowledges the call ("allô oui
+c'est de la part de"). "C'est quelle entreprise qui fait les travaux" asks about the offer:
 only the caller's own company, name or employer counts.
 """
 
@@ -17,7 +18,7 @@ from mbs.nlu.form_rule import form_pattern
 
 INTENT = "who_is_calling"
 # What the scores may have said instead.
-MISREAD = frozenset(("question", "repeat", "wrong_person"))
+MISREAD = frozenset(("question", "repeat", "wrong_person", "yes"))
 
 _COMPANY = r"(?:societe|entreprise|boite|compagnie|agence|structure|organisme|marque)"
 _ASKS_WHO = re.compile(

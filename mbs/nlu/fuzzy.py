@@ -23,6 +23,7 @@ from mbs.nlu import (
     later,
     machine,
     optout,
+    refusal,
     repeat,
     vulnerable,
 )
@@ -78,7 +79,8 @@ def by_form(
     the contact on the line (``mbs.nlu.elsewhere``), a person of the company asked for
     (``mbs.nlu.handover``), a machine asked about
     (``mbs.nlu.machine``), the contact saying it is them (``mbs.nlu.identity``), who
-    is calling asked (``mbs.nlu.caller``), a question nothing else recognised
+    is calling asked (``mbs.nlu.caller``), the offer declined as not for the speaker
+    (``mbs.nlu.refusal``), a question nothing else recognised
     (``asked``, ``mbs.nlu.questions``), a go-ahead read as a refusal
     (``mbs.nlu.consent``); each when the program has that intent."""
     if MINOR in names and vulnerable.by_rule(text):
@@ -134,6 +136,8 @@ _BY_FORM: tuple[tuple[str, frozenset[str], Callable[[str], bool]], ...] = (
     (identity.INTENT, identity.MISREAD, identity.confirms_identity),
     # "vous êtes qui ?"
     (caller.INTENT, caller.MISREAD, caller.asks_who),
+    # "c'est pas pour moi ce genre de truc"
+    (refusal.INTENT, refusal.MISREAD, refusal.declines),
     (QUESTION, frozenset(), asks),
     (consent.INTENT, consent.MISREAD, consent.consents),
 )

@@ -468,6 +468,7 @@ def test_the_contact_saying_it_is_them(said: str, confirms: bool) -> None:
         ("c'est de la part de qui", True),
         ("euh c'est qui", True),
         ("salut c'est qui", True),
+        ("allô oui c est de la part de", True),
         ("c'est quelle entreprise qui fait les travaux", False),  # the offer's
         ("c'est qui qui paie", False),
         ("qui décide chez vous", False),

@@ -1,0 +1,31 @@
+"""A prospect who turns the offer down as not for them: ``not_interested``, by rule.
+
+"C'est pas pour moi ce genre de truc", "très peu pour moi votre machin", "l'or c'est pas
+pour moi laissez tomber": French declines an offer with "pas pour moi" and "très peu
+pour moi", whose other words are the product's. The scores read the "non" and the
+negation and answer ``no``, or nothing. ``by_form`` in ``mbs.nlu.fuzzy`` gives
+``not_interested`` when they found nothing or ``no``. Not when the offer is meant for
+someone else ("c'est pas pour moi c'est pour ma femme", "pas pour moi mais pour mon
+fils") or when a moment is declined ("le matin c'est pas pour moi"): those answer
+something else.
+"""
+
+from __future__ import annotations
+
+import re
+
+from mbs.nlu.form_rule import form_pattern
+
+INTENT = "not_interested"
+# What the scores may have said instead.
+MISREAD = frozenset(("no",))
+
+_DECLINES = re.compile(r"\b(?:pas|plus|jamais|tres peu) pour (?:moi|nous)\b")
+_UNLESS = re.compile(
+    r"\b(?:pas|plus) pour (?:moi|nous) (?:mais|c est pour|pour)\b|\bc est pour (?:ma|mon|mes)\b"
+    r"|\b(?:matin|matinee|soir|soiree|apres midi|midi|lundi|mardi|mercredi|jeudi|vendredi"
+    r"|samedi|dimanche|semaine|heure|heures)\b"
+)
+
+# Whether the utterance declines the offer as not for the speaker.
+declines = form_pattern(_DECLINES, unless=_UNLESS)

@@ -4,7 +4,8 @@ French says it in a few closed forms whose other words are new each time: the id
 denied ("c'est pas moi c'est mon mari", "je suis pas madame Durand"), a relative or a
 helper on the line ("ici c'est sa fille", "vous parlez à sa voisine"), nobody by that
 name ("je connais personne qui s'appelle comme ça", "y a pas de monsieur Durand ici",
-"il y a erreur"), the contact gone, absent or dead
+"il y a erreur"), a business reached ("vous êtes chez une entreprise de plomberie", "pas chez un
+particulier"), the contact gone, absent or dead
 ("il habite plus ici", "elle est pas là", "monsieur est mort l'an dernier"), the number
 no longer theirs ("c'est plus son numéro"). Word similarity reads the "non" that often
 comes first, or finds nothing above the threshold. ``by_form`` in ``mbs.nlu.fuzzy``
@@ -78,6 +79,12 @@ _ELSEWHERE = re.compile(
     r"|\bpas chez (?:lui|elle|eux)\b"
     r"|\b(?:c est|ce n est) pas (?:ici|le bon numero|la bonne personne)$"
     rf"|{_THIRD} (?:a demenage|nous a quitte|nous a quittes|s est installe|s est installee)\b"
+    # a business or an institution reached, not a home ("vous êtes chez une entreprise
+    # de plomberie", "ici c'est pas chez un particulier")
+    r"|\bvous etes (?:chez|a|dans) (?:une|un|la|le) (?:entreprise|societe|boite|cabinet|agence"
+    r"|magasin|commerce|garage|restaurant|bureau|mairie|ecole|hopital|clinique|pharmacie"
+    r"|association|standard|administration)\b"
+    r"|\b(?:pas|plus) (?:chez )?(?:un|des) particuliers?\b"
     # the number no longer theirs
     r"|\b(?:c est|ce n est|ce numero n est|ce numero est) plus (?:son|le sien|sa|le leur"
     r"|leur)\b"

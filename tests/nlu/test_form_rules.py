@@ -311,6 +311,7 @@ def test_early_hours_are_the_afternoons_as_the_when_capture_reads_them(
     [
         "non c'est pas moi c'est ma femme",
         "je suis pas madame durand",
+        "non vous êtes chez une entreprise de plomberie là pas chez un particulier",
         "ici c'est sa fille",
         "vous parlez à sa voisine",
         "vous voulez sûrement parler à mon mari",
@@ -348,6 +349,7 @@ def test_someone_else_on_the_line_is_told_by_its_form(said: str) -> None:
         "il y a pas de fibre dans ma rue",
         "y a erreur sur ma facture depuis trois mois",
         "il y a une erreur dans votre calcul",
+        "je travaille chez une entreprise de plomberie",
         "",
     ],
 )

@@ -2,7 +2,8 @@
 
 "C'est pas pour moi ce genre de truc", "très peu pour moi votre machin", "l'or c'est pas
 pour moi laissez tomber": French declines an offer with "pas pour moi" and "très peu
-pour moi", whose other words are the product's. The scores read the "non" and the
+pour moi" opening the answer or as "c'est pas pour moi", whose other words are the
+product's. The scores read the "non" and the
 negation and answer ``no``, or nothing. ``by_form`` in ``mbs.nlu.fuzzy`` gives
 ``not_interested`` when they found nothing or ``no``. Not when the offer is meant for
 someone else ("c'est pas pour moi c'est pour ma femme", "pas pour moi mais pour mon
@@ -20,7 +21,15 @@ INTENT = "not_interested"
 # What the scores may have said instead.
 MISREAD = frozenset(("no",))
 
-_DECLINES = re.compile(r"\b(?:pas|plus|jamais|tres peu) pour (?:moi|nous)\b")
+# Said of the offer itself: opening the answer, or as "c'est pas pour moi". After a
+# complaint ("des ouvriers chez moi pendant des semaines très peu pour moi") it closes an
+# objection, which says more and is left to compete.
+_DECLINES = re.compile(
+    r"^(?:(?:euh|bah|ben|bon|ah|oh|ouh la|oh la|ouais|oui|non|nan|alors|franchement|bof)"
+    r" )*(?:(?:ca|ca c est|c est) )?(?:pas|plus|jamais|tres peu) pour (?:moi|nous)\b"
+    r"|\b(?:c est|ca c est|c etait) (?:vraiment |franchement |absolument |pas du tout )?"
+    r"(?:pas|plus|jamais) pour (?:moi|nous)\b"
+)
 _UNLESS = re.compile(
     r"\b(?:pas|plus) pour (?:moi|nous) (?:mais|c est pour|pour)\b|\bc est pour (?:ma|mon|mes)\b"
     r"|\b(?:matin|matinee|soir|soiree|apres midi|midi|lundi|mardi|mercredi|jeudi|vendredi"

@@ -38,9 +38,7 @@ def test_someone_else_or_a_moment_is_not(text: str) -> None:
     assert not declines(text)
 
 
-def test_the_dev_answers_it_reads_otherwise_are_objections_or_a_minor() -> None:
-    # an objection said with "très peu pour moi" still competes at the step (decide)
-    dev = [u for name in ("intents", "context", "neutral") for u in heldout.load(name, "dev")]
-    tripped = [u for u in dev if u.label != "not_interested" and declines(u.text)]
-    assert all(u.kind == "objection" or u.label == "vulnerable" for u in tripped)
-    assert [u.text for u in heldout.load("neutral", "dev") if declines(u.text)] == []
+def test_no_dev_answer_of_another_label_declines() -> None:
+    # an objection closed by "très peu pour moi" says more, and is left to compete
+    assert [t for t in heldout.dev_said("not_interested", other_than=True) if declines(t)] == []
+    assert not declines("des ouvriers chez moi pendant des semaines très peu pour moi")

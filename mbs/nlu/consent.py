@@ -33,7 +33,8 @@ _GO_AHEAD = re.compile(
     r"|dites moi|dites-moi|dites toujours|continuez|poursuivez"
     r"|je vous en prie|faites vite|soyez bref|soyez breve|ca ira vite"
     # time given: "j'ai cinq minutes", "j'ai le temps", "je suis dispo"
-    r"|j ai (?:bien |juste |encore |un peu de )?(?:le temps|un moment|un instant|une minute"
+    r"|j ai (?:bien |juste |encore |un peu de )?(?:le temps|tout le temps|tout mon temps"
+    r"|un moment|un instant|une minute"
     r"|deux minutes|trois minutes|cinq minutes|dix minutes|quelques minutes|\d+ minutes)"
     # (not "j'ai cinq minutes de retard", "j'ai un moment difficile", "le temps de rien")
     r"(?! (?:de|d|a perdre|difficile|dur|compliquee?))"
@@ -41,6 +42,8 @@ _GO_AHEAD = re.compile(
     r"|je suis (?:dispo|disponible)(?! (?:que|qu|seulement|uniquement|le|la|les|a partir"
     r"|apres|avant|demain|ce|cette|en|plus tard|lundi|mardi|mercredi|jeudi|vendredi|samedi"
     r"|dimanche)))\b"
+    # what was offered taken: "bon ben allez va pour un coup de fil"
+    r"|(?:^|\b(?:allez|bon|ben|bah|ok|alors|eh bien) )va pour\b"
     # the time asked for granted after a yes ("oui deux minutes mais pas plus", "ok cinq
     # minutes alors"): its "pas plus" bounds the time, refuses nothing
     r"|^(?:(?:euh|bon|bah|ben|alors|ah) )*(?:oui|ouais|ok|okay|d accord|allez|bon|va)"

@@ -48,6 +48,18 @@ _FIELDS = {
         r"|conseiller|conseillere|operateur|operatrice|agent|employe|gens|homme|femme"
         r"|monsieur|madame)\b"
     ),
+    # a refusal: a negation, a verb of stopping or removing, an annoyance, the lists; a
+    # stop request says one ("va pour un coup de fil" accepts a call the scores read as
+    # "plus de coups de fil")
+    "stop_calling": re.compile(
+        r"\b(?:ne|n|pas|plus|jamais|aucun|aucune|rien|nul|nulle|non|stop|arret\w*|cess\w*"
+        r"|retir\w*|ray\w*|supprim\w*|effac\w*|enlev\w*|desinscri\w*|oubli\w*|sort\w*"
+        r"|refus\w*|harcel\w*|derang\w*|embet\w*|emmerd\w*|importun\w*|saoul\w*|soul\w*"
+        r"|fatigu\w*|lach\w*|foutez|fous|fiche|fichez|paix|tranquille|suffit|assez|marre"
+        r"|ras le bol|fini|finir|encore|fois|tous les jours|chaque jour|sans arret|signal\w*"
+        r"|bloqu\w*|bloctel|cnil|liste|listes|fichier|fichiers|base|plainte|interdi\w*"
+        r"|opposition|oppose)\b"
+    ),
     # hearing, understanding, saying again; a "pardon" said in passing is an apology
     # ("j'ai un thé qui infuse pardon"), alone it asks to hear again
     "repeat": re.compile(

@@ -85,9 +85,15 @@ def by_form(
     (``mbs.nlu.consent``); each when the program has that intent."""
     if MINOR in names and vulnerable.by_rule(text):
         return said_minor(found)
+    if found.runner_up == optout.INTENT and not fields.speaks_of(optout.INTENT, text):
+        # a stop request that refuses nothing is no candidate either: the VM acts on a
+        # stop runner-up ("va pour un coup de fil")
+        found = IntentMatch(found.intent, found.score)
     candidate = found.intent if found.intent is not None else found.runner_up
     refused = candidate is not None and not fields.speaks_of(candidate, text)
-    if refused and found.intent is not None:
+    if refused and candidate == optout.INTENT:
+        found = IntentMatch(None, found.score)
+    elif refused and found.intent is not None:
         # a shared topical word, nothing of the intent's field ("c'est commercial ?",
         # "j'ai soixante-quatorze ans"): not taken, left as the best candidate
         found = IntentMatch(None, found.score, found.intent, found.score)

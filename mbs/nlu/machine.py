@@ -18,7 +18,7 @@ from mbs.nlu.form_rule import form_pattern
 
 INTENT = "robot_question"
 # What the scores may have said instead.
-MISREAD = frozenset(("who_is_calling", "question", "yes", "no"))
+MISREAD = frozenset(("who_is_calling", "question", "yes", "no", "human_request"))
 
 _MACHINE = (
     r"(?:robot|robots|bot|chatbot|automate|machine|ordinateur|ordi|ia|intelligence"
@@ -50,10 +50,11 @@ _ASKS_MACHINE = re.compile(
     r"|\b(?:vous etes|t es|tu es|etes vous|es tu) (?:humain|humaine|reel|reelle|enregistree?"
     r"|preenregistree?|automatique|programmee?)\b"
 )
-# A request for a person, or a person's name asked: left to the scores.
+# A request for a person, or a person's name asked: left to the scores; a wish to know
+# ("je veux savoir si je parle à une machine") asks about the machine.
 _WANTS_A_PERSON = re.compile(
     r"\b(?:passez|passer|mettez|donnez|transferez|veux|voudrais|aimerais|souhaite|exige"
-    r"|prefere)\b"
+    r"|prefere)\b(?! (?:savoir|comprendre|verifier))"
 )
 
 

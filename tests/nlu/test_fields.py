@@ -109,3 +109,20 @@ def test_every_dev_request_to_hear_again_speaks_of_hearing() -> None:
     said = heldout.dev_said("repeat")
     assert len(said) > 15
     assert [t for t in said if not speaks_of("repeat", t)] == []
+
+
+def test_a_stop_request_refuses_something(stdlib_program: Program) -> None:
+    # "va pour un coup de fil" accepts a call: no stop request, nor a stop runner-up the
+    # VM would act on
+    text = "bon ben allez va pour un coup de fil"
+    assert not speaks_of("stop_calling", text)
+    hybrid = HybridClassifier(stdlib_program.intents, default_encoder(), calibration())
+    found = hybrid.classify(text)
+    assert "stop_calling" not in (found.intent, found.runner_up)
+    assert hybrid.classify("plus de coups de fil").intent == "stop_calling"
+
+
+def test_every_dev_stop_request_refuses_something() -> None:
+    said = heldout.dev_said("stop_calling")
+    assert len(said) > 15
+    assert [t for t in said if not speaks_of("stop_calling", t)] == []

@@ -39,6 +39,8 @@ GO_AHEAD = [
     "oui deux minutes mais pas plus",
     "ça me paraît honnête allez on prend rendez-vous",
     "d'accord pour un rendez-vous avec votre conseiller",
+    "bon ben allez va pour un coup de fil",
+    "oh ben j ai tout mon temps moi je suis à la retraite",
 ]
 NOT_GO_AHEAD = [
     "non ne continuez pas",  # the go-ahead denied, or taken back
@@ -138,8 +140,8 @@ def test_the_rules_change_only_what_the_scores_misread(
         assert clf.classify("dites-moi qui vous êtes").intent == "who_is_calling"
         assert clf.classify("hein vous avez dit quoi sur la garantie").intent == "repeat"
     # another intent the scores found is left alone; a misread one becomes the runner-up
-    stop = IntentMatch("stop_calling", 0.9)
-    assert by_form("allez-y", ["yes", "stop_calling"], stop, lambda _: 0.5) == stop
+    insult = IntentMatch("insult", 0.9)
+    assert by_form("allez-y", ["yes", "insult"], insult, lambda _: 0.5) == insult
     no = IntentMatch("no", 0.8)
     assert by_form("non allez-y", ["yes", "no"], no, lambda _: 0.5) == IntentMatch(
         "yes", 0.8, "no", 0.8
@@ -287,7 +289,10 @@ def test_a_later_time_puts_the_call_off(said: str) -> None:
 def test_a_stop_request_is_otherwise_never_made_a_callback() -> None:
     # a later time said does not undo a stop request; only "plus tard" explains a "plus"
     stop = IntentMatch("stop_calling", 0.5)
-    for said in ("rappelez demain", "là je peux pas rappelez dans une heure"):
+    for said in (
+        "je veux plus que vous rappeliez demain ou un autre jour",
+        "n'essayez plus de me joindre dans une heure",
+    ):
         assert by_form(said, ["callback", "stop_calling"], stop, lambda _: 0.5) == stop
 
 
@@ -367,6 +372,7 @@ def test_the_decision_maker_a_callback_or_the_speaker_are_not(said: str) -> None
         "je suis tombé sur un répondeur",
         "t'es humaine toi",
         "encore un robot",
+        "d abord je veux savoir si je parle à une machine là",
     ],
 )
 def test_a_machine_asked_about_is_told_by_its_form(said: str) -> None:

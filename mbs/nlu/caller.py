@@ -38,3 +38,18 @@ _ASKS_WHO = re.compile(
 
 # Whether the utterance asks who is calling.
 asks_who = form_pattern(_ASKS_WHO)
+
+
+# Where the number came from: the data-source objection ("Comment avez-vous eu mon
+# numéro ?"), whose answer the law requires, not who is calling nor a question about the
+# offer; "qui vous a filé mon numéro" shares "qui vous" with "qui êtes-vous".
+_NUMBER = r"(?:mon|ce|mes|notre|nos) (?:numero|telephone|portable|fixe|coordonnees|contact)"
+_SOURCE = r"(?:eu|trouve|trouves|donne|file|passe|refile|recupere|obtenu|achete|vendu|pris)"
+_NUMBER_SOURCE = re.compile(
+    rf"\b(?:qui|ou|comment|d ou|par qui|par ou)\b(?: \w+){{0,4}} {_SOURCE} {_NUMBER}\b"
+    rf"|\b{_NUMBER}\b(?: \w+){{0,4}} {_SOURCE} (?:ou|comment|par qui|par ou)\b"
+    rf"|\b(?:vous|tu) (?:avez|as) (?:eu|trouve|recupere|obtenu) {_NUMBER} (?:ou|comment)\b"
+)
+
+# Whether the utterance asks where the caller got the number.
+asks_number_source = form_pattern(_NUMBER_SOURCE)

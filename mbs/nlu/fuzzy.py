@@ -107,6 +107,10 @@ def by_form(
         # as a call refused; the stop reading is dropped, not kept as the runner-up (the
         # VM acts on an accepted stop request even there)
         return IntentMatch(later.INTENT, max(found.score, threshold(later.INTENT)))
+    if found.intent in (caller.INTENT, QUESTION) and caller.asks_number_source(text):
+        # "qui vous a filé mon numéro": the data-source objection's, which the law makes
+        # the robot answer, not who is calling
+        return IntentMatch(None, found.score)
     for intent, misread, says in _BY_FORM:
         if intent == QUESTION:
             if QUESTION in names and found.intent is None and asks(text):

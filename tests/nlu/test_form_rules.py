@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from mbs.nlu.calibration import calibration
-from mbs.nlu.caller import asks_who
+from mbs.nlu.caller import asks_number_source, asks_who
 from mbs.nlu.consent import consents
 from mbs.nlu.elsewhere import not_the_contact
 from mbs.nlu.encoder import default_encoder
@@ -640,3 +640,20 @@ def test_a_call_put_off_plus_tard_is_no_stop_request(said: str) -> None:
 def test_never_or_a_refusal_keeps_the_stop_request(said: str) -> None:
     stop = IntentMatch("stop_calling", 0.6, "callback", 0.5)
     assert by_form(said, ["callback", "stop_calling"], stop, lambda _: 0.45) == stop
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "ouais mais qui vous a filé mon numéro d abord",
+        "mon numéro vous l avez trouvé où",
+        "comment vous avez eu mes coordonnées",
+    ],
+)
+def test_where_the_number_came_from_is_left_to_its_objection(said: str) -> None:
+    # the data-source objection's answer is owed: not who is calling nor a question
+    assert asks_number_source(said)
+    for found in (IntentMatch("who_is_calling", 0.75), IntentMatch("question", 0.6)):
+        got = by_form(said, ["who_is_calling", "question"], found, lambda _: 0.5)
+        assert got == IntentMatch(None, found.score)
+    assert not asks_number_source("je vous donne mon numéro")

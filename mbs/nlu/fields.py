@@ -60,6 +60,18 @@ _FIELDS = {
         r"|bloqu\w*|bloctel|cnil|liste|listes|fichier|fichiers|base|plainte|interdi\w*"
         r"|opposition|oppose)\b"
     ),
+    # someone else than the contact: a denial, an absence, the number, the contact spoken
+    # of in the third person ("c'est sa femme"); a relative named in an answer is not
+    # one ("pour offrir à mon beau-frère surtout")
+    "wrong_person": re.compile(
+        r"\b(?:ne|n|pas|plus|jamais|aucun|aucune|personne|erreur|errone\w*|tromp\w*|confond\w*"
+        r"|faux|mauvais|mauvaise|numero|connais\w*|connait|absent\w*|parti|partie|mort|morte"
+        r"|decede\w*|demenag\w*|disparu\w*|expatri\w*|hospitalis\w*|hopital|ehpad|retraite"
+        r"|ici|existe|exister|sorti|sortie|vacances|voyage|deplacement|travail|boulot|bureau"
+        r"|etranger|joignable|dispo\w*|chez|habite|vit|particulier|entreprise|societe|cabinet"
+        r"|occupe|parle|parlez|voulez|cherchez|demandez|suis|etes|moi|lui|elle|la|sa|son|ses"
+        r"|autre|message|appareil)\b"
+    ),
     # hearing, understanding, saying again; a "pardon" said in passing is an apology
     # ("j'ai un thé qui infuse pardon"), alone it asks to hear again
     "repeat": re.compile(

@@ -107,6 +107,9 @@ def by_form(
         # as a call refused; the stop reading is dropped, not kept as the runner-up (the
         # VM acts on an accepted stop request even there)
         return IntentMatch(later.INTENT, max(found.score, threshold(later.INTENT)))
+    if found.intent == later.INTENT and later.holds_on(text):
+        # "attendez deux secondes je sors de la voiture": the prospect stays on the line
+        return IntentMatch(None, found.score)
     if found.intent in (caller.INTENT, QUESTION) and caller.asks_number_source(text):
         # "qui vous a filé mon numéro": the data-source objection's, which the law makes
         # the robot answer, not who is calling

@@ -11,6 +11,7 @@ denies the call ("ne me rappelez pas plus tard", "pas la peine de rappeler", "no
 merci"). It never overrides a stop request: a wrong callback would break the law, and
 the VM confirms an unsure stop request instead of acting on it. One exception, by form:
 a stop request the scores alone read in a call put off "plus tard" (``explains_the_plus``).
+A request to hold the line is no call put off (``holds_on``).
 """
 
 from __future__ import annotations
@@ -68,3 +69,23 @@ def explains_the_plus(text: str) -> bool:
     the later time's, not a "ne ... plus" speech to text dropped ("j'ai pas le temps
     rappelez plus tard" is no stop request)."""
     return puts_off(text) and bool(_PLUS_TARD.search(ascii_words(text[:MAX_CHARS])))
+
+
+# Asked to hold the line: "attendez deux secondes je sors de la voiture", "un instant je
+# baisse la radio". The situation ("la voiture", "la cuisine") reads as a call-back's
+# ("je suis en voiture"), but the prospect stays on the line.
+_HOLD = re.compile(
+    r"^(?:(?:euh|oh|ah|bon|ben|bah|oui|ouais|alors|pardon|excusez moi|attendez) )*"
+    r"(?:attendez|attends|patientez|une seconde|une petite seconde|deux secondes"
+    r"|un instant|un petit instant|un moment|ne quittez pas"
+    r"|bougez pas|ne bougez pas)\b"
+)
+
+
+def holds_on(text: str) -> bool:
+    """Whether the prospect asks to hold the line, and puts nothing off."""
+    words = ascii_words(text[:MAX_CHARS])
+    return bool(_HOLD.search(words)) and not puts_off(text) and not _CALL.search(words)
+
+
+_CALL = re.compile(r"\b(?:rappel\w*|recontact\w*|plus tard|demain|autre fois|pas le temps)\b")

@@ -28,7 +28,7 @@ _ASKS = re.compile(
     r"|lesquels|lesquelles)\b"
     # "quand" and "quoi" ask in these places only ("c'est quand", "ça consiste en quoi")
     r"|\b(?:c est|ce sera|ca sera|quand est|c etait) (?:quand|quoi|ou|combien|qui)\b"
-    r"|\b(?:en|de|a|pour|sur) quoi\b(?! que)"
+    r"|\b(?:en|de|a|pour|sur) quoi\b(?! que)(?<!pas de quoi)(?! (?:\w+er|\w+ir|vivre|boire)\b)"
     r"|\b(?:quoi|quand|ou) (?:exactement|donc|alors|au juste)\b"
     r"|^(?:quoi|et quoi)\b"
     r"|\b(?:passe|passera|fait|faut|faudra|rapporte|coute|couterait) quoi\b"

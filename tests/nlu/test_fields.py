@@ -126,3 +126,21 @@ def test_every_dev_stop_request_refuses_something() -> None:
     said = heldout.dev_said("stop_calling")
     assert len(said) > 15
     assert [t for t in said if not speaks_of("stop_calling", t)] == []
+
+
+@pytest.mark.parametrize(
+    "text", ["pour offrir ça m arrive à mon beau-frère surtout", "euh c est au nom de ma femme"]
+)
+def test_a_relative_named_in_an_answer_is_no_wrong_person(
+    text: str, stdlib_program: Program
+) -> None:
+    assert not speaks_of("wrong_person", text)
+    hybrid = HybridClassifier(stdlib_program.intents, default_encoder(), calibration())
+    assert hybrid.classify(text).intent != "wrong_person"
+    assert speaks_of("wrong_person", "c'est sa femme")
+
+
+def test_every_dev_wrong_person_speaks_of_someone_else() -> None:
+    said = heldout.dev_said("wrong_person")
+    assert len(said) > 15
+    assert [t for t in said if not speaks_of("wrong_person", t)] == []

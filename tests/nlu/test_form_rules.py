@@ -15,7 +15,7 @@ from mbs.nlu.encoder import default_encoder
 from mbs.nlu.fuzzy import IntentClassifier, IntentMatch, by_form
 from mbs.nlu.hybrid import HybridClassifier
 from mbs.nlu.identity import confirms_identity
-from mbs.nlu.later import puts_off
+from mbs.nlu.later import holds_on, puts_off
 from mbs.nlu.machine import asks_if_machine
 from mbs.nlu.minors import says_minor
 from mbs.nlu.normalize import drop_tag_question, mark_parts_of_day, normalize, plain_text
@@ -657,3 +657,14 @@ def test_where_the_number_came_from_is_left_to_its_objection(said: str) -> None:
         got = by_form(said, ["who_is_calling", "question"], found, lambda _: 0.5)
         assert got == IntentMatch(None, found.score)
     assert not asks_number_source("je vous donne mon numéro")
+
+
+@pytest.mark.parametrize(
+    "said",
+    ["attendez deux secondes je sors de la voiture", "un instant je baisse la radio"],
+)
+def test_a_request_to_hold_the_line_puts_nothing_off(said: str) -> None:
+    assert holds_on(said)
+    found = by_form(said, ["callback"], IntentMatch("callback", 0.6), lambda _: 0.5)
+    assert found == IntentMatch(None, 0.6)
+    assert not holds_on("attendez je suis au volant rappelez plus tard")

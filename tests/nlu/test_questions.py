@@ -32,6 +32,7 @@ TELLING = [
     "quand mon contrat arrivera à échéance je verrai",
     "n'importe quel jour ça me va",
     "je sais pas quoi vous dire",
+    "de l or moi j ai même pas de quoi payer mon loyer",
     "je sais pas comment vous avez eu mon numéro",
     "des pièces suisses je crois mais je sais plus combien",
     "je dirais vingt euros quoi",

@@ -4,9 +4,9 @@ French says it in a few closed forms whose other words are new each time: the id
 denied ("c'est pas moi c'est mon mari", "je suis pas madame Durand"), a relative or a
 helper on the line ("ici c'est sa fille", "vous parlez à sa voisine"), nobody by that
 name ("je connais personne qui s'appelle comme ça", "y a pas de monsieur Durand ici",
-"il y a erreur"), a business reached ("vous êtes chez une entreprise de plomberie", "pas chez un
-particulier"), the contact gone, absent or dead
-("il habite plus ici", "elle est pas là", "monsieur est mort l'an dernier"), the number
+"il y a erreur"), a business reached ("vous êtes chez une entreprise de plomberie",
+"pas chez un particulier"), the contact gone, absent or dead ("il habite plus ici",
+"elle est pas là", "monsieur est mort l'an dernier"), the number
 no longer theirs ("c'est plus son numéro"). Word similarity reads the "non" that often
 comes first, or finds nothing above the threshold. ``by_form`` in ``mbs.nlu.fuzzy``
 gives ``wrong_person`` when the scores found nothing, ``no`` or ``yes``; a stop request,

@@ -1,15 +1,16 @@
 """The words an utterance must share with an intent's field before its examples decide.
 
-Some intents act on the call the moment they are taken (the VM's priority intents): a
-request for a human hands the call over, a vulnerable person ends an alcohol call. A
-similarity score reads any shared word as evidence, a topical one too: "c'est
-commercial ?" came out close to "vous pouvez me passer un commercial", "je suis vendeur
-moi aussi" to "mettez-moi avec un vendeur", "j'ai soixante-quatorze ans" and "le quinze
-du mois" to "j'ai quatorze ans", a bare "salut" (a hello as much as a goodbye) to "allez
-salut", "j'ai un thé qui infuse pardon" to the requests to hear again. So for these intents the examples decide only when the
-utterance holds a word of the intent's field; otherwise the intent is not taken and
-stays the best candidate. The rules of form (``mbs.nlu.minors``, ``mbs.nlu.pregnancy``,
-...) are not concerned: they read the form itself.
+Some intents act on the call the moment they are taken: a request for a human hands the
+call over, a vulnerable person, a goodbye, a stop request or a wrong person end it, a
+request to hear again makes the robot repeat itself. A similarity score reads any shared
+word as evidence, a topical one too: "c'est commercial ?" came out close to "vous
+pouvez me passer un commercial", "j'ai soixante-quatorze ans" to "j'ai quatorze ans", a
+bare "salut" (a hello as much as a goodbye) to "allez salut", "j'ai un thé qui infuse
+pardon" to the requests to hear again, "va pour un coup de fil" to "plus de coups de
+fil". So for these intents the examples decide only when the utterance holds a word of
+the intent's field; otherwise the intent is not taken and stays the best candidate
+(``mbs.nlu.fuzzy.by_form``). The rules of form (``mbs.nlu.minors``,
+``mbs.nlu.pregnancy``, ...) are not concerned: they read the form itself.
 """
 
 from __future__ import annotations

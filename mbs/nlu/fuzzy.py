@@ -71,10 +71,11 @@ def by_form(
     text: str, names: Sequence[str], found: IntentMatch, threshold: Callable[[str], float]
 ) -> IntentMatch:
     """``found`` after the rules that read the utterance's form, whatever the scores:
-    a speaker who says they are a minor or pregnant (``said_minor``), an intent that
-    acts on the call refused when the utterance holds no word of its field
-    (``mbs.nlu.fields``), then, in ``_BY_FORM``'s
-    order, a request never to be called again (``mbs.nlu.optout``), a request to hear
+    a speaker who says they are a minor or pregnant (``said_minor``), an intent
+    refused when the utterance holds no word of its field (``_within_fields``), a stop
+    request read in a call put off "plus tard" (``_stop_read_in_plus_tard``), what a
+    form says is not meant (``_VETOES``), then, in ``_BY_FORM``'s order, a request never
+    to be called again (``mbs.nlu.optout``), a request to hear
     again (``mbs.nlu.repeat``), a call put off (``mbs.nlu.later``), someone other than
     the contact on the line (``mbs.nlu.elsewhere``), a person of the company asked for
     (``mbs.nlu.handover``), a machine asked about
@@ -85,34 +86,10 @@ def by_form(
     (``mbs.nlu.consent``); each when the program has that intent."""
     if MINOR in names and vulnerable.by_rule(text):
         return said_minor(found)
-    if found.runner_up == optout.INTENT and not fields.speaks_of(optout.INTENT, text):
-        # a stop request that refuses nothing is no candidate either: the VM acts on a
-        # stop runner-up ("va pour un coup de fil")
-        found = IntentMatch(found.intent, found.score)
-    candidate = found.intent if found.intent is not None else found.runner_up
-    refused = candidate is not None and not fields.speaks_of(candidate, text)
-    if refused and candidate == optout.INTENT:
-        found = IntentMatch(None, found.score)
-    elif refused and found.intent is not None:
-        # a shared topical word, nothing of the intent's field ("c'est commercial ?",
-        # "j'ai soixante-quatorze ans"): not taken, left as the best candidate
-        found = IntentMatch(None, found.score, found.intent, found.score)
-    if (
-        (found.intent == optout.INTENT or found.runner_up == optout.INTENT)
-        and later.INTENT in names
-        and later.explains_the_plus(text)
-        and not optout.refuses_calls(text)
-    ):
-        # "j'ai pas le temps rappelez plus tard": the scores read "pas ... rappelez plus"
-        # as a call refused; the stop reading is dropped, not kept as the runner-up (the
-        # VM acts on an accepted stop request even there)
+    found, refused = _within_fields(text, found)
+    if later.INTENT in names and _stop_read_in_plus_tard(text, found):
         return IntentMatch(later.INTENT, max(found.score, threshold(later.INTENT)))
-    if found.intent == later.INTENT and later.holds_on(text):
-        # "attendez deux secondes je sors de la voiture": the prospect stays on the line
-        return IntentMatch(None, found.score)
-    if found.intent in (caller.INTENT, QUESTION) and caller.asks_number_source(text):
-        # "qui vous a filé mon numéro": the data-source objection's, which the law makes
-        # the robot answer, not who is calling
+    if any(found.intent in vetoed and test(text) for vetoed, test in _VETOES):
         return IntentMatch(None, found.score)
     for intent, misread, says in _BY_FORM:
         if intent == QUESTION:
@@ -129,6 +106,44 @@ def by_form(
         return IntentMatch(None, found.score)
     return found
 
+
+def _within_fields(text: str, found: IntentMatch) -> tuple[IntentMatch, bool]:
+    """``found`` without a best candidate the utterance holds no word of the field of
+    (``mbs.nlu.fields``), and whether it had one. A shared topical word ("c'est
+    commercial ?", "j'ai soixante-quatorze ans"): not taken, left as the best candidate;
+    a stop request goes entirely, as a runner-up too, since the VM acts on a stop
+    runner-up ("va pour un coup de fil")."""
+    if found.runner_up == optout.INTENT and not fields.speaks_of(optout.INTENT, text):
+        found = IntentMatch(found.intent, found.score)
+    candidate = found.intent if found.intent is not None else found.runner_up
+    if candidate is None or fields.speaks_of(candidate, text):
+        return found, False
+    if candidate == optout.INTENT:
+        return IntentMatch(None, found.score), True
+    if found.intent is not None:
+        return IntentMatch(None, found.score, found.intent, found.score), True
+    return found, True
+
+
+def _stop_read_in_plus_tard(text: str, found: IntentMatch) -> bool:
+    """ "j'ai pas le temps rappelez plus tard": the scores read "pas ... rappelez plus" as
+    a call refused; the call is put off and the stop reading dropped, not kept as the
+    runner-up (the VM acts on an accepted stop request even there)."""
+    return (
+        optout.INTENT in (found.intent, found.runner_up)
+        and later.explains_the_plus(text)
+        and not optout.refuses_calls(text)
+    )
+
+
+# What the scores found that a form says is not meant: (the intents, the test).
+_VETOES: tuple[tuple[frozenset[str], Callable[[str], bool]], ...] = (
+    # "attendez deux secondes je sors de la voiture": the prospect stays on the line
+    (frozenset((later.INTENT,)), later.holds_on),
+    # "qui vous a filé mon numéro": the data-source objection's, whose answer the law
+    # requires, not who is calling
+    (frozenset((caller.INTENT, QUESTION)), caller.asks_number_source),
+)
 
 # The rules after the minor's, in order: (intent, what the scores may have said instead,
 # the test of the form). The question rule applies only when nothing was recognised.

@@ -18,9 +18,8 @@ from __future__ import annotations
 
 import re
 
-from mbs.nlu.form_rule import form_pattern
+from mbs.nlu.form_rule import form_pattern, form_rule
 from mbs.nlu.normalize import ascii_words
-from mbs.nlu.scoring import MAX_CHARS
 
 INTENT = "callback"
 # What the scores may have said instead.
@@ -64,11 +63,12 @@ puts_off = form_pattern(_LATER, unless=_NEVER)
 _PLUS_TARD = re.compile(r"\bplus tard\b")
 
 
+@form_rule
 def explains_the_plus(text: str) -> bool:
     """Whether the call is put off with "plus tard", nothing saying never: its "plus" is
     the later time's, not a "ne ... plus" speech to text dropped ("j'ai pas le temps
     rappelez plus tard" is no stop request)."""
-    return puts_off(text) and bool(_PLUS_TARD.search(ascii_words(text[:MAX_CHARS])))
+    return puts_off(text) and bool(_PLUS_TARD.search(ascii_words(text)))
 
 
 # Asked to hold the line: "attendez deux secondes je sors de la voiture", "un instant je
@@ -80,12 +80,11 @@ _HOLD = re.compile(
     r"|un instant|un petit instant|un moment|ne quittez pas"
     r"|bougez pas|ne bougez pas)\b"
 )
+_CALL = re.compile(r"\b(?:rappel\w*|recontact\w*|plus tard|demain|autre fois|pas le temps)\b")
 
 
+@form_rule
 def holds_on(text: str) -> bool:
     """Whether the prospect asks to hold the line, and puts nothing off."""
-    words = ascii_words(text[:MAX_CHARS])
+    words = ascii_words(text)
     return bool(_HOLD.search(words)) and not puts_off(text) and not _CALL.search(words)
-
-
-_CALL = re.compile(r"\b(?:rappel\w*|recontact\w*|plus tard|demain|autre fois|pas le temps)\b")

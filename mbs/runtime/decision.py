@@ -48,7 +48,7 @@ from typing import Literal
 from mbs.nlu.calibration import DecisionSettings, calibration
 from mbs.nlu.normalize import with_digits
 from mbs.nlu.scoring import MAX_CHARS
-from mbs.nlu.when import parse_when
+from mbs.nlu.when import When, parse_when
 from mbs.program import Capture, Dispatch, Program
 from mbs.runtime.builtins.base import IntentResult, ObjectionResult
 from mbs.runtime.templates import first_choice
@@ -110,8 +110,8 @@ def decide(
     the step captures as a date, which the VM takes (``on captured``) before anything
     but a safety intent: "demain à quinze heures" is the slot asked for, not the
     ``slot_afternoon`` intent; ``timed``: it names a time there, which the VM takes
-    over a call put off ("vers dix-huit heures après le travail" answers "quand ?"). ``settings``: the calibrated ones by default
-    (the default encoder's: the rules are the same whichever encoder scored, as a
+    over a call put off ("vers dix-huit heures après le travail" answers "quand ?").
+    ``settings``: the calibrated ones by default (the default encoder's: the rules are the same whichever encoder scored, as a
     replayed call decides without knowing it)."""
     rules = settings or calibration().decision
     if STOP in handled and stop_runner_up(intent, intent.runner_up_threshold):
@@ -124,7 +124,7 @@ def decide(
     safety = intent.intent in CALL_WIDE and intent.intent in handled
     if safety and not (dated and intent.intent == GOODBYE):
         return Decision("intent", intent.intent, intent.score)
-    if dated or (timed and puts_off(intent)):
+    if dated or (timed and reads_callback(intent)):
         return Decision("none", None, 0.0)
     matched = objection is not None and objection.objection is not None
     objection_score = objection.score if objection is not None and matched else 0.0
@@ -178,7 +178,7 @@ def decide_at(
 ) -> Decision:
     """``decide`` with a step's context, as the VM does at that step's dispatch."""
     answered, counted = capture_answer(utterance, ctx)
-    said = parse_when(utterance[:MAX_CHARS], datetime.now()) if ctx.dates else None
+    said = _said_when(utterance) if ctx.dates else None
     return decide(
         intent,
         objection if ctx.objection else None,
@@ -193,13 +193,18 @@ def decide_at(
     )
 
 
+def _said_when(utterance: str) -> When | None:
+    """The day or time the utterance names, as the VM's ``when`` capture reads it."""
+    return parse_when(utterance[:MAX_CHARS], datetime.now())
+
+
 def names_a_day(utterance: str) -> bool:
     """Whether the utterance names a day (the VM's ``when`` capture: a full answer)."""
-    said = parse_when(utterance[:MAX_CHARS], datetime.now())
+    said = _said_when(utterance)
     return said is not None and said.day is not None
 
 
-def puts_off(intent: IntentResult) -> bool:
+def reads_callback(intent: IntentResult) -> bool:
     """Whether the NLU read a call put off: recognised, or the best candidate."""
     return CALLBACK in (intent.intent, intent.runner_up if intent.intent is None else None)
 

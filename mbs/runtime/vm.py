@@ -66,7 +66,7 @@ from mbs.runtime.decision import (
     StepContext,
     capture_answer,
     decide,
-    puts_off,
+    reads_callback,
     step_context,
     stop_runner_up,
 )
@@ -589,7 +589,7 @@ class Machine:
             return intent.intent, ins.intents[intent.intent]
         if st.captured_now == "full" and ins.captured is not None:
             return "captured", ins.captured  # "à la semaine prochaine" is a date here
-        if st.captured_now == "partial" and ins.captured is not None and puts_off(intent):
+        if st.captured_now == "partial" and ins.captured is not None and reads_callback(intent):
             # a time, at a step asking when: "après le travail vers dix-huit heures" is
             # the answer, not a call put off
             return "captured", ins.captured

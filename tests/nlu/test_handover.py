@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from mbs.nlu.calibration import calibration
-from mbs.nlu.encoder import default_encoder
 from mbs.nlu.fuzzy import IntentClassifier
 from mbs.nlu.handover import asks_for_a_person
 from mbs.nlu.hybrid import HybridClassifier
@@ -41,9 +39,10 @@ def test_denied_put_off_or_someone_else_is_not(text: str) -> None:
 
 
 @pytest.mark.parametrize("text", ASKING[:2])
-def test_both_classifiers_hand_the_call_over(text: str, stdlib_program: Program) -> None:
-    hybrid = HybridClassifier(stdlib_program.intents, default_encoder(), calibration())
-    for clf in (IntentClassifier(stdlib_program.intents), hybrid):
+def test_both_classifiers_hand_the_call_over(
+    text: str, stdlib_program: Program, stdlib_hybrid: HybridClassifier
+) -> None:
+    for clf in (IntentClassifier(stdlib_program.intents), stdlib_hybrid):
         assert clf.classify(text).intent == "human_request"
 
 

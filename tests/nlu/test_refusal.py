@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from mbs.nlu.calibration import calibration
-from mbs.nlu.encoder import default_encoder
 from mbs.nlu.hybrid import HybridClassifier
 from mbs.nlu.refusal import declines
-from mbs.program import Program
 from tests.nlu import heldout
 
 DECLINING = [
@@ -27,10 +24,9 @@ NOT_DECLINING = [
 
 
 @pytest.mark.parametrize("text", DECLINING)
-def test_not_for_me_declines_the_offer(text: str, stdlib_program: Program) -> None:
+def test_not_for_me_declines_the_offer(text: str, stdlib_hybrid: HybridClassifier) -> None:
     assert declines(text)
-    hybrid = HybridClassifier(stdlib_program.intents, default_encoder(), calibration())
-    assert hybrid.classify(text).intent == "not_interested"
+    assert stdlib_hybrid.classify(text).intent == "not_interested"
 
 
 @pytest.mark.parametrize("text", NOT_DECLINING)

@@ -89,7 +89,9 @@ def by_form(
     found, refused = _within_fields(text, found)
     if later.INTENT in names and _stop_read_in_plus_tard(text, found):
         return IntentMatch(later.INTENT, max(found.score, threshold(later.INTENT)))
-    if any(found.intent in vetoed and test(text) for vetoed, test in _VETOES):
+    candidate = found.intent if found.intent is not None else found.runner_up
+    if any(candidate in vetoed and test(text) for vetoed, test in _VETOES):
+        # a vetoed runner-up goes too: a step may guess from it, the VM act on a stop one
         return IntentMatch(None, found.score)
     for intent, misread, says in _BY_FORM:
         if intent == QUESTION:
@@ -143,6 +145,8 @@ _VETOES: tuple[tuple[frozenset[str], Callable[[str], bool]], ...] = (
     # "qui vous a filé mon numéro": the data-source objection's, whose answer the law
     # requires, not who is calling
     (frozenset((caller.INTENT, QUESTION)), caller.asks_number_source),
+    # "ça je préfère pas le dire au téléphone c'est personnel": a question declined
+    (frozenset((optout.INTENT,)), optout.withholds_answer),
 )
 
 # The rules after the minor's, in order: (intent, what the scores may have said instead,

@@ -100,3 +100,22 @@ _STOP = re.compile(
 
 # Whether the utterance asks never to be called again.
 refuses_calls = form_pattern(_STOP)
+
+# A question declined, not the calls: "je préfère pas le dire au téléphone c'est
+# personnel", "ça vous regarde pas", "je vais pas vous donner ça". The negation and "au
+# téléphone" bring such answers close to "ne me téléphonez plus", and a stop request
+# taken ends the call and removes a prospect who only kept a figure to themselves: the
+# library's objection on personal details answers them. A stop said as well ("c'est
+# personnel et ne m'appelez plus") stays one.
+_WITHHOLDS = re.compile(
+    r"\b(?:ne |n )?(?:vais|veux|prefere|prefererais|tiens|souhaite|peux|compte|dirai|donnerai"
+    r"|reponds|repondrai) (?:pas|rien|jamais)(?: trop)?(?: vous| a vous)?"
+    r" (?:le |l |la |les |en |ca |cela |vous )?(?:dire|donner|repondre|communiquer|reveler"
+    r"|divulguer|preciser|detailler|raconter|devoiler|indiquer)\b"
+    r"|\b(?:ne |n )?(?:vous |te )?regarde (?:pas|en rien)\b"
+    r"|\bc est (?:personnel|prive|confidentiel|mes affaires|pas vos affaires|pas vos oignons)\b"
+    r"|\b(?:mes|ce sont mes) (?:affaires|oignons)\b"
+)
+
+# Whether the utterance declines to tell something, and asks nothing of the calls.
+withholds_answer = form_pattern(_WITHHOLDS, _STOP)

@@ -19,7 +19,7 @@ from mbs.nlu.later import holds_on, puts_off
 from mbs.nlu.machine import asks_if_machine
 from mbs.nlu.minors import says_minor
 from mbs.nlu.normalize import drop_tag_question, mark_parts_of_day, normalize, plain_text
-from mbs.nlu.optout import refuses_calls
+from mbs.nlu.optout import refuses_calls, withholds_answer
 from mbs.nlu.repeat import asks_again
 from mbs.program import Program
 from tests.nlu import heldout
@@ -668,3 +668,35 @@ def test_a_request_to_hold_the_line_puts_nothing_off(said: str) -> None:
     found = by_form(said, ["callback"], IntentMatch("callback", 0.6), lambda _: 0.5)
     assert found == IntentMatch(None, 0.6)
     assert not holds_on("attendez je suis au volant rappelez plus tard")
+
+
+@pytest.mark.parametrize(
+    ("said", "withholds"),
+    [
+        ("ça je préfère pas le dire au téléphone c est personnel", True),
+        ("ça madame c est personnel je vais pas vous le dire au téléphone", True),
+        ("mon salaire ça vous regarde pas", True),
+        ("je vais rien vous donner du tout", True),
+        ("c'est mes affaires", True),
+        # a stop said as well stays one
+        ("c'est personnel et ne m'appelez plus", False),
+        ("je vous le dis une fois ne me rappelez plus", False),
+        ("je veux pas vous parler", False),
+    ],
+)
+def test_a_question_declined_is_no_stop_request(said: str, withholds: bool) -> None:
+    assert withholds_answer(said) == withholds
+    found = by_form(
+        said, ["stop_calling"], IntentMatch(None, 0.5, "stop_calling", 0.5), lambda _: 0.6
+    )
+    assert ("stop_calling" in (found.intent, found.runner_up)) != withholds
+
+
+def test_no_stop_request_written_anywhere_reads_as_a_question_declined(
+    stdlib_program: Program,
+) -> None:
+    said = [u.text for u in heldout.load("intents") if u.label == "stop_calling"]
+    said += [r["text"] for r in heldout.independent("intents") if r["label"] == "stop_calling"]
+    said += next(i.examples for i in stdlib_program.intents if i.name == "stop_calling")
+    assert len(said) > 80
+    assert [t for t in said if withholds_answer(t)] == []

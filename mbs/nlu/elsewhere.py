@@ -48,7 +48,7 @@ _WHO_ELSE = r"(?: (?:qui|que|qu|mais)\b)"  # "c'est pas moi qui décide": the de
 _ELSEWHERE = re.compile(
     # the identity denied, not the decision ("c'est pas moi qui décide", "je suis pas la
     # personne qui s'occupe de ça", "c'est pas moi mais ma femme qui décide")
-    rf"\b(?:c est|ce n est|c etait|ce n etait) pas (?:moi|lui|elle)\b(?!{_WHO_ELSE})"
+    rf"\b(?:c est|ce n est|c etait|ce n etait) pas (?:du tout )?(?:moi|lui|elle)\b(?!{_WHO_ELSE})"
     r"|\bje (?:ne )?(?:suis|m appelle) pas (?:monsieur|madame|mademoiselle|mme|mr"
     rf"|la personne|celui|celle|lui|elle)\b(?!{_WHO_ELSE})"
     # a relative or a helper on the line, or the one to ask for
@@ -81,7 +81,7 @@ _ELSEWHERE = re.compile(
     rf"|{_THIRD} (?:a demenage|nous a quitte|nous a quittes|s est installe|s est installee)\b"
     # a business or an institution reached, not a home ("vous êtes chez une entreprise
     # de plomberie", "ici c'est pas chez un particulier")
-    r"|\bvous etes (?:chez|a|dans) (?:une|un|la|le) (?:entreprise|societe|boite|cabinet|agence"
+    r"|\b(?:vous etes (?:chez|a|dans)|ici c est|ici on est) (?:une|un|la|le) (?:entreprise|societe|boite|cabinet|agence"
     r"|magasin|commerce|garage|restaurant|bureau|mairie|ecole|hopital|clinique|pharmacie"
     r"|association|standard|administration)\b"
     r"|\b(?:pas|plus) (?:chez )?(?:un|des) particuliers?\b"

@@ -53,7 +53,7 @@ _FIELDS = {
     # stop request says one ("va pour un coup de fil" accepts a call the scores read as
     # "plus de coups de fil")
     "stop_calling": re.compile(
-        r"\b(?:ne|n|pas|plus|jamais|aucun|aucune|rien|nul|nulle|non|stop|arret\w*|cess\w*"
+        r"\b(?:ne|n|pas|plus|jamais|aucun|aucune|rien|nul|nulle|non|stop|(?<!je vous )(?<!je t )arret\w*|cess\w*"
         r"|retir\w*|ray\w*|supprim\w*|effac\w*|enlev\w*|desinscri\w*|oubli\w*|sort\w*"
         r"|refus\w*|harcel\w*|derang\w*|embet\w*|emmerd\w*|importun\w*|saoul\w*|soul\w*"
         r"|fatigu\w*|lach\w*|foutez|fous|fiche|fichez|paix|tranquille|suffit|assez|marre"
@@ -90,7 +90,7 @@ _FIELDS = {
     # bare "salut" at the first line are a hello, and a goodbye ends the call
     "goodbye": re.compile(
         r"\b(?:revoir|revoyure|adieu|ciao|tchao|bye|journee|soiree|nuit|week end"
-        r"|continuation|courage|laisse|laisser|quitte|quitter|raccroche|raccrocher"
+        r"|continuation|courage|salutations|laisse|laisser|quitte|quitter|raccroche|raccrocher"
         r"|arreter|arrete|merci|a plus|a la prochaine|a bientot|a tout|a la revoyure"
         r"|(?:allez|bon|bah|ben|aller) salut|salut (?:allez|alors))\b"
     ),

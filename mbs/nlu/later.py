@@ -37,7 +37,7 @@ _LATER = re.compile(
     r"|\b(?:un|une) autre (?:fois|jour|moment)\b"
     r"|\bd ici (?:quelques|deux|trois|quatre|cinq|dix|quinze|\d+) (?:jours|semaines)\b"
     r"|\b(?:rappel\w*|recontact\w*|reessayez|reessayer|repass\w*|essayez|essayer|retentez"
-    r"|retenter|tentez|appelez|appeler|telephonez|telephoner|joignez"
+    r"|retenter|tentez|appelez|appeler|telephonez|telephoner|retelephonez|retelephoner|joignez"
     r"|(?:re)?faites (?:moi|nous) signe|(?:re)?faites signe)"
     r" (?:moi |nous |me |vous |le |la |plutot |donc |alors )*(?:demain|ce soir|cet apres midi"
     r"|en fin de journee|en fin de semaine|en debut de semaine|en fin de matinee|en soiree"

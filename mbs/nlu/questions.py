@@ -35,6 +35,8 @@ _ASKS = re.compile(
     # "est-ce que" opening a clause (not "c'est ce que")
     r"|(?<!c )\best-?ce (?:que|qu)\b|^est ce (?:que|qu)\b"
     r"|\b(?:ou ca|c est ou|d ou)\b"
+    # "vous voulez en venir où": what the call is driving at
+    r"|\b(?:voulez|veux|voulais|vouliez|voulait) en venir\b"
     # a verb with its subject pronoun after it; not an imperative ("dites-moi",
     # "rappelez-nous", "allez-y") nor the noun "rendez-vous"
     r"|\b(?!rendez-vous\b)[a-z]+-(?:t-)?(?:vous|il|elle|on|ils|elles|je|tu)\b"

@@ -26,6 +26,9 @@ _ASKS_AGAIN = re.compile(
     r"|\bqu est ce que (?:vous|tu) (?:m |me )?(?:dites|dis|disiez|disais|racontez)\b"
     r"|\b(?:vous|tu) (?:me )?(?:disiez|disais|dites|dis) quoi\b"
     r"|\b(?:vous|tu) (?:me )?(?:disiez|disais)$"
+    # the question lost ("c'était quoi la question", "quelle était la question")
+    r"|\b(?:c etait|c est) quoi (?:la|votre|ta) (?:question|derniere question)\b"
+    r"|\bquelle (?:etait|est) (?:la|votre|ta) question\b"
     r"|\b(?:j ai|je n ai|j avais|je n avais) (?:pas|rien|mal|pas bien|pas tout|pas trop)"
     r" (?:suivi|compris|entendu|saisi|capte|pige|ecoute)$"
     # a bare "quoi ?", "hein ?", "comment ?", "pardon ?": what, not what about

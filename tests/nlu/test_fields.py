@@ -37,6 +37,8 @@ OUTSIDE = [
     ("repeat", "pardon je viens de rentrer les poules", False),
     ("wrong_person", "pour offrir ça m arrive à mon beau-frère surtout", False),
     ("wrong_person", "euh c est au nom de ma femme", False),
+    # "je vous arrête" interrupts the robot; what follows says why
+    ("stop_calling", "je vous arrête tout de suite j'ai déjà tout ce qu'il faut", False),
 ]
 # (intent, an utterance its examples still decide)
 INSIDE = [
@@ -46,6 +48,7 @@ INSIDE = [
     ("goodbye", "salut bonne journée"),
     ("goodbye", "bon ben salut"),
     ("repeat", "pardon ?"),
+    ("goodbye", "bien à vous mes salutations"),
 ]
 # Dev answers read by a rule of form need not speak of the field.
 BY_RULE: dict[str, Callable[[str], bool]] = {"vulnerable": by_rule}

@@ -5,6 +5,8 @@ is a yes (``mbs.nlu.consent``), a request to hear again is ``repeat``
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from mbs.nlu.calibration import calibration
@@ -20,6 +22,7 @@ from mbs.nlu.machine import asks_if_machine
 from mbs.nlu.minors import says_minor
 from mbs.nlu.normalize import drop_tag_question, mark_parts_of_day, normalize, plain_text
 from mbs.nlu.optout import refuses_calls, withholds_answer
+from mbs.nlu.questions import asks
 from mbs.nlu.repeat import asks_again
 from mbs.program import Program
 from tests.nlu import heldout
@@ -613,8 +616,6 @@ def test_no_library_phrasing_of_another_label_is_a_stop_request(stdlib_program: 
     ],
 )
 def test_a_choice_offered_about_the_offer_asks(said: str, question: bool) -> None:
-    from mbs.nlu.questions import asks
-
     assert asks(said) is question
 
 
@@ -700,3 +701,21 @@ def test_no_stop_request_written_anywhere_reads_as_a_question_declined(
     said += next(i.examples for i in stdlib_program.intents if i.name == "stop_calling")
     assert len(said) > 80
     assert [t for t in said if withholds_answer(t)] == []
+
+
+@pytest.mark.parametrize(
+    ("rule", "said"),
+    [
+        (puts_off, "retéléphonez-moi demain"),
+        (asks_again, "pardon c'était quoi votre question"),
+        (asks_again, "quelle était la question déjà"),
+        (not_the_contact, "ici c'est une agence immobilière"),
+        (not_the_contact, "non c'est pas du tout lui"),
+    ],
+)
+def test_more_forms_of_the_same_rules(rule: Callable[[str], bool], said: str) -> None:
+    assert rule(said)
+
+
+def test_what_the_call_drives_at_is_asked() -> None:
+    assert asks("mais vous voulez en venir où") and not asks("j'ai fini par en venir à bout")

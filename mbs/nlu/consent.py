@@ -48,6 +48,10 @@ _GO_AHEAD = re.compile(
     # minutes alors"): its "pas plus" bounds the time, refuses nothing
     r"|^(?:(?:euh|bon|bah|ben|alors|ah) )*(?:oui|ouais|ok|okay|d accord|allez|bon|va)"
     r" (?:(?!dans |ici )\w+ ){0,2}(?:deux|trois|cinq|dix|quelques|\d+) minutes\b"
+    # a yes that asks for brevity ("oui mais rapide", "ok mais vite fait alors")
+    r"|^(?:(?:euh|bon|bah|ben|alors|ah) )*(?:oui|ouais|ok|okay|d accord|allez)"
+    r" (?:mais |alors |mais alors )?(?:rapide|rapidement|vite|vite fait|en vitesse"
+    r"|faites court|fais court|brievement|en deux mots)(?: alors| hein| svp| s il vous plait)?$"
     # the appointment accepted ("allez on prend rendez-vous"): the word "rendez-vous"
     # alone reads as being busy ("je suis en rendez-vous"), a call put off
     r"|\b(?:on (?:peut )?(?:prend|prendre|fixe|fixer|cale|caler)|prenons|fixons|calons"

@@ -89,6 +89,8 @@ _ELSEWHERE = re.compile(
     r"|\b(?:c est|ce n est|ce numero n est|ce numero est) plus (?:son|le sien|sa|le leur"
     r"|leur)\b"
     r"|\b(?:c est|ce n est) pas son (?:numero|telephone|portable)\b"
+    # a wrong number said as such ("vous avez un mauvais numéro", "erreur de numéro")
+    r"|\b(?:mauvais|faux) numero\b|\b(?:trompes?|trompees?|trompez|erreur) de numero\b"
     r"|\bce n est pas (?:son|le sien)\b"
 )
 # Said about the call or the offer, not the person: left to the scores.

@@ -32,7 +32,8 @@ _FIELDS = {
         r"|parents|papa|maman|fils|fille|decroche"
         r"|enceinte|grossesse|bebe|accouche|accoucher|accouchement|cloque|polichinelle"
         r"|heureux evenement"
-        r"|alcool|boire|droit|interdit|interdite)\b"
+        # (drinking alone is abstinence's: "j'ai arrêté de boire il y a huit ans")
+        r"|alcool|droit|interdit|interdite|(?:pas|trop jeune|age) (?:pour |de |d )?boire)\b"
     ),
     # someone asked for: a verb of asking or talking, or a person of the company
     "human_request": re.compile(
@@ -79,7 +80,7 @@ _FIELDS = {
         r"\b(?:entend\w*|compri\w*|compren\w*|capt\w*|repet\w*|redi\w*|reformul\w*"
         r"|repren\w*|recommenc\w*|dit|dites|disiez|disais|disait|quoi|comment|hein|parl\w*"
         r"|fort|voix|coup\w*|reseau|ligne|son|audible|articul\w*|vite|lentement|encore"
-        r"|gresill\w*|sourd\w*|oreille|bruit|mal|plait|allo|suivi|suivre|perdu|saisi"
+        r"|gresill\w*|sourd\w*|oreille|bruit|mal|plait|suivi|suivre|perdu|saisi"
         r"|raccroch\w*|loin|bas|micro|haut|clair|distinct\w*|rate|manque|marmonn\w*"
         r"|hache\w*|saute|communication|autrement|debut|fin|phrase|mot|mots)\b"
         r"|^(?:(?:euh|ah|oh|hum|hein|pardon|excusez moi|excusez|desole|desolee|madame"

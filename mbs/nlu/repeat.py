@@ -26,6 +26,9 @@ _ASKS_AGAIN = re.compile(
     r"|\bqu est ce que (?:vous|tu) (?:m |me )?(?:dites|dis|disiez|disais|racontez)\b"
     r"|\b(?:vous|tu) (?:me )?(?:disiez|disais|dites|dis) quoi\b"
     r"|\b(?:vous|tu) (?:me )?(?:disiez|disais)$"
+    # said again, asked in the imperative ("redites-moi ça doucement"), not "vous répétez
+    # toujours la même chose"
+    r"|(?<!vous )\b(?:redites|repetez|reformulez)\b"
     # the question lost ("c'était quoi la question", "quelle était la question")
     r"|\b(?:c etait|c est) quoi (?:la|votre|ta) (?:question|derniere question)\b"
     r"|\bquelle (?:etait|est) (?:la|votre|ta) question\b"

@@ -67,14 +67,15 @@ PARTS: dict[str, tuple[str, time]] = {
 }
 
 _PART_RE = (
-    r"(?P<part>debut de matinee|fin de matinee|debut d'apres-?midi|fin d'apres-?midi"
-    r"|fin de journee|debut de journee|apres-?midi|aprem|apres le dejeuner|matinee|matin"
+    r"(?P<part>debut de matinee|fin de matinee|debut d[' ]apres[- ]?midi|fin d[' ]apres[- ]?midi"
+    r"|fin de journee|debut de journee|apres[- ]?midi|aprem|apres le dejeuner|matinee|matin"
     r"|ce soir|soiree|soir|midi(?! \d))"
 )
 _TIME_RE = (
     r"(?P<hour>\d{1,2}) ?(?:heures?|h)(?: ?(?P<minute>\d{2})\b| et (?P<half>demie?)"
     r"| et (?P<quarter>quart)| moins (?:le )?(?P<less>quart))?"
-    r"|(?P<noon>midi) ?(?P<noon_min>\d{2})?\b(?! ?h)"
+    # (speech to text writes "l'après midi" apart: the afternoon, not noon)
+    r"|(?<!apres )(?P<noon>midi) ?(?P<noon_min>\d{2})?\b(?! ?h)"
     r"|(?P<one>une heure)(?: (?P<one_min>\d{2}))?"
 )
 _DAY_RE = (
@@ -166,7 +167,8 @@ def _fold(text: str) -> str:
 
 
 def _part_key(word: str) -> str:
-    word = word.replace("apres midi", "apres-midi").replace("apresmidi", "apres-midi")
+    word = word.replace("d apres", "d'apres").replace("apres midi", "apres-midi")
+    word = word.replace("apresmidi", "apres-midi")
     word = word.replace("d'apresmidi", "d'apres-midi")
     if word in ("aprem", "apres le dejeuner") or word.endswith("apresmidi"):
         return "apres-midi"

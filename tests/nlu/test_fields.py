@@ -37,6 +37,9 @@ OUTSIDE = [
     ("repeat", "pardon je viens de rentrer les poules", False),
     ("wrong_person", "pour offrir ça m arrive à mon beau-frère surtout", False),
     ("wrong_person", "euh c est au nom de ma femme", False),
+    # drinking given up is abstinence, no minor; a hello is no request to hear again
+    ("vulnerable", "moi j'ai arrêté de boire depuis des années", False),
+    ("repeat", "allô bonjour pardon j'étais dans le garage", False),
     # "je vous arrête" interrupts the robot; what follows says why
     ("stop_calling", "je vous arrête tout de suite j'ai déjà tout ce qu'il faut", False),
 ]

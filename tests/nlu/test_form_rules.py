@@ -711,6 +711,9 @@ def test_no_stop_request_written_anywhere_reads_as_a_question_declined(
         (asks_again, "quelle était la question déjà"),
         (not_the_contact, "ici c'est une agence immobilière"),
         (not_the_contact, "non c'est pas du tout lui"),
+        (not_the_contact, "je crois que vous faites une erreur de numéro"),
+        (asks_again, "redites-moi ça plus lentement"),
+        (consents, "ouais mais vite fait alors"),
     ],
 )
 def test_more_forms_of_the_same_rules(rule: Callable[[str], bool], said: str) -> None:

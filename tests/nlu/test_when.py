@@ -86,3 +86,16 @@ def test_a_bad_byte_off_the_wire_is_no_error() -> None:
     # which reads every utterance for a date; text2num alone raises on it
     assert parse_when("demain \udcff à 14h", NOW) == parse_when("demain à 14h", NOW)
     assert parse_when("\udcff", NOW) is None
+
+
+@pytest.mark.parametrize(
+    ("said", "part"),
+    [
+        ("l après midi je suis là", "apres-midi"),  # speech to text writes it apart
+        ("plutôt en début d après midi", "debut d'apres-midi"),
+        ("en fin d apres midi", "fin d'apres-midi"),
+    ],
+)
+def test_the_afternoon_written_apart_is_no_noon(said: str, part: str) -> None:
+    assert parse_when(said, NOW) == When(part=part)
+    assert parse_when("vers midi", NOW) == When(at=time(12, 0))

@@ -62,6 +62,9 @@ _UNLESS = re.compile(
     r"|\bjamais\b"
     # put off, or someone of the prospect's own side
     r"|\b(?:plus tard|demain|rappel\w*|autre fois|autre jour|ma|mon|mes|notre|nos)\b"
+    # a meeting in person wished ("quelqu'un en face de moi dans un bureau"): the
+    # in-person objection's, not a transfer now
+    r"|\b(?:en face|en personne|de visu|dans un bureau|en agence|a l agence|en boutique)\b"
 )
 
 # Whether the utterance asks to be put through to a person, and nothing denies it.

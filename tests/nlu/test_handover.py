@@ -25,6 +25,7 @@ NOT_ASKING = [
     "je voudrais parler à ma femme d'abord",  # the prospect's own side
     "vous avez une adresse un magasin où on peut passer",  # dropping by
     "le conseiller il connaît l'or",
+    "je voudrais voir un conseiller en personne dans vos locaux",  # a meeting wished
 ]
 
 

@@ -28,6 +28,8 @@ INTENT = "yes"
 # What the scores may have said instead of a consent they misread.
 MISREAD = frozenset(("no", "not_interested", "question", "callback"))
 
+# a yes opening the answer, after fillers
+_YES_OPENS = r"^(?:(?:euh|bon|bah|ben|alors|ah) )*(?:oui|ouais|ok|okay|d accord|allez"
 _GO_AHEAD = re.compile(
     r"\b(?:allez y|allez-y|vas y|vas-y|vous pouvez y aller|je vous ecoute|on vous ecoute|j ecoute|je t ecoute"
     r"|dites moi|dites-moi|dites toujours|continuez|poursuivez"
@@ -46,11 +48,10 @@ _GO_AHEAD = re.compile(
     r"|(?:^|\b(?:allez|bon|ben|bah|ok|alors|eh bien) )va pour\b"
     # the time asked for granted after a yes ("oui deux minutes mais pas plus", "ok cinq
     # minutes alors"): its "pas plus" bounds the time, refuses nothing
-    r"|^(?:(?:euh|bon|bah|ben|alors|ah) )*(?:oui|ouais|ok|okay|d accord|allez|bon|va)"
-    r" (?:(?!dans |ici )\w+ ){0,2}(?:deux|trois|cinq|dix|quelques|\d+) minutes\b"
+    rf"|{_YES_OPENS}|bon|va) (?:(?!dans |ici )\w+ ){{0,2}}"
+    r"(?:deux|trois|cinq|dix|quelques|\d+) minutes\b"
     # a yes that asks for brevity ("oui mais rapide", "ok mais vite fait alors")
-    r"|^(?:(?:euh|bon|bah|ben|alors|ah) )*(?:oui|ouais|ok|okay|d accord|allez)"
-    r" (?:mais |alors |mais alors )?(?:rapide|rapidement|vite|vite fait|en vitesse"
+    rf"|{_YES_OPENS}) (?:mais |alors |mais alors )?(?:rapide|rapidement|vite|vite fait|en vitesse"
     r"|faites court|fais court|brievement|en deux mots)(?: alors| hein| svp| s il vous plait)?$"
     # the appointment accepted ("allez on prend rendez-vous"): the word "rendez-vous"
     # alone reads as being busy ("je suis en rendez-vous"), a call put off

@@ -81,7 +81,8 @@ _ELSEWHERE = re.compile(
     rf"|{_THIRD} (?:a demenage|nous a quitte|nous a quittes|s est installe|s est installee)\b"
     # a business or an institution reached, not a home ("vous êtes chez une entreprise
     # de plomberie", "ici c'est pas chez un particulier")
-    r"|\b(?:vous etes (?:chez|a|dans)|ici c est|ici on est) (?:une|un|la|le) (?:entreprise|societe|boite|cabinet|agence"
+    r"|\b(?:vous etes (?:chez|a|dans)|ici c est|ici on est) (?:une|un|la|le)"
+    r" (?:entreprise|societe|boite|cabinet|agence"
     r"|magasin|commerce|garage|restaurant|bureau|mairie|ecole|hopital|clinique|pharmacie"
     r"|association|standard|administration)\b"
     r"|\b(?:pas|plus) (?:chez )?(?:un|des) particuliers?\b"

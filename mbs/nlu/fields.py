@@ -54,7 +54,9 @@ _FIELDS = {
     # stop request says one ("va pour un coup de fil" accepts a call the scores read as
     # "plus de coups de fil")
     "stop_calling": re.compile(
-        r"\b(?:ne|n|pas|plus|jamais|aucun|aucune|rien|nul|nulle|non|stop|(?<!je vous )(?<!je t )arret\w*|cess\w*"
+        r"\b(?:ne|n|pas|plus|jamais|aucun|aucune|rien|nul|nulle|non|stop|cess\w*"
+        # ("je vous arrête tout de suite" interrupts the robot)
+        r"|(?<!je vous )(?<!je t )arret\w*"
         r"|retir\w*|ray\w*|supprim\w*|effac\w*|enlev\w*|desinscri\w*|oubli\w*|sort\w*"
         r"|refus\w*|harcel\w*|derang\w*|embet\w*|emmerd\w*|importun\w*|saoul\w*|soul\w*"
         r"|fatigu\w*|lach\w*|foutez|fous|fiche|fichez|paix|tranquille|suffit|assez|marre"

@@ -89,7 +89,7 @@ def by_form(
     found, refused = _within_fields(text, found)
     if later.INTENT in names and _stop_read_in_plus_tard(text, found):
         return IntentMatch(later.INTENT, max(found.score, threshold(later.INTENT)))
-    candidate = found.intent if found.intent is not None else found.runner_up
+    candidate = _candidate(found)
     if any(candidate in vetoed and test(text) for vetoed, test in _VETOES):
         # a vetoed runner-up goes too: a step may guess from it, the VM act on a stop one
         return IntentMatch(None, found.score)
@@ -117,7 +117,7 @@ def _within_fields(text: str, found: IntentMatch) -> tuple[IntentMatch, bool]:
     runner-up ("va pour un coup de fil")."""
     if found.runner_up == optout.INTENT and not fields.speaks_of(optout.INTENT, text):
         found = IntentMatch(found.intent, found.score)
-    candidate = found.intent if found.intent is not None else found.runner_up
+    candidate = _candidate(found)
     if candidate is None or fields.speaks_of(candidate, text):
         return found, False
     if candidate == optout.INTENT:
@@ -125,6 +125,11 @@ def _within_fields(text: str, found: IntentMatch) -> tuple[IntentMatch, bool]:
     if found.intent is not None:
         return IntentMatch(None, found.score, found.intent, found.score), True
     return found, True
+
+
+def _candidate(found: IntentMatch) -> str | None:
+    """The intent the scores lean to: the recognised one, else the best unsure one."""
+    return found.intent if found.intent is not None else found.runner_up
 
 
 def _stop_read_in_plus_tard(text: str, found: IntentMatch) -> bool:

@@ -47,8 +47,8 @@ _ASKS_FOR = re.compile(
     rf"|\bje (?:veux|voudrais|exige|demande|prefere) (?:plutot |absolument )?{_PERSON}"
     # asked whether there is a way, or someone: "y a pas moyen d'avoir une vraie
     # personne", "vous avez pas un collègue qui pourrait prendre le relais"
-    r"|\b(?:il )?(?:y a|y aurait) (?:pas |vraiment pas )?moyen (?:de|d) (?:parler (?:a|avec) |avoir |joindre )"
-    rf"{_PERSON}"
+    r"|\b(?:il )?(?:y a|y aurait) (?:pas |vraiment pas )?moyen (?:de|d)"
+    rf" (?:parler (?:a|avec) |avoir |joindre ){_PERSON}"
     r"|\bvous (?:n )?(?:avez|auriez) (?:pas |personne (?:d autre|qui) )?(?:un|une|quelqu un)"
     r" (?:(?:autre|d autre) )?(?:collegue|responsable|superieur|superieure|chef|conseiller"
     r"|conseillere|humain|humaine|personne|quelqu un)?\b(?: \w+)* (?:qui pourrait|qui peut"

@@ -3,11 +3,11 @@
 "C'est pas pour moi ce genre de truc", "très peu pour moi votre machin", "l'or c'est pas
 pour moi laissez tomber": French declines an offer with "pas pour moi" and "très peu
 pour moi" opening the answer or as "c'est pas pour moi", whose other words are the
-product's. The scores read the "non" and the negation and answer ``no``, or nothing. ``by_form`` in ``mbs.nlu.fuzzy`` gives
-``not_interested`` when they found nothing or ``no``. Not when the offer is meant for
-someone else ("c'est pas pour moi c'est pour ma femme", "pas pour moi mais pour mon
-fils") or when a moment is declined ("le matin c'est pas pour moi"): those answer
-something else.
+product's. The scores read the "non" and the negation and answer ``no``, or nothing.
+``by_form`` in ``mbs.nlu.fuzzy`` gives ``not_interested`` when they found nothing or
+``no``. Not when the offer is meant for someone else ("c'est pas pour moi c'est pour ma
+femme", "pas pour moi mais pour mon fils") or when a moment is declined ("le matin
+c'est pas pour moi"): those answer something else.
 """
 
 from __future__ import annotations

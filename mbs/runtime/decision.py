@@ -111,8 +111,8 @@ def decide(
     but a safety intent: "demain à quinze heures" is the slot asked for, not the
     ``slot_afternoon`` intent; ``timed``: it names a time there, which the VM takes
     over a call put off ("vers dix-huit heures après le travail" answers "quand ?").
-    ``settings``: the calibrated ones by default (the default encoder's: the rules are the same whichever encoder scored, as a
-    replayed call decides without knowing it)."""
+    ``settings``: the calibrated ones by default (the default encoder's: the rules are
+    the same whichever encoder scored, as a replayed call decides without knowing it)."""
     rules = settings or calibration().decision
     if STOP in handled and stop_runner_up(intent, intent.runner_up_threshold):
         # a stop request the NLU accepts, though another intent scored as high: the VM
@@ -196,12 +196,6 @@ def decide_at(
 def _said_when(utterance: str) -> When | None:
     """The day or time the utterance names, as the VM's ``when`` capture reads it."""
     return parse_when(utterance[:MAX_CHARS], datetime.now())
-
-
-def names_a_day(utterance: str) -> bool:
-    """Whether the utterance names a day (the VM's ``when`` capture: a full answer)."""
-    said = _said_when(utterance)
-    return said is not None and said.day is not None
 
 
 def reads_callback(intent: IntentResult) -> bool:

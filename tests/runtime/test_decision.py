@@ -189,10 +189,12 @@ def test_a_day_named_where_a_date_is_captured_is_the_captured_answer() -> None:
 
 
 def test_the_step_context_knows_which_steps_capture_a_date() -> None:
+    from datetime import datetime
     from pathlib import Path
 
     from mbs.compiler import compile_file
-    from mbs.runtime.decision import decide_at, names_a_day, step_context
+    from mbs.nlu.when import parse_when
+    from mbs.runtime.decision import decide_at, step_context
 
     scenarios = Path(__file__).resolve().parents[2] / "scenarios"
     vin = compile_file(scenarios / "vin_lead.mbs").program
@@ -200,7 +202,13 @@ def test_the_step_context_knows_which_steps_capture_a_date() -> None:
     assert vin is not None and rdv is not None
     propose = step_context(rdv, "propose")
     assert propose.dates and not step_context(vin, "budget").dates
-    assert names_a_day("vendredi sur les onze heures") and not names_a_day("l'après-midi")
+    # the day named, as the decision's ``when`` reading sees it
+    wednesday = datetime(2026, 12, 2, 10, 15)
+    friday, afternoon = (
+        parse_when(t, wednesday) for t in ("vendredi sur les onze heures", "l'après-midi")
+    )
+    assert friday is not None and friday.day is not None
+    assert afternoon is not None and afternoon.day is None
     slot = IntentResult("slot_afternoon", 0.6)
     assert decide_at(propose, "demain à quinze heures", slot, None).kind == "none"
     assert decide_at(propose, "plutôt l'après-midi", slot, None).name == "slot_afternoon"

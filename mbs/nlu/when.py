@@ -66,6 +66,16 @@ PARTS: dict[str, tuple[str, time]] = {
     "soir": ("en soirée", time(18, 30)),
 }
 
+_HALVES = {
+    "debut de matinee": "matin",
+    "fin de matinee": "matin",
+    "matin": "matin",
+    "debut d'apres-midi": "apres-midi",
+    "fin d'apres-midi": "apres-midi",
+    "apres-midi": "apres-midi",
+    "soir": "soir",
+}
+
 _PART_RE = (
     r"(?P<part>debut de matinee|fin de matinee|debut d[' ]apres[- ]?midi|fin d[' ]apres[- ]?midi"
     r"|fin de journee|debut de journee|apres[- ]?midi|aprem|apres le dejeuner|matinee|matin"
@@ -141,6 +151,17 @@ class When:
         elif self.part is not None:
             parts.append(PARTS[self.part][0])
         return " ".join(parts)
+
+    @property
+    def half(self) -> str | None:
+        """The half of the day it falls in: "matin", "apres-midi" or "soir" (from 18:00),
+        by the part said or the clock time; None for noon (is "avant midi" the morning?)
+        and when it names neither."""
+        if self.part is not None:
+            return _HALVES.get(self.part)
+        if self.at is None or self.at.hour == 12:
+            return None
+        return "matin" if self.at.hour < 12 else "apres-midi" if self.at.hour < 18 else "soir"
 
     def to_dict(self) -> dict[str, str | None]:
         return {

@@ -87,6 +87,9 @@ class StepContext:
     captures: bool = False  # it captures the whole answer (``capture x``, no list)
     numbers: bool = False  # ... as said (untyped): a number in the answer answers it
     dates: bool = False  # it captures a date (``capture x as when``) and has ``on captured``
+    # its own intents that name a half of the day ("matin", "apres-midi", "soir"), read
+    # off their examples (``half_intents``): the half said routes there at a dated step
+    halves: tuple[tuple[str, str], ...] = ()
 
 
 def decide(
@@ -100,6 +103,7 @@ def decide(
     counted: bool = False,
     dated: bool = False,
     timed: bool = False,
+    half: str | None = None,
     settings: DecisionSettings | None = None,
 ) -> Decision:
     """The decision of a step handling ``handled`` intents, of which ``expected`` are
@@ -110,7 +114,11 @@ def decide(
     the step captures as a date, which the VM takes (``on captured``) before anything
     but a safety intent: "demain à quinze heures" is the slot asked for, not the
     ``slot_afternoon`` intent; ``timed``: it names a time there, which the VM takes
-    over a call put off ("vers dix-huit heures après le travail" answers "quand ?").
+    over a call put off ("vers dix-huit heures après le travail" answers "quand ?");
+    ``half``: the step's own intent for the half of the day said there with no day
+    (``half_answer``), which wins over the NLU's reading but a handled one of another
+    kind ("plutôt l'aprem genre en fin de journée" is ``slot_afternoon`` however
+    diluted, not a time to read back).
     ``settings``: the calibrated ones by default (the default encoder's: the rules are
     the same whichever encoder scored, as a replayed call decides without knowing it)."""
     rules = settings or calibration().decision
@@ -124,6 +132,8 @@ def decide(
     safety = intent.intent in CALL_WIDE and intent.intent in handled
     if safety and not (dated and intent.intent == GOODBYE):
         return Decision("intent", intent.intent, intent.score)
+    if half is not None and half in handled:
+        return Decision("intent", half, intent.score if intent.intent == half else 0.0)
     if dated or (timed and reads_callback(intent)):
         return Decision("none", None, 0.0)
     matched = objection is not None and objection.objection is not None
@@ -189,6 +199,7 @@ def decide_at(
         counted=counted,
         dated=said is not None and said.day is not None,
         timed=said is not None,
+        half=half_answer(ctx, said, intent),
         settings=settings,
     )
 
@@ -196,6 +207,46 @@ def decide_at(
 def _said_when(utterance: str) -> When | None:
     """The day or time the utterance names, as the VM's ``when`` capture reads it."""
     return parse_when(utterance[:MAX_CHARS], datetime.now())
+
+
+def half_answer(ctx: StepContext | None, said: When | None, intent: IntentResult) -> str | None:
+    """The step's own intent for the half of the day ``said`` names with no day, at a
+    step that captures a date, unless the NLU read another answer the step handles (a
+    "non", a weekday, a goodbye): the part of the day is then said in passing. A call
+    put off ("rappelez-moi plutôt l'après-midi"), another half's intent, an intent the
+    step does not handle or nothing recognised yield to it."""
+    if ctx is None or not ctx.dates or said is None or said.day is not None:
+        return None
+    wanted = dict(ctx.halves).get(said.half or "")
+    if wanted is None:
+        return None
+    named = intent.intent
+    others = {name for _, name in ctx.halves}
+    if named is None or named not in ctx.intents or named == CALLBACK or named in others:
+        return wanted
+    return None
+
+
+def half_intents(program: Program, names: Collection[str]) -> tuple[tuple[str, str], ...]:
+    """(half of the day, intent) for those of ``names`` whose examples name one half of
+    the day and no day: "le matin", "en matinée", "avant onze heures" make a morning
+    intent. At least two such examples and three in four of those that name a time;
+    a half two intents claim is left to neither."""
+    claims: dict[str, list[str]] = {}
+    now = datetime(2000, 1, 3, 8, 0)  # a Monday: the day parsed is never looked at
+    for intent in program.intents:
+        if intent.name not in names:
+            continue
+        halves = [
+            said.half
+            for said in (parse_when(example, now) for example in intent.examples)
+            if said is not None and said.day is None
+        ]
+        counted = {h: halves.count(h) for h in set(halves) if h is not None}
+        for half, count in counted.items():
+            if count >= 2 and count * 4 >= len(halves) * 3:
+                claims.setdefault(half, []).append(intent.name)
+    return tuple(sorted((half, owners[0]) for half, owners in claims.items() if len(owners) == 1))
 
 
 def reads_callback(intent: IntentResult) -> bool:
@@ -233,6 +284,7 @@ def step_context(program: Program, step: str | None = None) -> StepContext:
                 free,
                 untyped,
                 dated and ins.captured is not None,
+                half_intents(program, own) if dated and ins.captured is not None else (),
             )
     return StepContext(step, frozenset(), False, tuple(choices))
 

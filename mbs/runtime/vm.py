@@ -66,6 +66,7 @@ from mbs.runtime.decision import (
     StepContext,
     capture_answer,
     decide,
+    half_answer,
     reads_callback,
     step_context,
     stop_runner_up,
@@ -587,6 +588,10 @@ class Machine:
         if handled and intent.intent in PRIORITY_INTENTS[:-1]:
             assert intent.intent is not None
             return intent.intent, ins.intents[intent.intent]
+        ctx = self._step_context()
+        half = half_answer(ctx, said, intent) if st.captured_now == "partial" else None
+        if half is not None and half in ins.intents:
+            return half, ins.intents[half]  # "plutôt l'aprem": the step's afternoon answer
         if st.captured_now == "full" and ins.captured is not None:
             return "captured", ins.captured  # "à la semaine prochaine" is a date here
         if st.captured_now == "partial" and ins.captured is not None and reads_callback(intent):
@@ -605,7 +610,6 @@ class Machine:
         if handled and intent.intent in PRIORITY_INTENTS:
             assert intent.intent is not None
             return intent.intent, ins.intents[intent.intent]
-        ctx = self._step_context()
         answered, counted = capture_answer(utterance, ctx)
         decision = decide(
             intent,

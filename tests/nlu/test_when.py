@@ -99,3 +99,22 @@ def test_a_bad_byte_off_the_wire_is_no_error() -> None:
 def test_the_afternoon_written_apart_is_no_noon(said: str, part: str) -> None:
     assert parse_when(said, NOW) == When(part=part)
     assert parse_when("vers midi", NOW) == When(at=time(12, 0))
+
+
+@pytest.mark.parametrize(
+    ("said", "half"),
+    [
+        ("en début de matinée", "matin"),
+        ("vers neuf heures", "matin"),
+        ("en fin d'après-midi", "apres-midi"),
+        ("vers dix-sept heures", "apres-midi"),
+        ("à 3 heures", "apres-midi"),  # office hours: 15:00
+        ("vers dix-huit heures", "soir"),
+        ("ce soir", "soir"),
+        ("vers midi", None),  # "avant midi" is a morning, "midi" a lunch break
+        ("jeudi", None),
+    ],
+)
+def test_the_half_of_the_day_by_part_or_clock(said: str, half: str | None) -> None:
+    when = parse_when(said, NOW)
+    assert when is not None and when.half == half

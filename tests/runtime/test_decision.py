@@ -225,3 +225,68 @@ def test_a_time_named_where_a_date_is_captured_answers_over_a_call_put_off() -> 
     assert decide(callback, None, handled).name == "callback"  # no time named
     slot = IntentResult("slot_afternoon", 0.6)
     assert decide(slot, None, handled, timed=True).name == "slot_afternoon"
+
+
+def test_a_half_of_the_day_said_with_no_day_goes_to_the_steps_intent_for_it() -> None:
+    from pathlib import Path
+
+    from mbs.compiler import compile_file
+    from mbs.runtime.decision import decide_at, half_intents, step_context
+
+    scenarios = Path(__file__).resolve().parents[2] / "scenarios"
+    rdv = compile_file(scenarios / "or_rdv.mbs").program
+    assert rdv is not None
+    propose = step_context(rdv, "propose")
+    # read off the intents' own examples ("le matin", "après quatorze heures"...)
+    assert propose.halves == (("apres-midi", "slot_afternoon"), ("matin", "slot_morning"))
+    assert step_context(rdv, "pick_day").halves == ()  # no intent of a half there
+    assert half_intents(rdv, {"weekday", "no"}) == ()
+    nothing = IntentResult(None, 0.3, runner_up="callback", runner_up_score=0.3)
+    for said, wanted in [
+        ("plutôt l aprem genre en fin de journée", "slot_afternoon"),
+        ("vers neuf heures c'est idéal", "slot_morning"),
+        ("pas l'après-midi plutôt le matin", "slot_morning"),
+    ]:
+        assert decide_at(propose, said, nothing, None) == Decision("intent", wanted, 0.0)
+    # another half's intent read by the NLU yields to the half said; a put-off too
+    morning = IntentResult("slot_morning", 0.7)
+    assert decide_at(propose, "pas le matin plutôt l'après-midi", morning, None).name == (
+        "slot_afternoon"
+    )
+    later = IntentResult("callback", 0.7)
+    assert decide_at(propose, "rappelez-moi en fin d'après-midi", later, None).name == (
+        "slot_afternoon"
+    )
+    # the evening has no intent here: the time is read back; a day named is the date;
+    # a plain "non" recognised keeps its meaning
+    assert decide_at(propose, "vers dix-neuf heures le soir", nothing, None).kind == "none"
+    assert decide_at(propose, "jeudi après-midi", nothing, None).kind == "none"
+    no = IntentResult("no", 0.8)
+    assert decide_at(propose, "non le matin c'est pas possible", no, None).name == "no"
+
+
+def test_a_half_two_intents_claim_is_left_to_neither() -> None:
+    from mbs.compiler import compile_source
+    from mbs.runtime.decision import half_intents
+
+    source = """scenario s "S" { start ask }
+intent early { "le matin" "en matinée" "vers neuf heures" }
+intent dawn { "tôt le matin" "de bon matin" }
+intent late { "l'après-midi" "vers quinze heures" "lundi" }
+intent mixed { "dans la matinée" "en début d'après-midi" "en soirée" }
+step ask {
+    ask "Bonjour, ici l'assistante vocale automatisée. Cet appel est enregistré. Quand ?"
+    otherwise -> done
+    capture slot as when
+    on captured -> done
+    on early -> done
+    on dawn -> done
+    on late -> done
+    on mixed -> done
+}
+step done { end APPOINTMENT_SCHEDULED }
+"""
+    program = compile_source(source, "s.mbs").program
+    assert program is not None
+    # "lundi" names a day: only the two day-less examples count
+    assert half_intents(program, {"early", "dawn", "late", "mixed"}) == (("apres-midi", "late"),)

@@ -31,6 +31,8 @@ _ASKS_WHO = re.compile(
     # "c'est qui ?", not "c'est qui qui paie"
     r"|^(?:(?:euh|bah|ben|mais|et|allo|pardon|oui|non|attendez|salut|bonjour|bonsoir) )*"
     r"c est qui\b(?! qui| que)"
+    # ... or closing a remark ("votre numéro s'affiche pas c'est qui")
+    r"|\bc est qui(?: (?:au juste|alors|donc|la|exactement|a l appareil))?$"
     rf"|\b(?:vous etes|vous appelez|tu es|t es|tu appelles) (?:de|d) (?:quelle|quel) {_COMPANY}"
     rf"|\b(?:vous|tu) (?:etes|es|travaillez|travailles|bossez|bosses) (?:\w+ )?(?:chez|pour) qui\b"
     rf"|\b(?:c est quoi|c etait quoi|quel est|c est quel) (?:votre|ton) (?:nom|{_COMPANY})\b"
@@ -38,8 +40,15 @@ _ASKS_WHO = re.compile(
 )
 
 
+# Someone else's question reported ("ma mère demande toujours qui est à l'appareil"),
+# not "je vous demande qui est à l'appareil"
+_REPORTED = re.compile(
+    r"(?<!je )(?<!vous )\b(?:demande|demandent|demandait|demandaient)"
+    r"(?: toujours| souvent| tout le temps| chaque fois)? qui\b"
+)
+
 # Whether the utterance asks who is calling.
-asks_who = form_pattern(_ASKS_WHO)
+asks_who = form_pattern(_ASKS_WHO, _REPORTED)
 
 
 # Where the number came from: the data-source objection ("Comment avez-vous eu mon

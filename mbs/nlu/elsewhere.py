@@ -80,8 +80,10 @@ _ELSEWHERE = re.compile(
     r"|\b(?:c est|ce n est) pas (?:ici|le bon numero|la bonne personne)$"
     rf"|{_THIRD} (?:a demenage|nous a quitte|nous a quittes|s est installe|s est installee)\b"
     # a business or an institution reached, not a home ("vous êtes chez une entreprise
-    # de plomberie", "ici c'est pas chez un particulier")
-    r"|\b(?:vous etes (?:chez|a|dans)|ici c est|ici on est) (?:une|un|la|le)"
+    # de plomberie", "vous êtes tombé sur un cabinet dentaire", "ici c'est pas chez un
+    # particulier")
+    r"|\b(?:vous etes (?:chez|a|dans|tombe sur|tombee sur)|ici c est|ici on est)"
+    r" (?:une|un|la|le)"
     r" (?:entreprise|societe|boite|cabinet|agence"
     r"|magasin|commerce|garage|restaurant|bureau|mairie|ecole|hopital|clinique|pharmacie"
     r"|association|standard|administration)\b"

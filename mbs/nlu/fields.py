@@ -31,6 +31,7 @@ _FIELDS = {
         r"|sixieme|cinquieme|quatrieme|troisieme|seconde|premiere|terminale"
         r"|parents|papa|maman|fils|fille|decroche"
         r"|enceinte|grossesse|bebe|accouche|accoucher|accouchement|cloque|polichinelle"
+        r"|sage femme|maternite|echographie"
         r"|heureux evenement"
         # (drinking alone is abstinence's: "j'ai arrêté de boire il y a huit ans")
         r"|alcool|droit|interdit|interdite|(?:pas|trop jeune|age) (?:pour |de |d )?boire)\b"
@@ -38,9 +39,11 @@ _FIELDS = {
     # someone asked for: a verb of asking or talking, or a person of the company
     "human_request": re.compile(
         r"\b(?:parler|parle|joindre|voir|avoir|rencontrer|entretenir|discuter|echanger"
-        # putting through, not dropping by ("on peut passer", "passer chez vous")
+        # putting through, not dropping by ("on peut passer", "passer chez vous") nor
+        # spending time ("il passe sa vie au téléphone")
         r"|(?:me|nous|m) (?:passer|passez|passe)"
-        r"|(?:passer|passez|passe)(?! (?:chez|en|au|dans|par|vous voir|voir|a la|a l|a votre))"
+        r"|(?:passer|passez|passe)(?! (?:chez|en|au|dans|par|vous voir|voir|a la|a l|a votre"
+        r"|sa vie|son temps|ses journees|ma vie|mon temps|mes journees))"
         r"(?!$)"
         # a salesperson asked for, not the call called commercial ("c'est commercial ?")
         r"|(?:un|une|votre|le|la) (?:commercial|commerciale|vendeur|vendeuse)"
@@ -84,7 +87,7 @@ _FIELDS = {
         r"|fort|voix|coup\w*|reseau|ligne|son|audible|articul\w*|vite|lentement|encore"
         r"|gresill\w*|sourd\w*|oreille|bruit|mal|plait|suivi|suivre|perdu|saisi"
         r"|raccroch\w*|loin|bas|micro|haut|clair|distinct\w*|rate|manque|marmonn\w*"
-        r"|hache\w*|saute|communication|autrement|debut|fin|phrase|mot|mots)\b"
+        r"|hache\w*|saute|communication|autrement|debut|fin|phrase|mot|mots|refaire|refaites)\b"
         r"|^(?:(?:euh|ah|oh|hum|hein|pardon|excusez moi|excusez|desole|desolee|madame"
         r"|monsieur|mademoiselle|oui|allo) ?)+$"
     ),
@@ -94,12 +97,31 @@ _FIELDS = {
     "goodbye": re.compile(
         r"\b(?:revoir|revoyure|adieu|ciao|tchao|bye|journee|soiree|nuit|week end"
         r"|continuation|courage|salutations|laisse|laisser|quitte|quitter|raccroche|raccrocher"
+        r"|au plaisir|portez vous bien|prenez soin"
         r"|arreter|arrete|merci|a plus|a la prochaine|a bientot|a tout|a la revoyure"
         r"|(?:allez|bon|bah|ben|aller) salut|salut (?:allez|alors))\b"
     ),
 }
+# what keeps a field's word from counting
+_UNLESS = {
+    # the speaker's own job ("je bosse au service client d'un opérateur")
+    "human_request": re.compile(
+        r"\b(?:je|j) (?:bosse|travaille|travaillais|bossais|suis employee?) (?:au|a la|a l|dans"
+        r"|chez|comme|en)\b"
+    ),
+    # the speaker's own child named, and not as the one on the line: the speaker is the
+    # parent ("ma fille de quinze ans fait de l'équitation", "je vais chercher ma fille
+    # à l'école", "mon petit-fils me parle"); "c'est ma fille de quatorze ans qui a
+    # décroché" says who answered
+    "vulnerable": re.compile(
+        r"^(?!.*\b(?:repond\w*|decroch\w*|vous parle|au telephone|a l appareil|au bout du fil"
+        r"|c est (?:mon|ma|le|la|un|une)\b))"
+        r".*\b(?:mon|ma|mes|notre|nos) (?:petit |petite |grand |grande |plus grand |aine )?"
+        r"(?:fils|fille|filles|enfant|enfants|gamin|gamine|gamins|gosse|gosses|ado|ados)\b"
+    ),
+}
 _RULES: dict[str, Callable[[str], bool]] = {
-    intent: form_pattern(field) for intent, field in _FIELDS.items()
+    intent: form_pattern(field, _UNLESS.get(intent)) for intent, field in _FIELDS.items()
 }
 
 

@@ -23,6 +23,8 @@ MISREAD = frozenset(("question", "robot_question", "who_is_calling", "repeat"))
 
 _PERSON = (
     r"(?:quelqu un|un humain|une humaine|un etre humain|une personne|une vraie personne"
+    # the one in charge ("avoir la personne qui s'occupe des dossiers")
+    r"|la personne (?:qui s occupe|qui gere|en charge|responsable)"
     r"|(?:un|une|votre|ton|le|la|vos|tes|des|un autre|une autre|un de vos|une de vos)"
     r" (?:\w+ )?(?:conseiller|conseillere|conseillers|commercial|commerciale|commerciaux"
     r"|vendeur|vendeuse|vendeurs|responsable|chef|patron|patronne|superieur|superieure"
@@ -39,7 +41,7 @@ _ASKS_FOR = re.compile(
     # m'entretenir avec", "est-ce que je peux avoir"
     r"|\b(?:je (?:veux|voudrais|souhaite|souhaiterais|aimerais|prefere|prefererais|peux"
     r"|pourrais|demande)|j aimerais|j exige|pourrais je|puis je|est ce que je peux"
-    r"|ce serait possible de|c est possible de|il faudrait que je|je dois)"
+    r"|ce serait possible d(?:e)?|c est possible d(?:e)?|il faudrait que je|je dois)"
     r" (?:plutot |bien |mieux |d abord |directement )?(?:parler|discuter|echanger|m entretenir"
     r"|avoir|voir|joindre|rencontrer|traiter)"
     rf" (?:en direct |directement |de vive voix )?(?:a |avec |au |aux )?{_PERSON}"
@@ -49,6 +51,11 @@ _ASKS_FOR = re.compile(
     # personne", "vous avez pas un collègue qui pourrait prendre le relais"
     r"|\b(?:il )?(?:y a|y aurait) (?:pas |vraiment pas )?moyen (?:de|d)"
     rf" (?:parler (?:a|avec) |avoir |joindre ){_PERSON}"
+    # asked whether the company has one ("y a un chef dans votre boîte ?"), not one of
+    # the prospect's own ("chez nous y a un responsable qui gère ça")
+    r"|\b(?:il )?y a (?:pas )?(?:un|une) (?:chef|responsable|superieur|superieure|patron"
+    r"|patronne|manager|directeur|directrice|humain|humaine|vraie personne)"
+    r"(?= (?:chez vous|dans votre|dans ta|dans vos|a qui|avec qui|que je|qui pourrait)|$)"
     r"|\bvous (?:n )?(?:avez|auriez) (?:pas |personne (?:d autre|qui) )?(?:un|une|quelqu un)"
     r" (?:(?:autre|d autre) )?(?:collegue|responsable|superieur|superieure|chef|conseiller"
     r"|conseillere|humain|humaine|personne|quelqu un)?\b(?: \w+)* (?:qui pourrait|qui peut"

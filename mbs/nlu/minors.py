@@ -32,11 +32,11 @@ _AGE = re.compile(
     r" (?P<age>\d{1,2}) ans\b"
     r"(?! (?:de|d|a|pour|avant|apres|depuis|que|qu|sans|dans|chez|au|aux|ce|cette)\b)"
 )
-# "je suis en seconde", "je suis collégienne", "je suis une ado", "je suis en 3e" (text2num writes
+# "je suis en seconde", "je suis collégienne", "je suis qu'une ado", "je suis en 3e" (text2num writes
 # ordinals in figures: "troisième" is "3ème"), "je suis encore au lycée"; not "je suis
 # au lycée" alone (a parent can be there), nor "en première année"
 _SCHOOL = re.compile(
-    r"\b(?:je suis|j suis|chuis|moi je suis) (?:encore |seulement |que )?"
+    r"\b(?:je suis|j suis|chuis|moi je suis) (?:encore |seulement |que |qu )?"
     r"(?:en (?:sixieme|cinquieme|quatrieme|troisieme|seconde|premiere|terminale"
     r"|[3-6] ?(?:e|eme|ieme)|1 ?(?:ere|re)|2 ?n?de|cm1|cm2)(?! annee| classe)"
     r"|collegien(?:ne)?|lyceen(?:ne)?|mineure?"

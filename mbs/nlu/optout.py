@@ -90,6 +90,15 @@ _STOP = re.compile(
     r"|avoir) (?:\w+ )?(?:appele|appelee|appeles|rappele|rappelee|demarche|demarchee"
     r"|contacte|contactee|recontacte|recontactee|derange|derangee|harcele|harcelee"
     rf"|sollicite|sollicitee|appel|appels|coups de fil)\b{_ONLY_LATER}"
+    # a wish to be taken off ("je veux être retiré", "je voudrais qu'on me raye")
+    r"|\b(?:veux|voudrais|voulons|souhaite|souhaiterais|aimerais|exige|demande a) (?:etre"
+    r"|qu on me|qu on nous) (?:retire|retiree|retires|raye|rayee|rayes|supprime|supprimee"
+    r"|efface|effacee|enleve|enlevee|desinscrit|desinscrite|retirer|rayer|supprimer|effacer"
+    r"|enlever|desinscrire)\b"
+    # no more ringing wanted ("je veux plus que mon téléphone sonne pour vos trucs")
+    r"|\b(?:veux|voulons|souhaite) (?:plus|pas|plus jamais|jamais) (?:que|qu) (?:\w+ ){0,3}"
+    rf"(?:sonne|m appel\w*|me rappel\w*|me contact\w*|me derang\w*|me demarch\w*"
+    rf"|me telephon\w*)\b{_ONLY_LATER}"
     # (not "il y a plus d'appels inclus", "de plus en plus d'appels")
     r"|(?<!y a )(?<!en )\b(?:plus|fini|finis|stop) (?:d |de |les |des |aux )?(?:appel|appels"
     r"|coups de fil|coups de telephone)"

@@ -33,7 +33,17 @@ _ASKS_AGAIN = re.compile(
     r"|\b(?:c etait|c est) quoi (?:la|votre|ta) (?:question|derniere question)\b"
     r"|\bquelle (?:etait|est) (?:la|votre|ta) question\b"
     r"|\b(?:j ai|je n ai|j avais|je n avais) (?:pas|rien|mal|pas bien|pas tout|pas trop)"
-    r" (?:suivi|compris|entendu|saisi|capte|pige|ecoute)$"
+    r" (?:suivi|compris|entendu|saisi|capte|pige|ecoute)"
+    # ... nothing or what was said after ("j'ai rien pigé à votre phrase"), not "j'ai pas
+    # saisi votre nom" (who is calling)
+    r"(?: (?:a |de )?(?:votre|la|ta|cette) (?:phrase|question|derniere phrase|fin|explication)"
+    r"| (?:a |de )?ce que (?:vous|tu) (?:avez dit|dites|disiez|racontez|venez de dire)"
+    r"| (?:a|de) tout ca| la fin| le debut)?$"
+    r"|\bpas (?:sur|sure|certain|certaine) d avoir (?:bien |tout )?(?:entendu|compris|saisi"
+    r"|suivi|capte)\b"
+    # louder, or hard of hearing ("plus fort je suis un peu dur de la feuille")
+    r"|^(?:(?:euh|pardon|allo|parlez|pouvez vous parler|vous pouvez parler) )*plus fort\b"
+    r"|\bdur (?:de la feuille|d oreille)\b"
     # a bare "quoi ?", "hein ?", "comment ?", "pardon ?": what, not what about
     r"|^(?:euh |hein |allo |pardon |quoi )*(?:quoi|hein|comment|pardon|plait il)$"
 )

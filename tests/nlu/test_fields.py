@@ -115,3 +115,24 @@ def test_a_stop_request_refuses_something(stdlib_hybrid: HybridClassifier) -> No
 
 def test_the_contact_in_the_third_person_speaks_of_someone_else() -> None:
     assert speaks_of("wrong_person", "c'est sa femme")
+
+
+@pytest.mark.parametrize(
+    ("intent", "said", "may"),
+    [
+        # the speaker's own child named: a parent speaks, not a minor
+        ("vulnerable", "ma fille de quinze ans fait de l'équitation le mercredi", False),
+        ("vulnerable", "je vais chercher ma fille à l'école rappelez dans vingt minutes", False),
+        ("vulnerable", "deux secondes mon petit-fils me parle", False),
+        # ... unless named as the one on the line
+        ("vulnerable", "c'est ma fille de quatorze ans qui a décroché", True),
+        ("vulnerable", "c'est mon fils qui répond", True),
+        ("vulnerable", "j'allaite mon bébé", True),
+        # the speaker's own job, or time spent, is no request for a person
+        ("human_request", "je bosse au service client d'un opérateur téléphonique", False),
+        ("human_request", "mon frère est commercial il passe sa vie au téléphone", False),
+        ("human_request", "passez-moi le service client", True),
+    ],
+)
+def test_what_keeps_a_fields_word_from_counting(intent: str, said: str, may: bool) -> None:
+    assert speaks_of(intent, said) is may

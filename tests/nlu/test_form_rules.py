@@ -15,9 +15,11 @@ from mbs.nlu.consent import consents
 from mbs.nlu.elsewhere import not_the_contact
 from mbs.nlu.encoder import default_encoder
 from mbs.nlu.fuzzy import IntentClassifier, IntentMatch, by_form
+from mbs.nlu.handover import asks_for_a_person
 from mbs.nlu.hybrid import HybridClassifier
 from mbs.nlu.identity import confirms_identity
 from mbs.nlu.later import holds_on, puts_off
+from mbs.nlu.leave import takes_leave
 from mbs.nlu.machine import asks_if_machine
 from mbs.nlu.minors import says_minor
 from mbs.nlu.normalize import drop_tag_question, mark_parts_of_day, normalize, plain_text
@@ -119,6 +121,9 @@ def test_no_held_out_dev_neutral_answer_is_taken_by_a_rule() -> None:
         confirms_identity,
         asks_who,
         refuses_calls,
+        takes_leave,
+        asks_for_a_person,
+        puts_off,
     )
     assert [t for t in neutral if any(rule(t) for rule in rules)] == []
 
@@ -722,3 +727,35 @@ def test_more_forms_of_the_same_rules(rule: Callable[[str], bool], said: str) ->
 
 def test_what_the_call_drives_at_is_asked() -> None:
     assert asks("mais vous voulez en venir où") and not asks("j'ai fini par en venir à bout")
+
+
+# Read off the fifth blind batch's dev half (2026-12-04): each form, and what it is not.
+@pytest.mark.parametrize(
+    ("rule", "said", "says"),
+    [
+        (refuses_calls, "ça sonne tous les midis depuis trois jours je veux être retiré", True),
+        (refuses_calls, "je voudrais qu'on me raye de vos listes", True),
+        (refuses_calls, "je veux plus que mon téléphone sonne pour vos trucs", True),
+        (refuses_calls, "je veux pas que mon téléphone sonne avant dix heures", False),
+        (refuses_calls, "je voudrais être remboursé", False),
+        (asks_again, "j'ai rien pigé à votre phrase", True),
+        (asks_again, "je suis pas sûr d'avoir bien entendu", True),
+        (asks_again, "plus fort je suis un peu dur de la feuille", True),
+        (asks_again, "j'ai pas saisi votre nom", False),  # who is calling
+        (asks_again, "il parle plus fort que moi", False),
+        (puts_off, "pas maintenant mais demain dans la journée", True),
+        (puts_off, "je faisais la sieste repassez un coup dans l'aprem", True),
+        (puts_off, "pas maintenant mais ne me rappelez plus", False),
+        (asks_who, "votre numéro s'affiche pas c'est qui", True),
+        (asks_who, "c'est qui qui paie", False),
+        (asks_for_a_person, "y a un chef dans votre boîte", True),
+        (asks_for_a_person, "c'est possible d'avoir la personne qui s'occupe des dossiers", True),
+        (asks_for_a_person, "chez nous y a un responsable qui gère ça", False),
+        (not_the_contact, "vous êtes tombé sur un cabinet dentaire", True),
+        (not_the_contact, "vous êtes tombé sur la bonne personne", False),
+        (says_minor, "moi je suis qu'un enfant", True),
+        (says_minor, "je suis qu'une gamine", True),
+    ],
+)
+def test_forms_of_the_fifth_batch(rule: Callable[[str], bool], said: str, says: bool) -> None:
+    assert rule(said) is says

@@ -20,7 +20,9 @@ INTENT = "who_is_calling"
 # What the scores may have said instead.
 MISREAD = frozenset(("question", "repeat", "wrong_person", "yes"))
 
-_COMPANY = r"(?:societe|entreprise|boite|compagnie|agence|structure|organisme|marque)"
+_COMPANY = (
+    r"(?:societe|entreprise|boite|compagnie|agence|structure|organisme|marque|domaine|cabinet)"
+)
 _ASKS_WHO = re.compile(
     r"\b(?:vous etes qui|t es qui|tu es qui|qui etes vous|qui es tu|qui est a l appareil"
     r"|qui est au telephone|qui me parle|qui m appelle|qui appelle|de la part de qui"
@@ -37,6 +39,10 @@ _ASKS_WHO = re.compile(
     rf"|\b(?:vous|tu) (?:etes|es|travaillez|travailles|bossez|bosses) (?:\w+ )?(?:chez|pour) qui\b"
     rf"|\b(?:c est quoi|c etait quoi|quel est|c est quel) (?:votre|ton) (?:nom|{_COMPANY})\b"
     rf"|\b(?:nom|raison sociale) de (?:votre|ta) {_COMPANY}\b"
+    # its name missed ("c'est quel domaine vous m'avez dit", "le cabinet de quoi ?")
+    rf"|\b(?:c est|c etait|vous etes|vous appelez) (?:de |d )?(?:quel|quelle) {_COMPANY}\b"
+    r"(?! (?:qui|que|qu|pour|fait|fera|s occupe)\b)"
+    rf"|\b(?:le|la|votre) {_COMPANY} (?:de |d )?(?:quoi|qui|comment)\b"
 )
 
 

@@ -29,7 +29,7 @@ INTENT = "yes"
 MISREAD = frozenset(("no", "not_interested", "question", "callback"))
 
 # a yes opening the answer, after fillers
-_YES_OPENS = r"^(?:(?:euh|bon|bah|ben|alors|ah) )*(?:oui|ouais|ok|okay|d accord|allez"
+_YES_OPENS = r"^(?:(?:euh|bon|bah|ben|alors|ah|oh) )*(?:oui|ouais|ok|okay|d accord|allez"
 _GO_AHEAD = re.compile(
     r"\b(?:allez y|allez-y|vas y|vas-y|vous pouvez y aller|je vous ecoute|on vous ecoute|j ecoute|je t ecoute"
     r"|dites moi|dites-moi|dites toujours|continuez|poursuivez"
@@ -86,3 +86,27 @@ def consents(text: str) -> bool:
     if not (_GO_AHEAD.search(words) or _NO_BOTHER.search(words)):
         return False
     return not _REFUSES.search(words) and not asks(text)
+
+
+# A plain yes opening a statement ("oh oui on en achète mon mari aime bien son petit verre
+# le dimanche", "oui avec mon mari depuis soixante-dix"): what follows the yes says more,
+# and dilutes the scores under every threshold. Nothing may hedge, deny, ask, put off or
+# greet after it: "oui mais c'est cher", "oui enfin non", "oui c'est pour quoi", "oui
+# rappelez demain", "oui bonjour", "oui je vous entends mal" are left to the scores.
+_AFFIRMS = re.compile(rf"{_YES_OPENS}|bien sur|tout a fait|absolument|effectivement)(?: \w+)+$")
+_HEDGED = re.compile(
+    r"\b(?:ne|n|pas|non|nan|jamais|plus|rien|aucun|aucune|personne|mais|sauf|par contre"
+    r"|enfin|quoique|pourtant|cependant|sinon|ou|qui|quoi|comment|pourquoi|combien|quand"
+    r"|quel|quelle|quels|quelles|est ce|allo|bonjour|bonsoir|salut|merci|revoir|tard|demain"
+    r"|entend\w*|compri\w*|repet\w*|rappel\w*|recontact\w*|occupe\w*|interess\w*|moi meme"
+    r"|lui meme|elle meme|c est moi|c est lui|c est elle)\b"
+    # a yes that is only a discourse marker ("ouais bon moi les démarcheurs...")
+    r"|\b(?:oui|ouais|ok) (?:bon|ben|bah|alors|euh|enfin|bref)\b"
+)
+
+
+@form_rule
+def affirms(text: str) -> bool:
+    """Whether the utterance opens with a plain yes and goes on without a hedge."""
+    words = ascii_words(text)
+    return bool(_AFFIRMS.search(words)) and not _HEDGED.search(words)

@@ -80,11 +80,12 @@ _FIELDS = {
         r"|autre|message|appareil)\b"
     ),
     # hearing, understanding, saying again; a "pardon" said in passing is an apology
-    # ("j'ai un thé qui infuse pardon"), alone it asks to hear again
+    # ("j'ai un thé qui infuse pardon"), alone it asks to hear again; a line cut, not
+    # "du coup" (a filler: "un mail c'est plus sûr du coup")
     "repeat": re.compile(
         r"\b(?:entend\w*|compri\w*|compren\w*|capt\w*|repet\w*|redi\w*|reformul\w*"
         r"|repren\w*|recommenc\w*|dit|dites|disiez|disais|disait|quoi|comment|hein|parl\w*"
-        r"|fort|voix|coup\w*|reseau|ligne|son|audible|articul\w*|vite|lentement|encore"
+        r"|fort|voix|coupe\w*|coupure|reseau|ligne|son|audible|articul\w*|vite|lentement|encore"
         r"|gresill\w*|sourd\w*|oreille|bruit|mal|plait|suivi|suivre|perdu|saisi"
         r"|raccroch\w*|loin|bas|micro|haut|clair|distinct\w*|rate|manque|marmonn\w*"
         r"|hache\w*|saute|communication|autrement|debut|fin|phrase|mot|mots|refaire|refaites)\b"

@@ -181,6 +181,9 @@ _BY_FORM: tuple[tuple[str, frozenset[str], Callable[[str], bool]], ...] = (
     (refusal.INTENT, refusal.MISREAD, refusal.declines),
     (QUESTION, frozenset(), asks),
     (consent.INTENT, consent.MISREAD, consent.consents),
+    # "oh oui on en achète mon mari aime bien son petit verre le dimanche": nothing else
+    # recognised
+    (consent.INTENT, frozenset(), consent.affirms),
 )
 
 

@@ -6,7 +6,8 @@ part of the day a prospect means: weekdays ("jeudi", "jeudi prochain"), "aujourd
 times ("14h", "14 h 30", "quatorze heures trente", "midi", "dix heures et demie") and
 parts of the day ("le matin", "en fin de matinée", "l'après-midi", "en fin de journée").
 Numbers in words go through ``text2num``. Corrections keep the last choice: "mardi ou
-mercredi, plutôt mercredi" is Wednesday; a negated choice ("pas le matin") is dropped.
+mercredi, plutôt mercredi" is Wednesday; a negated choice ("pas le matin", "jeudi je
+peux pas") is dropped.
 ``base`` is a previous answer that a correction amends ("plutôt l'après-midi" keeps
 its day).
 
@@ -98,6 +99,14 @@ _DAY_RE = (
 _TOKEN = re.compile(f"{_DAY_RE}|{_TIME_RE}|{_PART_RE}")
 _NEGATION = re.compile(
     r"\b(?:pas|sauf|surtout pas|jamais|ni)\s+(?:le |la |l'|en |a |vers |avant )?$"
+)
+
+# ... or refused after, in its clause ("non le matin c'est pas possible", "jeudi je peux
+# pas"; not "le matin mais pas aux aurores", "le matin je suis plus dispo")
+_REFUSED_AFTER = re.compile(
+    r"(?:(?! (?:mais|plutot|par contre|sinon|ou|et)\b) [\w']+){0,4}?"
+    r" (?:pas possible|impossible|pas dispo\w*|peux pas|pourrai pas|pourrais pas|va pas"
+    r"|arrange pas|me va pas|convient pas|c est mort|jamais|exclu)\b"
 )
 
 
@@ -241,8 +250,8 @@ def parse_when(text: str, now: datetime, base: When | None = None) -> When | Non
     today = now.date()
     found = False
     for m in _TOKEN.finditer(folded):
-        if _NEGATION.search(folded[: m.start()]):
-            continue  # "pas le matin": a choice ruled out
+        if _NEGATION.search(folded[: m.start()]) or _REFUSED_AFTER.match(folded[m.end() :]):
+            continue  # "pas le matin", "le matin c'est pas possible": a choice ruled out
         found = True
         if m.group("rel"):
             rel = m.group("rel")

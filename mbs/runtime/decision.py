@@ -46,7 +46,7 @@ from datetime import datetime
 from typing import Literal
 
 from mbs.nlu.calibration import DecisionSettings, calibration
-from mbs.nlu.normalize import with_digits
+from mbs.nlu.normalize import ascii_words, with_digits
 from mbs.nlu.scoring import MAX_CHARS
 from mbs.nlu.when import When, parse_when
 from mbs.program import Capture, Dispatch, Program
@@ -63,6 +63,8 @@ CALL_WIDE = frozenset(("stop_calling", "vulnerable", "human_request", "robot_que
 STOP = "stop_calling"
 GOODBYE = "goodbye"
 CALLBACK = "callback"
+NO = "no"
+_SAYS_NO = re.compile(r"\b(?:non|nan|no|nope)\b")
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,7 +201,7 @@ def decide_at(
         counted=counted,
         dated=said is not None and said.day is not None,
         timed=said is not None,
-        half=half_answer(ctx, said, intent),
+        half=half_answer(ctx, said, intent, utterance),
         settings=settings,
     )
 
@@ -209,12 +211,15 @@ def _said_when(utterance: str) -> When | None:
     return parse_when(utterance[:MAX_CHARS], datetime.now())
 
 
-def half_answer(ctx: StepContext | None, said: When | None, intent: IntentResult) -> str | None:
+def half_answer(
+    ctx: StepContext | None, said: When | None, intent: IntentResult, utterance: str
+) -> str | None:
     """The step's own intent for the half of the day ``said`` names with no day, at a
     step that captures a date, unless the NLU read another answer the step handles (a
-    "non", a weekday, a goodbye): the part of the day is then said in passing. A call
-    put off ("rappelez-moi plutôt l'après-midi"), another half's intent, an intent the
-    step does not handle or nothing recognised yield to it."""
+    "non le matin c'est pas possible", a weekday, a goodbye): the part of the day is then
+    said in passing. A call put off ("rappelez-moi plutôt l'après-midi"), another half's
+    intent, an intent the step does not handle, nothing recognised, or a ``no`` read off
+    negations with no "non" said ("le matin mais pas aux aurores hein") yield to it."""
     if ctx is None or not ctx.dates or said is None or said.day is not None:
         return None
     wanted = dict(ctx.halves).get(said.half or "")
@@ -223,6 +228,8 @@ def half_answer(ctx: StepContext | None, said: When | None, intent: IntentResult
     named = intent.intent
     others = {name for _, name in ctx.halves}
     if named is None or named not in ctx.intents or named == CALLBACK or named in others:
+        return wanted
+    if named == NO and not _SAYS_NO.search(ascii_words(utterance[:MAX_CHARS])):
         return wanted
     return None
 

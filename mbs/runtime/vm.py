@@ -589,7 +589,7 @@ class Machine:
             assert intent.intent is not None
             return intent.intent, ins.intents[intent.intent]
         ctx = self._step_context()
-        half = half_answer(ctx, said, intent) if st.captured_now == "partial" else None
+        half = half_answer(ctx, said, intent, utterance) if st.captured_now == "partial" else None
         if half is not None and half in ins.intents:
             return half, ins.intents[half]  # "plutôt l'aprem": the step's afternoon answer
         if st.captured_now == "full" and ins.captured is not None:

@@ -132,6 +132,9 @@ def test_the_contact_in_the_third_person_speaks_of_someone_else() -> None:
         ("human_request", "je bosse au service client d'un opérateur téléphonique", False),
         ("human_request", "mon frère est commercial il passe sa vie au téléphone", False),
         ("human_request", "passez-moi le service client", True),
+        # "du coup" is a filler, not a line cut
+        ("repeat", "un mail c'est plus sûr du coup", False),
+        ("repeat", "ça a coupé", True),
     ],
 )
 def test_what_keeps_a_fields_word_from_counting(intent: str, said: str, may: bool) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from mbs.nlu.calibration import calibration
 from mbs.nlu.caller import asks_number_source, asks_who
-from mbs.nlu.consent import consents
+from mbs.nlu.consent import affirms, consents
 from mbs.nlu.elsewhere import not_the_contact
 from mbs.nlu.encoder import default_encoder
 from mbs.nlu.fuzzy import IntentClassifier, IntentMatch, by_form
@@ -755,6 +755,21 @@ def test_what_the_call_drives_at_is_asked() -> None:
         (not_the_contact, "vous êtes tombé sur la bonne personne", False),
         (says_minor, "moi je suis qu'un enfant", True),
         (says_minor, "je suis qu'une gamine", True),
+        (asks_who, "c'est quel domaine vous m'avez dit", True),
+        (asks_who, "le cabinet de quoi vous dites", True),
+        (asks_who, "c'est quel cabinet qui s'occupe de la vente", False),
+        (asks_who, "j'ai un cabinet de kiné", False),
+        (asks_who, "ma mère demande toujours qui est à l'appareil", False),
+        (asks_who, "je vous demande qui est à l'appareil", True),
+        (affirms, "oh oui on en achète mon mari aime bien son petit verre le dimanche", True),
+        (affirms, "oui avec mon mari depuis soixante-dix", True),
+        (affirms, "oui", False),  # the examples' to decide
+        (affirms, "oui mais c'est trop cher", False),
+        (affirms, "oui bonjour", False),
+        (affirms, "oui c'est pour quoi", False),
+        (affirms, "ouais rappelez demain", False),
+        (affirms, "ouais bon moi les démarcheurs je m'en méfie", False),
+        (affirms, "oui je vous entends mal", False),
     ],
 )
 def test_forms_of_the_fifth_batch(rule: Callable[[str], bool], said: str, says: bool) -> None:

@@ -118,3 +118,24 @@ def test_the_afternoon_written_apart_is_no_noon(said: str, part: str) -> None:
 def test_the_half_of_the_day_by_part_or_clock(said: str, half: str | None) -> None:
     when = parse_when(said, NOW)
     assert when is not None and when.half == half
+
+
+@pytest.mark.parametrize(
+    ("said", "kept"),
+    [
+        ("non le matin c'est pas possible", None),
+        ("jeudi je peux pas", None),
+        ("mardi ça me va pas du tout", None),
+        ("jeudi je peux pas mais vendredi oui", "vendredi"),
+        ("le matin mais pas aux aurores hein", "matin"),  # the clause ends at "mais"
+        ("le matin je suis plus dispo", "matin"),  # "plus" is more here
+    ],
+)
+def test_a_choice_refused_after_it_is_dropped(said: str, kept: str | None) -> None:
+    when = parse_when(said, NOW)
+    if kept is None:
+        assert when is None
+    elif kept == "vendredi":
+        assert when is not None and when.day == date(2026, 12, 4)
+    else:
+        assert when is not None and when.part == kept

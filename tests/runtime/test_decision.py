@@ -262,7 +262,11 @@ def test_a_half_of_the_day_said_with_no_day_goes_to_the_steps_intent_for_it() ->
     assert decide_at(propose, "vers dix-neuf heures le soir", nothing, None).kind == "none"
     assert decide_at(propose, "jeudi après-midi", nothing, None).kind == "none"
     no = IntentResult("no", 0.8)
-    assert decide_at(propose, "non le matin c'est pas possible", no, None).name == "no"
+    assert decide_at(propose, "non le matin c'est plutôt compliqué", no, None).name == "no"
+    # a "no" read off negations alone, no "non" said, yields to the half
+    negations = IntentResult("no", 0.4)
+    said = "le matin mais pas aux aurores hein je suis pas du genre lève-tôt"
+    assert decide_at(propose, said, negations, None).name == "slot_morning"
 
 
 def test_a_half_two_intents_claim_is_left_to_neither() -> None:

@@ -24,6 +24,7 @@ from mbs.nlu import (
     leave,
     machine,
     optout,
+    others,
     refusal,
     repeat,
     vulnerable,
@@ -154,6 +155,8 @@ _VETOES: tuple[tuple[frozenset[str], Callable[[str], bool]], ...] = (
     (frozenset((caller.INTENT, QUESTION)), caller.asks_number_source),
     # "ça je préfère pas le dire au téléphone c'est personnel": a question declined
     (frozenset((optout.INTENT,)), optout.withholds_answer),
+    # "ma sœur me rappelle tous les soirs": a fact about someone else, to no one
+    (others.INTENTS, others.speaks_of_another),
 )
 
 # The rules after the minor's, in order: (intent, what the scores may have said instead,

@@ -1,0 +1,33 @@
+"""An utterance about someone or something of the speaker's, not a request of theirs.
+
+"ma sœur me rappelle tous les soirs vers vingt heures", "mon fils a pris la voiture ce
+matin", "mon patron est quelqu'un de très humain", "mon chien comprend très bien quand
+on lui dit non": a sentence whose subject is the speaker's relative, pet or thing tells
+a fact, and shares its words with a call put off, a request to hear again, a robot
+question, who is calling asked or a request for a person, which the speaker would say
+of themselves and to the robot. So when the utterance opens with such a subject and
+addresses the robot nowhere (no "vous", no imperative), those intents are not taken
+(``mbs.nlu.fuzzy.by_form``'s vetoes). Others stay: the contact elsewhere ("ma mère
+n'habite plus ici"), a minor on the line ("mes parents sont pas là"), a stop request
+("mon numéro vous l'effacez"), an objection ("mon budget ça me regarde").
+"""
+
+from __future__ import annotations
+
+import re
+
+from mbs.nlu.form_rule import form_pattern
+
+# The intents a speaker says of themselves, to the robot.
+INTENTS = frozenset(("callback", "repeat", "robot_question", "who_is_calling", "human_request"))
+
+_ANOTHER = re.compile(
+    r"^(?:(?:euh|bah|ben|ah|oh|bon|alors|oui|ouais|non|et|mais|enfin) )*"
+    r"(?:mon|ma|mes|notre|nos) \w+"
+)
+# the robot addressed: "vous", "votre", an imperative ("rappelez", "passez-moi"; not
+# "chez", "assez")
+_ADDRESSED = re.compile(r"\b(?:vous|votre|vos|tu|toi|t)\b|\b(?!chez\b|assez\b)\w+ez\b")
+
+# Whether the utterance tells of someone or something of the speaker's, to no one.
+speaks_of_another = form_pattern(_ANOTHER, _ADDRESSED)

@@ -213,9 +213,11 @@ def said_minor(found: IntentMatch) -> IntentMatch:
 
 
 # Intents whose wrong acceptance ends the call (a stop request also takes the number off
-# the lists for good): the hybrid's learned acceptance may refuse them, never accept them
-# under their threshold. Under it, the VM confirms a likely stop request instead of acting.
-GUARDED = frozenset(("stop_calling", "insult", "goodbye"))
+# the lists for good) or hands it over (a prospect who asked nothing put through to a
+# salesperson): the hybrid's learned acceptance may refuse them, never accept them under
+# their threshold. Under it, the VM confirms a likely stop request instead of acting, and
+# a request for a person is one by its form (``mbs.nlu.handover``) or not at all.
+GUARDED = frozenset(("stop_calling", "insult", "goodbye", "human_request"))
 # Unsure about these, a question's form does not make the utterance a question: an
 # unsure stop request is confirmed by the VM, an unsure insult or goodbye is let go,
 # the call-wide safety intents keep their own reactions.

@@ -23,6 +23,8 @@ MISREAD = frozenset(("question", "robot_question", "who_is_calling", "repeat"))
 
 _PERSON = (
     r"(?:quelqu un|un humain|une humaine|un etre humain|une personne|une vraie personne"
+    # the customer service ("avoir le service client en direct")
+    r"|(?:le|un|votre|au|du) service (?:client|clients|clientele|commercial|consommateurs)"
     # the one in charge ("avoir la personne qui s'occupe des dossiers")
     r"|la personne (?:qui s occupe|qui gere|en charge|responsable)"
     r"|(?:un|une|votre|ton|le|la|vos|tes|des|un autre|une autre|un de vos|une de vos)"
@@ -41,12 +43,29 @@ _ASKS_FOR = re.compile(
     # m'entretenir avec", "est-ce que je peux avoir"
     r"|\b(?:je (?:veux|voudrais|souhaite|souhaiterais|aimerais|prefere|prefererais|peux"
     r"|pourrais|demande)|j aimerais|j exige|pourrais je|puis je|est ce que je peux"
-    r"|ce serait possible d(?:e)?|c est possible d(?:e)?|il faudrait que je|je dois)"
-    r" (?:plutot |bien |mieux |d abord |directement )?(?:parler|discuter|echanger|m entretenir"
+    r"|ce serait possible d(?:e)?|ca serait possible d(?:e)?|c est possible d(?:e)?"
+    r"|il faudrait que je|je dois)"
+    r" (?:plutot |bien |mieux |d abord |directement )?(?:parler|discuter|causer|echanger|m entretenir"
     r"|avoir|voir|joindre|rencontrer|traiter)"
     rf" (?:en direct |directement |de vive voix )?(?:a |avec |au |aux )?{_PERSON}"
     # a person wanted, without a verb of talking: "je veux un humain en ligne"
     rf"|\bje (?:veux|voudrais|exige|demande|prefere) (?:plutot |absolument )?{_PERSON}"
+    # found, given, needed: "trouvez-moi un humain", "donnez-moi un vrai vendeur", "il me
+    # faut quelqu'un de votre service client"
+    r"|\b(?:trouvez|donnez|envoyez|appelez|cherchez) (?:moi|nous)"
+    rf" (?:plutot |vite |donc )?{_PERSON}"
+    rf"|\bil (?:me|nous) faut (?:plutot |absolument )?{_PERSON}"
+    # asked of the robot: "vous pouvez me basculer vers un agent"
+    r"|\b(?:vous pouvez|pouvez vous|pourriez vous|vous pourriez) (?:me |nous )"
+    r"(?:passer|basculer|transferer|mettre en relation|mettre en contact|rediriger|orienter)"
+    rf" (?:a |avec |vers |sur )?{_PERSON}"
+    # someone to take over: "est-ce qu'un conseiller peut prendre le relais"
+    rf"|\b(?:est ce qu |est ce que )?{_PERSON} (?:peut|pourrait|pourra)"
+    r" (?:prendre le relais|prendre la suite|me prendre en ligne|prendre l appel)\b"
+    # a person alone, urged: "un être humain par pitié", "un opérateur humain tout de suite"
+    r"|^(?:(?:euh|bon|alors|allez|non) )*(?:un|une) (?:vrai |vraie )?(?:etre humain|humain"
+    r"|humaine|personne humaine|operateur humain|operatrice humaine|personne reelle)"
+    r"(?: (?:par pitie|tout de suite|s il vous plait|svp|vite|maintenant|enfin|merci))*$"
     # asked whether there is a way, or someone: "y a pas moyen d'avoir une vraie
     # personne", "vous avez pas un collègue qui pourrait prendre le relais"
     r"|\b(?:il )?(?:y a|y aurait) (?:pas |vraiment pas )?moyen (?:de|d)"

@@ -11,6 +11,9 @@ from mbs.nlu.hybrid import HybridClassifier
 from mbs.program import Program
 from tests.nlu import heldout
 
+# energie_transfer's steps that offer to put the call through to an adviser
+TRANSFER_OFFERED = frozenset(("qa", "confirm_transfer", "propose_transfer"))
+
 ASKING = [
     "passez-moi quelqu'un de chez vous en direct",
     "pourrais-je m'entretenir avec un commercial",
@@ -18,6 +21,13 @@ ASKING = [
     "mettez-moi en relation avec un humain",
     "j'aimerais mieux parler directement à quelqu'un du domaine",
     "passe-moi ton chef",
+    "je cause pas aux machines trouvez-moi un humain",
+    "il me faut quelqu'un de votre service client",
+    "vous pouvez me basculer vers un agent",
+    "est-ce qu'un conseiller peut prendre le relais",
+    "un être humain par pitié",
+    "ça serait possible d'avoir le service client en direct",
+    "y a un chef dans votre boîte",
 ]
 NOT_ASKING = [
     "je ne veux pas parler à un conseiller",  # denied
@@ -26,6 +36,9 @@ NOT_ASKING = [
     "vous avez une adresse un magasin où on peut passer",  # dropping by
     "le conseiller il connaît l'or",
     "je voudrais voir un conseiller en personne dans vos locaux",  # a meeting wished
+    "je bosse au service client d'un opérateur",
+    "un conseiller",  # an answer, not a request
+    "moi si je veux de l'or je passe par ma banque au moins mon conseiller je le connais",
 ]
 
 
@@ -48,6 +61,22 @@ def test_both_classifiers_hand_the_call_over(
 
 
 def test_no_dev_answer_of_another_label_asks_for_a_person() -> None:
-    others = heldout.dev_said("human_request", other_than=True)
+    # but a yes to the robot's own offer to put the call through ("voulez-vous que je
+    # vous le passe ?": "bon ok passez-moi quelqu'un"), which transfers as well
+    offered = {
+        u.text
+        for u in heldout.load("context", "dev")
+        if u.label == "yes" and u.scenario == "energie_transfer" and u.step in TRANSFER_OFFERED
+    }
+    others = [t for t in heldout.dev_said("human_request", other_than=True) if t not in offered]
     assert len(others) > 1000
     assert [t for t in others if asks_for_a_person(t)] == []
+
+
+def test_under_its_threshold_a_transfer_needs_the_form(stdlib_hybrid: HybridClassifier) -> None:
+    # the scores leaned to a request for a person, under its threshold: the learned
+    # acceptance no longer takes it (fuzzy.GUARDED), the form still does
+    said = "moi si je veux de l'or je passe par ma banque au moins mon conseiller je le connais"
+    got = stdlib_hybrid.classify(said)
+    assert got.intent != "human_request"
+    assert stdlib_hybrid.classify("un être humain par pitié").intent == "human_request"

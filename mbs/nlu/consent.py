@@ -92,14 +92,22 @@ def consents(text: str) -> bool:
 # le dimanche", "oui avec mon mari depuis soixante-dix"): what follows the yes says more,
 # and dilutes the scores under every threshold. Nothing may hedge, deny, ask, put off or
 # greet after it: "oui mais c'est cher", "oui enfin non", "oui c'est pour quoi", "oui
-# rappelez demain", "oui bonjour", "oui je vous entends mal" are left to the scores.
-_AFFIRMS = re.compile(rf"{_YES_OPENS}|bien sur|tout a fait|absolument|effectivement)(?: \w+)+$")
+# rappelez demain", "oui bonjour", "oui je vous entends mal", "ouais attends" are left
+# to the scores.
+# (not after "ah": "ah ouais", "ah ok" are surprise or an acknowledgment, "ah ouais mon père
+# il dit toujours que l'or c'est une valeur refuge")
+_AFFIRMS = re.compile(
+    r"^(?:(?:euh|bon|bah|ben|alors|oh) )*(?:oui|ouais|ok|okay|d accord|allez|bien sur"
+    r"|tout a fait|absolument|effectivement)(?: \w+)+$"
+)
 _HEDGED = re.compile(
     r"\b(?:ne|n|pas|non|nan|jamais|plus|rien|aucun|aucune|personne|mais|sauf|par contre"
     r"|enfin|quoique|pourtant|cependant|sinon|ou|qui|quoi|comment|pourquoi|combien|quand"
     r"|quel|quelle|quels|quelles|est ce|allo|bonjour|bonsoir|salut|merci|revoir|tard|demain"
     r"|entend\w*|compri\w*|repet\w*|rappel\w*|recontact\w*|occupe\w*|interess\w*|moi meme"
     r"|lui meme|elle meme|c est moi|c est lui|c est elle)\b"
+    # the line held ("ouais attends je mets pause sur ma partie")
+    r"|\b(?:attends|attendez|pause|une seconde|deux secondes|un instant|ne quittez pas)\b"
     # a yes that is only a discourse marker ("ouais bon moi les démarcheurs...")
     r"|\b(?:oui|ouais|ok) (?:bon|ben|bah|alors|euh|enfin|bref)\b"
 )

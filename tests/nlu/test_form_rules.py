@@ -770,6 +770,8 @@ def test_what_the_call_drives_at_is_asked() -> None:
         (affirms, "ouais rappelez demain", False),
         (affirms, "ouais bon moi les démarcheurs je m'en méfie", False),
         (affirms, "oui je vous entends mal", False),
+        (affirms, "ah ouais mon père il dit toujours que l'or c'est une valeur refuge", False),
+        (affirms, "ouais attends je mets pause sur ma partie", False),
     ],
 )
 def test_forms_of_the_fifth_batch(rule: Callable[[str], bool], said: str, says: bool) -> None:

@@ -39,6 +39,11 @@ _ASKS_WHO = re.compile(
     rf"|\b(?:vous|tu) (?:etes|es|travaillez|travailles|bossez|bosses) (?:\w+ )?(?:chez|pour) qui\b"
     rf"|\b(?:c est quoi|c etait quoi|quel est|c est quel) (?:votre|ton) (?:nom|{_COMPANY})\b"
     rf"|\b(?:nom|raison sociale) de (?:votre|ta) {_COMPANY}\b"
+    # the name asked again ("redonnez-moi votre nom et votre société")
+    rf"|\b(?:redonnez|donnez|rappelez|redites|repetez) (?:moi |nous )?(?:votre|ton) (?:nom|{_COMPANY})\b"
+    # a company guessed, for confirmation ("vous êtes de chez edf c'est ça")
+    r"|\b(?:vous etes|vous appelez|t es|tu appelles) (?:de chez|de la part de) \w+(?: \w+)?"
+    r" (?:c est ca|c est bien ca|c est bien ca hein|non|hein)$"
     # its name missed ("c'est quel domaine vous m'avez dit", "le cabinet de quoi ?")
     rf"|\b(?:c est|c etait|vous etes|vous appelez) (?:de |d )?(?:quel|quelle) {_COMPANY}\b"
     r"(?! (?:qui|que|qu|pour|fait|fera|s occupe)\b)"

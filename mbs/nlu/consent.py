@@ -33,6 +33,8 @@ _YES_OPENS = r"^(?:(?:euh|bon|bah|ben|alors|ah|oh) )*(?:oui|ouais|ok|okay|d acco
 _GO_AHEAD = re.compile(
     r"\b(?:allez y|allez-y|vas y|vas-y|vous pouvez y aller|je vous ecoute|on vous ecoute|j ecoute|je t ecoute"
     r"|dites moi|dites-moi|dites toujours|continuez|poursuivez"
+    # talking it over accepted ("bon allez on peut en parler ça coûte rien")
+    r"|on peut en (?:parler|discuter)|parlons en|discutons en"
     r"|je vous en prie|faites vite|soyez bref|soyez breve|ca ira vite"
     # time given: "j'ai cinq minutes", "j'ai le temps", "je suis dispo"
     r"|j ai (?:bien |juste |encore |un peu de )?(?:le temps|tout le temps|tout mon temps"

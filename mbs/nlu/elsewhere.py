@@ -52,7 +52,7 @@ _ELSEWHERE = re.compile(
     r"|\bje (?:ne )?(?:suis|m appelle) pas (?:monsieur|madame|mademoiselle|mme|mr"
     rf"|la personne|celui|celle|lui|elle)\b(?!{_WHO_ELSE})"
     # a relative or a helper on the line, or the one to ask for
-    rf"|\b(?:c est|ici c est|moi c est|je suis|ici|vous etes avec|vous parlez a"
+    rf"|\b(?:c est|ici c est|moi c est|je suis|moi je suis|chuis|j suis|ici|vous etes avec|vous parlez a"
     rf"|vous parlez avec|vous avez) (?:sa|son|la|le) {_RELATIVE}\b"
     r"|\bvous (?:voulez|vouliez|cherchez|devez|demandez) (?:\w+ )?(?:parler a |parler avec"
     rf" |joindre |avoir )?(?:mon|ma) {_RELATIVE}\b"
@@ -94,6 +94,11 @@ _ELSEWHERE = re.compile(
     r"|\b(?:c est|ce n est) pas son (?:numero|telephone|portable)\b"
     # a wrong number said as such ("vous avez un mauvais numéro", "erreur de numéro")
     r"|\b(?:mauvais|faux) numero\b|\b(?:trompes?|trompees?|trompez|erreur) de numero\b"
+    # "vous vous êtes trompé", "vous avez mal composé", "vous avez pas le bon numéro"
+    r"|\bvous vous etes trompee?s?\b(?! (?:sur|de) (?:le|la|les|mon|ma|mes) (?!numero|personne))"
+    r"|\b(?:mal|pas bien) (?:compose|composee|tape|numerote)\b"
+    r"|\b(?:avez|avez pas|etes pas|appelez pas|composez pas) (?:le|au|sur le) bon numero\b"
+    r"|\bpas (?:le|au) bon numero\b"
     r"|\bce n est pas (?:son|le sien)\b"
 )
 # Said about the call or the offer, not the person: left to the scores.

@@ -77,7 +77,7 @@ _FIELDS = {
         r"|ici|existe|exister|sorti|sortie|vacances|voyage|deplacement|travail|boulot|bureau"
         r"|etranger|joignable|dispo\w*|chez|habite|vit|particulier|entreprise|societe|cabinet"
         r"|occupe|parle|parlez|voulez|cherchez|demandez|suis|etes|moi|lui|elle|la|sa|son|ses"
-        r"|autre|message|appareil)\b"
+        r"|autre|message|appareil|compose|composee|tape)\b"
     ),
     # hearing, understanding, saying again; a "pardon" said in passing is an apology
     # ("j'ai un thé qui infuse pardon"), alone it asks to hear again; a line cut, not
@@ -88,7 +88,7 @@ _FIELDS = {
         r"|fort|voix|coupe\w*|coupure|reseau|ligne|son|audible|articul\w*|vite|lentement|encore"
         r"|gresill\w*|sourd\w*|oreille|bruit|mal|plait|suivi|suivre|perdu|saisi"
         r"|raccroch\w*|loin|bas|micro|haut|clair|distinct\w*|rate|manque|marmonn\w*"
-        r"|hache\w*|saute|communication|autrement|debut|fin|phrase|mot|mots|refaire|refaites)\b"
+        r"|hache\w*|saute|communication|autrement|debut|fin|phrase|mot|mots|refaire|refaites|reposer|reposez)\b"
         r"|^(?:(?:euh|ah|oh|hum|hein|pardon|excusez moi|excusez|desole|desolee|madame"
         r"|monsieur|mademoiselle|oui|allo) ?)+$"
     ),
@@ -98,7 +98,7 @@ _FIELDS = {
     "goodbye": re.compile(
         r"\b(?:revoir|revoyure|adieu|ciao|tchao|bye|journee|soiree|nuit|week end"
         r"|continuation|courage|salutations|laisse|laisser|quitte|quitter|raccroche|raccrocher"
-        r"|au plaisir|portez vous bien|prenez soin"
+        r"|au plaisir|portez vous bien|prenez soin|adishatz|adiu|kenavo|a tantot"
         r"|arreter|arrete|merci|a plus|a la prochaine|a bientot|a tout|a la revoyure"
         r"|(?:allez|bon|bah|ben|aller) salut|salut (?:allez|alors))\b"
     ),

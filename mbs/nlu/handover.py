@@ -23,6 +23,8 @@ MISREAD = frozenset(("question", "robot_question", "who_is_calling", "repeat"))
 
 _PERSON = (
     r"(?:quelqu un|un humain|une humaine|un etre humain|une personne|une vraie personne"
+    # a human voice ("donnez-moi une vraie voix", "une vraie dame")
+    r"|une vraie voix|une voix humaine|un vrai monsieur|une vraie dame|un vrai gars"
     # the customer service ("avoir le service client en direct")
     r"|(?:le|un|votre|au|du) service (?:client|clients|clientele|commercial|consommateurs)"
     # the one in charge ("avoir la personne qui s'occupe des dossiers")
@@ -41,7 +43,7 @@ _ASKS_FOR = re.compile(
     rf"(?:avec |a |vers |sur )?{_PERSON}"
     # a wish to talk, in the first person: "je voudrais parler à", "pourrais-je
     # m'entretenir avec", "est-ce que je peux avoir"
-    r"|\b(?:je (?:veux|voudrais|souhaite|souhaiterais|aimerais|prefere|prefererais|peux"
+    r"|\b(?:(?:je|j) (?:veux|voudrais|souhaite|souhaiterais|aimerais|prefere|prefererais|peux"
     r"|pourrais|demande)|j aimerais|j exige|pourrais je|puis je|est ce que je peux"
     r"|ce serait possible d(?:e)?|ca serait possible d(?:e)?|c est possible d(?:e)?"
     r"|il faudrait que je|je dois)"
@@ -73,8 +75,10 @@ _ASKS_FOR = re.compile(
     # asked whether the company has one ("y a un chef dans votre boîte ?"), not one of
     # the prospect's own ("chez nous y a un responsable qui gère ça")
     r"|\b(?:il )?y a (?:pas )?(?:un|une) (?:chef|responsable|superieur|superieure|patron"
-    r"|patronne|manager|directeur|directrice|humain|humaine|vraie personne)"
-    r"(?= (?:chez vous|dans votre|dans ta|dans vos|a qui|avec qui|que je|qui pourrait)|$)"
+    r"|patronne|manager|directeur|directrice|humain|humaine|vraie personne|agent|conseiller"
+    r"|conseillere|operateur|operatrice)"
+    r"(?= (?:chez vous|dans votre|dans ta|dans vos|a qui|avec qui|que je|qui pourrait"
+    r"|de disponible|de dispo|disponible|de libre)|$)"
     r"|\bvous (?:n )?(?:avez|auriez) (?:pas |personne (?:d autre|qui) )?(?:un|une|quelqu un)"
     r" (?:(?:autre|d autre) )?(?:collegue|responsable|superieur|superieure|chef|conseiller"
     r"|conseillere|humain|humaine|personne|quelqu un)?\b(?: \w+)* (?:qui pourrait|qui peut"

@@ -30,6 +30,8 @@ _FORMULA = re.compile(
     r"|continuation|week end|apres midi|fin de matinee)|bon week end|bon apres midi"
     r"|bonne chance|bon courage|portez vous bien|prenez soin de vous|je vous laisse"
     r"|je vais vous laisser|on se laisse|adieu|ciao|tchao|bye bye|bye"
+    # regional leave-takings: Gascon, Occitan, Breton, the north and Belgium
+    r"|adishatz|adiu|adieu siatz|kenavo|a tantot"
     r"|(?:allez|bon|aller) salut|salutations)\b"
 )
 _AROUND = re.compile(
@@ -37,7 +39,7 @@ _AROUND = re.compile(
     r"|les|tout) ?(?:appel|coup de fil|information|informations|infos|temps)?)?"
     r"|allez|bon|ben|bah|eh bien|et bien|voila|alors|euh|oui|ouais|ok|d accord|tres bien"
     r"|parfait|madame|monsieur|mademoiselle|surtout|a vous aussi|vous aussi|a vous"
-    r"|egalement|pareillement|et|salut|hein|donc|bonsoir)\b"
+    r"|egalement|pareillement|et|salut|hein|donc|bonsoir|je vous dis|je te dis|on se dit)\b"
 )
 
 

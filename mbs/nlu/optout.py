@@ -83,8 +83,10 @@ _STOP = re.compile(
     r"|registre|registres)\b"
     r"|\b(?:retirez|supprimez|effacez|rayez|enlevez|oubliez) (?:mon|mes|notre|nos)"
     r" (?:numero|numeros|coordonnees|donnees|nom)\b"
-    # the opposition lists
+    # the opposition lists, the consent withdrawn ("je retire mon consentement")
     r"|\b(?:liste rouge|liste d opposition|bloctel|droit d opposition)\b"
+    r"|\b(?:retire|retirer|retirez|revoque|revoquer|revoquez|annule|annuler) (?:mon|notre)"
+    r" (?:consentement|accord)\b"
     # no more calls wanted: "je veux plus être appelé", "plus d'appels", "fini les appels"
     r"|\b(?:veux|voulons|souhaite|desire) (?:plus|pas|plus jamais|jamais) (?:etre|recevoir"
     r"|avoir) (?:\w+ )?(?:appele|appelee|appeles|rappele|rappelee|demarche|demarchee"

@@ -29,6 +29,9 @@ _ASKS_AGAIN = re.compile(
     # said again, asked in the imperative ("redites-moi ça doucement"), not "vous répétez
     # toujours la même chose"
     r"|(?<!vous )\b(?:redites|repetez|reformulez)\b"
+    # the question asked again ("vous pouvez reposer la question"), half of it heard
+    r"|\b(?:reposer|reposez|redire|repeter|reformuler) (?:la|votre|ta) (?:question|phrase)\b"
+    r"|\b(?:entendu|compris|capte|saisi) (?:qu |que )?un mot sur deux\b"
     # the question lost ("c'était quoi la question", "quelle était la question")
     r"|\b(?:c etait|c est) quoi (?:la|votre|ta) (?:question|derniere question)\b"
     r"|\bquelle (?:etait|est) (?:la|votre|ta) question\b"

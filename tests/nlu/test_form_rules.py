@@ -776,3 +776,39 @@ def test_what_the_call_drives_at_is_asked() -> None:
 )
 def test_forms_of_the_fifth_batch(rule: Callable[[str], bool], said: str, says: bool) -> None:
     assert rule(said) is says
+
+
+# Read off the sixth blind batch's dev half (2026-12-04, night), with what each is not.
+@pytest.mark.parametrize(
+    ("rule", "said", "says"),
+    [
+        (
+            puts_off,
+            "en pleine traite des vaches passez un coup de fil ce soir vers huit heures",
+            True,
+        ),
+        (puts_off, "je dors en journée essayez plutôt en fin d'après-midi", True),
+        (refuses_calls, "je retire mon consentement pour vos appels", True),
+        (refuses_calls, "je retire mon argent de la banque", False),
+        (asks_who, "redonnez-moi votre nom et votre société", True),
+        (asks_who, "vous êtes de chez edf c'est ça", True),
+        (asks_who, "mon nom c'est bernard", False),
+        (not_the_contact, "moi c'est pas madame durand vous vous êtes trompé", True),
+        (not_the_contact, "c'est son téléphone mais moi chuis son frère", True),
+        (not_the_contact, "je crois que vous avez mal composé", True),
+        (not_the_contact, "y a pas de nathalie ici vous avez pas le bon numéro", True),
+        (not_the_contact, "vous vous êtes trompé sur le prix", False),
+        (asks_again, "pardon vous pouvez reposer la question", True),
+        (asks_again, "ça grésille j'ai entendu qu'un mot sur deux", True),
+        (takes_leave, "bon je vous dis bonne nuit hein", True),
+        (takes_leave, "allez adishatz hein", True),
+        (takes_leave, "kenavo", True),
+        (asks_for_a_person, "donnez-moi une vraie voix s'il vous plaît", True),
+        (asks_for_a_person, "j'préfère discuter avec une vraie dame", True),
+        (asks_for_a_person, "y a un agent de disponible", True),
+        (asks_for_a_person, "chez nous y a un conseiller qui passe le jeudi", False),
+        (consents, "bon allez on peut en parler ça coûte rien", True),
+    ],
+)
+def test_forms_of_the_sixth_batch(rule: Callable[[str], bool], said: str, says: bool) -> None:
+    assert rule(said) is says

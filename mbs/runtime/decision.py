@@ -9,7 +9,9 @@ shows exactly what a call would do. The rules, in order:
    robot question, goodbye) the step handles wins over any objection; at a step that
    captures a date (``capture x as when`` with ``on captured``), an utterance naming a
    day is the captured answer (``none``), as the VM takes it, before a goodbye; one
-   that names a time, before a call put off;
+   that names a half of the day and no day goes to the step's own intent for that half,
+   if its examples say one (``half_answer``); one that names a time, before a call put
+   off;
 1. an intent the step handles (its own ``on`` cases and the ``always`` ones merged into
    its dispatch) wins when no objection matched, or when the objection does not beat it
    by more than ``context_margin``: at a step that asked a question, the expected

@@ -16,6 +16,7 @@ import numpy.typing as npt
 from mbs.nlu import (
     caller,
     consent,
+    denial,
     elsewhere,
     fields,
     handover,
@@ -184,6 +185,8 @@ _BY_FORM: tuple[tuple[str, frozenset[str], Callable[[str], bool]], ...] = (
     (refusal.INTENT, refusal.MISREAD, refusal.declines),
     (QUESTION, frozenset(), asks),
     (consent.INTENT, consent.MISREAD, consent.consents),
+    # "point du tout monsieur", "euh pas vraiment en fait"
+    (denial.INTENT, denial.MISREAD, denial.denies),
     # "oh oui on en achète mon mari aime bien son petit verre le dimanche": nothing else
     # recognised
     (consent.INTENT, frozenset(), consent.affirms),

@@ -12,6 +12,7 @@ import pytest
 from mbs.nlu.calibration import calibration
 from mbs.nlu.caller import asks_number_source, asks_who
 from mbs.nlu.consent import affirms, consents
+from mbs.nlu.denial import denies
 from mbs.nlu.elsewhere import not_the_contact
 from mbs.nlu.encoder import default_encoder
 from mbs.nlu.fuzzy import IntentClassifier, IntentMatch, by_form
@@ -124,6 +125,7 @@ def test_no_held_out_dev_neutral_answer_is_taken_by_a_rule() -> None:
         takes_leave,
         asks_for_a_person,
         puts_off,
+        denies,
     )
     assert [t for t in neutral if any(rule(t) for rule in rules)] == []
 
@@ -808,6 +810,14 @@ def test_forms_of_the_fifth_batch(rule: Callable[[str], bool], said: str, says: 
         (asks_for_a_person, "y a un agent de disponible", True),
         (asks_for_a_person, "chez nous y a un conseiller qui passe le jeudi", False),
         (consents, "bon allez on peut en parler ça coûte rien", True),
+        (denies, "point du tout monsieur", True),
+        (denies, "euh pas vraiment en fait", True),
+        (denies, "j'en ai pas l'impression", True),
+        (denies, "pas ce coup-ci", True),
+        (denies, "non merci", False),  # thanks decline the offer
+        (denies, "non je suis locataire", False),  # a reason: maybe an objection
+        (denies, "pas maintenant", False),  # a time: put off
+        (denies, "pas vraiment le temps", False),
     ],
 )
 def test_forms_of_the_sixth_batch(rule: Callable[[str], bool], said: str, says: bool) -> None:

@@ -1,0 +1,44 @@
+"""A plain negative answer: the ``no`` intent, by rule.
+
+French answers a question in the negative with a closed set of adverbial phrases
+beside "non": "pas vraiment", "point du tout", "pas à ma connaissance", "j'en ai pas
+l'impression", "pas ce coup-ci", "que nenni". Said alone (with fillers and a title
+around: "euh pas vraiment en fait", "point du tout monsieur"), they are a no; the
+examples cannot hold them all, and their few words score under every threshold or drift
+to a request to hear again. Anything more ("non merci", "non je suis locataire", "pas
+maintenant") is left to the scores: thanks decline the offer, a reason may be an
+objection, a time puts off.
+"""
+
+from __future__ import annotations
+
+import re
+
+from mbs.nlu.form_rule import form_rule
+from mbs.nlu.normalize import ascii_words
+
+INTENT = "no"
+# What the scores may have said instead (a bare phrase of few words).
+MISREAD = frozenset(("repeat", "question", "yes", "who_is_calling"))
+
+_DENIAL = re.compile(
+    r"\b(?:non|nan|nope|negatif|pas du tout|point du tout|du tout|pas vraiment|pas tellement"
+    r"|pas trop|pas specialement|pas particulierement|absolument pas|certainement pas"
+    r"|surement pas|pas question|jamais de la vie|aucunement|nullement|que nenni"
+    r"|pas que je sache|pas a ma connaissance|pas que je me souvienne|pas a ce que je sache"
+    r"|je crois pas|je ne crois pas|je pense pas|je ne pense pas|je crois que non"
+    r"|je pense que non|j en ai pas l impression|je n en ai pas l impression"
+    r"|pas ce coup ci|pas cette fois ci|pas cette fois)\b"
+)
+_AROUND = re.compile(
+    r"\b(?:euh|ben|bah|bon|ah|oh|alors|en fait|franchement|hein|monsieur|madame"
+    r"|mademoiselle|voyons|vraiment|desole|desolee|malheureusement|enfin|mais)\b"
+)
+
+
+@form_rule
+def denies(text: str) -> bool:
+    """Whether the utterance is a negative answer phrase and nothing else."""
+    words = ascii_words(text)
+    rest, found = _DENIAL.subn(" ", words)
+    return found > 0 and not _AROUND.sub(" ", rest).strip()

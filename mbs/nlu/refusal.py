@@ -3,7 +3,7 @@
 "C'est pas pour moi ce genre de truc", "très peu pour moi votre machin", "l'or c'est pas
 pour moi laissez tomber": French declines an offer with "pas pour moi" and "très peu
 pour moi" opening the answer or as "c'est pas pour moi", whose other words are the
-product's. The scores read the "non" and the negation and answer ``no``, or nothing.
+product's; or it declines it outright: "ce sera sans moi", "je me permets de décliner". The scores read the "non" and the negation and answer ``no``, or nothing.
 ``by_form`` in ``mbs.nlu.fuzzy`` gives ``not_interested`` when they found nothing or
 ``no``. Not when the offer is meant for someone else ("c'est pas pour moi c'est pour ma
 femme", "pas pour moi mais pour mon fils") or when a moment is declined ("le matin
@@ -28,6 +28,9 @@ _DECLINES = re.compile(
     r" )*(?:(?:ca|ca c est|c est) )?(?:pas|plus|jamais|tres peu) pour (?:moi|nous)\b"
     r"|\b(?:c est|ca c est|c etait) (?:vraiment |franchement |absolument |pas du tout )?"
     r"(?:pas|plus|jamais) pour (?:moi|nous)\b"
+    # "ce sera sans moi", "je me permets de décliner", "je décline votre offre"
+    r"|\b(?:ce sera|ca sera|ce sera donc|ca se fera) sans (?:moi|nous)\b"
+    r"|\b(?:je|nous) (?:me permets de |vais |prefere |dois )?declin\w*"
 )
 _UNLESS = re.compile(
     r"\b(?:pas|plus) pour (?:moi|nous) (?:mais|c est pour|pour)\b|\bc est pour (?:ma|mon|mes)\b"

@@ -26,6 +26,7 @@ from mbs.nlu.minors import says_minor
 from mbs.nlu.normalize import drop_tag_question, mark_parts_of_day, normalize, plain_text
 from mbs.nlu.optout import refuses_calls, withholds_answer
 from mbs.nlu.questions import asks
+from mbs.nlu.refusal import declines
 from mbs.nlu.repeat import asks_again
 from mbs.program import Program
 from tests.nlu import heldout
@@ -818,6 +819,9 @@ def test_forms_of_the_fifth_batch(rule: Callable[[str], bool], said: str, says: 
         (denies, "non je suis locataire", False),  # a reason: maybe an objection
         (denies, "pas maintenant", False),  # a time: put off
         (denies, "pas vraiment le temps", False),
+        (declines, "je vous arrête tout de suite ce sera sans moi", True),
+        (declines, "je me permets de décliner cela ne correspond pas à mes attentes", True),
+        (declines, "ce sera sans moi le matin", False),  # a moment declined
     ],
 )
 def test_forms_of_the_sixth_batch(rule: Callable[[str], bool], said: str, says: bool) -> None:

@@ -39,6 +39,9 @@ _ASKS_WHO = re.compile(
     rf"|\b(?:vous|tu) (?:etes|es|travaillez|travailles|bossez|bosses) (?:\w+ )?(?:chez|pour) qui\b"
     rf"|\b(?:c est quoi|c etait quoi|quel est|c est quel) (?:votre|ton) (?:nom|{_COMPANY})\b"
     rf"|\b(?:nom|raison sociale) de (?:votre|ta) {_COMPANY}\b"
+    # the name missed ("j'ai pas saisi votre nom"): who, not the whole line again
+    rf"|\b(?:pas|mal|pas bien) (?:saisi|compris|entendu|capte|retenu|note) (?:votre|ton|le)"
+    rf" (?:nom|prenom|{_COMPANY}|nom de (?:votre|ta) {_COMPANY})\b"
     # the name asked again ("redonnez-moi votre nom et votre société")
     rf"|\b(?:redonnez|donnez|rappelez|redites|repetez) (?:moi |nous )?(?:votre|ton) (?:nom|{_COMPANY})\b"
     # a company guessed, for confirmation ("vous êtes de chez edf c'est ça")

@@ -796,6 +796,8 @@ def test_forms_of_the_fifth_batch(rule: Callable[[str], bool], said: str, says: 
         (asks_who, "redonnez-moi votre nom et votre société", True),
         (asks_who, "vous êtes de chez edf c'est ça", True),
         (asks_who, "mon nom c'est bernard", False),
+        (asks_who, "j'ai pas saisi votre nom", True),
+        (asks_who, "j'ai pas saisi le nom de votre société", True),
         (not_the_contact, "moi c'est pas madame durand vous vous êtes trompé", True),
         (not_the_contact, "c'est son téléphone mais moi chuis son frère", True),
         (not_the_contact, "je crois que vous avez mal composé", True),

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from mbs.nlu.normalize import normal_form, with_digits
+from mbs.nlu.scoring import MAX_CHARS
 
 WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 MONTHS = (
@@ -242,8 +243,10 @@ def _hour(m: re.Match[str], text: str) -> time | None:
 
 
 def parse_when(text: str, now: datetime, base: When | None = None) -> When | None:
-    """The day/time ``text`` asks for, amending ``base``; None when it names none."""
-    folded = _fold(with_digits(text))
+    """The day/time ``text`` asks for, amending ``base``; None when it names none. Only
+    the first ``MAX_CHARS`` are read, as the scorers do: each token looks back and
+    ahead, and a 10 MB answer read whole took minutes."""
+    folded = _fold(with_digits(text[:MAX_CHARS]))
     day: date | None = None
     at: time | None = None
     part: str | None = None
@@ -310,8 +313,8 @@ def pick_choice(utterance: str, choices: tuple[str, ...]) -> str | None:
     last correction ("mardi ou mercredi, plutôt mercredi"; "par téléphone, enfin non par
     mail"), else the first one said ("jeudi, sinon mardi"), never a negated one ("pas le
     matin"). Whole words in the NLU's French normal form; at one position the longer
-    choice wins ("mardi matin" over "mardi")."""
-    padded = f" {normal_form(utterance)} "
+    choice wins ("mardi matin" over "mardi"). The first ``MAX_CHARS`` are read."""
+    padded = f" {normal_form(utterance[:MAX_CHARS])} "
     found: list[tuple[int, int, str]] = []
     for choice in choices:
         norm = normal_form(choice)

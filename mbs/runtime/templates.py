@@ -14,6 +14,7 @@ from collections.abc import Mapping
 import jinja2
 
 from mbs.nlu.normalize import normal_form
+from mbs.nlu.scoring import MAX_CHARS
 from mbs.program import Program
 from mbs.runtime.errors import VmError
 from mbs.runtime.sandbox import ENV, TemplateLimitExceeded, render
@@ -87,9 +88,10 @@ def first_choice(utterance: str, choices: tuple[str, ...]) -> str | None:
 
     Both sides go through the NLU's French normal form, so "Jeudi !" finds "jeudi" the
     way intents would. "jeudi, sinon mardi" captures "jeudi" whatever the choices' order;
-    at the same position the longer choice wins ("mardi matin" over "mardi").
+    at the same position the longer choice wins ("mardi matin" over "mardi"). The first
+    ``MAX_CHARS`` are read, as the NLU reads them.
     """
-    padded = f" {normal_form(utterance)} "
+    padded = f" {normal_form(utterance[:MAX_CHARS])} "
     best: tuple[int, int, str] | None = None
     for choice in choices:
         norm = normal_form(choice)

@@ -139,3 +139,10 @@ def test_a_choice_refused_after_it_is_dropped(said: str, kept: str | None) -> No
         assert when is not None and when.day == date(2026, 12, 4)
     else:
         assert when is not None and when.part == kept
+
+
+def test_only_a_bounded_prefix_is_read() -> None:
+    # a runaway answer (10 MB) is read as the scorers read it: its first characters
+    padded = "euh " * 2_500_000
+    assert parse_when(padded + "jeudi", NOW) is None
+    assert parse_when("jeudi " + "lundi matin " * 800_000, NOW) is not None

@@ -263,6 +263,9 @@ def test_a_half_of_the_day_said_with_no_day_goes_to_the_steps_intent_for_it() ->
     assert decide_at(propose, "jeudi après-midi", nothing, None).kind == "none"
     no = IntentResult("no", 0.8)
     assert decide_at(propose, "non le matin c'est plutôt compliqué", no, None).name == "no"
+    # a morning refused names no half: nothing to route ("unclear": the step asks again)
+    unsure = IntentResult(None, 0.5, runner_up="callback", runner_up_score=0.5)
+    assert decide_at(propose, "non le matin c'est pas possible", unsure, None).kind == "none"
     # a "no" read off negations alone, no "non" said, yields to the half
     negations = IntentResult("no", 0.4)
     said = "le matin mais pas aux aurores hein je suis pas du genre lève-tôt"

@@ -47,3 +47,27 @@ def test_every_shipped_scenario_has_conversation_tests() -> None:
         if not p.with_name(p.name.removesuffix(".mbs") + ".test.toml").exists()
     ]
     assert not missing
+
+
+async def test_a_runaway_answer_at_a_date_step_is_read_as_its_prefix(tmp_path: Path) -> None:
+    """A megabyte said where a date is captured: the call goes on, reading the bounded prefix
+    the NLU reads (the date parser and the choice readers once took minutes on it)."""
+    from mbs.compiler import compile_file
+
+    runaway = "euh " * 250_000 + "jeudi matin"  # 1 MB: a test file holds at most 4 MiB
+    test_file = tmp_path / "runaway.test.toml"
+    test_file.write_text(
+        f'scenario = "{SCENARIOS / "or_rdv.mbs"}"\n'
+        '[defaults]\ncontact = { first_name = "Marie" }\nnow = "2026-12-02T10:15:00+01:00"\n'
+        "[[test]]\n"
+        'name = "runaway"\n'
+        f'turns = ["oui", "non", "oui", "{runaway}", "mardi", "oui"]\n'
+        'path = ["intro", "discovery", "pitch", "propose", "confirm_slot", "booked"]\n',
+        encoding="utf-8",
+    )
+    tfile = load_test_file(test_file)
+    result = compile_file(tfile.scenario)
+    assert result.program is not None
+    loaded = LoadedProgram(result.program, str(tfile.scenario))
+    outcome = await run_test(loaded, tfile.tests[0], nlu=HybridNlu(result.program, {}))
+    assert outcome.passed, outcome.failures

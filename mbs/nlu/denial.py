@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import re
 
-from mbs.nlu.form_rule import form_rule
-from mbs.nlu.normalize import ascii_words
+from mbs.nlu.form_rule import said_alone
 
 INTENT = "no"
 # What the scores may have said instead (a bare phrase of few words).
@@ -36,9 +35,5 @@ _AROUND = re.compile(
 )
 
 
-@form_rule
-def denies(text: str) -> bool:
-    """Whether the utterance is a negative answer phrase and nothing else."""
-    words = ascii_words(text)
-    rest, found = _DENIAL.subn(" ", words)
-    return found > 0 and not _AROUND.sub(" ", rest).strip()
+# Whether the utterance is a negative answer phrase and nothing else.
+denies = said_alone(_DENIAL, _AROUND)

@@ -2,7 +2,7 @@
 ``later``, ``consent``, ``optout``, ...): it reads the first ``MAX_CHARS`` of the
 utterance, like the scorers, and remembers its answer per text (a turn asks several
 rules of one text). Most rules are a pattern over the utterance's folded words
-(``form_pattern``)."""
+(``form_pattern``), a few a set of formulas said alone (``said_alone``)."""
 
 from __future__ import annotations
 
@@ -34,5 +34,17 @@ def form_pattern(
     def test(text: str) -> bool:
         words = ascii_words(text, keep)
         return bool(says.search(words)) and (unless is None or not unless.search(words))
+
+    return form_rule(test)
+
+
+def said_alone(formulas: re.Pattern[str], around: re.Pattern[str]) -> Callable[[str], bool]:
+    """A rule: the utterance's folded words are one or more of ``formulas`` and, besides
+    them, only words of ``around`` (fillers, titles, thanks): "point du tout monsieur",
+    "merci pour l'appel au plaisir"."""
+
+    def test(text: str) -> bool:
+        rest, found = formulas.subn(" ", ascii_words(text))
+        return found > 0 and not around.sub(" ", rest).strip()
 
     return form_rule(test)

@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import re
 
-from mbs.nlu.form_rule import form_rule
-from mbs.nlu.normalize import ascii_words
+from mbs.nlu.form_rule import said_alone
 
 INTENT = "goodbye"
 # What the scores may have said instead: never a stop request nor a minor (checked first).
@@ -43,9 +42,5 @@ _AROUND = re.compile(
 )
 
 
-@form_rule
-def takes_leave(text: str) -> bool:
-    """Whether the utterance is leave-taking formulas and nothing else of substance."""
-    words = ascii_words(text)
-    rest, formulas = _FORMULA.subn(" ", words)
-    return formulas > 0 and not _AROUND.sub(" ", rest).strip()
+# Whether the utterance is leave-taking formulas and nothing else of substance.
+takes_leave = said_alone(_FORMULA, _AROUND)

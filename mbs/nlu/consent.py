@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 
-from mbs.nlu.form_rule import form_rule
+from mbs.nlu.form_rule import form_pattern, form_rule
 from mbs.nlu.normalize import ascii_words
 from mbs.nlu.questions import asks
 
@@ -114,9 +114,5 @@ _HEDGED = re.compile(
     r"|\b(?:oui|ouais|ok) (?:bon|ben|bah|alors|euh|enfin|bref)\b"
 )
 
-
-@form_rule
-def affirms(text: str) -> bool:
-    """Whether the utterance opens with a plain yes and goes on without a hedge."""
-    words = ascii_words(text)
-    return bool(_AFFIRMS.search(words)) and not _HEDGED.search(words)
+# Whether the utterance opens with a plain yes and goes on without a hedge.
+affirms = form_pattern(_AFFIRMS, _HEDGED)

@@ -253,7 +253,7 @@ def parse_when(text: str, now: datetime, base: When | None = None) -> When | Non
     today = now.date()
     found = False
     for m in _TOKEN.finditer(folded):
-        if _NEGATION.search(folded[: m.start()]) or _REFUSED_AFTER.match(folded[m.end() :]):
+        if _NEGATION.search(folded, 0, m.start()) or _REFUSED_AFTER.match(folded, m.end()):
             continue  # "pas le matin", "le matin c'est pas possible": a choice ruled out
         found = True
         if m.group("rel"):

@@ -48,7 +48,8 @@ from datetime import datetime
 from typing import Literal
 
 from mbs.nlu.calibration import DecisionSettings, calibration
-from mbs.nlu.normalize import ascii_words, with_digits
+from mbs.nlu.form_rule import form_pattern
+from mbs.nlu.normalize import with_digits
 from mbs.nlu.scoring import MAX_CHARS
 from mbs.nlu.when import When, parse_when
 from mbs.program import Capture, Dispatch, Program
@@ -66,7 +67,8 @@ STOP = "stop_calling"
 GOODBYE = "goodbye"
 CALLBACK = "callback"
 NO = "no"
-_SAYS_NO = re.compile(r"\b(?:non|nan|no|nope)\b")
+# a "non" said, not a ``no`` read off negations ("le matin mais pas aux aurores hein")
+_says_no = form_pattern(re.compile(r"\b(?:non|nan|no|nope)\b"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,7 +212,7 @@ def decide_at(
 
 def _said_when(utterance: str) -> When | None:
     """The day or time the utterance names, as the VM's ``when`` capture reads it."""
-    return parse_when(utterance[:MAX_CHARS], datetime.now())
+    return parse_when(utterance, datetime.now())  # (it reads the bounded prefix)
 
 
 def half_answer(
@@ -231,7 +233,7 @@ def half_answer(
     others = {name for _, name in ctx.halves}
     if named is None or named not in ctx.intents or named == CALLBACK or named in others:
         return wanted
-    if named == NO and not _SAYS_NO.search(ascii_words(utterance[:MAX_CHARS])):
+    if named == NO and not _says_no(utterance):
         return wanted
     return None
 

@@ -1,9 +1,12 @@
 """The NLU on the independent set (tests/nlu/independent/): report only, never tuned on.
 
-    .venv/bin/python scripts/nlu_independent_report.py [--nlu hybrid|fuzzy] [--json] [--misses]
+    .venv/bin/python scripts/nlu_independent_report.py [--nlu hybrid|fuzzy] [--set first|second]
+                                                       [--json] [--misses]
 
-The set was written by someone who saw neither the stdlib nor the other held-out sets
-(its README). Every answer is decided with the runtime's own decision function, as
+Each set was written by someone who saw neither the stdlib nor the other held-out sets
+(its README): ``first`` (tests/nlu/independent/, the default) and ``second``
+(tests/nlu/independent_second/: four more customer packs and ordinary answers, no
+intents). Every answer is decided with the runtime's own decision function, as
 ``mbs nlu eval`` does, at a step handling every intent and objections:
 
 - ``objections[PACK]``: each customer pack's paraphrases against its own scenario (that
@@ -35,7 +38,7 @@ from mbs.compiler import compile_file  # noqa: E402
 from mbs.program import Program  # noqa: E402
 from mbs.runtime.nlu_eval import Labelled, evaluate  # noqa: E402
 from tests.nlu.fixtures import written_wordings  # noqa: E402
-from tests.nlu.heldout import INDEPENDENT_PACKS, TOO_CLOSE, independent, plain  # noqa: E402
+from tests.nlu.heldout import TOO_CLOSE, independent, independent_packs, plain  # noqa: E402
 
 STDLIB = REPO / "tests" / "nlu" / "stdlib_all.mbs"
 
@@ -63,28 +66,33 @@ def _far(rows: list[dict[str, str]], choices: list[str]) -> list[dict[str, str]]
 def main() -> None:
     args = sys.argv[1:]
     name = args[args.index("--nlu") + 1] if "--nlu" in args else "hybrid"
-    objections, intents, neutral = (independent(n) for n in ("objections", "intents", "neutral"))
-    figures: dict[str, object] = {"nlu": name}
+    which = args[args.index("--set") + 1] if "--set" in args else "first"
+    objections, intents, neutral = (
+        independent(n, which) for n in ("objections", "intents", "neutral")
+    )
+    figures: dict[str, object] = {"nlu": name, "set": which}
     misses: list[tuple[str, ...]] = []
 
     stdlib = _program(STDLIB)
     written = sorted(written_wordings(stdlib, plain))  # what the stdlib's matchers are built from
     engine = build_nlu_for(stdlib, {}, name)
-    report = evaluate(engine, stdlib, _labelled(intents), None)
-    figures["intents[stdlib]"] = report.as_dict()["accuracy"]
-    far_intents = _far(intents, written)
-    far = evaluate(engine, stdlib, _labelled(far_intents), None)
-    figures["intents[stdlib] far"] = f"{far.as_dict()['accuracy']} of {far.total}"
-    misses += [
-        ("intents[stdlib]", i.text, str(i.label), f"{d.kind}:{d.name}") for i, d in report.misses
-    ]
+    if intents:
+        report = evaluate(engine, stdlib, _labelled(intents), None)
+        figures["intents[stdlib]"] = report.as_dict()["accuracy"]
+        far_intents = _far(intents, written)
+        far = evaluate(engine, stdlib, _labelled(far_intents), None)
+        figures["intents[stdlib] far"] = f"{far.as_dict()['accuracy']} of {far.total}"
+        misses += [
+            ("intents[stdlib]", i.text, str(i.label), f"{d.kind}:{d.name}")
+            for i, d in report.misses
+        ]
     report = evaluate(engine, stdlib, _labelled(neutral), None)
     figures["neutral_routed_nowhere[stdlib]"] = round(1 - report.as_dict()["false_match_rate"], 4)
     misses += [("neutral[stdlib]", i.text, "none", f"{d.kind}:{d.name}") for i, d in report.misses]
 
     right = total = wrong = far_right = far_total = 0
     far_objections = {r["text"] for r in _far(objections, written)}
-    for pack, path in INDEPENDENT_PACKS.items():
+    for pack, path in independent_packs(which).items():
         program = _program(path)
         own = build_nlu_for(program, {}, name)
         rows = [r for r in objections if r["pack"] == pack]
@@ -98,8 +106,9 @@ def main() -> None:
         kept = [r["text"] for r in rows if r["text"] in far_objections]
         far_total += len(kept)
         far_right += sum(text not in missed for text in kept)
-        report = evaluate(own, program, _labelled(intents), None)
-        figures[f"intents[{pack}]"] = report.as_dict()["accuracy"]
+        if intents:
+            report = evaluate(own, program, _labelled(intents), None)
+            figures[f"intents[{pack}]"] = report.as_dict()["accuracy"]
         matched = sum(
             own.objections.match(r["text"]).objection is not None  # type: ignore[attr-defined]
             for r in neutral

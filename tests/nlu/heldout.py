@@ -50,6 +50,8 @@ INDEPENDENT_PACKS = {
     "fibre_max": INDEPENDENT / "fibre.mbs",
     "mutuelle_serenite": INDEPENDENT / "mutuelle.mbs",
 }
+# the independent sets, each written blind by its own writers (their READMEs)
+INDEPENDENT_SETS = {"first": INDEPENDENT, "second": HERE.parent / "independent_second"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,11 +197,24 @@ def dump_line(item: Utterance) -> str:
     return json.dumps(raw, ensure_ascii=False)
 
 
-def independent(name: str) -> list[dict[str, str]]:
-    """One file of the independent set (``objections``, ``intents`` or ``neutral``), a
-    dict per line."""
-    lines = (INDEPENDENT / f"{name}.jsonl").read_text(encoding="utf-8").splitlines()
+def independent(name: str, which: str = "first") -> list[dict[str, str]]:
+    """One file of an independent set (``objections``, ``intents`` or ``neutral``), a
+    dict per line; none when that set has no such file."""
+    path = INDEPENDENT_SETS[which] / f"{name}.jsonl"
+    if not path.exists():
+        return []
+    lines = path.read_text(encoding="utf-8").splitlines()
     return [json.loads(line) for line in lines if line.strip()]
+
+
+def independent_packs(which: str = "first") -> dict[str, Path]:
+    """The customer packs of an independent set: pack name -> its scenario file."""
+    found = {}
+    for path in sorted(INDEPENDENT_SETS[which].glob("*.mbs")):
+        match = re.search(r"^objections\s+(\w+)", path.read_text(encoding="utf-8"), re.M)
+        if match:
+            found[match.group(1)] = path
+    return found
 
 
 def dev_said(label: str, *, other_than: bool = False) -> list[str]:

@@ -1,6 +1,7 @@
-"""The independent set (tests/nlu/independent/) is what its README says it is: two
-customer packs of one phrasing per objection and their paraphrases, ordinary answers
-and intents. It is reported (scripts/nlu_independent_report.py) and never fitted on."""
+"""The independent sets are what their READMEs say they are: tests/nlu/independent/, two
+customer packs of one phrasing per objection with their paraphrases, ordinary answers
+and intents; tests/nlu/independent_second/, four more packs and ordinary answers. They
+are reported (scripts/nlu_independent_report.py) and never fitted on."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from mbs.compiler import compile_file
 from mbs.program import Program
 from tests.nlu.heldout import INDEPENDENT_PACKS as PACKS
 from tests.nlu.heldout import independent as rows
-from tests.nlu.heldout import plain
+from tests.nlu.heldout import independent_packs, plain
 
 SETS = ("objections", "intents", "neutral")
 INTENTS = {
@@ -68,3 +69,30 @@ def test_nothing_fits_on_it() -> None:
     this folder."""
     fitting = [REPO / "scripts" / "calibrate_nlu.py", *(REPO / "mbs" / "nlu").glob("calibrat*.py")]
     assert [p.name for p in fitting if "independent" in p.read_text(encoding="utf-8")] == []
+
+
+def test_the_second_set_is_four_packs_of_fifteen_one_phrasing_objections() -> None:
+    packs = independent_packs("second")
+    assert set(packs) == {
+        "isolation_isolea", "obseques_serenite", "fenetres_vitralis", "leasing_autoloa",
+    }  # fmt: skip
+    counts = Counter((r["pack"], r["label"]) for r in rows("objections", "second"))
+    for pack, path in packs.items():
+        result = compile_file(path)
+        assert result.program is not None, [str(d) for d in result.diagnostics]
+        (own,) = [p for p in result.program.objection_packs if p.name == pack]
+        assert len(own.objections) == 15
+        assert all(o.variants == () for o in own.objections)
+        assert {counts[(pack, o.text)] for o in own.objections} == {5}
+    assert sum(counts.values()) == 300
+    neutral = rows("neutral", "second")
+    assert {r["kind"] for r in neutral} == {"none"} and len(neutral) == 80
+    assert rows("intents", "second") == []
+
+
+def test_the_second_set_says_nothing_twice_in_a_pack() -> None:
+    """One answer is in two packs ("la maison est en vente depuis le mois dernier" is
+    selling the house for the insulation pack and moving for the windows pack)."""
+    said = [(r["pack"], plain(r["text"])) for r in rows("objections", "second")]
+    said += [("", plain(r["text"])) for r in rows("neutral", "second")]
+    assert [t for t, n in Counter(said).items() if n > 1] == []

@@ -14,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mbs.nlu import (
+    abuse,
     caller,
     consent,
     denial,
@@ -78,7 +79,8 @@ def by_form(
     refused when the utterance holds no word of its field (``_within_fields``), a stop
     request read in a call put off "plus tard" (``_stop_read_in_plus_tard``), what a
     form says is not meant (``_VETOES``), then, in ``_BY_FORM``'s order, a request never
-    to be called again (``mbs.nlu.optout``), leave-taking alone (``mbs.nlu.leave``), a
+    to be called again (``mbs.nlu.optout``), a slur thrown at the caller
+    (``mbs.nlu.abuse``), leave-taking alone (``mbs.nlu.leave``), a
     request to hear
     again (``mbs.nlu.repeat``), a call put off (``mbs.nlu.later``), someone other than
     the contact on the line (``mbs.nlu.elsewhere``), a person of the company asked for
@@ -165,6 +167,8 @@ _VETOES: tuple[tuple[frozenset[str], Callable[[str], bool]], ...] = (
 _BY_FORM: tuple[tuple[str, frozenset[str], Callable[[str], bool]], ...] = (
     # "ne m'appelez plus jamais, compris ?"
     (optout.INTENT, optout.MISREAD, optout.refuses_calls),
+    # "toi idiot laisse-moi tranquille", "fils de pute"
+    (abuse.INTENT, abuse.MISREAD, abuse.insults),
     # "merci pour l'appel au plaisir"
     (leave.INTENT, leave.MISREAD, leave.takes_leave),
     # "vous avez dit quoi": hearing again answers

@@ -25,8 +25,12 @@ MISREAD = frozenset((
 
 _FORMULA = re.compile(
     r"\b(?:au revoir|au plaisir|a bientot|a la prochaine|a plus tard|a plus|a la revoyure"
-    r"|bonne (?:journee|soiree|nuit|fin de journee|fin d apres midi|fin de semaine|semaine"
-    r"|continuation|week end|apres midi|fin de matinee)|bon week end|bon apres midi"
+    # "bonne soirée", "je vous souhaite une excellente fin de journée"
+    r"|(?:je (?:vous|te) souhaite )?(?:une |un )?(?:tres )?(?:bonne|excellente|agreable|belle)"
+    r" (?:journee|soiree|nuit|fin de journee|fin d apres midi|fin de semaine|semaine"
+    r"|continuation|week end|apres midi|fin de matinee)"
+    r"|(?:je (?:vous|te) souhaite )?(?:un )?(?:tres )?(?:bon|excellent|agreable|beau)"
+    r" (?:week end|apres midi|dimanche|samedi)"
     r"|bonne chance|bon courage|portez vous bien|prenez soin de vous|je vous laisse"
     r"|je vais vous laisser|on se laisse|adieu|ciao|tchao|bye bye|bye"
     # regional leave-takings: Gascon, Occitan, Breton, the north and Belgium

@@ -37,7 +37,9 @@ _WHO = (
 # robot ménager", "un ordinateur portable", "le disque dur", "une machine à café"
 _CLAUSE_END = (
     r"(?=$| (?:ou|qui (?:me |m |nous )?(?:parle|appelle|repond|telephone)|non|hein|la|quoi"
-    r"|c est ca|en fait|alors|au bout du fil|au telephone|vous|tu|ou quoi|ou pas)\b)"
+    r"|c est ca|en fait|alors|au bout du fil|au telephone|vous|tu|ou quoi|ou pas"
+    # the call named after it: "c'est du chatgpt votre truc"
+    r"|(?:votre|ton|ce|cet|cette) (?:truc|machin|appel|systeme|service|standard|bidule))\b)"
 )
 _ASKS_MACHINE = re.compile(
     rf"\b{_WHO} (?:un |une |de l |du |le |la |l )?(?:espece de |sorte de )?{_MACHINE}"

@@ -9,13 +9,14 @@ from collections.abc import Callable
 
 import pytest
 
+from mbs.cli.nlu_common import build_nlu_for
 from mbs.nlu.calibration import calibration
 from mbs.nlu.caller import asks_number_source, asks_who
 from mbs.nlu.consent import affirms, consents
 from mbs.nlu.denial import denies
 from mbs.nlu.elsewhere import not_the_contact
 from mbs.nlu.encoder import default_encoder
-from mbs.nlu.fuzzy import IntentClassifier, IntentMatch, by_form
+from mbs.nlu.fuzzy import FORM_SCORE, IntentClassifier, IntentMatch, by_form
 from mbs.nlu.handover import asks_for_a_person
 from mbs.nlu.hybrid import HybridClassifier
 from mbs.nlu.identity import confirms_identity
@@ -29,6 +30,7 @@ from mbs.nlu.questions import asks
 from mbs.nlu.refusal import declines
 from mbs.nlu.repeat import asks_again
 from mbs.program import Program
+from mbs.runtime.nlu_eval import Labelled, evaluate
 from tests.nlu import heldout
 
 GO_AHEAD = [
@@ -159,10 +161,29 @@ def test_the_rules_change_only_what_the_scores_misread(
     )
     # a program without the intent keeps what it found
     assert by_form("non allez-y", ["no"], no, lambda _: 0.5) == no
+    # a form is sure of its kind: at least FORM_SCORE, or the threshold when higher
     nothing = IntentMatch(None, 0.2, "question", 0.2)
     assert by_form("vous disiez", ["repeat", "question"], nothing, lambda _: 0.6) == (
-        IntentMatch("repeat", 0.6, "question", 0.2)
+        IntentMatch("repeat", FORM_SCORE, "question", 0.2)
     )
+    assert by_form("vous disiez", ["repeat", "question"], nothing, lambda _: 0.9) == (
+        IntentMatch("repeat", 0.9, "question", 0.2)
+    )
+
+
+def test_an_intent_said_by_its_form_holds_against_a_close_objection(
+    stdlib_program: Program,
+) -> None:
+    """At a step handling who is calling, "vous êtes commerciale chez qui" had gone to
+    the objection "Vous voulez juste me vendre quelque chose", which scored a little
+    more than the intent at its bare threshold."""
+    engine = build_nlu_for(stdlib_program, {}, "hybrid")
+    said = [
+        Labelled("intent", "who_is_calling", "vous êtes commerciale chez qui", None),
+        Labelled("intent", "who_is_calling", "vous êtes de chez edf c'est ça", None),
+    ]
+    report = evaluate(engine, stdlib_program, said, None)
+    assert [(i.text, d.kind, d.name) for i, d in report.misses] == []
 
 
 @pytest.mark.parametrize(

@@ -51,6 +51,15 @@ _ASKS_WHO = re.compile(
     rf"|\b(?:c est|c etait|vous etes|vous appelez) (?:de |d )?(?:quel|quelle) {_COMPANY}\b"
     r"(?! (?:qui|que|qu|pour|fait|fera|s occupe)\b)"
     rf"|\b(?:le|la|votre) {_COMPANY} (?:de |d )?(?:quoi|qui|comment)\b"
+    # not knowing who calls, said: "votre numéro s'affiche pas je sais pas qui vous êtes"
+    r"|\b(?:je |j )?(?:ne |n )?(?:sais|vois) (?:pas|plus|toujours pas|meme pas)"
+    r" (?:qui vous etes|qui est a l appareil|qui m appelle|a qui je parle|a qui j ai affaire"
+    r"|qui tu es|a qui je cause)\b"
+    # two companies guessed: "vous êtes de la sécu ou de la banque"
+    r"|\b(?:vous etes|vous appelez|t es|tu appelles) (?:de chez|de la|du|de l|des|d|de)"
+    r" (?!coin\b|region\b|quartier\b|ville\b|village\b|sud\b|nord\b)\w+(?: \w+)?"
+    r" ou (?:de chez|de la|du|de l|des|d|de) \w+"
+    r"|\b(?:vous etes|t es|tu es) (?:quelle|quel) (?:personne|organisme|maison|boutique)\b"
 )
 
 

@@ -29,12 +29,14 @@ _PERSON = (
     r"|(?:le|un|votre|au|du) service (?:client|clients|clientele|commercial|consommateurs)"
     # the one in charge ("avoir la personne qui s'occupe des dossiers")
     r"|la personne (?:qui s occupe|qui gere|en charge|responsable)"
-    r"|(?:un|une|votre|ton|le|la|vos|tes|des|un autre|une autre|un de vos|une de vos)"
+    r"|(?:un|une|votre|ton|le|la|vos|tes|des|un autre|une autre|un de vos|une de vos"
+    r"|l un de vos|l une de vos)"
     r" (?:\w+ )?(?:conseiller|conseillere|conseillers|commercial|commerciale|commerciaux"
     r"|vendeur|vendeuse|vendeurs|responsable|chef|patron|patronne|superieur|superieure"
     r"|superviseur|directeur|directrice|manager|operateur|operatrice|agent|interlocuteur"
     r"|interlocutrice|collegue|collegues|employe|employee|standardiste|specialiste|expert"
-    r"|experte|technicien|technicienne|humain|humaine|etre humain))\b"
+    r"|experte|technicien|technicienne|humain|humaine|etre humain|collaborateur"
+    r"|collaboratrice|collaborateurs|collaboratrices))\b"
 )
 _ASKS_FOR = re.compile(
     # putting through: "passez-moi", "mettez-moi en relation avec", "transférez-moi à"

@@ -43,6 +43,8 @@ _LATER = re.compile(
     r"|\b(?:rappel\w*|recontact\w*|reessayez|reessayer|repass\w*|essayez|essayer|retentez"
     r"|retenter|tentez|appelez|appeler|telephonez|telephoner|retelephonez|retelephoner|joignez"
     r"|(?:re)?faites (?:moi|nous) signe|(?:re)?faites signe"
+    # "refaites un essai vers midi", "tentez une autre fois demain"
+    r"|refaites un essai|refaites une tentative|faites un (?:autre|nouvel) essai"
     # "passez un coup de fil ce soir", "donnez-moi un coup de fil demain"
     r"|(?:passez|donnez|passer|donner) (?:moi |nous )?un (?:petit )?coup (?:de fil|de telephone))"
     r" (?:moi |nous |me |vous |le |la |plutot |donc |alors |un coup de fil |un coup |un petit"
@@ -50,7 +52,10 @@ _LATER = re.compile(
     r"|en fin de journee|en fin de semaine|en debut de semaine|en fin de matinee|en soiree"
     r"|en fin d apres midi|en debut d apres midi|dans l apres midi|dans la soiree"
     r"|la semaine prochaine|le mois prochain|lundi|mardi|mercredi|jeudi|vendredi|samedi"
-    r"|dimanche|ce week end|le week end|dans)\b"
+    r"|dimanche|ce week end|le week end|dans"
+    # a time of day: "retéléphonez vers les cinq heures", "rappelez vers midi"
+    r"|(?:vers|aux alentours de|sur les coups de|a partir de|apres) (?:les )?(?:midi|\d+ ?h"
+    r"|(?:\w+ )?heures?))\b"
 )
 _NEVER = re.compile(
     r"\b(?:jamais|arret\w*|cesse\w*|retir\w*|ray\w*|supprim\w*|efface\w*|liste|listes"

@@ -405,6 +405,7 @@ def test_the_decision_maker_a_callback_or_the_speaker_are_not(said: str) -> None
         "t'es humaine toi",
         "encore un robot",
         "d abord je veux savoir si je parle à une machine là",
+        "c'est du chatgpt votre truc",  # the call named after it
     ],
 )
 def test_a_machine_asked_about_is_told_by_its_form(said: str) -> None:
@@ -420,6 +421,7 @@ def test_a_machine_asked_about_is_told_by_its_form(said: str) -> None:
         "je veux parler à une vraie personne",  # human_request
         "passez-moi quelqu'un vous êtes un robot",
         "c'est une bande de voleurs",
+        "c'est une machine à café votre truc",
         "",
     ],
 )
@@ -512,6 +514,12 @@ def test_the_contact_saying_it_is_them(said: str, confirms: bool) -> None:
         ("c'est quelle entreprise qui fait les travaux", False),  # the offer's
         ("c'est qui qui paie", False),
         ("qui décide chez vous", False),
+        # not knowing who calls, said; two companies guessed; which person
+        ("votre numéro s'affiche pas je sais pas qui vous êtes", True),
+        ("vous êtes de la sécu ou de la banque", True),
+        ("vous êtes quelle personne", True),
+        ("ma mère sait pas qui vous êtes", False),  # someone else's
+        ("vous êtes du coin ou de paris", False),  # where from, not who
     ],
 )
 def test_who_is_calling_asked(said: str, who: bool) -> None:
@@ -525,6 +533,12 @@ def test_who_is_calling_asked(said: str, who: bool) -> None:
         ("d'ici quelques jours ce serait mieux", True),
         ("je déménage dans quinze jours", False),
         ("essayez de comprendre", False),
+        # a time of day, a new try
+        ("je suis chez le docteur retéléphonez vers les cinq heures", True),
+        ("je pars au marché refaites un essai vers midi", True),
+        ("rappelez après 17h", True),
+        ("ne me rappelez pas vers midi", False),
+        ("je vous appelle vers midi", False),  # the speaker will call
     ],
 )
 def test_more_ways_to_put_the_call_off(said: str, later: bool) -> None:

@@ -28,6 +28,7 @@ ASKING = [
     "un être humain par pitié",
     "ça serait possible d'avoir le service client en direct",
     "y a un chef dans votre boîte",
+    "je souhaiterais m'entretenir avec l'un de vos collaborateurs",
 ]
 NOT_ASKING = [
     "je ne veux pas parler à un conseiller",  # denied
@@ -37,6 +38,7 @@ NOT_ASKING = [
     "le conseiller il connaît l'or",
     "je voudrais voir un conseiller en personne dans vos locaux",  # a meeting wished
     "je bosse au service client d'un opérateur",
+    "un de mes collaborateurs s'en occupe",  # the prospect's own
     "un conseiller",  # an answer, not a request
     "moi si je veux de l'or je passe par ma banque au moins mon conseiller je le connais",
 ]

@@ -22,6 +22,9 @@ from tests.nlu import heldout
         "au revoir",
         "à la prochaine alors",
         "bonne soirée à vous aussi",
+        "je vous souhaite une excellente soirée",
+        "belle journée à vous",
+        "je vous souhaite un bon week-end madame",
     ],
 )
 def test_formulas_with_thanks_and_fillers_take_leave(said: str) -> None:
@@ -38,6 +41,7 @@ def test_formulas_with_thanks_and_fillers_take_leave(said: str) -> None:
         "bonne journée mais rappelez-moi demain",
         "au revoir et ne m'appelez plus",
         "avec plaisir",  # a yes
+        "une bonne soirée au restaurant avec mon mari",  # a fact, no leave taken
         "",
     ],
 )

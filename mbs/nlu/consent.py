@@ -29,10 +29,18 @@ INTENT = "yes"
 MISREAD = frozenset(("no", "not_interested", "question", "callback"))
 
 # a yes opening the answer, after fillers
-_YES_OPENS = r"^(?:(?:euh|bon|bah|ben|alors|ah|oh) )*(?:oui|ouais|ok|okay|d accord|allez"
+_YES_OPENS = (
+    r"^(?:(?:euh|bon|bah|ben|alors|ah|oh) )*(?:oui|ouais|ok|okay|d accord|allez|c est d accord"
+    r"|c est ok|ca marche"
+)
 _GO_AHEAD = re.compile(
     r"\b(?:allez y|allez-y|vas y|vas-y|vous pouvez y aller|je vous ecoute|on vous ecoute|j ecoute|je t ecoute"
     r"|dites moi|dites-moi|dites toujours|continuez|poursuivez"
+    # the rest asked for, the start given: "ok envoyez la suite", "top c'est parti", "je
+    # vous laisse parler"
+    r"|envoyez la suite|allez la suite|je veux bien la suite"
+    r"|(?:c est parti|je vous laisse (?:parler|continuer|poursuivre|m expliquer|expliquer))"
+    r"(?=$| (?:alors|allez|on y va|hein|je vous ecoute|allez y|dites moi))"
     # talking it over accepted ("bon allez on peut en parler ça coûte rien")
     r"|on peut en (?:parler|discuter)|parlons en|discutons en"
     r"|je vous en prie|faites vite|soyez bref|soyez breve|ca ira vite"

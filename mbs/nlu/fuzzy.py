@@ -106,7 +106,12 @@ def by_form(
                 # rendez-vous se passe au téléphone ou chez moi" is no request for a human)
                 unsure = IntentMatch(None, found.score) if refused else found
                 return asked(unsure, threshold(QUESTION))
-        elif intent in names and (found.intent is None or found.intent in misread) and says(text):
+        elif (
+            intent in names
+            and (found.intent is None or found.intent in misread or found.intent == intent)
+            and says(text)
+        ):
+            # the scores' own reading confirmed by the form is as sure as the form
             return _by_rule(intent, found, threshold(intent))
     if found.intent is None and found.runner_up == QUESTION and not asks(text):
         # the scores unsure of a question that has no question's form: no candidate a
@@ -211,6 +216,8 @@ def _by_rule(intent: str, found: IntentMatch, threshold: float) -> IntentMatch:
     """``found`` turned into ``intent`` by a rule of form, at least at its threshold and
     ``FORM_SCORE``; a different intent the scores found stays as the runner-up."""
     sure = max(found.score, threshold, FORM_SCORE)
+    if found.intent == intent:
+        return IntentMatch(intent, sure, found.runner_up, found.runner_up_score)
     if found.intent is not None:
         return IntentMatch(intent, sure, found.intent, found.score)
     score = round(sure, 4)

@@ -50,6 +50,10 @@ GO_AHEAD = [
     "d'accord pour un rendez-vous avec votre conseiller",
     "bon ben allez va pour un coup de fil",
     "oh ben j ai tout mon temps moi je suis à la retraite",
+    "ok envoyez la suite",  # the rest asked for, the start given
+    "top c'est parti",
+    "entendu je vous laisse parler",
+    "c'est d'accord mais rapidement alors",
 ]
 NOT_GO_AHEAD = [
     "non ne continuez pas",  # the go-ahead denied, or taken back
@@ -72,6 +76,9 @@ NOT_GO_AHEAD = [
     "",
     "ouais dans cinq minutes",  # a call put off
     "on prend rendez-vous pour la semaine prochaine",
+    "je vous laisse parler à mon mari",  # someone else's turn
+    "il est parti en vacances",
+    "envoyez la suite par mail non merci",
 ]
 ASKING_AGAIN = [
     "vous avez dit quoi pour la livraison",
@@ -683,7 +690,12 @@ def test_a_call_put_off_plus_tard_is_no_stop_request(said: str) -> None:
 )
 def test_never_or_a_refusal_keeps_the_stop_request(said: str) -> None:
     stop = IntentMatch("stop_calling", 0.6, "callback", 0.5)
-    assert by_form(said, ["callback", "stop_calling"], stop, lambda _: 0.45) == stop
+    found = by_form(said, ["callback", "stop_calling"], stop, lambda _: 0.45)
+    assert (found.intent, found.runner_up, found.runner_up_score) == (
+        "stop_calling",
+        "callback",
+        0.5,
+    )
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@
 runtime's own decision function (``mbs.runtime.decision``, as ``mbs nlu eval``).
 
     .venv/bin/python scripts/nlu_decisions_report.py [--split dev|test] [--nlu hybrid|fuzzy] [--encoder use|wordllama]
-                                                   [--json] [--misses]
+                                                   [--batch FILE...] [--json] [--misses]
 
 Every answer is decided with the runtime's own decision function (``mbs nlu eval``):
 
@@ -16,6 +16,10 @@ Every answer is decided with the runtime's own decision function (``mbs nlu eval
   matched to none of its objections;
 - neutral: answers that are neither, against the stdlib: share routed nowhere;
 - context: the shipped scenarios at the labelled step.
+
+``--batch FILE`` (repeatable) keeps only the utterances of those files (the format
+``scripts/nlu_heldout_add.py`` reads): one blind batch measured alone, its ``test`` half
+at first sight.
 
 Calibrate on ``dev``; the figures in docs/nlu.md are ``test``.
 """
@@ -60,8 +64,26 @@ def _objection_top1(engine: object, items: list[heldout.Utterance]) -> tuple[int
     return right, len(items), misses
 
 
+def _batch(args: list[str]) -> set[str]:
+    """The plain wordings of the ``--batch`` files' utterances (empty: no filter)."""
+    files = [args[i + 1] for i, a in enumerate(args) if a == "--batch"]
+    return {
+        heldout.plain(line)
+        for f in files
+        for line in Path(f).read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.lstrip().startswith(("#", "=="))
+    }
+
+
 def main() -> None:
     args = sys.argv[1:]
+    only = _batch(args)
+
+    def load(set_name: str, split: str) -> list[heldout.Utterance]:
+        return [
+            u for u in heldout.load(set_name, split) if not only or heldout.plain(u.text) in only
+        ]
+
     split = args[args.index("--split") + 1] if "--split" in args else "dev"
     name = args[args.index("--nlu") + 1] if "--nlu" in args else "hybrid"
     config: dict[str, object] = {}
@@ -72,21 +94,21 @@ def main() -> None:
     figures: dict[str, object] = {"split": split, "nlu": name, **config}
     misses: dict[str, list] = {}
 
-    intents = evaluate(engine, stdlib, _labelled(heldout.load("intents", split)), None)
+    intents = evaluate(engine, stdlib, _labelled(load("intents", split)), None)
     figures["intents"] = intents.as_dict()["accuracy"]
     figures["intents_per_label"] = {
         k.removeprefix("intent:"): v["accuracy"] for k, v in intents.as_dict()["labels"].items()
     }
     misses["intents"] = [(i.text, i.label, f"{d.kind}:{d.name}") for i, d in intents.misses]
 
-    r, n, m = _objection_top1(engine, heldout.load("objections", split))
+    r, n, m = _objection_top1(engine, load("objections", split))
     figures["objections"] = round(r / n, 4) if n else None
     misses["objections"] = m
 
     own_engines: dict[str, object] = {}
     for set_name in heldout.OWN_SETS:
         by_pack: dict[str, list[heldout.Utterance]] = defaultdict(list)
-        for u in heldout.load(set_name, split):
+        for u in load(set_name, split):
             by_pack[u.pack or ""].append(u)
         right = total = 0
         misses[set_name] = []
@@ -100,7 +122,7 @@ def main() -> None:
             misses[set_name] += m
         figures[set_name] = round(right / total, 4) if total else None
 
-    neutral = heldout.load("neutral", split)
+    neutral = load("neutral", split)
     # ordinary answers against each customer pack: matched to none of its objections
     matched = sum(
         own.objections.match(u.text).objection is not None  # type: ignore[attr-defined]
@@ -111,13 +133,13 @@ def main() -> None:
         1 - matched / max(1, len(neutral) * len(own_engines)), 4
     )
     routed_obj = sum(engine.objections.match(u.text).objection is not None for u in neutral)
-    figures["neutral_no_objection"] = round(1 - routed_obj / len(neutral), 4)
+    figures["neutral_no_objection"] = round(1 - routed_obj / max(1, len(neutral)), 4)
     nd = evaluate(engine, stdlib, _labelled(neutral), None)
     figures["neutral_routed_nowhere"] = round(1 - nd.as_dict()["false_match_rate"], 4)
     misses["neutral"] = [(i.text, f"{d.kind}:{d.name}") for i, d in nd.misses]
 
     by_scenario: dict[str, list[heldout.Utterance]] = defaultdict(list)
-    for u in heldout.load("context", split):
+    for u in load("context", split):
         by_scenario[u.scenario or ""].append(u)
     right = total = neutral_total = neutral_routed = 0
     misses["context"] = []

@@ -34,7 +34,9 @@ _YES_OPENS = (
     r"|c est ok|ca marche"
 )
 _GO_AHEAD = re.compile(
-    r"\b(?:allez y|allez-y|vas y|vas-y|vous pouvez y aller|je vous ecoute|on vous ecoute|j ecoute|je t ecoute"
+    r"\b(?:allez y|allez-y|vas y|vas-y|vous pouvez y aller|je vous ecoute|on vous ecoute|je t ecoute"
+    # "j'écoute" alone, not "j'écoute la radio"
+    r"|j ecoute(?! (?:la|le|les|de|du|des|un|une|mon|ma|mes|ce|cette|cet|ca|sur|en)\b)"
     r"|dites moi|dites-moi|dites toujours|continuez|poursuivez"
     # the rest asked for, the start given: "ok envoyez la suite", "top c'est parti", "je
     # vous laisse parler"

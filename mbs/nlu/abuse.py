@@ -73,6 +73,9 @@ _FORMULA = re.compile(
     r"|noix)|le cul)\b|\b(?:va|allez|aller) (?:crever|mourir|chier|au diable)\b|\bcrevez\b"
     r"|\bje (?:t|vous) (?:emmerde|encule)\b|\b(?:tu|vous) m emmerdez?\b"
     r"|\b(?:robot|machine|appel|appels|offre|truc|boite|societe|arnaque)s? (?:de merde|a la con)\b"
+    r"|\bmange tes morts\b|\bta mere la\b"
+    # "pauvre tache" (a loser), not "quelle tâche ingrate"
+    r"|\b(?:pauvre|espece de|sale|grosse|t es|t es qu une|vous etes des) taches?\b"
 )
 # the speaker of themselves, or a word said of them: "je suis pas idiot", "vous me
 # prenez pour une conne", "il m'a traité de connard", "pas si bête"

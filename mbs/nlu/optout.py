@@ -102,10 +102,10 @@ _STOP = re.compile(
     rf"(?:sonne|m appel\w*|me rappel\w*|me contact\w*|me derang\w*|me demarch\w*"
     rf"|me telephon\w*)\b{_ONLY_LATER}"
     # (not "il y a plus d'appels inclus", "de plus en plus d'appels")
-    r"|(?<!y a )(?<!en )\b(?:plus|fini|finis|stop) (?:d |de |les |des |aux )?(?:appel|appels"
-    r"|coups de fil|coups de telephone)"
-    r"(?=$| (?:de votre part|de vous|s il|svp|merci|chez moi|ici|sur|a ce|compris|c est"
-    r"|d accord|point))"
+    r"|(?<!y a )(?<!en )\b(?:plus|fini|finis|stop|plus jamais|jamais plus) (?:d |de |les |des"
+    r" |aux |un |une )?(?:appel|appels|coup de fil|coups de fil|coups de telephone)"
+    r"(?=$| (?:de votre part|de vous|de votre|de vos|de chez vous|s il|svp|merci|chez moi"
+    r"|ici|sur|a ce|compris|c est|d accord|point))"
 )
 
 

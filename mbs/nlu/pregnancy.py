@@ -30,6 +30,11 @@ _SAYS = re.compile(
     r"|au (?:\d{1,2} ?(?:e|eme|ieme)|" + _NTH + r") mois(?: de grossesse)?)\b"
     r"|\bj (?:attends|attend) (?:un|des) (?:bebe|enfant|heureux evenement|jumeaux|jumelles)\b"
     r"|\bje (?:serai|vais etre) (?:bientot )?maman\b"
+    # the due date: "mon terme est prévu en juin", "je porte notre deuxième terme prévu
+    # en juin", "j'accouche dans un mois"
+    r"|\b(?:mon|notre) (?:\w+ )?terme (?:est )?(?:prevu|c est|pour)\b|\bje porte (?:notre|mon|un)"
+    r" (?:bebe|enfant|deuxieme|troisieme|premier|quatrieme|petit)\b"
+    r"|\bj accouche (?:dans|en|le|la|au|bientot|fin|debut)\b"
 )
 
 

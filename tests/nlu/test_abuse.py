@@ -26,6 +26,8 @@ from tests.nlu import heldout
         "sale robot de merde",
         "vous me cassez les pieds avec vos histoires de placement",
         "non mais ta gueule",
+        "pauvre tâche va",
+        "mange tes morts",
     ],
 )
 def test_a_slur_or_an_abusive_formula_is_an_insult(said: str) -> None:
@@ -49,6 +51,7 @@ def test_a_slur_or_an_abusive_formula_is_an_insult(said: str) -> None:
         "vous êtes des escrocs",  # the library's scam objection, left to the scores
         "c'est un attrape-couillon votre truc",
         "les voleurs savent couper les alarmes",
+        "quelle tâche ingrate",  # a task
         "",
     ],
 )

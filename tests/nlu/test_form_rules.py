@@ -546,6 +546,9 @@ def test_who_is_calling_asked(said: str, who: bool) -> None:
         ("rappelez après 17h", True),
         ("ne me rappelez pas vers midi", False),
         ("je vous appelle vers midi", False),  # the speaker will call
+        ("je suis chez le docteur tentez votre chance tout à l'heure", True),
+        ("la semaine prochaine plutôt là on est en pleines vendanges", True),
+        ("je passerai tout à l'heure", False),
     ],
 )
 def test_more_ways_to_put_the_call_off(said: str, later: bool) -> None:
@@ -605,6 +608,7 @@ STOP_REQUESTS = [
     "fini les coups de fil",
     "ne m'appelez plus sur ce numéro",
     "désinscrivez-moi de votre fichier",
+    "plus jamais un coup de fil de votre boîte c'est clair",
 ]
 NOT_STOP_REQUESTS = [
     "rappelez plus tard",
@@ -619,6 +623,7 @@ NOT_STOP_REQUESTS = [
     "je ne me rappelle plus",  # a memory
     "je veux pas être appelé le matin",
     "je veux plus d'informations",
+    "plus jamais un coup de fil qui passe ici avec ce réseau",  # the reception
     "",
 ]
 

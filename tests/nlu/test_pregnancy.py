@@ -29,6 +29,9 @@ PREGNANT = [
     "je suis au cinquième mois",
     "je suis en début de grossesse alors l'alcool non",
     "je vais être maman en juin",
+    "je porte notre deuxième terme prévu en juin",  # the due date
+    "mon terme est prévu fin mars",
+    "j'accouche dans un mois",
     "\udcff je suis enceinte",  # a bad byte off the wire does not hide it
 ]
 NOT_PREGNANT = [
@@ -42,6 +45,9 @@ NOT_PREGNANT = [
     "j'attends mon petit-fils à la gare",
     "je suis maman de trois enfants",
     "je suis au mois de mars dans le sud",
+    "je porte un carton",
+    "à court terme ça rapporte quoi",
+    "ma fille accouche dans un mois",
     "",
     "🙂",
 ]

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 
 from mbs.nlu.form_rule import form_pattern
+from mbs.nlu.names import FIRST_NAME
 
 INTENT = "wrong_person"
 # What the scores may have said instead: the "non" or "oui" in front of the answer.
@@ -36,7 +37,11 @@ _RELATIVE = (
 # answer, after fillers ("non il est pas là"), not after a noun it stands for ("notre
 # chaudière elle est morte", "mon mari il est au travail": someone else's news).
 _FILLERS = r"(?:(?:non|oui|ah|bah|ben|euh|mais|alors|desole|desolee|helas|malheureusement) )*"
-_THIRD = rf"(?:^{_FILLERS}(?:il|elle|lui)|\b(?:monsieur|madame|mademoiselle|mme|mr)(?: \w+)?)"
+_THIRD = (
+    rf"(?:^{_FILLERS}(?:il|elle|lui)|\b(?:monsieur|madame|mademoiselle|mme|mr)(?: \w+)?"
+    # a first name opening the answer ("jean-pierre il habite plus là")
+    rf"|^{_FILLERS}{FIRST_NAME}(?: (?:il|elle))?)"
+)
 _GONE = (
     r"(?:mort|morte|decede|decedee|disparu|disparue|hospitalise|hospitalisee|a l hopital"
     r"|en maison de retraite|en ehpad|absent|absente|parti|partie|en voyage|en deplacement"
@@ -69,6 +74,11 @@ _ELSEWHERE = re.compile(
     # the scores (it may be a thing: "y a pas de fibre ici")
     r"|\by a (?:pas|plus|aucun|aucune|personne) (?:de |d )?(?:monsieur|madame|mademoiselle"
     r"|mme|mr) \w+"
+    # ... or by a first name of ``mbs.nlu.names`` ("y a pas de monique ici", "il y a aucun
+    # lucas à cette adresse")
+    rf"|\by a (?:pas|plus|aucun|aucune|personne) (?:de |d )?{FIRST_NAME}"
+    r"(?= (?:ici|a cette adresse|chez nous|chez moi|dans cette maison|a ce numero|sur cette"
+    r" ligne)|$)"
     # "(il) y a erreur (sur la personne)", not an error in a bill ("y a une erreur sur
     # ma facture")
     r"|\by a erreur\b(?! (?:sur|dans) (?!la personne))"

@@ -373,6 +373,11 @@ def test_early_hours_are_the_afternoons_as_the_when_capture_reads_them(
         "il n'y a aucune madame petit à ce numéro",
         "attendez il y a erreur là",
         "non je crois qu'il y a erreur sur la personne",
+        # a first name where the contact's name goes (mbs.nlu.names)
+        "y a pas de monique ici",
+        "il y a aucun lucas à cette adresse",
+        "jean-pierre il habite plus là depuis le divorce",
+        "non nathalie est partie en vacances",
     ],
 )
 def test_someone_else_on_the_line_is_told_by_its_form(said: str) -> None:
@@ -394,6 +399,8 @@ def test_someone_else_on_the_line_is_told_by_its_form(said: str) -> None:
         "y a erreur sur ma facture depuis trois mois",
         "il y a une erreur dans votre calcul",
         "je travaille chez une entreprise de plomberie",
+        "y a pas de pierre ici c'est du béton",  # a name that is a word is left out
+        "y a pas de jean qui tienne",  # a name, but not where the contact's name goes
         "",
     ],
 )

@@ -35,6 +35,10 @@ _ASKS = re.compile(
     # "est-ce que" opening a clause (not "c'est ce que")
     r"|(?<!c )\best-?ce (?:que|qu)\b|^est ce (?:que|qu)\b"
     r"|\b(?:ou ca|c est ou|d ou)\b"
+    # "où" after its verb, at the end or before what is asked about ("il est où votre
+    # domaine"); not "ou" the conjunction ("il est là ou pas")
+    r"|\b(?:est|sont|etes|se trouve|se trouvent|se situe|se situent) ou"
+    r"(?=$| (?:votre|vos|le|la|les|ce|cette|ces|exactement|ca|donc|alors|au juste)\b)"
     # "vous voulez en venir où": what the call is driving at
     r"|\b(?:voulez|veux|voulais|vouliez|voulait) en venir\b"
     # a verb with its subject pronoun after it; not an imperative ("dites-moi",

@@ -26,6 +26,7 @@ ASKING = [
     "vous livrez le samedi ?",
     "c'est pour une vente",
     "euh c'est pour un sondage",
+    "il est où votre domaine",  # "où" after its verb
 ]
 TELLING = [
     "c'est ce que je pensais",
@@ -44,6 +45,7 @@ TELLING = [
     "je travaille à la mairie",
     "c'est pour offrir",
     "c'est pour ma femme surtout",
+    "il est là ou pas",  # the conjunction
     "",
 ]
 

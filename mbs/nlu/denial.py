@@ -31,7 +31,8 @@ _DENIAL = re.compile(
 )
 _AROUND = re.compile(
     r"\b(?:euh|ben|bah|bon|ah|oh|alors|en fait|franchement|hein|monsieur|madame"
-    r"|mademoiselle|voyons|vraiment|desole|desolee|malheureusement|enfin|mais)\b"
+    r"|mademoiselle|voyons|vraiment|desole|desolee|malheureusement|enfin|mais|ca"
+    r"|mon brave|ma brave|ma bonne dame|ma petite dame|mon bon monsieur|mon vieux|ma belle)\b"
 )
 
 

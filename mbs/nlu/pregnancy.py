@@ -35,6 +35,8 @@ _SAYS = re.compile(
     r"|\b(?:mon|notre) (?:\w+ )?terme (?:est )?(?:prevu|c est|pour)\b|\bje porte (?:notre|mon|un)"
     r" (?:bebe|enfant|deuxieme|troisieme|premier|quatrieme|petit)\b"
     r"|\bj accouche (?:dans|en|le|la|au|bientot|fin|debut)\b"
+    # her own midwife: "ma sage-femme dit que c'est pour bientôt"
+    r"|\bma sage femme\b"
 )
 
 

@@ -17,7 +17,7 @@ from mbs.nlu.form_rule import form_pattern
 
 INTENT = "repeat"
 # What the scores may have said instead.
-MISREAD = frozenset(("question",))
+MISREAD = frozenset(("question", "no"))
 
 _SAID = r"(?:vous|tu) (?:m |nous )?(?:avez|as|aviez|venez de|viens de) (?:dit|dire)"
 _ASKS_AGAIN = re.compile(
@@ -47,6 +47,8 @@ _ASKS_AGAIN = re.compile(
     # louder, or hard of hearing ("plus fort je suis un peu dur de la feuille")
     r"|^(?:(?:euh|pardon|allo|parlez|pouvez vous parler|vous pouvez parler) )*plus fort\b"
     r"|\bdur (?:de la feuille|d oreille)\b"
+    # "vous pouvez me la refaire": the line done again
+    r"|\b(?:me |nous )la refaire\b|\brefaites (?:la moi|la|moi ca)\b"
     # a bare "quoi ?", "hein ?", "comment ?", "pardon ?": what, not what about
     r"|^(?:euh |hein |allo |pardon |quoi )*(?:quoi|hein|comment|pardon|plait il)$"
 )

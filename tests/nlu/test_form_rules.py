@@ -26,6 +26,7 @@ from mbs.nlu.machine import asks_if_machine
 from mbs.nlu.minors import says_minor
 from mbs.nlu.normalize import drop_tag_question, mark_parts_of_day, normalize, plain_text
 from mbs.nlu.optout import refuses_calls, withholds_answer
+from mbs.nlu.pregnancy import says_pregnant
 from mbs.nlu.questions import asks
 from mbs.nlu.refusal import declines
 from mbs.nlu.repeat import asks_again
@@ -887,3 +888,30 @@ def test_forms_of_the_fifth_batch(rule: Callable[[str], bool], said: str, says: 
 )
 def test_forms_of_the_sixth_batch(rule: Callable[[str], bool], said: str, says: bool) -> None:
     assert rule(said) is says
+
+
+@pytest.mark.parametrize(
+    ("rule", "said", "says"),
+    [
+        (asks_again, "vous pouvez me la refaire", True),
+        (asks_again, "je vais la refaire ma cuisine", False),
+        (denies, "ah ça que nenni mon brave", True),
+        (denies, "ça me va", False),
+        (says_pregnant, "ma sage-femme dit que c'est pour bientôt", True),
+        (says_pregnant, "ma sœur est sage-femme", False),
+    ],
+)
+def test_forms_of_the_seventh_and_eighth_batches(
+    rule: Callable[[str], bool], said: str, says: bool
+) -> None:
+    assert rule(said) is says
+
+
+def test_a_hearing_asked_again_turns_a_no_the_scores_read(
+    classifiers: tuple[IntentClassifier, HybridClassifier],
+) -> None:
+    for clf in classifiers:
+        # "pas" read as a no
+        assert clf.classify("je suis pas sûr d'avoir bien entendu").intent == "repeat"
+        # a slur is an insult, a go-ahead around it notwithstanding
+        assert clf.classify("allez-y espèce de crétin").intent == "insult"

@@ -32,7 +32,8 @@ _FIELDS = {
         r"|parents|papa|maman|fils|fille|decroche"
         r"|enceinte|grossesse|bebe|accouche|accoucher|accouchement|cloque|polichinelle"
         r"|sage femme|maternite|echographie|terme prevu|mon terme|neuvieme mois|septieme mois"
-        r"|huitieme mois|futur papa|future maman"
+        r"|huitieme mois|futur papa|future maman|on attend (?:notre|un|une) \w+"
+        r"|je suis a \w+ mois"
         r"|heureux evenement"
         # (drinking alone is abstinence's: "j'ai arrêté de boire il y a huit ans")
         r"|alcool|droit|interdit|interdite|(?:pas|trop jeune|age) (?:pour |de |d )?boire)\b"

@@ -37,6 +37,11 @@ _SAYS = re.compile(
     r"|\bj accouche (?:dans|en|le|la|au|bientot|fin|debut)\b"
     # her own midwife: "ma sage-femme dit que c'est pour bientôt"
     r"|\bma sage femme\b"
+    # a couple expecting ("on attend notre deuxième"), months along ("je suis à sept
+    # mois", not "à trois mois de la retraite")
+    r"|\bon (?:attend|attendait) (?:notre|un|une|nos) (?:bebe|enfant|deuxieme|troisieme"
+    r"|quatrieme|premier|petit|petite|heureux evenement|jumeaux|jumelles)\b"
+    r"|\b(?:je suis|j suis|chuis) a (?:\d{1,2}|" + _COUNT + r") mois\b(?! (?:de|d)\b)"
 )
 
 

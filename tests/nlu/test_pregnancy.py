@@ -32,6 +32,7 @@ PREGNANT = [
     "je porte notre deuxième terme prévu en juin",  # the due date
     "mon terme est prévu fin mars",
     "j'accouche dans un mois",
+    "on attend notre deuxième, je suis à sept mois",
     "\udcff je suis enceinte",  # a bad byte off the wire does not hide it
 ]
 NOT_PREGNANT = [
@@ -48,6 +49,9 @@ NOT_PREGNANT = [
     "je porte un carton",
     "à court terme ça rapporte quoi",
     "ma fille accouche dans un mois",
+    "je suis à trois mois de la retraite",
+    "on attend notre fils pour le dîner",
+    "on attend un colis",
     "",
     "🙂",
 ]

@@ -41,6 +41,10 @@ _GO_AHEAD = re.compile(
     # the rest asked for, the start given: "ok envoyez la suite", "top c'est parti", "je
     # vous laisse parler"
     r"|envoyez la suite|allez la suite|je veux bien la suite"
+    # what was read back confirmed: "c'est exactement ça, vous avez bien noté"
+    r"|\bc est (?:exactement|bien|tout a fait|precisement) ca"
+    r"(?=$| (?:vous avez|oui|merci|parfait|voila|tout a fait|exactement|allez|madame|monsieur))"
+    r"|\bvous avez (?:bien|tout bon) note\b"
     r"|(?:c est parti|je vous laisse (?:parler|continuer|poursuivre|m expliquer|expliquer))"
     r"(?=$| (?:alors|allez|on y va|hein|je vous ecoute|allez y|dites moi))"
     # talking it over accepted ("bon allez on peut en parler ça coûte rien")

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 
 from mbs.nlu.form_rule import form_pattern
-from mbs.nlu.names import FIRST_NAME
+from mbs.nlu.names import FIRST_NAME, ONE_NAME
 
 INTENT = "wrong_person"
 # What the scores may have said instead: the "non" or "oui" in front of the answer.
@@ -56,6 +56,10 @@ _ELSEWHERE = re.compile(
     rf"\b(?:c est|ce n est|c etait|ce n etait) pas (?:du tout )?(?:moi|lui|elle)\b(?!{_WHO_ELSE})"
     r"|\bje (?:ne )?(?:suis|m appelle) pas (?:monsieur|madame|mademoiselle|mme|mr"
     rf"|la personne|celui|celle|lui|elle)\b(?!{_WHO_ELSE})"
+    # a first name denied, or set right ("c'est pas gérard", "moi c'est gérard hein, pas
+    # bernard"), not "c'est pas jean qui décide"
+    rf"|\b(?:moi |ici )?c est pas {ONE_NAME}\b(?!{_WHO_ELSE})"
+    rf"|\b(?:moi|ici) c est {ONE_NAME}(?: hein| moi)? (?:pas|et pas) {ONE_NAME}\b"
     # a relative or a helper on the line, or the one to ask for
     rf"|\b(?:c est|ici c est|moi c est|je suis|moi je suis|chuis|j suis|ici|vous etes avec|vous parlez a"
     rf"|vous parlez avec|vous avez) (?:sa|son|la|le) {_RELATIVE}\b"

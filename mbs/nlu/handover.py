@@ -41,7 +41,8 @@ _PERSON = (
 _ASKS_FOR = re.compile(
     # putting through: "passez-moi", "mettez-moi en relation avec", "transférez-moi à"
     r"\b(?:passez|passe|passer|mettez|mets|mettre|transferez|transfere|transferer|orientez"
-    r"|redirigez|basculez) (?:moi |me |nous )?(?:en relation |en contact |en ligne )?"
+    r"|redirigez|basculez) (?:moi |me |nous )?(?:directement |plutot |vite |donc )?"
+    r"(?:en relation |en contact |en ligne )?"
     rf"(?:avec |a |vers |sur )?{_PERSON}"
     # a wish to talk, in the first person: "je voudrais parler à", "pourrais-je
     # m'entretenir avec", "est-ce que je peux avoir"
@@ -68,8 +69,10 @@ _ASKS_FOR = re.compile(
     r" (?:prendre le relais|prendre la suite|me prendre en ligne|prendre l appel)\b"
     # a person alone, urged: "un être humain par pitié", "un opérateur humain tout de suite"
     r"|^(?:(?:euh|bon|alors|allez|non) )*(?:un|une) (?:vrai |vraie )?(?:etre humain|humain"
-    r"|humaine|personne humaine|operateur humain|operatrice humaine|personne reelle)"
-    r"(?: (?:par pitie|tout de suite|s il vous plait|svp|vite|maintenant|enfin|merci))*$"
+    r"|humaine|personne humaine|operateur humain|operatrice humaine|personne reelle|voix"
+    r"|voix humaine)"
+    r"(?: (?:par pitie|tout de suite|s il vous plait|svp|vite|maintenant|enfin|merci"
+    r"|pas vous|pas une machine|pas un robot))*$"
     # asked whether there is a way, or someone: "y a pas moyen d'avoir une vraie
     # personne", "vous avez pas un collègue qui pourrait prendre le relais"
     r"|\b(?:il )?(?:y a|y aurait) (?:pas |vraiment pas )?moyen (?:de|d)"

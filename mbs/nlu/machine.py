@@ -42,7 +42,8 @@ _CLAUSE_END = (
     r"|(?:votre|ton|ce|cet|cette) (?:truc|machin|appel|systeme|service|standard|bidule))\b)"
 )
 _ASKS_MACHINE = re.compile(
-    rf"\b{_WHO} (?:un |une |de l |du |le |la |l )?(?:espece de |sorte de )?{_MACHINE}"
+    rf"\b{_WHO} (?:un |une |de l |du |le |la |l |un de ces |une de ces |un de vos |une de vos )?"
+    rf"(?:espece de |sorte de )?{_MACHINE}s?"
     rf"{_CLAUSE_END}"
     rf"|\bencore (?:un|une) {_MACHINE}{_CLAUSE_END}"
     # a real person asked about (the noun said: not "oui c'est vrai ça", "c'est réel ce

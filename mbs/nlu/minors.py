@@ -36,7 +36,7 @@ _AGE = re.compile(
 # ordinals in figures: "troisième" is "3ème"), "je suis encore au lycée"; not "je suis
 # au lycée" alone (a parent can be there), nor "en première année"
 _SCHOOL = re.compile(
-    r"\b(?:je suis|j suis|chuis|moi je suis) (?:encore |seulement |que |qu )?"
+    r"\b(?:je suis|j suis|chuis|chui|moi je suis) (?:encore |seulement |que |qu )?"
     r"(?:en (?:sixieme|cinquieme|quatrieme|troisieme|seconde|premiere|terminale"
     r"|[3-6] ?(?:e|eme|ieme)|1 ?(?:ere|re)|2 ?n?de|cm1|cm2)(?! annee| classe)"
     r"|collegien(?:ne)?|lyceen(?:ne)?|mineure?"

@@ -52,5 +52,7 @@ _WOMEN = """
     virginie viviane yvette yvonne zoe
 """
 FIRST_NAMES: frozenset[str] = frozenset((_MEN + _WOMEN).split())
-# A name, or two in a row ("jean pierre", "marie claire" once hyphens are spaces).
-FIRST_NAME = "(?:" + "|".join(sorted(FIRST_NAMES, key=len, reverse=True)) + r")(?: \w+)?"
+# One name; a name, or two in a row ("jean pierre", "marie claire" once hyphens are
+# spaces).
+ONE_NAME = "(?:" + "|".join(sorted(FIRST_NAMES, key=len, reverse=True)) + ")"
+FIRST_NAME = ONE_NAME + r"(?: \w+)?"

@@ -36,7 +36,7 @@ _SAYS = re.compile(
     r" (?:bebe|enfant|deuxieme|troisieme|premier|quatrieme|petit)\b"
     r"|\bj accouche (?:dans|en|le|la|au|bientot|fin|debut)\b"
     # her own midwife: "ma sage-femme dit que c'est pour bientôt"
-    r"|\bma sage femme\b"
+    r"|\bma sage femme\b|\bla sage femme (?:m a dit|me dit|m a annonce|m a confirme)\b"
     # a couple expecting ("on attend notre deuxième"), months along ("je suis à sept
     # mois", not "à trois mois de la retraite")
     r"|\bon (?:attend|attendait) (?:notre|un|une|nos) (?:bebe|enfant|deuxieme|troisieme"

@@ -31,6 +31,9 @@ _DECLINES = re.compile(
     # "ce sera sans moi", "je me permets de décliner", "je décline votre offre"
     r"|\b(?:ce sera|ca sera|ce sera donc|ca se fera) sans (?:moi|nous)\b"
     r"|\b(?:je|nous) (?:me permets de |vais |prefere |dois )?declin\w*"
+    # "j'suis pas partant, on va en rester là"
+    r"|\b(?:je suis|j suis|chuis|chui|on est|nous sommes) pas (?:trop |du tout |tres )?"
+    r"(?:partant|partante|partants|preneur|preneuse)\b"
 )
 _UNLESS = re.compile(
     r"\b(?:pas|plus) pour (?:moi|nous) (?:mais|c est pour|pour)\b|\bc est pour (?:ma|mon|mes)\b"

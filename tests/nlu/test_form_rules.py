@@ -899,9 +899,23 @@ def test_forms_of_the_sixth_batch(rule: Callable[[str], bool], said: str, says: 
         (denies, "ça me va", False),
         (says_pregnant, "ma sage-femme dit que c'est pour bientôt", True),
         (says_pregnant, "ma sœur est sage-femme", False),
+        (says_pregnant, "la sage-femme m'a dit que c'était pour fin avril", True),
+        (says_pregnant, "la sage-femme de ma fille", False),
+        (says_minor, "moi chui en troisième hein", True),
+        (asks_if_machine, "c'est un de ces chatbots là ?", True),
+        (asks_if_machine, "c'est un de ces robots ménagers", False),
+        (asks_for_a_person, "passez-moi directement le conseiller, pas l'assistante", True),
+        (asks_for_a_person, "une vraie voix s'il vous plaît, pas vous", True),
+        (declines, "j'suis pas partant voilà, on va en rester là", True),
+        (declines, "je suis pas partant pour le matin", False),  # a moment declined
+        (not_the_contact, "moi c'est Gérard hein, pas Bernard", True),
+        (not_the_contact, "non mais moi c'est pas gérard c'est mon beau-père", True),
+        (not_the_contact, "c'est pas jean qui décide", False),  # the decision-maker
+        (consents, "c'est exactement ça, vous avez bien noté", True),
+        (consents, "c'est bien ça le problème avec vous", False),
     ],
 )
-def test_forms_of_the_seventh_and_eighth_batches(
+def test_forms_of_the_seventh_to_ninth_batches(
     rule: Callable[[str], bool], said: str, says: bool
 ) -> None:
     assert rule(said) is says

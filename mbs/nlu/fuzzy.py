@@ -108,7 +108,12 @@ def by_form(
                 return asked(unsure, threshold(QUESTION))
         elif (
             intent in names
-            and (found.intent is None or found.intent in misread or found.intent == intent)
+            and (
+                found.intent is None
+                or found.intent in misread
+                or found.intent == intent
+                or (intent in _ABOUT_THE_CALL and found.intent not in LIBRARY_INTENTS)
+            )
             and says(text)
         ):
             # the scores' own reading confirmed by the form is as sure as the form
@@ -166,6 +171,22 @@ _VETOES: tuple[tuple[frozenset[str], Callable[[str], bool]], ...] = (
     # "ma sœur me rappelle tous les soirs": a fact about someone else, to no one
     (others.INTENTS, others.speaks_of_another),
 )
+
+# The intents of the library's ``intents.common`` (a test holds the list to the file).
+LIBRARY_INTENTS = frozenset((
+    "yes", "no", "not_interested", "callback", "stop_calling", "question", "who_is_calling",
+    "wrong_person", "repeat", "insult", "goodbye", "robot_question", "human_request",
+    "vulnerable",
+))  # fmt: skip
+# Requests about the call itself, which no scenario's own intent says: their rules may
+# turn an intent the scenario declares ("rappelez-moi plutôt samedi" read as or_rdv's
+# ``weekday`` at a step that does not take a day, which then went nowhere). The rules of
+# answers (a yes, a no, a refusal, leave-taking) may not: a scenario's intent is an
+# answer too ("oui j'ai arrêté l'alcool" is vin_lead's ``abstinent``).
+_ABOUT_THE_CALL = frozenset((
+    optout.INTENT, abuse.INTENT, repeat.INTENT, later.INTENT, elsewhere.INTENT,
+    handover.INTENT, machine.INTENT, caller.INTENT,
+))  # fmt: skip
 
 # The rules after the minor's, in order: (intent, what the scores may have said instead,
 # the test of the form). The question rule applies only when nothing was recognised.

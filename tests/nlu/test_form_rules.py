@@ -16,7 +16,7 @@ from mbs.nlu.consent import affirms, consents
 from mbs.nlu.denial import denies
 from mbs.nlu.elsewhere import not_the_contact
 from mbs.nlu.encoder import default_encoder
-from mbs.nlu.fuzzy import FORM_SCORE, IntentClassifier, IntentMatch, by_form
+from mbs.nlu.fuzzy import FORM_SCORE, LIBRARY_INTENTS, IntentClassifier, IntentMatch, by_form
 from mbs.nlu.handover import asks_for_a_person
 from mbs.nlu.hybrid import HybridClassifier
 from mbs.nlu.identity import confirms_identity
@@ -929,3 +929,23 @@ def test_a_hearing_asked_again_turns_a_no_the_scores_read(
         assert clf.classify("je suis pas sûr d'avoir bien entendu").intent == "repeat"
         # a slur is an insult, a go-ahead around it notwithstanding
         assert clf.classify("allez-y espèce de crétin").intent == "insult"
+
+
+def test_the_library_intents_are_those_of_intents_common(stdlib_program: Program) -> None:
+    assert {i.name for i in stdlib_program.intents} == LIBRARY_INTENTS
+
+
+def test_a_request_about_the_call_turns_a_scenario_intent_an_answer_does_not() -> None:
+    # or_rdv's "weekday" read at a step that takes no day: the call-back is what was said
+    weekday = IntentMatch("weekday", 0.34, "slot_morning", 0.32)
+    names = ["callback", "yes", "weekday", "slot_morning"]
+    found = by_form(
+        "là je suis sur un chantier rappelez-moi plutôt samedi", names, weekday, lambda _: 0.5
+    )
+    assert (found.intent, found.runner_up) == ("callback", "weekday")
+    # vin_lead's "abstinent" is an answer: a plain yes opening it does not turn it
+    abstinent = IntentMatch("abstinent", 0.6)
+    assert (
+        by_form("oui j'ai arrêté l'alcool", ["yes", "abstinent"], abstinent, lambda _: 0.5)
+        == abstinent
+    )

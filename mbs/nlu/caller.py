@@ -34,7 +34,7 @@ _ASKS_WHO = re.compile(
     r"|^(?:(?:euh|bah|ben|mais|et|allo|pardon|oui|non|attendez|salut|bonjour|bonsoir) )*"
     r"c est qui\b(?! qui| que)"
     # ... or closing a remark ("votre numéro s'affiche pas c'est qui")
-    r"|\bc est qui(?: (?:au juste|alors|donc|la|exactement|a l appareil))?$"
+    r"|\bc est qui(?: (?:au juste|alors|donc|la|exactement|a l appareil|vous|toi))?$"
     rf"|\b(?:vous etes|vous appelez|tu es|t es|tu appelles) (?:de|d) (?:quelle|quel) {_COMPANY}"
     rf"|\b(?:vous|tu) (?:etes|es|travaillez|travailles|bossez|bosses) (?:\w+ )?(?:chez|pour) qui\b"
     rf"|\b(?:c est quoi|c etait quoi|quel est|c est quel) (?:votre|ton) (?:nom|{_COMPANY})\b"

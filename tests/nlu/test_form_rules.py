@@ -535,6 +535,7 @@ def test_the_contact_saying_it_is_them(said: str, confirms: bool) -> None:
         ("vous êtes quelle personne", True),
         ("ma mère sait pas qui vous êtes", False),  # someone else's
         ("vous êtes du coin ou de paris", False),  # where from, not who
+        ("aurum quoi c'est qui vous", True),
     ],
 )
 def test_who_is_calling_asked(said: str, who: bool) -> None:

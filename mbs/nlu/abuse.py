@@ -63,10 +63,15 @@ _THROWN = re.compile(
     rf"|\b(?:{_AT})(?: (?:vraiment|tous|toutes|que|qu|juste|rien que|qu une bande|une bande"
     rf"|d|de|des|un|une|le|la|les|bien|completement|franchement|encore|un vrai|une vraie"
     rf"|un sacre|une sacree|un gros|une grosse|un pauvre|une pauvre))* (?:{_HARSH})\b"
+    # a complaint about what was not done is no name called ("vous êtes incapables de me
+    # dire le prix")
+    r"(?! (?:de|d)\b)"
     rf"|\ba la con\b"
 )
 _FORMULA = re.compile(
-    r"\b(?:va|allez|aller|vas|allez donc|va donc) (?:te|vous) faire (?:foutre|voir|cuire|enculer"
+    # (not "il faut aller vous faire voir chez le docteur")
+    r"(?<!faut )\b(?:va|allez|aller|vas|allez donc|va donc) (?:te|vous) faire"
+    r" (?:foutre|voir|cuire|enculer"
     r"|mettre)|\b(?:ta|ferme ta|fermez votre|fermez ta|ferme la|fermez la) gueule\b"
     r"|\bnique ta (?:mere|race)\b|\b(?:tu|vous) (?:me|nous) (?:fais|faites|font) chier\b"
     r"|\b(?:tu|vous) (?:me|nous) (?:casses?|cassez) (?:les (?:couilles|pieds|burnes|bonbons"

@@ -52,6 +52,8 @@ def test_a_slur_or_an_abusive_formula_is_an_insult(said: str) -> None:
         "c'est un attrape-couillon votre truc",
         "les voleurs savent couper les alarmes",
         "quelle tâche ingrate",  # a task
+        "vous êtes incapables de me dire le prix",  # a complaint, no name called
+        "il faut aller vous faire voir chez le docteur",
         "",
     ],
 )

@@ -98,10 +98,6 @@ def insults(text: str) -> bool:
     """Whether the utterance throws a slur at someone, not of the speaker nor of one of
     theirs told to no one."""
     words = ascii_words(text)
-    if _FORMULA.search(words):
-        return not speaks_of_another(text)
-    if not _THROWN.search(words):
-        return False
-    if _OF_SELF.search(words) and not _THROWN.search(_OF_SELF.sub(" ", words)):
-        return False
-    return not speaks_of_another(text)
+    # a slur still there once the words said of oneself are taken out
+    thrown = _THROWN.search(words) and _THROWN.search(_OF_SELF.sub(" ", words))
+    return bool(_FORMULA.search(words) or thrown) and not speaks_of_another(text)

@@ -7,7 +7,7 @@ then answer in well under a millisecond. See ``mbs.nlu.scoring`` for the score a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -72,7 +72,11 @@ class IntentMatch:
 
 
 def by_form(
-    text: str, names: Sequence[str], found: IntentMatch, threshold: Callable[[str], float]
+    text: str,
+    names: Sequence[str],
+    found: IntentMatch,
+    threshold: Callable[[str], float],
+    declared: Collection[str] = (),
 ) -> IntentMatch:
     """``found`` after the rules that read the utterance's form, whatever the scores:
     a speaker who says they are a minor or pregnant (``said_minor``), an intent
@@ -80,8 +84,7 @@ def by_form(
     request read in a call put off "plus tard" (``_stop_read_in_plus_tard``), what a
     form says is not meant (``_VETOES``), then, in ``_BY_FORM``'s order, a request never
     to be called again (``mbs.nlu.optout``), a slur thrown at the caller
-    (``mbs.nlu.abuse``), leave-taking alone (``mbs.nlu.leave``), a
-    request to hear
+    (``mbs.nlu.abuse``), leave-taking alone (``mbs.nlu.leave``), a request to hear
     again (``mbs.nlu.repeat``), a call put off (``mbs.nlu.later``), someone other than
     the contact on the line (``mbs.nlu.elsewhere``), a person of the company asked for
     (``mbs.nlu.handover``), a machine asked about
@@ -89,7 +92,9 @@ def by_form(
     is calling asked (``mbs.nlu.caller``), the offer declined as not for the speaker
     (``mbs.nlu.refusal``), a question nothing else recognised
     (``asked``, ``mbs.nlu.questions``), a go-ahead read as a refusal
-    (``mbs.nlu.consent``); each when the program has that intent."""
+    (``mbs.nlu.consent``); each when the program has that intent. ``declared``: the
+    program's intents from outside ``LIBRARY_MODULE``, which the requests about the call
+    (``_ABOUT_THE_CALL``) may turn too."""
     if MINOR in names and vulnerable.by_rule(text):
         return said_minor(found)
     found, refused = _within_fields(text, found)
@@ -112,7 +117,7 @@ def by_form(
                 found.intent is None
                 or found.intent in misread
                 or found.intent == intent
-                or (intent in _ABOUT_THE_CALL and found.intent not in LIBRARY_INTENTS)
+                or (intent in _ABOUT_THE_CALL and found.intent in declared)
             )
             and says(text)
         ):
@@ -172,12 +177,8 @@ _VETOES: tuple[tuple[frozenset[str], Callable[[str], bool]], ...] = (
     (others.INTENTS, others.speaks_of_another),
 )
 
-# The intents of the library's ``intents.common`` (a test holds the list to the file).
-LIBRARY_INTENTS = frozenset((
-    "yes", "no", "not_interested", "callback", "stop_calling", "question", "who_is_calling",
-    "wrong_person", "repeat", "insult", "goodbye", "robot_question", "human_request",
-    "vulnerable",
-))  # fmt: skip
+# The library module whose intents the rules know (``Intent.module``).
+LIBRARY_MODULE = "intents.common"
 # Requests about the call itself, which no scenario's own intent says: their rules may
 # turn an intent the scenario declares ("rappelez-moi plutôt samedi" read as or_rdv's
 # ``weekday`` at a step that does not take a day, which then went nowhere). The rules of
@@ -319,6 +320,10 @@ class IntentClassifier:
     ) -> None:
         self.threshold = _check_threshold(threshold)
         self.names: list[str] = []
+        # the intents a scenario or a user's module declares (``by_form``'s ``declared``)
+        self.declared = frozenset(
+            i.name for i in intents if i.module and i.module != LIBRARY_MODULE
+        )
         by_name: dict[str, int] = {}
         phrases: list[tuple[int, str]] = []
         keywords: list[tuple[int, str, frozenset[str], bool]] = []
@@ -376,7 +381,8 @@ class IntentClassifier:
         ]
 
     def classify(self, text: str) -> IntentMatch:
-        return by_form(text, self.names, self._classify(text), lambda _: self.threshold)
+        found = self._classify(text)
+        return by_form(text, self.names, found, lambda _: self.threshold, self.declared)
 
     def _classify(self, text: str) -> IntentMatch:
         ranked = _rank(self._scores(text))

@@ -381,7 +381,9 @@ class HybridClassifier:
         )
 
     def classify(self, text: str) -> IntentMatch:
-        return by_form(text, self.names, self._classify(text), self.threshold_for)
+        return by_form(
+            text, self.names, self._classify(text), self.threshold_for, self.lexical.declared
+        )
 
     def _classify(self, text: str) -> IntentMatch:
         r = self.ranked(text, features=self.acceptance is not None)

@@ -8,8 +8,9 @@ only the names of this list: common given names of the generations a campaign re
 folded (lower case, no accents), written from general knowledge. Names that are also
 everyday words or words of a sales call (Rose, Pierre, Claire, Marine, Blanche, France,
 Victoire, Olive, Grâce, Constance, Clément, Ange, Jade, Aurore, Noël, Olivier, and Louis
-of the louis d'or) are left out: "y a pas de pierre ici" may be about a wall. A compound ("Jean-Pierre", "Marie-Claire") is
-two names in a row, or one of them followed by a word left out here.
+of the louis d'or) are left out: "y a pas de pierre ici" may be about a wall. A compound
+("Jean-Pierre", "Marie-Claire") is two names in a row, or one of them followed by a word
+left out here.
 """
 
 from __future__ import annotations

@@ -10,13 +10,14 @@ from collections.abc import Callable
 import pytest
 
 from mbs.cli.nlu_common import build_nlu_for
+from mbs.compiler import compile_file
 from mbs.nlu.calibration import calibration
 from mbs.nlu.caller import asks_number_source, asks_who
 from mbs.nlu.consent import affirms, consents
 from mbs.nlu.denial import denies
 from mbs.nlu.elsewhere import not_the_contact
 from mbs.nlu.encoder import default_encoder
-from mbs.nlu.fuzzy import FORM_SCORE, LIBRARY_INTENTS, IntentClassifier, IntentMatch, by_form
+from mbs.nlu.fuzzy import FORM_SCORE, IntentClassifier, IntentMatch, by_form
 from mbs.nlu.handover import asks_for_a_person
 from mbs.nlu.hybrid import HybridClassifier
 from mbs.nlu.identity import confirms_identity
@@ -932,8 +933,14 @@ def test_a_hearing_asked_again_turns_a_no_the_scores_read(
         assert clf.classify("allez-y espèce de crétin").intent == "insult"
 
 
-def test_the_library_intents_are_those_of_intents_common(stdlib_program: Program) -> None:
-    assert {i.name for i in stdlib_program.intents} == LIBRARY_INTENTS
+def test_the_library_intents_are_not_declared(stdlib_program: Program) -> None:
+    """``declared`` (what the requests about the call may turn besides what they
+    misread) is what a scenario adds to ``intents.common``, read off ``Intent.module``."""
+    assert IntentClassifier(stdlib_program.intents).declared == frozenset()
+    or_rdv = compile_file(heldout.SCENARIOS / "or_rdv.mbs").program
+    assert or_rdv is not None
+    declared = IntentClassifier(or_rdv.intents).declared
+    assert {"weekday", "slot_morning"} <= declared and not declared & {"yes", "callback"}
 
 
 def test_a_request_about_the_call_turns_a_scenario_intent_an_answer_does_not() -> None:
@@ -941,12 +948,22 @@ def test_a_request_about_the_call_turns_a_scenario_intent_an_answer_does_not() -
     weekday = IntentMatch("weekday", 0.34, "slot_morning", 0.32)
     names = ["callback", "yes", "weekday", "slot_morning"]
     found = by_form(
-        "là je suis sur un chantier rappelez-moi plutôt samedi", names, weekday, lambda _: 0.5
+        "là je suis sur un chantier rappelez-moi plutôt samedi",
+        names,
+        weekday,
+        lambda _: 0.5,
+        declared={"weekday", "slot_morning"},
     )
     assert (found.intent, found.runner_up) == ("callback", "weekday")
     # vin_lead's "abstinent" is an answer: a plain yes opening it does not turn it
     abstinent = IntentMatch("abstinent", 0.6)
     assert (
-        by_form("oui j'ai arrêté l'alcool", ["yes", "abstinent"], abstinent, lambda _: 0.5)
+        by_form(
+            "oui j'ai arrêté l'alcool",
+            ["yes", "abstinent"],
+            abstinent,
+            lambda _: 0.5,
+            declared={"abstinent"},
+        )
         == abstinent
     )

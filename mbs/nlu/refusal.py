@@ -20,6 +20,13 @@ INTENT = "not_interested"
 # What the scores may have said instead.
 MISREAD = frozenset(("no",))
 
+# What may come before a refusal opening the answer: fillers, "laissez tomber", "je
+# vous arrête tout de suite".
+_FILLERS = (
+    r"(?:(?:euh|bah|ben|bon|ah|oh|ouh la|oh la|ouais|oui|non|nan|alors|franchement|bof"
+    r"|ecoutez|laissez tomber|je vous arrete|tout de suite|desole|desolee|moi) )*"
+)
+
 # Said of the offer itself: opening the answer, or as "c'est pas pour moi". After a
 # complaint ("des ouvriers chez moi pendant des semaines très peu pour moi") it closes an
 # objection, which says more and is left to compete.
@@ -34,6 +41,15 @@ _DECLINES = re.compile(
     # "j'suis pas partant, on va en rester là"
     r"|\b(?:je suis|j suis|chuis|chui|on est|nous sommes) pas (?:trop |du tout |tres )?"
     r"(?:partant|partante|partants|preneur|preneuse)\b"
+    # "votre vin je n'en veux pas point", "ces machins-là j'en veux pas"
+    r"|\b(?:j|je n|on|on n|nous n) en (?:veux|veut|voulons) (?:pas|point|surtout pas)\b"
+    # "ça ne me concerne pas vos histoires", opening the answer (a tax scheme "ne me
+    # concerne pas" because of one's income: an objection)
+    rf"|^{_FILLERS}(?:ca |ca ne |ca n |tout ca ne |cela ne )?me concerne (?:pas|absolument pas)\b"
+    # "c'est pas mon truc", opening the answer or said of the offer ("votre affaire là")
+    rf"|(?:^{_FILLERS}|\b(?:votre|vos|ces|ce|cette|ca) \w+(?: la| ci)? )"
+    r"(?:(?:ca |c est |ca c est |ce n est |c est vraiment )?pas|ca n est pas) "
+    r"(?:du tout |vraiment )?(?:mon|notre) (?:truc|delire|genre|kif|tasse de the)\b"
 )
 _UNLESS = re.compile(
     r"\b(?:pas|plus) pour (?:moi|nous) (?:mais|c est pour|pour)\b|\bc est pour (?:ma|mon|mes)\b"

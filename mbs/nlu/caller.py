@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from mbs.nlu.form_rule import form_pattern
+from mbs.nlu.form_rule import form_pattern, form_rule
 
 INTENT = "who_is_calling"
 # What the scores may have said instead.
@@ -70,8 +70,35 @@ _REPORTED = re.compile(
     r"(?: toujours| souvent| tout le temps| chaque fois)? qui\b"
 )
 
-# Whether the utterance asks who is calling.
-asks_who = form_pattern(_ASKS_WHO, _REPORTED)
+# The companies and bodies French prospects guess a sales call comes from: energy,
+# telephone, banks, insurers, public bodies. Named as the caller ("c'est edf ?", "c'est
+# le crédit agricole ou pas", "vous êtes de la caf"), they ask who is calling; named as
+# one's own ("ma banque c'est le crédit agricole", "je suis chez total") they do not.
+_KNOWN = (
+    r"(?:edf|engie|gdf|grdf|enedis|total|totalenergies|total energies|ekwateur|eni"
+    r"|orange|sfr|free|bouygues|bouygues telecom|la banque postale|banque postale"
+    r"|credit agricole|credit mutuel|caisse d epargne|societe generale|bnp|bnp paribas|lcl"
+    r"|cic|banque populaire|boursorama|axa|maif|macif|matmut|maaf|gmf|groupama|allianz"
+    r"|generali|mma|anah|france renov|caf|cpam|secu|securite sociale|urssaf|impots"
+    r"|mairie|pole emploi|france travail)"
+)
+_FILLERS = r"(?:(?:euh|bah|ben|mais|et|allo|pardon|oui|non|attendez|attends|ah|alors) )*"
+_GUESSED = re.compile(
+    # "c'est EDF ?": the question mark or a tag asking for confirmation
+    rf"^{_FILLERS}c est (?:bien )?(?:le |la |l |les )?{_KNOWN}"
+    r"(?: ?\?| (?:ou pas|ou quoi|c est ca|c est bien ca|non|hein)\b)"
+    # "vous êtes de la caf", "vous appelez de chez orange"
+    rf"|\b(?:vous etes|vous appelez|t es|tu appelles) (?:de chez|de la part de|de la|du|de l"
+    rf"|des|d|de) (?:la |l |le )?{_KNOWN}\b"
+)
+_asks_who = form_pattern(_ASKS_WHO, _REPORTED)
+_guessed = form_pattern(_GUESSED, _REPORTED, keep="?")
+
+
+@form_rule
+def asks_who(text: str) -> bool:
+    """Whether the utterance asks who is calling."""
+    return _asks_who(text) or _guessed(text)
 
 
 # Where the number came from: the data-source objection ("Comment avez-vous eu mon

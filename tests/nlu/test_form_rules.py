@@ -537,6 +537,15 @@ def test_the_contact_saying_it_is_them(said: str, confirms: bool) -> None:
         ("ma mère sait pas qui vous êtes", False),  # someone else's
         ("vous êtes du coin ou de paris", False),  # where from, not who
         ("aurum quoi c'est qui vous", True),
+        # a known company guessed as the caller, not named as one's own
+        ("c'est Engie ?", True),
+        ("euh c'est la caisse d'épargne ou pas", True),
+        ("vous êtes de la caf", True),
+        ("vous appelez de chez orange", True),
+        ("c'est EDF", False),  # no question, no tag: an answer ("votre fournisseur ?")
+        ("ma banque c'est le crédit agricole", False),
+        ("je suis chez total depuis deux ans", False),
+        ("c'est edf qui me fournit", False),
     ],
 )
 def test_who_is_calling_asked(said: str, who: bool) -> None:

@@ -49,6 +49,13 @@ _GONE = (
     r"|plus joignable|pas disponible|au travail|au boulot|au bureau|sorti|sortie|en vacances"
     r"|en course|en courses|pas rentre|pas rentree|pas encore rentre|pas encore rentree)"
 )
+# Where a business line rings, not a home.
+_BUSINESS = (
+    r"(?:entreprise|societe|boite|cabinet|agence|magasin|commerce|garage|restaurant|bureau"
+    r"|mairie|ecole|hopital|clinique|pharmacie|association|standard|administration|atelier"
+    r"|usine|entrepot|boulangerie|boucherie|salon|boutique|exploitation|etude|laboratoire"
+    r"|chantier|hotel|camping)"
+)
 _WHO_ELSE = r"(?: (?:qui|que|qu|mais)\b)"  # "c'est pas moi qui décide": the decision-maker
 _ELSEWHERE = re.compile(
     # the identity denied, not the decision ("c'est pas moi qui décide", "je suis pas la
@@ -96,11 +103,12 @@ _ELSEWHERE = re.compile(
     # a business or an institution reached, not a home ("vous êtes chez une entreprise
     # de plomberie", "vous êtes tombé sur un cabinet dentaire", "ici c'est pas chez un
     # particulier")
-    r"|\b(?:vous etes (?:chez|a|dans|tombe sur|tombee sur)|ici c est|ici on est)"
-    r" (?:une|un|la|le)"
-    r" (?:entreprise|societe|boite|cabinet|agence"
-    r"|magasin|commerce|garage|restaurant|bureau|mairie|ecole|hopital|clinique|pharmacie"
-    r"|association|standard|administration)\b"
+    rf"|\b(?:vous etes (?:chez|a|dans|tombe sur|tombee sur)|ici c est|ici on est)"
+    rf" (?:une|un|la|le|l) {_BUSINESS}\b"
+    # ... its line named ("c'est le fixe de l'atelier ici", "c'est le standard d'un
+    # cabinet d'infirmières")
+    r"|\bc est (?:le|la) (?:fixe|standard|ligne|numero|telephone|accueil) (?:de l|du|de la"
+    rf"|d un|d une|de notre|de mon|de ma) {_BUSINESS}\b"
     r"|\b(?:pas|plus) (?:chez )?(?:un|des) particuliers?\b"
     # the number no longer theirs
     r"|\b(?:c est|ce n est|ce numero n est|ce numero est) plus (?:son|le sien|sa|le leur"

@@ -358,6 +358,7 @@ def test_early_hours_are_the_afternoons_as_the_when_capture_reads_them(
         "non c'est pas moi c'est ma femme",
         "je suis pas madame durand",
         "non vous êtes chez une entreprise de plomberie là pas chez un particulier",
+        "c'est la ligne de la boulangerie ici madame",  # a business line named
         "ici c'est sa fille",
         "vous parlez à sa voisine",
         "vous voulez sûrement parler à mon mari",
@@ -401,6 +402,8 @@ def test_someone_else_on_the_line_is_told_by_its_form(said: str) -> None:
         "y a erreur sur ma facture depuis trois mois",
         "il y a une erreur dans votre calcul",
         "je travaille chez une entreprise de plomberie",
+        "c'est le numéro de mon portable perso",
+        "je vous appelle du standard de l'hôpital",
         "y a pas de pierre ici c'est du béton",  # a name that is a word is left out
         "y a pas de jean qui tienne",  # a name, but not where the contact's name goes
         "",

@@ -2,7 +2,8 @@
 
 French answers a question in the negative with a closed set of adverbial phrases
 beside "non": "pas vraiment", "point du tout", "pas à ma connaissance", "j'en ai pas
-l'impression", "pas ce coup-ci", "que nenni". Said alone (with fillers and a title
+l'impression", "pas ce coup-ci", "que nenni", and a read-back set right ("c'est pas ça
+vous avez mal noté"). Said alone (with fillers and a title
 around: "euh pas vraiment en fait", "point du tout monsieur"), they are a no; the
 examples cannot hold them all, and their few words score under every threshold or drift
 to a request to hear again. Anything more ("non merci", "non je suis locataire", "pas
@@ -27,7 +28,10 @@ _DENIAL = re.compile(
     r"|pas que je sache|pas a ma connaissance|pas que je me souvienne|pas a ce que je sache"
     r"|je crois pas|je ne crois pas|je pense pas|je ne pense pas|je crois que non"
     r"|je pense que non|j en ai pas l impression|je n en ai pas l impression"
-    r"|pas ce coup ci|pas cette fois ci|pas cette fois)\b"
+    r"|pas ce coup ci|pas cette fois ci|pas cette fois"
+    # a read-back set right: "c'est pas ça vous avez mal noté"
+    r"|c est pas ca|ce n est pas ca|c est pas du tout ca|c est pas (?:du tout )?(?:ce|ca) que"
+    r" j ai dit|j ai (?:jamais|pas) dit ca|vous avez mal (?:note|compris|entendu|ecrit))\b"
 )
 _AROUND = re.compile(
     r"\b(?:euh|ben|bah|bon|ah|oh|alors|en fait|franchement|hein|monsieur|madame"

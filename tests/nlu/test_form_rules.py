@@ -911,6 +911,10 @@ def test_forms_of_the_sixth_batch(rule: Callable[[str], bool], said: str, says: 
         (asks_again, "je vais la refaire ma cuisine", False),
         (denies, "ah ça que nenni mon brave", True),
         (denies, "ça me va", False),
+        (denies, "non non c'est pas ça vous avez mal compris", True),  # a read-back set right
+        (denies, "c'est pas ça que j'ai dit", True),
+        (denies, "c'est pas ça le problème c'est le prix", False),  # more than a no
+        (denies, "vous avez mal compris je voulais un rendez-vous", False),
         (says_pregnant, "ma sage-femme dit que c'est pour bientôt", True),
         (says_pregnant, "ma sœur est sage-femme", False),
         (says_pregnant, "la sage-femme m'a dit que c'était pour fin avril", True),

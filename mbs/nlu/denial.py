@@ -30,8 +30,9 @@ _DENIAL = re.compile(
     r"|je pense que non|j en ai pas l impression|je n en ai pas l impression"
     r"|pas ce coup ci|pas cette fois ci|pas cette fois"
     # a read-back set right: "c'est pas ça vous avez mal noté"
-    r"|c est pas ca|ce n est pas ca|c est pas du tout ca|c est pas (?:du tout )?(?:ce|ca) que"
-    r" j ai dit|j ai (?:jamais|pas) dit ca|vous avez mal (?:note|compris|entendu|ecrit))\b"
+    r"|c est pas (?:du tout )?(?:ce|ca) que j ai dit|c est pas ca|ce n est pas ca"
+    r"|c est pas du tout ca|j ai (?:jamais|pas) dit ca|vous avez mal (?:note|compris|entendu"
+    r"|ecrit))\b"
 )
 _AROUND = re.compile(
     r"\b(?:euh|ben|bah|bon|ah|oh|alors|en fait|franchement|hein|monsieur|madame"

@@ -7,8 +7,8 @@ threshold. Their form is closed: French asks with a question word ("combien",
 after the verb ("pouvez-vous", "y a-t-il"); speech-to-text loses the rising tone, so
 "vous avez un site internet" is not caught, but a written "?" is. The same words also
 make statements, which are left out: "c'est ce que je pensais", "n'importe quel jour",
-"je sais pas comment", "quand mon contrat finira", the filler "quoi" ("vingt euros
-quoi"), imperatives ("rappelez-nous"). When no intent was recognised and the utterance
+"je sais pas comment", "comment dire" (words sought), "quand mon contrat finira", the
+filler "quoi" ("vingt euros quoi"), imperatives ("rappelez-nous"). When no intent was recognised and the utterance
 asks, the classifiers give ``question`` at its threshold (``mbs.nlu.fuzzy.by_form``).
 """
 
@@ -22,10 +22,12 @@ INTENT = "question"
 
 # Python's look-behinds have a fixed width: one per statement that borrows the word.
 _NOT_AFTER = r"(?<!sais pas )(?<!sais plus )(?<!sais )(?<!importe )(?<!savoir )(?<!voir )"
+# "euh alors comment dire": a speaker looking for words asks nothing
+_SEEKING_WORDS = r"(?:dire|dirais|dirais-je|vous dire|te dire|expliquer|vous expliquer)\b"
 _ASKS = re.compile(
     # question words that ask wherever they stand
-    rf"\b{_NOT_AFTER}(?:combien|comment|pourquoi|quel|quelle|quels|quelles|lequel|laquelle"
-    r"|lesquels|lesquelles)\b"
+    rf"\b{_NOT_AFTER}(?:combien|comment(?! {_SEEKING_WORDS})|pourquoi|quel|quelle|quels|quelles"
+    r"|lequel|laquelle|lesquels|lesquelles)\b"
     # "quand" and "quoi" ask in these places only ("c'est quand", "ça consiste en quoi")
     r"|\b(?:c est|ce sera|ca sera|quand est|c etait) (?:quand|quoi|ou|combien|qui)\b"
     r"|\b(?:en|de|a|pour|sur) quoi\b(?! que)(?<!pas de quoi)(?! (?:\w+er|\w+ir|vivre|boire)\b)"
@@ -43,7 +45,7 @@ _ASKS = re.compile(
     r"|\b(?:voulez|veux|voulais|vouliez|voulait) en venir\b"
     # a verb with its subject pronoun after it; not an imperative ("dites-moi",
     # "rappelez-nous", "allez-y") nor the noun "rendez-vous"
-    r"|\b(?!rendez-vous\b)[a-z]+-(?:t-)?(?:vous|il|elle|on|ils|elles|je|tu)\b"
+    r"|\b(?!rendez-vous\b|dirais-je\b)[a-z]+-(?:t-)?(?:vous|il|elle|on|ils|elles|je|tu)\b"
     # a choice offered about the offer ("c'est pour l'isolation ou pour les panneaux",
     # "ça se passe chez moi ou au téléphone", "c'est gratuit ou payant")
     r"|^(?:(?:et|mais|euh|alors|donc|bon|bah|ben) )*(?:c est pour|ca se passe|ca se fait"

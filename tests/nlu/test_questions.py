@@ -37,6 +37,8 @@ TELLING = [
     "je sais pas comment vous avez eu mon numéro",
     "des pièces suisses je crois mais je sais plus combien",
     "je dirais vingt euros quoi",
+    "euh alors comment dire ça",  # words sought
+    "bon comment dirais-je c'est compliqué",
     "rappelez-nous la semaine prochaine",
     "j'habite à Nantes depuis dix ans",
     "on a deux chiens et un chat",

@@ -104,12 +104,21 @@ def asks_who(text: str) -> bool:
 # Where the number came from: the data-source objection ("Comment avez-vous eu mon
 # numéro ?"), whose answer the law requires, not who is calling nor a question about the
 # offer; "qui vous a filé mon numéro" shares "qui vous" with "qui êtes-vous".
-_NUMBER = r"(?:mon|ce|mes|notre|nos) (?:numero|telephone|portable|fixe|coordonnees|contact)"
-_SOURCE = r"(?:eu|trouve|trouves|donne|file|passe|refile|recupere|obtenu|achete|vendu|pris)"
+_NUMBER = (
+    r"(?:mon|ce|mes|notre|nos) (?:numero|telephone|portable|fixe|coordonnees|contact"
+    r"|06|07|zero six|zero sept)"
+)
+_SOURCE = (
+    r"(?:eu|trouve|trouves|donne|file|passe|refile|recupere|obtenu|achete|vendu|pris|sortez"
+    r"|sorti|degote|degotte|chope|pique|tenez|tient|avez|transmis|communique|vient|provient)"
+)
 _NUMBER_SOURCE = re.compile(
-    rf"\b(?:qui|ou|comment|d ou|par qui|par ou)\b(?: \w+){{0,4}} {_SOURCE} {_NUMBER}\b"
-    rf"|\b{_NUMBER}\b(?: \w+){{0,4}} {_SOURCE} (?:ou|comment|par qui|par ou)\b"
-    rf"|\b(?:vous|tu) (?:avez|as) (?:eu|trouve|recupere|obtenu) {_NUMBER} (?:ou|comment)\b"
+    rf"\b(?:qui|ou|comment|d ou|par qui|par ou)\b(?: \w+){{0,5}} {_SOURCE} {_NUMBER}\b"
+    rf"|\b{_NUMBER}\b(?: \w+){{0,4}} {_SOURCE} (?:ou|comment|par qui|par ou|d ou)\b"
+    # "vous tenez mon numéro d'où", "on vous a transmis mon numéro de quelle façon"
+    rf"|\b{_SOURCE} {_NUMBER} (?:ou|d ou|comment|par qui|par ou|de quelle (?:facon|maniere))\b"
+    # "d'où sortez-vous mon 06", "où c'est que vous l'avez dégoté mon numéro"
+    rf"|\b(?:d ou|ou|comment)\b(?: \w+){{0,6}} {_SOURCE}(?: vous| l)? {_NUMBER}\b"
 )
 
 # Whether the utterance asks where the caller got the number.

@@ -31,7 +31,9 @@ from mbs.nlu import (
     repeat,
     vulnerable,
 )
+from mbs.nlu.form_rule import FORM_SCORE
 from mbs.nlu.normalize import normalize
+from mbs.nlu.objection_forms import objections_by_form, read_by_form
 from mbs.nlu.questions import INTENT as QUESTION
 from mbs.nlu.questions import asks
 from mbs.nlu.scoring import DEFAULT_WEIGHTS, PhraseIndex, Weights
@@ -224,16 +226,6 @@ _BY_FORM: tuple[tuple[str, frozenset[str], Callable[[str], bool]], ...] = (
 )
 
 
-# What an intent recognised by its form scores at least. A form is evidence of its own
-# kind, not a similarity: at its bare threshold, a step's decision let any objection
-# scoring a little more take over ("vous êtes commerciale chez qui" went to "Vous voulez
-# juste me vendre quelque chose", "vous êtes de chez edf c'est ça" to "Je reste au tarif
-# réglementé"). At 0.75, an objection must be said nearly as written (above 0.85 with
-# the decision's margin) to override it. On the dev split, 0.75 to 0.95 decide alike
-# (4 answers more right, none lost); the lowest of them leaves the most to objections.
-FORM_SCORE = 0.75
-
-
 def _by_rule(intent: str, found: IntentMatch, threshold: float) -> IntentMatch:
     """``found`` turned into ``intent`` by a rule of form, at least at its threshold and
     ``FORM_SCORE``; a different intent the scores found stays as the runner-up."""
@@ -416,6 +408,7 @@ class ObjectionMatcher:
                 phrases.append((label, objection.text))
                 phrases.extend((label, v) for v in (*objection.variants, *objection.borrowed))
         self._index = PhraseIndex(phrases, weights)
+        self.by_form = objections_by_form(self.entries)
 
     def scores(self, text: str) -> dict[int, float]:
         """Score of every objection that shares a word with ``text``, by index in
@@ -439,6 +432,11 @@ class ObjectionMatcher:
 
     def match(self, text: str) -> ObjectionMatch:
         ranked = _rank(self._index.best_per_label(text))
+        formed = read_by_form(text, self.by_form)
+        if formed is not None:
+            # the objection its form names, first, at least as sure as a form
+            own = next((s for label, s, _ in ranked if label == formed), 0.0)
+            ranked = [(formed, max(own, FORM_SCORE), "")] + [r for r in ranked if r[0] != formed]
         if not ranked:
             return ObjectionMatch(None, 0.0)
         label, score, _ = ranked[0]

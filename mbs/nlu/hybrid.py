@@ -40,6 +40,7 @@ from mbs.nlu.acceptance import SPARSE, Acceptance
 from mbs.nlu.calibration import Calibration, Fusion
 from mbs.nlu.clauses import split_contrast
 from mbs.nlu.encoder import Encoder, Vectors
+from mbs.nlu.form_rule import FORM_SCORE
 from mbs.nlu.fuzzy import (
     GUARDED,
     Candidate,
@@ -50,6 +51,7 @@ from mbs.nlu.fuzzy import (
     by_form,
 )
 from mbs.nlu.normalize import normalize
+from mbs.nlu.objection_forms import read_by_form
 from mbs.nlu.ordinary import ordinary_answers
 from mbs.nlu.scoring import DEFAULT_WEIGHTS, MAX_CHARS
 from mbs.nlu.sparse import NOTHING, SparseObjections, SparseRanked, is_sparse, sparse_encoder
@@ -486,6 +488,17 @@ class HybridMatcher:
         return self.sparse.ranked(text, main.lexical, main.nearest)
 
     def match(self, text: str) -> ObjectionMatch:
+        formed = read_by_form(text, self.lexical.by_form)
+        if formed is not None:
+            # the objection its form names (``mbs.nlu.objection_forms``), at least as
+            # sure as a form; the best other one is the runner-up
+            fused = self._fused(text)
+            others = fused.copy()
+            others[formed] = -np.inf
+            second = int(np.argmax(others)) if len(fused) > 1 else None
+            runner_up = (second, float(fused[second]) if second is not None else 0.0)
+            sure = round(max(float(fused[formed]), FORM_SCORE), 4)
+            return self._result(formed, sure, True, runner_up)
         r = self.ranked(text, features=self.acceptance is not None)
         s = self.ranked_sparse(text, r)
         best, score, accepted, certainty = -1, 0.0, False, 0.0

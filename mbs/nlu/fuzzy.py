@@ -177,6 +177,8 @@ _VETOES: tuple[tuple[frozenset[str], Callable[[str], bool]], ...] = (
     (frozenset((optout.INTENT,)), optout.withholds_answer),
     # "ma sœur me rappelle tous les soirs": a fact about someone else, to no one
     (others.INTENTS, others.speaks_of_another),
+    # "je passe mes journées à tester des intelligences artificielles": machines in general
+    (frozenset((machine.INTENT,)), machine.speaks_of_machines),
 )
 
 # The library module whose intents the rules know (``Intent.module``).

@@ -96,6 +96,8 @@ SPEECH_VARIANTS: tuple[tuple[str, str], ...] = (
     (r"si jamais", "si"),  # "if ever", not a negation
     (r"(?<!oui )(?:ou (?:pas|non|quoi)[\W_]*)+$", ""),  # tag questions: "c'est gratuit ou pas ?"
     (r"hors de question", "pas question"),
+    # "quoi" closing a filler asks nothing: "bon ben voilà quoi", "bref quoi"
+    (r"(voila|bref|enfin) quoi$", r"\1"),
     # "pas plus" bounding a quantity is no refusal: "pas plus de dix euros", "deux
     # minutes mais pas plus", "jusqu'à trente pas plus" say a maximum
     (rf"pas plus (?:de |d')({_AMOUNT})", r"maximum \1"),

@@ -22,8 +22,9 @@ MISREAD = frozenset(("who_is_calling", "question", "yes", "no", "human_request")
 
 _MACHINE = (
     r"(?:robot|robots|bot|chatbot|automate|machine|ordinateur|ordi|ia|intelligence"
-    r" artificielle|chatgpt|chat gpt|gpt|disque|enregistrement|message enregistre"
-    r"|message preenregistre|message pre enregistre|bande|bande enregistree|repondeur"
+    r" artificielle|intelligences artificielles|chatgpt|chat gpt|gpt|disque|enregistrement"
+    r"|message enregistre|message preenregistre|message pre enregistre|bande|bande enregistree"
+    r"|repondeur"
     r"|serveur vocal|boite vocale|voix de synthese|synthese vocale|voix artificielle"
     r"|voix robotique|androide|cyborg|assistant virtuel"
     r"|assistante virtuelle|appel automatique|appel automatise|appel enregistre)"
@@ -37,7 +38,7 @@ _WHO = (
 # robot ménager", "un ordinateur portable", "le disque dur", "une machine à café"
 _CLAUSE_END = (
     r"(?=$| (?:ou|qui (?:me |m |nous )?(?:parle|appelle|repond|telephone)|non|hein|la|quoi"
-    r"|c est ca|en fait|alors|au bout du fil|au telephone|vous|tu|ou quoi|ou pas"
+    r"|c est ca|en fait|alors|au bout du fil|au telephone|vous|tu|toi|ou quoi|ou pas"
     # the call named after it: "c'est du chatgpt votre truc"
     r"|(?:votre|ton|ce|cet|cette) (?:truc|machin|appel|systeme|service|standard|bidule))\b)"
 )
@@ -63,3 +64,17 @@ _WANTS_A_PERSON = re.compile(
 
 # Whether the utterance asks if the caller is a machine.
 asks_if_machine = form_pattern(_ASKS_MACHINE, unless=_WANTS_A_PERSON)
+
+
+# Machines spoken of in general, the caller nowhere ("je passe mes journées à tester des
+# intelligences artificielles", "les robots vont tous nous remplacer"): a plural named,
+# and no "vous", "tu", "c'est", "ça" or "encore" that would point at the call ("encore
+# un de ces robots", "vous êtes un de ces bots").
+_IN_GENERAL = re.compile(rf"\b(?:des|les|mes|nos|ses|leurs) {_MACHINE}s?\b")
+_THE_CALLER = re.compile(
+    r"\b(?:vous|votre|vos|tu|toi|t|te|ton|ta|c est|c etait|ca|je parle|on parle|est ce"
+    r"|encore|appel|appelle|appelez|telephone)\b"
+)
+
+# Whether the utterance speaks of machines in general, not of the caller.
+speaks_of_machines = form_pattern(_IN_GENERAL, unless=_THE_CALLER)

@@ -23,7 +23,7 @@ from mbs.nlu.hybrid import HybridClassifier
 from mbs.nlu.identity import confirms_identity
 from mbs.nlu.later import holds_on, puts_off
 from mbs.nlu.leave import takes_leave
-from mbs.nlu.machine import asks_if_machine
+from mbs.nlu.machine import asks_if_machine, speaks_of_machines
 from mbs.nlu.minors import says_minor
 from mbs.nlu.normalize import drop_tag_question, mark_parts_of_day, normalize, plain_text
 from mbs.nlu.optout import refuses_calls, withholds_answer
@@ -922,6 +922,13 @@ def test_forms_of_the_sixth_batch(rule: Callable[[str], bool], said: str, says: 
         (says_minor, "moi chui en troisième hein", True),
         (asks_if_machine, "c'est un de ces chatbots là ?", True),
         (asks_if_machine, "c'est un de ces robots ménagers", False),
+        (asks_if_machine, "attends t'es une IA toi", True),
+        (speaks_of_machines, "les robots vont tous nous remplacer", True),  # in general
+        (speaks_of_machines, "vous êtes un de ces robots", False),
+        (speaks_of_machines, "encore une de ces machines", False),
+        (asks_for_a_person, "y a pas quelqu'un de chez vous que je pourrais avoir", True),
+        (asks_for_a_person, "y a quelqu'un que je connais qui a fait ça", False),
+        (asks_for_a_person, "y a quelqu'un qui sonne à la porte", False),
         (asks_for_a_person, "passez-moi directement le conseiller, pas l'assistante", True),
         (asks_for_a_person, "une vraie voix s'il vous plaît, pas vous", True),
         (declines, "j'suis pas partant voilà, on va en rester là", True),

@@ -31,6 +31,8 @@ def test_accents_case_and_typographic_apostrophes_fold_together() -> None:
         ("envoyez un e-mail", "envoyez un mail"),
         ("dans 2 minutes", "dans deux minutes"),
         ("2min", "deux min"),
+        ("bon ben voilà quoi", "bon ben voilà"),  # the filler "quoi" asks nothing
+        ("bref quoi", "bref"),
     ],
 )
 def test_speech_to_text_spellings_meet_the_written_form(spoken: str, written: str) -> None:
@@ -104,3 +106,9 @@ def test_elisions_without_apostrophe_as_stt_writes_them() -> None:
 
 def test_ordinals_count_like_numbers() -> None:
     assert normalize("la dixième fois").stems == normalize("dix fois").stems
+
+
+def test_quoi_asks_unless_it_closes_a_filler() -> None:
+    assert "quoi" in normalize("voilà quoi de neuf").content
+    assert "quoi" in normalize("quoi ?").content
+    assert "quoi" not in normalize("hum bon ben voilà quoi").content

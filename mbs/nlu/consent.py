@@ -111,14 +111,18 @@ def consents(text: str) -> bool:
 # rappelez demain", "oui bonjour", "oui je vous entends mal", "ouais attends" are left
 # to the scores.
 # (not after "ah": "ah ouais", "ah ok" are surprise or an acknowledgment, "ah ouais mon père
-# il dit toujours que l'or c'est une valeur refuge")
+# il dit toujours que l'or c'est une valeur refuge"; "ah ben oui", "ah bah oui" are an
+# emphatic yes)
 _AFFIRMS = re.compile(
-    r"^(?:(?:euh|bon|bah|ben|alors|oh) )*(?:oui|ouais|ok|okay|d accord|allez|bien sur"
-    r"|tout a fait|absolument|effectivement)(?: \w+)+$"
+    r"^(?:(?:euh|bon|bah|ben|alors|oh) )*(?:ah (?:ben|bah) )?(?:oui|ouais|ok|okay"
+    r"|d accord|allez|bien sur|tout a fait|absolument|effectivement|affirmatif|parfaitement"
+    r"|evidemment|carrement|certainement)(?: \w+)+$"
 )
 _HEDGED = re.compile(
     r"\b(?:ne|n|pas|non|nan|jamais|plus|rien|aucun|aucune|personne|mais|sauf|par contre"
-    r"|enfin|quoique|pourtant|cependant|sinon|ou|qui|quoi|comment|pourquoi|combien|quand"
+    r"|enfin|quoique|pourtant|cependant|sinon|ou|qui|quoi|comment|pourquoi|combien"
+    # "quand" asks, not when a clause follows ("oui pour les repas quand on reçoit")
+    r"|quand(?! (?:on|je|j|il|elle|ils|elles|nous|vous|c|y|ca|les|la|le|mes|mon|ma))"
     r"|quel|quelle|quels|quelles|est ce|allo|bonjour|bonsoir|salut|merci|revoir|tard|demain"
     r"|entend\w*|compri\w*|repet\w*|rappel\w*|recontact\w*|occupe\w*|interess\w*|moi meme"
     r"|lui meme|elle meme|c est moi|c est lui|c est elle)\b"

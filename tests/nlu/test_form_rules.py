@@ -840,6 +840,10 @@ def test_what_the_call_drives_at_is_asked() -> None:
         (asks_who, "je vous demande qui est à l'appareil", True),
         (affirms, "oh oui on en achète mon mari aime bien son petit verre le dimanche", True),
         (affirms, "oui avec mon mari depuis soixante-dix", True),
+        (affirms, "ah bah oui on en prend pour les fêtes quand la famille vient", True),
+        (affirms, "affirmatif la maison est à moi", True),
+        (affirms, "oui c'est quand", False),  # asks
+        (affirms, "ah ouais t'as vu ça", False),  # surprise
         (affirms, "oui", False),  # the examples' to decide
         (affirms, "oui mais c'est trop cher", False),
         (affirms, "oui bonjour", False),

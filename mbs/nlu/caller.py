@@ -48,7 +48,8 @@ _ASKS_WHO = re.compile(
     r"|\b(?:vous etes|vous appelez|t es|tu appelles) (?:de chez|de la part de) \w+(?: \w+)?"
     r" (?:c est ca|c est bien ca|c est bien ca hein|non|hein)$"
     # its name missed ("c'est quel domaine vous m'avez dit", "le cabinet de quoi ?")
-    rf"|\b(?:c est|c etait|vous etes|vous appelez) (?:de |d )?(?:quel|quelle) {_COMPANY}\b"
+    rf"|\b(?:c est|c etait|vous etes|vous appelez) (?:de |d )?(?:quel|quelle)"
+    rf" (?:genre de |type de |sorte de )?{_COMPANY}\b"
     r"(?! (?:qui|que|qu|pour|fait|fera|s occupe)\b)"
     rf"|\b(?:le|la|votre) {_COMPANY} (?:de |d )?(?:quoi|qui|comment)\b"
     # not knowing who calls, said: "votre numéro s'affiche pas je sais pas qui vous êtes"

@@ -57,6 +57,9 @@ _LATER = re.compile(
     r"|en fin d apres midi|en debut d apres midi|dans l apres midi|dans la soiree"
     r"|la semaine prochaine|le mois prochain|lundi|mardi|mercredi|jeudi|vendredi|samedi"
     r"|dimanche|ce week end|le week end|dans|tout a l heure"
+    # a time said just before: "il rentre vers midi, rappelez à cette heure-là" (not
+    # "cette heure-ci", the hour of this call: "vous appelez à cette heure-ci ?")
+    r"|a cette heure la|a ce moment la"
     # a time of day: "retéléphonez vers les cinq heures", "rappelez vers midi"
     r"|(?:vers|aux alentours de|sur les coups de|a partir de|apres) (?:les )?(?:midi|\d+ ?h"
     r"|(?:\w+ )?heures?))\b"

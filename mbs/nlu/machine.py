@@ -26,7 +26,8 @@ _MACHINE = (
     r"|message enregistre|message preenregistre|message pre enregistre|bande|bande enregistree"
     r"|repondeur"
     r"|serveur vocal|boite vocale|voix de synthese|synthese vocale|voix artificielle"
-    r"|voix robotique|androide|cyborg|assistant virtuel"
+    r"|voix robotique|androide|cyborg|assistant virtuel|modele de langage"
+    r"|script preenregistre|programme informatique|logiciel"
     r"|assistante virtuelle|appel automatique|appel automatise|appel enregistre)"
 )
 _WHO = (

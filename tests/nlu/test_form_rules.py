@@ -927,6 +927,12 @@ def test_forms_of_the_sixth_batch(rule: Callable[[str], bool], said: str, says: 
         (asks_if_machine, "c'est un de ces chatbots là ?", True),
         (asks_if_machine, "c'est un de ces robots ménagers", False),
         (asks_if_machine, "attends t'es une IA toi", True),
+        (asks_if_machine, "c'est un modèle de langage qui me parle", True),
+        (asks_if_machine, "vous lisez un script", False),  # a person reads one too
+        (asks_who, "vous êtes quel genre de cabinet vous", True),
+        (asks_who, "c'est quel genre de placement", False),  # the offer
+        (puts_off, "il rentre vers midi rappelez à cette heure-là", True),
+        (puts_off, "vous appelez à cette heure-ci ?", False),  # this call's hour
         (speaks_of_machines, "les robots vont tous nous remplacer", True),  # in general
         (speaks_of_machines, "vous êtes un de ces robots", False),
         (speaks_of_machines, "encore une de ces machines", False),

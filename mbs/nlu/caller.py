@@ -25,7 +25,8 @@ _COMPANY = (
 )
 _ASKS_WHO = re.compile(
     r"\b(?:vous etes qui|t es qui|tu es qui|qui etes vous|qui es tu|qui est a l appareil"
-    r"|qui est au telephone|qui me parle|qui m appelle|qui appelle|de la part de qui"
+    # "qui m'appelle", not "je me méfie de tout ce qui appelle" (a relative clause)
+    r"|qui est au telephone|(?<!ce )(?:qui me parle|qui m appelle|qui appelle)|de la part de qui"
     r"|vous appelez de la part de|c est de la part de$|vous appelez pour qui"
     r"|vous appelez pour le compte de qui"
     r"|vous vous appelez comment|comment vous vous appelez|vous etes (?:monsieur|madame"

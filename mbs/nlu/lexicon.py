@@ -89,7 +89,7 @@ SPEECH_VARIANTS: tuple[tuple[str, str], ...] = (
     # idioms that look negative but are not
     (r"pas de (?:probleme|problemes|souci|soucis)", "sans probleme"),
     (r"pas mal", "beaucoup"),
-    (r"n'importe|n importe", "nimporte"),
+    (r"n'importe|n importe|peu importe", "nimporte"),  # "peu importe le jour": any day
     # abbreviations and spellings
     (r"bcp", "beaucoup"),
     (r"svp|stp|s'il vous plait|s'il te plait|je vous en prie|je t'en prie", ""),  # politeness

@@ -930,6 +930,7 @@ def test_forms_of_the_sixth_batch(rule: Callable[[str], bool], said: str, says: 
         (asks_if_machine, "c'est un modèle de langage qui me parle", True),
         (asks_if_machine, "vous lisez un script", False),  # a person reads one too
         (asks_who, "vous êtes quel genre de cabinet vous", True),
+        (asks_who, "je me méfie de tout ce qui appelle sans prévenir", False),  # a relative
         (asks_who, "c'est quel genre de placement", False),  # the offer
         (puts_off, "il rentre vers midi rappelez à cette heure-là", True),
         (puts_off, "vous appelez à cette heure-ci ?", False),  # this call's hour

@@ -33,6 +33,7 @@ def test_accents_case_and_typographic_apostrophes_fold_together() -> None:
         ("2min", "deux min"),
         ("bon ben voilà quoi", "bon ben voilà"),  # the filler "quoi" asks nothing
         ("bref quoi", "bref"),
+        ("peu importe le jour", "n'importe le jour"),
     ],
 )
 def test_speech_to_text_spellings_meet_the_written_form(spoken: str, written: str) -> None:

@@ -87,7 +87,19 @@ def test_every_dev_answer_of_the_intent_speaks_of_its_field(intent: str) -> None
     said = heldout.dev_said(intent)
     assert len(said) > 15
     rule = BY_RULE.get(intent, lambda _: False)
-    assert [t for t in said if not (rule(t) or speaks_of(intent, t))] == []
+    # a bare "salut" (the tenth batch's goodbye) greets as often as it leaves: the field
+    # keeps it out on purpose, since a goodbye ends the call (``BOTH_WAYS``)
+    outside = [t for t in said if not (rule(t) or speaks_of(intent, t))]
+    assert [t for t in outside if (intent, heldout.plain(t)) not in BOTH_WAYS] == []
+
+
+# Answers that mean the intent or a greeting alike, kept out of its field by design.
+BOTH_WAYS = {("goodbye", "salut")}
+
+
+def test_a_bare_salut_greets_and_does_not_end_the_call(stdlib_hybrid: HybridClassifier) -> None:
+    assert not speaks_of("goodbye", "salut")
+    assert stdlib_hybrid.classify("salut").intent != "goodbye"
 
 
 def test_intents_without_a_field_are_not_concerned() -> None:

@@ -29,6 +29,9 @@ _ASKS_AGAIN = re.compile(
     # said again, asked in the imperative ("redites-moi ça doucement"), not "vous répétez
     # toujours la même chose"
     r"|(?<!vous )\b(?:redites|repetez|reformulez)\b"
+    # ... or asked for ("vous pouvez répéter, le sèche-cheveux fait un boucan")
+    r"|(?<!je )(?<!j )\b(?:pouvez|pourriez|voulez|voudriez|peux|pourrais|veux|voudrais)"
+    r" (?:vous |tu )?(?:me |nous )?(?:repeter|redire|reformuler|recommencer)\b"
     # the question asked again ("vous pouvez reposer la question"), half of it heard
     r"|\b(?:reposer|reposez|redire|repeter|reformuler) (?:la|votre|ta) (?:question|phrase)\b"
     r"|\b(?:entendu|compris|capte|saisi) (?:qu |que )?un mot sur deux\b"

@@ -913,6 +913,8 @@ def test_forms_of_the_sixth_batch(rule: Callable[[str], bool], said: str, says: 
     [
         (asks_again, "vous pouvez me la refaire", True),
         (asks_again, "je vais la refaire ma cuisine", False),
+        (asks_again, "vous pouvez répéter la radio est trop forte", True),
+        (asks_again, "je peux vous redire mon adresse", False),  # the speaker's own
         (denies, "ah ça que nenni mon brave", True),
         (denies, "ça me va", False),
         (denies, "non non c'est pas ça vous avez mal compris", True),  # a read-back set right

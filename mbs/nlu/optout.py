@@ -81,6 +81,9 @@ _STOP = re.compile(
     r"|effacer|rayer|enlever|sortir|desinscrire)(?: moi| nous)? (?:de|d|du)"
     r" (?:vos|votre|la|les|des|ce|cette|ces) (?:liste|listes|fichier|fichiers|base|bases"
     r"|registre|registres)\b"
+    # ... of everything ("retirez-moi de tout ça")
+    r"|\b(?:retirez|rayez|enlevez|desinscrivez|supprimez) (?:moi|nous) (?:de tout ca"
+    r"|de tout cela|de tous vos trucs|de vos trucs|de tous vos machins|de tout$)"
     r"|\b(?:retirez|supprimez|effacez|rayez|enlevez|oubliez) (?:mon|mes|notre|nos)"
     r" (?:numero|numeros|coordonnees|donnees|nom)\b"
     # the opposition lists, the consent withdrawn ("je retire mon consentement")

@@ -22,10 +22,11 @@ from mbs.nlu.form_rule import form_pattern, form_rule
 from mbs.nlu.normalize import ascii_words
 
 INTENT = "callback"
-# What the scores may have said instead.
+# What the scores may have said instead: a "non" or a refusal in front, or a "sans
+# problème" after the later time ("là ça tombe mal mais lundi sans problème").
 # Never a stop request: a wrong callback would break the law; an unsure stop request is
 # for the VM to confirm.
-MISREAD = frozenset(("no", "not_interested"))
+MISREAD = frozenset(("no", "not_interested", "yes"))
 
 _N = (
     r"(?:une|un|deux|trois|quatre|cinq|six|dix|quinze|vingt|trente|quarante|quelques"
@@ -40,7 +41,9 @@ _LATER = re.compile(
     r"|^(?:(?:euh|bah|ben|bon|alors|ah|oh|non) )*(?:la semaine prochaine|le mois prochain"
     r"|demain|ce soir|un autre jour|en fin de semaine|dans la soiree) plutot\b"
     # now refused for a later time ("pas maintenant mais demain dans la journée")
-    r"|\bpas (?:maintenant|tout de suite|aujourd hui|ce matin|cet apres midi|en ce moment)"
+    r"|\b(?:pas (?:maintenant|tout de suite|aujourd hui|ce matin|cet apres midi|en ce moment)"
+    # ... or the moment said bad ("là ça tombe mal mais lundi sans problème")
+    r"|(?:ca|la ca|ca me) tombe mal|c est pas le (?:bon )?moment|mauvais moment)"
     r" (?:mais |plutot |par contre )+(?:demain|ce soir|cet apres midi|la semaine prochaine"
     r"|lundi|mardi|mercredi|jeudi|vendredi|samedi|un autre jour|plus tard|dans)\b"
     r"|\b(?:rappel\w*|recontact\w*|reessayez|reessayer|repass\w*|essayez|essayer|retentez"
@@ -50,7 +53,12 @@ _LATER = re.compile(
     r"|refaites un essai|refaites une tentative|faites un (?:autre|nouvel) essai"
     r"|(?:re)?tentez votre chance"
     # "passez un coup de fil ce soir", "donnez-moi un coup de fil demain"
-    r"|(?:passez|donnez|passer|donner) (?:moi |nous )?un (?:petit )?coup (?:de fil|de telephone))"
+    r"|(?:passez|donnez|passer|donner) (?:moi |nous )?un (?:petit )?coup (?:de fil|de telephone)"
+    # slang ("capte-moi ce soir", "bipe-moi demain"), a moment said possible ("ce serait
+    # possible en soirée")
+    r"|(?:capte|captez|bipe|bipez|sonne|sonnez) (?:moi|nous)"
+    r"|(?:ce serait|ca serait|ce sera|ca sera) (?:possible|mieux|plus simple|plus pratique"
+    r"|plus facile))"
     r" (?:moi |nous |me |vous |le |la |plutot |donc |alors |un coup de fil |un coup |un petit"
     r" coup )*(?:demain|ce soir|cet apres midi|cet aprem"
     r"|en fin de journee|en fin de semaine|en debut de semaine|en fin de matinee|en soiree"

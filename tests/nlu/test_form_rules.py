@@ -939,6 +939,10 @@ def test_forms_of_the_sixth_batch(rule: Callable[[str], bool], said: str, says: 
         (asks_who, "c'est quel genre de placement", False),  # the offer
         (puts_off, "il rentre vers midi rappelez à cette heure-là", True),
         (puts_off, "vous appelez à cette heure-ci ?", False),  # this call's hour
+        (puts_off, "ça tombe mal mais demain sans souci", True),
+        (puts_off, "capte-moi ce soir", True),
+        (puts_off, "ce serait possible en fin de journée", True),
+        (puts_off, "ça tombe mal", False),  # no later time: the scores decide
         (speaks_of_machines, "les robots vont tous nous remplacer", True),  # in general
         (speaks_of_machines, "vous êtes un de ces robots", False),
         (speaks_of_machines, "encore une de ces machines", False),

@@ -50,6 +50,9 @@ _GO_AHEAD = re.compile(
     # talking it over accepted ("bon allez on peut en parler ça coûte rien")
     r"|on peut en (?:parler|discuter)|parlons en|discutons en"
     r"|je vous en prie|faites vite|soyez bref|soyez breve|ca ira vite"
+    # listening granted: "je veux bien écouter ce que vous dites", "je veux bien vous
+    # entendre"
+    r"|je (?:veux|voudrais) bien (?:vous )?(?:ecouter|entendre)"
     # time given: "j'ai cinq minutes", "j'ai le temps", "je suis dispo"
     r"|j ai (?:bien |juste |encore |un peu de )?(?:le temps|tout le temps|tout mon temps"
     r"|un moment|un instant|une minute"

@@ -894,6 +894,8 @@ def test_forms_of_the_fifth_batch(rule: Callable[[str], bool], said: str, says: 
         (asks_for_a_person, "y a un agent de disponible", True),
         (asks_for_a_person, "chez nous y a un conseiller qui passe le jeudi", False),
         (consents, "bon allez on peut en parler ça coûte rien", True),
+        (consents, "mon français est pas parfait mais je veux bien vous écouter", True),
+        (consents, "je veux bien écouter mais c'est non", False),
         (denies, "point du tout monsieur", True),
         (denies, "euh pas vraiment en fait", True),
         (denies, "j'en ai pas l'impression", True),

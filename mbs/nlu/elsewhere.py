@@ -110,6 +110,11 @@ _ELSEWHERE = re.compile(
     r"|\bc est (?:le|la) (?:fixe|standard|ligne|numero|telephone|accueil) (?:de l|du|de la"
     rf"|d un|d une|de notre|de mon|de ma) {_BUSINESS}\b"
     r"|\b(?:pas|plus) (?:chez )?(?:un|des) particuliers?\b"
+    # the line someone else's ("c'est sa ligne", "c'est mon père qu'il faut que vous
+    # appeliez")
+    r"|\bc est (?:sa|leur) ligne\b(?! de)"
+    rf"|\bc est (?:mon|ma) {_RELATIVE} qu il faut (?:que (?:vous|tu|t) )?(?:appel\w*|contact\w*"
+    r"|joindre|avoir|demander)"
     # the number no longer theirs
     r"|\b(?:c est|ce n est|ce numero n est|ce numero est) plus (?:son|le sien|sa|le leur"
     r"|leur)\b"
@@ -119,6 +124,7 @@ _ELSEWHERE = re.compile(
     # "vous vous êtes trompé", "vous avez mal composé", "vous avez pas le bon numéro"
     r"|\bvous vous etes trompee?s?\b(?! (?:sur|de) (?:le|la|les|mon|ma|mes) (?!numero|personne))"
     r"|\b(?:mal|pas bien) (?:compose|composee|tape|numerote)\b"
+    r"|\btombee?s? sur (?:le|la) mauvaise?\b"
     r"|\b(?:avez|avez pas|etes pas|appelez pas|composez pas) (?:le|au|sur le) bon numero\b"
     r"|\bpas (?:le|au) bon numero\b"
     r"|\bce n est pas (?:son|le sien)\b"

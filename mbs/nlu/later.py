@@ -81,6 +81,8 @@ _NEVER = re.compile(
     r" (?:plus|pas|jamais)\b"
     r"|\b(?:pas la peine|inutile|ne veux pas|veux pas|pas besoin|pas plus tard|non plus tard)\b"
     r"|\b(?:rappel\w*|appel\w*) (?:pas|plus)\b(?! tard)"
+    # an instruction reported, to the speaker ("ma mère m'a dit de la rappeler ce soir")
+    r"|\b(?:dit|demande|conseille) de (?:la |le |les |l )?(?:rappeler|appeler)\b"
 )
 
 

@@ -2,11 +2,12 @@
 
 "ma sœur me rappelle tous les soirs vers vingt heures", "mon fils a pris la voiture ce
 matin", "mon patron est quelqu'un de très humain", "mon chien comprend très bien quand
-on lui dit non": a sentence whose subject is the speaker's relative, pet or thing tells
-a fact, and shares its words with a call put off, a request to hear again, a robot
-question, who is calling asked or a request for a person, which the speaker would say
-of themselves and to the robot. So when the utterance opens with such a subject and
-addresses the robot nowhere (no "vous", no imperative), those intents are not taken
+on lui dit non", "j'attends que le docteur me rappelle": a sentence whose subject is the
+speaker's relative, pet or thing, or someone who calls the speaker, tells a fact, and
+shares its words with a call put off, a request to hear again, a robot question, who is
+calling asked or a request for a person, which the speaker would say of themselves and
+to the robot. So when the utterance opens with such a subject, or tells of such a call,
+and addresses the robot nowhere (no "vous", no imperative), those intents are not taken
 (``mbs.nlu.fuzzy.by_form``'s vetoes). Others stay: the contact elsewhere ("ma mère
 n'habite plus ici"), a minor on the line ("mes parents sont pas là"), a stop request
 ("mon numéro vous l'effacez"), an objection ("mon budget ça me regarde").
@@ -21,13 +22,19 @@ from mbs.nlu.form_rule import form_pattern
 # The intents a speaker says of themselves, to the robot.
 INTENTS = frozenset(("callback", "repeat", "robot_question", "who_is_calling", "human_request"))
 
-_ANOTHER = re.compile(
-    r"^(?:(?:euh|bah|ben|ah|oh|bon|alors|oui|ouais|non|et|mais|enfin) )*"
-    r"(?:mon|ma|mes|notre|nos) \w+"
-)
 # the robot addressed: "vous", "votre", an imperative ("rappelez", "passez-moi"; not
 # "chez", "assez")
 _ADDRESSED = re.compile(r"\b(?:vous|votre|vos|tu|toi|t)\b|\b(?!chez\b|assez\b)\w+ez\b")
+
+# Opening on someone or something of the speaker's, or telling anywhere of someone else's
+# call to the speaker ("j'attends que le docteur me rappelle pour mes résultats"; not
+# "votre boîte m'appelle")
+_ANOTHER = re.compile(
+    r"(?:^(?:(?:euh|bah|ben|ah|oh|bon|alors|oui|ouais|non|et|mais|enfin) )*(?:mon|ma|mes|notre"
+    r"|nos) \w+"
+    r"|\b(?:le|la|l|mon|ma|son|sa|notre|un|une) \w+ (?:me|nous|m) (?:rappelle|rappellera"
+    r"|rappellerait|rappelait|appelle|appellera|appellerait|appelait|telephone|telephonera)\b)"
+)
 
 # Whether the utterance tells of someone or something of the speaker's, to no one.
 speaks_of_another = form_pattern(_ANOTHER, _ADDRESSED)

@@ -48,8 +48,11 @@ _ASKS_AGAIN = re.compile(
     r"|\bpas (?:sur|sure|certain|certaine) d avoir (?:bien |tout )?(?:entendu|compris|saisi"
     r"|suivi|capte)\b"
     # louder, or hard of hearing ("plus fort je suis un peu dur de la feuille")
-    r"|^(?:(?:euh|pardon|allo|parlez|pouvez vous parler|vous pouvez parler) )*plus fort\b"
+    r"|^(?:(?:euh|hein|pardon|allo|parlez|pouvez vous parler|vous pouvez parler) )*plus fort\b"
+    r"|\bparlez plus fort\b"
     r"|\bdur (?:de la feuille|d oreille)\b"
+    r"|\b(?:pas mis|oublie|sans) (?:mon|mes) (?:sonotone|sonotones|appareil auditif"
+    r"|appareils auditifs)\b"
     # "vous pouvez me la refaire": the line done again
     r"|\b(?:me |nous )la refaire\b|\brefaites (?:la moi|la|moi ca)\b"
     # a bare "quoi ?", "hein ?", "comment ?", "pardon ?": what, not what about

@@ -27,6 +27,7 @@ from mbs.nlu.machine import asks_if_machine, speaks_of_machines
 from mbs.nlu.minors import says_minor
 from mbs.nlu.normalize import drop_tag_question, mark_parts_of_day, normalize, plain_text
 from mbs.nlu.optout import refuses_calls, withholds_answer
+from mbs.nlu.others import speaks_of_another
 from mbs.nlu.pregnancy import says_pregnant
 from mbs.nlu.questions import asks
 from mbs.nlu.refusal import declines
@@ -920,6 +921,12 @@ def test_forms_of_the_sixth_batch(rule: Callable[[str], bool], said: str, says: 
         (asks_again, "je vais la refaire ma cuisine", False),
         (asks_again, "vous pouvez répéter la radio est trop forte", True),
         (asks_again, "je peux vous redire mon adresse", False),  # the speaker's own
+        (asks_again, "hein parlez plus fort j'ai pas mis mon sonotone", True),
+        (asks_again, "j'ai oublié mes appareils photo", False),
+        (not_the_contact, "c'est mon père qu'il faut que vous appeliez c'est sa ligne", True),
+        (not_the_contact, "vous êtes tombée sur la mauvaise personne", True),
+        (not_the_contact, "c'est mon mari qu'il faut voir pour ça", False),  # the decider
+        (not_the_contact, "c'est sa ligne de conduite", False),
         (denies, "ah ça que nenni mon brave", True),
         (denies, "ça me va", False),
         (denies, "non non c'est pas ça vous avez mal compris", True),  # a read-back set right
@@ -948,6 +955,8 @@ def test_forms_of_the_sixth_batch(rule: Callable[[str], bool], said: str, says: 
         (speaks_of_machines, "les robots vont tous nous remplacer", True),  # in general
         (speaks_of_machines, "vous êtes un de ces robots", False),
         (speaks_of_machines, "encore une de ces machines", False),
+        (speaks_of_another, "j'attends que le médecin me rappelle pour mes analyses", True),
+        (speaks_of_another, "c'est la dernière fois que votre boîte m'appelle", False),
         (asks_for_a_person, "y a pas quelqu'un de chez vous que je pourrais avoir", True),
         (asks_for_a_person, "y a quelqu'un que je connais qui a fait ça", False),
         (asks_for_a_person, "y a quelqu'un qui sonne à la porte", False),

@@ -35,7 +35,7 @@ from mbs.nlu.form_rule import FORM_SCORE
 from mbs.nlu.normalize import normalize
 from mbs.nlu.objection_forms import objections_by_form, read_by_form
 from mbs.nlu.questions import INTENT as QUESTION
-from mbs.nlu.questions import asks
+from mbs.nlu.questions import asks, praises_a_question
 from mbs.nlu.scoring import DEFAULT_WEIGHTS, PhraseIndex, Weights
 from mbs.program import Intent, Objection, ObjectionPack
 
@@ -179,6 +179,8 @@ _VETOES: tuple[tuple[frozenset[str], Callable[[str], bool]], ...] = (
     (others.INTENTS, others.speaks_of_another),
     # "je passe mes journées à tester des intelligences artificielles": machines in general
     (frozenset((machine.INTENT,)), machine.speaks_of_machines),
+    # "c'est une bonne question ça": a question praised, none asked
+    (frozenset((QUESTION,)), praises_a_question),
 )
 
 # The library module whose intents the rules know (``Intent.module``).

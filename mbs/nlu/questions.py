@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from mbs.nlu.form_rule import form_pattern
+from mbs.nlu.form_rule import form_pattern, form_rule
 
 INTENT = "question"
 
@@ -61,5 +61,19 @@ _ASKS = re.compile(
 )
 
 
+# The time of day asked ("il est quelle heure, déjà onze heures ?"): said to oneself or to
+# someone in the room, never about the call
+_THE_TIME = re.compile(r"\b(?:il est quelle heure|quelle heure il est|quelle heure est il)\b")
+
 # Whether the utterance has the form of a question.
-asks = form_pattern(_ASKS, keep="?-")
+asks = form_pattern(_ASKS, _THE_TIME, keep="?-")
+
+# A question praised, not asked ("c'est une bonne question ça", "vaste question")
+_PRAISE = re.compile(r"\b(?:bonne|excellente|vaste|sacree|drole de|grande) question\b")
+_praises = form_pattern(_PRAISE)
+
+
+@form_rule
+def praises_a_question(text: str) -> bool:
+    """Whether the utterance remarks on a question and asks none itself."""
+    return _praises(text) and not asks(text)

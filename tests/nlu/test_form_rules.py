@@ -29,7 +29,7 @@ from mbs.nlu.normalize import drop_tag_question, mark_parts_of_day, normalize, p
 from mbs.nlu.optout import refuses_calls, withholds_answer
 from mbs.nlu.others import speaks_of_another
 from mbs.nlu.pregnancy import says_pregnant
-from mbs.nlu.questions import asks
+from mbs.nlu.questions import asks, praises_a_question
 from mbs.nlu.refusal import declines
 from mbs.nlu.repeat import asks_again
 from mbs.program import Program
@@ -955,6 +955,10 @@ def test_forms_of_the_sixth_batch(rule: Callable[[str], bool], said: str, says: 
         (speaks_of_machines, "les robots vont tous nous remplacer", True),  # in general
         (speaks_of_machines, "vous êtes un de ces robots", False),
         (speaks_of_machines, "encore une de ces machines", False),
+        (speaks_of_machines, "mon robot aspirateur est encore coincé sous le lit", True),
+        (speaks_of_machines, "vous êtes un robot de quelle marque", False),
+        (praises_a_question, "ah ça c'est une vaste question", True),
+        (praises_a_question, "bonne question c'est combien alors", False),  # asks too
         (speaks_of_another, "j'attends que le médecin me rappelle pour mes analyses", True),
         (speaks_of_another, "c'est la dernière fois que votre boîte m'appelle", False),
         (asks_for_a_person, "y a pas quelqu'un de chez vous que je pourrais avoir", True),

@@ -38,6 +38,7 @@ TELLING = [
     "des pièces suisses je crois mais je sais plus combien",
     "je dirais vingt euros quoi",
     "euh alors comment dire ça",  # words sought
+    "il est quelle heure déjà",  # the time, asked of the room
     "bon comment dirais-je c'est compliqué",
     "rappelez-nous la semaine prochaine",
     "j'habite à Nantes depuis dix ans",

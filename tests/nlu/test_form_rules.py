@@ -955,7 +955,7 @@ def test_forms_of_the_sixth_batch(rule: Callable[[str], bool], said: str, says: 
         (speaks_of_machines, "les robots vont tous nous remplacer", True),  # in general
         (speaks_of_machines, "vous êtes un de ces robots", False),
         (speaks_of_machines, "encore une de ces machines", False),
-        (speaks_of_machines, "mon robot aspirateur est encore coincé sous le lit", True),
+        (speaks_of_machines, "mon robot aspirateur est coincé sous le lit", True),
         (speaks_of_machines, "vous êtes un robot de quelle marque", False),
         (praises_a_question, "ah ça c'est une vaste question", True),
         (praises_a_question, "bonne question c'est combien alors", False),  # asks too

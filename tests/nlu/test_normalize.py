@@ -34,6 +34,7 @@ def test_accents_case_and_typographic_apostrophes_fold_together() -> None:
         ("bon ben voilà quoi", "bon ben voilà"),  # the filler "quoi" asks nothing
         ("bref quoi", "bref"),
         ("peu importe le jour", "n'importe le jour"),
+        ("mh mh allez", "oui allez"),  # the doubled back-channel agrees
     ],
 )
 def test_speech_to_text_spellings_meet_the_written_form(spoken: str, written: str) -> None:

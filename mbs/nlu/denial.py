@@ -3,7 +3,7 @@
 French answers a question in the negative with a closed set of adverbial phrases
 beside "non": "pas vraiment", "point du tout", "pas à ma connaissance", "j'en ai pas
 l'impression", "pas ce coup-ci", "que nenni", and a read-back set right ("c'est pas ça
-vous avez mal noté"). Said alone (with fillers and a title
+vous avez mal noté") or taken back ("non attendez je me suis trompée"). Said alone (with fillers and a title
 around: "euh pas vraiment en fait", "point du tout monsieur"), they are a no; the
 examples cannot hold them all, and their few words score under every threshold or drift
 to a request to hear again. Anything more ("non merci", "non je suis locataire", "pas
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from mbs.nlu.form_rule import said_alone
+from mbs.nlu.form_rule import form_pattern, form_rule, said_alone
 
 INTENT = "no"
 # What the scores may have said instead (a bare phrase of few words).
@@ -41,5 +41,20 @@ _AROUND = re.compile(
 )
 
 
-# Whether the utterance is a negative answer phrase and nothing else.
-denies = said_alone(_DENIAL, _AROUND)
+# A confirmation taken back, opening the answer ("non attendez je me suis trompée jeudi je
+# suis de garde", "pardon je me suis mal exprimé"): what was read back is not right.
+_RETRACTS = re.compile(
+    r"^(?:(?:non|nan|ah|oh|euh|attendez|attends|pardon|excusez moi|desole|desolee|mais) )*"
+    r"(?:je me suis (?:trompe|trompee|mal exprime|mal exprimee|emmele|emmelee|plante|plantee)"
+    r"|je me trompe|c est une erreur|j ai dit une betise|j ai dit n importe quoi)\b"
+    r"(?! de (?:numero|personne))"
+)
+_said_no = said_alone(_DENIAL, _AROUND)
+_retracts = form_pattern(_RETRACTS)
+
+
+@form_rule
+def denies(text: str) -> bool:
+    """Whether the utterance is a negative answer phrase and nothing else, or takes back
+    what was read back."""
+    return _said_no(text) or _retracts(text)

@@ -103,11 +103,25 @@ _NEGATION = re.compile(
 )
 
 # ... or refused after, in its clause ("non le matin c'est pas possible", "jeudi je peux
-# pas"; not "le matin mais pas aux aurores", "le matin je suis plus dispo")
+# pas"; not "le matin mais pas aux aurores", "le matin je suis plus dispo"), or taken by
+# something else ("jeudi je suis de garde", "mercredi j'ai le sport"; not "mercredi j'ai
+# le temps")
+_BUSY = (
+    r"(?:sport|kine|kinesitherapeute|medecin|docteur|dentiste|rendez[ -]vous|rdv|boulot|travail"
+    r"|reunion|cours|entrainement|piscine|marche|courses|enfants|petits enfants|gosses"
+    r"|ecole|garde|permanence|astreinte)"
+)
 _REFUSED_AFTER = re.compile(
-    r"(?:(?! (?:mais|plutot|par contre|sinon|ou|et)\b) [\w']+){0,4}?"
+    # (the clause ends at a contrast or another day: "plutôt vendredi soir mercredi j'ai
+    # le sport" keeps Friday)
+    r"(?:(?! (?:mais|plutot|par contre|sinon|ou|et|lundi|mardi|mercredi|jeudi|vendredi"
+    r"|samedi|dimanche|demain)\b) [\w']+){0,4}?"
     r" (?:pas possible|impossible|pas dispo\w*|peux pas|pourrai pas|pourrais pas|va pas"
-    r"|arrange pas|me va pas|convient pas|c est mort|jamais|exclu)\b"
+    r"|arrange pas|me va pas|convient pas|c est mort|jamais|exclu"
+    r"|(?:je suis|j[' ]suis|chuis) (?:de garde|de service|d[' ]astreinte|de permanence|pris|prise"
+    r"|occupe|occupee|deja pris|deja prise|en deplacement|au travail)"
+    rf"|j[' ]ai (?:(?:le|la|mon|ma|mes|un|une|des|deja) |l')?(?:\w+ )?{_BUSY}"
+    r"|je travaille|je bosse)\b"
 )
 
 

@@ -931,6 +931,8 @@ def test_forms_of_the_sixth_batch(rule: Callable[[str], bool], said: str, says: 
         (denies, "ça me va", False),
         (denies, "non non c'est pas ça vous avez mal compris", True),  # a read-back set right
         (denies, "c'est pas ça que j'ai dit", True),
+        (denies, "non attendez je me suis trompée jeudi je suis de garde", True),  # taken back
+        (denies, "je me suis trompé de numéro en vous donnant le mien", False),
         (denies, "c'est pas ça le problème c'est le prix", False),  # more than a no
         (denies, "vous avez mal compris je voulais un rendez-vous", False),
         (says_pregnant, "ma sage-femme dit que c'est pour bientôt", True),

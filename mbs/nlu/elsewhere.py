@@ -108,7 +108,7 @@ _ELSEWHERE = re.compile(
     # ... its line named ("c'est le fixe de l'atelier ici", "c'est le standard d'un
     # cabinet d'infirmières")
     r"|\bc est (?:le|la) (?:fixe|standard|ligne|numero|telephone|accueil) (?:de l|du|de la"
-    rf"|d un|d une|de notre|de mon|de ma) {_BUSINESS}\b"
+    rf"|d un|d une) {_BUSINESS}\b"
     r"|\b(?:pas|plus) (?:chez )?(?:un|des) particuliers?\b"
     # the line someone else's ("c'est sa ligne", "c'est mon père qu'il faut que vous
     # appeliez")
@@ -124,14 +124,19 @@ _ELSEWHERE = re.compile(
     # "vous vous êtes trompé", "vous avez mal composé", "vous avez pas le bon numéro"
     r"|\bvous vous etes trompee?s?\b(?! (?:sur|de) (?:le|la|les|mon|ma|mes) (?!numero|personne))"
     r"|\b(?:mal|pas bien) (?:compose|composee|tape|numerote)\b"
-    r"|\btombee?s? sur (?:le|la) mauvaise?\b"
+    r"|\btombee?s? sur (?:le|la) mauvaise?(?: (?:personne|numero|ligne|interlocuteur))?$"
     r"|\b(?:avez|avez pas|etes pas|appelez pas|composez pas) (?:le|au|sur le) bon numero\b"
     r"|\bpas (?:le|au) bon numero\b"
     r"|\bce n est pas (?:son|le sien)\b"
 )
-# Said about the call or the offer, not the person: left to the scores.
+# Said about the call or the offer, not the person, or the contact saying it is them at
+# their business ("ici c'est une exploitation agricole c'est moi le gérant"): left to the
+# scores.
 _NOT_ABOUT_THE_PERSON = re.compile(
     r"\b(?:rappel\w*|appelez|appeler|interess\w*|liste|arret\w*|plus tard|demain|prix|cher|offre)\b"
+    r"|\bc est (?:bien )?moi\b(?! qui| que)|\bmoi meme\b"
+    r"|\bje suis (?:le|la) (?:gerant|gerante|patron|patronne|proprietaire|responsable"
+    r"|directeur|directrice)\b"
 )
 
 

@@ -14,12 +14,13 @@ from mbs.nlu.normalize import ascii_words
 from mbs.nlu.scoring import MAX_CHARS
 
 # What an intent or an objection recognised by its form scores at least. A form is
-# evidence of its own kind, not a similarity: at its bare threshold, a step's decision let any objection
-# scoring a little more take over ("vous êtes commerciale chez qui" went to "Vous voulez
-# juste me vendre quelque chose", "vous êtes de chez edf c'est ça" to "Je reste au tarif
-# réglementé"). At 0.75, an objection must be said nearly as written (above 0.85 with
-# the decision's margin) to override it. On the dev split, 0.75 to 0.95 decide alike
-# (4 answers more right, none lost); the lowest of them leaves the most to objections.
+# evidence of its own kind, not a similarity: at its bare threshold, a step's decision let
+# any objection scoring a little more take over ("vous êtes commerciale chez qui" went to
+# "Vous voulez juste me vendre quelque chose", "vous êtes de chez edf c'est ça" to "Je
+# reste au tarif réglementé"). At 0.75, an objection must be said nearly as written
+# (above 0.85 with the decision's margin) to override it. On the dev split, 0.75 to 0.95
+# decide alike (4 answers more right, none lost); the lowest of them leaves the most to
+# objections.
 FORM_SCORE = 0.75
 
 

@@ -181,6 +181,8 @@ _VETOES: tuple[tuple[frozenset[str], Callable[[str], bool]], ...] = (
     (frozenset((machine.INTENT,)), machine.speaks_of_machines),
     # "c'est une bonne question ça": a question praised, none asked
     (frozenset((QUESTION,)), praises_a_question),
+    # "allô oui": the line picked up, no consent given
+    (frozenset((consent.INTENT,)), consent.only_picks_up),
 )
 
 # The library module whose intents the rules know (``Intent.module``).
@@ -394,7 +396,9 @@ class IntentClassifier:
 
 
 class ObjectionMatcher:
-    """Match an utterance against every objection of the packs in scope."""
+    """Match an utterance against every objection of the packs in scope. ``by_form``: the
+    objections of the scope its forms name (``mbs.nlu.objection_forms``), which the
+    hybrid matcher reads too."""
 
     def __init__(
         self,

@@ -79,12 +79,17 @@ _ASKS_FOR = re.compile(
     rf" (?:parler (?:a|avec) |avoir |joindre ){_PERSON}"
     # asked whether the company has one ("y a un chef dans votre boîte ?"), not one of
     # the prospect's own ("chez nous y a un responsable qui gère ça")
-    r"|\b(?:il )?y a (?:pas )?(?:(?:un|une) (?:chef|responsable|superieur|superieure|patron"
+    r"|\b(?:il )?y a (?:pas )?(?:un|une) (?:chef|responsable|superieur|superieure|patron"
     r"|patronne|manager|directeur|directrice|humain|humaine|vraie personne|agent|conseiller"
-    r"|conseillere|operateur|operatrice)|quelqu un)"
+    r"|conseillere|operateur|operatrice)"
     r"(?= (?:chez vous|de chez vous|dans votre|dans ta|dans vos|a qui|avec qui"
     r"|que je (?:peux|pourrais|puisse|pourrai)|qui pourrait"
     r"|de disponible|de dispo|disponible|de libre)|$)"
+    # "y a pas quelqu'un de chez vous que je peux avoir": never bare ("allô y a quelqu'un"
+    # checks the line)
+    r"|\b(?:il )?y a (?:pas )?quelqu un (?:de chez vous|chez vous|dans votre|dans vos"
+    r"|que je (?:peux|pourrais|puisse) (?:avoir|joindre|appeler)|qui pourrait|de disponible"
+    r"|de dispo|a qui (?:je peux|parler))"
     r"|\bvous (?:n )?(?:avez|auriez) (?:pas |personne (?:d autre|qui) )?(?:un|une|quelqu un)"
     r" (?:(?:autre|d autre) )?(?:collegue|responsable|superieur|superieure|chef|conseiller"
     r"|conseillere|humain|humaine|personne|quelqu un)?\b(?: \w+)* (?:qui pourrait|qui peut"

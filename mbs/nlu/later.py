@@ -22,8 +22,9 @@ from mbs.nlu.form_rule import form_pattern, form_rule
 from mbs.nlu.normalize import ascii_words
 
 INTENT = "callback"
-# What the scores may have said instead: a "non" or a refusal in front, or a "sans
-# problème" after the later time ("là ça tombe mal mais lundi sans problème").
+# What the scores may have said instead: a "non" or a refusal in front, or a yes read in
+# the words around the later time ("là ça tombe mal mais lundi sans problème"): the form
+# names a later call, which no yes to the robot's question says.
 # Never a stop request: a wrong callback would break the law; an unsure stop request is
 # for the VM to confirm.
 MISREAD = frozenset(("no", "not_interested", "yes"))
@@ -32,6 +33,8 @@ _N = (
     r"(?:une|un|deux|trois|quatre|cinq|six|dix|quinze|vingt|trente|quarante|quelques"
     r"|une demi|un quart d|une petite|un petit|\d+)"
 )
+# "dans" a delay ("dans une heure", "dans la soirée"), not "dans tous les cas"
+_DANS = r"dans(?! (?:tous|toutes|tout|ce cas|le doute|l ensemble|le fond)\b)"
 _LATER = re.compile(
     r"\bplus tard\b"
     rf"|\b(?:dans|d ici) {_N} ?(?:heure|heures|h|minutes|min|instant|instants|moment)\b"
@@ -45,7 +48,7 @@ _LATER = re.compile(
     # ... or the moment said bad ("là ça tombe mal mais lundi sans problème")
     r"|(?:ca|la ca|ca me) tombe mal|c est pas le (?:bon )?moment|mauvais moment)"
     r" (?:mais |plutot |par contre )+(?:demain|ce soir|cet apres midi|la semaine prochaine"
-    r"|lundi|mardi|mercredi|jeudi|vendredi|samedi|un autre jour|plus tard|dans)\b"
+    rf"|lundi|mardi|mercredi|jeudi|vendredi|samedi|un autre jour|plus tard|{_DANS})\b"
     r"|\b(?:rappel\w*|recontact\w*|reessayez|reessayer|repass\w*|essayez|essayer|retentez"
     r"|retenter|tentez|appelez|appeler|telephonez|telephoner|retelephonez|retelephoner|joignez"
     r"|(?:re)?faites (?:moi|nous) signe|(?:re)?faites signe"
@@ -57,14 +60,13 @@ _LATER = re.compile(
     # slang ("capte-moi ce soir", "bipe-moi demain"), a moment said possible ("ce serait
     # possible en soirée")
     r"|(?:capte|captez|bipe|bipez|sonne|sonnez) (?:moi|nous)"
-    r"|(?:ce serait|ca serait|ce sera|ca sera) (?:possible|mieux|plus simple|plus pratique"
-    r"|plus facile))"
+    r"|(?:ce serait|ca serait|ce sera|ca sera) possible)"
     r" (?:moi |nous |me |vous |le |la |plutot |donc |alors |un coup de fil |un coup |un petit"
     r" coup )*(?:demain|ce soir|cet apres midi|cet aprem"
     r"|en fin de journee|en fin de semaine|en debut de semaine|en fin de matinee|en soiree"
     r"|en fin d apres midi|en debut d apres midi|dans l apres midi|dans la soiree"
     r"|la semaine prochaine|le mois prochain|lundi|mardi|mercredi|jeudi|vendredi|samedi"
-    r"|dimanche|ce week end|le week end|dans|tout a l heure"
+    rf"|dimanche|ce week end|le week end|{_DANS}|tout a l heure"
     # a time said just before: "il rentre vers midi, rappelez à cette heure-là" (not
     # "cette heure-ci", the hour of this call: "vous appelez à cette heure-ci ?")
     r"|a cette heure la|a ce moment la"
@@ -82,7 +84,7 @@ _NEVER = re.compile(
     r"|\b(?:pas la peine|inutile|ne veux pas|veux pas|pas besoin|pas plus tard|non plus tard)\b"
     r"|\b(?:rappel\w*|appel\w*) (?:pas|plus)\b(?! tard)"
     # an instruction reported, to the speaker ("ma mère m'a dit de la rappeler ce soir")
-    r"|\b(?:dit|demande|conseille) de (?:la |le |les |l )?(?:rappeler|appeler)\b"
+    r"|\b(?:dit|demande|conseille) de (?:la|le|les|l) (?:rappeler|appeler)\b"
 )
 
 

@@ -84,8 +84,9 @@ SPEECH_VARIANTS: tuple[tuple[str, str], ...] = (
     (r"(?:ce |c')?(?:n'est |est )?pas de refus", "volontiers"),
     (r"pas le moins du monde", "pas du tout"),
     (r"si si(?: si)*", "oui oui"),  # "si" repeated is a yes to a negative question
-    # the doubled back-channel "mh mh" agrees; a single "hum", "hmm" hesitates
-    (r"(?:mh|hm|mm|mmh) (?:mh|hm|mm|mmh)|mhm|mhmh|hmhm", "oui"),
+    # the doubled back-channel "mh mh" agrees; a single "hum", "hmm" hesitates, and "hm hm"
+    # (thinking) or "mm mm" (lips closed, often a no) are left alone
+    (r"mh mh|mhm|mhmh|mmh mmh", "oui"),
     # idioms whose words mean something else alone ("entendu" is not "entendre")
     (r"bien entendu|c'est entendu", "certain"),  # "bien sûr" (whose "sûr" became "certain")
     # idioms that look negative but are not

@@ -68,19 +68,19 @@ asks_if_machine = form_pattern(_ASKS_MACHINE, unless=_WANTS_A_PERSON)
 
 
 # Machines spoken of in general, the caller nowhere ("je passe mes journées à tester des
-# intelligences artificielles", "les robots vont tous nous remplacer"): a plural or a
-# device named,
-# and no "vous", "tu", "c'est", "ça" or "encore" that would point at the call ("encore
-# un de ces robots", "vous êtes un de ces bots").
+# intelligences artificielles", "les robots vont tous nous remplacer", "le robot de
+# traite est en panne"): a plural or a device named by its use, and no "vous", "tu",
+# "c'est", "ça", "parler" or "encore" that would point at the call ("encore un de ces
+# robots", "vous êtes un de ces bots", "je suis en train de parler à des robots ou quoi").
 _IN_GENERAL = re.compile(
     rf"\b(?:des|les|mes|nos|ses|leurs) {_MACHINE}s?\b"
     # ... or a device named by its use ("le robot de traite", "la machine à laver", "mon
     # robot aspirateur")
     r"|\b(?:le|la|l|un|une|mon|ma|notre|son|sa) (?:robot|machine|automate|ordinateur)"
-    r" (?:de|d|a|menager|aspirateur|tondeuse|patissier|cuiseur|laveur)\b"
+    r" (?:de|a|menager|aspirateur|tondeuse|patissier|cuiseur|laveur)\b"
 )
 _THE_CALLER = re.compile(
-    r"\b(?:vous|votre|vos|tu|toi|t|te|ton|ta|c est|c etait|ca|je parle|on parle|est ce"
+    r"\b(?:vous|votre|vos|tu|toi|t|te|ton|ta|c est|c etait|ca|parle|parler|parlez|est ce"
     r"|encore|appel|appelle|appelez|telephone)\b"
 )
 

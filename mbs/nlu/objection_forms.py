@@ -9,7 +9,8 @@ rappellerai" and 0.64 for its own. So an utterance with the form takes the objec
 the scope that answers it, at least at ``FORM_SCORE``.
 
 Which objection that is, a scope says in its own phrasings, not by a name: the objection
-at least half of whose phrasings (text and variants) have the form, the most of them if
+at least half of whose phrasings (text, variants and what it borrows from the library,
+as the matchers index them) have the form, the most of them if
 several do. The library's "Comment avez-vous eu mon numéro ?" has it; a customer's pack
 that words the objection in one phrasing of that form has it too; a scope without such
 an objection reads nothing by form and the scores decide.
@@ -37,7 +38,7 @@ def objections_by_form(entries: Sequence[tuple[str, Objection]]) -> ByForm:
     for form in FORMS:
         best, best_share = -1, 0.0
         for index, (_, objection) in enumerate(entries):
-            phrasings = (objection.text, *objection.variants)
+            phrasings = (objection.text, *objection.variants, *objection.borrowed)
             share = sum(form(p) for p in phrasings) / len(phrasings)
             if share > best_share:
                 best, best_share = index, share

@@ -32,7 +32,11 @@ _ADDRESSED = re.compile(r"\b(?:vous|votre|vos|tu|toi|t)\b|\b(?!chez\b|assez\b)\w
 _ANOTHER = re.compile(
     r"(?:^(?:(?:euh|bah|ben|ah|oh|bon|alors|oui|ouais|non|et|mais|enfin) )*(?:mon|ma|mes|notre"
     r"|nos) \w+"
-    r"|\b(?:le|la|l|mon|ma|son|sa|notre|un|une) \w+ (?:me|nous|m) (?:rappelle|rappellera"
+    # (someone of the speaker's world; not the caller's own staff: "d'accord un conseiller
+    # me rappelle demain alors" answers the robot's offer)
+    r"|\b(?:le|la|l|mon|ma|son|sa|notre|un|une)"
+    r" (?!conseill|commercia|technici|expert|agent|vendeu|vendeuse|responsable|collegue)\w+"
+    r" (?:me|nous|m) (?:rappelle|rappellera"
     r"|rappellerait|rappelait|appelle|appellera|appellerait|appelait|telephone|telephonera)\b)"
 )
 

@@ -8,8 +8,10 @@ after the verb ("pouvez-vous", "y a-t-il"); speech-to-text loses the rising tone
 "vous avez un site internet" is not caught, but a written "?" is. The same words also
 make statements, which are left out: "c'est ce que je pensais", "n'importe quel jour",
 "je sais pas comment", "comment dire" (words sought), "quand mon contrat finira", the
-filler "quoi" ("vingt euros quoi"), imperatives ("rappelez-nous"). When no intent was recognised and the utterance
-asks, the classifiers give ``question`` at its threshold (``mbs.nlu.fuzzy.by_form``).
+filler "quoi" ("vingt euros quoi"), imperatives ("rappelez-nous"), the time asked of the
+room ("il est quelle heure"). When no intent was recognised and the utterance asks, the
+classifiers give ``question`` at its threshold (``mbs.nlu.fuzzy.by_form``); a question
+praised ("c'est une bonne question ça") asks none.
 """
 
 from __future__ import annotations

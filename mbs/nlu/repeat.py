@@ -31,7 +31,9 @@ _ASKS_AGAIN = re.compile(
     r"|(?<!vous )\b(?:redites|repetez|reformulez)\b"
     # ... or asked for ("vous pouvez répéter, le sèche-cheveux fait un boucan")
     r"|(?<!je )(?<!j )\b(?:pouvez|pourriez|voulez|voudriez|peux|pourrais|veux|voudrais)"
-    r" (?:vous |tu )?(?:me |nous )?(?:repeter|redire|reformuler|recommencer)\b"
+    r" (?:vous |tu )?(?:me |nous )?(?:repeter|redire|reformuler)\b"
+    # (not "vous pouvez répéter à votre chef que j'en veux pas")
+    r"(?! (?:a|au|aux|que|qu)\b)"
     # the question asked again ("vous pouvez reposer la question"), half of it heard
     r"|\b(?:reposer|reposez|redire|repeter|reformuler) (?:la|votre|ta) (?:question|phrase)\b"
     r"|\b(?:entendu|compris|capte|saisi) (?:qu |que )?un mot sur deux\b"
@@ -51,8 +53,8 @@ _ASKS_AGAIN = re.compile(
     r"|^(?:(?:euh|hein|pardon|allo|parlez|pouvez vous parler|vous pouvez parler) )*plus fort\b"
     r"|\bparlez plus fort\b"
     r"|\bdur (?:de la feuille|d oreille)\b"
-    r"|\b(?:pas mis|oublie|sans) (?:mon|mes) (?:sonotone|sonotones|appareil auditif"
-    r"|appareils auditifs)\b"
+    r"|\b(?:pas mis|oublie|enleve|retire|pas mon|pas mes) (?:mon |mes )?(?:sonotone|sonotones"
+    r"|appareil auditif|appareils auditifs)\b"
     # "vous pouvez me la refaire": the line done again
     r"|\b(?:me |nous )la refaire\b|\brefaites (?:la moi|la|moi ca)\b"
     # a bare "quoi ?", "hein ?", "comment ?", "pardon ?": what, not what about

@@ -111,17 +111,26 @@ _BUSY = (
     r"|reunion|cours|entrainement|piscine|marche|courses|enfants|petits enfants|gosses"
     r"|ecole|garde|permanence|astreinte)"
 )
+# a word between "j'ai" and what keeps the speaker busy, not one that denies it ("j'ai pas
+# cours", "j'ai aucun rendez-vous")
+_NOT_NEGATIVE = r"(?!pas |plus |aucun |aucune |jamais |point |rien )"
 _REFUSED_AFTER = re.compile(
     # (the clause ends at a contrast or another day: "plutôt vendredi soir mercredi j'ai
     # le sport" keeps Friday)
     r"(?:(?! (?:mais|plutot|par contre|sinon|ou|et|lundi|mardi|mercredi|jeudi|vendredi"
     r"|samedi|dimanche|demain)\b) [\w']+){0,4}?"
-    r" (?:pas possible|impossible|pas dispo\w*|peux pas|pourrai pas|pourrais pas|va pas"
-    r"|arrange pas|me va pas|convient pas|c est mort|jamais|exclu"
-    r"|(?:je suis|j[' ]suis|chuis) (?:de garde|de service|d[' ]astreinte|de permanence|pris|prise"
-    r"|occupe|occupee|deja pris|deja prise|en deplacement|au travail)"
-    rf"|j[' ]ai (?:(?:le|la|mon|ma|mes|un|une|des|deja) |l')?(?:\w+ )?{_BUSY}"
+    r" (?:(?:pas possible|impossible|pas dispo\w*|peux pas|pourrai pas|pourrais pas|va pas"
+    r"|arrange pas|me va pas|convient pas|c est mort|jamais|exclu)\b"
+    r"|(?:(?:je suis|j[' ]suis|chuis) (?:de garde|de service|d[' ]astreinte|de permanence"
+    r"|pris|prise|occupe|occupee|deja pris|deja prise|en deplacement|au travail)"
+    rf"|j[' ]ai (?:(?:le|la|mon|ma|mes|un|une|des|deja) |l')?(?:{_NOT_NEGATIVE}\w+ )?{_BUSY}"
     r"|je travaille|je bosse)\b"
+    # (not "je travaille pas", "je bosse que le matin": the day is free, or half of it)
+    r"(?! (?:pas|plus|point|que|qu|seulement|uniquement|jusqu)\b)"
+    # (a busy hour or half-day rules out that part, not the day: "jeudi j'ai le dentiste
+    # à dix heures donc plutôt à quatorze heures")
+    r"(?! (?:a|vers|le|l|en|jusqu|entre|de|du) ?(?:\w+ )?(?:heures?|h|matin|apres[ -]midi"
+    r"|midi|soir|matinee|aprem)\b))"
 )
 
 

@@ -6,6 +6,7 @@ is a yes (``mbs.nlu.consent``), a request to hear again is ``repeat``
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 import pytest
 
@@ -17,7 +18,8 @@ from mbs.nlu.consent import affirms, consents
 from mbs.nlu.denial import denies
 from mbs.nlu.elsewhere import not_the_contact
 from mbs.nlu.encoder import default_encoder
-from mbs.nlu.fuzzy import FORM_SCORE, IntentClassifier, IntentMatch, by_form
+from mbs.nlu.form_rule import FORM_SCORE
+from mbs.nlu.fuzzy import IntentClassifier, IntentMatch, by_form
 from mbs.nlu.handover import asks_for_a_person
 from mbs.nlu.hybrid import HybridClassifier
 from mbs.nlu.identity import confirms_identity
@@ -32,6 +34,7 @@ from mbs.nlu.pregnancy import says_pregnant
 from mbs.nlu.questions import asks, praises_a_question
 from mbs.nlu.refusal import declines
 from mbs.nlu.repeat import asks_again
+from mbs.nlu.when import parse_when
 from mbs.program import Program
 from mbs.runtime.nlu_eval import Labelled, evaluate
 from tests.nlu import heldout
@@ -1027,3 +1030,64 @@ def test_a_request_about_the_call_turns_a_scenario_intent_an_answer_does_not() -
         )
         == abstinent
     )
+
+
+# What a review of the night's rules found they misread, each sending a real call the
+# wrong way (a transfer nobody asked for, a refused day booked, a call-back to someone
+# annoyed by calls): none may take it.
+@pytest.mark.parametrize(
+    ("rule", "said"),
+    [
+        (asks_for_a_person, "allo allo y a quelqu'un"),  # the line checked
+        (affirms, "ouais quand les poules auront des dents"),  # never
+        (affirms, "oui quand j'aurai gagné au loto"),
+        (affirms, "certainement une arnaque encore"),
+        (declines, "et si j'en veux pas je suis obligé de payer"),  # a condition
+        (declines, "je dis pas que j'en veux pas mais vous livrez où"),
+        (declines, "oh j'en veux pas des masses hein mais une quinzaine d'euros"),
+        (declines, "c'est pas mon genre de raccrocher au nez allez-y"),
+        (declines, "ça ne me concerne pas je suis locataire"),  # the reason is an objection
+        (denies, "je me trompe pas c'est bien jeudi matin"),
+        (denies, "je me trompe ou c'est la troisième fois que vous appelez cette semaine"),
+        (denies, "je me suis trompé de bouton"),
+        (puts_off, "là ça tombe mal mais dans tous les cas je suis pas intéressé"),
+        (puts_off, "ce serait mieux lundi"),  # an answer to "quel jour ?"
+        (speaks_of_another, "d'accord un conseiller me rappelle demain alors"),  # the caller's
+        (asks_who, "ah mais c'est edf hein moi je change pas de fournisseur"),  # one's own
+        (asks_number_source, "je vous donne mon portable ou vous rappelez sur le fixe"),
+        (asks_number_source, "vous avez mon numéro ou je vous le redonne"),
+        (asks_number_source, "rappelez moi demain ou jeudi vous avez mon numéro"),
+        (not_the_contact, "oui c'est moi c'est le fixe de mon bureau allez-y"),
+        (not_the_contact, "ici c'est une exploitation agricole c'est moi le gérant"),
+        (not_the_contact, "vous êtes tombée sur la mauvaise cliente"),
+        (speaks_of_machines, "je suis en train de parler à des robots ou quoi"),
+        (asks_again, "vous pouvez répéter à votre chef que j'en veux pas"),
+        (asks_again, "vous voulez recommencer à m'appeler tous les jours"),
+        (asks_again, "j'entends très bien sans mon sonotone"),
+    ],
+)
+def test_what_the_review_found_misread(rule: Callable[[str], bool], said: str) -> None:
+    assert not rule(said)
+
+
+@pytest.mark.parametrize(
+    ("rule", "said"),
+    [
+        (declines, "c'est pas ma tasse de thé"),
+        (declines, "c'est pas trop mon truc"),
+        (asks_who, "vous êtes quel type d'entreprise"),
+        (asks_again, "j'ai enlevé mon sonotone"),
+        (asks_number_source, "d'abord où est-ce que vous avez déniché mes coordonnées"),
+    ],
+)
+def test_what_the_review_found_missed(rule: Callable[[str], bool], said: str) -> None:
+    assert rule(said)
+
+
+def test_days_the_speaker_is_free_or_busy_only_in_part_are_kept() -> None:
+    now = datetime(2026, 12, 2, 10, 0)
+    for said in ("jeudi je travaille pas donc c'est parfait", "jeudi j'ai pas cours"):
+        found = parse_when(said, now)
+        assert found is not None and found.day is not None, said
+    found = parse_when("jeudi j'ai le dentiste à dix heures donc plutôt à quatorze heures", now)
+    assert found is not None and found.day is not None and found.at is not None

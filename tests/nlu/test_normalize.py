@@ -114,3 +114,10 @@ def test_quoi_asks_unless_it_closes_a_filler() -> None:
     assert "quoi" in normalize("voilà quoi de neuf").content
     assert "quoi" in normalize("quoi ?").content
     assert "quoi" not in normalize("hum bon ben voilà quoi").content
+
+
+def test_only_the_back_channel_mh_mh_agrees() -> None:
+    # "hm hm" (thinking) and "mm mm" (lips closed, often a no) are left as said
+    assert normalize("mh mh").words == ("oui",)
+    assert "oui" not in normalize("hm hm je réfléchis").words
+    assert "oui" not in normalize("mm mm").words

@@ -102,7 +102,9 @@ _FIELDS = {
         r"|continuation|courage|salutations|laisse|laisser|quitte|quitter|raccroche|raccrocher"
         r"|au plaisir|portez vous bien|prenez soin|adishatz|adiu|kenavo|a tantot"
         r"|arreter|arrete|merci|a plus|a la prochaine|a bientot|a tout|a la revoyure"
-        r"|(?:allez|bon|bah|ben|aller) salut|salut (?:allez|alors))\b"
+        r"|(?:allez|bon|bah|ben|aller) salut|salut (?:allez|alors)"
+        # the formal leave-taking "je vous salue (bien)"
+        r"|je vous salue)\b"
     ),
 }
 # what keeps a field's word from counting

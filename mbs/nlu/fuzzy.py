@@ -183,6 +183,12 @@ _VETOES: tuple[tuple[frozenset[str], Callable[[str], bool]], ...] = (
     (frozenset((QUESTION,)), praises_a_question),
     # "allô oui": the line picked up, no consent given
     (frozenset((consent.INTENT,)), consent.only_picks_up),
+    # "nan c'est pas à vous que je parle c'est au chien": said to someone else
+    (others.ASIDE_INTENTS, others.speaks_to_another),
+    # "je me rappelle très bien du temps du franc": remembering, no call asked
+    (frozenset((later.INTENT,)), later.remembers),
+    # "ça fait trois fois que je répète à Emma...": the speaker repeating
+    (frozenset((repeat.INTENT,)), repeat.speaker_repeats),
 )
 
 # The library module whose intents the rules know (``Intent.module``).

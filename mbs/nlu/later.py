@@ -88,6 +88,16 @@ _NEVER = re.compile(
 )
 
 
+# "Se rappeler" is to remember: "je me rappelle très bien du temps du franc", "vous vous
+# rappelez de moi", "tu te rappelles" ask no call ("on se rappelle" may: "je conduis là
+# on se rappelle").
+_REMEMBERS = re.compile(
+    r"\b(?:je me|tu te|vous vous|il se|elle se|je m en|tu t en|vous vous en)"
+    r" (?:rappelle|rappelles|rappelez|rappelons|rappelait|rappelais|rappelle bien|souviens)\b"
+)
+# Whether the utterance says the speaker remembers (a veto on a call-back the scores read).
+remembers = form_pattern(_REMEMBERS)
+
 # Whether the utterance asks for the call later, and nothing says never.
 puts_off = form_pattern(_LATER, unless=_NEVER)
 
@@ -111,6 +121,9 @@ _HOLD = re.compile(
     r"(?:attendez|attends|patientez|une seconde|une petite seconde|deux secondes"
     r"|un instant|un petit instant|un moment|ne quittez pas"
     r"|bougez pas|ne bougez pas)\b"
+    # ... or anywhere, while the speaker does something ("le robot fait un boucan attendez
+    # que je l'éteigne")
+    r"|\b(?:attendez|attends) (?:que je|que j|je)\b"
 )
 _CALL = re.compile(r"\b(?:rappel\w*|recontact\w*|plus tard|demain|autre fois|pas le temps)\b")
 

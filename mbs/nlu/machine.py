@@ -81,7 +81,7 @@ _IN_GENERAL = re.compile(
 )
 _THE_CALLER = re.compile(
     r"\b(?:vous|votre|vos|tu|toi|t|te|ton|ta|c est|c etait|ca|parle|parler|parlez|est ce"
-    r"|encore|appel|appelle|appelez|telephone)\b"
+    r"|encore (?:un|une|des|ces|ce|cet|cette)|appel|appelle|appelez|telephone)\b"
 )
 
 # Whether the utterance speaks of machines in general, not of the caller.

@@ -64,3 +64,12 @@ _ASKS_AGAIN = re.compile(
 
 # Whether the utterance asks to hear the robot again.
 asks_again = form_pattern(_ASKS_AGAIN)
+
+# The speaker repeating, not asking to hear ("ça fait trois fois que je répète à Emma
+# d'aller se laver les mains", "je vous répète que ça m'intéresse pas"): a veto on a
+# request to hear again the scores read.
+_SPEAKER_REPEATS = re.compile(
+    r"\b(?:je|j) (?:le |la |les |lui |leur |vous |te |t |l )?(?:repete|redis|redirai|repeterai"
+    r"|rabache)\b"
+)
+speaker_repeats = form_pattern(_SPEAKER_REPEATS)

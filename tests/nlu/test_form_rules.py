@@ -23,17 +23,17 @@ from mbs.nlu.fuzzy import IntentClassifier, IntentMatch, by_form
 from mbs.nlu.handover import asks_for_a_person
 from mbs.nlu.hybrid import HybridClassifier
 from mbs.nlu.identity import confirms_identity
-from mbs.nlu.later import holds_on, puts_off
+from mbs.nlu.later import holds_on, puts_off, remembers
 from mbs.nlu.leave import takes_leave
 from mbs.nlu.machine import asks_if_machine, speaks_of_machines
 from mbs.nlu.minors import says_minor
 from mbs.nlu.normalize import drop_tag_question, mark_parts_of_day, normalize, plain_text
 from mbs.nlu.optout import refuses_calls, withholds_answer
-from mbs.nlu.others import speaks_of_another
+from mbs.nlu.others import speaks_of_another, speaks_to_another
 from mbs.nlu.pregnancy import says_pregnant
 from mbs.nlu.questions import asks, praises_a_question
 from mbs.nlu.refusal import declines
-from mbs.nlu.repeat import asks_again
+from mbs.nlu.repeat import asks_again, speaker_repeats
 from mbs.nlu.when import parse_when
 from mbs.program import Program
 from mbs.runtime.nlu_eval import Labelled, evaluate
@@ -966,6 +966,15 @@ def test_forms_of_the_sixth_batch(rule: Callable[[str], bool], said: str, says: 
         (praises_a_question, "bonne question c'est combien alors", False),  # asks too
         (speaks_of_another, "j'attends que le médecin me rappelle pour mes analyses", True),
         (speaks_of_another, "c'est la dernière fois que votre boîte m'appelle", False),
+        (speaks_to_another, "pardon c'est pas à vous que je parle c'est au chat", True),
+        (speaks_to_another, "non Théo pas de bonbons avant le dîner", True),  # by name
+        (speaks_to_another, "Julie tu es un robot ?", False),  # the agent named
+        (speaks_to_another, "je parle à ma femme ce soir et je vous dis", False),  # a consult
+        (remembers, "je me rappelle bien de votre dernier appel", True),
+        (remembers, "je conduis là on se rappelle", False),  # a call-back
+        (speaker_repeats, "je vous répète que ça m'intéresse pas", True),
+        (speaker_repeats, "vous pouvez répéter", False),
+        (holds_on, "le chien aboie attendez que je ferme la porte", True),
         (asks_for_a_person, "y a pas quelqu'un de chez vous que je pourrais avoir", True),
         (asks_for_a_person, "y a quelqu'un que je connais qui a fait ça", False),
         (asks_for_a_person, "y a quelqu'un qui sonne à la porte", False),

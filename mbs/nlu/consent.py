@@ -53,6 +53,13 @@ _GO_AHEAD = re.compile(
     # listening granted: "je veux bien écouter ce que vous dites", "je veux bien vous
     # entendre"
     r"|je (?:veux|voudrais) bien (?:vous )?(?:ecouter|entendre)"
+    # the offer accepted: "bon allez j'accepte", "soit j'accepte d'entendre votre
+    # conseiller", "votre conseiller peut m'appeler", "un coup de fil ça mange pas de pain",
+    # "ok go"
+    r"|j accepte\b(?! pas| jamais| plus)"
+    r"|(?:votre|le|ce|un) conseiller (?:peut|pourra|n a qu a|a qu a|peut bien) (?:m|me)"
+    r" (?:appeler|rappeler|telephoner|contacter|expliquer)"
+    r"|ca (?:ne )?mange pas de pain|(?:ok|allez|bon|alors|bah|ben) go\b|\bgo$"
     # time given: "j'ai cinq minutes", "j'ai le temps", "je suis dispo"
     r"|j ai (?:bien |juste |encore |un peu de )?(?:le temps|tout le temps|tout mon temps"
     r"|un moment|un instant|une minute"

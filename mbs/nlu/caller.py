@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 
 from mbs.nlu.form_rule import form_pattern, form_rule
+from mbs.nlu.names import ONE_NAME
 
 INTENT = "who_is_calling"
 # What the scores may have said instead.
@@ -134,3 +135,16 @@ _NUMBER_SOURCE = re.compile(
 
 # Whether the utterance asks where the caller got the number.
 asks_number_source = form_pattern(_NUMBER_SOURCE)
+
+
+# A name said, not asked ("j'ai un collègue qui s'appelle thomas comme vous", "mon mari
+# s'appelle patrick"): a veto on who is calling the scores read from "appelle", when the
+# turn does not ask who calls.
+_NAME_SAID = re.compile(rf"\b(?:s appelle|m appelle|s appelait|m appelais) {ONE_NAME}\b")
+_name_said = form_pattern(_NAME_SAID)
+
+
+@form_rule
+def says_a_name(text: str) -> bool:
+    """Whether the utterance states someone's first name and does not ask who calls."""
+    return _name_said(text) and not asks_who(text)

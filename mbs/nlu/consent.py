@@ -53,13 +53,13 @@ _GO_AHEAD = re.compile(
     # listening granted: "je veux bien écouter ce que vous dites", "je veux bien vous
     # entendre"
     r"|je (?:veux|voudrais) bien (?:vous )?(?:ecouter|entendre)"
-    # the offer accepted: "bon allez j'accepte", "soit j'accepte d'entendre votre
-    # conseiller", "votre conseiller peut m'appeler", "un coup de fil ça mange pas de pain",
-    # "ok go"
-    r"|j accepte\b(?! pas| jamais| plus)"
-    r"|(?:votre|le|ce|un) conseiller (?:peut|pourra|n a qu a|a qu a|peut bien) (?:m|me)"
-    r" (?:appeler|rappeler|telephoner|contacter|expliquer)"
-    r"|ca (?:ne )?mange pas de pain|(?:ok|allez|bon|alors|bah|ben) go\b|\bgo$"
+    # the offer accepted, opening the answer: "bon allez j'accepte", "soit j'accepte
+    # d'entendre votre conseiller" (not "je sais pas si j'accepte", "j'accepte rien par
+    # téléphone"); "un coup de fil ça mange pas de pain", "ok go" (not "c'est no go")
+    r"|^(?:(?:bon|allez|ok|d accord|soit|alors|bah|ben|eh bien|oui|ouais) )*j accepte\b"
+    r"(?! (?:pas|jamais|plus|rien|aucun|aucune|vraiment pas)\b)"
+    r"(?! (?:que|qu) (?:les|le|la|l|des|du|par|ca)\b)"
+    r"|ca (?:ne )?mange pas de pain|(?:ok|allez|bon|alors|bah|ben) go\b|(?<!no )\bgo$"
     # time given: "j'ai cinq minutes", "j'ai le temps", "je suis dispo"
     r"|j ai (?:bien |juste |encore |un peu de )?(?:le temps|tout le temps|tout mon temps"
     r"|un moment|un instant|une minute"
@@ -150,17 +150,19 @@ affirms = form_pattern(_AFFIRMS, _HEDGED)
 
 
 # The line picked up, nothing answered: "allô oui", "ouais allô", "allô... ouais...
-# attendez je m'assois". The "oui" acknowledges the call, not the robot's question (three
-# writers of the held-out sets, independently, heard no consent in it).
+# attendez je m'assois": "allô" with nothing but a "oui", a greeting or a word of holding
+# on. The "oui" acknowledges the call, not the robot's question (three writers of the
+# held-out sets, independently, heard no consent in it).
 _PICKED_UP = re.compile(r"\ballo\b")
 _ONLY_GREETING = re.compile(
-    r"\b(?:allo|oui|ouais|bonjour|bonsoir|oui oui|euh|ah|oh|bon|attendez|attends|je m assois"
+    r"\b(?:allo|oui|ouais|bonjour|bonsoir|euh|ah|oh|bon|attendez|attends|je m assois"
     r"|une seconde|deux secondes|un instant|j arrive|je suis la|voila)\b"
 )
 
 
 @form_rule
 def only_picks_up(text: str) -> bool:
-    """Whether the utterance says "allô" with a "oui" and nothing else: a line picked up."""
+    """Whether the utterance says "allô" and nothing but a "oui", a greeting or a word of
+    holding on: a line picked up."""
     words = ascii_words(text)
     return bool(_PICKED_UP.search(words)) and not _ONLY_GREETING.sub(" ", words).strip()

@@ -52,8 +52,8 @@ _RETRACTS = re.compile(
     r"|c est une erreur|j ai dit une betise|j ai dit n importe quoi)\b"
     # not "je me suis trompé de bouton" (of something else: a day named is read back by the
     # date capture), nor the present ("je me trompe pas c'est bien jeudi", "je me trompe
-    # ou c'est la troisième fois")
-    r"(?! (?:de|d|pas|sur)\b)"
+    # ou c'est la troisième fois"); "je me suis trompée sur la date" is one
+    r"(?! (?:de|d|pas)\b)"
 )
 _said_no = said_alone(_DENIAL, _AROUND)
 _retracts = form_pattern(_RETRACTS)

@@ -103,7 +103,10 @@ def by_form(
     if later.INTENT in names and _stop_read_in_plus_tard(text, found):
         return IntentMatch(later.INTENT, max(found.score, threshold(later.INTENT)))
     candidate = _candidate(found)
-    if any(candidate in vetoed and test(text) for vetoed, test in _VETOES):
+    # (a stop request said in the turn is never vetoed away: its rule comes next)
+    if not optout.refuses_calls(text) and any(
+        candidate in vetoed and test(text) for vetoed, test in _VETOES
+    ):
         # a vetoed runner-up goes too: a step may guess from it, the VM act on a stop one
         return IntentMatch(None, found.score)
     for intent, misread, says in _BY_FORM:
@@ -183,6 +186,8 @@ _VETOES: tuple[tuple[frozenset[str], Callable[[str], bool]], ...] = (
     (frozenset((QUESTION,)), praises_a_question),
     # "allô oui": the line picked up, no consent given
     (frozenset((consent.INTENT,)), consent.only_picks_up),
+    # "j'ai un collègue qui s'appelle thomas comme vous": a name said, not asked
+    (frozenset((caller.INTENT,)), caller.says_a_name),
     # "nan c'est pas à vous que je parle c'est au chien": said to someone else
     (others.ASIDE_INTENTS, others.speaks_to_another),
     # "je me rappelle très bien du temps du franc": remembering, no call asked

@@ -93,10 +93,18 @@ _NEVER = re.compile(
 # on se rappelle").
 _REMEMBERS = re.compile(
     r"\b(?:je me|tu te|vous vous|il se|elle se|je m en|tu t en|vous vous en)"
-    r" (?:rappelle|rappelles|rappelez|rappelons|rappelait|rappelais|rappelle bien|souviens)\b"
+    r" (?:rappelle|rappelles|rappelez|rappelons|rappelait|rappelais|souviens|souvenez)\b"
 )
-# Whether the utterance says the speaker remembers (a veto on a call-back the scores read).
-remembers = form_pattern(_REMEMBERS)
+# (a call asked in the imperative besides: "je me rappelle plus de mon planning,
+# rappelez-moi demain")
+_CALL_ASKED = re.compile(
+    r"(?<!vous vous )\b(?:rappelez|recontactez|appelez|telephonez|retelephonez)\b"
+)
+
+# Whether the utterance says the speaker remembers and asks no call: a veto on a call-back
+# the scores read.
+remembers = form_pattern(_REMEMBERS, _CALL_ASKED)
+
 
 # Whether the utterance asks for the call later, and nothing says never.
 puts_off = form_pattern(_LATER, unless=_NEVER)
@@ -123,7 +131,7 @@ _HOLD = re.compile(
     r"|bougez pas|ne bougez pas)\b"
     # ... or anywhere, while the speaker does something ("le robot fait un boucan attendez
     # que je l'éteigne")
-    r"|\b(?:attendez|attends) (?:que je|que j|je)\b"
+    r"|\b(?:attendez|attends) (?:que je|que j)\b"
 )
 _CALL = re.compile(r"\b(?:rappel\w*|recontact\w*|plus tard|demain|autre fois|pas le temps)\b")
 

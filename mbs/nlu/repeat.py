@@ -72,4 +72,8 @@ _SPEAKER_REPEATS = re.compile(
     r"\b(?:je|j) (?:le |la |les |lui |leur |vous |te |t |l )?(?:repete|redis|redirai|repeterai"
     r"|rabache)\b"
 )
-speaker_repeats = form_pattern(_SPEAKER_REPEATS)
+# (unless hearing is the matter: "je vous répète je vous entends très mal")
+_HEARING = re.compile(
+    r"\b(?:entend\w*|compri\w*|capte\w*|coupe\w*|reseau|ligne|fort|repeter|redire)\b"
+)
+speaker_repeats = form_pattern(_SPEAKER_REPEATS, _HEARING)

@@ -13,7 +13,7 @@ import pytest
 from mbs.cli.nlu_common import build_nlu_for
 from mbs.compiler import compile_file
 from mbs.nlu.calibration import calibration
-from mbs.nlu.caller import asks_number_source, asks_who
+from mbs.nlu.caller import asks_number_source, asks_who, says_a_name
 from mbs.nlu.consent import affirms, consents
 from mbs.nlu.denial import denies
 from mbs.nlu.elsewhere import not_the_contact
@@ -901,7 +901,6 @@ def test_forms_of_the_fifth_batch(rule: Callable[[str], bool], said: str, says: 
         (consents, "mon français est pas parfait mais je veux bien vous écouter", True),
         (consents, "bon d'accord j'accepte qu'il m'appelle", True),
         (consents, "j'accepte pas ce genre d'appel", False),
-        (consents, "le conseiller peut m'appeler si vous voulez", True),
         (consents, "un rendez-vous au téléphone ça mange pas de pain", True),
         (consents, "allez go", True),
         (consents, "je vais au golf", False),
@@ -973,8 +972,13 @@ def test_forms_of_the_sixth_batch(rule: Callable[[str], bool], said: str, says: 
         (speaks_of_another, "j'attends que le médecin me rappelle pour mes analyses", True),
         (speaks_of_another, "c'est la dernière fois que votre boîte m'appelle", False),
         (speaks_to_another, "pardon c'est pas à vous que je parle c'est au chat", True),
-        (speaks_to_another, "non Théo pas de bonbons avant le dîner", True),  # by name
-        (speaks_to_another, "Julie tu es un robot ?", False),  # the agent named
+        # a first name and an order: not read (the robot's agent has a first name too)
+        (speaks_to_another, "non Théo pas de bonbons avant le dîner", False),
+        (speaks_to_another, "julie laisse tomber je suis pas intéressé", False),
+        (speaks_to_another, "je vous parle pas de ça je veux un vrai conseiller", False),
+        (speaks_to_another, "je parlais au chien", True),
+        (says_a_name, "mon voisin s'appelle didier comme mon frère", True),
+        (says_a_name, "moi je m'appelle pierre et vous c'est qui", False),  # asks too
         (speaks_to_another, "je parle à ma femme ce soir et je vous dis", False),  # a consult
         (remembers, "je me rappelle bien de votre dernier appel", True),
         (remembers, "je conduis là on se rappelle", False),  # a call-back
@@ -1083,6 +1087,40 @@ def test_a_request_about_the_call_turns_a_scenario_intent_an_answer_does_not() -
 )
 def test_what_the_review_found_misread(rule: Callable[[str], bool], said: str) -> None:
     assert not rule(said)
+
+
+# What a second review found in the later rules.
+@pytest.mark.parametrize(
+    ("rule", "said"),
+    [
+        (speaks_to_another, "julie laisse tomber et rayez moi de votre liste"),  # the agent
+        (speaks_to_another, "monique va rentrer vers six heures rappelez ce soir"),
+        (speaks_to_another, "je vous parle pas de ça je veux un vrai conseiller"),
+        (speaks_to_another, "je parle au robot là"),
+        (consents, "pour moi c'est no go"),
+        (consents, "j'accepte rien par téléphone"),
+        (consents, "je sais pas si j'accepte"),
+        (consents, "il est hors de question que j'accepte"),
+        (consents, "j'accepte que les courriers"),
+        (remembers, "je me rappelle plus de mon planning rappelez-moi demain"),
+        (holds_on, "c'est pas le moment attendez je suis au boulot"),
+        (speaker_repeats, "je vous répète je vous entends très mal"),
+    ],
+)
+def test_what_the_second_review_found_misread(rule: Callable[[str], bool], said: str) -> None:
+    assert not rule(said)
+
+
+def test_a_stop_request_is_never_vetoed_away() -> None:
+    # said to someone else by its form, yet a stop request: the stop rule still decides
+    names = ["stop_calling", "not_interested", "no"]
+    found = by_form(
+        "je parlais à mon fils, et vous rayez-moi de votre liste",
+        names,
+        IntentMatch("not_interested", 0.6),
+        lambda _: 0.5,
+    )
+    assert found.intent == "stop_calling"
 
 
 @pytest.mark.parametrize(

@@ -104,8 +104,8 @@ def by_form(
         return IntentMatch(later.INTENT, max(found.score, threshold(later.INTENT)))
     candidate = _candidate(found)
     # (a stop request said in the turn is never vetoed away: its rule comes next)
-    if not optout.refuses_calls(text) and any(
-        candidate in vetoed and test(text) for vetoed, test in _VETOES
+    if any(candidate in vetoed and test(text) for vetoed, test in _VETOES) and not (
+        optout.refuses_calls(text)
     ):
         # a vetoed runner-up goes too: a step may guess from it, the VM act on a stop one
         return IntentMatch(None, found.score)

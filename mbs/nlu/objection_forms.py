@@ -10,10 +10,10 @@ the scope that answers it, at least at ``FORM_SCORE``.
 
 Which objection that is, a scope says in its own phrasings, not by a name: the objection
 at least half of whose phrasings (text, variants and what it borrows from the library,
-as the matchers index them) have the form, the most of them if
-several do. The library's "Comment avez-vous eu mon numéro ?" has it; a customer's pack
-that words the objection in one phrasing of that form has it too; a scope without such
-an objection reads nothing by form and the scores decide.
+as the matchers index them) have the form, the most of them if several do. The
+library's "Comment avez-vous eu mon numéro ?" has it; a customer's pack that words the
+objection in one phrasing of that form has it too; a scope without such an objection
+reads nothing by form and the scores decide.
 """
 
 from __future__ import annotations

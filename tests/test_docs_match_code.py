@@ -275,3 +275,42 @@ def test_the_conversation_test_example_passes(tmp_path: Path) -> None:
     (tmp_path / "or_rdv.test.toml").write_text(example.group(1), encoding="utf-8")
     result = CliRunner().invoke(app, ["test", str(tmp_path / "or_rdv.test.toml")])
     assert result.exit_code == 0 and "2 passed, 0 failed" in result.output, result.output
+
+
+# ------------------------------------------------------------------------ the library
+
+
+def _library() -> tuple[list[str], dict[str, list[str]], dict[str, int]]:
+    """The stdlib's intents, each objection pack's texts and its phrasings' count."""
+    from mbs.compiler.scope import pack_name
+    from mbs.dsl import ast
+    from mbs.dsl.loader import iter_decls, load_source, stdlib_modules
+
+    uses = "\n".join(
+        f"use {m}" for m in stdlib_modules() if m.startswith(("intents.", "objections."))
+    )
+    intents: list[str] = []
+    packs: dict[str, list[str]] = {}
+    phrasings: dict[str, int] = {}
+    for module, decl in iter_decls(load_source(uses, "<library>", implicit=False).modules):
+        if isinstance(decl, ast.IntentDecl):
+            intents.append(decl.name.name)
+        elif isinstance(decl, ast.ObjectionsDecl):
+            name = pack_name(decl, module)
+            packs[name] = [e.text.value for e in decl.entries]
+            phrasings[name] = sum(1 + len(e.variants) for e in decl.entries)
+    return intents, packs, phrasings
+
+
+def test_the_library_page_lists_every_intent_pack_and_objection() -> None:
+    page = (DOCS / "library.md").read_text(encoding="utf-8")
+    intents, packs, phrasings = _library()
+    table = {m.group(1) for m in re.finditer(r"^\| `(\w+)` \|", page, re.M)}
+    assert set(intents) <= table, set(intents) - table
+    for name, texts in packs.items():
+        row = f"`{name}` | {len(texts)} ({phrasings[name]} phrasings) |"
+        assert row in page, row
+        section = page.split(f"### `{name}` ({len(texts)} objections, {phrasings[name]} phrasings)")
+        assert len(section) == 2, name
+        listed = re.findall(r"^- (.+)$", section[1].split("\n### ")[0], re.M)
+        assert listed == texts, name

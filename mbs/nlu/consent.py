@@ -49,6 +49,10 @@ _GO_AHEAD = re.compile(
     r"(?=$| (?:alors|allez|on y va|hein|je vous ecoute|allez y|dites moi))"
     # talking it over accepted ("bon allez on peut en parler ça coûte rien")
     r"|on peut en (?:parler|discuter)|parlons en|discutons en"
+    # the questions invited ("bon allez posez vos questions", "posez-moi la première")
+    r"|\b(?:posez[ -](?:moi |nous |donc |toujours |les moi |les-moi )?(?:vos|votre|les|la"
+    r"|la premiere|vos trois|vos deux|vos petites|votre petite)"
+    r"|pose[ -](?:moi |donc |toujours )?(?:tes|ta)) ?(?:questions?|premiere)?$"
     r"|je vous en prie|faites vite|soyez bref|soyez breve|ca ira vite"
     # listening granted: "je veux bien écouter ce que vous dites", "je veux bien vous
     # entendre"

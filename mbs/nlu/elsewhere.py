@@ -105,9 +105,10 @@ _ELSEWHERE = re.compile(
     # particulier")
     rf"|\b(?:vous etes (?:chez|a|dans|tombe sur|tombee sur)|ici c est|ici on est)"
     rf" (?:une|un|la|le|l) {_BUSINESS}\b"
-    # ... its line named ("c'est le fixe de l'atelier ici", "c'est le standard d'un
-    # cabinet d'infirmières")
-    r"|\bc est (?:le|la) (?:fixe|standard|ligne|numero|telephone|accueil) (?:de l|du|de la"
+    # ... its line named, opening the answer ("c'est le fixe de l'atelier ici", "c'est le
+    # standard d'un cabinet d'infirmières"); not inside one, where the number may be the
+    # contact's own shop's ("ce qui m'embête c'est le numéro de la boutique")
+    r"|^(?:(?:allo|bonjour|oui|non|ah|bah|ben|euh|mais|alors|ici) )*c est (?:le|la) (?:fixe|standard|ligne|numero|telephone|accueil) (?:de l|du|de la"
     rf"|d un|d une) {_BUSINESS}\b"
     r"|\b(?:pas|plus) (?:chez )?(?:un|des) particuliers?\b"
     # the line someone else's ("c'est sa ligne", "c'est mon père qu'il faut que vous

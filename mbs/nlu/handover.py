@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import re
 
-from mbs.nlu.form_rule import form_pattern
+from mbs.nlu.form_rule import form_rule
+from mbs.nlu.normalize import ascii_words
 
 INTENT = "human_request"
 # What the scores may have said instead.
@@ -101,12 +102,27 @@ _UNLESS = re.compile(
     r"\b(?:ne|n) (?:\w+ ){0,2}(?:veux|voudrais|souhaite|aimerais|tiens|dois|faut)\b"
     r"|\b(?:veux|voudrais|souhaite|aimerais|tiens) (?:pas|plus|point)\b|\bpas besoin\b"
     r"|\bjamais\b"
-    # put off, or someone of the prospect's own side
-    r"|\b(?:plus tard|demain|rappel\w*|autre fois|autre jour|ma|mon|mes|notre|nos)\b"
+    # put off
+    r"|\b(?:plus tard|demain|rappel\w*|autre fois|autre jour)\b"
     # a meeting in person wished ("quelqu'un en face de moi dans un bureau"): the
     # in-person objection's, not a transfer now
     r"|\b(?:en face|en personne|de visu|dans un bureau|en agence|a l agence|en boutique)\b"
 )
 
-# Whether the utterance asks to be put through to a person, and nothing denies it.
-asks_for_a_person = form_pattern(_ASKS_FOR, unless=_UNLESS)
+# Someone of the prospect's own side, in the request or after it ("je voudrais en parler à
+# un conseiller de ma banque", "je veux avoir quelqu'un de ma famille avec moi"); before
+# it, a possessive is about something else ("les machines c'est pas mon truc je veux
+# parler à un vrai conseiller").
+_OWN_SIDE = re.compile(r"\b(?:ma|mon|mes|notre|nos)\b")
+
+
+@form_rule
+def asks_for_a_person(text: str) -> bool:
+    """Whether the utterance asks to be put through to a person, and nothing denies it."""
+    words = ascii_words(text)
+    found = _ASKS_FOR.search(words)
+    return (
+        found is not None
+        and not _UNLESS.search(words)
+        and not _OWN_SIDE.search(words, found.start())
+    )

@@ -49,6 +49,10 @@ _LATER = re.compile(
     r"|(?:ca|la ca|ca me) tombe mal|c est pas le (?:bon )?moment|mauvais moment)"
     r" (?:mais |plutot |par contre )+(?:demain|ce soir|cet apres midi|la semaine prochaine"
     rf"|lundi|mardi|mercredi|jeudi|vendredi|samedi|un autre jour|plus tard|{_DANS})\b"
+    # a call back by someone else ("rappelez-moi avec un vrai conseiller", "recontactez-moi
+    # par un de vos commerciaux"): not "rappelez-moi votre nom", a reminder
+    r"|\b(?:rappelez|recontactez|rappelle|recontacte) (?:moi|nous) (?:plutot |donc |alors )?"
+    r"(?:avec|par) (?:un|une|votre|vos|le|la|l|quelqu un)\b"
     r"|\b(?:rappel\w*|recontact\w*|reessayez|reessayer|repass\w*|essayez|essayer|retentez"
     r"|retenter|tentez|appelez|appeler|telephonez|telephoner|retelephonez|retelephoner|joignez"
     r"|(?:re)?faites (?:moi|nous) signe|(?:re)?faites signe"

@@ -1137,6 +1137,52 @@ def test_what_the_review_found_missed(rule: Callable[[str], bool], said: str) ->
     assert rule(said)
 
 
+# What two scenarios written blind from the docs (a health-insurance broker calling
+# seniors, a fibre operator calling shops) found in their conversations.
+@pytest.mark.parametrize(
+    ("rule", "said"),
+    [
+        # the contact's own shop's number, in a B2B call, is no business line reached
+        (
+            not_the_contact,
+            "moi ce qui m'embête c'est le numéro de la boutique tous mes clients l'ont",
+        ),
+        (not_the_contact, "je veux garder le numéro du magasin c'est le numéro du salon"),
+        (consents, "ah ben ça je me suis jamais posé la question"),
+        (consents, "posez la question à mon mari"),
+        (asks_for_a_person, "je voudrais en parler à un conseiller de ma banque"),
+        (asks_for_a_person, "je veux parler à quelqu'un de ma famille avant"),
+        (puts_off, "rappelez-moi votre nom"),
+        (puts_off, "rappelez moi le nom de votre société"),
+    ],
+)
+def test_what_the_blind_scenarios_found_misread(rule: Callable[[str], bool], said: str) -> None:
+    assert not rule(said)
+
+
+@pytest.mark.parametrize(
+    ("rule", "said"),
+    [
+        (not_the_contact, "c'est le standard d'un cabinet d'infirmières ici"),
+        (not_the_contact, "allô oui c'est le fixe de l'atelier ici"),
+        (consents, "bon allez posez vos questions"),
+        (consents, "posez-moi vos questions"),
+        (consents, "allez-y posez-moi la première"),
+        # a possessive before the request is about something else
+        (
+            asks_for_a_person,
+            "allô bonjour écoutez les machines c'est pas mon truc je veux parler à un vrai"
+            " conseiller",
+        ),
+        (asks_for_a_person, "mon mari est absent passez-moi un responsable"),
+        (puts_off, "oui rappelez moi avec un vrai conseiller"),
+        (puts_off, "recontactez-moi par un de vos commerciaux"),
+    ],
+)
+def test_what_the_blind_scenarios_found_missed(rule: Callable[[str], bool], said: str) -> None:
+    assert rule(said)
+
+
 def test_days_the_speaker_is_free_or_busy_only_in_part_are_kept() -> None:
     now = datetime(2026, 12, 2, 10, 0)
     for said in ("jeudi je travaille pas donc c'est parfait", "jeudi j'ai pas cours"):

@@ -85,6 +85,21 @@ def read_file(path: str | Path, *, limit: int, what: str = "file") -> bytes:
     return data
 
 
+def read_head(path: str | Path, size: int) -> bytes:
+    """The first ``size`` bytes of the regular file at ``path``; ``b""`` for anything
+    else (missing, a folder, a FIFO: opened without blocking, never waited on)."""
+    try:
+        fd = os.open(os.fspath(path), os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return b""
+    try:
+        return os.read(fd, size) if stat.S_ISREG(os.fstat(fd).st_mode) else b""
+    except OSError:
+        return b""
+    finally:
+        os.close(fd)
+
+
 def read_text(path: str | Path, *, limit: int, what: str = "file") -> str:
     """:func:`read_file` decoded as UTF-8 (a byte-order mark is dropped)."""
     data = read_file(path, limit=limit, what=what)

@@ -1,12 +1,14 @@
 """Judge scripted conversations turn by turn through ``mbs chat`` (see conversations.toml).
 
     python scripts/conversation_eval.py [--mbs "python -c 'from mbs.cli import main; main()'"]
-        [--scenarios DIR] [--file scripts/conversations.toml] [--verbose]
+        [--scenarios DIR] [--file scripts/conversations.toml] [--contact KEY=VALUE] [--verbose]
 
 Runs each conversation with ``mbs chat SCENARIO --json`` (the prospect's lines on stdin,
-the real fuzzy NLU, no LLM), splits the robot's lines by the prospect's turns and checks
-each turn; prints every wrong turn and the share of turns handled wrongly. ``--mbs``
-runs another build of mbs (e.g. an older checkout on PYTHONPATH), to compare.
+the default NLU, no LLM; the contact is first_name=Marie, plus ``--contact`` fields and
+a conversation's own ``contact = {...}``), splits the robot's lines by the prospect's
+turns and checks each turn; prints every wrong turn and the share of turns handled
+wrongly. ``--mbs`` runs another build of mbs (e.g. an older checkout on PYTHONPATH), to
+compare.
 """
 
 from __future__ import annotations
@@ -23,9 +25,13 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 
 
-def run_chat(mbs: list[str], scenario: Path, lines: list[str]) -> list[dict[str, Any]]:
+def run_chat(
+    mbs: list[str], scenario: Path, lines: list[str], contact: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
+    fields = {"first_name": "Marie", **(contact or {})}
+    given = [arg for k, v in fields.items() for arg in ("-c", f"{k}={v}")]
     done = subprocess.run(
-        [*mbs, "chat", str(scenario), "--json", "-c", "first_name=Marie"],
+        [*mbs, "chat", str(scenario), "--json", *given],
         input="\n".join(lines) + "\n",
         capture_output=True,
         text=True,
@@ -69,13 +75,18 @@ def main() -> int:
     parser.add_argument("--mbs", default=f"{sys.executable} -c 'from mbs.cli import main; main()'")
     parser.add_argument("--scenarios", type=Path, default=HERE.parent / "scenarios")
     parser.add_argument("--file", type=Path, default=HERE / "conversations.toml")
+    parser.add_argument(
+        "--contact", action="append", default=[], help="a contact field, key=value (repeatable)"
+    )
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args()
     mbs = shlex.split(args.mbs)
     conversations = tomllib.loads(args.file.read_text(encoding="utf-8"))["conversation"]
     total = wrong = 0
     for conv in conversations:
-        events = run_chat(mbs, args.scenarios / conv["scenario"], [t[0] for t in conv["turns"]])
+        contact = {**dict(c.split("=", 1) for c in args.contact), **conv.get("contact", {})}
+        lines = [t[0] for t in conv["turns"]]
+        events = run_chat(mbs, args.scenarios / conv["scenario"], lines, contact)
         verdicts = judge(conv["turns"], events)
         total += len(verdicts)
         bad = [v for v in verdicts if v]

@@ -280,8 +280,9 @@ def test_the_conversation_test_example_passes(tmp_path: Path) -> None:
 # ------------------------------------------------------------------------ the library
 
 
-def _library() -> tuple[list[str], dict[str, list[str]], dict[str, int]]:
-    """The stdlib's intents, each objection pack's texts and its phrasings' count."""
+def _library() -> tuple[list[str], dict[str, list[str]], dict[str, int], list[str]]:
+    """The stdlib's intents, each objection pack's texts, its phrasings' count, and every
+    objection's answers."""
     from mbs.compiler.scope import pack_name
     from mbs.dsl import ast
     from mbs.dsl.loader import iter_decls, load_source, stdlib_modules
@@ -292,6 +293,7 @@ def _library() -> tuple[list[str], dict[str, list[str]], dict[str, int]]:
     intents: list[str] = []
     packs: dict[str, list[str]] = {}
     phrasings: dict[str, int] = {}
+    answers: list[str] = []
     for module, decl in iter_decls(load_source(uses, "<library>", implicit=False).modules):
         if isinstance(decl, ast.IntentDecl):
             intents.append(decl.name.name)
@@ -299,12 +301,13 @@ def _library() -> tuple[list[str], dict[str, list[str]], dict[str, int]]:
             name = pack_name(decl, module)
             packs[name] = [e.text.value for e in decl.entries]
             phrasings[name] = sum(1 + len(e.variants) for e in decl.entries)
-    return intents, packs, phrasings
+            answers += [r.value for e in decl.entries for r in (e.response, *e.more) if r]
+    return intents, packs, phrasings, answers
 
 
 def test_the_library_page_lists_every_intent_pack_and_objection() -> None:
     page = (DOCS / "library.md").read_text(encoding="utf-8")
-    intents, packs, phrasings = _library()
+    intents, packs, phrasings, answers = _library()
     table = {m.group(1) for m in re.finditer(r"^\| `(\w+)` \|", page, re.M)}
     assert set(intents) <= table, set(intents) - table
     for name, texts in packs.items():
@@ -314,3 +317,5 @@ def test_the_library_page_lists_every_intent_pack_and_objection() -> None:
         assert len(section) == 2, name
         listed = re.findall(r"^- (.+)$", section[1].split("\n### ")[0], re.M)
         assert listed == texts, name
+    for answer in answers:
+        assert f"  — {answer}\n" in page, answer

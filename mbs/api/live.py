@@ -35,6 +35,7 @@ from mbs.campaign.facts import (
     CallFinished,
     CallStarted,
     ContactDeferred,
+    ContactIncomplete,
     ExecutorError,
     Fact,
     WaitingForWindow,
@@ -119,6 +120,8 @@ class LiveFeed:
             c.errors += fact.error is not None
         elif isinstance(fact, ContactDeferred):
             c.deferred[fact.reason] += 1
+        elif isinstance(fact, ContactIncomplete):
+            c.deferred["incomplete contact"] += 1
         elif isinstance(fact, WaitingForWindow):
             self.waiting_until = fact.until
         elif isinstance(fact, ExecutorError):

@@ -27,6 +27,7 @@ from mbs.campaign.facts import (
     CallFinished,
     CallStarted,
     ContactDeferred,
+    ContactIncomplete,
     ExecutorError,
     Fact,
     Observer,
@@ -92,6 +93,8 @@ class StorePort(Protocol):
     def start_dial(
         self, call_id: str, *, at: datetime, policy: CallingLaw | CallingPolicy | None = None
     ) -> Decision: ...
+
+    def release_incomplete(self, call_id: str, *, at: datetime, missing: Sequence[str]) -> None: ...
 
     def update_call_status(
         self, call_id: str, status: CallStatus, *, at: datetime, hangup_cause: str | None = None
@@ -390,6 +393,16 @@ class Executor:
         live: dict[str, Any] = {"campaign": claim.campaign, "step": None, "heard": None}
         self.progress.live[claim.call_id] = live
         call_log = _CallLog(claim.call_id, self.clock, live)
+        # A contact lacking a field the scenario says ("{{ contact.industry }}") would hear
+        # an empty word or end in an error after the greeting: it is not dialled.
+        missing = self.vm.loaded.contact_fields.missing(claim.contact.template_vars())
+        if missing:
+            await self._db(
+                self.store.release_incomplete, claim.call_id, at=self.clock.now(), missing=missing
+            )
+            report.status = CallStatus.CANCELLED.value
+            self._report(ContactIncomplete(claim.campaign, claim.call_id, tuple(missing)))
+            return
         # The contact's own lines ("Bonjour Marie, ...") are made before the dial, the
         # first one awaited, so the robot speaks as soon as the prospect picks up.
         lines = [] if self._tts_silent else self._personal_lines(claim)
@@ -633,5 +646,7 @@ def summarise(
         "objections_matched": objections,
         "freestyle_turns": freestyle,
         "next_due_at": stats.next_due_at.isoformat() if stats.next_due_at else None,
+        # contacts not dialled by this run, by the field they lacked
+        "not_called_lacking": dict(sorted(progress.incomplete.items())),
         "errors": progress.errors[:20],
     }

@@ -2,7 +2,8 @@
 
 The executor does not keep counters for others to diff: it tells its observers each
 fact as it happens (a call started, was dialled, finished with its status, result,
-talk time and objections; a due contact was deferred by the law; the executor waits
+talk time and objections; a due contact was deferred by the law, or not dialled for a
+field it lacks; the executor waits
 for a calling window; something went wrong). Each reader folds the facts into what
 it needs: :class:`Progress` (the run's display and summary) here, the live API's
 per-campaign counters and talk-time histogram in ``mbs.api.live``.
@@ -60,6 +61,15 @@ class ContactDeferred:
 
 
 @dataclass(frozen=True, slots=True)
+class ContactIncomplete:
+    """A claimed contact not dialled: it lacks fields the scenario says (``missing``)."""
+
+    campaign: str
+    call_id: str
+    missing: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class WaitingForWindow:
     """Nothing is due: the executor waits until ``until`` (None: it stopped waiting)."""
 
@@ -75,7 +85,15 @@ class ExecutorError:
     message: str
 
 
-Fact = CallStarted | CallDialled | CallFinished | ContactDeferred | WaitingForWindow | ExecutorError
+Fact = (
+    CallStarted
+    | CallDialled
+    | CallFinished
+    | ContactDeferred
+    | ContactIncomplete
+    | WaitingForWindow
+    | ExecutorError
+)
 Observer = Callable[[Fact], None]
 
 
@@ -95,6 +113,7 @@ class Progress:
     talk_seconds: float = 0.0
     waiting_until: datetime | None = None
     deferred: Counter[str] = field(default_factory=Counter)
+    incomplete: Counter[str] = field(default_factory=Counter)  # contacts not dialled, by field
     errors: list[str] = field(default_factory=list)
     state: str = "running"  # the campaign's stored state, as last read
     # Calls in progress: call id -> step, last prospect words, transcript lines so far
@@ -122,6 +141,8 @@ class Progress:
                 self.errors.append(f"{fact.call_id}: {fact.error}")
         elif isinstance(fact, ContactDeferred):
             self.deferred[fact.reason] += 1
+        elif isinstance(fact, ContactIncomplete):
+            self.incomplete.update(fact.missing)
         elif isinstance(fact, WaitingForWindow):
             self.waiting_until = fact.until
         elif isinstance(fact, ExecutorError):

@@ -154,6 +154,14 @@ def chat(
     # the path as given: compiled from another spelling of the path, the same
     # scenario gets other debug locations, hence another program hash
     vm = Vm(program, nlu=nlu_obj, llm=llm_obj, source=str(scenario))  # type: ignore[arg-type]
+    missing = vm.loaded.contact_fields.missing(fields)
+    if missing:
+        # said as is by a line ("{{ contact.company }}"): an empty word, or an error mid-call
+        given = " ".join(f"-c {f}=..." for f in missing)
+        abort(
+            f"the scenario says {', '.join('contact.' + f for f in missing)}: give it ({given})",
+            EXIT_USAGE,
+        )
     call = TextCall(call_id="chat", reader=_stdin_reader(interactive))
     sink = TeeSink(display, *([log_sink] if log_sink else []))
     try:

@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from mbs.cli.compile_cmd import check_format
 from mbs.cli.output import emit_json, out
@@ -55,16 +54,28 @@ def inspect(
         return
     for key, value in header(program):
         out.print(f"[bold]{escape(f'{key:>12}')}[/]  {escape(str(value))}", markup=True)
-    table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
-    for column in ("addr", "step", "op", "operands", "source"):
-        table.add_column(column, overflow="fold")
+    # One line per instruction: the short columns aligned, then the operands and the
+    # source line as long as they are (a table padded every row to the longest dispatch,
+    # hundreds of columns).
+    listed = list(source_lines(program, sources))
+    wide = {
+        "addr": max((len(str(r.address)) for r, _ in listed), default=4),
+        "step": min(24, max((len(r.step) for r, _ in listed), default=4)),
+        "op": max((len(r.op) for r, _ in listed), default=2),
+    }
+    out.print(
+        f"[bold]{'addr':>{wide['addr']}}  {'step':<{wide['step']}}  {'op':<{wide['op']}}"
+        "  operands  ; source[/]",
+        markup=True,
+    )
     previous = None
-    for row, text in source_lines(program, sources):
+    for row, text in listed:
         step = row.step if row.step != previous else ""
         previous = row.step
-        where = row.source.rsplit("/", 1)[-1]
-        table.add_row(str(row.address), step, row.op, row.operands, f"{where}  {text}".strip())
-    out.print(table)
+        where = f"{row.source.rsplit('/', 1)[-1]}  {text}".strip()
+        line = f"{row.address:>{wide['addr']}}  {step:<{wide['step']}}  {row.op:<{wide['op']}}"
+        line += f"  {row.operands}" if row.operands else ""
+        out.print(f"{line}  ; {where}" if where else line)
 
 
 def register(app: typer.Typer) -> None:

@@ -7,7 +7,14 @@ from pathlib import Path
 import typer
 
 from mbs.cli.output import EXIT_DIAGNOSTICS, EXIT_USAGE, abort
+from mbs.files import read_head
 from mbs.program import Program, ProgramError
+
+
+def _compiled(path: Path) -> bool:
+    """Whether the file holds a compiled program whatever its name ("out.json"): its
+    first character opens a JSON object, which no scenario does."""
+    return read_head(path, 256).lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{")
 
 
 def load_program(path: Path) -> Program:
@@ -16,7 +23,7 @@ def load_program(path: Path) -> Program:
         abort(f"no such file: {path}", EXIT_USAGE)
     if path.is_dir():
         abort(f"{path} is a directory, not a scenario", EXIT_USAGE)
-    if path.suffix == ".mbsc":
+    if path.suffix == ".mbsc" or _compiled(path):
         try:
             return Program.load(path)
         except ProgramError as exc:

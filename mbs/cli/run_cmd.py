@@ -83,6 +83,13 @@ def _print_summary(summary: dict[str, object], result: object) -> None:
     out.print(
         f"  {clock} time {span}  ({result.started_at:%Y-%m-%d %H:%M} → {result.ended_at:%Y-%m-%d %H:%M} UTC)"
     )
+    lacking = summary["not_called_lacking"]
+    assert isinstance(lacking, dict)
+    if lacking:
+        out.print(
+            "  not called, lacking a field the scenario says: "
+            + ", ".join(f"contact.{f} ×{n}" for f, n in lacking.items())
+        )
     if summary["next_due_at"]:
         out.print(f"  next contact due at {summary['next_due_at']} (run again to continue)")
     errors = summary["errors"]

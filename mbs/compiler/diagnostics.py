@@ -659,10 +659,12 @@ DESCRIPTORS: tuple[DiagnosticDescriptor, ...] = (
         "warning",
         "Same line twice in a row",
         "`{line}` can be said twice in a row, word for word",
-        "give the retry its own line, or rephrase the question it repeats",
+        "give the retry its own line, or rephrase the question it repeats; a retry with its "
+        "own line says it at each try: `retry 1` says it once",
         "A prospect who did not understand a line does not understand it better the "
         "second time: a retry that repeats the line just said (the step's question, or its "
-        "own line when it loops) should rephrase it.",
+        "own line when it loops) should rephrase it. A retry has one line, said at each "
+        "try; a second, different line needs a step of its own.",
         _HEAD + 'step a {\n    ask "Vous avez deux minutes ?"\n'
         "    on unclear -> retry 2 then b\n    otherwise -> b\n}\nstep b { end QUALIFIED }\n",
         6,

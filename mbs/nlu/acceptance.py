@@ -71,6 +71,11 @@ def is_sparse(features: Sequence[float]) -> bool:
     return features[_PHRASINGS] < math.log(SPARSE) - 1e-9
 
 
+# How far from its mean (in standard deviations) a feature counts: the model extrapolates
+# no further than the data it was fitted on reached.
+EXTENT = 3.0
+
+
 @dataclass(frozen=True, slots=True)
 class Acceptance:
     """A fitted logistic model over ``FEATURES`` (standardised) and its cutoff."""
@@ -95,9 +100,13 @@ class Acceptance:
             raise ValueError("an acceptance model's scales are positive")
 
     def probability(self, features: Sequence[float]) -> float:
-        """The probability that the best label is right."""
+        """The probability that the best label is right. A feature far outside what the
+        model was fitted on counts as at the edge of it (``EXTENT`` standard deviations):
+        a scenario's own intent of seven examples, where the library's have fifty to
+        a hundred, had made the phrasings' weight accept "un chien il a neuf ans" as a
+        pet's death at a fused score of 0.32."""
         z = self.bias + sum(
-            w * (x - m) / s
+            w * min(EXTENT, max(-EXTENT, (x - m) / s))
             for w, x, m, s in zip(self.weights, features, self.mean, self.scale, strict=True)
         )
         if z < -60.0:

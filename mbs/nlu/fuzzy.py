@@ -362,7 +362,7 @@ class IntentClassifier:
                 entry[1].append(kw)
                 found[label] = (entry[0], entry[1], entry[2] or negated)
         for label, (present, kws, negated) in found.items():
-            # all the intent's keywords present, and how much of the utterance they cover
+            # the intent's keywords found (each whole), and how much of the utterance they cover
             explained = sum(self._index.weight(t) for t in present) / q.weight
             s = KEYWORD_BASE + (1.0 - KEYWORD_BASE) * min(1.0, explained)
             if q.negated and not negated:

@@ -4,7 +4,8 @@
 pour moi laissez tomber": French declines an offer with "pas pour moi" and "très peu
 pour moi" opening the answer or as "c'est pas pour moi", whose other words are the
 product's; or it declines it outright: "ce sera sans moi", "je me permets de décliner",
-"votre vin je n'en veux pas", "ça ne me concerne pas vos histoires"; or says the offer
+"votre vin je n'en veux pas", "ça ne me concerne pas vos histoires", "non laissez
+tomber" said alone; or says the offer
 is not its kind of thing, of the offer or opening the answer ("votre affaire là c'est
 pas mon délire", "bof c'est pas mon truc"; "le raisin c'est pas mon truc" says what the
 speaker prefers, an objection). The scores read the "non" and the negation and answer
@@ -61,6 +62,10 @@ _DECLINES = re.compile(
     r"(?:(?:ca |c est |ca c est |ce n est |c est vraiment )?pas|ca n est pas) "
     r"(?:du tout |vraiment |trop |tellement )?(?:(?:mon|notre) (?:truc|delire|genre|kif)"
     r"|(?:ma|notre) tasse de the)\b(?! (?:de|d)\b)"
+    # "non laissez tomber", "oubliez ça", said alone: the offer dropped
+    rf"|^{_FILLERS}(?:laissez|laisse|laissons) (?:tomber|couler)(?: (?:merci|alors|hein|va|allez"
+    r"|c est bon|ca ira))*$"
+    rf"|^{_FILLERS}oubliez (?:ca|tout ca|ca alors)(?: merci)?$"
 )
 _UNLESS = re.compile(
     r"\b(?:pas|plus) pour (?:moi|nous) (?:mais|c est pour|pour)\b|\bc est pour (?:ma|mon|mes)\b"

@@ -145,7 +145,9 @@ class AheadLines:
     def for_contact(self, contact: Mapping[str, object]) -> list[str]:
         """The ``say`` lines this contact will hear, rendered, in program order."""
         context: dict[str, object] = {
-            "contact": {k: str(v) for k, v in contact.items()},
+            "contact": self.loaded.contact_fields.completed(
+                {k: str(v) for k, v in contact.items()}
+            ),
             "agent": dict(self.loaded.agent),
         }
         texts: list[str] = []

@@ -50,6 +50,7 @@ from typing import Literal
 from mbs.nlu.calibration import DecisionSettings, calibration
 from mbs.nlu.form_rule import form_pattern
 from mbs.nlu.normalize import with_digits
+from mbs.nlu.refusal import declines
 from mbs.nlu.scoring import MAX_CHARS
 from mbs.nlu.when import When, parse_when
 from mbs.program import Capture, Dispatch, Program
@@ -67,6 +68,7 @@ STOP = "stop_calling"
 GOODBYE = "goodbye"
 CALLBACK = "callback"
 NO = "no"
+NOT_INTERESTED = "not_interested"
 # a "non" said, not a ``no`` read off negations ("le matin mais pas aux aurores hein")
 _says_no = form_pattern(re.compile(r"\b(?:non|nan|no|nope)\b"))
 
@@ -110,6 +112,7 @@ def decide(
     dated: bool = False,
     timed: bool = False,
     half: str | None = None,
+    refused: bool = False,
     settings: DecisionSettings | None = None,
 ) -> Decision:
     """The decision of a step handling ``handled`` intents, of which ``expected`` are
@@ -121,6 +124,8 @@ def decide(
     but a safety intent: "demain à quinze heures" is the slot asked for, not the
     ``slot_afternoon`` intent; ``timed``: it names a time there, which the VM takes
     over a call put off ("vers dix-huit heures après le travail" answers "quand ?");
+    ``refused``: the utterance declines the offer by its form (``mbs.nlu.refusal``), a
+    refusal no close "no" of the step takes over;
     ``half``: the step's own intent for the half of the day said there with no day
     (``half_answer``), which wins over the NLU's reading but a handled one of another
     kind ("plutôt l'aprem genre en fin de journée" is ``slot_afternoon`` however
@@ -158,6 +163,21 @@ def decide(
     ):
         # the best intent is one this step does not handle, a close second is one it does
         name, score = second, second_score
+    elif (
+        guess
+        and not refused
+        and name == NOT_INTERESTED
+        and name not in expected
+        and second == NO
+        and second in expected
+        and second_score >= max(rules.expected_floor, score - rules.context_margin)
+    ):
+        # a refusal read call-wide, a close "no" the step's own answer: its question gives
+        # the "non" its meaning ("non je viens de vous le dire j'en ai pas" to "avez-vous
+        # une mutuelle ?", "ah non pas tout de suite j'ai de la visite" to "je vous le
+        # passe maintenant ?"); not when the answer declines the offer by its form ("non
+        # c'est pas pour moi", "non laissez tomber")
+        name, score = second, second_score
     wins = not matched or score + rules.context_margin >= objection_score
     if name is not None and name in handled and wins:
         return Decision("intent", name, score)
@@ -171,6 +191,12 @@ def decide(
         assert objection is not None
         return Decision("objection", objection.objection, objection_score)
     return Decision("none", None, 0.0)
+
+
+def declines_offer(intent: IntentResult, utterance: str) -> bool:
+    """Whether a refusal read is one by its form ("non c'est pas pour moi", "non laissez
+    tomber"): ``decide``'s ``refused``."""
+    return intent.intent == NOT_INTERESTED and declines(utterance)
 
 
 def stop_runner_up(intent: IntentResult, accepts_at: float | None) -> bool:
@@ -206,6 +232,7 @@ def decide_at(
         dated=said is not None and said.day is not None,
         timed=said is not None,
         half=half_answer(ctx, said, intent, utterance),
+        refused=declines_offer(intent, utterance),
         settings=settings,
     )
 

@@ -60,12 +60,14 @@ from mbs.runtime.builtins.base import (
     Tts,
     Turn,
 )
+from mbs.runtime.contact_fields import ContactFields
 from mbs.runtime.decision import (
     CALL_WIDE,
     STOP,
     StepContext,
     capture_answer,
     decide,
+    declines_offer,
     half_answer,
     reads_callback,
     step_context,
@@ -130,6 +132,8 @@ class LoadedProgram:
         self.source = source
         self.code: tuple[Instruction, ...] = program.code
         self.templates = Templates(program)
+        # the contact fields the texts use and say (a contact lacking a used one gets "")
+        self.contact_fields = ContactFields.of(program)
         self.program_hash = program.program_hash
         agent = program.scenario.agent
         # gender is always there: stdlib lines agree with it ("" when not declared)
@@ -233,7 +237,7 @@ class Machine:
     def context(self) -> dict[str, object]:
         st = self.state
         ctx: dict[str, object] = dict(st.variables)
-        ctx["contact"] = st.contact
+        ctx["contact"] = self.loaded.contact_fields.completed(st.contact)
         ctx["agent"] = st.agent
         ctx["company"] = self.loaded.company
         ctx["callback_when"] = (
@@ -619,6 +623,7 @@ class Machine:
             answered=answered,
             captures=ctx is not None and ctx.captures,
             counted=counted,
+            refused=declines_offer(intent, utterance),
         )
         if decision.kind == "intent":
             assert decision.name is not None

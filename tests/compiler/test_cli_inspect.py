@@ -84,3 +84,15 @@ def test_inspect_usage_errors_exit_2(app: typer.Typer, compiled: Path, tmp_path:
     assert runner.invoke(app, ["inspect", str(tmp_path / "none.mbsc")]).exit_code == 2
     bad = runner.invoke(app, ["inspect", str(compiled), "--format", "xml"])
     assert bad.exit_code == 2 and "text or json" in bad.stderr
+
+
+def test_a_compiled_program_under_another_name_is_read_as_one(
+    app: typer.Typer, tmp_path: Path
+) -> None:
+    # "mbs compile x.mbs -o out.json" then "mbs inspect out.json": a program, not a scenario
+    out = tmp_path / "out.json"
+    result = runner.invoke(app, ["compile", str(DATA / "or_rdv.mbs"), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    shown = runner.invoke(app, ["inspect", str(out)])
+    assert shown.exit_code == 0, shown.output
+    assert "enter" in shown.stdout and "E001" not in shown.output

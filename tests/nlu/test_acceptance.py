@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from rapidfuzz import fuzz, process
 
-from mbs.nlu.acceptance import FEATURES, SPARSE, Acceptance, is_sparse
+from mbs.nlu.acceptance import EXTENT, FEATURES, SPARSE, Acceptance, is_sparse
 from mbs.nlu.calibrate import (
     AcceptanceCase,
     Cutoffs,
@@ -48,7 +48,45 @@ def test_the_model_is_a_logistic_over_the_features() -> None:
     assert model.probability((2.0,) + (0.0,) * (N - 1)) == pytest.approx(0.8808, abs=1e-4)
     assert model.accepts((2.0,) + (0.0,) * (N - 1))
     assert not model.accepts((0.0,) * N)
-    assert model.probability((-1000.0,) + (0.0,) * (N - 1)) == 0.0  # no overflow
+    # no overflow, and no extrapolation past EXTENT standard deviations
+    far = 1.0 / (1.0 + math.exp(EXTENT))
+    assert model.probability((-1000.0,) + (0.0,) * (N - 1)) == pytest.approx(far)
+
+
+def test_a_scenario_intent_of_few_examples_is_not_accepted_far_under_its_threshold() -> None:
+    # The committed intent model was fitted on the library's intents (50 to 120 examples
+    # each): a scenario's own intent of seven sat thirteen deviations away on the
+    # phrasings feature, and the model took "un chien il a neuf ans" for a pet's death
+    # at a fused score of 0.32 (a blind scenario's conversations, 2026-12-05).
+    from mbs.compiler import compile_source
+
+    source = """
+scenario pets "Pets" {
+    agent "Camille" from "Compagnons"
+    start animal
+}
+use intents.common
+intent pet_died {
+    "il est mort" "il est décédé" "on a dû le faire piquer"
+    "elle nous a quittés le mois dernier" "mon chien est mort"
+    "on l'a fait euthanasier" "mon chat est décédé"
+}
+always { on pet_died -> sorry }
+step animal {
+    say "Bonjour, Camille, assistante automatisée de Compagnons. Cet appel est enregistré."
+    ask "C'est un chien ou un chat, et quel âge a-t-il ?"
+    capture profile
+    otherwise -> done
+}
+step sorry { say "Je suis désolée." end NOT_QUALIFIED }
+step done { say "Merci." end QUALIFIED }
+"""
+    program = compile_source(source, "pets.mbs").program
+    assert program is not None
+    clf = HybridClassifier(program.intents, default_encoder(), calibration())
+    for said in ("un chien il a neuf ans", "c'est notre chien un berger australien il a deux ans"):
+        assert clf.classify(said).intent is None, said
+    assert clf.classify("mon chien est mort l'an dernier").intent == "pet_died"
 
 
 def test_a_model_survives_the_calibration_file_and_refuses_other_features() -> None:

@@ -256,6 +256,8 @@ intent slot_afternoon { "l'après-midi" "plutôt l'après-midi" "dans l'après-m
 
 step propose {
     ask "Le matin ou l'après-midi ?"
+    capture slot as when
+    on captured -> end APPOINTMENT_SCHEDULED
     on slot_morning -> end QUALIFIED
     on slot_afternoon -> end NOT_QUALIFIED
     otherwise -> end NOT_INTERESTED
@@ -263,9 +265,22 @@ step propose {
 """
     result = compile_source(source, str(tmp_path / "rdv.mbs"))
     assert result.program is not None, [str(d) for d in result.diagnostics]
+    from mbs.runtime.builtins.base import IntentResult
+    from mbs.runtime.decision import decide_at, step_context
+
     hybrid = HybridClassifier(result.program.intents, default_encoder(), calibration())
-    assert hybrid.classify("vers dix heures ce serait bien").intent == "slot_morning"
-    assert hybrid.classify("plutôt sur les seize heures").intent == "slot_afternoon"
+    ctx = step_context(result.program, "propose")
+    for said, half in (
+        ("vers dix heures ce serait bien", "slot_morning"),
+        ("plutôt sur les seize heures", "slot_afternoon"),
+    ):
+        # ranked first, and taken at the step that asks for it, which captures a date: a
+        # time with no day is the half it names (a scenario's own intent of three examples
+        # is not accepted on its own under its threshold)
+        got = hybrid.classify(said)
+        assert half in (got.intent, got.runner_up), said
+        found = IntentResult(got.intent, got.score, got.runner_up, got.runner_up_score)
+        assert decide_at(ctx, said, found, None).name == half, said
 
 
 @pytest.mark.parametrize(
@@ -1149,6 +1164,8 @@ def test_what_the_review_found_missed(rule: Callable[[str], bool], said: str) ->
         ),
         (not_the_contact, "je veux garder le numéro du magasin c'est le numéro du salon"),
         (consents, "ah ben ça je me suis jamais posé la question"),
+        (declines, "laissez tomber le robot passez-moi quelqu'un"),  # not alone
+        (declines, "oubliez pas de me rappeler"),
         (consents, "posez la question à mon mari"),
         (asks_for_a_person, "je voudrais en parler à un conseiller de ma banque"),
         (asks_for_a_person, "je veux parler à quelqu'un de ma famille avant"),
@@ -1166,6 +1183,9 @@ def test_what_the_blind_scenarios_found_misread(rule: Callable[[str], bool], sai
         (not_the_contact, "c'est le standard d'un cabinet d'infirmières ici"),
         (not_the_contact, "allô oui c'est le fixe de l'atelier ici"),
         (consents, "bon allez posez vos questions"),
+        (declines, "non laissez tomber"),  # the offer dropped, said alone
+        (declines, "ah bah laissez tomber alors"),
+        (declines, "oubliez ça merci"),
         (consents, "posez-moi vos questions"),
         (consents, "allez-y posez-moi la première"),
         # a possessive before the request is about something else

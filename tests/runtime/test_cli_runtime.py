@@ -109,10 +109,19 @@ def test_chat_markers_objection_and_end_of_input(app: typer.Typer, mbsc: Path) -
 
 
 def test_chat_runtime_error_exits_3_with_the_source_location(app: typer.Typer, mbsc: Path) -> None:
-    result = runner.invoke(app, ["chat", str(mbsc)], input="oui\n")
+    # a first name longer than a line may be: the sandbox's output bound, at run time
+    huge = "first_name=" + "x" * 20_000
+    result = runner.invoke(app, ["chat", str(mbsc), "-c", huge], input="oui\n")
     assert result.exit_code == 3
     assert "test.mbs:2:5 (step intro): template error" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_chat_asks_for_a_contact_field_a_line_says(app: typer.Typer, mbsc: Path) -> None:
+    result = runner.invoke(app, ["chat", str(mbsc)], input="oui\n")
+    assert result.exit_code == 2
+    assert "the scenario says contact.first_name: give it (-c first_name=...)" in result.stderr
+    assert "robot" not in result.stdout  # before the call, not after the greeting
 
 
 def test_chat_usage_errors(app: typer.Typer, mbsc: Path, tmp_path: Path) -> None:

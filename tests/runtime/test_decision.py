@@ -64,6 +64,23 @@ def test_a_close_handled_runner_up_beats_an_unhandled_best() -> None:
     assert decide(far, None, {"abstinent"}).kind == "none"
 
 
+def test_a_close_no_the_step_expects_beats_a_refusal_read_call_wide() -> None:
+    # "non je viens de vous le dire j'en ai pas" to "avez-vous une mutuelle ?"
+    handled = {"yes", "no", "not_interested"}
+    close = IntentResult("not_interested", 0.59, runner_up="no", runner_up_score=0.52)
+    assert decide(close, None, handled, expected={"yes", "no"}).name == "no"
+    # not when the step handles the refusal itself, when the no is far behind, when "no"
+    # is only handled call-wide, nor when the answer declines the offer by its form
+    assert decide(close, None, handled, expected=handled).name == "not_interested"
+    far = IntentResult(
+        "not_interested", 0.52 + CONTEXT_MARGIN + 0.05, runner_up="no", runner_up_score=0.52
+    )
+    assert decide(far, None, handled, expected={"yes", "no"}).name == "not_interested"
+    assert decide(close, None, handled, expected={"yes"}).name == "not_interested"
+    got = decide(close, None, handled, expected={"yes", "no"}, refused=True)
+    assert got.name == "not_interested"
+
+
 def test_a_captured_value_answers_the_step_unless_the_objection_is_sure() -> None:
     nothing = IntentResult(None, 0.0)
     assert decide(nothing, objection(0.6), {"yes"}, answered=True).kind == "none"

@@ -62,6 +62,8 @@ from mbs.campaign.store.retry import CALLBACK, RetryPolicy, retry_kind
 from mbs.runtime.telephony import CallStatus
 
 CRASH_RECOVERED = "CRASH_RECOVERED"
+# a contact lacking fields the scenario says: released undialled, done in the campaign
+INCOMPLETE = "INCOMPLETE_CONTACT"
 MAX_EXAMINED = 2000  # due rows one claim_due call looks at, at most
 LIVE = (CallStatus.CALLING, CallStatus.RINGING, CallStatus.IN_PROGRESS)
 FINAL = frozenset(
@@ -436,6 +438,29 @@ class CallsMixin(StoreBase):
             else:
                 member.next_attempt_at = decision.next_allowed_at
             return decision
+
+    def release_incomplete(self, call_id: str, *, at: datetime, missing: Sequence[str]) -> None:
+        """A claim released without a dial because the contact lacks fields the
+        scenario says (``missing``, from ``mbs.runtime.contact_fields``): CANCELLED,
+        never dialled, the attempt not counted, and the contact done in this campaign
+        with the outcome ``INCOMPLETE_CONTACT`` (an operator who completes the contact
+        re-queues it, ``schedule_retry``)."""
+        with self.writer() as s:
+            call = self._live_call(s, call_id)
+            if call.status != CallStatus.PENDING:
+                raise StoreError(f"call {call_id} is {call.status}, not PENDING")
+            lacks = ", ".join(f"contact.{f}" for f in missing)
+            released = CallOutcome(
+                CallStatus.CANCELLED, ended_at=at, hangup_cause=f"{INCOMPLETE}: {lacks}"[:200]
+            )
+            self._close(s, call, released, None)
+            member = s.scalars(
+                select(CampaignContact).where(
+                    CampaignContact.campaign_id == call.campaign_id,
+                    CampaignContact.contact_id == call.contact_id,
+                )
+            ).one()
+            member.done, member.outcome = True, INCOMPLETE
 
     # ------------------------------------------------------------------ progress
 

@@ -48,9 +48,12 @@ def test_the_model_is_a_logistic_over_the_features() -> None:
     assert model.probability((2.0,) + (0.0,) * (N - 1)) == pytest.approx(0.8808, abs=1e-4)
     assert model.accepts((2.0,) + (0.0,) * (N - 1))
     assert not model.accepts((0.0,) * N)
-    # no overflow, and no extrapolation past EXTENT standard deviations
-    far = 1.0 / (1.0 + math.exp(EXTENT))
-    assert model.probability((-1000.0,) + (0.0,) * (N - 1)) == pytest.approx(far)
+    assert model.probability((-1000.0,) + (0.0,) * (N - 1)) == 0.0  # no overflow
+    # the phrasings' count extrapolates no further than EXTENT standard deviations
+    count = FEATURES.index("phrasings")
+    counted = _model(tuple(-1.0 if i == count else 0.0 for i in range(N)))
+    few = tuple(-13.0 if i == count else 0.0 for i in range(N))
+    assert counted.probability(few) == pytest.approx(1.0 / (1.0 + math.exp(-EXTENT)))
 
 
 def test_a_scenario_intent_of_few_examples_is_not_accepted_far_under_its_threshold() -> None:

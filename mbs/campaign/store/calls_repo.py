@@ -426,12 +426,7 @@ class CallsMixin(StoreBase):
                 CallStatus.CANCELLED, ended_at=at, hangup_cause=f"LAW_AT_DIAL: {decision.reason}"
             )
             self._close(s, call, released, None)
-            member = s.scalars(
-                select(CampaignContact).where(
-                    CampaignContact.campaign_id == call.campaign_id,
-                    CampaignContact.contact_id == call.contact_id,
-                )
-            ).one()
+            member = _member(s, call)
             member.waiting_reason = decision.reason
             if decision.next_allowed_at is None:
                 member.done, member.outcome = True, decision.reason
@@ -454,12 +449,7 @@ class CallsMixin(StoreBase):
                 CallStatus.CANCELLED, ended_at=at, hangup_cause=f"{INCOMPLETE}: {lacks}"[:200]
             )
             self._close(s, call, released, None)
-            member = s.scalars(
-                select(CampaignContact).where(
-                    CampaignContact.campaign_id == call.campaign_id,
-                    CampaignContact.contact_id == call.contact_id,
-                )
-            ).one()
+            member = _member(s, call)
             member.done, member.outcome = True, INCOMPLETE
 
     # ------------------------------------------------------------------ progress
@@ -633,12 +623,7 @@ class CallsMixin(StoreBase):
             add_tallies(s, call, outcome)
         if self.outbox_enabled and outcome.status is not CallStatus.CANCELLED:
             self._queue_webhook(s, call, outcome)
-        member = s.scalars(
-            select(CampaignContact).where(
-                CampaignContact.campaign_id == call.campaign_id,
-                CampaignContact.contact_id == call.contact_id,
-            )
-        ).one()
+        member = _member(s, call)
         if member.active_call_id == call.id:
             member.active_call_id = None
         member.outcome = str(outcome.result or outcome.status)
@@ -742,3 +727,13 @@ class CallsMixin(StoreBase):
                     self._close(s, call, outcome, retry)
                     interrupted.append(call.id)
         return Recovery(interrupted, released)
+
+
+def _member(s: Session, call: Call) -> CampaignContact:
+    """The campaign membership a call belongs to (its contact in its campaign)."""
+    return s.scalars(
+        select(CampaignContact).where(
+            CampaignContact.campaign_id == call.campaign_id,
+            CampaignContact.contact_id == call.contact_id,
+        )
+    ).one()

@@ -263,7 +263,7 @@ def test_templates_name_fields_and_variables() -> None:
     assert target is not None and (target.span.line, target.span.col) == at(text, "set when", 4)
     slot = at(text, "if slot %}", 3)
     assert "captured at line" in (hover_text(a, *slot) or "")
-    field = at(text, "{{ contact.first_name }} :", 12)
+    field = at(text, "{{ contact.first_name }}{% endif %} :", 12)
     assert "**contact field** `first_name`" in (hover_text(a, *field) or "")
     # words inside template string literals are not variables
     names = {r.name for r in a.references if r.kind == "variable"}

@@ -34,6 +34,7 @@ _DEFAULTS = frozenset(("default", "d"))
 class ContactFields:
     used: frozenset[str]  # every contact field a text names
     said: frozenset[str]  # ... and those some text says without a test or a default
+    filled: frozenset[str]  # used, not said: "" when a contact lacks them
 
     @staticmethod
     def of(program: Program) -> ContactFields:
@@ -43,10 +44,12 @@ class ContactFields:
         """The said fields this contact lacks or has empty, sorted."""
         return sorted(f for f in self.said if not str(contact.get(f, "") or "").strip())
 
-    def completed(self, contact: Mapping[str, object]) -> dict[str, object]:
+    def completed(self, contact: Mapping[str, object]) -> Mapping[str, object]:
         """The contact with an empty value for each field it lacks that no text says (a
-        said one stays missing: its render fails rather than speak an empty word)."""
-        return {**{f: "" for f in self.used - self.said if f not in contact}, **contact}
+        said one stays missing: its render fails rather than speak an empty word); the
+        contact itself when it lacks none (every render of a call asks)."""
+        lacking = [f for f in self.filled if f not in contact]
+        return {**dict.fromkeys(lacking, ""), **contact} if lacking else contact
 
 
 def _texts(program: Program) -> Iterator[str]:
@@ -70,7 +73,7 @@ def _of_texts(texts: tuple[str, ...]) -> ContactFields:
         except jinja2.TemplateSyntaxError:
             continue  # the templates' own error, when the text is rendered
         _walk(tree, frozenset(), False, used, said)
-    return ContactFields(frozenset(used), frozenset(said))
+    return ContactFields(frozenset(used), frozenset(said), frozenset(used - said))
 
 
 def _field(node: nodes.Node) -> str | None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import itertools
 import threading
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -18,10 +18,41 @@ from sqlalchemy import select
 from mbs.campaign.law import CallingLaw, CallingPolicy
 from mbs.campaign.store import CRASH_RECOVERED, FinishWrite, StatusWrite, Store
 from mbs.campaign.store.models import Call, CampaignContact, Contact
-from mbs.runtime.telephony import CallStatus
+from mbs.runtime.telephony import CallStatus, DialResult
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "scenarios" / "or_rdv.mbs"
+
+
+class NoAnswerSwitch:
+    """A telephony backend where nobody answers: records each number dialled and when
+    (on ``now``, the executor's clock), then calls ``after_dial`` (say, to stop)."""
+
+    def __init__(
+        self,
+        now: Callable[[], datetime] | None = None,
+        after_dial: Callable[[], None] | None = None,
+    ) -> None:
+        self.now = now
+        self.after_dial = after_dial
+        self.dialled: list[tuple[str, datetime | None]] = []
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def dial(
+        self,
+        number: str,
+        *,
+        call_id: str,
+        variables: Mapping[str, str],
+        on_status: Callable[[CallStatus], None] | None = None,
+    ) -> DialResult:
+        self.dialled.append((number, self.now() if self.now is not None else None))
+        if self.after_dial is not None:
+            self.after_dial()
+        return DialResult(CallStatus.NO_ANSWER)
 
 
 def write_campaign(

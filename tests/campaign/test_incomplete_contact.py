@@ -5,10 +5,10 @@ is no obstacle, whatever the contact file held."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
+from campaign_rig import NoAnswerSwitch
 from sqlalchemy import select
 
 from mbs.campaign.clock import ScaledClock
@@ -17,7 +17,7 @@ from mbs.campaign.store import ContactData, Store
 from mbs.campaign.store.models import Call, CampaignContact, Contact
 from mbs.compiler import compile_file
 from mbs.runtime.contact_fields import ContactFields
-from mbs.runtime.telephony import CallStatus, DialResult
+from mbs.runtime.telephony import CallStatus
 from mbs.runtime.vm import Vm
 
 MONDAY_10 = datetime(2026, 4, 27, 8, 0, tzinfo=UTC)  # 10:00 in Paris
@@ -42,28 +42,6 @@ step done {
 WITH = "+33199000001"  # industry given, no company (tested first: no obstacle)
 WITHOUT = "+33199000002"  # no industry column at all
 EMPTY = "+33199000003"  # industry given empty
-
-
-class Switch:
-    """Records the numbers dialled; nobody answers."""
-
-    def __init__(self) -> None:
-        self.dialled: list[str] = []
-
-    async def start(self) -> None: ...
-
-    async def stop(self) -> None: ...
-
-    async def dial(
-        self,
-        number: str,
-        *,
-        call_id: str,
-        variables: Mapping[str, str],
-        on_status: Callable[[CallStatus], None] | None = None,
-    ) -> DialResult:
-        self.dialled.append(number)
-        return DialResult(CallStatus.NO_ANSWER)
 
 
 def test_the_fields_said_and_the_fields_only_tested(tmp_path: Path) -> None:
@@ -101,7 +79,7 @@ async def test_a_contact_lacking_a_said_field_is_not_dialled(tmp_path: Path) -> 
         ]
         ids = store.upsert_contacts(contacts, now=MONDAY_10).ids
         store.add_to_campaign("a", ids.values(), now=MONDAY_10)
-        switch = Switch()
+        switch = NoAnswerSwitch()
         executor = Executor(
             store=store,
             vm=Vm(program),  # type: ignore[arg-type]
@@ -110,7 +88,7 @@ async def test_a_contact_lacking_a_said_field_is_not_dialled(tmp_path: Path) -> 
             settings=ExecutorSettings(campaign="a", record=False, idle_poll_s=0.01),
         )
         stats = await asyncio.wait_for(executor.run(), timeout=60)
-        assert switch.dialled == [WITH]
+        assert [number for number, _ in switch.dialled] == [WITH]
         assert executor.progress.incomplete == {"industry": 2}
         assert summarise(stats, executor.progress)["not_called_lacking"] == {"industry": 2}
         with store.session() as s:

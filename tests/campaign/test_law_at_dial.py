@@ -4,11 +4,11 @@ synthesis pushed past 13:00 is released, then dialled at 14:00, not at 13:00:05.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from campaign_rig import NoAnswerSwitch
 from sqlalchemy import select
 
 from mbs.campaign.clock import ScaledClock
@@ -16,7 +16,7 @@ from mbs.campaign.executor import Executor, ExecutorSettings
 from mbs.campaign.store import ContactData, Store
 from mbs.campaign.store.models import Call
 from mbs.compiler import compile_file
-from mbs.runtime.telephony import CallStatus, DialResult
+from mbs.runtime.telephony import CallStatus
 from mbs.runtime.vm import Vm
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,32 +35,6 @@ class SlowTts:
         return None
 
 
-class Switch:
-    """Records when each number was dialled; nobody answers."""
-
-    def __init__(self, clock: ScaledClock) -> None:
-        self.clock = clock
-        self.dialled: list[tuple[str, datetime]] = []
-        self.executor: Executor | None = None
-
-    async def start(self) -> None: ...
-
-    async def stop(self) -> None: ...
-
-    async def dial(
-        self,
-        number: str,
-        *,
-        call_id: str,
-        variables: Mapping[str, str],
-        on_status: Callable[[CallStatus], None] | None = None,
-    ) -> DialResult:
-        self.dialled.append((number, self.clock.now()))
-        assert self.executor is not None
-        self.executor.stop()
-        return DialResult(CallStatus.NO_ANSWER)
-
-
 async def test_a_claim_past_the_window_at_dial_time_is_released_then_dialled_at_14(
     tmp_path: Path,
 ) -> None:
@@ -72,7 +46,7 @@ async def test_a_claim_past_the_window_at_dial_time_is_released_then_dialled_at_
         ids = store.upsert_contacts([ContactData(PHONE, first_name="Marie")], now=CLAIMED_AT).ids
         store.add_to_campaign("a", ids.values(), now=CLAIMED_AT)
         clock = ScaledClock(CLAIMED_AT, scale=1.0)
-        switch = Switch(clock)
+        switch = NoAnswerSwitch(clock.now, after_dial=lambda: executor.stop())
         executor = Executor(
             store=store,
             vm=Vm(program, tts=SlowTts(clock)),  # type: ignore[arg-type]
@@ -80,7 +54,6 @@ async def test_a_claim_past_the_window_at_dial_time_is_released_then_dialled_at_
             clock=clock,
             settings=ExecutorSettings(campaign="a", record=False, idle_poll_s=0.01),
         )
-        switch.executor = executor
         await asyncio.wait_for(executor.run(), timeout=60)
         ((number, at),) = switch.dialled
         assert number == PHONE
